@@ -1,0 +1,53 @@
+"""Podcast Index JSON chapters (https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/examples/chapters/jsonChapters.md)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from .errors import ValidationError
+from .media import ChapterInfo
+
+VERSION = "1.2.0"
+
+
+def parse_json(text: str) -> list[ChapterInfo]:
+    """Chapters from a Podcast Index JSON document; ValidationError when malformed."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValidationError(f"chapters: not valid JSON ({e})") from None
+    items = doc.get("chapters") if isinstance(doc, dict) else None
+    if not isinstance(items, list):
+        raise ValidationError('chapters: expected an object with a "chapters" list')
+    chapters = []
+    for i, item in enumerate(items, 1):
+        if not isinstance(item, dict):
+            raise ValidationError(f"chapters: item {i} is not an object")
+        start = item.get("startTime")
+        end = item.get("endTime")
+        if isinstance(start, bool) or not isinstance(start, (int, float)):
+            raise ValidationError(f"chapters: item {i} needs a numeric startTime in seconds")
+        if end is not None and (isinstance(end, bool) or not isinstance(end, (int, float)) or end < start):
+            raise ValidationError(f"chapters: item {i} has an endTime before its startTime")
+        title = item.get("title")
+        if not isinstance(title, str) or not title.strip():
+            raise ValidationError(f"chapters: item {i} needs a title")
+        url = item.get("url")
+        chapters.append(ChapterInfo(float(start), None if end is None else float(end), title.strip(),
+                                    url if isinstance(url, str) and url else None))
+    return chapters
+
+
+def to_json(chapters: Iterable[Any]) -> dict:
+    """The document served at an episode's chapters URL."""
+    items = []
+    for c in chapters:
+        item: dict[str, Any] = {"startTime": round(c.start, 3), "title": c.title}
+        if c.end is not None:
+            item["endTime"] = round(c.end, 3)
+        if c.url:
+            item["url"] = c.url
+        items.append(item)
+    return {"version": VERSION, "chapters": items}

@@ -1,0 +1,41 @@
+"""Commands for `flask --app podcast_service ...`, registered by create_app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask
+
+from .errors import PodcastServiceError
+from .importer import Outcome, import_folder
+
+
+@click.command("import-episodes")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def import_episodes(folder: Path) -> None:
+    """Import the show in FOLDER/show.toml and each episode folder beside it.
+
+    Safe to run again: unchanged folders are skipped, edited ones update their
+    episode. Exits with status 1 if any folder could not be imported.
+    """
+    try:
+        results = import_folder(folder)
+    except PodcastServiceError as e:
+        raise click.ClickException(f"{folder}: {e}") from None
+    failed = 0
+    for result in results:
+        line = f"{result.outcome.value:>9}  {result.source}"
+        if result.outcome is Outcome.FAILED:
+            failed += 1
+            click.secho(f"{line}: {result.message}", fg="red", err=True)
+        else:
+            click.echo(line)
+    counts = {o: sum(r.outcome is o for r in results) for o in Outcome}
+    click.echo(", ".join(f"{n} {o.value}" for o, n in counts.items()))
+    if failed:
+        raise click.exceptions.Exit(1)
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(import_episodes)

@@ -1,0 +1,257 @@
+"""Service functions for shows and episodes: the one path every entry point takes.
+
+They take plain inputs (no request objects), validate them through inputs.py,
+and keep the database and the media store in agreement: objects stored during
+a failed change are deleted again, and objects a successful change replaced
+are deleted only after the commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+
+from . import media, transcripts
+from .errors import PodcastServiceError, ValidationError
+from .extensions import db
+from .inputs import EpisodeInput, PersonInput, ShowInput, check_chapters
+from .models import Chapter, Credit, Episode, Link, MediaFile, Person, Show, utcnow
+from .storage import Storage, new_key
+from .storage.base import file_sha256
+
+log = logging.getLogger(__name__)
+
+IMAGE_TYPES = {b"\xff\xd8\xff": ("image/jpeg", ".jpg"), b"\x89PNG\r\n\x1a\n": ("image/png", ".png")}
+
+
+def storage() -> Storage:
+    return current_app.extensions["podcast_storage"]
+
+
+class MediaChange:
+    """One unit of work over the database and the media store.
+
+    Use through `media_change()`: it commits or rolls back the session and
+    puts the store in the matching state.
+    """
+
+    def __init__(self, store: Storage) -> None:
+        self.store = store
+        self.stored: list[str] = []
+        self.retired: list[str] = []
+
+    def store_file(self, path: Path, *, kind: str, extension: str, mime_type: str,
+                   download_name: str, audio: media.AudioInfo | None = None) -> MediaFile:
+        key = new_key(kind, extension)
+        with path.open("rb") as fh:
+            self.stored.append(key)
+            obj = self.store.put(key, fh, content_type=mime_type, download_name=download_name)
+        row = MediaFile(
+            backend=self.store.name, key=key, size=obj.size, sha256=obj.sha256, mime_type=mime_type,
+            extension=extension, original_filename=path.name[:255],
+        )
+        if audio is not None:
+            row.duration, row.bitrate = audio.duration, audio.bitrate
+            row.sample_rate, row.channels = audio.sample_rate, audio.channels
+        db.session.add(row)
+        return row
+
+    def retire(self, row: MediaFile | None) -> None:
+        """Forget a replaced file: its row now, its object once the change is committed."""
+        if row is not None:
+            self.retired.append(row.key)
+            db.session.delete(row)
+
+
+@contextmanager
+def media_change() -> Iterator[MediaChange]:
+    change = MediaChange(storage())
+    try:
+        yield change
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        for key in change.stored:
+            try:
+                change.store.delete(key)
+            except PodcastServiceError:
+                log.exception("could not remove %s after a failed change; storage-check will find it", key)
+        raise
+    for key in change.retired:
+        try:
+            change.store.delete(key)
+        except PodcastServiceError:
+            log.exception("could not remove replaced object %s; storage-check will find it", key)
+
+
+def sniff_image(path: Path) -> tuple[str, str]:
+    """(MIME type, extension) of a JPEG or PNG file, judged by its bytes, not its name."""
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    for magic, kind in IMAGE_TYPES.items():
+        if head.startswith(magic):
+            return kind
+    raise ValidationError(f"{path.name} is not a JPEG or PNG image")
+
+
+def _same_file(row: MediaFile | None, path: Path) -> bool:
+    return row is not None and row.sha256 == file_sha256(path)
+
+
+def _person(data: PersonInput) -> Person:
+    person = db.session.scalar(select(Person).where(Person.name == data.name))
+    if person is None:
+        person = Person(name=data.name)
+        db.session.add(person)
+    person.href = data.href or person.href
+    person.img = data.img or person.img
+    return person
+
+
+def _credits(people: list[PersonInput]) -> list[Credit]:
+    return [
+        Credit(person=_person(p), role=p.role, group=p.group, title=p.title, position=i)
+        for i, p in enumerate(people)
+    ]
+
+
+def save_show(data: ShowInput, *, image: Path | None = None, fingerprint: str | None = None) -> Show:
+    """Create the show with this slug, or update it in place."""
+    data = data.validated()
+    show = db.session.scalar(select(Show).where(Show.slug == data.slug))
+    with media_change() as change:
+        if show is None:
+            show = Show(slug=data.slug, podcast_guid=None)
+            db.session.add(show)
+        for name in ("title", "description", "language", "author", "owner_name", "owner_email",
+                     "copyright", "website_url", "categories", "explicit", "show_type"):
+            setattr(show, name, getattr(data, name))
+        show.credits = _credits(data.people)
+        if image is not None and not _same_file(show.image, image):
+            mime, ext = sniff_image(image)
+            change.retire(show.image)
+            show.image = change.store_file(image, kind="images", extension=ext, mime_type=mime,
+                                           download_name=f"{data.slug}{ext}")
+        show.source_fingerprint = fingerprint
+    return show
+
+
+def _store_transcript(change: MediaChange, path: Path, slug: str) -> MediaFile:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValidationError(f"{path.name}: a transcript must be UTF-8 text") from None
+    transcripts.parse(text)
+    fmt = transcripts.detect_format(text)
+    return change.store_file(path, kind="transcripts", extension=f".{fmt}",
+                             mime_type=transcripts.FORMATS[fmt], download_name=f"{slug}.{fmt}")
+
+
+def save_episode(show: Show, data: EpisodeInput, audio: Path, *, existing: Episode | None = None,
+                 fingerprint: str | None = None) -> Episode:
+    """Create an episode, or update `existing`; the guid of an existing episode never changes.
+
+    The audio is probed before anything is stored, so an unreadable file
+    leaves no trace; a new audio file gets a new key and the old object is
+    removed after the commit.
+    """
+    data = data.validated()
+    info = media.probe(audio)
+    chapters = check_chapters(info.chapters if data.chapters is None else data.chapters, info.duration)
+    clash = db.session.scalar(select(Episode).where(Episode.show_id == show.id, Episode.slug == data.slug))
+    if clash is not None and clash is not existing:
+        raise ValidationError(f"the show already has an episode with the slug {data.slug!r}")
+
+    with media_change() as change:
+        episode = existing or Episode(show=show, guid=data.guid or str(uuid.uuid4()))
+        if existing is None:
+            db.session.add(episode)
+        for name in ("title", "slug", "summary", "notes", "published_at", "season", "number",
+                     "episode_type", "explicit"):
+            setattr(episode, name, getattr(data, name))
+        if not episode.summary and info.comment:
+            episode.summary = info.comment
+
+        if not _same_file(episode.audio if existing else None, audio):
+            change.retire(episode.audio if existing else None)
+            episode.audio = change.store_file(audio, kind="audio", extension=info.extension,
+                                              mime_type=info.mime_type, download_name=f"{data.slug}{info.extension}",
+                                              audio=info)
+        _set_image(change, episode, data.image, info.cover)
+        if data.transcript is not None:
+            if not _same_file(episode.transcript, data.transcript):
+                change.retire(episode.transcript)
+                episode.transcript = _store_transcript(change, data.transcript, data.slug)
+        elif episode.transcript is not None:
+            change.retire(episode.transcript)
+            episode.transcript = None
+
+        episode.chapters = [Chapter(start=c.start, end=c.end, title=c.title, url=c.url) for c in chapters]
+        episode.links = [Link(title=l.title, url=l.url, rel=l.rel, position=i) for i, l in enumerate(data.links)]
+        episode.credits = _credits(data.people)
+        episode.source_fingerprint = fingerprint
+        show.updated_at = utcnow()
+    return episode
+
+
+def _set_image(change: MediaChange, episode: Episode, path: Path | None, cover: media.Cover | None) -> None:
+    """An episode's art: the given file, else the cover embedded in its audio, else none."""
+    if path is not None:
+        if _same_file(episode.image, path):
+            return
+        mime, ext = sniff_image(path)
+        change.retire(episode.image)
+        episode.image = change.store_file(path, kind="images", extension=ext, mime_type=mime,
+                                          download_name=f"{episode.slug}{ext}")
+        return
+    if cover is None:
+        change.retire(episode.image)
+        episode.image = None
+        return
+    digest = hashlib.sha256(cover.data).hexdigest()
+    if episode.image is not None and episode.image.sha256 == digest:
+        return
+    if episode.show.image is not None and episode.show.image.sha256 == digest:
+        # The show's own art, embedded in the file: the episode simply inherits it.
+        change.retire(episode.image)
+        episode.image = None
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        art = Path(tmp) / f"cover{cover.extension}"
+        art.write_bytes(cover.data)
+        try:
+            mime, ext = sniff_image(art)
+        except ValidationError:
+            log.warning("episode %s: embedded cover art is not JPEG or PNG; ignored", episode.slug)
+            return
+        change.retire(episode.image)
+        episode.image = change.store_file(art, kind="images", extension=ext, mime_type=mime,
+                                          download_name=f"{episode.slug}{ext}")
+
+
+def published_episodes(show: Show, now: datetime | None = None) -> list[Episode]:
+    """The show's episodes a listener may see, newest first."""
+    now = now or utcnow()
+    return list(db.session.scalars(
+        select(Episode)
+        .where(Episode.show_id == show.id, Episode.published_at.is_not(None), Episode.published_at <= now)
+        .order_by(Episode.published_at.desc(), Episode.id.desc())
+    ))
+
+
+def delete_episode(episode: Episode) -> None:
+    """Remove the episode's row and, once that is committed, its stored objects."""
+    with media_change() as change:
+        for row in episode.media_files():
+            change.retire(row)
+        db.session.delete(episode)
+

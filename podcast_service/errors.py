@@ -1,0 +1,43 @@
+"""The service's exceptions: one root, so views map them to HTTP in one place."""
+
+from __future__ import annotations
+
+import click
+
+
+class PodcastServiceError(Exception):
+    """Root of every error the service raises on purpose; its message is for the user."""
+
+    http_status = 400
+
+
+class SettingsError(PodcastServiceError, click.ClickException):
+    """Configuration that cannot be used.
+
+    Being a ClickException too, it reaches a `flask ...` user as one
+    "Error: ..." line instead of a traceback.
+    """
+
+    def __init__(self, message: str) -> None:
+        PodcastServiceError.__init__(self, message)
+        click.ClickException.__init__(self, message)
+
+
+class ValidationError(PodcastServiceError):
+    """Input that breaks a rule of the domain (a missing title, a bad date...)."""
+
+    http_status = 422
+
+
+class MediaError(ValidationError):
+    """A file that is not audio we support, or is damaged."""
+
+
+class StorageError(PodcastServiceError):
+    """The media store failed or cannot be reached."""
+
+    http_status = 503
+
+
+class NotFound(PodcastServiceError):
+    http_status = 404

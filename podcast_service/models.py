@@ -1,0 +1,239 @@
+"""The domain's tables.
+
+Facts about a file (size, checksum, duration...) are measured once when it is
+stored and kept on its MediaFile row; publication status is derived from
+`published_at` alone, so a scheduled episode goes live at its time without
+any job having to flip a flag.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    JSON,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes on every database.
+
+    SQLite drops time zones; storing naive UTC and re-attaching UTC on the way
+    out keeps comparisons and feed dates (feedgen refuses naive ones) correct.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):  # noqa: ANN001
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware one")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect):  # noqa: ANN001
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Status(enum.StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    PUBLISHED = "published"
+
+
+EPISODE_TYPES = ("full", "trailer", "bonus")
+SHOW_TYPES = ("episodic", "serial")
+
+
+class MediaFile(db.Model):
+    """One stored object: audio, image or transcript. Keys are generated and never reused."""
+
+    __tablename__ = "media_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=lambda: uuid.uuid4().hex)
+    backend: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(512), unique=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    mime_type: Mapped[str] = mapped_column(String(100))
+    extension: Mapped[str] = mapped_column(String(10))
+    sha256: Mapped[str] = mapped_column(String(64))
+    original_filename: Mapped[str | None] = mapped_column(String(255))
+    # Audio facts, measured once by media.probe.
+    duration: Mapped[float | None] = mapped_column(Float)
+    bitrate: Mapped[int | None] = mapped_column(Integer)
+    sample_rate: Mapped[int | None] = mapped_column(Integer)
+    channels: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def etag(self) -> str:
+        return self.sha256
+
+
+class Show(db.Model):
+    __tablename__ = "shows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(20), default="en")
+    author: Mapped[str] = mapped_column(String(255), default="")
+    owner_name: Mapped[str] = mapped_column(String(255), default="")
+    owner_email: Mapped[str] = mapped_column(String(255), default="")
+    copyright: Mapped[str | None] = mapped_column(String(255))
+    website_url: Mapped[str | None] = mapped_column(String(1000))
+    # [[category, subcategory or null], ...] from Apple's list.
+    categories: Mapped[list] = mapped_column(JSON, default=list)
+    explicit: Mapped[bool] = mapped_column(default=False)
+    show_type: Mapped[str] = mapped_column(String(10), default="episodic")
+    image_id: Mapped[int | None] = mapped_column(ForeignKey("media_files.id"))
+    # podcast:guid; set once, never recomputed, so moving the feed keeps the show's identity.
+    podcast_guid: Mapped[str | None] = mapped_column(String(36))
+    source_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    image: Mapped[MediaFile | None] = relationship()
+    episodes: Mapped[list[Episode]] = relationship(back_populates="show", cascade="all, delete-orphan")
+    credits: Mapped[list[Credit]] = relationship(
+        back_populates="show", cascade="all, delete-orphan", order_by="Credit.position"
+    )
+
+    __table_args__ = (CheckConstraint(show_type.in_(SHOW_TYPES), name="show_type"),)
+
+
+class Episode(db.Model):
+    __tablename__ = "episodes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    show_id: Mapped[int] = mapped_column(ForeignKey("shows.id", ondelete="CASCADE"), index=True)
+    slug: Mapped[str] = mapped_column(String(150))
+    # The RSS guid: assigned at creation and never changed, even when the audio is replaced.
+    guid: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(255))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")  # Markdown
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    season: Mapped[int | None] = mapped_column(Integer)
+    number: Mapped[int | None] = mapped_column(Integer)
+    episode_type: Mapped[str] = mapped_column(String(10), default="full")
+    explicit: Mapped[bool] = mapped_column(default=False)
+    audio_id: Mapped[int] = mapped_column(ForeignKey("media_files.id"))
+    image_id: Mapped[int | None] = mapped_column(ForeignKey("media_files.id"))
+    transcript_id: Mapped[int | None] = mapped_column(ForeignKey("media_files.id"))
+    source_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    show: Mapped[Show] = relationship(back_populates="episodes")
+    audio: Mapped[MediaFile] = relationship(foreign_keys=[audio_id])
+    image: Mapped[MediaFile | None] = relationship(foreign_keys=[image_id])
+    transcript: Mapped[MediaFile | None] = relationship(foreign_keys=[transcript_id])
+    chapters: Mapped[list[Chapter]] = relationship(
+        back_populates="episode", cascade="all, delete-orphan", order_by="Chapter.start"
+    )
+    links: Mapped[list[Link]] = relationship(
+        back_populates="episode", cascade="all, delete-orphan", order_by="Link.position"
+    )
+    credits: Mapped[list[Credit]] = relationship(
+        back_populates="episode", cascade="all, delete-orphan", order_by="Credit.position"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("show_id", "slug"),
+        UniqueConstraint("show_id", "guid"),
+        CheckConstraint(episode_type.in_(EPISODE_TYPES), name="episode_type"),
+    )
+
+    def status_at(self, now: datetime) -> Status:
+        if self.published_at is None:
+            return Status.DRAFT
+        return Status.PUBLISHED if self.published_at <= now else Status.SCHEDULED
+
+    @property
+    def status(self) -> Status:
+        return self.status_at(utcnow())
+
+    def media_files(self) -> list[MediaFile]:
+        return [m for m in (self.audio, self.image, self.transcript) if m is not None]
+
+
+class Person(db.Model):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    href: Mapped[str | None] = mapped_column(String(1000))
+    img: Mapped[str | None] = mapped_column(String(1000))
+
+
+class Credit(db.Model):
+    """A person's role on a show or on one episode (podcast:person's role and group)."""
+
+    __tablename__ = "credits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    show_id: Mapped[int | None] = mapped_column(ForeignKey("shows.id", ondelete="CASCADE"), index=True)
+    episode_id: Mapped[int | None] = mapped_column(ForeignKey("episodes.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(50), default="guest")
+    group: Mapped[str] = mapped_column(String(50), default="cast")
+    title: Mapped[str | None] = mapped_column(String(255))  # e.g. "Prime Minister of Belgium"
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    person: Mapped[Person] = relationship()
+    show: Mapped[Show | None] = relationship(back_populates="credits")
+    episode: Mapped[Episode | None] = relationship(back_populates="credits")
+
+    __table_args__ = (
+        CheckConstraint("(show_id IS NULL) <> (episode_id IS NULL)", name="one_owner"),
+    )
+
+
+class Link(db.Model):
+    __tablename__ = "links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(255))
+    url: Mapped[str] = mapped_column(String(1000))
+    # "report" marks the document the episode belongs to; pages give it prominence.
+    rel: Mapped[str | None] = mapped_column(String(30))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    episode: Mapped[Episode] = relationship(back_populates="links")
+
+
+class Chapter(db.Model):
+    __tablename__ = "chapters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id", ondelete="CASCADE"), index=True)
+    start: Mapped[float] = mapped_column(Float)
+    end: Mapped[float | None] = mapped_column(Float)
+    title: Mapped[str] = mapped_column(String(255))
+    url: Mapped[str | None] = mapped_column(String(1000))
+
+    episode: Mapped[Episode] = relationship(back_populates="chapters")

@@ -1,0 +1,181 @@
+"""Typed settings, validated once at start-up.
+
+Layers, each overriding the one before: built-in defaults < the TOML file
+($PODCAST_CONFIG, else ./config.toml when present) < PODCAST_* environment
+variables < the mapping a test passes to create_app. A bad value stops the
+start with one line that names the setting and where it came from; an unknown
+key in the file is logged and ignored, so a typo never passes silently.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import SettingsError
+
+log = logging.getLogger(__name__)
+
+ENV_PREFIX = "PODCAST_"
+STORAGE_BACKENDS = ("local",)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    storage_backend: str
+    storage_path: Path
+    secret_key: str
+    base_url: str
+    log_level: str
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+DEFAULTS: dict[str, Any] = {
+    "database_url": "sqlite:///instance/podcast.db",
+    "storage_backend": "local",
+    "storage_path": "instance/media",
+    "secret_key": "",
+    "base_url": "http://127.0.0.1:5000",
+    "log_level": "INFO",
+}
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    return value.strip()
+
+
+def _database_url(value: Any) -> str:
+    url = _text(value)
+    if "://" not in url:
+        raise ValueError("must be an SQLAlchemy URL such as sqlite:///instance/podcast.db")
+    return url
+
+
+def _backend(value: Any) -> str:
+    name = _text(value).lower()
+    if name not in STORAGE_BACKENDS:
+        raise ValueError(f"must be one of {', '.join(STORAGE_BACKENDS)}")
+    return name
+
+
+def _base_url(value: Any) -> str:
+    url = _text(value).rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("must be an absolute http(s) URL such as https://podcast.example.org")
+    if parts.query or parts.fragment:
+        raise ValueError("must not have a query or fragment")
+    return url
+
+
+def _log_level(value: Any) -> str:
+    level = _text(value).upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+    return level
+
+
+PARSERS: dict[str, Callable[[Any], Any]] = {
+    "database_url": _database_url,
+    "storage_backend": _backend,
+    "storage_path": _text,
+    "secret_key": _text,
+    "base_url": _base_url,
+    "log_level": _log_level,
+}
+assert set(PARSERS) == {f.name for f in fields(Settings)} == set(DEFAULTS)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise SettingsError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as e:
+        raise SettingsError(f"config file {path} is not valid TOML: {e}") from None
+    except OSError as e:
+        raise SettingsError(f"config file {path} cannot be read: {e.strerror}") from None
+
+
+def _config_path(environ: Mapping[str, str], cwd: Path) -> Path | None:
+    explicit = environ.get(ENV_PREFIX + "CONFIG")
+    if explicit:
+        return Path(explicit)
+    default = cwd / "config.toml"
+    return default if default.is_file() else None
+
+
+def _resolve(raw: str, base: Path) -> str:
+    """Make a relative filesystem path (or SQLite file) absolute against `base`."""
+    if raw.startswith("sqlite:///") and not raw.startswith("sqlite:////"):
+        file_part = raw[len("sqlite:///"):]
+        if file_part and file_part != ":memory:":
+            return "sqlite:///" + str((base / file_part).resolve())
+        return raw
+    if "://" in raw:
+        return raw
+    return str((base / raw).resolve())
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Settings:
+    """Build the settings from every layer; raise SettingsError on the first bad value.
+
+    Relative paths are resolved against the directory of the layer that set
+    them (the config file's folder, or the working directory), so the same
+    config works whatever directory the server is started from.
+    """
+    environ = os.environ if environ is None else environ
+    cwd = cwd or Path.cwd()
+    raw: dict[str, tuple[Any, str, Path]] = {k: (v, "default", cwd) for k, v in DEFAULTS.items()}
+
+    path = _config_path(environ, cwd)
+    if path is not None:
+        data = _read_toml(path)
+        for key, value in data.items():
+            if key not in DEFAULTS:
+                log.warning("config file %s: unknown setting %r ignored", path, key)
+                continue
+            raw[key] = (value, f"config file {path}", path.resolve().parent)
+
+    for key in DEFAULTS:
+        env_name = ENV_PREFIX + key.upper()
+        if env_name in environ:
+            raw[key] = (environ[env_name], f"environment variable {env_name}", cwd)
+
+    for key, value in (overrides or {}).items():
+        if key not in DEFAULTS:
+            raise SettingsError(f"unknown setting {key!r}")
+        raw[key] = (value, "overrides", cwd)
+
+    values: dict[str, Any] = {}
+    for key, (value, origin, base) in raw.items():
+        try:
+            parsed = PARSERS[key](value)
+        except ValueError as e:
+            raise SettingsError(f"{key} (from {origin}) {e}") from None
+        if key in ("database_url", "storage_path"):
+            parsed = _resolve(parsed, base)
+        values[key] = parsed
+    values["storage_path"] = Path(values["storage_path"])
+    if not values["secret_key"]:
+        log.warning("secret_key is not set: using a random key, so sessions end when the process does")
+        values["secret_key"] = secrets.token_hex(32)
+    return Settings(**values)

@@ -1,0 +1,95 @@
+"""Media in a folder on the local disk: the embedded default."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from flask import Response, send_file
+
+from ..errors import StorageError
+from .base import HashingReader, LimitedReader, Storage, StoredObject, check_key, iter_chunks
+
+
+class LocalStorage(Storage):
+    name = "local"
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def _path(self, key: str) -> Path:
+        return self.root / check_key(key)
+
+    def put(self, key: str, stream: BinaryIO, *, content_type: str, download_name: str | None = None) -> StoredObject:
+        path = self._path(key)
+        reader = HashingReader(stream)
+        tmp_name = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Write beside the target and rename: a reader never sees half a file.
+            with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".upload-", delete=False) as tmp:
+                tmp_name = tmp.name
+                for chunk in iter_chunks(reader):
+                    tmp.write(chunk)
+            os.replace(tmp_name, path)
+        except OSError as e:
+            if tmp_name:
+                Path(tmp_name).unlink(missing_ok=True)
+            raise StorageError(f"cannot write {key} to {self.root}: {e.strerror}") from e
+        except BaseException:
+            if tmp_name:
+                Path(tmp_name).unlink(missing_ok=True)
+            raise
+        return StoredObject(key, reader.size, reader.sha256)
+
+    def open(self, key: str, start: int = 0, end: int | None = None) -> BinaryIO:
+        try:
+            fh = self._path(key).open("rb")
+        except OSError as e:
+            raise StorageError(f"cannot open {key}: {e.strerror}") from e
+        fh.seek(start)
+        return fh if end is None else LimitedReader(fh, end - start + 1)
+
+    def size(self, key: str) -> int:
+        try:
+            return self._path(key).stat().st_size
+        except OSError as e:
+            raise StorageError(f"cannot stat {key}: {e.strerror}") from e
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        try:
+            self._path(key).unlink(missing_ok=True)
+        except OSError as e:
+            raise StorageError(f"cannot delete {key}: {e.strerror}") from e
+
+    def keys(self) -> Iterator[str]:
+        if not self.root.is_dir():
+            return
+        for path in sorted(self.root.rglob("*")):
+            if path.is_file() and not path.name.startswith("."):
+                yield path.relative_to(self.root).as_posix()
+
+    def send(
+        self, key: str, *, mimetype: str, etag: str, last_modified: datetime, download_name: str
+    ) -> Response:
+        path = self._path(key)
+        if not path.is_file():
+            raise StorageError(f"{key} is missing from {self.root}")
+        # Werkzeug answers Range, If-Range, If-None-Match, If-Modified-Since and HEAD for us.
+        return send_file(
+            path,
+            mimetype=mimetype,
+            conditional=True,
+            etag=etag,
+            last_modified=last_modified,
+            download_name=download_name,
+            as_attachment=False,
+            max_age=None,  # the caller sets Cache-Control
+        )

@@ -1,0 +1,9 @@
+"""The public blueprint: pages for web visitors, the feed and media for podcast apps."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("web", __name__)
+
+from . import feed, media, pages  # noqa: E402,F401  (registers the routes)

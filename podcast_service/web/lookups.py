@@ -1,0 +1,40 @@
+"""What the public may see: published episodes of existing shows, nothing else."""
+
+from __future__ import annotations
+
+from flask import abort
+from sqlalchemy import or_, select
+
+from ..extensions import db
+from ..models import Episode, MediaFile, Show, utcnow
+
+
+def show_or_404(slug: str) -> Show:
+    show = db.session.scalar(select(Show).where(Show.slug == slug))
+    if show is None:
+        abort(404, description=f"There is no show called {slug!r}.")
+    return show
+
+
+def published_episode_or_404(show: Show, slug: str) -> Episode:
+    episode = db.session.scalar(select(Episode).where(Episode.show_id == show.id, Episode.slug == slug))
+    if episode is None or episode.published_at is None or episode.published_at > utcnow():
+        abort(404, description="There is no published episode at this address.")
+    return episode
+
+
+def public_media_or_404(public_id: str) -> tuple[MediaFile, Episode | None]:
+    """The file and the episode it belongs to, if the file is part of something published."""
+    row = db.session.scalar(select(MediaFile).where(MediaFile.public_id == public_id))
+    if row is None:
+        abort(404)
+    episode = db.session.scalar(
+        select(Episode)
+        .where(or_(Episode.audio_id == row.id, Episode.image_id == row.id, Episode.transcript_id == row.id))
+        .where(Episode.published_at.is_not(None), Episode.published_at <= utcnow())
+    )
+    if episode is not None:
+        return row, episode
+    if db.session.scalar(select(Show.id).where(Show.image_id == row.id)) is not None:
+        return row, None
+    abort(404)

@@ -1,0 +1,33 @@
+"""Media delivery: the enclosure URLs podcast apps download and seek in."""
+
+from __future__ import annotations
+
+from flask import Response, abort
+
+from ..episodes import storage
+from . import bp
+from .lookups import public_media_or_404
+
+# Keys are immutable (a replaced file gets a new URL), so clients may keep a copy a long time.
+MAX_AGE = 7 * 24 * 3600
+
+
+@bp.route("/media/<public_id>/<filename>", methods=["GET", "HEAD"])
+def media(public_id: str, filename: str) -> Response:
+    """The stored file, with byte ranges, conditional requests and HEAD.
+
+    The name before the extension is cosmetic (the episode slug, for people
+    who save the file); the extension must match, so each file has one URL
+    ending in what it really is.
+    """
+    row, _episode = public_media_or_404(public_id)
+    if not filename.endswith(row.extension) or not filename.isascii():
+        abort(404)
+    response = storage().send(
+        row.key, mimetype=row.mime_type, etag=row.etag, last_modified=row.created_at, download_name=filename
+    )
+    response.cache_control.public = True
+    response.cache_control.max_age = MAX_AGE
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = "Content-Length, Content-Range, Accept-Ranges"
+    return response
