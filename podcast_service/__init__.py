@@ -102,7 +102,10 @@ def configure_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):  # noqa: ANN202
-        return render_template("errors/error.html", code=e.code, title=e.name, message=e.description), e.code
+        # Start from the exception's own response: it carries headers such as a 416's Content-Range.
+        response = e.get_response()
+        response.set_data(render_template("errors/error.html", code=e.code, title=e.name, message=e.description))
+        return response
 
     @app.errorhandler(PodcastServiceError)
     def service_error(e: PodcastServiceError):  # noqa: ANN202

@@ -75,12 +75,12 @@ SUPPORTED = ", ".join(fmt.upper() for fmt, _ in FORMATS.values())
 def probe(path: Path | str) -> AudioInfo:
     """Identify and measure an audio file; raise MediaError for anything else."""
     path = Path(path)
+    if not path.is_file():
+        raise MediaError(f"the file cannot be read: {path.name} does not exist")
     try:
         audio = mutagen.File(path, options=list(FORMATS))
     except mutagen.MutagenError as e:
         raise MediaError(f"the file is damaged or not audio ({e})") from None
-    except OSError as e:
-        raise MediaError(f"the file cannot be read: {e.strerror}") from None
     if audio is None or audio.info is None:
         raise MediaError(f"the file is not a supported audio file (supported: {SUPPORTED})")
     fmt, mime = FORMATS[type(audio)]

@@ -1,0 +1,112 @@
+"""Settings: defaults < config file < PODCAST_* environment < test mapping, each validated."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from podcast_service.errors import SettingsError
+from podcast_service.settings import load_settings
+
+
+def test_defaults_need_nothing(tmp_path):
+    s = load_settings(environ={}, cwd=tmp_path)
+    assert s.database_url == f"sqlite:///{tmp_path / 'instance' / 'podcast.db'}"
+    assert s.storage_backend == "local"
+    assert s.storage_path == tmp_path / "instance" / "media"
+    assert s.base_url == "http://127.0.0.1:5000"
+    assert len(s.secret_key) == 64  # a random key stands in when none is set
+
+
+def test_config_toml_in_working_directory(tmp_path):
+    (tmp_path / "config.toml").write_text('base_url = "https://pod.example.org/"\nstorage_path = "media"\n')
+    s = load_settings(environ={}, cwd=tmp_path)
+    assert s.base_url == "https://pod.example.org"  # trailing slash dropped
+    assert s.storage_path == tmp_path / "media"
+
+
+def test_podcast_config_replaces_the_file_and_resolves_paths_against_it(tmp_path):
+    (tmp_path / "config.toml").write_text('base_url = "https://ignored.example.org"\n')
+    other = tmp_path / "etc" / "prod.toml"
+    other.parent.mkdir()
+    other.write_text('database_url = "sqlite:///data/pod.db"\nstorage_path = "media"\n')
+    s = load_settings(environ={"PODCAST_CONFIG": str(other)}, cwd=tmp_path)
+    assert s.base_url == "http://127.0.0.1:5000"
+    assert s.database_url == f"sqlite:///{tmp_path / 'etc' / 'data' / 'pod.db'}"
+    assert s.storage_path == tmp_path / "etc" / "media"
+
+
+def test_environment_overrides_file_and_mapping_overrides_environment(tmp_path):
+    (tmp_path / "config.toml").write_text('base_url = "https://file.example.org"\nsecret_key = "from-file"\n')
+    env = {
+        "PODCAST_BASE_URL": "https://env.example.org",
+        "PODCAST_DATABASE_URL": "postgresql+psycopg://u@db/pod",
+        "PODCAST_STORAGE_BACKEND": "LOCAL",
+        "PODCAST_STORAGE_PATH": "/srv/media",
+        "PODCAST_SECRET_KEY": "from-env",
+    }
+    s = load_settings(environ=env, cwd=tmp_path)
+    assert (s.base_url, s.secret_key) == ("https://env.example.org", "from-env")
+    assert s.database_url == "postgresql+psycopg://u@db/pod"
+    assert s.storage_backend == "local"
+    assert s.storage_path == Path("/srv/media")
+    s = load_settings({"base_url": "https://test.example.org"}, environ=env, cwd=tmp_path)
+    assert s.base_url == "https://test.example.org"
+
+
+def test_unknown_key_in_file_is_logged_not_fatal(tmp_path, caplog):
+    (tmp_path / "config.toml").write_text('base_ulr = "https://typo.example.org"\n')
+    with caplog.at_level(logging.WARNING, logger="podcast_service.settings"):
+        s = load_settings(environ={}, cwd=tmp_path)
+    assert "unknown setting 'base_ulr'" in caplog.text
+    assert s.base_url == "http://127.0.0.1:5000"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"PODCAST_BASE_URL": "podcasts.example.org"}, "base_url (from environment variable PODCAST_BASE_URL) must be an absolute"),
+        ({"PODCAST_STORAGE_BACKEND": "ftp"}, "storage_backend (from environment variable PODCAST_STORAGE_BACKEND) must be one of"),
+        ({"PODCAST_DATABASE_URL": "podcast.db"}, "database_url (from environment variable PODCAST_DATABASE_URL) must be an SQLAlchemy URL"),
+        ({"PODCAST_LOG_LEVEL": "loud"}, "log_level"),
+        ({"PODCAST_CONFIG": "/nonexistent/config.toml"}, "config file /nonexistent/config.toml does not exist"),
+    ],
+)
+def test_bad_values_name_the_setting_and_its_origin(tmp_path, env, message):
+    with pytest.raises(SettingsError) as exc:
+        load_settings(environ=env, cwd=tmp_path)
+    assert message in str(exc.value)
+
+
+def test_wrong_type_in_file(tmp_path):
+    (tmp_path / "config.toml").write_text("base_url = 5\n")
+    with pytest.raises(SettingsError, match=r"base_url \(from config file .*config.toml\) must be a string"):
+        load_settings(environ={}, cwd=tmp_path)
+
+
+def test_malformed_toml(tmp_path):
+    (tmp_path / "config.toml").write_text('base_url = "unterminated\n')
+    with pytest.raises(SettingsError, match="is not valid TOML"):
+        load_settings(environ={}, cwd=tmp_path)
+
+
+def test_cli_reports_a_bad_config_in_one_line(tmp_path):
+    """A user running `flask` with a broken config sees one error line, not a traceback."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text("base_url = [\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PODCAST_")}
+    env["PODCAST_CONFIG"] = str(bad)
+    proc = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "podcast_service", "db", "upgrade"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(errors) == 1
+    assert errors[0].startswith(f"Error: config file {bad} is not valid TOML")
