@@ -25,26 +25,36 @@ class LocalStorage(Storage):
         return self.root / check_key(key)
 
     def put(self, key: str, stream: BinaryIO, *, content_type: str, download_name: str | None = None) -> StoredObject:
+        """Write beside the target and rename, so a reader never sees half a file.
+
+        Disk failures become StorageError; a failing source stream (an upload
+        cut short) propagates unchanged, since it is not the store's fault.
+        """
         path = self._path(key)
         reader = HashingReader(stream)
-        tmp_name = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            # Write beside the target and rename: a reader never sees half a file.
-            with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".upload-", delete=False) as tmp:
-                tmp_name = tmp.name
-                for chunk in iter_chunks(reader):
-                    tmp.write(chunk)
-            os.replace(tmp_name, path)
+            tmp = tempfile.NamedTemporaryFile(dir=path.parent, prefix=".upload-", delete=False)
         except OSError as e:
-            if tmp_name:
-                Path(tmp_name).unlink(missing_ok=True)
             raise StorageError(f"cannot write {key} to {self.root}: {e.strerror}") from e
+        try:
+            with tmp:
+                for chunk in iter_chunks(reader):
+                    self._write(tmp, chunk, key)
+            try:
+                os.replace(tmp.name, path)
+            except OSError as e:
+                raise StorageError(f"cannot write {key} to {self.root}: {e.strerror}") from e
         except BaseException:
-            if tmp_name:
-                Path(tmp_name).unlink(missing_ok=True)
+            Path(tmp.name).unlink(missing_ok=True)
             raise
         return StoredObject(key, reader.size, reader.sha256)
+
+    def _write(self, fh: BinaryIO, chunk: bytes, key: str) -> None:
+        try:
+            fh.write(chunk)
+        except OSError as e:
+            raise StorageError(f"cannot write {key} to {self.root}: {e.strerror}") from e
 
     def open(self, key: str, start: int = 0, end: int | None = None) -> BinaryIO:
         try:
