@@ -22,6 +22,7 @@ demo: setup
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: setup
+	tools/install-test-deps.sh
 	$(BIN)/python -m pytest
 
 clean:

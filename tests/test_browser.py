@@ -1,0 +1,78 @@
+"""A real browser (Debian's chromium, driven by Playwright) plays the demo episode and seeks by chapter."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+
+import flask_migrate
+import pytest
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
+
+from conftest import DEMO_EPISODES
+from podcast_service import create_app
+from podcast_service.extensions import db
+from podcast_service.models import Episode
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+EPISODE = "/shows/cyber-security-coalition/shaping-belgiums-digital-future/"
+
+
+@pytest.fixture
+def live_demo(tmp_path):
+    """The demo show served over real HTTP on a free loopback port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    app = create_app({
+        "database_url": f"sqlite:///{tmp_path / 'live.db'}",
+        "storage_path": str(tmp_path / "media"),
+        "base_url": base,
+        "secret_key": "test",
+    })
+    with app.app_context():
+        flask_migrate.upgrade()
+        assert app.test_cli_runner().invoke(args=["import-episodes", str(DEMO_EPISODES)]).exit_code == 0
+        duration = db.session.query(Episode).one().audio.duration
+        db.session.remove()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield base, duration
+    server.shutdown()
+    thread.join()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def page():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--autoplay-policy=no-user-gesture-required"],
+        )
+        yield browser.new_page()
+        browser.close()
+
+
+def test_player_loads_and_a_chapter_click_seeks(live_demo, page):
+    base, duration = live_demo
+    statuses = []
+    page.on("response", lambda r: statuses.append(r.status) if "/media/" in r.url and r.url.endswith(".mp3") else None)
+    page.goto(base + EPISODE)
+    assert page.title() == "Shaping Belgium's digital future · Cyber Security Coalition Podcast"
+    page.wait_for_function("document.getElementById('player').readyState >= 1", timeout=15_000)
+    assert page.evaluate("document.getElementById('player').duration") == pytest.approx(duration, abs=0.5)
+
+    page.get_by_role("button", name="We are reaching more and more Belgians").click()
+    page.wait_for_function("document.getElementById('player').currentTime >= 43", timeout=15_000)
+    assert page.evaluate("document.getElementById('player').currentTime") < 50
+    assert 206 in statuses  # the browser streamed with byte ranges
+    report = page.get_by_role("link", name="2021 activity report of the Cyber Security Coalition").first
+    assert report.get_attribute("href").startswith("https://annualreport.cybersecuritycoalition.be/")
