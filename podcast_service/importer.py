@@ -95,24 +95,15 @@ def _datetime(value: object) -> datetime | None:
     raise ValidationError("published must be a TOML date-time such as 2022-03-01T09:00:00+01:00")
 
 
-def _people(data: dict) -> list[PersonInput]:
-    people = data.get("people", [])
-    if not isinstance(people, list) or not all(isinstance(p, dict) for p in people):
-        raise ValidationError("people must be a list of [[people]] tables")
+def _tables(data: dict, key: str, cls: type) -> list:
+    """An array of TOML tables ([[people]], [[links]]) as input objects."""
+    items = data.get(key, [])
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise ValidationError(f"{key} must be a list of [[{key}]] tables")
     try:
-        return [PersonInput(**p) for p in people]
+        return [cls(**item) for item in items]
     except TypeError as e:
-        raise ValidationError(f"people: {e}") from None
-
-
-def _links(data: dict) -> list[LinkInput]:
-    links = data.get("links", [])
-    if not isinstance(links, list) or not all(isinstance(item, dict) for item in links):
-        raise ValidationError("links must be a list of [[links]] tables")
-    try:
-        return [LinkInput(**item) for item in links]
-    except TypeError as e:
-        raise ValidationError(f"links: {e}") from None
+        raise ValidationError(f"{key}: {e}") from None
 
 
 def import_show(folder: Path) -> tuple[Show, Outcome]:
@@ -139,7 +130,7 @@ def import_show(folder: Path) -> tuple[Show, Outcome]:
             categories=data.get("categories", []),
             explicit=data.get("explicit", False),
             show_type=data.get("type", "episodic"),
-            people=_people(data),
+            people=_tables(data, "people", PersonInput),
         ),
         image=image,
         fingerprint=fingerprint,
@@ -181,8 +172,8 @@ def import_episode(show: Show, folder: Path) -> Outcome:
             episode_type=data.get("type", "full"),
             explicit=data.get("explicit", False),
             guid=data.get("guid"),
-            people=_people(data),
-            links=_links(data),
+            people=_tables(data, "people", PersonInput),
+            links=_tables(data, "links", LinkInput),
             chapters=chapters,
             image=image,
             transcript=transcript,

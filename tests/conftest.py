@@ -14,7 +14,7 @@ from podcast_service import create_app
 from podcast_service.episodes import save_episode, save_show
 from podcast_service.extensions import db
 from podcast_service.inputs import EpisodeInput, ShowInput
-from podcast_service.models import utcnow
+from podcast_service.models import Episode, utcnow
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -99,3 +99,10 @@ def demo_folder(tmp_path):
     target = tmp_path / "episodes"
     shutil.copytree(DEMO_EPISODES, target)
     return target
+
+
+@pytest.fixture
+def demo(runner, demo_folder):
+    """The demo show imported through the CLI; returns its one episode."""
+    assert runner.invoke(args=["import-episodes", str(demo_folder)]).exit_code == 0
+    return db.session.query(Episode).one()

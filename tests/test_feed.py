@@ -2,33 +2,27 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import feedparser
 import podcastparser
-import pytest
 from lxml import etree
 
 from conftest import BASE_URL
 from podcast_service.extensions import db
-from podcast_service.models import Episode, utcnow
+from podcast_service.models import utcnow
 
 FEED = "/shows/cyber-security-coalition/feed.xml"
 NS = {"itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd", "content": "http://purl.org/rss/1.0/modules/content/",
       "atom": "http://www.w3.org/2005/Atom"}
 
 
-@pytest.fixture
-def demo(runner, demo_folder):
-    assert runner.invoke(args=["import-episodes", str(demo_folder)]).exit_code == 0
-    return db.session.query(Episode).one()
-
-
 def test_podcastparser_reads_the_demo_episode(client, demo):
     response = client.get(FEED)
     assert response.status_code == 200
     assert response.mimetype == "application/rss+xml"
-    parsed = podcastparser.parse(BASE_URL + FEED, __import__("io").BytesIO(response.data))
+    parsed = podcastparser.parse(BASE_URL + FEED, io.BytesIO(response.data))
     assert parsed["title"] == "Cyber Security Coalition Podcast"
     assert parsed["link"] == "https://cybersecuritycoalition.be/"
     assert parsed["cover_url"].startswith(BASE_URL + "/media/")

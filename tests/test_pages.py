@@ -11,17 +11,10 @@ from conftest import AUDIO, BASE_URL
 from podcast_service import urls
 from podcast_service.episodes import save_episode
 from podcast_service.inputs import EpisodeInput
-from podcast_service.extensions import db
-from podcast_service.models import Episode, utcnow
+from podcast_service.models import utcnow
 
 SHOW = "/shows/cyber-security-coalition/"
 EPISODE = SHOW + "shaping-belgiums-digital-future/"
-
-
-@pytest.fixture
-def demo(runner, demo_folder):
-    assert runner.invoke(args=["import-episodes", str(demo_folder)]).exit_code == 0
-    return db.session.query(Episode).one()
 
 
 def page(client, path):
