@@ -250,8 +250,10 @@ def published_episodes(show: Show, now: datetime | None = None) -> list[Episode]
 
 def delete_episode(episode: Episode) -> None:
     """Remove the episode's row and, once that is committed, its stored objects."""
+    files = episode.media_files()
     with media_change() as change:
-        for row in episode.media_files():
-            change.retire(row)
         db.session.delete(episode)
+        db.session.flush()  # the episode's row goes first: it references the files
+        for row in files:
+            change.retire(row)
 
