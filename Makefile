@@ -21,9 +21,12 @@ demo: setup
 	$(FLASK) import-episodes episodes/
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
+# The whole suite twice: on the embedded defaults, then on PostgreSQL (127.0.0.1:5432,
+# database `test`) and a SeaweedFS server the tests start themselves.
 test: setup
 	tools/install-test-deps.sh
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --stack=sqlite-local
+	$(BIN)/python -m pytest --stack=postgres-s3
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

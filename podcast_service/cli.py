@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 from flask import Flask
 
+from . import consistency
+from .episodes import storage
 from .errors import PodcastServiceError
 from .importer import Outcome, import_folder
 
@@ -37,5 +39,36 @@ def import_episodes(folder: Path) -> None:
         raise click.exceptions.Exit(1)
 
 
+@click.command("storage-check")
+@click.option("--fix", is_flag=True, help="Delete orphaned objects and abort leftover multipart uploads.")
+def storage_check(fix: bool) -> None:
+    """List objects without a row and rows without an object in the configured store.
+
+    Exits with status 1 while anything is out of step (after --fix: while rows
+    still lack their object, which needs a producer to re-upload).
+    """
+    store = storage()
+    try:
+        report = consistency.check(store)
+        for key in report.orphaned_objects:
+            click.echo(f"object without a row: {key}")
+        for key in report.missing_objects:
+            click.echo(f"row without an object: {key}")
+        for key, upload_id in report.incomplete_uploads:
+            click.echo(f"incomplete multipart upload: {key} ({upload_id})")
+        if fix:
+            consistency.fix(store, report)
+            click.echo(f"removed {len(report.orphaned_objects)} orphaned objects, "
+                       f"aborted {len(report.incomplete_uploads)} incomplete uploads")
+            report = consistency.check(store)
+    except PodcastServiceError as e:
+        raise click.ClickException(str(e)) from None
+    if report.clean:
+        click.echo(f"storage ({store.name}) and database agree")
+    else:
+        raise click.exceptions.Exit(1)
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(import_episodes)
+    app.cli.add_command(storage_check)

@@ -24,7 +24,7 @@ from .errors import SettingsError
 log = logging.getLogger(__name__)
 
 ENV_PREFIX = "PODCAST_"
-STORAGE_BACKENDS = ("local",)
+STORAGE_BACKENDS = ("local", "s3")
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,10 @@ class Settings:
     secret_key: str
     base_url: str
     log_level: str
+    s3_bucket: str
+    s3_endpoint_url: str
+    s3_region: str
+    s3_public_base_url: str
 
     @property
     def is_sqlite(self) -> bool:
@@ -48,6 +52,10 @@ DEFAULTS: dict[str, Any] = {
     "secret_key": "",
     "base_url": "http://127.0.0.1:5000",
     "log_level": "INFO",
+    "s3_bucket": "",
+    "s3_endpoint_url": "",
+    "s3_region": "",
+    "s3_public_base_url": "",
 }
 
 
@@ -71,11 +79,13 @@ def _backend(value: Any) -> str:
     return name
 
 
-def _base_url(value: Any) -> str:
+def _url(value: Any, example: str, *, required: bool) -> str:
     url = _text(value).rstrip("/")
+    if not url and not required:
+        return ""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError("must be an absolute http(s) URL such as https://podcast.example.org")
+        raise ValueError(f"must be {'' if required else 'empty or '}an absolute http(s) URL such as {example}")
     if parts.query or parts.fragment:
         raise ValueError("must not have a query or fragment")
     return url
@@ -93,8 +103,12 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "storage_backend": _backend,
     "storage_path": _text,
     "secret_key": _text,
-    "base_url": _base_url,
+    "base_url": lambda v: _url(v, "https://podcast.example.org", required=True),
     "log_level": _log_level,
+    "s3_bucket": _text,
+    "s3_endpoint_url": lambda v: _url(v, "http://127.0.0.1:8333", required=False),
+    "s3_region": _text,
+    "s3_public_base_url": lambda v: _url(v, "https://cdn.example.org/media", required=False),
 }
 assert set(PARSERS) == {f.name for f in fields(Settings)} == set(DEFAULTS)
 
@@ -175,6 +189,8 @@ def load_settings(
             parsed = _resolve(parsed, base)
         values[key] = parsed
     values["storage_path"] = Path(values["storage_path"])
+    if values["storage_backend"] == "s3" and not values["s3_bucket"]:
+        raise SettingsError("storage_backend is s3 but s3_bucket is not set (PODCAST_S3_BUCKET)")
     if not values["secret_key"]:
         log.warning("secret_key is not set: using a random key, so sessions end when the process does")
         values["secret_key"] = secrets.token_hex(32)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +19,7 @@ from podcast_service.episodes import save_episode, save_show
 from podcast_service.extensions import db
 from podcast_service.inputs import EpisodeInput, ShowInput
 from podcast_service.models import Episode, utcnow
+from services import S3_KEY, S3_SECRET, SeaweedFS, postgres_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -24,25 +29,58 @@ DEMO_EPISODES = ROOT / "episodes"
 BASE_URL = "https://podcasts.example.org"
 
 
+STACKS = ("sqlite-local", "postgres-s3")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--stack", choices=STACKS, default="sqlite-local",
+                     help="database and media store every app fixture uses")
+
+
+def pytest_report_header(config):
+    return f"stack: {config.getoption('stack')}"
+
+
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch, tmp_path):
-    """No PODCAST_* variable or ./config.toml of the developer's leaks into a test."""
-    import os
-
+    """No PODCAST_* or AWS_* variable, nor a ./config.toml, of the developer's leaks into a test."""
     for name in list(os.environ):
-        if name.startswith("PODCAST_"):
+        if name.startswith(("PODCAST_", "AWS_")):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", S3_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", S3_SECRET)
     monkeypatch.chdir(tmp_path)
 
 
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory):
+    """A real SeaweedFS server for the whole session, stopped at its end."""
+    server = SeaweedFS(tmp_path_factory.mktemp("seaweedfs"))
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def app_config(tmp_path):
-    return {
-        "database_url": f"sqlite:///{tmp_path / 'test.db'}",
-        "storage_path": str(tmp_path / "media"),
-        "base_url": BASE_URL,
-        "secret_key": "test-secret",
-    }
+def s3_bucket(seaweedfs):
+    name = seaweedfs.new_bucket()
+    yield name
+    seaweedfs.drop_bucket(name)
+
+
+@pytest.fixture
+def app_config(request, tmp_path):
+    config = {"base_url": BASE_URL, "secret_key": "test-secret"}
+    if request.config.getoption("stack") == "sqlite-local":
+        config.update(database_url=f"sqlite:///{tmp_path / 'test.db'}", storage_path=str(tmp_path / "media"))
+        yield config
+        return
+    seaweedfs = request.getfixturevalue("seaweedfs")
+    bucket = request.getfixturevalue("s3_bucket")
+    with postgres_schema() as url:
+        config.update(database_url=url, storage_backend="s3", s3_bucket=bucket,
+                      s3_endpoint_url=seaweedfs.endpoint, s3_region="us-east-1")
+        yield config
 
 
 @pytest.fixture
@@ -106,3 +144,29 @@ def demo(runner, demo_folder):
     """The demo show imported through the CLI; returns its one episode."""
     assert runner.invoke(args=["import-episodes", str(demo_folder)]).exit_code == 0
     return db.session.query(Episode).one()
+
+
+@dataclass(frozen=True)
+class Fetched:
+    status: int
+    headers: dict[str, str]
+    data: bytes
+    redirected: bool
+
+
+def fetch(client, path: str, method: str = "GET", **headers: str) -> Fetched:
+    """Request through the app and, if it redirects to the object store, on to the store over real HTTP.
+
+    This is what a podcast app does with an enclosure URL, so media tests hold
+    for the local backend (served by the app) and S3 (served by SeaweedFS) alike.
+    """
+    r = client.open(path, method=method, headers=headers, buffered=True)
+    if r.status_code not in (301, 302, 303, 307, 308):
+        return Fetched(r.status_code, {k.lower(): v for k, v in r.headers.items()}, r.data, False)
+    request = urllib.request.Request(r.location, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as resp:
+            return Fetched(resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read(), True)
+    except urllib.error.HTTPError as e:
+        with e:
+            return Fetched(e.code, {k.lower(): v for k, v in e.headers.items()}, e.read(), True)

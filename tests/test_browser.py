@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import threading
+from urllib.parse import urlsplit
 
 import flask_migrate
 import pytest
@@ -15,24 +15,18 @@ from conftest import DEMO_EPISODES
 from podcast_service import create_app
 from podcast_service.extensions import db
 from podcast_service.models import Episode
+from services import free_ports
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 EPISODE = "/shows/cyber-security-coalition/shaping-belgiums-digital-future/"
 
 
 @pytest.fixture
-def live_demo(tmp_path):
-    """The demo show served over real HTTP on a free loopback port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+def live_demo(app_config):
+    """The demo show served over real HTTP on a free loopback port, on the stack under test."""
+    [port] = free_ports(1)
     base = f"http://127.0.0.1:{port}"
-    app = create_app({
-        "database_url": f"sqlite:///{tmp_path / 'live.db'}",
-        "storage_path": str(tmp_path / "media"),
-        "base_url": base,
-        "secret_key": "test",
-    })
+    app = create_app({**app_config, "base_url": base})
     with app.app_context():
         flask_migrate.upgrade()
         assert app.test_cli_runner().invoke(args=["import-episodes", str(DEMO_EPISODES)]).exit_code == 0
@@ -64,7 +58,8 @@ def page():
 def test_player_loads_and_a_chapter_click_seeks(live_demo, page):
     base, duration = live_demo
     statuses = []
-    page.on("response", lambda r: statuses.append(r.status) if "/media/" in r.url and r.url.endswith(".mp3") else None)
+    # The enclosure, and with S3 the store's URL it redirects to: both paths end in .mp3.
+    page.on("response", lambda r: statuses.append(r.status) if urlsplit(r.url).path.endswith(".mp3") else None)
     page.goto(base + EPISODE)
     assert page.title() == "Shaping Belgium's digital future · Cyber Security Coalition Podcast"
     page.wait_for_function("document.getElementById('player').readyState >= 1", timeout=15_000)

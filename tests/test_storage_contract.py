@@ -11,16 +11,20 @@ import pytest
 from podcast_service.errors import StorageError
 from podcast_service.storage import new_key
 from podcast_service.storage.local import LocalStorage
+from podcast_service.storage.s3 import S3Storage
 
 
-@pytest.fixture(params=["local"])
+@pytest.fixture(params=["local", "s3"])
 def store(request, tmp_path):
     if request.param == "local":
         return LocalStorage(tmp_path / "media")
-    raise AssertionError(request.param)
+    seaweedfs = request.getfixturevalue("seaweedfs")
+    # A small part size, so a few MiB already take the multipart path.
+    return S3Storage(request.getfixturevalue("s3_bucket"), endpoint_url=seaweedfs.endpoint,
+                     region="us-east-1", part_size=5 * 1024 * 1024)
 
 
-PAYLOAD = os.urandom(3 * 1024 * 1024 + 17)  # more than one chunk, not a multiple of it
+PAYLOAD = os.urandom(11 * 1024 * 1024 + 17)  # several chunks and parts, not a multiple of either
 
 
 def test_put_reports_size_and_checksum(store):
@@ -77,3 +81,41 @@ def test_a_failing_stream_leaves_no_object(store):
         store.put(key, Broken(), content_type="audio/mpeg")
     assert not store.exists(key)
     assert list(store.keys()) == []
+    if isinstance(store, S3Storage):
+        assert store.incomplete_uploads() == []
+
+
+def test_a_stream_failing_after_some_parts_aborts_the_multipart_upload(store):
+    """The first parts reach the store; the failure must not leave them behind."""
+
+    class FailsLate(io.RawIOBase):
+        def __init__(self):
+            self.sent = 0
+
+        def readable(self):
+            return True
+
+        def readinto(self, b):
+            if self.sent > 7 * 1024 * 1024:
+                raise ConnectionResetError("client went away")
+            n = len(b)
+            b[:n] = bytes(n)
+            self.sent += n
+            return n
+
+    key = new_key("audio", ".mp3")
+    with pytest.raises(ConnectionResetError):
+        store.put(key, FailsLate(), content_type="audio/mpeg")
+    assert not store.exists(key)
+    if isinstance(store, S3Storage):
+        assert store.incomplete_uploads() == []
+
+
+def test_s3_objects_carry_type_cache_and_disposition(seaweedfs, s3_bucket):
+    store = S3Storage(s3_bucket, endpoint_url=seaweedfs.endpoint, region="us-east-1")
+    key = new_key("audio", ".mp3")
+    store.put(key, io.BytesIO(b"ID3" + bytes(100)), content_type="audio/mpeg", download_name="episode-1.mp3")
+    head = seaweedfs.client().head_object(Bucket=s3_bucket, Key=key)
+    assert head["ContentType"] == "audio/mpeg"
+    assert head["CacheControl"] == "public, max-age=31536000, immutable"
+    assert head["ContentDisposition"] == 'inline; filename="episode-1.mp3"'

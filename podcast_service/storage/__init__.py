@@ -7,6 +7,7 @@ import uuid
 from ..settings import Settings
 from .base import Storage, StoredObject
 from .local import LocalStorage
+from .s3 import S3Storage
 
 __all__ = ["Storage", "StoredObject", "make_storage", "new_key"]
 
@@ -14,6 +15,9 @@ __all__ = ["Storage", "StoredObject", "make_storage", "new_key"]
 def make_storage(settings: Settings) -> Storage:
     if settings.storage_backend == "local":
         return LocalStorage(settings.storage_path)
+    if settings.storage_backend == "s3":
+        return S3Storage(settings.s3_bucket, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region,
+                         public_base_url=settings.s3_public_base_url)
     raise AssertionError(f"unvalidated storage backend {settings.storage_backend!r}")
 
 

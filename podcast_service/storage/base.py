@@ -121,6 +121,10 @@ class Storage(ABC):
     ) -> Response:
         """An HTTP response delivering the object to a client, with ranges and conditional requests."""
 
+    @abstractmethod
+    def check(self) -> None:
+        """Raise StorageError unless the store can be reached and written to."""
+
     def read_bytes(self, key: str) -> bytes:
         with self.open(key) as fh:
             return fh.read()

@@ -86,6 +86,13 @@ class LocalStorage(Storage):
             if path.is_file() and not path.name.startswith("."):
                 yield path.relative_to(self.root).as_posix()
 
+    def check(self) -> None:
+        if not self.root.is_dir() and not self.root.parent.is_dir():
+            raise StorageError(f"media folder {self.root} does not exist")
+        target = self.root if self.root.is_dir() else self.root.parent
+        if not os.access(target, os.W_OK):
+            raise StorageError(f"media folder {target} is not writable")
+
     def send(
         self, key: str, *, mimetype: str, etag: str, last_modified: datetime, download_name: str
     ) -> Response:

@@ -93,8 +93,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['show_id'], ['shows.id'], name=op.f('fk_episodes_show_id_shows'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['transcript_id'], ['media_files.id'], name=op.f('fk_episodes_transcript_id_media_files')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_episodes')),
-    sa.UniqueConstraint('show_id', 'guid', name=op.f('uq_episodes_show_id')),
-    sa.UniqueConstraint('show_id', 'slug', name=op.f('uq_episodes_show_id'))
+    sa.UniqueConstraint('show_id', 'guid', name=op.f('uq_episodes_show_id_guid')),
+    sa.UniqueConstraint('show_id', 'slug', name=op.f('uq_episodes_show_id_slug'))
     )
     with op.batch_alter_table('episodes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_episodes_published_at'), ['published_at'], unique=False)

@@ -1,0 +1,196 @@
+"""Media in any S3-compatible object store (AWS S3, SeaweedFS, MinIO, R2). The only module importing boto3.
+
+Uploads stream in fixed-size parts, so memory stays bounded whatever the file
+size, and a failed upload is aborted so no parts linger in the bucket.
+Objects are written with their Content-Type, a year-long immutable
+Cache-Control (keys are never reused) and an inline Content-Disposition with
+a safe file name. Clients are sent to the store by redirect: to the public
+base URL (a CDN or public bucket) when one is set, else to a short-lived
+presigned URL.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import datetime
+from functools import cached_property
+from typing import Any, BinaryIO
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+from flask import Response, redirect, request
+
+from ..errors import StorageError
+from .base import HashingReader, Storage, StoredObject, check_key
+
+log = logging.getLogger(__name__)
+PART_SIZE = 16 * 1024 * 1024  # S3 wants at least 5 MiB per part but the last; 16 MiB x 10,000 parts = 156 GiB
+PRESIGN_SECONDS = 15 * 60
+CACHE_CONTROL = "public, max-age=31536000, immutable"
+
+
+def _missing(e: ClientError) -> bool:
+    return e.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
+
+
+class S3Storage(Storage):
+    name = "s3"
+
+    def __init__(self, bucket: str, *, endpoint_url: str = "", region: str = "",
+                 public_base_url: str = "", part_size: int = PART_SIZE) -> None:
+        self.bucket = bucket
+        self.endpoint_url = endpoint_url or None
+        self.region = region or None
+        self.public_base_url = public_base_url.rstrip("/")
+        self.part_size = part_size
+
+    @cached_property
+    def client(self) -> Any:
+        """Credentials come the boto3 way: environment, profile or instance role; never the config file.
+
+        With a custom endpoint, path-style addressing: SeaweedFS, MinIO and
+        most self-hosted stores have no wildcard DNS for bucket subdomains.
+        """
+        config = Config(
+            s3={"addressing_style": "path" if self.endpoint_url else "auto"},
+            retries={"max_attempts": 3, "mode": "standard"},
+            connect_timeout=5,
+            read_timeout=60,
+        )
+        return boto3.session.Session().client(
+            "s3", endpoint_url=self.endpoint_url, region_name=self.region, config=config
+        )
+
+    def _fail(self, action: str, key: str, e: Exception) -> StorageError:
+        return StorageError(f"object storage could not {action} {key} in bucket {self.bucket}: {e}")
+
+    def put(self, key: str, stream: BinaryIO, *, content_type: str, download_name: str | None = None) -> StoredObject:
+        check_key(key)
+        reader = HashingReader(stream)
+        extra = {"ContentType": content_type, "CacheControl": CACHE_CONTROL}
+        if download_name:
+            extra["ContentDisposition"] = f'inline; filename="{download_name}"'
+        first = reader.read(self.part_size)
+        if len(first) < self.part_size:
+            try:
+                self.client.put_object(Bucket=self.bucket, Key=key, Body=first, **extra)
+            except (BotoCoreError, ClientError) as e:
+                raise self._fail("store", key, e) from e
+            return StoredObject(key, reader.size, reader.sha256)
+        self._multipart(key, first, reader, extra)
+        return StoredObject(key, reader.size, reader.sha256)
+
+    def _multipart(self, key: str, first: bytes, reader: HashingReader, extra: dict[str, str]) -> None:
+        """Upload part by part, holding one part in memory; abort on any failure, the source's included."""
+        try:
+            upload_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=key, **extra)["UploadId"]
+        except (BotoCoreError, ClientError) as e:
+            raise self._fail("start uploading", key, e) from e
+        parts = []
+        try:
+            chunk, number = first, 1
+            while chunk:
+                etag = self.client.upload_part(
+                    Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=chunk
+                )["ETag"]
+                parts.append({"PartNumber": number, "ETag": etag})
+                chunk, number = reader.read(self.part_size), number + 1
+            self.client.complete_multipart_upload(
+                Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+            )
+        except BaseException as e:
+            self._abort(key, upload_id)
+            if isinstance(e, (BotoCoreError, ClientError)):
+                raise self._fail("upload", key, e) from e
+            raise
+
+    def _abort(self, key: str, upload_id: str) -> None:
+        try:
+            self.abort_upload(key, upload_id)
+        except StorageError:
+            # The store is unreachable; `storage-check --fix` removes what is left once it is back.
+            log.warning("could not abort the multipart upload of %s; storage-check --fix will", key)
+
+    def abort_upload(self, key: str, upload_id: str) -> None:
+        try:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+        except (BotoCoreError, ClientError) as e:
+            raise self._fail("abort the upload of", key, e) from e
+
+    def open(self, key: str, start: int = 0, end: int | None = None) -> BinaryIO:
+        check_key(key)
+        args: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
+        if start or end is not None:
+            args["Range"] = f"bytes={start}-{'' if end is None else end}"
+        try:
+            return self.client.get_object(**args)["Body"]
+        except (BotoCoreError, ClientError) as e:
+            raise self._fail("read", key, e) from e
+
+    def _head(self, key: str) -> dict[str, Any] | None:
+        try:
+            return self.client.head_object(Bucket=self.bucket, Key=check_key(key))
+        except ClientError as e:
+            if _missing(e):
+                return None
+            raise self._fail("look up", key, e) from e
+        except BotoCoreError as e:
+            raise self._fail("look up", key, e) from e
+
+    def size(self, key: str) -> int:
+        head = self._head(key)
+        if head is None:
+            raise StorageError(f"{key} does not exist in bucket {self.bucket}")
+        return int(head["ContentLength"])
+
+    def exists(self, key: str) -> bool:
+        return self._head(key) is not None
+
+    def delete(self, key: str) -> None:
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=check_key(key))
+        except (BotoCoreError, ClientError) as e:
+            raise self._fail("delete", key, e) from e
+
+    def keys(self) -> Iterator[str]:
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket):
+                for item in page.get("Contents", []):
+                    yield item["Key"]
+        except (BotoCoreError, ClientError) as e:
+            raise self._fail("list", "objects", e) from e
+
+    def check(self) -> None:
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except (BotoCoreError, ClientError) as e:
+            raise self._fail("reach", "the bucket", e) from e
+
+    def incomplete_uploads(self) -> list[tuple[str, str]]:
+        """(key, upload id) of multipart uploads begun and never completed or aborted."""
+        try:
+            found = self.client.list_multipart_uploads(Bucket=self.bucket).get("Uploads", [])
+        except (BotoCoreError, ClientError) as e:
+            raise self._fail("list", "multipart uploads", e) from e
+        return [(u["Key"], u["UploadId"]) for u in found]
+
+    def url(self, key: str, *, method: str = "GET") -> str:
+        """Where a client fetches the object: the public base URL, else a presigned URL for `method`."""
+        if self.public_base_url:
+            return f"{self.public_base_url}/{check_key(key)}"
+        operation = "head_object" if method == "HEAD" else "get_object"
+        return self.client.generate_presigned_url(
+            operation, Params={"Bucket": self.bucket, "Key": check_key(key)}, ExpiresIn=PRESIGN_SECONDS
+        )
+
+    def send(self, key: str, *, mimetype: str, etag: str, last_modified: datetime, download_name: str) -> Response:
+        """A 302 to the object: the enclosure URL stays on the service while the bytes come from the store.
+
+        A presigned URL is bound to its HTTP method, so a HEAD gets a URL signed for HEAD.
+        """
+        response = redirect(self.url(key, method=request.method), code=302)
+        # Presigned URLs expire: nobody may cache the redirect longer than a minute.
+        response.cache_control.max_age = 0 if not self.public_base_url else 60
+        return response

@@ -1,0 +1,57 @@
+"""The database and the store never disagree; storage-check finds and fixes what a crash left behind."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from podcast_service import create_app
+from podcast_service.extensions import db
+from podcast_service.storage import new_key
+
+
+def test_clean_store_reports_agreement(runner, demo):
+    result = runner.invoke(args=["storage-check"])
+    assert result.exit_code == 0, result.output
+    assert "and database agree" in result.output
+
+
+def test_orphans_and_missing_objects_are_listed_and_orphans_fixed(runner, demo, storage):
+    orphan = new_key("audio", ".mp3")
+    storage.put(orphan, io.BytesIO(b"left by a crash"), content_type="audio/mpeg")
+    storage.delete(demo.transcript.key)
+    result = runner.invoke(args=["storage-check"])
+    assert result.exit_code == 1
+    assert f"object without a row: {orphan}" in result.output
+    assert f"row without an object: {demo.transcript.key}" in result.output
+
+    result = runner.invoke(args=["storage-check", "--fix"])
+    assert "removed 1 orphaned objects" in result.output
+    assert not storage.exists(orphan)
+    assert result.exit_code == 1  # the missing transcript still needs a person
+    assert storage.exists(demo.audio.key)
+
+
+def test_healthz_reports_database_and_storage(client, app):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok", "storage": "ok"}
+
+
+@pytest.mark.parametrize(
+    ("override", "failing"),
+    [
+        ({"storage_path": "/nonexistent/deeper/media", "s3_bucket": "no-such-bucket"}, "storage"),
+        ({"database_url": "postgresql+psycopg://postgres@127.0.0.1:1/none"}, "database"),
+    ],
+)
+def test_healthz_is_503_when_storage_or_database_is_unreachable(app_config, override, failing):
+    broken = create_app({**app_config, **override})
+    with broken.app_context():
+        r = broken.test_client().get("/healthz")
+        db.session.remove()
+        db.engine.dispose()
+    assert r.status_code == 503
+    assert r.get_json()[failing].startswith("error")
+    assert r.get_json()["status"] == "unavailable"
