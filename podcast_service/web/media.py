@@ -26,8 +26,10 @@ def media(public_id: str, filename: str) -> Response:
     response = storage().send(
         row.key, mimetype=row.mime_type, etag=row.etag, last_modified=row.created_at, download_name=filename
     )
-    response.cache_control.public = True
-    response.cache_control.max_age = MAX_AGE
+    if response.status_code not in (301, 302, 303, 307, 308):
+        # Bytes served here may be cached long; a redirect keeps the short life its backend gave it.
+        response.cache_control.public = True
+        response.cache_control.max_age = MAX_AGE
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Access-Control-Expose-Headers"] = "Content-Length, Content-Range, Accept-Ranges"
     return response

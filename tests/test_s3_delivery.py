@@ -1,0 +1,63 @@
+"""With S3, enclosure URLs stay on the service and redirect to the store (CDN URL or presigned)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import flask_migrate
+import pytest
+
+from conftest import AUDIO, fetch
+from podcast_service import create_app, urls
+from podcast_service.episodes import save_episode, save_show
+from podcast_service.extensions import db
+from podcast_service.inputs import EpisodeInput, ShowInput
+from podcast_service.models import utcnow
+
+
+@pytest.fixture
+def s3_app(tmp_path, seaweedfs, s3_bucket):
+    def make(**extra):
+        app = create_app({
+            "database_url": f"sqlite:///{tmp_path / 's3.db'}", "base_url": "https://pod.example.org",
+            "storage_backend": "s3", "s3_bucket": s3_bucket, "s3_endpoint_url": seaweedfs.endpoint,
+            "s3_region": "us-east-1", **extra,
+        })
+        ctx = app.app_context()
+        ctx.push()
+        flask_migrate.upgrade()
+        show = save_show(ShowInput(slug="s", title="S", description="d", author="a", owner_name="o",
+                                   owner_email="o@example.org", categories=["Technology"]))
+        episode = save_episode(show, EpisodeInput(title="E", published_at=utcnow()), AUDIO / "cbr.mp3")
+        apps.append(ctx)
+        return app, episode
+
+    apps = []
+    yield make
+    for ctx in apps:
+        db.session.remove()
+        db.engine.dispose()
+        ctx.pop()
+
+
+def test_presigned_redirect_serves_get_head_and_ranges(s3_app):
+    app, episode = s3_app()
+    path = urlsplit(urls.audio_url(episode)).path
+    client = app.test_client()
+    first = client.get(path)
+    assert first.status_code == 302
+    assert "Signature=" in first.location or "X-Amz-Signature=" in first.location
+    assert first.headers["Cache-Control"] == "max-age=0"
+    data = (AUDIO / "cbr.mp3").read_bytes()
+    assert fetch(client, path).data == data
+    head = fetch(client, path, "HEAD")
+    assert head.status == 200 and head.headers["content-length"] == str(len(data))
+    part = fetch(client, path, Range="bytes=10-19")
+    assert part.status == 206 and part.data == data[10:20]
+
+
+def test_public_base_url_redirects_to_the_cdn(s3_app):
+    app, episode = s3_app(s3_public_base_url="https://cdn.example.org/media/")
+    response = app.test_client().get(urlsplit(urls.audio_url(episode)).path)
+    assert response.status_code == 302
+    assert response.location == f"https://cdn.example.org/media/{episode.audio.key}"
