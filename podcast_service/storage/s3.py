@@ -23,7 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from flask import Response, redirect, request
 
 from ..errors import StorageError
-from .base import HashingReader, Storage, StoredObject, check_key
+from .base import HashingReader, Storage, StoredObject, check_key, read_full
 
 log = logging.getLogger(__name__)
 PART_SIZE = 16 * 1024 * 1024  # S3 wants at least 5 MiB per part but the last; 16 MiB x 10,000 parts = 156 GiB
@@ -72,7 +72,7 @@ class S3Storage(Storage):
         extra = {"ContentType": content_type, "CacheControl": CACHE_CONTROL}
         if download_name:
             extra["ContentDisposition"] = f'inline; filename="{download_name}"'
-        first = reader.read(self.part_size)
+        first = read_full(reader, self.part_size)
         if len(first) < self.part_size:
             try:
                 self.client.put_object(Bucket=self.bucket, Key=key, Body=first, **extra)
@@ -96,7 +96,7 @@ class S3Storage(Storage):
                     Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=chunk
                 )["ETag"]
                 parts.append({"PartNumber": number, "ETag": etag})
-                chunk, number = reader.read(self.part_size), number + 1
+                chunk, number = read_full(reader, self.part_size), number + 1
             self.client.complete_multipart_upload(
                 Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
             )
