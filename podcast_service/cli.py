@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -40,8 +41,10 @@ def import_episodes(folder: Path) -> None:
 
 
 @click.command("storage-check")
-@click.option("--fix", is_flag=True, help="Delete orphaned objects and abort leftover multipart uploads.")
-def storage_check(fix: bool) -> None:
+@click.option("--fix", is_flag=True, help="Delete orphaned objects and abort abandoned uploads.")
+@click.option("--grace-minutes", type=click.IntRange(min=0), default=60, show_default=True,
+              help="Uploads begun more recently may still be running and are left alone.")
+def storage_check(fix: bool, grace_minutes: int) -> None:
     """List objects without a row and rows without an object in the configured store.
 
     Exits with status 1 while anything is out of step (after --fix: while rows
@@ -49,18 +52,19 @@ def storage_check(fix: bool) -> None:
     """
     store = storage()
     try:
-        report = consistency.check(store)
+        grace = timedelta(minutes=grace_minutes)
+        report = consistency.check(store, grace)
         for key in report.orphaned_objects:
             click.echo(f"object without a row: {key}")
         for key in report.missing_objects:
             click.echo(f"row without an object: {key}")
-        for key, upload_id in report.incomplete_uploads:
-            click.echo(f"incomplete multipart upload: {key} ({upload_id})")
+        for upload in report.abandoned_uploads:
+            click.echo(f"abandoned upload: {upload.key} ({upload.upload_id}, begun {upload.started:%Y-%m-%d %H:%M} UTC)")
         if fix:
             consistency.fix(store, report)
             click.echo(f"removed {len(report.orphaned_objects)} orphaned objects, "
-                       f"aborted {len(report.incomplete_uploads)} incomplete uploads")
-            report = consistency.check(store)
+                       f"aborted {len(report.abandoned_uploads)} abandoned uploads")
+            report = consistency.check(store, grace)
     except PodcastServiceError as e:
         raise click.ClickException(str(e)) from None
     if report.clean:

@@ -9,6 +9,7 @@ import pytest
 from podcast_service import create_app
 from podcast_service.extensions import db
 from podcast_service.storage import new_key
+from podcast_service.storage.s3 import S3Storage
 
 
 def test_clean_store_reports_agreement(runner, demo):
@@ -31,6 +32,32 @@ def test_orphans_and_missing_objects_are_listed_and_orphans_fixed(runner, demo, 
     assert not storage.exists(orphan)
     assert result.exit_code == 1  # the missing transcript still needs a person
     assert storage.exists(demo.audio.key)
+
+
+def leave_abandoned_upload(storage) -> None:
+    """What a process killed mid-upload leaves in each kind of store."""
+    key = new_key("audio", ".mp3")
+    if isinstance(storage, S3Storage):
+        upload = storage.client.create_multipart_upload(Bucket=storage.bucket, Key=key)
+        storage.client.upload_part(Bucket=storage.bucket, Key=key, UploadId=upload["UploadId"],
+                                   PartNumber=1, Body=b"half an episode")
+    else:
+        folder = storage.root / "audio"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / ".upload-crashed").write_bytes(b"half an episode")
+
+
+def test_abandoned_uploads_are_found_and_aborted_but_young_ones_left_alone(runner, demo, storage):
+    leave_abandoned_upload(storage)
+    young = runner.invoke(args=["storage-check"])
+    assert young.exit_code == 0, young.output  # could still be running in another worker
+    listed = runner.invoke(args=["storage-check", "--grace-minutes", "0"])
+    assert listed.exit_code == 1
+    assert "abandoned upload: audio/" in listed.output
+    fixed = runner.invoke(args=["storage-check", "--fix", "--grace-minutes", "0"])
+    assert "aborted 1 abandoned uploads" in fixed.output
+    assert fixed.exit_code == 0, fixed.output
+    assert storage.pending_uploads() == []
 
 
 def test_healthz_reports_database_and_storage(client, app):

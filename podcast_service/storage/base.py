@@ -28,6 +28,15 @@ _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_.-]*)+$")
 
 
 @dataclass(frozen=True)
+class PendingUpload:
+    """An upload begun and not finished: an S3 multipart upload, or a local temporary file."""
+
+    key: str
+    upload_id: str
+    started: datetime
+
+
+@dataclass(frozen=True)
 class StoredObject:
     key: str
     size: int
@@ -120,6 +129,14 @@ class Storage(ABC):
         self, key: str, *, mimetype: str, etag: str, last_modified: datetime, download_name: str
     ) -> Response:
         """An HTTP response delivering the object to a client, with ranges and conditional requests."""
+
+    @abstractmethod
+    def pending_uploads(self) -> list[PendingUpload]:
+        """Uploads begun and neither completed nor abandoned cleanly; a crash leaves these."""
+
+    @abstractmethod
+    def abort_upload(self, upload: PendingUpload) -> None:
+        """Discard what an unfinished upload has stored so far."""
 
     @abstractmethod
     def check(self) -> None:

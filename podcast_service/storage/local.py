@@ -5,14 +5,18 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
 from flask import Response, send_file
 
 from ..errors import StorageError
-from .base import HashingReader, LimitedReader, Storage, StoredObject, check_key, iter_chunks
+from .base import HashingReader, LimitedReader, PendingUpload, Storage, StoredObject, check_key, iter_chunks
+
+
+# Partly written files carry this prefix until they are renamed into place.
+TEMP_PREFIX = ".upload-"
 
 
 class LocalStorage(Storage):
@@ -34,7 +38,7 @@ class LocalStorage(Storage):
         reader = HashingReader(stream)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = tempfile.NamedTemporaryFile(dir=path.parent, prefix=".upload-", delete=False)
+            tmp = tempfile.NamedTemporaryFile(dir=path.parent, prefix=TEMP_PREFIX, delete=False)
         except OSError as e:
             raise StorageError(f"cannot write {key} to {self.root}: {e.strerror}") from e
         try:
@@ -85,6 +89,25 @@ class LocalStorage(Storage):
         for path in sorted(self.root.rglob("*")):
             if path.is_file() and not path.name.startswith("."):
                 yield path.relative_to(self.root).as_posix()
+
+    def pending_uploads(self) -> list[PendingUpload]:
+        if not self.root.is_dir():
+            return []
+        return [
+            PendingUpload(path.relative_to(self.root).as_posix(), path.name,
+                          datetime.fromtimestamp(path.stat().st_mtime, UTC))
+            for path in sorted(self.root.rglob(TEMP_PREFIX + "*"))
+        ]
+
+    def abort_upload(self, upload: PendingUpload) -> None:
+        path = self.root / upload.key
+        if not upload.upload_id.startswith(TEMP_PREFIX) or path.name != upload.upload_id \
+                or self.root.resolve() not in path.resolve().parents:
+            raise StorageError(f"{upload.key} is not an upload in progress in {self.root}")
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as e:
+            raise StorageError(f"cannot delete {upload.key}: {e.strerror}") from e
 
     def check(self) -> None:
         if not self.root.is_dir() and not self.root.parent.is_dir():

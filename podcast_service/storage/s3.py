@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, BinaryIO
 
@@ -23,7 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from flask import Response, redirect, request
 
 from ..errors import StorageError
-from .base import HashingReader, Storage, StoredObject, check_key, read_full
+from .base import HashingReader, PendingUpload, Storage, StoredObject, check_key, read_full
 
 log = logging.getLogger(__name__)
 PART_SIZE = 16 * 1024 * 1024  # S3 wants at least 5 MiB per part but the last; 16 MiB x 10,000 parts = 156 GiB
@@ -108,16 +108,16 @@ class S3Storage(Storage):
 
     def _abort(self, key: str, upload_id: str) -> None:
         try:
-            self.abort_upload(key, upload_id)
+            self.abort_upload(PendingUpload(key, upload_id, datetime.now(UTC)))
         except StorageError:
             # The store is unreachable; `storage-check --fix` removes what is left once it is back.
             log.warning("could not abort the multipart upload of %s; storage-check --fix will", key)
 
-    def abort_upload(self, key: str, upload_id: str) -> None:
+    def abort_upload(self, upload: PendingUpload) -> None:
         try:
-            self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=upload.key, UploadId=upload.upload_id)
         except (BotoCoreError, ClientError) as e:
-            raise self._fail("abort the upload of", key, e) from e
+            raise self._fail("abort the upload of", upload.key, e) from e
 
     def open(self, key: str, start: int = 0, end: int | None = None) -> BinaryIO:
         check_key(key)
@@ -168,13 +168,13 @@ class S3Storage(Storage):
         except (BotoCoreError, ClientError) as e:
             raise self._fail("reach", "the bucket", e) from e
 
-    def incomplete_uploads(self) -> list[tuple[str, str]]:
-        """(key, upload id) of multipart uploads begun and never completed or aborted."""
+    def pending_uploads(self) -> list[PendingUpload]:
         try:
-            found = self.client.list_multipart_uploads(Bucket=self.bucket).get("Uploads", [])
+            pages = self.client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket)
+            return [PendingUpload(u["Key"], u["UploadId"], u["Initiated"])
+                    for page in pages for u in page.get("Uploads", [])]
         except (BotoCoreError, ClientError) as e:
             raise self._fail("list", "multipart uploads", e) from e
-        return [(u["Key"], u["UploadId"]) for u in found]
 
     def url(self, key: str, *, method: str = "GET") -> str:
         """Where a client fetches the object: the public base URL, else a presigned URL for `method`."""
