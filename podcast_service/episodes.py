@@ -104,7 +104,8 @@ def sniff_image(path: Path) -> tuple[str, str]:
 
 
 def _same_file(row: MediaFile | None, path: Path) -> bool:
-    return row is not None and row.sha256 == file_sha256(path)
+    """Whether `path` holds the stored file's bytes; a size mismatch answers without hashing."""
+    return row is not None and row.size == path.stat().st_size and row.sha256 == file_sha256(path)
 
 
 def _person(data: PersonInput) -> Person:
