@@ -146,15 +146,27 @@ def save_show(data: ShowInput, *, image: Path | None = None, fingerprint: str | 
     return show
 
 
-def _store_transcript(change: MediaChange, path: Path, slug: str) -> MediaFile:
+def _set_transcript(change: MediaChange, episode: Episode, path: Path | None) -> None:
+    """Store a new or changed transcript with its parsed cues; no path removes the transcript."""
+    if path is None:
+        change.retire(episode.transcript)
+        episode.transcript, episode.transcript_cues = None, None
+        return
+    unchanged = _same_file(episode.transcript, path)
+    if unchanged and episode.transcript_cues is not None:
+        return
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise ValidationError(f"{path.name}: a transcript must be UTF-8 text") from None
-    transcripts.parse(text)
-    fmt = transcripts.detect_format(text)
-    return change.store_file(path, kind="transcripts", extension=f".{fmt}",
-                             mime_type=transcripts.FORMATS[fmt], download_name=f"{slug}.{fmt}")
+    cues = transcripts.parse(text)
+    if not unchanged:
+        fmt = transcripts.detect_format(text)
+        change.retire(episode.transcript)
+        episode.transcript = change.store_file(path, kind="transcripts", extension=f".{fmt}",
+                                               mime_type=transcripts.FORMATS[fmt],
+                                               download_name=f"{episode.slug}.{fmt}")
+    episode.transcript_cues = [[c.start, c.end, c.text] for c in cues]
 
 
 def save_episode(show: Show, data: EpisodeInput, audio: Path, *, existing: Episode | None = None,
@@ -188,13 +200,7 @@ def save_episode(show: Show, data: EpisodeInput, audio: Path, *, existing: Episo
                                               mime_type=info.mime_type, download_name=f"{data.slug}{info.extension}",
                                               audio=info)
         _set_image(change, episode, data.image, info.cover)
-        if data.transcript is not None:
-            if not _same_file(episode.transcript, data.transcript):
-                change.retire(episode.transcript)
-                episode.transcript = _store_transcript(change, data.transcript, data.slug)
-        elif episode.transcript is not None:
-            change.retire(episode.transcript)
-            episode.transcript = None
+        _set_transcript(change, episode, data.transcript)
 
         episode.chapters = [Chapter(start=c.start, end=c.end, title=c.title, url=c.url) for c in chapters]
         episode.links = [Link(title=l.title, url=l.url, rel=l.rel, position=i) for i, l in enumerate(data.links)]

@@ -30,7 +30,8 @@ from .storage.base import file_sha256
 SHOW_FILE = "show.toml"
 EPISODE_FILE = "episode.toml"
 # Bump when the meaning of a source folder changes, so every folder is re-imported once.
-FORMAT_VERSION = "1"
+# 2: episodes keep their transcript's parsed cues.
+FORMAT_VERSION = "2"
 
 
 class Outcome(StrEnum):

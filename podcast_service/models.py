@@ -143,6 +143,9 @@ class Episode(db.Model):
     audio_id: Mapped[int] = mapped_column(ForeignKey("media_files.id"))
     image_id: Mapped[int | None] = mapped_column(ForeignKey("media_files.id"))
     transcript_id: Mapped[int | None] = mapped_column(ForeignKey("media_files.id"))
+    # The transcript's cues, [[start, end, text], ...], parsed once when it is stored, so
+    # pages and derived formats never fetch and parse the file again.
+    transcript_cues: Mapped[list | None] = mapped_column(JSON)
     source_fingerprint: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

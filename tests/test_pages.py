@@ -100,3 +100,12 @@ def test_missing_pages_are_friendly_404s(client, demo, path):
 def test_draft_episode_page_is_404(client, make_episode, show):
     draft = make_episode(published_at=None)
     assert client.get(f"/shows/{show.slug}/{draft.slug}/").status_code == 404
+
+
+def test_transcript_is_rendered_from_cues_kept_at_import(client, demo, storage):
+    """Pages never fetch the transcript file: with S3 that would be a request per page view."""
+    storage.delete(demo.transcript.key)
+    doc = page(client, EPISODE)
+    transcript = doc.xpath("//section[contains(@class,'transcript')]")[0]
+    assert "2021: activity report of the Cyber Security Coalition." in transcript.text_content()
+    assert float(transcript.xpath(".//button/@data-start")[1]) == demo.transcript_cues[1][0]

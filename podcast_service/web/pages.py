@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, jsonify, render_template
+from flask import Response, jsonify, render_template
 from sqlalchemy import select
 
 from .. import chapters as chapter_json
 from .. import transcripts
-from ..episodes import published_episodes, storage
-from ..errors import PodcastServiceError
+from ..episodes import published_episodes
 from ..extensions import db
 from ..models import Show
 from . import bp
@@ -31,13 +30,7 @@ def show(show_slug: str) -> str:
 def episode(show_slug: str, episode_slug: str) -> str:
     show = show_or_404(show_slug)
     episode = published_episode_or_404(show, episode_slug)
-    cues = []
-    if episode.transcript is not None:
-        try:
-            cues = transcripts.parse(storage().read_bytes(episode.transcript.key).decode("utf-8"))
-        except PodcastServiceError:
-            # The page still plays without its transcript; the file was valid when it was stored.
-            current_app.logger.exception("transcript of %s cannot be read", episode.slug)
+    cues = [transcripts.Cue(*cue) for cue in episode.transcript_cues or []]
     return render_template("web/episode.html", show=show, episode=episode, cues=cues)
 
 
