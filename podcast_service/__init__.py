@@ -19,7 +19,7 @@ from . import cli
 from .errors import PodcastServiceError
 from .extensions import db, migrate
 from .settings import Settings, load_settings
-from .storage import make_storage
+from .storage import make_stores
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -63,7 +63,7 @@ def configure_extensions(app: Flask, settings: Settings) -> None:
         Path(settings.database_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
     db.init_app(app)
     migrate.init_app(app, db)
-    app.extensions["podcast_storage"] = make_storage(settings)
+    app.extensions["podcast_stores"] = make_stores(settings)
 
 
 @event.listens_for(Engine, "connect")

@@ -8,8 +8,10 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from . import consistency
-from .episodes import storage
+from . import consistency, storage_migration
+from .episodes import stores
+from .settings import STORAGE_BACKENDS
+from .storage import Storage
 from .errors import PodcastServiceError
 from .importer import Outcome, import_folder
 
@@ -45,34 +47,61 @@ def import_episodes(folder: Path) -> None:
 @click.option("--grace-minutes", type=click.IntRange(min=0), default=60, show_default=True,
               help="Uploads begun more recently may still be running and are left alone.")
 def storage_check(fix: bool, grace_minutes: int) -> None:
-    """List objects without a row and rows without an object in the configured store.
+    """List objects without a row and rows without an object, in every configured store.
 
     Exits with status 1 while anything is out of step (after --fix: while rows
     still lack their object, which needs a producer to re-upload).
     """
-    store = storage()
+    grace = timedelta(minutes=grace_minutes)
+    clean = True
     try:
-        grace = timedelta(minutes=grace_minutes)
-        report = consistency.check(store, grace)
-        for key in report.orphaned_objects:
-            click.echo(f"object without a row: {key}")
-        for key in report.missing_objects:
-            click.echo(f"row without an object: {key}")
-        for upload in report.abandoned_uploads:
-            click.echo(f"abandoned upload: {upload.key} ({upload.upload_id}, begun {upload.started:%Y-%m-%d %H:%M} UTC)")
-        if fix:
-            consistency.fix(store, report)
-            click.echo(f"removed {len(report.orphaned_objects)} orphaned objects, "
-                       f"aborted {len(report.abandoned_uploads)} abandoned uploads")
-            report = consistency.check(store, grace)
+        for store in stores():
+            clean &= _check_store(store, fix, grace)
     except PodcastServiceError as e:
         raise click.ClickException(str(e)) from None
-    if report.clean:
-        click.echo(f"storage ({store.name}) and database agree")
-    else:
+    if not clean:
         raise click.exceptions.Exit(1)
+
+
+def _check_store(store: Storage, fix: bool, grace: timedelta) -> bool:
+    report = consistency.check(store, grace)
+    for key in report.orphaned_objects:
+        click.echo(f"{store.name}: object without a row: {key}")
+    for key in report.missing_objects:
+        click.echo(f"{store.name}: row without an object: {key}")
+    for upload in report.abandoned_uploads:
+        click.echo(f"{store.name}: abandoned upload: {upload.key} "
+                   f"({upload.upload_id}, begun {upload.started:%Y-%m-%d %H:%M} UTC)")
+    if fix:
+        consistency.fix(store, report)
+        click.echo(f"{store.name}: removed {len(report.orphaned_objects)} orphaned objects, "
+                   f"aborted {len(report.abandoned_uploads)} abandoned uploads")
+        report = consistency.check(store, grace)
+    if report.clean:
+        click.echo(f"{store.name}: storage and database agree")
+    return report.clean
+
+
+@click.command("storage-migrate")
+@click.option("--to", "target", required=True, type=click.Choice(STORAGE_BACKENDS), help="Backend to move media to.")
+@click.option("--keep-source", is_flag=True, help="Leave each original in place after it is copied.")
+def storage_migrate(target: str, keep_source: bool) -> None:
+    """Move every media file to the backend TO, one verified file at a time.
+
+    Safe to interrupt and run again: it carries on where it stopped. Set
+    storage_backend to TO afterwards (or before: new uploads then go there too).
+    """
+    try:
+        remaining = len(storage_migration.pending(target))
+        click.echo(f"{remaining} files to move to {target}")
+        for done, row in enumerate(storage_migration.migrate(stores(), target, keep_source=keep_source), 1):
+            click.echo(f"[{done}/{remaining}] {row.key} ({row.size} bytes)")
+    except PodcastServiceError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"all media is on {target}")
 
 
 def register(app: Flask) -> None:
     app.cli.add_command(import_episodes)
     app.cli.add_command(storage_check)
+    app.cli.add_command(storage_migrate)

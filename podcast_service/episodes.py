@@ -25,7 +25,7 @@ from .errors import PodcastServiceError, ValidationError
 from .extensions import db
 from .inputs import EpisodeInput, PersonInput, ShowInput, check_chapters
 from .models import Chapter, Credit, Episode, Link, MediaFile, Person, Show, utcnow
-from .storage import Storage, new_key
+from .storage import Storage, Stores, new_key
 from .storage.base import file_sha256
 
 log = logging.getLogger(__name__)
@@ -33,8 +33,18 @@ log = logging.getLogger(__name__)
 IMAGE_TYPES = {b"\xff\xd8\xff": ("image/jpeg", ".jpg"), b"\x89PNG\r\n\x1a\n": ("image/png", ".png")}
 
 
+def stores() -> Stores:
+    return current_app.extensions["podcast_stores"]
+
+
 def storage() -> Storage:
-    return current_app.extensions["podcast_storage"]
+    """The store new files go to."""
+    return stores().primary
+
+
+def storage_of(row: MediaFile) -> Storage:
+    """The store holding this file's object."""
+    return stores()[row.backend]
 
 
 class MediaChange:
@@ -47,7 +57,7 @@ class MediaChange:
     def __init__(self, store: Storage) -> None:
         self.store = store
         self.stored: list[str] = []
-        self.retired: list[str] = []
+        self.retired: list[tuple[str, str]] = []  # (backend, key)
 
     def store_file(self, path: Path, *, kind: str, extension: str, mime_type: str,
                    download_name: str, audio: media.AudioInfo | None = None) -> MediaFile:
@@ -68,7 +78,7 @@ class MediaChange:
     def retire(self, row: MediaFile | None) -> None:
         """Forget a replaced file: its row now, its object once the change is committed."""
         if row is not None:
-            self.retired.append(row.key)
+            self.retired.append((row.backend, row.key))
             db.session.delete(row)
 
 
@@ -86,9 +96,9 @@ def media_change() -> Iterator[MediaChange]:
             except PodcastServiceError:
                 log.exception("could not remove %s after a failed change; storage-check will find it", key)
         raise
-    for key in change.retired:
+    for backend, key in change.retired:
         try:
-            change.store.delete(key)
+            stores()[backend].delete(key)
         except PodcastServiceError:
             log.exception("could not remove replaced object %s; storage-check will find it", key)
 

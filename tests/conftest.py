@@ -105,7 +105,7 @@ def runner(app):
 
 @pytest.fixture
 def storage(app):
-    return app.extensions["podcast_storage"]
+    return app.extensions["podcast_stores"].primary
 
 
 @pytest.fixture

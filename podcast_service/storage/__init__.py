@@ -1,24 +1,46 @@
-"""Media storage backends, chosen by name in the settings."""
+"""Media storage backends by name: every configured one can be read, new files go to the primary."""
 
 from __future__ import annotations
 
 import uuid
 
+from ..errors import StorageError
 from ..settings import Settings
 from .base import Storage, StoredObject
 from .local import LocalStorage
 from .s3 import S3Storage
 
-__all__ = ["Storage", "StoredObject", "make_storage", "new_key"]
+__all__ = ["Storage", "Stores", "StoredObject", "make_stores", "new_key"]
 
 
-def make_storage(settings: Settings) -> Storage:
-    if settings.storage_backend == "local":
-        return LocalStorage(settings.storage_path)
-    if settings.storage_backend == "s3":
-        return S3Storage(settings.s3_bucket, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region,
-                         public_base_url=settings.s3_public_base_url)
-    raise AssertionError(f"unvalidated storage backend {settings.storage_backend!r}")
+class Stores:
+    """The stores this instance can reach, by name.
+
+    Each MediaFile row names the backend holding its object, so files keep
+    being served from where they are while `storage-migrate` moves them.
+    """
+
+    def __init__(self, stores: dict[str, Storage], primary: str) -> None:
+        self._stores = stores
+        self.primary = stores[primary]
+
+    def __getitem__(self, name: str) -> Storage:
+        try:
+            return self._stores[name]
+        except KeyError:
+            raise StorageError(f"storage backend {name!r} is not configured on this instance") from None
+
+    def __iter__(self):
+        return iter(self._stores.values())
+
+
+def make_stores(settings: Settings) -> Stores:
+    """The local folder always (it costs nothing), S3 when a bucket is configured."""
+    stores: dict[str, Storage] = {"local": LocalStorage(settings.storage_path)}
+    if settings.s3_bucket:
+        stores["s3"] = S3Storage(settings.s3_bucket, endpoint_url=settings.s3_endpoint_url,
+                                 region=settings.s3_region, public_base_url=settings.s3_public_base_url)
+    return Stores(stores, settings.storage_backend)
 
 
 def new_key(kind: str, extension: str) -> str:

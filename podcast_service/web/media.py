@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Response, abort
 
-from ..episodes import storage
+from ..episodes import storage_of
 from . import bp
 from .lookups import public_media_or_404
 
@@ -23,7 +23,7 @@ def media(public_id: str, filename: str) -> Response:
     row, _episode = public_media_or_404(public_id)
     if not filename.endswith(row.extension) or not filename.isascii():
         abort(404)
-    response = storage().send(
+    response = storage_of(row).send(
         row.key, mimetype=row.mime_type, etag=row.etag, last_modified=row.created_at, download_name=filename
     )
     if response.status_code not in (301, 302, 303, 307, 308):
