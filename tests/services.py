@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -41,7 +41,11 @@ class SeaweedFS:
     workdir: Path
     process: subprocess.Popen | None = None
     log: BinaryIO | None = None
-    s3_port: int = 0
+    ports: list[int] = field(default_factory=list)
+
+    @property
+    def s3_port(self) -> int:
+        return self.ports[6]
 
     @property
     def endpoint(self) -> str:
@@ -53,6 +57,7 @@ class SeaweedFS:
                             config=Config(s3={"addressing_style": "path"}))
 
     def start(self, timeout: float = 60) -> None:
+        """Start, or start again on the same ports and data after stop()."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         (self.workdir / "data").mkdir(exist_ok=True)
         config = self.workdir / "s3.json"
@@ -60,13 +65,13 @@ class SeaweedFS:
             '{"identities":[{"name":"tests","credentials":[{"accessKey":"%s","secretKey":"%s"}],'
             '"actions":["Admin","Read","Write","List","Tagging"]}]}' % (S3_KEY, S3_SECRET)
         )
-        master, master_g, volume, volume_g, filer, filer_g, s3, s3_g = free_ports(8)
-        self.s3_port = s3
-        self.log = log = (self.workdir / "weed.log").open("wb")
+        self.ports = self.ports or free_ports(8)
+        master, master_g, volume, volume_g, filer, filer_g, s3, s3_g = self.ports
+        self.log = log = (self.workdir / "weed.log").open("ab")
         self.process = subprocess.Popen(
             [weed_binary(), "server", f"-dir={self.workdir / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
              f"-master.port={master}", f"-master.port.grpc={master_g}", "-master.volumeSizeLimitMB=64",
-             f"-volume.port={volume}", f"-volume.port.grpc={volume_g}", "-volume.max=50",
+             f"-volume.port={volume}", f"-volume.port.grpc={volume_g}", "-volume.max=0",  # 0: as many as the disk allows
              f"-filer.port={filer}", f"-filer.port.grpc={filer_g}",
              "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3_g}", f"-s3.config={config}",
              "-s3.port.iceberg=0", "-s3.port.lance=0"],

@@ -152,23 +152,6 @@ def iter_chunks(stream: BinaryIO) -> Iterator[bytes]:
         yield chunk
 
 
-def read_full(stream: BinaryIO, size: int) -> bytes:
-    """Up to `size` bytes, fewer only at the end of the stream.
-
-    A raw stream (a socket, a request body) may return less than asked on any
-    read; a short part must not be mistaken for the last one.
-    """
-    parts = []
-    missing = size
-    while missing:
-        data = stream.read(missing)
-        if not data:
-            break
-        parts.append(data)
-        missing -= len(data)
-    return b"".join(parts)
-
-
 def file_sha256(path: Path) -> str:
     sha = hashlib.sha256()
     with path.open("rb") as fh:

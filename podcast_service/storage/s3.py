@@ -11,8 +11,14 @@ presigned URL.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import logging
+import threading
+import time
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, BinaryIO
@@ -23,12 +29,60 @@ from botocore.exceptions import BotoCoreError, ClientError
 from flask import Response, redirect, request
 
 from ..errors import StorageError
-from .base import HashingReader, PendingUpload, Storage, StoredObject, check_key, read_full
+from .base import PendingUpload, Storage, StoredObject, check_key
 
 log = logging.getLogger(__name__)
-PART_SIZE = 16 * 1024 * 1024  # S3 wants at least 5 MiB per part but the last; 16 MiB x 10,000 parts = 156 GiB
+PART_SIZE = 8 * 1024 * 1024  # S3 wants at least 5 MiB per part but the last; 8 MiB x 10,000 parts = 78 GiB
+# Parts sent at once: enough to keep the connection busy, few enough to bound memory (3 x 8 MiB).
+CONCURRENCY = 3
 PRESIGN_SECONDS = 15 * 60
+# How long a failed abort is retried in the background (a process that dies first leaves it to storage-check).
+ABORT_RETRY_SECONDS = 10 * 60
 CACHE_CONTROL = "public, max-age=31536000, immutable"
+
+
+class PartReader:
+    """Cuts a stream into part-sized in-memory files, hashing each byte as it passes.
+
+    Each part is read straight into its own buffer (no intermediate copies),
+    so memory is about `concurrency` parts however large the file. Short
+    reads, as a request body gives, are read on until the part is full.
+    """
+
+    def __init__(self, stream: BinaryIO, part_size: int) -> None:
+        self._stream = stream
+        self._part_size = part_size
+        self._sha = hashlib.sha256()
+        self.size = 0
+
+    def next(self) -> io.BytesIO:
+        """The next part, empty at the end of the stream."""
+        part = io.BytesIO()
+        part.seek(self._part_size - 1)
+        part.write(b"\0")  # one allocation of the full part
+        filled = 0
+        with part.getbuffer() as view:
+            while filled < self._part_size:
+                n = self._read_into(view[filled:])
+                if not n:
+                    break
+                filled += n
+            self._sha.update(view[:filled])
+        part.truncate(filled)
+        part.seek(0)
+        self.size += filled
+        return part
+
+    def _read_into(self, view: memoryview) -> int:
+        if hasattr(self._stream, "readinto"):
+            return self._stream.readinto(view) or 0
+        data = self._stream.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    @property
+    def sha256(self) -> str:
+        return self._sha.hexdigest()
 
 
 def _missing(e: ClientError) -> bool:
@@ -39,12 +93,13 @@ class S3Storage(Storage):
     name = "s3"
 
     def __init__(self, bucket: str, *, endpoint_url: str = "", region: str = "",
-                 public_base_url: str = "", part_size: int = PART_SIZE) -> None:
+                 public_base_url: str = "", part_size: int = PART_SIZE, concurrency: int = CONCURRENCY) -> None:
         self.bucket = bucket
         self.endpoint_url = endpoint_url or None
         self.region = region or None
         self.public_base_url = public_base_url.rstrip("/")
         self.part_size = part_size
+        self.concurrency = concurrency
 
     @cached_property
     def client(self) -> Any:
@@ -56,6 +111,8 @@ class S3Storage(Storage):
         config = Config(
             s3={"addressing_style": "path" if self.endpoint_url else "auto"},
             retries={"max_attempts": 3, "mode": "standard"},
+            # The service computes its own SHA-256 of every upload; a second checksum pass costs throughput.
+            request_checksum_calculation="when_required",
             connect_timeout=5,
             read_timeout=60,
         )
@@ -68,50 +125,81 @@ class S3Storage(Storage):
 
     def put(self, key: str, stream: BinaryIO, *, content_type: str, download_name: str | None = None) -> StoredObject:
         check_key(key)
-        reader = HashingReader(stream)
+        parts = PartReader(stream, self.part_size)
         extra = {"ContentType": content_type, "CacheControl": CACHE_CONTROL}
         if download_name:
             extra["ContentDisposition"] = f'inline; filename="{download_name}"'
-        first = read_full(reader, self.part_size)
-        if len(first) < self.part_size:
+        first = parts.next()
+        if len(first.getbuffer()) < self.part_size:
             try:
                 self.client.put_object(Bucket=self.bucket, Key=key, Body=first, **extra)
             except (BotoCoreError, ClientError) as e:
                 raise self._fail("store", key, e) from e
-            return StoredObject(key, reader.size, reader.sha256)
-        self._multipart(key, first, reader, extra)
-        return StoredObject(key, reader.size, reader.sha256)
+        else:
+            self._multipart(key, first, parts, extra)
+        return StoredObject(key, parts.size, parts.sha256)
 
-    def _multipart(self, key: str, first: bytes, reader: HashingReader, extra: dict[str, str]) -> None:
-        """Upload part by part, holding one part in memory; abort on any failure, the source's included."""
+    def _multipart(self, key: str, first: io.BytesIO, parts: PartReader, extra: dict[str, str]) -> None:
+        """Send parts from a few threads, at most `concurrency` in memory; abort on any failure.
+
+        The source is read and hashed in this thread, in order; only the
+        network sends run in parallel, which is where the time goes.
+        """
         try:
             upload_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=key, **extra)["UploadId"]
         except (BotoCoreError, ClientError) as e:
             raise self._fail("start uploading", key, e) from e
-        parts = []
-        try:
-            chunk, number = first, 1
-            while chunk:
-                etag = self.client.upload_part(
-                    Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=chunk
-                )["ETag"]
-                parts.append({"PartNumber": number, "ETag": etag})
-                chunk, number = read_full(reader, self.part_size), number + 1
-            self.client.complete_multipart_upload(
-                Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
-            )
-        except BaseException as e:
-            self._abort(key, upload_id)
-            if isinstance(e, (BotoCoreError, ClientError)):
-                raise self._fail("upload", key, e) from e
-            raise
+
+        def send(number: int, body: io.BytesIO) -> dict[str, Any]:
+            etag = self.client.upload_part(
+                Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body
+            )["ETag"]
+            return {"PartNumber": number, "ETag": etag}
+
+        sent: list[dict[str, Any]] = []
+        in_flight: deque[Future] = deque()
+        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="s3-part") as pool:
+            try:
+                body, number = first, 1
+                while len(body.getbuffer()):
+                    if len(in_flight) >= self.concurrency:
+                        sent.append(in_flight.popleft().result())
+                    in_flight.append(pool.submit(send, number, body))
+                    body, number = parts.next(), number + 1
+                sent.extend(f.result() for f in in_flight)
+                self.client.complete_multipart_upload(
+                    Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": sent}
+                )
+            except BaseException as e:
+                for future in in_flight:
+                    future.cancel()
+                wait(in_flight)  # no part may land after the abort
+                self._abort(key, upload_id)
+                if isinstance(e, (BotoCoreError, ClientError)):
+                    raise self._fail("upload", key, e) from e
+                raise
 
     def _abort(self, key: str, upload_id: str) -> None:
+        """Abort now, or, when the store is down, keep trying in the background until it is back."""
+        upload = PendingUpload(key, upload_id, datetime.now(UTC))
         try:
-            self.abort_upload(PendingUpload(key, upload_id, datetime.now(UTC)))
+            self.abort_upload(upload)
         except StorageError:
-            # The store is unreachable; `storage-check --fix` removes what is left once it is back.
-            log.warning("could not abort the multipart upload of %s; storage-check --fix will", key)
+            log.warning("could not abort the multipart upload of %s; retrying in the background", key)
+            threading.Thread(target=self._abort_later, args=(upload,), name="s3-abort", daemon=True).start()
+
+    def _abort_later(self, upload: PendingUpload) -> None:
+        delay, deadline = 1.0, time.monotonic() + ABORT_RETRY_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(delay)
+            try:
+                self.abort_upload(upload)
+            except StorageError:
+                delay = min(delay * 2, 30.0)
+                continue
+            log.info("aborted the abandoned multipart upload of %s", upload.key)
+            return
+        log.error("gave up aborting the multipart upload of %s; storage-check --fix will remove it", upload.key)
 
     def abort_upload(self, upload: PendingUpload) -> None:
         try:
