@@ -14,6 +14,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from sqlalchemy import select
 from . import media, transcripts
 from .errors import PodcastServiceError, ValidationError
 from .extensions import db
-from .inputs import EpisodeInput, PersonInput, ShowInput, check_chapters
+from .inputs import EpisodeInput, LinkInput, PersonInput, ShowInput, check_chapters
 from .models import Chapter, Credit, Episode, Link, MediaFile, Person, Show, utcnow
 from .storage import Storage, Stores, new_key
 from .storage.base import file_sha256
@@ -60,14 +61,15 @@ class MediaChange:
         self.retired: list[tuple[str, str]] = []  # (backend, key)
 
     def store_file(self, path: Path, *, kind: str, extension: str, mime_type: str,
-                   download_name: str, audio: media.AudioInfo | None = None) -> MediaFile:
+                   download_name: str, audio: media.AudioInfo | None = None,
+                   original_name: str | None = None) -> MediaFile:
         key = new_key(kind, extension)
         with path.open("rb") as fh:
             self.stored.append(key)
             obj = self.store.put(key, fh, content_type=mime_type, download_name=download_name)
         row = MediaFile(
             backend=self.store.name, key=key, size=obj.size, sha256=obj.sha256, mime_type=mime_type,
-            extension=extension, original_filename=path.name[:255],
+            extension=extension, original_filename=(original_name or path.name)[:255],
         )
         if audio is not None:
             row.duration, row.bitrate = audio.duration, audio.bitrate
@@ -156,11 +158,12 @@ def save_show(data: ShowInput, *, image: Path | None = None, fingerprint: str | 
     return show
 
 
-def _set_transcript(change: MediaChange, episode: Episode, path: Path | None) -> None:
-    """Store a new or changed transcript with its parsed cues; no path removes the transcript."""
+def _set_transcript(change: MediaChange, episode: Episode, path: Path | None, remove: bool) -> None:
+    """Store a new or changed transcript with its parsed cues; `remove` takes it away."""
     if path is None:
-        change.retire(episode.transcript)
-        episode.transcript, episode.transcript_cues = None, None
+        if remove:
+            change.retire(episode.transcript)
+            episode.transcript, episode.transcript_cues = None, None
         return
     unchanged = _same_file(episode.transcript, path)
     if unchanged and episode.transcript_cues is not None:
@@ -168,7 +171,7 @@ def _set_transcript(change: MediaChange, episode: Episode, path: Path | None) ->
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise ValidationError(f"{path.name}: a transcript must be UTF-8 text") from None
+        raise ValidationError("a transcript must be UTF-8 text (WebVTT or SRT)") from None
     cues = transcripts.parse(text)
     if not unchanged:
         fmt = transcripts.detect_format(text)
@@ -179,20 +182,55 @@ def _set_transcript(change: MediaChange, episode: Episode, path: Path | None) ->
     episode.transcript_cues = [[c.start, c.end, c.text] for c in cues]
 
 
-def save_episode(show: Show, data: EpisodeInput, audio: Path, *, existing: Episode | None = None,
-                 fingerprint: str | None = None) -> Episode:
-    """Create an episode, or update `existing`; the guid of an existing episode never changes.
+def title_from_file(info: media.AudioInfo, filename: str | None) -> str:
+    """A title for an upload that came without one: its tag, else its file name made readable."""
+    if info.title:
+        return info.title
+    stem = Path(filename or "").stem.replace("_", " ").replace("-", " ")
+    return " ".join("".join(ch for ch in stem if ch.isprintable()).split()) or "Untitled episode"
 
-    The audio is probed before anything is stored, so an unreadable file
-    leaves no trace; a new audio file gets a new key and the old object is
-    removed after the commit.
+
+def episode_input(episode: Episode) -> EpisodeInput:
+    """The episode's current fields, to change some of them with dataclasses.replace()."""
+    return EpisodeInput(
+        title=episode.title, slug=episode.slug, summary=episode.summary, notes=episode.notes,
+        published_at=episode.published_at, withdrawn=episode.withdrawn_at is not None,
+        season=episode.season, number=episode.number, episode_type=episode.episode_type,
+        explicit=episode.explicit, guid=episode.guid,
+        people=[PersonInput(name=c.person.name, role=c.role, group=c.group, title=c.title,
+                            href=c.person.href, img=c.person.img) for c in episode.credits],
+        links=[LinkInput(title=link.title, url=link.url, rel=link.rel) for link in episode.links],
+    )
+
+
+def save_episode(show: Show, data: EpisodeInput, audio: Path | None = None, *, existing: Episode | None = None,
+                 fingerprint: str | None = None, audio_name: str | None = None) -> Episode:
+    """Create an episode (audio required), or update `existing`; its guid never changes.
+
+    Given audio is probed before anything is stored, so an unreadable file
+    leaves no trace. Fields the producer left empty come from the file's tags:
+    the title, the summary (its comment), the chapters and the cover art. A
+    new audio file gets a new key; the old object is removed after the commit.
+    `audio_name` is the name the producer's file had, when `audio` is a spool.
     """
+    if audio is None and existing is None:
+        raise ValidationError("a new episode needs an audio file")
+    info = media.probe(audio) if audio is not None else None
+    if info is not None:
+        data = replace(data, title=data.title or title_from_file(info, audio_name or audio.name),
+                       summary=data.summary or info.comment or "")
     data = data.validated()
-    info = media.probe(audio)
-    chapters = check_chapters(info.chapters if data.chapters is None else data.chapters, info.duration)
+    if data.chapters is not None or info is not None:
+        chapters = check_chapters(data.chapters if data.chapters is not None else info.chapters,
+                                  info.duration if info is not None else existing.audio.duration or 0)
+    else:
+        chapters = None
     clash = db.session.scalar(select(Episode).where(Episode.show_id == show.id, Episode.slug == data.slug))
     if clash is not None and clash is not existing:
         raise ValidationError(f"the show already has an episode with the slug {data.slug!r}")
+    if data.guid and existing is None and db.session.scalar(
+            select(Episode.id).where(Episode.show_id == show.id, Episode.guid == data.guid)) is not None:
+        raise ValidationError(f"the show already has an episode with the guid {data.guid!r}")
 
     with media_change() as change:
         episode = existing or Episode(show=show, guid=data.guid or str(uuid.uuid4()))
@@ -201,18 +239,21 @@ def save_episode(show: Show, data: EpisodeInput, audio: Path, *, existing: Episo
         for name in ("title", "slug", "summary", "notes", "published_at", "season", "number",
                      "episode_type", "explicit"):
             setattr(episode, name, getattr(data, name))
-        if not episode.summary and info.comment:
-            episode.summary = info.comment
+        if not data.withdrawn:
+            episode.withdrawn_at = None
+        elif episode.withdrawn_at is None:
+            episode.withdrawn_at = utcnow()
 
-        if not _same_file(episode.audio if existing else None, audio):
+        if info is not None and not _same_file(episode.audio if existing else None, audio):
             change.retire(episode.audio if existing else None)
             episode.audio = change.store_file(audio, kind="audio", extension=info.extension,
                                               mime_type=info.mime_type, download_name=f"{data.slug}{info.extension}",
-                                              audio=info)
-        _set_image(change, episode, data.image, info.cover)
-        _set_transcript(change, episode, data.transcript)
+                                              audio=info, original_name=audio_name)
+        _set_image(change, episode, data, info.cover if info is not None else None)
+        _set_transcript(change, episode, data.transcript, data.remove_transcript)
 
-        episode.chapters = [Chapter(start=c.start, end=c.end, title=c.title, url=c.url) for c in chapters]
+        if chapters is not None:
+            episode.chapters = [Chapter(start=c.start, end=c.end, title=c.title, url=c.url) for c in chapters]
         episode.links = [Link(title=l.title, url=l.url, rel=l.rel, position=i) for i, l in enumerate(data.links)]
         episode.credits = _credits(data.people)
         episode.source_fingerprint = fingerprint
@@ -220,19 +261,23 @@ def save_episode(show: Show, data: EpisodeInput, audio: Path, *, existing: Episo
     return episode
 
 
-def _set_image(change: MediaChange, episode: Episode, path: Path | None, cover: media.Cover | None) -> None:
-    """An episode's art: the given file, else the cover embedded in its audio, else none."""
-    if path is not None:
-        if _same_file(episode.image, path):
+def _set_image(change: MediaChange, episode: Episode, data: EpisodeInput, cover: media.Cover | None) -> None:
+    """An episode's art: the given file, else the cover embedded in given audio, else as before.
+
+    `remove_image` without either clears it (the episode then shows the show's art).
+    """
+    if data.image is not None:
+        if _same_file(episode.image, data.image):
             return
-        mime, ext = sniff_image(path)
+        mime, ext = sniff_image(data.image)
         change.retire(episode.image)
-        episode.image = change.store_file(path, kind="images", extension=ext, mime_type=mime,
+        episode.image = change.store_file(data.image, kind="images", extension=ext, mime_type=mime,
                                           download_name=f"{episode.slug}{ext}")
         return
     if cover is None:
-        change.retire(episode.image)
-        episode.image = None
+        if data.remove_image:
+            change.retire(episode.image)
+            episode.image = None
         return
     digest = hashlib.sha256(cover.data).hexdigest()
     if episode.image is not None and episode.image.sha256 == digest:
@@ -260,7 +305,7 @@ def published_episodes(show: Show, now: datetime | None = None) -> list[Episode]
     now = now or utcnow()
     return list(db.session.scalars(
         select(Episode)
-        .where(Episode.show_id == show.id, Episode.published_at.is_not(None), Episode.published_at <= now)
+        .where(Episode.show_id == show.id, Episode.public_at(now))
         .order_by(Episode.published_at.desc(), Episode.id.desc())
     ))
 

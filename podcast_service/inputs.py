@@ -149,13 +149,47 @@ class ShowInput:
         )
 
 
+PUBLICATION_STATES = ("draft", "scheduled", "published", "unpublished")
+
+
+def publication(status: object, publish_at: datetime | None, current: datetime | None,
+                now: datetime) -> tuple[datetime | None, bool]:
+    """(published_at, withdrawn) for a requested status; `current` is the episode's published_at.
+
+    One rule for the form, the API and the CLI: "published" keeps an earlier
+    publication date (so a re-publish does not jump to the top of the feed)
+    unless a past date is given; "scheduled" needs a future date;
+    "unpublished" takes down an episode that was published.
+    """
+    if publish_at is not None and (not isinstance(publish_at, datetime) or publish_at.tzinfo is None):
+        raise ValidationError("publication date must be a date and time with a time zone offset")
+    if status == "draft":
+        return None, False
+    if status == "published":
+        if publish_at is not None and publish_at > now:
+            raise ValidationError("a publication date in the future needs the status 'scheduled'")
+        return publish_at or (current if current is not None and current <= now else now), False
+    if status == "scheduled":
+        if publish_at is None or publish_at <= now:
+            raise ValidationError("a scheduled episode needs a publication date in the future")
+        return publish_at, False
+    if status == "unpublished":
+        if current is None or current > now:
+            raise ValidationError("only a published episode can be unpublished; make it a draft instead")
+        return current, True
+    raise ValidationError(f"status must be one of {', '.join(PUBLICATION_STATES)}")
+
+
 @dataclass(frozen=True)
 class EpisodeInput:
-    title: str
+    """An episode's fields. Files left as None keep what the episode has, unless remove_* says otherwise."""
+
+    title: str = ""
     slug: str | None = None
     summary: str = ""
     notes: str = ""
     published_at: datetime | None = None
+    withdrawn: bool = False
     season: int | None = None
     number: int | None = None
     episode_type: str = "full"
@@ -163,10 +197,12 @@ class EpisodeInput:
     guid: str | None = None
     people: list[PersonInput] = field(default_factory=list)
     links: list[LinkInput] = field(default_factory=list)
-    # None: take the chapters the audio file carries.
+    # None: the chapters a newly given audio file carries, else the episode's current ones.
     chapters: list[ChapterInfo] | None = None
     image: Path | None = None
+    remove_image: bool = False
     transcript: Path | None = None
+    remove_transcript: bool = False
 
     def validated(self) -> EpisodeInput:
         title = require_text(self.title, "episode title")
@@ -184,6 +220,7 @@ class EpisodeInput:
             summary=require_text(self.summary, "summary", max_len=4000, required=False),
             notes=require_text(self.notes, "show notes", max_len=100_000, required=False),
             published_at=self.published_at,
+            withdrawn=bool(self.withdrawn),
             season=optional_positive_int(self.season, "season"),
             number=optional_positive_int(self.number, "episode number"),
             episode_type=self.episode_type,
@@ -193,5 +230,7 @@ class EpisodeInput:
             links=list(self.links),
             chapters=self.chapters,
             image=self.image,
+            remove_image=self.remove_image,
             transcript=self.transcript,
+            remove_transcript=self.remove_transcript,
         )

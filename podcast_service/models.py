@@ -2,13 +2,14 @@
 
 Facts about a file (size, checksum, duration...) are measured once when it is
 stored and kept on its MediaFile row; publication status is derived from
-`published_at` alone, so a scheduled episode goes live at its time without
-any job having to flip a flag.
+`published_at` (and `withdrawn_at` for an unpublished episode), so a scheduled
+episode goes live at its time without any job having to flip a flag.
 """
 
 from __future__ import annotations
 
 import enum
+import secrets
 import uuid
 from datetime import UTC, datetime
 
@@ -25,6 +26,7 @@ from sqlalchemy import (
     UniqueConstraint,
     JSON,
 )
+from sqlalchemy import ColumnElement, and_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -59,6 +61,7 @@ class Status(enum.StrEnum):
     DRAFT = "draft"
     SCHEDULED = "scheduled"
     PUBLISHED = "published"
+    UNPUBLISHED = "unpublished"
 
 
 EPISODE_TYPES = ("full", "trailer", "bonus")
@@ -146,6 +149,10 @@ class Episode(db.Model):
     # The transcript's cues, [[start, end, text], ...], parsed once when it is stored, so
     # pages and derived formats never fetch and parse the file again.
     transcript_cues: Mapped[list | None] = mapped_column(JSON)
+    # Set when a producer takes a published episode down; published_at is kept for a re-publish.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The secret part of the private preview link of an unpublished episode.
+    preview_key: Mapped[str] = mapped_column(String(43), default=lambda: secrets.token_urlsafe(32))
     source_fingerprint: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -171,6 +178,8 @@ class Episode(db.Model):
     )
 
     def status_at(self, now: datetime) -> Status:
+        if self.withdrawn_at is not None:
+            return Status.UNPUBLISHED
         if self.published_at is None:
             return Status.DRAFT
         return Status.PUBLISHED if self.published_at <= now else Status.SCHEDULED
@@ -178,6 +187,11 @@ class Episode(db.Model):
     @property
     def status(self) -> Status:
         return self.status_at(utcnow())
+
+    @classmethod
+    def public_at(cls, now: datetime) -> ColumnElement[bool]:
+        """The SQL condition of `status_at(now) is PUBLISHED`: what listeners and visitors may see."""
+        return and_(cls.withdrawn_at.is_(None), cls.published_at.is_not(None), cls.published_at <= now)
 
     def media_files(self) -> list[MediaFile]:
         return [m for m in (self.audio, self.image, self.transcript) if m is not None]
@@ -240,3 +254,94 @@ class Chapter(db.Model):
     url: Mapped[str | None] = mapped_column(String(1000))
 
     episode: Mapped[Episode] = relationship(back_populates="chapters")
+
+
+ROLES = ("owner", "editor")
+
+
+class User(db.Model):
+    """A producer's account. Admins run the instance; others act on the shows they are members of."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    # Changes with the password, so sessions started before a change end with it.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    memberships: Mapped[list[ShowMember]] = relationship(back_populates="user", cascade="all, delete-orphan")
+    tokens: Mapped[list[ApiToken]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", order_by="ApiToken.id"
+    )
+
+    # Flask-Login's user protocol.
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    def role_in(self, show: Show) -> str | None:
+        """'owner', 'editor' or None; an admin counts as owner of every show."""
+        if self.is_admin:
+            return "owner"
+        return next((m.role for m in self.memberships if m.show_id == show.id), None)
+
+
+class ShowMember(db.Model):
+    """A user's role on one show: an owner manages the show and its members, an editor its episodes."""
+
+    __tablename__ = "show_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    show_id: Mapped[int] = mapped_column(ForeignKey("shows.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(10))
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    show: Mapped[Show] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "show_id"),
+        CheckConstraint(role.in_(ROLES), name="role"),
+    )
+
+
+SCOPES = ("read", "write")
+
+
+class ApiToken(db.Model):
+    """A bearer token for the JSON API. Only its SHA-256 is kept; the token is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The first characters, so a producer can tell tokens apart in lists.
+    prefix: Mapped[str] = mapped_column(String(12))
+    scopes: Mapped[list] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class LoginFailure(db.Model):
+    """A failed sign-in, kept for the throttling window only.
+
+    `subject` is a keyed hash of the e-mail address or the client address, so
+    the table holds no personal data in clear.
+    """
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

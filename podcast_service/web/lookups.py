@@ -6,7 +6,7 @@ from flask import abort
 from sqlalchemy import or_, select
 
 from ..extensions import db
-from ..models import Episode, MediaFile, Show, utcnow
+from ..models import Episode, MediaFile, Show, Status, utcnow
 
 
 def show_or_404(slug: str) -> Show:
@@ -18,7 +18,7 @@ def show_or_404(slug: str) -> Show:
 
 def published_episode_or_404(show: Show, slug: str) -> Episode:
     episode = db.session.scalar(select(Episode).where(Episode.show_id == show.id, Episode.slug == slug))
-    if episode is None or episode.published_at is None or episode.published_at > utcnow():
+    if episode is None or episode.status is not Status.PUBLISHED:
         abort(404, description="There is no published episode at this address.")
     return episode
 
@@ -31,7 +31,7 @@ def public_media_or_404(public_id: str) -> tuple[MediaFile, Episode | None]:
     episode = db.session.scalar(
         select(Episode)
         .where(or_(Episode.audio_id == row.id, Episode.image_id == row.id, Episode.transcript_id == row.id))
-        .where(Episode.published_at.is_not(None), Episode.published_at <= utcnow())
+        .where(Episode.public_at(utcnow()))
     )
     if episode is not None:
         return row, episode

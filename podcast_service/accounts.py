@@ -1,0 +1,189 @@
+"""Producer accounts, show membership and API tokens: the rules every entry point shares.
+
+The admin UI, the API and the CLI all create users and tokens through these
+functions. Passwords are hashed with scrypt (werkzeug's default); tokens are
+random, shown once, and only their SHA-256 is stored, which is enough for a
+secret with 256 bits of entropy and lets a lookup be a single indexed query.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import delete, func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .errors import PodcastServiceError, ValidationError
+from .extensions import db
+from .inputs import require_text
+from .models import ROLES, SCOPES, ApiToken, LoginFailure, Show, ShowMember, User, utcnow
+
+MIN_PASSWORD_LENGTH = 10
+TOKEN_PREFIX = "pst_"
+# Sign-in throttling: at most this many failures per window, per account and per client address.
+FAILURES_PER_ACCOUNT = 5
+FAILURES_PER_CLIENT = 20
+THROTTLE_WINDOW = timedelta(minutes=15)
+# Checked against when the e-mail is unknown, so a wrong address costs as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("not a password")
+
+
+class TooManyAttempts(PodcastServiceError):
+    http_status = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many failed sign-ins. Try again in {max(1, retry_after // 60)} minutes.")
+        self.retry_after = retry_after
+
+
+class Forbidden(PodcastServiceError):
+    http_status = 403
+
+
+def normalise_email(value: object) -> str:
+    email = require_text(value, "e-mail address").lower()
+    local, _, domain = email.partition("@")
+    if not local or "." not in domain or " " in email:
+        raise ValidationError(f"{email!r} is not an e-mail address")
+    return email
+
+
+def check_password(password: object) -> str:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > 1024:
+        raise ValidationError("a password may have at most 1024 characters")
+    return password
+
+
+def create_user(email: str, password: str, *, admin: bool = False) -> User:
+    email = normalise_email(email)
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise ValidationError(f"there is already a user {email}")
+    user = User(email=email, password_hash=generate_password_hash(check_password(password)), is_admin=admin)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def find_user(email: str) -> User:
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise ValidationError(f"there is no user {email}")
+    return user
+
+
+def _subject(kind: str, value: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def _check_throttle(subjects: dict[str, int]) -> None:
+    since = utcnow() - THROTTLE_WINDOW
+    db.session.execute(delete(LoginFailure).where(LoginFailure.at < since))
+    for subject, limit in subjects.items():
+        failures = db.session.scalars(
+            select(LoginFailure.at).where(LoginFailure.subject == subject, LoginFailure.at >= since)
+            .order_by(LoginFailure.at)
+        ).all()
+        if len(failures) >= limit:
+            db.session.commit()
+            oldest = failures[-limit]
+            raise TooManyAttempts(int((oldest + THROTTLE_WINDOW - utcnow()).total_seconds()) + 1)
+
+
+def authenticate(email: str, password: str, client: str) -> User:
+    """The user these credentials belong to; every failure counts towards the throttle.
+
+    The message never says whether the address exists.
+    """
+    email = (email or "").strip().lower()
+    subjects = {_subject("email", email): FAILURES_PER_ACCOUNT, _subject("client", client): FAILURES_PER_CLIENT}
+    _check_throttle(subjects)
+    user = db.session.scalar(select(User).where(User.email == email)) if email else None
+    if user is not None and check_password_hash(user.password_hash, password or ""):
+        return user
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+    db.session.add_all(LoginFailure(subject=s) for s in subjects)
+    db.session.commit()
+    raise ValidationError("The e-mail address or the password is wrong.")
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not check_password_hash(user.password_hash, current or ""):
+        raise ValidationError("the current password is wrong")
+    set_password(user, new)
+
+
+def set_password(user: User, new: str) -> None:
+    """Set the password and end every session begun with the old one."""
+    user.password_hash = generate_password_hash(check_password(new))
+    user.session_version += 1
+    db.session.commit()
+
+
+def create_token(user: User, name: str, scopes: list[str]) -> tuple[ApiToken, str]:
+    """A new token row and the token itself, which is never stored and cannot be shown again."""
+    name = require_text(name, "token name", max_len=100)
+    unknown = set(scopes) - set(SCOPES)
+    if not scopes or unknown:
+        raise ValidationError(f"token scopes must be one or more of {', '.join(SCOPES)}")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user=user, name=name, token_hash=_token_hash(secret), prefix=secret[:12],
+                     scopes=[s for s in SCOPES if s in scopes])
+    db.session.add(token)
+    db.session.commit()
+    return token, secret
+
+
+def _token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def token_for(secret: str) -> ApiToken | None:
+    """The live token with this secret, its last use recorded; None if unknown or revoked."""
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(secret)))
+    if token is None or token.revoked_at is not None:
+        return None
+    token.last_used_at = utcnow()
+    db.session.commit()
+    return token
+
+
+def revoke_token(token: ApiToken) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        db.session.commit()
+
+
+def set_member(show: Show, user: User, role: str) -> None:
+    """Give `user` a role on `show` (replacing any earlier one)."""
+    if role not in ROLES:
+        raise ValidationError(f"role must be one of {', '.join(ROLES)}")
+    member = db.session.scalar(select(ShowMember).where(ShowMember.show_id == show.id, ShowMember.user_id == user.id))
+    if member is None:
+        db.session.add(ShowMember(show=show, user=user, role=role))
+    else:
+        member.role = role
+    db.session.commit()
+
+
+def require_role(user: User, show: Show, *, owner: bool = False) -> None:
+    """Refuse unless `user` may edit `show` (with owner=True: may manage it)."""
+    role = user.role_in(show)
+    if role is None or (owner and role != "owner"):
+        raise Forbidden(f"you are not {'an owner' if owner else 'a member'} of the show {show.slug!r}")
+
+
+def visible_shows(user: User) -> list[Show]:
+    query = select(Show).order_by(func.lower(Show.title))
+    if not user.is_admin:
+        query = query.join(ShowMember).where(ShowMember.user_id == user.id)
+    return list(db.session.scalars(query))
