@@ -6,20 +6,24 @@ making the SQLite folder: no migrations, no network, no prompts.
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, Response, render_template, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 
 from . import cli
 from .errors import PodcastServiceError
-from .extensions import db, migrate
+from .extensions import csrf, db, login_manager, migrate
+from .models import User
 from .settings import Settings, load_settings
 from .storage import make_stores
+from .uploads import UploadRequest
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -49,6 +53,15 @@ def configure_settings(app: Flask, settings: Settings) -> None:
     app.config["SECRET_KEY"] = settings.secret_key
     app.config["SQLALCHEMY_DATABASE_URI"] = settings.database_url
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    secure = settings.base_url.startswith("https://")
+    app.config.update(
+        SESSION_COOKIE_SECURE=secure, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=secure, REMEMBER_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(days=14),
+        # CSRF tokens live as long as the session: a long upload must not outlive its form's token.
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    app.request_class = UploadRequest
 
 
 def configure_logging(app: Flask, settings: Settings) -> None:
@@ -64,6 +77,19 @@ def configure_extensions(app: Flask, settings: Settings) -> None:
     db.init_app(app)
     migrate.init_app(app, db)
     app.extensions["podcast_stores"] = make_stores(settings)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "admin.login"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_user)
+
+
+def load_user(user_id: str) -> User | None:
+    """The signed-in user, unless the password changed since the session began (the version moved)."""
+    ident, _, version = user_id.partition(":")
+    user = db.session.get(User, int(ident)) if ident.isdigit() else None
+    return user if user is not None and str(user.session_version) == version else None
 
 
 @event.listens_for(Engine, "connect")
@@ -76,9 +102,15 @@ def _sqlite_foreign_keys(dbapi_connection, _record) -> None:  # noqa: ANN001
 
 
 def configure_blueprints(app: Flask) -> None:
+    """The public site, the producers' admin and the JSON API (which uses tokens, not cookies)."""
+    from .admin import bp as admin
+    from .api import bp as api
     from .web import bp as web
 
     app.register_blueprint(web)
+    app.register_blueprint(admin)
+    app.register_blueprint(api)
+    csrf.exempt(api)
 
 
 def configure_template_helpers(app: Flask) -> None:
@@ -92,23 +124,42 @@ def configure_template_helpers(app: Flask) -> None:
         m, s = divmod(rest, 60)
         return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
+    def clock(seconds: float) -> str:
+        """A chapter start an editor can read and type back: 1:23, 1:01:23 or 0:43.25."""
+        whole, fraction = divmod(round(seconds, 3), 1)
+        text = hms(whole)
+        return text + f"{fraction:.3f}".rstrip("0").rstrip(".")[1:] if fraction else text
+
     app.jinja_env.filters["hms"] = hms
+    app.jinja_env.filters["clock"] = clock
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.globals["urls"] = urls
 
 
 def configure_error_handlers(app: Flask) -> None:
-    """HTML error pages with a message for every HTTP error and every service error."""
+    """Every HTTP error and every service error becomes a message.
 
-    @app.errorhandler(HTTPException)
-    def http_error(e: HTTPException):  # noqa: ANN202
-        # Start from the exception's own response: it carries headers such as a 416's Content-Range.
-        response = e.get_response()
-        response.set_data(render_template("errors/error.html", code=e.code, title=e.name, message=e.description))
+    JSON for the API and for scripts that ask for it (the upload page's XHR),
+    an HTML page for everyone else.
+    """
+
+    def respond(response: Response, code: int, title: str, message: str) -> Response:
+        if request.blueprint == "api" or request.accept_mimetypes.best == "application/json":
+            response.set_data(json.dumps({"error": {"status": code, "title": title, "message": message}}))
+            response.mimetype = "application/json"
+        else:
+            response.set_data(render_template("errors/error.html", code=code, title=title, message=message))
+            response.mimetype = "text/html"
+        response.status_code = code
         return response
 
+    @app.errorhandler(HTTPException)
+    def http_error(e: HTTPException) -> Response:
+        # Start from the exception's own response: it carries headers such as a 416's Content-Range.
+        return respond(e.get_response(), e.code or 500, e.name, e.description or e.name)
+
     @app.errorhandler(PodcastServiceError)
-    def service_error(e: PodcastServiceError):  # noqa: ANN202
+    def service_error(e: PodcastServiceError) -> Response:
         if e.http_status >= 500:
             app.logger.error("%s: %s", type(e).__name__, e)
-        return render_template("errors/error.html", code=e.http_status, title="Error", message=str(e)), e.http_status
+        return respond(Response(headers=e.headers), e.http_status, "Error", str(e))

@@ -17,10 +17,10 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .errors import PodcastServiceError, ValidationError
+from .errors import Conflict, Forbidden, NotFound, PodcastServiceError, ValidationError
 from .extensions import db
 from .inputs import require_text
-from .models import ROLES, SCOPES, ApiToken, LoginFailure, Show, ShowMember, User, utcnow
+from .models import ROLES, SCOPES, ApiToken, Episode, LoginFailure, Show, ShowMember, User, utcnow
 
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "pst_"
@@ -36,12 +36,8 @@ class TooManyAttempts(PodcastServiceError):
     http_status = 429
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__(f"Too many failed sign-ins. Try again in {max(1, retry_after // 60)} minutes.")
-        self.retry_after = retry_after
-
-
-class Forbidden(PodcastServiceError):
-    http_status = 403
+        super().__init__(f"Too many failed sign-ins. Try again in {max(1, -(-retry_after // 60))} minutes.")
+        self.headers = {"Retry-After": str(retry_after)}
 
 
 def normalise_email(value: object) -> str:
@@ -63,7 +59,7 @@ def check_password(password: object) -> str:
 def create_user(email: str, password: str, *, admin: bool = False) -> User:
     email = normalise_email(email)
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise ValidationError(f"there is already a user {email}")
+        raise Conflict(f"there is already a user {email}")
     user = User(email=email, password_hash=generate_password_hash(check_password(password)), is_admin=admin)
     db.session.add(user)
     db.session.commit()
@@ -187,3 +183,20 @@ def visible_shows(user: User) -> list[Show]:
     if not user.is_admin:
         query = query.join(ShowMember).where(ShowMember.user_id == user.id)
     return list(db.session.scalars(query))
+
+
+def producer_show(user: User, slug: str, *, owner: bool = False) -> Show:
+    """The show with this slug, if `user` may edit it (with owner=True: manage it)."""
+    show = db.session.scalar(select(Show).where(Show.slug == slug))
+    if show is None:
+        raise NotFound(f"there is no show {slug!r}")
+    require_role(user, show, owner=owner)
+    return show
+
+
+def producer_episode(show: Show, episode_id: int) -> Episode:
+    """An episode of a show the producer may edit, whatever its status."""
+    episode = db.session.get(Episode, episode_id)
+    if episode is None or episode.show_id != show.id:
+        raise NotFound(f"the show {show.slug!r} has no episode {episode_id}")
+    return episode

@@ -43,3 +43,9 @@ def parse_category(text: str) -> list[str | None]:
     if sub is not None and sub not in APPLE_CATEGORIES[category]:
         raise ValidationError(f"{sub!r} is not a subcategory of {category!r} in Apple's list")
     return [category, sub]
+
+
+def format_category(pair: list[str | None]) -> str:
+    """The stored [category, subcategory] pair written back as 'Category > Subcategory'."""
+    category, sub = pair
+    return f"{category} > {sub}" if sub else category

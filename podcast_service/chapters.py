@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from .errors import ValidationError
@@ -51,3 +52,11 @@ def to_json(chapters: Iterable[Any]) -> dict:
             item["url"] = c.url
         items.append(item)
     return {"version": VERSION, "chapters": items}
+
+
+def read_file(path: Path) -> str:
+    """The text of an uploaded chapters file; ValidationError unless it is UTF-8."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValidationError("chapters: the file is not UTF-8 JSON text") from None

@@ -21,8 +21,8 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
-from . import media, transcripts
-from .errors import PodcastServiceError, ValidationError
+from . import images, media, transcripts
+from .errors import Conflict, PodcastServiceError, ValidationError
 from .extensions import db
 from .inputs import EpisodeInput, LinkInput, PersonInput, ShowInput, check_chapters
 from .models import Chapter, Credit, Episode, Link, MediaFile, Person, Show, utcnow
@@ -30,8 +30,6 @@ from .storage import Storage, Stores, new_key
 from .storage.base import file_sha256
 
 log = logging.getLogger(__name__)
-
-IMAGE_TYPES = {b"\xff\xd8\xff": ("image/jpeg", ".jpg"), b"\x89PNG\r\n\x1a\n": ("image/png", ".png")}
 
 
 def stores() -> Stores:
@@ -77,6 +75,12 @@ class MediaChange:
         db.session.add(row)
         return row
 
+    def store_image(self, path: Path, download_stem: str, *, artwork: bool = True) -> MediaFile:
+        """Store cover art; `artwork` holds it to Apple's rules (see images.py)."""
+        info = images.inspect(path, artwork=artwork)
+        return self.store_file(path, kind="images", extension=info.extension, mime_type=info.mime_type,
+                               download_name=f"{download_stem}{info.extension}")
+
     def retire(self, row: MediaFile | None) -> None:
         """Forget a replaced file: its row now, its object once the change is committed."""
         if row is not None:
@@ -105,16 +109,6 @@ def media_change() -> Iterator[MediaChange]:
             log.exception("could not remove replaced object %s; storage-check will find it", key)
 
 
-def sniff_image(path: Path) -> tuple[str, str]:
-    """(MIME type, extension) of a JPEG or PNG file, judged by its bytes, not its name."""
-    with path.open("rb") as fh:
-        head = fh.read(8)
-    for magic, kind in IMAGE_TYPES.items():
-        if head.startswith(magic):
-            return kind
-    raise ValidationError(f"{path.name} is not a JPEG or PNG image")
-
-
 def _same_file(row: MediaFile | None, path: Path) -> bool:
     """Whether `path` holds the stored file's bytes; a size mismatch answers without hashing."""
     return row is not None and row.size == path.stat().st_size and row.sha256 == file_sha256(path)
@@ -137,10 +131,13 @@ def _credits(people: list[PersonInput]) -> list[Credit]:
     ]
 
 
-def save_show(data: ShowInput, *, image: Path | None = None, fingerprint: str | None = None) -> Show:
-    """Create the show with this slug, or update it in place."""
+def save_show(data: ShowInput, *, image: Path | None = None, fingerprint: str | None = None,
+              new: bool = False) -> Show:
+    """Create the show with this slug, or update it in place (`new`: refuse to update)."""
     data = data.validated()
     show = db.session.scalar(select(Show).where(Show.slug == data.slug))
+    if new and show is not None:
+        raise Conflict(f"there is already a show with the slug {data.slug!r}")
     with media_change() as change:
         if show is None:
             show = Show(slug=data.slug, podcast_guid=None)
@@ -150,10 +147,9 @@ def save_show(data: ShowInput, *, image: Path | None = None, fingerprint: str | 
             setattr(show, name, getattr(data, name))
         show.credits = _credits(data.people)
         if image is not None and not _same_file(show.image, image):
-            mime, ext = sniff_image(image)
+            new_image = change.store_image(image, data.slug)
             change.retire(show.image)
-            show.image = change.store_file(image, kind="images", extension=ext, mime_type=mime,
-                                           download_name=f"{data.slug}{ext}")
+            show.image = new_image
         show.source_fingerprint = fingerprint
     return show
 
@@ -227,10 +223,10 @@ def save_episode(show: Show, data: EpisodeInput, audio: Path | None = None, *, e
         chapters = None
     clash = db.session.scalar(select(Episode).where(Episode.show_id == show.id, Episode.slug == data.slug))
     if clash is not None and clash is not existing:
-        raise ValidationError(f"the show already has an episode with the slug {data.slug!r}")
+        raise Conflict(f"the show already has an episode with the slug {data.slug!r}")
     if data.guid and existing is None and db.session.scalar(
             select(Episode.id).where(Episode.show_id == show.id, Episode.guid == data.guid)) is not None:
-        raise ValidationError(f"the show already has an episode with the guid {data.guid!r}")
+        raise Conflict(f"the show already has an episode with the guid {data.guid!r}")
 
     with media_change() as change:
         episode = existing or Episode(show=show, guid=data.guid or str(uuid.uuid4()))
@@ -269,10 +265,9 @@ def _set_image(change: MediaChange, episode: Episode, data: EpisodeInput, cover:
     if data.image is not None:
         if _same_file(episode.image, data.image):
             return
-        mime, ext = sniff_image(data.image)
+        new_image = change.store_image(data.image, episode.slug)
         change.retire(episode.image)
-        episode.image = change.store_file(data.image, kind="images", extension=ext, mime_type=mime,
-                                          download_name=f"{episode.slug}{ext}")
+        episode.image = new_image
         return
     if cover is None:
         if data.remove_image:
@@ -291,13 +286,12 @@ def _set_image(change: MediaChange, episode: Episode, data: EpisodeInput, cover:
         art = Path(tmp) / f"cover{cover.extension}"
         art.write_bytes(cover.data)
         try:
-            mime, ext = sniff_image(art)
-        except ValidationError:
-            log.warning("episode %s: embedded cover art is not JPEG or PNG; ignored", episode.slug)
+            new_image = change.store_image(art, episode.slug, artwork=False)
+        except ValidationError as e:
+            log.warning("episode %s: embedded cover art ignored: %s", episode.slug, e)
             return
         change.retire(episode.image)
-        episode.image = change.store_file(art, kind="images", extension=ext, mime_type=mime,
-                                          download_name=f"{episode.slug}{ext}")
+        episode.image = new_image
 
 
 def published_episodes(show: Show, now: datetime | None = None) -> list[Episode]:

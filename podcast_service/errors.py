@@ -9,6 +9,8 @@ class PodcastServiceError(Exception):
     """Root of every error the service raises on purpose; its message is for the user."""
 
     http_status = 400
+    # Extra response headers (Retry-After, WWW-Authenticate...) for the view that reports it.
+    headers: dict[str, str] = {}
 
 
 class SettingsError(PodcastServiceError, click.ClickException):
@@ -39,5 +41,27 @@ class StorageError(PodcastServiceError):
     http_status = 503
 
 
+class Conflict(ValidationError):
+    """The thing to create exists already (a slug, a guid, an e-mail address)."""
+
+    http_status = 409
+
+
 class NotFound(PodcastServiceError):
     http_status = 404
+
+
+class Unauthorized(PodcastServiceError):
+    """No valid credentials: the API asks for a bearer token."""
+
+    http_status = 401
+
+    def __init__(self, message: str, error: str = "invalid_token") -> None:
+        super().__init__(message)
+        self.headers = {"WWW-Authenticate": f'Bearer realm="api", error="{error}"'}
+
+
+class Forbidden(PodcastServiceError):
+    """Valid credentials without the right to do this."""
+
+    http_status = 403

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -26,3 +28,6 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 # Migrations ship inside the package so an installed wheel can still upgrade its database.
 migrate = Migrate(directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
+# Producers' sessions (the admin blueprint) and CSRF tokens on every form that uses them.
+login_manager = LoginManager()
+csrf = CSRFProtect()

@@ -39,6 +39,12 @@ class Settings:
     s3_endpoint_url: str
     s3_region: str
     s3_public_base_url: str
+    upload_temp_path: Path
+    max_upload_mb: int
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
 
     @property
     def is_sqlite(self) -> bool:
@@ -56,6 +62,8 @@ DEFAULTS: dict[str, Any] = {
     "s3_endpoint_url": "",
     "s3_region": "",
     "s3_public_base_url": "",
+    "upload_temp_path": "instance/uploads",
+    "max_upload_mb": 8192,
 }
 
 
@@ -91,6 +99,14 @@ def _url(value: Any, example: str, *, required: bool) -> str:
     return url
 
 
+def _positive_int(value: Any) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError("must be a whole number of 1 or more")
+    return value
+
+
 def _log_level(value: Any) -> str:
     level = _text(value).upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -109,6 +125,8 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "s3_endpoint_url": lambda v: _url(v, "http://127.0.0.1:8333", required=False),
     "s3_region": _text,
     "s3_public_base_url": lambda v: _url(v, "https://cdn.example.org/media", required=False),
+    "upload_temp_path": _text,
+    "max_upload_mb": _positive_int,
 }
 assert set(PARSERS) == {f.name for f in fields(Settings)} == set(DEFAULTS)
 
@@ -185,10 +203,11 @@ def load_settings(
             parsed = PARSERS[key](value)
         except ValueError as e:
             raise SettingsError(f"{key} (from {origin}) {e}") from None
-        if key in ("database_url", "storage_path"):
+        if key in ("database_url", "storage_path", "upload_temp_path"):
             parsed = _resolve(parsed, base)
         values[key] = parsed
     values["storage_path"] = Path(values["storage_path"])
+    values["upload_temp_path"] = Path(values["upload_temp_path"])
     if values["storage_backend"] == "s3" and not values["s3_bucket"]:
         raise SettingsError("storage_backend is s3 but s3_bucket is not set (PODCAST_S3_BUCKET)")
     if not values["secret_key"]:

@@ -34,11 +34,16 @@ def episode_url(episode: Episode) -> str:
     return absolute("web.episode", show_slug=episode.show.slug, episode_slug=episode.slug)
 
 
+def preview_url(episode: Episode) -> str:
+    """The private link to an episode's page whatever its status, for the producers' eyes."""
+    return absolute("web.preview", key=episode.preview_key)
+
+
 def audio_url(episode: Episode) -> str:
     return media_url(episode.audio, episode.slug)
 
 
-def image_url(row: MediaFile | None, name: str) -> str | None:
+def file_url(row: MediaFile | None, name: str) -> str | None:
     return None if row is None else media_url(row, name)
 
 
@@ -46,4 +51,4 @@ def episode_image_url(episode: Episode) -> str | None:
     """The episode's own art, else the show's."""
     if episode.image is not None:
         return media_url(episode.image, episode.slug)
-    return image_url(episode.show.image, episode.show.slug)
+    return file_url(episode.show.image, episode.show.slug)

@@ -8,7 +8,7 @@ are exact sample positions instead of guesses.
 
 The outputs are committed, so serving the demo needs none of these tools.
 Run it only to change the demo:  python tools/make_demo_audio.py
-Needs Debian's espeak-ng and lame, plus mutagen and Pillow (pip install -e '.[tools]').
+Needs Debian's espeak-ng and lame, plus mutagen and Pillow (both project dependencies).
 """
 
 from __future__ import annotations

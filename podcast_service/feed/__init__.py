@@ -40,7 +40,7 @@ def build_feed(show: Show, episodes: Sequence[Episode]) -> bytes:
     fg.lastBuildDate(last_change(show, episodes))
     if show.copyright:
         fg.copyright(show.copyright)
-    image = urls.image_url(show.image, show.slug)
+    image = urls.file_url(show.image, show.slug)
     if image:
         fg.image(url=image, title=show.title, link=show_page)
 
@@ -66,7 +66,7 @@ def build_feed(show: Show, episodes: Sequence[Episode]) -> bytes:
         ie = fe.itunes
         ie.title = episode.title
         ie.duration = round(episode.audio.duration or 0)
-        ie.image = urls.image_url(episode.image, episode.slug)
+        ie.image = urls.file_url(episode.image, episode.slug)
         ie.explicit = episode.explicit
         ie.episode = episode.number
         ie.season = episode.season

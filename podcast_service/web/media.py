@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort
+from flask import Response, abort, request
 
 from ..episodes import storage_of
 from . import bp
@@ -20,13 +20,17 @@ def media(public_id: str, filename: str) -> Response:
     who save the file); the extension must match, so each file has one URL
     ending in what it really is.
     """
-    row, _episode = public_media_or_404(public_id)
+    preview_key = request.args.get("preview")
+    row, _episode = public_media_or_404(public_id, preview_key)
     if not filename.endswith(row.extension) or not filename.isascii():
         abort(404)
     response = storage_of(row).send(
         row.key, mimetype=row.mime_type, etag=row.etag, last_modified=row.created_at, download_name=filename
     )
-    if response.status_code not in (301, 302, 303, 307, 308):
+    if preview_key:
+        response.cache_control.no_store = True
+        response.cache_control.public = False
+    elif response.status_code not in (301, 302, 303, 307, 308):
         # Bytes served here may be cached long; a redirect keeps the short life its backend gave it.
         response.cache_control.public = True
         response.cache_control.max_age = MAX_AGE

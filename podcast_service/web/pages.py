@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, jsonify, render_template
+from flask import Response, jsonify, make_response, render_template
 from sqlalchemy import select
 
 from .. import chapters as chapter_json
@@ -11,7 +11,7 @@ from ..episodes import published_episodes
 from ..extensions import db
 from ..models import Show
 from . import bp
-from .lookups import published_episode_or_404, show_or_404
+from .lookups import episode_by_preview_key_or_404, published_episode_or_404, show_or_404
 
 
 @bp.route("/")
@@ -32,6 +32,18 @@ def episode(show_slug: str, episode_slug: str) -> str:
     episode = published_episode_or_404(show, episode_slug)
     cues = [transcripts.Cue(*cue) for cue in episode.transcript_cues or []]
     return render_template("web/episode.html", show=show, episode=episode, cues=cues)
+
+
+@bp.route("/preview/<key>/")
+def preview(key: str) -> Response:
+    """An episode's page whatever its status, for whoever holds its private link; never indexed or cached."""
+    episode = episode_by_preview_key_or_404(key)
+    cues = [transcripts.Cue(*cue) for cue in episode.transcript_cues or []]
+    response = make_response(render_template("web/episode.html", show=episode.show, episode=episode, cues=cues,
+                                             preview_key=key))
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.route("/shows/<show_slug>/<episode_slug>/chapters.json")

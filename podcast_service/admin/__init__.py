@@ -1,0 +1,41 @@
+"""The producers' admin: server-rendered pages behind a sign-in, every form CSRF-protected.
+
+Every route needs a signed-in user except the sign-in page itself; the check
+runs before any view, so a new route cannot forget it. CSRF tokens are
+checked after it, so an anonymous request is turned away before its body is
+even read.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, redirect, request, url_for
+from flask_login import current_user
+
+from ..errors import Unauthorized
+from ..extensions import csrf
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+PUBLIC_ENDPOINTS = {"admin.login"}
+
+
+@bp.before_request
+def require_sign_in() -> Response | None:
+    if request.endpoint not in PUBLIC_ENDPOINTS and not current_user.is_authenticated:
+        if request.method in ("GET", "HEAD"):
+            return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
+        raise Unauthorized("sign in first", error="invalid_request")
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        csrf.protect()
+    return None
+
+
+@bp.after_request
+def no_caching(response: Response) -> Response:
+    """Admin pages hold private data: never kept by a browser or a proxy."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    return response
+
+
+from . import account, episodes, shows  # noqa: E402,F401  (registers the routes)

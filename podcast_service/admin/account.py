@@ -1,0 +1,100 @@
+"""Signing in and out, the password, API tokens, and (for admins) the users."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+
+from .. import accounts
+from ..errors import Forbidden, PodcastServiceError
+from ..extensions import db
+from ..models import SCOPES, ApiToken, User
+from . import bp
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site, so the sign-in page cannot be used to send people elsewhere."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("admin.dashboard")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response | tuple[str, int] | str:
+    if request.method == "GET":
+        return render_template("admin/login.html", next=request.args.get("next", ""))
+    try:
+        user = accounts.authenticate(request.form.get("email", ""), request.form.get("password", ""),
+                                     request.remote_addr or "")
+    except PodcastServiceError as e:
+        page = render_template("admin/login.html", error=str(e), email=request.form.get("email", ""),
+                               next=request.form.get("next", ""))
+        return Response(page, status=e.http_status, headers=e.headers)
+    login_user(user)
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    logout_user()
+    return redirect(url_for("admin.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+def account() -> Response | tuple[str, int] | str:
+    if request.method == "GET":
+        return render_template("admin/account.html")
+    if request.form.get("new_password") != request.form.get("confirm_password"):
+        return render_template("admin/account.html", error="The new passwords differ."), 422
+    try:
+        accounts.change_password(current_user, request.form.get("current_password", ""),
+                                 request.form.get("new_password", ""))
+    except PodcastServiceError as e:
+        return render_template("admin/account.html", error=str(e)), e.http_status
+    login_user(current_user)  # the session follows the new password; other sessions end
+    flash("Your password is changed. Other sessions have been signed out.")
+    return redirect(url_for("admin.account"))
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+def tokens() -> tuple[str, int] | str:
+    new_secret = error = None
+    status = 200
+    if request.method == "POST":
+        try:
+            _token, new_secret = accounts.create_token(current_user, request.form.get("name", ""),
+                                                       request.form.getlist("scopes"))
+        except PodcastServiceError as e:
+            error, status = str(e), e.http_status
+    return render_template("admin/tokens.html", tokens=current_user.tokens, scopes=SCOPES,
+                           new_secret=new_secret, error=error), status
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+def revoke_token(token_id: int) -> Response:
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != current_user.id:
+        raise Forbidden("this token is not yours")
+    accounts.revoke_token(token)
+    flash(f"Token {token.name!r} is revoked.")
+    return redirect(url_for("admin.tokens"))
+
+
+@bp.route("/users", methods=["GET", "POST"])
+def users() -> tuple[str, int] | str:
+    if not current_user.is_admin:
+        raise Forbidden("only an admin can manage users")
+    error, status = None, 200
+    if request.method == "POST":
+        try:
+            user = accounts.create_user(request.form.get("email", ""), request.form.get("password", ""),
+                                        admin=request.form.get("admin") == "true")
+            flash(f"User {user.email} created.")
+        except PodcastServiceError as e:
+            error, status = str(e), e.http_status
+    return render_template("admin/users.html", users=db.session.scalars(select(User).order_by(User.email)).all(),
+                           error=error), status
+

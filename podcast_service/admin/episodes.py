@@ -1,0 +1,106 @@
+"""Episodes in the admin: upload (with a progress bar), edit, publish, replace the audio, delete.
+
+An upload creates a draft at once, filled from the file's own tags, and
+sends the producer to its edit form: nothing is lost if the producer walks
+away, and nothing is public until they publish.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from flask import Response, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from .. import accounts, chapters, fields
+from ..episodes import delete_episode, episode_input, save_episode
+from ..errors import PodcastServiceError
+from ..extensions import db
+from ..inputs import EpisodeInput
+from ..models import Episode, Show, utcnow
+from ..uploads import uploaded
+from . import bp
+
+
+def _limit_mb() -> int:
+    return current_app.config["PODCAST"].max_upload_mb
+
+
+@bp.get("/shows/<slug>/episodes/new")
+def new_episode(slug: str) -> str:
+    show = accounts.producer_show(current_user, slug)
+    return render_template("admin/upload.html", show=show, limit_mb=_limit_mb())
+
+
+@bp.post("/shows/<slug>/episodes/upload")
+def upload_episode(slug: str) -> tuple[Response, int]:
+    """The upload page's XHR target: stores the file as a draft and answers with its edit URL."""
+    show = accounts.producer_show(current_user, slug)
+    audio, name = uploaded(request.files.get("audio"), "audio", required=True)
+    episode = save_episode(show, EpisodeInput(), audio, audio_name=name)
+    flash(f"Uploaded {name}. Check the details the file carried, then publish.")
+    return jsonify(edit_url=url_for("admin.edit_episode", slug=slug, episode_id=episode.id)), 201
+
+
+def _episode(slug: str, episode_id: int) -> tuple[Show, Episode]:
+    show = accounts.producer_show(current_user, slug)
+    return show, accounts.producer_episode(show, episode_id)
+
+
+def _form_fields() -> dict[str, str]:
+    """The edit form's fields, with its UTC date-time input given the offset it implies."""
+    form = request.form.to_dict()
+    form.pop("csrf_token", None)
+    publish_at = form.get("publish_at", "").strip()
+    if publish_at and not publish_at.endswith("Z") and "+" not in publish_at[10:]:
+        form["publish_at"] = publish_at + "+00:00"
+    if "chapters_file" in request.files and request.files["chapters_file"].filename:
+        spooled = uploaded(request.files["chapters_file"], "chapters file")
+        if spooled:
+            form["chapters"] = chapters.read_file(spooled[0])
+    return form
+
+
+@bp.route("/shows/<slug>/episodes/<int:episode_id>/", methods=["GET", "POST"])
+def edit_episode(slug: str, episode_id: int) -> Response | tuple[str, int]:
+    show, episode = _episode(slug, episode_id)
+    if request.method == "GET":
+        return _edit_page(show, episode)
+    try:
+        data = fields.episode_changes(_form_fields(), episode_input(episode), utcnow())
+        image = uploaded(request.files.get("image"), "episode cover art")
+        transcript = uploaded(request.files.get("transcript"), "transcript")
+        data = replace(data, image=image[0] if image else None, transcript=transcript[0] if transcript else None,
+                       remove_image=request.form.get("remove_image") == "true",
+                       remove_transcript=request.form.get("remove_transcript") == "true")
+        save_episode(show, data, existing=episode)
+    except PodcastServiceError as e:
+        db.session.rollback()
+        return _edit_page(show, episode, error=str(e), form=request.form, status=e.http_status)
+    flash(f"Saved. The episode is {episode.status.value}.")
+    return redirect(url_for("admin.edit_episode", slug=slug, episode_id=episode_id))
+
+
+def _edit_page(show: Show, episode: Episode, *, error: str | None = None, form: object = None,
+               status: int = 200) -> tuple[str, int]:
+    return render_template("admin/episode_form.html", show=show, episode=episode, data=episode_input(episode),
+                           error=error, form=form, limit_mb=_limit_mb(), now=utcnow()), status
+
+
+@bp.post("/shows/<slug>/episodes/<int:episode_id>/audio")
+def replace_audio(slug: str, episode_id: int) -> Response:
+    """XHR target of the edit page's audio upload; the guid and the rest of the episode stay."""
+    show, episode = _episode(slug, episode_id)
+    audio, name = uploaded(request.files.get("audio"), "audio", required=True)
+    save_episode(show, episode_input(episode), audio, existing=episode, audio_name=name)
+    flash(f"The audio is replaced by {name}.")
+    return jsonify(edit_url=url_for("admin.edit_episode", slug=slug, episode_id=episode_id))
+
+
+@bp.post("/shows/<slug>/episodes/<int:episode_id>/delete")
+def remove_episode(slug: str, episode_id: int) -> Response:
+    _show, episode = _episode(slug, episode_id)
+    title = episode.title
+    delete_episode(episode)
+    flash(f"Episode {title!r} and its files are deleted.")
+    return redirect(url_for("admin.show", slug=slug))

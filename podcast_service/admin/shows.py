@@ -1,0 +1,98 @@
+"""Shows in the admin: the list, creating one, its settings, cover art and members."""
+
+from __future__ import annotations
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import accounts, fields
+from ..categories import APPLE_CATEGORIES
+from ..episodes import save_show
+from ..errors import PodcastServiceError
+from ..extensions import db
+from ..inputs import ShowInput
+from ..models import Episode, ShowMember, utcnow
+from ..uploads import uploaded
+from . import bp
+
+
+@bp.get("/")
+def dashboard() -> str:
+    return render_template("admin/dashboard.html", shows=accounts.visible_shows(current_user))
+
+
+def _show_form(template_data: dict, error: str | None = None, status: int = 200) -> tuple[str, int]:
+    show = template_data["show"]
+    members = [] if show is None else db.session.scalars(
+        select(ShowMember).where(ShowMember.show_id == show.id).order_by(ShowMember.id)).all()
+    return render_template("admin/show_form.html", categories=APPLE_CATEGORIES, error=error, members=members,
+                           **template_data), status
+
+
+@bp.route("/shows/new", methods=["GET", "POST"])
+def new_show() -> Response | tuple[str, int]:
+    blank = ShowInput(slug="", title="", description="", owner_email=current_user.email)
+    if request.method == "GET":
+        return _show_form({"data": blank, "show": None})
+    form = request.form.to_dict()
+    try:
+        data = fields.show_changes(form, blank)
+        image = uploaded(request.files.get("image"), "cover art")
+        show = save_show(data, image=image[0] if image else None, new=True)
+    except PodcastServiceError as e:
+        return _show_form({"data": blank, "form": form, "show": None}, str(e), e.http_status)
+    if not current_user.is_admin:
+        accounts.set_member(show, current_user, "owner")
+    flash(f"Show {show.title!r} created. Upload its first episode.")
+    return redirect(url_for("admin.show", slug=show.slug))
+
+
+@bp.get("/shows/<slug>/")
+def show(slug: str) -> str:
+    show = accounts.producer_show(current_user, slug)
+    episodes = db.session.scalars(
+        select(Episode).where(Episode.show_id == show.id).order_by(Episode.created_at.desc(), Episode.id.desc())
+    ).all()
+    return render_template("admin/show.html", show=show, episodes=episodes, now=utcnow(),
+                           role=current_user.role_in(show))
+
+
+@bp.route("/shows/<slug>/settings", methods=["GET", "POST"])
+def show_settings(slug: str) -> Response | tuple[str, int]:
+    show = accounts.producer_show(current_user, slug, owner=True)
+    current = fields.show_input(show)
+    if request.method == "GET":
+        return _show_form({"data": current, "show": show})
+    form = request.form.to_dict()
+    form.pop("slug", None)  # the feed URL is built from it
+    try:
+        data = fields.show_changes(form, current)
+        image = uploaded(request.files.get("image"), "cover art")
+        save_show(data, image=image[0] if image else None)
+    except PodcastServiceError as e:
+        db.session.rollback()
+        return _show_form({"data": current, "form": form, "show": show}, str(e), e.http_status)
+    flash("Show settings saved.")
+    return redirect(url_for("admin.show_settings", slug=slug))
+
+
+@bp.post("/shows/<slug>/members")
+def add_member(slug: str) -> Response | tuple[str, int]:
+    show = accounts.producer_show(current_user, slug, owner=True)
+    try:
+        user = accounts.find_user(request.form.get("email", ""))
+        accounts.set_member(show, user, request.form.get("role", ""))
+    except PodcastServiceError as e:
+        flash(str(e), "error")
+    return redirect(url_for("admin.show_settings", slug=slug))
+
+
+@bp.post("/shows/<slug>/members/<int:member_id>/remove")
+def remove_member(slug: str, member_id: int) -> Response:
+    show = accounts.producer_show(current_user, slug, owner=True)
+    member = db.session.get(ShowMember, member_id)
+    if member is not None and member.show_id == show.id:
+        db.session.delete(member)
+        db.session.commit()
+    return redirect(url_for("admin.show_settings", slug=slug))

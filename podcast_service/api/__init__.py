@@ -1,0 +1,40 @@
+"""The JSON API, /api/v1/: the producer's tools for scripts, with bearer tokens.
+
+Every route needs a token, except the OpenAPI document: reading needs the
+"read" scope and anything else "write". The check runs before any view, so a
+new route cannot forget it. Cookies play no part here, which is why the API
+is exempt from the CSRF protection the admin forms need.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, request
+
+from ..accounts import token_for
+from ..errors import Forbidden, Unauthorized
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+PUBLIC_ENDPOINTS = {"api.openapi"}
+READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+@bp.before_request
+def authenticate() -> None:
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthorized("send an API token: Authorization: Bearer <token>", error="invalid_request")
+    token = token_for(secret.strip())
+    if token is None:
+        raise Unauthorized("the API token is unknown or revoked")
+    scope = "read" if request.method in READ_METHODS else "write"
+    if scope not in token.scopes:
+        error = Forbidden(f"this token lacks the {scope!r} scope")
+        error.headers = {"WWW-Authenticate": f'Bearer realm="api", error="insufficient_scope", scope="{scope}"'}
+        raise error
+    g.api_user = token.user
+
+
+from . import openapi, views  # noqa: E402,F401  (registers the routes)

@@ -1,0 +1,270 @@
+"""The OpenAPI 3.1 document of /api/v1/, served at /api/v1/openapi.json.
+
+Written by hand next to the views it describes; tests check that every
+route is documented, that nothing documented is missing, and that responses
+match these schemas.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify
+
+from . import bp
+
+
+def _nullable(kind: str, **extra: Any) -> dict:
+    return {"type": [kind, "null"], **extra}
+
+
+PERSON = {
+    "type": "object",
+    "required": ["name", "role", "group"],
+    "properties": {
+        "name": {"type": "string"},
+        "role": {"type": "string", "examples": ["host", "guest"]},
+        "group": {"type": "string", "default": "cast"},
+        "title": _nullable("string"),
+        "href": _nullable("string", format="uri"),
+        "img": _nullable("string", format="uri"),
+    },
+}
+LINK = {
+    "type": "object",
+    "required": ["title", "url"],
+    "properties": {
+        "title": {"type": "string"},
+        "url": {"type": "string", "format": "uri"},
+        "rel": _nullable("string", description='"report" marks the document the episode belongs to'),
+    },
+}
+CHAPTER = {
+    "type": "object",
+    "required": ["start", "title"],
+    "properties": {
+        "start": {"type": "number", "minimum": 0, "description": "seconds from the start"},
+        "end": _nullable("number"),
+        "title": {"type": "string"},
+        "url": _nullable("string", format="uri"),
+    },
+}
+STATUS = {"type": "string", "enum": ["draft", "scheduled", "published", "unpublished"]}
+
+SHOW = {
+    "type": "object",
+    "required": ["slug", "title", "description", "language", "categories", "explicit", "page_url", "feed_url"],
+    "properties": {
+        "slug": {"type": "string"},
+        "title": {"type": "string"},
+        "description": {"type": "string"},
+        "language": {"type": "string"},
+        "author": {"type": "string"},
+        "owner_name": {"type": "string"},
+        "owner_email": {"type": "string"},
+        "copyright": _nullable("string"),
+        "website_url": _nullable("string", format="uri"),
+        "categories": {"type": "array", "items": {"type": "string"}, "examples": [["Technology", "News > Tech News"]]},
+        "explicit": {"type": "boolean"},
+        "show_type": {"type": "string", "enum": ["episodic", "serial"]},
+        "people": {"type": "array", "items": {"$ref": "#/components/schemas/Person"}},
+        "image_url": _nullable("string", format="uri"),
+        "page_url": {"type": "string", "format": "uri"},
+        "feed_url": {"type": "string", "format": "uri"},
+    },
+}
+SHOW_FIELDS = {
+    "type": "object",
+    "description": "Fields to set; on creation title, description, author, owner_name, owner_email and "
+                   "categories (from Apple's list) are required.",
+    "properties": {k: v for k, v in SHOW["properties"].items() if k not in ("image_url", "page_url", "feed_url")},
+}
+
+EPISODE = {
+    "type": "object",
+    "required": ["id", "slug", "guid", "title", "status", "duration", "mime_type", "size", "audio_url",
+                 "page_url", "chapters"],
+    "properties": {
+        "id": {"type": "integer"},
+        "slug": {"type": "string"},
+        "guid": {"type": "string", "description": "the RSS guid; never changes, even when the audio is replaced"},
+        "title": {"type": "string"},
+        "summary": {"type": "string"},
+        "notes": {"type": "string", "description": "show notes in Markdown"},
+        "status": STATUS,
+        "published_at": _nullable("string", format="date-time"),
+        "season": _nullable("integer"),
+        "number": _nullable("integer"),
+        "episode_type": {"type": "string", "enum": ["full", "trailer", "bonus"]},
+        "explicit": {"type": "boolean"},
+        "duration": {"type": "number", "description": "seconds"},
+        "mime_type": {"type": "string"},
+        "size": {"type": "integer", "description": "bytes"},
+        "audio_url": {"type": "string", "format": "uri"},
+        "image_url": _nullable("string", format="uri"),
+        "page_url": {"type": "string", "format": "uri"},
+        "preview_url": {"type": "string", "format": "uri",
+                        "description": "private link to the page, whatever the status"},
+        "chapters": {"type": "array", "items": {"$ref": "#/components/schemas/Chapter"}},
+        "transcript_url": _nullable("string", format="uri"),
+        "people": {"type": "array", "items": {"$ref": "#/components/schemas/Person"}},
+        "links": {"type": "array", "items": {"$ref": "#/components/schemas/Link"}},
+    },
+}
+_LIST_TEXT = "a JSON array, as text in multipart forms"
+EPISODE_FIELDS = {
+    "type": "object",
+    "properties": {
+        "title": {"type": "string", "description": "default: the file's title tag, else its name"},
+        "slug": {"type": "string", "description": "default: made from the title"},
+        "description": {"type": "string", "description": "the summary; default: the file's comment tag"},
+        "notes": {"type": "string", "description": "show notes in Markdown"},
+        "status": {**STATUS, "default": "draft"},
+        "publish_at": {"type": "string", "format": "date-time",
+                       "description": "required for scheduled; a past date for published"},
+        "season": {"type": "integer", "minimum": 1},
+        "number": {"type": "integer", "minimum": 1},
+        "type": {"type": "string", "enum": ["full", "trailer", "bonus"]},
+        "explicit": {"type": "boolean"},
+        "guid": {"type": "string", "description": "only on creation, to keep a guid from another host"},
+        "people": {"type": "array", "items": {"$ref": "#/components/schemas/Person"}, "description": _LIST_TEXT},
+        "links": {"type": "array", "items": {"$ref": "#/components/schemas/Link"}, "description": _LIST_TEXT},
+        "chapters": {"type": "array", "items": {"$ref": "#/components/schemas/Chapter"},
+                     "description": f"default: the file's ID3 chapters; {_LIST_TEXT}"},
+    },
+}
+_FILE = {"type": "string", "format": "binary"}
+EPISODE_UPLOAD = {
+    "allOf": [
+        {"$ref": "#/components/schemas/EpisodeFields"},
+        {"type": "object", "properties": {
+            "audio": {**_FILE, "description": "MP3, M4A, Ogg Vorbis, Opus, FLAC or WAV"},
+            "image": {**_FILE, "description": "square JPEG or PNG, 1400 to 3000 pixels a side"},
+            "transcript": {**_FILE, "description": "WebVTT or SRT"},
+        }},
+    ],
+}
+ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {
+        "type": "object",
+        "required": ["status", "message"],
+        "properties": {"status": {"type": "integer"}, "title": {"type": "string"}, "message": {"type": "string"}},
+    }},
+}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+ERROR_RESPONSES = {
+    400: "Bad request", 401: "No valid token", 403: "Token lacks the scope, or not a member of the show",
+    404: "Not found", 409: "Already exists", 413: "File larger than the upload limit",
+    422: "Invalid field or file", 503: "Media store unavailable",
+}
+
+
+def _errors(*codes: int) -> dict:
+    return {str(c): {"$ref": f"#/components/responses/{c}"} for c in codes}
+
+
+READ = _errors(401, 403, 404)
+WRITE = _errors(400, 401, 403, 404, 409, 413, 422, 503)
+SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+EPISODE_ID = {"name": "episode_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+MULTIPART = {"multipart/form-data": {"schema": _ref("EpisodeUpload")}}
+
+
+def _op(summary: str, ok: dict, errors: dict, *, scope: str, body: dict | None = None,
+        params: tuple = ()) -> dict:
+    op = {"summary": summary, "security": [{"token": [scope]}], "responses": ok | errors}
+    if params:
+        op["parameters"] = list(params)
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": body}
+    return op
+
+
+def document() -> dict:
+    episode_ok = {"200": _json(_ref("Episode"), "The episode")}
+    show_ok = {"200": _json(_ref("Show"), "The show")}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Podcast publishing API",
+            "version": "1",
+            "description": "Shows and episodes for producers' scripts. Send `Authorization: Bearer <token>`; "
+                           "tokens come from `flask create-token` or the admin's Tokens page. Reading needs "
+                           "the `read` scope, anything else `write`.",
+        },
+        "servers": [{"url": "/api/v1"}],
+        "components": {
+            "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Show": SHOW, "ShowFields": SHOW_FIELDS, "Episode": EPISODE, "EpisodeFields": EPISODE_FIELDS,
+                        "EpisodeUpload": EPISODE_UPLOAD, "Chapter": CHAPTER, "Person": PERSON, "Link": LINK,
+                        "Error": ERROR},
+            "responses": {str(code): _json(_ref("Error"), text) for code, text in ERROR_RESPONSES.items()},
+        },
+        "paths": {
+            "/shows": {
+                "get": _op("Shows the token's user may edit",
+                           {"200": _json({"type": "array", "items": _ref("Show")}, "The shows")},
+                           _errors(401, 403), scope="read"),
+                "post": _op("Create a show; its creator becomes an owner",
+                            {"201": _json(_ref("Show"), "The new show")}, WRITE, scope="write",
+                            body={"application/json": {"schema": _ref("ShowFields")}}),
+            },
+            "/shows/{slug}": {
+                "get": _op("One show", show_ok, READ, scope="read", params=(SLUG,)),
+                "patch": _op("Change a show's fields (owners)", show_ok, WRITE, scope="write", params=(SLUG,),
+                             body={"application/json": {"schema": _ref("ShowFields")}}),
+            },
+            "/shows/{slug}/image": {
+                "put": _op("Replace the show's cover art (owners)", show_ok, WRITE, scope="write", params=(SLUG,),
+                           body={"multipart/form-data": {"schema": {"type": "object", "required": ["image"],
+                                                                    "properties": {"image": _FILE}}}}),
+            },
+            "/shows/{slug}/episodes": {
+                "get": _op("Every episode of the show, whatever its status",
+                           {"200": _json({"type": "array", "items": _ref("Episode")}, "The episodes")},
+                           READ, scope="read", params=(SLUG,)),
+                "post": _op("Upload an episode; fields left out come from the file's tags",
+                            {"201": _json(_ref("Episode"), "The new episode")}, WRITE, scope="write",
+                            params=(SLUG,), body={"multipart/form-data": {"schema": {
+                                "allOf": [_ref("EpisodeUpload"), {"required": ["audio"]}]}}}),
+            },
+            "/shows/{slug}/episodes/{episode_id}": {
+                "get": _op("One episode", episode_ok, READ, scope="read", params=(SLUG, EPISODE_ID)),
+                "patch": _op("Change fields; multipart may replace the audio (the guid stays)", episode_ok, WRITE,
+                             scope="write", params=(SLUG, EPISODE_ID),
+                             body={"application/json": {"schema": _ref("EpisodeFields")}} | MULTIPART),
+                "delete": _op("Delete the episode and its files", {"204": {"description": "Deleted"}}, WRITE,
+                              scope="write", params=(SLUG, EPISODE_ID)),
+            },
+            "/shows/{slug}/episodes/{episode_id}/transcript": {
+                "put": _op("Upload a WebVTT or SRT transcript", episode_ok, WRITE, scope="write",
+                           params=(SLUG, EPISODE_ID),
+                           body={"multipart/form-data": {"schema": {"type": "object", "required": ["transcript"],
+                                                                    "properties": {"transcript": _FILE}}}}),
+                "delete": _op("Remove the transcript", episode_ok, WRITE, scope="write", params=(SLUG, EPISODE_ID)),
+            },
+            "/shows/{slug}/episodes/{episode_id}/chapters": {
+                "put": _op("Replace the chapters", episode_ok, WRITE, scope="write", params=(SLUG, EPISODE_ID),
+                           body={"application/json": {"schema": {"oneOf": [
+                               {"type": "array", "items": _ref("Chapter")},
+                               {"type": "object", "description": "Podcast Index JSON chapters",
+                                "required": ["chapters"]}]}}}),
+            },
+        },
+    }
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(document())

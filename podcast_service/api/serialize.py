@@ -1,0 +1,68 @@
+"""Shows and episodes as the API returns them; openapi.py documents the same shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import urls
+from ..categories import format_category
+from ..models import Episode, Show
+
+
+def _iso(value: Any) -> str | None:
+    return None if value is None else value.isoformat().replace("+00:00", "Z")
+
+
+def person_json(credit: Any) -> dict:
+    return {"name": credit.person.name, "role": credit.role, "group": credit.group, "title": credit.title,
+            "href": credit.person.href, "img": credit.person.img}
+
+
+def show_json(show: Show) -> dict:
+    return {
+        "slug": show.slug,
+        "title": show.title,
+        "description": show.description,
+        "language": show.language,
+        "author": show.author,
+        "owner_name": show.owner_name,
+        "owner_email": show.owner_email,
+        "copyright": show.copyright,
+        "website_url": show.website_url,
+        "categories": [format_category(c) for c in show.categories],
+        "explicit": show.explicit,
+        "show_type": show.show_type,
+        "people": [person_json(c) for c in show.credits],
+        "image_url": urls.file_url(show.image, show.slug),
+        "page_url": urls.show_url(show),
+        "feed_url": urls.feed_url(show),
+    }
+
+
+def episode_json(episode: Episode) -> dict:
+    audio = episode.audio
+    return {
+        "id": episode.id,
+        "slug": episode.slug,
+        "guid": episode.guid,
+        "title": episode.title,
+        "summary": episode.summary,
+        "notes": episode.notes,
+        "status": episode.status.value,
+        "published_at": _iso(episode.published_at),
+        "season": episode.season,
+        "number": episode.number,
+        "episode_type": episode.episode_type,
+        "explicit": episode.explicit,
+        "duration": audio.duration,
+        "mime_type": audio.mime_type,
+        "size": audio.size,
+        "audio_url": urls.audio_url(episode),
+        "image_url": urls.file_url(episode.image, episode.slug),
+        "page_url": urls.episode_url(episode),
+        "preview_url": urls.preview_url(episode),
+        "chapters": [{"start": c.start, "end": c.end, "title": c.title, "url": c.url} for c in episode.chapters],
+        "transcript_url": urls.file_url(episode.transcript, episode.slug),
+        "people": [person_json(c) for c in episode.credits],
+        "links": [{"title": link.title, "url": link.url, "rel": link.rel} for link in episode.links],
+    }

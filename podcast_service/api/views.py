@@ -1,0 +1,153 @@
+"""API routes: thin views that parse the request, call the service, and return JSON."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from flask import Response, g, jsonify, request
+from sqlalchemy import select
+
+from .. import accounts, fields
+from ..episodes import delete_episode, episode_input, save_episode, save_show
+from ..errors import ValidationError
+from ..extensions import db
+from ..inputs import EpisodeInput, ShowInput
+from ..models import Episode, utcnow
+from ..uploads import uploaded
+from . import bp
+from .serialize import episode_json, show_json
+
+
+def _json_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationError("send a JSON object with Content-Type: application/json")
+    return body
+
+
+def _episode_fields() -> dict[str, Any]:
+    """Fields of a multipart form or of a JSON object, whichever the request carries."""
+    if request.mimetype == "multipart/form-data":
+        return request.form.to_dict()
+    return _json_body()
+
+
+def _episode_files(data: EpisodeInput) -> EpisodeInput:
+    """Cover art and transcript sent as files beside the fields."""
+    image = uploaded(request.files.get("image"), "image")
+    transcript = uploaded(request.files.get("transcript"), "transcript")
+    return replace(data, image=image[0] if image else None, transcript=transcript[0] if transcript else None)
+
+
+@bp.get("/shows")
+def list_shows() -> Response:
+    return jsonify([show_json(s) for s in accounts.visible_shows(g.api_user)])
+
+
+@bp.post("/shows")
+def create_show() -> tuple[Response, int]:
+    body = _json_body()
+    data = fields.show_changes(body, ShowInput(slug=body.get("slug") or "", title="", description=""))
+    show = save_show(data, new=True)
+    if not g.api_user.is_admin:
+        accounts.set_member(show, g.api_user, "owner")
+    return jsonify(show_json(show)), 201
+
+
+@bp.get("/shows/<slug>")
+def get_show(slug: str) -> Response:
+    return jsonify(show_json(accounts.producer_show(g.api_user, slug)))
+
+
+@bp.patch("/shows/<slug>")
+def update_show(slug: str) -> Response:
+    show = accounts.producer_show(g.api_user, slug, owner=True)
+    body = _json_body()
+    if body.get("slug", slug) != slug:
+        raise ValidationError("a show's slug cannot change: its feed URL is built from it")
+    return jsonify(show_json(save_show(fields.show_changes(body, fields.show_input(show)))))
+
+
+@bp.put("/shows/<slug>/image")
+def put_show_image(slug: str) -> Response:
+    show = accounts.producer_show(g.api_user, slug, owner=True)
+    image, _name = uploaded(request.files.get("image"), "image", required=True)
+    return jsonify(show_json(save_show(fields.show_input(show), image=image)))
+
+
+@bp.get("/shows/<slug>/episodes")
+def list_episodes(slug: str) -> Response:
+    show = accounts.producer_show(g.api_user, slug)
+    episodes = db.session.scalars(
+        select(Episode).where(Episode.show_id == show.id).order_by(Episode.created_at.desc(), Episode.id.desc())
+    )
+    return jsonify([episode_json(e) for e in episodes])
+
+
+@bp.post("/shows/<slug>/episodes")
+def create_episode(slug: str) -> tuple[Response, int]:
+    """Multipart: the `audio` file plus fields; what is left out comes from the file's tags."""
+    show = accounts.producer_show(g.api_user, slug)
+    if request.mimetype != "multipart/form-data":
+        raise ValidationError("send the episode as multipart/form-data with the audio in the field 'audio'")
+    audio, name = uploaded(request.files.get("audio"), "audio", required=True)
+    data = fields.episode_changes(request.form.to_dict(), EpisodeInput(), utcnow())
+    episode = save_episode(show, _episode_files(data), audio, audio_name=name)
+    return jsonify(episode_json(episode)), 201
+
+
+@bp.get("/shows/<slug>/episodes/<int:episode_id>")
+def get_episode(slug: str, episode_id: int) -> Response:
+    show = accounts.producer_show(g.api_user, slug)
+    return jsonify(episode_json(accounts.producer_episode(show, episode_id)))
+
+
+@bp.patch("/shows/<slug>/episodes/<int:episode_id>")
+def update_episode(slug: str, episode_id: int) -> Response:
+    """JSON fields, or multipart with fields and optionally new `audio` (the guid stays)."""
+    show = accounts.producer_show(g.api_user, slug)
+    episode = accounts.producer_episode(show, episode_id)
+    data = fields.episode_changes(_episode_fields(), episode_input(episode), utcnow())
+    audio = name = None
+    if request.mimetype == "multipart/form-data":
+        audio, name = uploaded(request.files.get("audio"), "audio") or (None, None)
+        data = _episode_files(data)
+    return jsonify(episode_json(save_episode(show, data, audio, existing=episode, audio_name=name)))
+
+
+@bp.delete("/shows/<slug>/episodes/<int:episode_id>")
+def remove_episode(slug: str, episode_id: int) -> tuple[str, int]:
+    show = accounts.producer_show(g.api_user, slug)
+    delete_episode(accounts.producer_episode(show, episode_id))
+    return "", 204
+
+
+@bp.put("/shows/<slug>/episodes/<int:episode_id>/transcript")
+def put_transcript(slug: str, episode_id: int) -> Response:
+    """Multipart field `transcript`: WebVTT or SRT, checked before it is stored."""
+    show = accounts.producer_show(g.api_user, slug)
+    episode = accounts.producer_episode(show, episode_id)
+    transcript, _name = uploaded(request.files.get("transcript"), "transcript", required=True)
+    data = replace(episode_input(episode), transcript=transcript)
+    return jsonify(episode_json(save_episode(show, data, existing=episode)))
+
+
+@bp.delete("/shows/<slug>/episodes/<int:episode_id>/transcript")
+def delete_transcript(slug: str, episode_id: int) -> Response:
+    show = accounts.producer_show(g.api_user, slug)
+    episode = accounts.producer_episode(show, episode_id)
+    data = replace(episode_input(episode), remove_transcript=True)
+    return jsonify(episode_json(save_episode(show, data, existing=episode)))
+
+
+@bp.put("/shows/<slug>/episodes/<int:episode_id>/chapters")
+def put_chapters(slug: str, episode_id: int) -> Response:
+    """Podcast Index JSON chapters, or a list of {start, title, url}."""
+    show = accounts.producer_show(g.api_user, slug)
+    episode = accounts.producer_episode(show, episode_id)
+    body = request.get_json(silent=True)
+    if not isinstance(body, (dict, list)):
+        raise ValidationError("send the chapters as JSON (Podcast Index chapters or a list)")
+    data = replace(episode_input(episode), chapters=fields.chapter_list(body))
+    return jsonify(episode_json(save_episode(show, data, existing=episode)))

@@ -1,0 +1,216 @@
+"""Loose field values (form text, JSON, CLI options) turned into typed inputs.
+
+The admin form, the API (JSON bodies and multipart fields) and the CLI send
+the same fields in different clothes: "true", True or "on"; a list of objects
+or lines of "Name | role | title". This module is the one place that reads
+them; the rules the values must then meet live in inputs.py.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from . import chapters as chapter_json
+from .categories import format_category
+from .errors import ValidationError
+from .inputs import EpisodeInput, LinkInput, PersonInput, ShowInput, publication
+from .media import ChapterInfo
+
+TRUE, FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off", ""}
+
+
+def boolean(value: Any, what: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in TRUE | FALSE:
+        return value.strip().lower() in TRUE
+    raise ValidationError(f"{what} must be true or false")
+
+
+def integer(value: Any, what: str) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise ValidationError(f"{what} must be a whole number")
+
+
+def timestamp(value: Any, what: str) -> datetime | None:
+    """An ISO 8601 date and time with a UTC offset ("2026-12-01T09:00:00+01:00" or "...Z")."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip()) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise ValidationError(f"{what} must be an ISO 8601 date and time with an offset, e.g. 2026-12-01T09:00:00Z")
+    return parsed
+
+
+def clock(value: str, what: str) -> float:
+    """Seconds from "83.5", "1:23" or "1:01:23.5"."""
+    try:
+        parts = [float(p) for p in value.strip().split(":")]
+    except ValueError:
+        parts = []
+    if not 1 <= len(parts) <= 3 or any(p < 0 for p in parts):
+        raise ValidationError(f"{what}: {value!r} is not a time such as 1:23 or 1:01:23")
+    seconds = 0.0
+    for p in parts:
+        seconds = seconds * 60 + p
+    return seconds
+
+
+def _structured(value: Any) -> Any:
+    """JSON text is decoded; anything else is returned as it came."""
+    if isinstance(value, str) and value.strip()[:1] in ("[", "{"):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as e:
+            raise ValidationError(f"not valid JSON: {e}") from None
+    return value
+
+
+def _lines(value: str) -> list[list[str]]:
+    """Non-empty lines split on '|', each part stripped: the textarea format of lists."""
+    return [[part.strip() for part in line.split("|")] for line in value.splitlines() if line.strip()]
+
+
+def _records(value: Any, what: str, names: tuple[str, ...], cls: type) -> list:
+    value = _structured(value)
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [dict(zip(names, parts)) for parts in _lines(value)]
+        for item in value:
+            if len(item) > len(names):
+                raise ValidationError(f"{what}: at most {len(names)} parts per line ({' | '.join(names)})")
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise ValidationError(f"{what} must be a list of objects")
+    try:
+        return [cls(**{k: v for k, v in item.items() if v not in ("", None)}) for item in value]
+    except TypeError as e:
+        raise ValidationError(f"{what}: {e}") from None
+
+
+def people(value: Any) -> list[PersonInput]:
+    return _records(value, "people", ("name", "role", "title", "href", "img", "group"), PersonInput)
+
+
+def links(value: Any) -> list[LinkInput]:
+    return _records(value, "links", ("title", "url", "rel"), LinkInput)
+
+
+def chapter_list(value: Any) -> list[ChapterInfo]:
+    """Podcast Index JSON chapters, a list of {start, title, url}, or lines of "1:23 | Title | url"."""
+    value = _structured(value)
+    if isinstance(value, dict):
+        return chapter_json.parse_json(json.dumps(value))
+    if isinstance(value, str):
+        value = [dict(zip(("start", "title", "url"), parts)) for parts in _lines(value)]
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise ValidationError("chapters must be a list of objects with start and title")
+    result = []
+    for i, item in enumerate(value, 1):
+        start = item.get("start", item.get("startTime"))
+        if isinstance(start, str):
+            start = clock(start, f"chapter {i}")
+        if isinstance(start, bool) or not isinstance(start, (int, float)):
+            raise ValidationError(f"chapter {i} needs a start time")
+        title = item.get("title")
+        if not isinstance(title, str) or not title.strip():
+            raise ValidationError(f"chapter {i} needs a title")
+        result.append(ChapterInfo(float(start), None, title.strip(), item.get("url") or None))
+    return result
+
+
+def categories(value: Any) -> list[str]:
+    value = _structured(value)
+    if isinstance(value, str):
+        value = [line.strip() for line in value.replace(",", "\n").splitlines() if line.strip()]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValidationError("categories must be a list such as [\"Technology\", \"News > Tech News\"]")
+    return value
+
+
+EPISODE_TEXT = ("title", "slug", "summary", "notes", "guid")
+SHOW_TEXT = ("title", "slug", "description", "language", "author", "owner_name", "owner_email",
+             "copyright", "website_url", "show_type")
+
+
+def episode_changes(fields: Mapping[str, Any], current: EpisodeInput, now: datetime) -> EpisodeInput:
+    """`current` with the fields that were given applied; fields not given keep their value.
+
+    `status` with `publish_at` goes through inputs.publication; `description`
+    is accepted for `summary` and `type` for `episode_type`, as the API
+    documents.
+    """
+    changes: dict[str, Any] = {}
+    for name in EPISODE_TEXT:
+        if name in fields:
+            changes[name] = fields[name] if fields[name] is not None else ""
+    if "description" in fields and "summary" not in fields:
+        changes["summary"] = fields["description"] or ""
+    for name, what in (("season", "season"), ("number", "episode number")):
+        if name in fields:
+            changes[name] = integer(fields[name], what)
+    if "type" in fields or "episode_type" in fields:
+        changes["episode_type"] = fields.get("episode_type", fields.get("type"))
+    if "explicit" in fields:
+        changes["explicit"] = boolean(fields["explicit"], "explicit")
+    if "people" in fields:
+        changes["people"] = people(fields["people"])
+    if "links" in fields:
+        changes["links"] = links(fields["links"])
+    if "chapters" in fields:
+        changes["chapters"] = chapter_list(fields["chapters"])
+    if "status" in fields or "publish_at" in fields:
+        status = fields.get("status") or _status_of(current, now)
+        changes["published_at"], changes["withdrawn"] = publication(
+            status, timestamp(fields.get("publish_at"), "publish_at"), current.published_at, now)
+    return replace(current, **changes)
+
+
+def _status_of(data: EpisodeInput, now: datetime) -> str:
+    if data.withdrawn:
+        return "unpublished"
+    if data.published_at is None:
+        return "draft"
+    return "scheduled" if data.published_at > now else "published"
+
+
+def show_changes(fields: Mapping[str, Any], current: ShowInput) -> ShowInput:
+    """`current` with the given show fields applied (see episode_changes)."""
+    changes: dict[str, Any] = {}
+    for name in SHOW_TEXT:
+        if name in fields:
+            changes[name] = fields[name] if fields[name] is not None else ""
+    if "type" in fields and "show_type" not in fields:
+        changes["show_type"] = fields["type"]
+    if "explicit" in fields:
+        changes["explicit"] = boolean(fields["explicit"], "explicit")
+    if "categories" in fields:
+        changes["categories"] = categories(fields["categories"])
+    if "people" in fields:
+        changes["people"] = people(fields["people"])
+    return replace(current, **changes)
+
+
+def show_input(show: Any) -> ShowInput:
+    """A stored show's fields as an input, to change some of them."""
+    return ShowInput(
+        slug=show.slug, title=show.title, description=show.description, language=show.language,
+        author=show.author, owner_name=show.owner_name, owner_email=show.owner_email,
+        copyright=show.copyright, website_url=show.website_url,
+        categories=[format_category(c) for c in show.categories], explicit=show.explicit,
+        show_type=show.show_type,
+        people=[PersonInput(name=c.person.name, role=c.role, group=c.group, title=c.title,
+                            href=c.person.href, img=c.person.img) for c in show.credits],
+    )

@@ -1,0 +1,56 @@
+"""Cover art: what an image file really is, and whether Apple will accept it as artwork.
+
+The only module that imports Pillow. Apple Podcasts wants show and episode
+art square, 1400 to 3000 pixels a side, JPEG or PNG, in RGB; art a producer
+uploads is held to that, while art embedded in an audio file's tags only has
+to be a readable JPEG or PNG (it came with the file; refusing the file for it
+would help nobody).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from .errors import ValidationError
+
+FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png")}
+MIN_SIDE, MAX_SIDE = 1400, 3000
+# Far above any real cover; refuses decompression bombs before Pillow decodes them.
+MAX_PIXELS = 50_000_000
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    mime_type: str
+    extension: str
+    width: int
+    height: int
+
+
+def inspect(path: Path, *, artwork: bool = True) -> ImageInfo:
+    """Identify a JPEG or PNG by its bytes; with `artwork`, apply Apple's rules for cover art."""
+    try:
+        with Image.open(path) as im:
+            kind, size, mode = im.format, im.size, im.mode
+            if size[0] * size[1] > MAX_PIXELS:
+                raise ValidationError(f"the image is {size[0]}×{size[1]} pixels, far larger than cover art")
+            im.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+        raise ValidationError("the image is not a readable JPEG or PNG file") from None
+    if kind not in FORMATS:
+        raise ValidationError(f"the image is {kind}; cover art must be JPEG or PNG")
+    width, height = size
+    if artwork:
+        if width != height:
+            raise ValidationError(f"cover art must be square; this image is {width}×{height} pixels")
+        if not MIN_SIDE <= width <= MAX_SIDE:
+            raise ValidationError(
+                f"cover art must be {MIN_SIDE} to {MAX_SIDE} pixels a side; this image is {width}×{height}"
+            )
+        if mode not in ("RGB", "P", "L"):
+            raise ValidationError(f"cover art must be in RGB colour; this image is {mode}")
+    mime, ext = FORMATS[kind]
+    return ImageInfo(mime, ext, width, height)

@@ -1,0 +1,99 @@
+"""Receiving uploaded files: streamed to disk, counted as they arrive, never held in memory.
+
+Werkzeug's default keeps small uploads in memory and large ones in the
+system's temporary folder, which is often a RAM disk. Here every uploaded
+file goes to a named file in `upload_temp_path`, in the chunks the multipart
+parser yields, and the request fails with 413 the moment a file passes
+`max_upload_mb`: a producer sending too much learns it without waiting for the
+rest to arrive, and the disk never holds more than the limit. The spools are
+deleted when the request ends, whatever happened.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import IO, Any
+
+from flask import Request, current_app
+from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from .errors import ValidationError
+
+# Room for the form fields and small files (cover art, transcript) beside the audio.
+FORM_ALLOWANCE = 64 * 1024 * 1024
+
+
+class Spool:
+    """A named temporary file that refuses to grow past `limit` bytes."""
+
+    def __init__(self, folder: Path, limit: int) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self._file = tempfile.NamedTemporaryFile(dir=folder, prefix="upload-", delete=True)
+        self.limit = limit
+        self.written = 0
+
+    def write(self, data: bytes) -> int:
+        self.written += len(data)
+        if self.written > self.limit:
+            raise RequestEntityTooLarge(
+                f"The file is larger than the limit of {self.limit // (1024 * 1024)} MB for uploads."
+            )
+        return self._file.write(data)
+
+    @property
+    def path(self) -> Path:
+        self._file.flush()
+        return Path(self._file.name)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._file, name)
+
+
+class UploadRequest(Request):
+    """Flask's request, with uploads spooled by `Spool`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._spools: list[Spool] = []
+
+    @property
+    def max_content_length(self) -> int:
+        return current_app.config["PODCAST"].max_upload_bytes + FORM_ALLOWANCE
+
+    def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
+                         filename: str | None = None, content_length: int | None = None) -> IO[bytes]:
+        settings = current_app.config["PODCAST"]
+        spool = Spool(settings.upload_temp_path, settings.max_upload_bytes)
+        self._spools.append(spool)
+        return spool  # type: ignore[return-value]
+
+    def close(self) -> None:
+        super().close()
+        for spool in self._spools:
+            spool.close()
+
+
+def uploaded(file: FileStorage | None, what: str, *, required: bool = False) -> tuple[Path, str] | None:
+    """The spooled file of a form field and the name the producer's file had; None if not sent."""
+    if file is None or (not file.filename and not getattr(file.stream, "written", 0)):
+        if required:
+            raise ValidationError(f"{what} is missing: send it as a file in the form field")
+        return None
+    stream = file.stream
+    if not isinstance(stream, Spool):
+        raise ValidationError(f"{what} must be sent as a file upload")
+    if stream.written == 0:
+        raise ValidationError(f"{what} is empty")
+    return stream.path, safe_name(file.filename)
+
+
+def safe_name(filename: str | None) -> str:
+    """The producer's file name reduced to something printable, for records and titles only.
+
+    It never reaches a storage key or a path on disk.
+    """
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
+    return name[:255] or "upload"
