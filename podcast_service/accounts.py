@@ -185,11 +185,16 @@ def visible_shows(user: User) -> list[Show]:
     return list(db.session.scalars(query))
 
 
-def producer_show(user: User, slug: str, *, owner: bool = False) -> Show:
-    """The show with this slug, if `user` may edit it (with owner=True: manage it)."""
+def show_by_slug(slug: str) -> Show:
     show = db.session.scalar(select(Show).where(Show.slug == slug))
     if show is None:
         raise NotFound(f"there is no show {slug!r}")
+    return show
+
+
+def producer_show(user: User, slug: str, *, owner: bool = False) -> Show:
+    """The show with this slug, if `user` may edit it (with owner=True: manage it)."""
+    show = show_by_slug(slug)
     require_role(user, show, owner=owner)
     return show
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from . import consistency, storage_migration
+from . import accounts, consistency, feed_import, producer_commands, storage_migration
 from .episodes import stores
 from .settings import STORAGE_BACKENDS
 from .storage import Storage
@@ -101,7 +101,41 @@ def storage_migrate(target: str, keep_source: bool) -> None:
     click.echo(f"all media is on {target}")
 
 
+@click.command("import-feed")
+@click.argument("source")
+@click.option("--slug", help="Slug of the show here (default: made from the feed's title).")
+@click.option("--category", "categories", multiple=True,
+              help="Apple category such as 'Technology' or 'News > Tech News', when the feed names none.")
+@click.option("--owner", "owner_email", help="E-mail of a user to make owner of the show.")
+def import_feed_command(source: str, slug: str | None, categories: tuple[str, ...], owner_email: str | None) -> None:
+    """Import a podcast from another host: SOURCE is its RSS feed's URL or a file.
+
+    Episodes keep their guids and dates; run it again to fetch only new ones.
+    Exits with status 1 if any episode could not be imported.
+    """
+    try:
+        owner = accounts.find_user(owner_email) if owner_email else None
+        feed = feed_import.read_feed(source)
+        show = feed_import.import_show(feed, slug=slug, categories=list(categories) or None)
+        if owner is not None:
+            accounts.set_member(show, owner, "owner")
+        click.echo(f"show {show.slug}: {show.title}")
+        counts = {"imported": 0, "present": 0, "failed": 0}
+        for item in feed_import.import_episodes(show, feed):
+            counts[item.outcome] += 1
+            line = f"{item.outcome:>9}  {item.title} ({item.guid})"
+            if item.outcome == "failed":
+                click.secho(f"{line}: {item.message}", fg="red", err=True)
+            else:
+                click.echo(line)
+    except PodcastServiceError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(", ".join(f"{n} {outcome}" for outcome, n in counts.items()))
+    if counts["failed"]:
+        raise click.exceptions.Exit(1)
+
+
 def register(app: Flask) -> None:
-    app.cli.add_command(import_episodes)
-    app.cli.add_command(storage_check)
-    app.cli.add_command(storage_migrate)
+    for command in (import_episodes, import_feed_command, storage_check, storage_migrate):
+        app.cli.add_command(command)
+    producer_commands.register(app)

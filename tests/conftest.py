@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import re
 import shutil
 import urllib.error
 import urllib.request
@@ -170,3 +172,73 @@ def fetch(client, path: str, method: str = "GET", **headers: str) -> Fetched:
     except urllib.error.HTTPError as e:
         with e:
             return Fetched(e.code, {k.lower(): v for k, v in e.headers.items()}, e.read(), True)
+
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def admin_user(app):
+    from podcast_service import accounts
+
+    return accounts.create_user("admin@example.org", PASSWORD, admin=True)
+
+
+@pytest.fixture
+def make_token(app):
+    """An API token's header for a user (default: a new admin), with the given scopes."""
+    from podcast_service import accounts
+
+    def make(user=None, scopes=("read", "write")) -> dict[str, str]:
+        if user is None:
+            user = accounts.create_user(f"user{next(counter)}@example.org", PASSWORD)
+        _token, secret = accounts.create_token(user, "tests", list(scopes))
+        return {"Authorization": f"Bearer {secret}"}
+
+    counter = iter(range(1, 10_000))
+    return make
+
+
+@pytest.fixture
+def admin_headers(admin_user, make_token):
+    return make_token(admin_user)
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client, path: str = "/admin/login") -> str:
+    """The CSRF token a form on `path` carries, as a browser would submit it."""
+    page = client.get(path)
+    match = CSRF_FIELD.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def sign_in(client, email: str = "admin@example.org", password: str = PASSWORD):
+    return client.post("/admin/login", data={"email": email, "password": password,
+                                             "csrf_token": csrf_token(client)})
+
+
+@pytest.fixture
+def signed_in(client, admin_user):
+    assert sign_in(client).status_code == 302
+    return client
+
+
+def multipart(**fields) -> dict:
+    """Keyword arguments for client.open sending a multipart form built in memory.
+
+    (werkzeug's test client spools large bodies to temporary files it never
+    closes, which filterwarnings=error turns into failures.) A file is given
+    as (bytes, filename).
+    """
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.test import encode_multipart
+
+    values = {
+        name: FileStorage(io.BytesIO(value[0]), filename=value[1]) if isinstance(value, tuple) else value
+        for name, value in fields.items()
+    }
+    boundary, body = encode_multipart(values)
+    return {"data": body, "content_type": f"multipart/form-data; boundary={boundary}"}

@@ -1,0 +1,169 @@
+"""CLI commands for accounts and episodes: what the admin and the API do, for scripts.
+
+Episode commands print the episode as the API returns it (JSON), so a script
+gets the same fields whichever way it drives the service.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from . import accounts, fields
+from .api.serialize import episode_json
+from .episodes import delete_episode, episode_input, save_episode
+from .errors import PodcastServiceError
+from .extensions import db
+from .inputs import PUBLICATION_STATES, EpisodeInput
+from .models import ROLES, SCOPES, Episode, utcnow
+
+
+def _run(action):  # noqa: ANN001, ANN202
+    """Turn the service's errors into one 'Error: ...' line and exit status 1."""
+    try:
+        return action()
+    except PodcastServiceError as e:
+        db.session.rollback()
+        raise click.ClickException(str(e)) from None
+
+
+def _echo_json(data: object) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["admin", "producer"]), default="producer", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of asking.")
+def create_user(email: str, role: str, password_stdin: bool) -> None:
+    """Create a user who signs in with EMAIL; asks for the password twice."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    user = _run(lambda: accounts.create_user(email, password, admin=role == "admin"))
+    click.echo(f"created {role} {user.email}")
+
+
+@click.command("create-token")
+@click.argument("email")
+@click.option("--scope", "scopes", multiple=True, type=click.Choice(SCOPES), default=SCOPES, show_default=True)
+@click.option("--name", default="command line", show_default=True, help="A name to recognise the token by.")
+def create_token(email: str, scopes: tuple[str, ...], name: str) -> None:
+    """Print a new API token of EMAIL; only its hash is kept, so save it now."""
+    _token, secret = _run(lambda: accounts.create_token(accounts.find_user(email), name, list(scopes)))
+    click.echo(secret)
+
+
+@click.command("list-tokens")
+@click.argument("email")
+def list_tokens(email: str) -> None:
+    """The tokens of EMAIL: prefix, name, scopes, state."""
+    for token in _run(lambda: accounts.find_user(email)).tokens:
+        state = "revoked" if token.revoked_at else f"last used {token.last_used_at or 'never'}"
+        click.echo(f"{token.prefix}  {token.name}  {','.join(token.scopes)}  {state}")
+
+
+@click.command("revoke-token")
+@click.argument("email")
+@click.argument("prefix")
+def revoke_token(email: str, prefix: str) -> None:
+    """Revoke the token of EMAIL that starts with PREFIX (as list-tokens shows it)."""
+    matches = [t for t in _run(lambda: accounts.find_user(email)).tokens if t.prefix.startswith(prefix) and not t.revoked_at]
+    if len(matches) != 1:
+        raise click.ClickException(f"{len(matches)} live tokens of {email} start with {prefix!r}; need exactly one")
+    accounts.revoke_token(matches[0])
+    click.echo(f"revoked {matches[0].prefix}")
+
+
+@click.command("add-member")
+@click.argument("show_slug")
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), default="editor", show_default=True)
+def add_member(show_slug: str, email: str, role: str) -> None:
+    """Give the user EMAIL a role on the show SHOW_SLUG."""
+    _run(lambda: accounts.set_member(accounts.show_by_slug(show_slug), accounts.find_user(email), role))
+    click.echo(f"{email} is {role} of {show_slug}")
+
+
+@click.command("upload-episode")
+@click.argument("show_slug")
+@click.argument("audio", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--title", help="Default: the file's title tag, else its name.")
+@click.option("--description", help="Default: the file's comment tag.")
+@click.option("--status", type=click.Choice(PUBLICATION_STATES[:3]), default="draft", show_default=True)
+@click.option("--publish-at", help="ISO 8601 date and time with offset; needed for --status scheduled.")
+def upload_episode(show_slug: str, audio: Path, title: str | None, description: str | None, status: str,
+                   publish_at: str | None) -> None:
+    """Add an episode to SHOW_SLUG from the AUDIO file; prints it as JSON."""
+    given = {k: v for k, v in {"title": title, "description": description, "status": status,
+                                "publish_at": publish_at}.items() if v is not None}
+
+    def act() -> Episode:
+        data = fields.episode_changes(given, EpisodeInput(), utcnow())
+        return save_episode(accounts.show_by_slug(show_slug), data, audio, audio_name=audio.name)
+    _echo_json(episode_json(_run(act)))
+
+
+def _episode(show_slug: str, episode_id: int) -> Episode:
+    show = accounts.show_by_slug(show_slug)
+    return accounts.producer_episode(show, episode_id)
+
+
+@click.command("set-episode-status")
+@click.argument("show_slug")
+@click.argument("episode_id", type=int)
+@click.argument("status", type=click.Choice(PUBLICATION_STATES))
+@click.option("--publish-at", help="ISO 8601 date and time with offset; needed for scheduled.")
+def set_episode_status(show_slug: str, episode_id: int, status: str, publish_at: str | None) -> None:
+    """Publish, schedule, unpublish an episode or make it a draft again; prints it as JSON."""
+    def act() -> Episode:
+        episode = _episode(show_slug, episode_id)
+        data = fields.episode_changes({"status": status, "publish_at": publish_at}, episode_input(episode), utcnow())
+        return save_episode(episode.show, data, existing=episode)
+    _echo_json(episode_json(_run(act)))
+
+
+@click.command("set-transcript")
+@click.argument("show_slug")
+@click.argument("episode_id", type=int)
+@click.argument("transcript", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def set_transcript(show_slug: str, episode_id: int, transcript: Path) -> None:
+    """Attach a WebVTT or SRT TRANSCRIPT to an episode."""
+    def act() -> Episode:
+        episode = _episode(show_slug, episode_id)
+        return save_episode(episode.show, replace(episode_input(episode), transcript=transcript), existing=episode)
+    _echo_json(episode_json(_run(act)))
+
+
+@click.command("list-episodes")
+@click.argument("show_slug")
+def list_episodes(show_slug: str) -> None:
+    """Every episode of SHOW_SLUG, whatever its status, as JSON."""
+    def act() -> list[dict]:
+        show = accounts.show_by_slug(show_slug)
+        rows = db.session.scalars(select(Episode).where(Episode.show_id == show.id).order_by(Episode.id))
+        return [episode_json(e) for e in rows]
+    _echo_json(_run(act))
+
+
+@click.command("delete-episode")
+@click.argument("show_slug")
+@click.argument("episode_id", type=int)
+@click.confirmation_option(prompt="Delete the episode and its files for good?")
+def delete_episode_command(show_slug: str, episode_id: int) -> None:
+    """Delete an episode and its stored files."""
+    _run(lambda: delete_episode(_episode(show_slug, episode_id)))
+    click.echo(f"deleted episode {episode_id} of {show_slug}")
+
+
+def register(app: Flask) -> None:
+    for command in (create_user, create_token, list_tokens, revoke_token, add_member, upload_episode,
+                    set_episode_status, set_transcript, list_episodes, delete_episode_command):
+        app.cli.add_command(command)
