@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import flask_migrate
+from flask.testing import FlaskClient
 import pytest
 
 from podcast_service import create_app
@@ -95,8 +96,22 @@ def app(app_config):
         db.engine.dispose()
 
 
+class RequestClient(FlaskClient):
+    """Each request in an app context of its own, as in production.
+
+    The test itself runs inside the app fixture's context; without this, every
+    request would share its `g` (and with it Flask-Login's cached user and
+    Flask-WTF's cached CSRF token) and its database session.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = RequestClient
     return app.test_client()
 
 

@@ -3,7 +3,7 @@
 Every route needs a token, except the OpenAPI document: reading needs the
 "read" scope and anything else "write". The check runs before any view, so a
 new route cannot forget it. Cookies play no part here, which is why the API
-is exempt from the CSRF protection the admin forms need.
+needs none of the CSRF protection the admin forms have.
 """
 
 from __future__ import annotations
