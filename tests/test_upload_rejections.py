@@ -131,6 +131,7 @@ def live_server(small_limit_config):
     yield app, server.server_port
     server.shutdown()
     thread.join()
+    server.server_close()
     with app.app_context():
         db.engine.dispose()
 
