@@ -186,6 +186,12 @@ def title_from_file(info: media.AudioInfo, filename: str | None) -> str:
     return " ".join("".join(ch for ch in stem if ch.isprintable()).split()) or "Untitled episode"
 
 
+def people_inputs(credits: list[Credit]) -> list[PersonInput]:
+    """Stored credits (of a show or an episode) as the inputs that would recreate them."""
+    return [PersonInput(name=c.person.name, role=c.role, group=c.group, title=c.title,
+                        href=c.person.href, img=c.person.img) for c in credits]
+
+
 def episode_input(episode: Episode) -> EpisodeInput:
     """The episode's current fields, to change some of them with dataclasses.replace()."""
     return EpisodeInput(
@@ -193,8 +199,7 @@ def episode_input(episode: Episode) -> EpisodeInput:
         published_at=episode.published_at, withdrawn=episode.withdrawn_at is not None,
         season=episode.season, number=episode.number, episode_type=episode.episode_type,
         explicit=episode.explicit, guid=episode.guid,
-        people=[PersonInput(name=c.person.name, role=c.role, group=c.group, title=c.title,
-                            href=c.person.href, img=c.person.img) for c in episode.credits],
+        people=people_inputs(episode.credits),
         links=[LinkInput(title=link.title, url=link.url, rel=link.rel) for link in episode.links],
     )
 

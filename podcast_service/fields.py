@@ -16,6 +16,7 @@ from typing import Any
 
 from . import chapters as chapter_json
 from .categories import format_category
+from .episodes import people_inputs
 from .errors import ValidationError
 from .inputs import EpisodeInput, LinkInput, PersonInput, ShowInput, publication
 from .media import ChapterInfo
@@ -205,12 +206,12 @@ def show_changes(fields: Mapping[str, Any], current: ShowInput) -> ShowInput:
 
 def show_input(show: Any) -> ShowInput:
     """A stored show's fields as an input, to change some of them."""
+
     return ShowInput(
         slug=show.slug, title=show.title, description=show.description, language=show.language,
         author=show.author, owner_name=show.owner_name, owner_email=show.owner_email,
         copyright=show.copyright, website_url=show.website_url,
         categories=[format_category(c) for c in show.categories], explicit=show.explicit,
         show_type=show.show_type,
-        people=[PersonInput(name=c.person.name, role=c.role, group=c.group, title=c.title,
-                            href=c.person.href, img=c.person.img) for c in show.credits],
+        people=people_inputs(show.credits),
     )
