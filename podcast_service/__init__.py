@@ -43,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     configure_blueprints(app)
     configure_template_helpers(app)
     configure_error_handlers(app)
+    configure_announcements(app)
     cli.register(app)
     return app
 
@@ -112,6 +113,20 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(web)
     app.register_blueprint(admin)
     app.register_blueprint(api)
+
+
+def configure_announcements(app: Flask) -> None:
+    """Mark feeds stale on every change, and start the hub-ping worker with the first request.
+
+    Not at creation: the factory starts no threads, and a pre-forking server
+    would lose them in the fork anyway. Without hubs or pubnotify URLs
+    configured there is nothing to send and no worker.
+    """
+    from . import announce
+    from .feed import changes  # noqa: F401  (registers the session listeners)
+
+    if app.config["PODCAST"].websub_hubs or app.config["PODCAST"].pubnotify_urls:
+        app.before_request(lambda: announce.start_worker(app))
 
 
 def configure_template_helpers(app: Flask) -> None:

@@ -21,11 +21,12 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
-from . import images, media, transcripts
+from . import images, media, transcripts, urls
 from .errors import Conflict, PodcastServiceError, ValidationError
 from .extensions import db
 from .inputs import EpisodeInput, LinkInput, PersonInput, ShowInput, check_chapters
-from .models import Chapter, Credit, Episode, Link, MediaFile, Person, Show, utcnow
+from .markup import render_markdown
+from .models import AlternateFile, Chapter, Credit, Episode, Link, MediaFile, Person, Show, utcnow
 from .storage import Storage, Stores, new_key
 from .storage.base import file_sha256
 
@@ -131,19 +132,38 @@ def _credits(people: list[PersonInput]) -> list[Credit]:
     ]
 
 
+# The Podcast Index's namespace for podcast:guid values.
+PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
+SHOW_FIELDS = ("title", "description", "language", "author", "owner_name", "owner_email", "copyright",
+               "website_url", "categories", "explicit", "show_type", "block", "complete", "private",
+               "new_feed_url", "locked", "medium", "funding", "location_name", "location_geo", "location_osm",
+               "license", "license_url", "update_frequency", "update_frequency_text", "txt", "podroll",
+               "season_names")
+
+
+def podcast_guid(feed_url: str) -> str:
+    """podcast:guid as the namespace defines it: UUIDv5 of the feed URL without scheme and trailing slashes."""
+    return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, feed_url.split("://", 1)[-1].rstrip("/")))
+
+
 def save_show(data: ShowInput, *, image: Path | None = None, fingerprint: str | None = None,
               new: bool = False) -> Show:
-    """Create the show with this slug, or update it in place (`new`: refuse to update)."""
+    """Create the show with this slug, or update it in place (`new`: refuse to update).
+
+    A new show's podcast:guid is set once, from its feed URL here or the one
+    it had at its old host, and never recomputed: the show keeps its identity
+    when it moves.
+    """
     data = data.validated()
     show = db.session.scalar(select(Show).where(Show.slug == data.slug))
     if new and show is not None:
         raise Conflict(f"there is already a show with the slug {data.slug!r}")
     with media_change() as change:
         if show is None:
-            show = Show(slug=data.slug, podcast_guid=None)
+            show = Show(slug=data.slug)
+            show.podcast_guid = data.podcast_guid or podcast_guid(urls.feed_url(show))
             db.session.add(show)
-        for name in ("title", "description", "language", "author", "owner_name", "owner_email",
-                     "copyright", "website_url", "categories", "explicit", "show_type"):
+        for name in SHOW_FIELDS:
             setattr(show, name, getattr(data, name))
         show.credits = _credits(data.people)
         if image is not None and not _same_file(show.image, image):
@@ -198,7 +218,7 @@ def episode_input(episode: Episode) -> EpisodeInput:
         title=episode.title, slug=episode.slug, summary=episode.summary, notes=episode.notes,
         published_at=episode.published_at, withdrawn=episode.withdrawn_at is not None,
         season=episode.season, number=episode.number, episode_type=episode.episode_type,
-        explicit=episode.explicit, guid=episode.guid,
+        explicit=episode.explicit, guid=episode.guid, soundbites=episode.soundbites,
         people=people_inputs(episode.credits),
         links=[LinkInput(title=link.title, url=link.url, rel=link.rel) for link in episode.links],
     )
@@ -221,11 +241,14 @@ def save_episode(show: Show, data: EpisodeInput, audio: Path | None = None, *, e
         data = replace(data, title=data.title or title_from_file(info, audio_name or audio.name),
                        summary=data.summary or info.comment or "")
     data = data.validated()
+    duration = info.duration if info is not None else existing.audio.duration or 0
     if data.chapters is not None or info is not None:
-        chapters = check_chapters(data.chapters if data.chapters is not None else info.chapters,
-                                  info.duration if info is not None else existing.audio.duration or 0)
+        chapters = check_chapters(data.chapters if data.chapters is not None else info.chapters, duration)
     else:
         chapters = None
+    for start, length, title in data.soundbites:
+        if start + length > duration:
+            raise ValidationError(f"soundbite {title or start!r} ends after the audio ({duration:.3f} s)")
     clash = db.session.scalar(select(Episode).where(Episode.show_id == show.id, Episode.slug == data.slug))
     if clash is not None and clash is not existing:
         raise Conflict(f"the show already has an episode with the slug {data.slug!r}")
@@ -238,8 +261,9 @@ def save_episode(show: Show, data: EpisodeInput, audio: Path | None = None, *, e
         if existing is None:
             db.session.add(episode)
         for name in ("title", "slug", "summary", "notes", "published_at", "season", "number",
-                     "episode_type", "explicit"):
+                     "episode_type", "explicit", "soundbites"):
             setattr(episode, name, getattr(data, name))
+        episode.notes_html = str(render_markdown(data.notes))
         if not data.withdrawn:
             episode.withdrawn_at = None
         elif episode.withdrawn_at is None:
@@ -297,6 +321,38 @@ def _set_image(change: MediaChange, episode: Episode, data: EpisodeInput, cover:
             return
         change.retire(episode.image)
         episode.image = new_image
+
+
+def add_alternate(episode: Episode, path: Path, filename: str | None = None) -> AlternateFile:
+    """Another rendition of the episode's audio (Opus beside MP3, say), probed like the main file.
+
+    Its duration must match the main audio's within a second: a rendition of
+    a different recording would make apps seek to the wrong place.
+    """
+    info = media.probe(path)
+    main = episode.audio.duration or 0
+    if abs(info.duration - main) > 1.0:
+        raise ValidationError(f"the alternate file plays {info.duration:.1f} s but the episode's audio "
+                              f"{main:.1f} s; it must be the same recording")
+    if any(f.extension == info.extension and f.bitrate == info.bitrate for f in episode.audio_files()):
+        raise Conflict(f"the episode already has a {info.format.upper()} file at this bitrate")
+    with media_change() as change:
+        row = change.store_file(path, kind="audio", extension=info.extension, mime_type=info.mime_type,
+                                download_name=f"{episode.slug}{info.extension}", audio=info,
+                                original_name=filename)
+        alternate = AlternateFile(media=row, title=info.format.upper(),
+                                  position=max((a.position for a in episode.alternates), default=-1) + 1)
+        episode.alternates.append(alternate)
+        episode.show.updated_at = utcnow()
+    return alternate
+
+
+def remove_alternate(episode: Episode, alternate: AlternateFile) -> None:
+    with media_change() as change:
+        episode.alternates.remove(alternate)
+        db.session.flush()
+        change.retire(alternate.media)
+        episode.show.updated_at = utcnow()
 
 
 def published_episodes(show: Show, now: datetime | None = None) -> list[Episode]:

@@ -94,19 +94,28 @@ def _categories(tags: list[dict]) -> list[str]:
     return found
 
 
-def _explicit_flags(raw: bytes) -> tuple[bool, dict[str, bool]]:
-    """itunes:explicit of the channel and of each item by guid (feedparser misreads 'true')."""
+# The namespace's URI, and the GitHub one older feeds declare.
+PODCAST_NAMESPACES = ("https://podcastindex.org/namespace/1.0",
+                      "https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/1.0.md")
+
+
+def _read_raw(raw: bytes) -> tuple[bool, dict[str, bool], str | None]:
+    """What feedparser misreads or drops: itunes:explicit of the channel and of each item (by guid),
+    and the show's podcast:guid."""
     def flag(node: Any) -> bool:
         return (node.findtext(f"{{{ITUNES}}}explicit") or "").strip().lower() in ("true", "yes", "explicit")
 
     try:
         root = etree.fromstring(raw, parser=etree.XMLParser(resolve_entities=False, no_network=True, recover=True))
     except etree.XMLSyntaxError:
-        return False, {}
+        return False, {}, None
     channel = root.find("channel") if root is not None else None
     if channel is None:
-        return False, {}
-    return flag(channel), {(i.findtext("guid") or "").strip(): flag(i) for i in channel.iter("item")}
+        return False, {}, None
+    guid = next((channel.findtext(f"{{{ns}}}guid") for ns in PODCAST_NAMESPACES
+                 if channel.findtext(f"{{{ns}}}guid")), None)
+    items = {(i.findtext("guid") or "").strip(): flag(i) for i in channel.iter("item")}
+    return flag(channel), items, guid.strip().lower() if guid else None
 
 
 def _published(entry: dict) -> datetime | None:
@@ -125,6 +134,7 @@ class Feed:
     entries: list[dict]
     channel_explicit: bool
     item_explicit: dict[str, bool]
+    podcast_guid: str | None
 
 
 def read_feed(source: str) -> Feed:
@@ -135,7 +145,7 @@ def read_feed(source: str) -> Feed:
     parsed = feedparser.parse(raw)
     if not parsed.feed.get("title"):
         raise ValidationError(f"{source} is not an RSS feed with a title")
-    return Feed(source, parsed.feed, parsed.entries, *_explicit_flags(raw))
+    return Feed(source, parsed.feed, parsed.entries, *_read_raw(raw))
 
 
 def import_show(feed: Feed, *, slug: str | None = None, categories: list[str] | None = None) -> Show:
@@ -155,6 +165,7 @@ def import_show(feed: Feed, *, slug: str | None = None, categories: list[str] | 
         categories=categories or _categories(channel.get("tags", [])),
         explicit=explicit,
         show_type=channel.get("itunes_type") if channel.get("itunes_type") in ("episodic", "serial") else "episodic",
+        podcast_guid=feed.podcast_guid,
     )
     if not data.categories:
         raise ValidationError("the feed names no category from Apple's list; give one with --category")

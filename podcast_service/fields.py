@@ -16,7 +16,7 @@ from typing import Any
 
 from . import chapters as chapter_json
 from .categories import format_category
-from .episodes import people_inputs
+from .episodes import SHOW_FIELDS, people_inputs
 from .errors import ValidationError
 from .inputs import EpisodeInput, LinkInput, PersonInput, ShowInput, publication
 from .media import ChapterInfo
@@ -132,6 +132,45 @@ def chapter_list(value: Any) -> list[ChapterInfo]:
     return result
 
 
+def pairs(value: Any, what: str) -> list[list[str]]:
+    """Lists of two-part entries (funding, txt, podroll): JSON lists, objects' values, or "a | b" lines."""
+    value = _structured(value)
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = _lines(value)
+    if not isinstance(value, list):
+        raise ValidationError(f"{what} must be a list of entries")
+    return [list(item.values()) if isinstance(item, dict) else item for item in value]
+
+
+def season_names(value: Any) -> dict:
+    """{"1": "2021"} as JSON, or lines of "1 | 2021"."""
+    value = _structured(value)
+    if isinstance(value, str):
+        value = {parts[0]: parts[-1] for parts in _lines(value)}
+    if not isinstance(value, dict):
+        raise ValidationError("season names must map season numbers to names")
+    return value
+
+
+def soundbites(value: Any) -> list[list]:
+    """[[start, duration, title], ...] as JSON, or lines of "1:23 | 30 | title" (start as a time)."""
+    value = _structured(value)
+    if isinstance(value, str):
+        value = _lines(value)
+    if not isinstance(value, list):
+        raise ValidationError("soundbites must be a list")
+    result = []
+    for i, item in enumerate(value, 1):
+        if isinstance(item, dict):
+            item = [item.get("start", item.get("startTime")), item.get("duration"), item.get("title")]
+        if isinstance(item, list) and len(item) >= 2:
+            item = [clock(v, f"soundbite {i}") if isinstance(v, str) and n < 2 else v for n, v in enumerate(item)]
+        result.append(item)
+    return result
+
+
 def categories(value: Any) -> list[str]:
     value = _structured(value)
     if isinstance(value, str):
@@ -143,7 +182,10 @@ def categories(value: Any) -> list[str]:
 
 EPISODE_TEXT = ("title", "slug", "summary", "notes", "guid")
 SHOW_TEXT = ("title", "slug", "description", "language", "author", "owner_name", "owner_email",
-             "copyright", "website_url", "show_type")
+             "copyright", "website_url", "show_type", "new_feed_url", "medium", "location_name", "location_geo",
+             "location_osm", "license", "license_url", "update_frequency", "update_frequency_text")
+SHOW_FLAGS = ("explicit", "block", "complete", "private", "locked")
+SHOW_PAIRS = ("funding", "txt", "podroll")
 
 
 def episode_changes(fields: Mapping[str, Any], current: EpisodeInput, now: datetime) -> EpisodeInput:
@@ -172,6 +214,8 @@ def episode_changes(fields: Mapping[str, Any], current: EpisodeInput, now: datet
         changes["links"] = links(fields["links"])
     if "chapters" in fields:
         changes["chapters"] = chapter_list(fields["chapters"])
+    if "soundbites" in fields:
+        changes["soundbites"] = soundbites(fields["soundbites"])
     if "status" in fields or "publish_at" in fields:
         status = fields.get("status") or _status_of(current, now)
         changes["published_at"], changes["withdrawn"] = publication(
@@ -195,8 +239,14 @@ def show_changes(fields: Mapping[str, Any], current: ShowInput) -> ShowInput:
             changes[name] = fields[name] if fields[name] is not None else ""
     if "type" in fields and "show_type" not in fields:
         changes["show_type"] = fields["type"]
-    if "explicit" in fields:
-        changes["explicit"] = boolean(fields["explicit"], "explicit")
+    for name in SHOW_FLAGS:
+        if name in fields:
+            changes[name] = boolean(fields[name], name)
+    for name in SHOW_PAIRS:
+        if name in fields:
+            changes[name] = pairs(fields[name], name)
+    if "season_names" in fields:
+        changes["season_names"] = season_names(fields["season_names"])
     if "categories" in fields:
         changes["categories"] = categories(fields["categories"])
     if "people" in fields:
@@ -206,12 +256,6 @@ def show_changes(fields: Mapping[str, Any], current: ShowInput) -> ShowInput:
 
 def show_input(show: Any) -> ShowInput:
     """A stored show's fields as an input, to change some of them."""
-
-    return ShowInput(
-        slug=show.slug, title=show.title, description=show.description, language=show.language,
-        author=show.author, owner_name=show.owner_name, owner_email=show.owner_email,
-        copyright=show.copyright, website_url=show.website_url,
-        categories=[format_category(c) for c in show.categories], explicit=show.explicit,
-        show_type=show.show_type,
-        people=people_inputs(show.credits),
-    )
+    values = {name: getattr(show, name) for name in SHOW_FIELDS}
+    values["categories"] = [format_category(c) for c in show.categories]
+    return ShowInput(slug=show.slug, people=people_inputs(show.credits), **values)

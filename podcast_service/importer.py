@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 
 from . import chapters as chapter_json
-from .episodes import save_episode, save_show
+from .episodes import add_alternate, remove_alternate, save_episode, save_show
 from .errors import PodcastServiceError, ValidationError
 from .extensions import db
 from .inputs import EpisodeInput, LinkInput, PersonInput, ShowInput, make_slug
@@ -107,6 +107,12 @@ def _tables(data: dict, key: str, cls: type) -> list:
         raise ValidationError(f"{key}: {e}") from None
 
 
+# show.toml keys with the same name and shape as ShowInput's fields.
+PODCASTING_2_KEYS = ("block", "complete", "private", "new_feed_url", "locked", "medium", "funding",
+                     "location_name", "location_geo", "location_osm", "license", "license_url",
+                     "update_frequency", "update_frequency_text", "txt", "podroll", "season_names", "podcast_guid")
+
+
 def import_show(folder: Path) -> tuple[Show, Outcome]:
     path = folder / SHOW_FILE
     data = _load_toml(path)
@@ -132,6 +138,7 @@ def import_show(folder: Path) -> tuple[Show, Outcome]:
             explicit=data.get("explicit", False),
             show_type=data.get("type", "episodic"),
             people=_tables(data, "people", PersonInput),
+            **{key: data[key] for key in PODCASTING_2_KEYS if key in data},
         ),
         image=image,
         fingerprint=fingerprint,
@@ -146,7 +153,8 @@ def import_episode(show: Show, folder: Path) -> Outcome:
     image = _optional_file(folder, data, "image", ("cover.jpg", "cover.png"))
     chapters_file = _optional_file(folder, data, "chapters", ("chapters.json",))
     transcript = _optional_file(folder, data, "transcript", ("transcript.vtt", "transcript.srt"))
-    fingerprint = _fingerprint(path, [audio, image, chapters_file, transcript])
+    alternates = [_file_in(folder, name, "alternate") for name in data.get("alternates", [])]
+    fingerprint = _fingerprint(path, [audio, image, chapters_file, transcript, *alternates])
 
     slug = make_slug(data.get("slug"), str(data.get("title") or ""), "episode slug")
     existing = db.session.scalar(select(Episode).where(Episode.show_id == show.id, Episode.slug == slug))
@@ -160,7 +168,7 @@ def import_episode(show: Show, folder: Path) -> Outcome:
     chapters = None
     if chapters_file is not None:
         chapters = chapter_json.parse_json(chapters_file.read_text(encoding="utf-8"))
-    save_episode(
+    episode = save_episode(
         show,
         EpisodeInput(
             title=data.get("title"),
@@ -180,12 +188,24 @@ def import_episode(show: Show, folder: Path) -> Outcome:
             remove_image=image is None,
             transcript=transcript,
             remove_transcript=transcript is None,
+            soundbites=data.get("soundbites", []),
         ),
         audio,
         existing=existing,
         fingerprint=fingerprint,
     )
+    _sync_alternates(episode, alternates)
     return Outcome.CREATED if existing is None else Outcome.UPDATED
+
+
+def _sync_alternates(episode: Episode, files: list[Path]) -> None:
+    """The episode's alternate files become exactly the folder's: new ones added, dropped ones removed."""
+    wanted = {file_sha256(f): f for f in files}
+    for alternate in list(episode.alternates):
+        if wanted.pop(alternate.media.sha256, None) is None:
+            remove_alternate(episode, alternate)
+    for path in wanted.values():
+        add_alternate(episode, path, path.name)
 
 
 def import_folder(root: Path) -> list[Result]:

@@ -7,6 +7,7 @@ written once, here.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +18,10 @@ from slugify import slugify
 from .categories import parse_category
 from .errors import ValidationError
 from .media import ChapterInfo
-from .models import EPISODE_TYPES, SHOW_TYPES
+from .models import EPISODE_TYPES, MEDIUMS, SHOW_TYPES
+
+# Apple's limit for a show's or an episode's description, in bytes of UTF-8.
+DESCRIPTION_BYTES = 4000
 
 
 def require_text(value: object, what: str, *, max_len: int = 255, required: bool = True) -> str:
@@ -43,6 +47,47 @@ def require_url(value: object, what: str) -> str:
 
 def optional_url(value: object, what: str) -> str | None:
     return require_url(value, what) if value else None
+
+
+def description(value: object, what: str, *, required: bool) -> str:
+    """Plain text within Apple's 4,000 bytes (UTF-8, so accented text holds fewer characters)."""
+    text = require_text(value, what, max_len=DESCRIPTION_BYTES, required=required)
+    size = len(text.encode("utf-8"))
+    if size > DESCRIPTION_BYTES:
+        raise ValidationError(f"{what} is {size} bytes long; Apple Podcasts allows {DESCRIPTION_BYTES}")
+    return text
+
+
+def _pairs(value: object, what: str, first: str, second: str, *, first_url: bool = False,
+           second_url: bool = False, second_required: bool = True) -> list[list[str | None]]:
+    """[[a, b], ...] lists of the show's Podcasting 2.0 fields, each part checked."""
+    if not isinstance(value, (list, tuple)):
+        raise ValidationError(f"{what} must be a list")
+    result = []
+    for item in value:
+        if not isinstance(item, (list, tuple)) or not 1 <= len(item) <= 2:
+            raise ValidationError(f"{what}: each entry is {first} | {second}")
+        a, b = (list(item) + [None])[:2]
+        a = require_url(a, f"{what} {first}") if first_url else require_text(a, f"{what} {first}", max_len=128)
+        if second_url:
+            b = optional_url(b, f"{what} {second}") if not second_required else require_url(b, f"{what} {second}")
+        else:
+            b = require_text(b, f"{what} {second}", max_len=255, required=second_required) or None
+        result.append([a, b])
+    return result
+
+
+_RRULE = re.compile(r"^(?:[A-Z]+=[A-Z0-9,+-]+;)*[A-Z]+=[A-Z0-9,+-]+$")
+_GEO = re.compile(r"^geo:-?\d{1,2}(?:\.\d+)?,-?\d{1,3}(?:\.\d+)?(?:,-?\d+(?:\.\d+)?)?(?:;u=\d+(?:\.\d+)?)?$")
+_OSM = re.compile(r"^[NWR]\d+(?:#\d+)?$")
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def _matching(value: object, what: str, pattern: re.Pattern, example: str) -> str | None:
+    text = require_text(value, what, required=False) or None
+    if text is not None and not pattern.match(text):
+        raise ValidationError(f"{what} {text!r} is not valid; for example {example}")
+    return text
 
 
 def make_slug(value: object, fallback: str, what: str = "slug") -> str:
@@ -123,6 +168,25 @@ class ShowInput:
     explicit: bool = False
     show_type: str = "episodic"
     people: list[PersonInput] = field(default_factory=list)
+    block: bool = False
+    complete: bool = False
+    private: bool = False
+    new_feed_url: str | None = None
+    locked: bool = True
+    medium: str = "podcast"
+    funding: list = field(default_factory=list)  # [[url, text], ...]
+    location_name: str | None = None
+    location_geo: str | None = None
+    location_osm: str | None = None
+    license: str | None = None
+    license_url: str | None = None
+    update_frequency: str | None = None
+    update_frequency_text: str | None = None
+    txt: list = field(default_factory=list)  # [[text, purpose or None], ...]
+    podroll: list = field(default_factory=list)  # [[feed guid, feed url or None], ...]
+    season_names: dict = field(default_factory=dict)  # {season number: name}
+    # A show imported from another host keeps its identity; taken only when the show is created.
+    podcast_guid: str | None = None
 
     def validated(self) -> ShowInput:
         title = require_text(self.title, "show title")
@@ -132,10 +196,30 @@ class ShowInput:
             raise ValidationError("explicit must be true or false")
         if not self.categories:
             raise ValidationError("a show needs at least one category from Apple's list")
+        for name in ("explicit", "block", "complete", "private", "locked"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValidationError(f"{name} must be true or false")
+        if self.medium not in MEDIUMS:
+            raise ValidationError(f"medium must be one of {', '.join(MEDIUMS)}")
+        if not isinstance(self.season_names, dict):
+            raise ValidationError("season names must map season numbers to names")
+        seasons = {}
+        for number, name in self.season_names.items():
+            if not str(number).isdigit() or int(number) < 1:
+                raise ValidationError(f"season names: {number!r} is not a season number")
+            seasons[str(int(number))] = require_text(name, f"name of season {number}", max_len=128)
+        frequency = _matching(self.update_frequency, "update frequency", _RRULE, "FREQ=MONTHLY")
+        frequency_text = require_text(self.update_frequency_text, "update frequency text", max_len=128,
+                                      required=bool(frequency)) or None
+        podroll = _pairs(self.podroll, "podroll", "feed guid", "feed URL", second_url=True,
+                         second_required=False)
+        for feed_guid, _ in podroll:
+            if not _UUID.match(feed_guid):
+                raise ValidationError(f"podroll: {feed_guid!r} is not a podcast:guid (a UUID)")
         return ShowInput(
             slug=make_slug(self.slug, title, "show slug"),
             title=title,
-            description=require_text(self.description, "show description", max_len=4000),
+            description=description(self.description, "show description", required=True),
             language=require_text(self.language, "language", max_len=20),
             author=require_text(self.author, "author"),
             owner_name=require_text(self.owner_name, "owner name"),
@@ -146,6 +230,24 @@ class ShowInput:
             explicit=self.explicit,
             show_type=self.show_type,
             people=list(self.people),
+            block=self.block,
+            complete=self.complete,
+            private=self.private,
+            new_feed_url=optional_url(self.new_feed_url, "new feed URL"),
+            locked=self.locked,
+            medium=self.medium,
+            funding=_pairs(self.funding, "funding", "URL", "text", first_url=True),
+            location_name=require_text(self.location_name, "location name", max_len=128, required=False) or None,
+            location_geo=_matching(self.location_geo, "location geo URI", _GEO, "geo:50.8466,4.3528"),
+            location_osm=_matching(self.location_osm, "location OpenStreetMap id", _OSM, "R54094"),
+            license=require_text(self.license, "license", max_len=128, required=False) or None,
+            license_url=optional_url(self.license_url, "license URL"),
+            update_frequency=frequency,
+            update_frequency_text=frequency_text,
+            txt=_pairs(self.txt, "txt", "text", "purpose", second_required=False),
+            podroll=podroll,
+            season_names=seasons,
+            podcast_guid=_matching(self.podcast_guid, "podcast guid", _UUID, "ead4c236-bf58-58c6-a2c6-a6b28d128cb6"),
         )
 
 
@@ -203,6 +305,7 @@ class EpisodeInput:
     remove_image: bool = False
     transcript: Path | None = None
     remove_transcript: bool = False
+    soundbites: list = field(default_factory=list)  # [[start, duration, title or None], ...] seconds
 
     def validated(self) -> EpisodeInput:
         title = require_text(self.title, "episode title")
@@ -217,7 +320,7 @@ class EpisodeInput:
         return EpisodeInput(
             title=title,
             slug=make_slug(self.slug, title, "episode slug"),
-            summary=require_text(self.summary, "summary", max_len=4000, required=False),
+            summary=description(self.summary, "summary", required=False),
             notes=require_text(self.notes, "show notes", max_len=100_000, required=False),
             published_at=self.published_at,
             withdrawn=bool(self.withdrawn),
@@ -233,4 +336,24 @@ class EpisodeInput:
             remove_image=self.remove_image,
             transcript=self.transcript,
             remove_transcript=self.remove_transcript,
+            soundbites=check_soundbites(self.soundbites),
         )
+
+
+def check_soundbites(items: object) -> list[list]:
+    """Soundbites as [start, duration, title or None]; that they fit the audio is checked on save."""
+    if not isinstance(items, (list, tuple)):
+        raise ValidationError("soundbites must be a list")
+    result = []
+    for i, item in enumerate(items, 1):
+        if not isinstance(item, (list, tuple)) or len(item) not in (2, 3):
+            raise ValidationError(f"soundbite {i}: give start, duration and an optional title")
+        start, duration, title = (list(item) + [None])[:3]
+        for value, what in ((start, "start"), (duration, "duration")):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ValidationError(f"soundbite {i}: {what} must be a number of seconds")
+        if duration <= 0 or duration > 300:
+            raise ValidationError(f"soundbite {i}: duration must be more than 0 and at most 300 seconds")
+        title = require_text(title, f"soundbite {i} title", max_len=128, required=False) or None
+        result.append([float(start), float(duration), title])
+    return result

@@ -70,6 +70,8 @@ FORMATS: dict[type, tuple[str, str]] = {
     WAVE: ("wav", "audio/wav"),
 }
 SUPPORTED = ", ".join(fmt.upper() for fmt, _ in FORMATS.values())
+# What Apple Podcasts plays as an episode's enclosure; other formats reach apps as alternateEnclosure.
+APPLE_PLAYABLE = frozenset({".mp3", ".m4a"})
 
 
 def probe(path: Path | str) -> AudioInfo:

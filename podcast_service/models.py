@@ -25,6 +25,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     JSON,
+    LargeBinary,
 )
 from sqlalchemy import ColumnElement, and_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -66,6 +67,8 @@ class Status(enum.StrEnum):
 
 EPISODE_TYPES = ("full", "trailer", "bonus")
 SHOW_TYPES = ("episodic", "serial")
+# podcast:medium values that fit a show of audio episodes.
+MEDIUMS = ("podcast", "music", "audiobook", "newsletter", "blog")
 
 
 class MediaFile(db.Model):
@@ -114,6 +117,27 @@ class Show(db.Model):
     image_id: Mapped[int | None] = mapped_column(ForeignKey("media_files.id"))
     # podcast:guid; set once, never recomputed, so moving the feed keeps the show's identity.
     podcast_guid: Mapped[str | None] = mapped_column(String(36))
+    # Apple's itunes:block / itunes:complete.
+    block: Mapped[bool] = mapped_column(default=False)
+    complete: Mapped[bool] = mapped_column(default=False)
+    # Set when the show moved to another host: the feed says so (itunes:new-feed-url) and 301s there.
+    new_feed_url: Mapped[str | None] = mapped_column(String(1000))
+    # A private show is served only through subscribers' personal feed URLs.
+    private: Mapped[bool] = mapped_column(default=False)
+    # Podcasting 2.0 channel facts (podcast_ns.py). Lists hold plain JSON, validated in inputs.py.
+    locked: Mapped[bool] = mapped_column(default=True)
+    medium: Mapped[str] = mapped_column(String(20), default="podcast")
+    funding: Mapped[list] = mapped_column(JSON, default=list)  # [[url, text], ...]
+    location_name: Mapped[str | None] = mapped_column(String(128))
+    location_geo: Mapped[str | None] = mapped_column(String(100))  # "geo:50.8467,4.3524"
+    location_osm: Mapped[str | None] = mapped_column(String(30))  # "R54094"
+    license: Mapped[str | None] = mapped_column(String(128))  # an SPDX identifier or a name
+    license_url: Mapped[str | None] = mapped_column(String(1000))
+    update_frequency: Mapped[str | None] = mapped_column(String(128))  # an RFC 5545 RRULE
+    update_frequency_text: Mapped[str | None] = mapped_column(String(128))
+    txt: Mapped[list] = mapped_column(JSON, default=list)  # [[text, purpose or null], ...]
+    podroll: Mapped[list] = mapped_column(JSON, default=list)  # [[feed guid, feed url or null], ...]
+    season_names: Mapped[dict] = mapped_column(JSON, default=dict)  # {"1": "2021"}
     source_fingerprint: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -123,8 +147,14 @@ class Show(db.Model):
     credits: Mapped[list[Credit]] = relationship(
         back_populates="show", cascade="all, delete-orphan", order_by="Credit.position"
     )
+    subscribers: Mapped[list[Subscriber]] = relationship(
+        back_populates="show", cascade="all, delete-orphan", order_by="Subscriber.id"
+    )
 
-    __table_args__ = (CheckConstraint(show_type.in_(SHOW_TYPES), name="show_type"),)
+    __table_args__ = (
+        CheckConstraint(show_type.in_(SHOW_TYPES), name="show_type"),
+        CheckConstraint(medium.in_(MEDIUMS), name="medium"),
+    )
 
 
 class Episode(db.Model):
@@ -149,6 +179,10 @@ class Episode(db.Model):
     # The transcript's cues, [[start, end, text], ...], parsed once when it is stored, so
     # pages and derived formats never fetch and parse the file again.
     transcript_cues: Mapped[list | None] = mapped_column(JSON)
+    # podcast:soundbite: [[start, duration, title or null], ...] in seconds.
+    soundbites: Mapped[list] = mapped_column(JSON, default=list)
+    # The show notes as HTML, rendered from `notes` when they are saved, so a feed build renders nothing.
+    notes_html: Mapped[str] = mapped_column(Text, default="")
     # Set when a producer takes a published episode down; published_at is kept for a re-publish.
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The secret part of the private preview link of an unpublished episode.
@@ -169,6 +203,9 @@ class Episode(db.Model):
     )
     credits: Mapped[list[Credit]] = relationship(
         back_populates="episode", cascade="all, delete-orphan", order_by="Credit.position"
+    )
+    alternates: Mapped[list[AlternateFile]] = relationship(
+        back_populates="episode", cascade="all, delete-orphan", order_by="AlternateFile.position"
     )
 
     __table_args__ = (
@@ -194,7 +231,27 @@ class Episode(db.Model):
         return and_(cls.withdrawn_at.is_(None), cls.published_at.is_not(None), cls.published_at <= now)
 
     def media_files(self) -> list[MediaFile]:
-        return [m for m in (self.audio, self.image, self.transcript) if m is not None]
+        files = [self.audio, self.image, self.transcript, *(a.media for a in self.alternates)]
+        return [m for m in files if m is not None]
+
+    def audio_files(self) -> list[MediaFile]:
+        """The main audio, then the alternates: every rendition a listener could download."""
+        return [self.audio, *(a.media for a in self.alternates)]
+
+
+class AlternateFile(db.Model):
+    """Another rendition of an episode's audio (Opus beside MP3, say): a podcast:alternateEnclosure."""
+
+    __tablename__ = "alternate_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id", ondelete="CASCADE"), index=True)
+    media_id: Mapped[int] = mapped_column(ForeignKey("media_files.id"), unique=True)
+    title: Mapped[str | None] = mapped_column(String(32))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    episode: Mapped[Episode] = relationship(back_populates="alternates")
+    media: Mapped[MediaFile] = relationship()
 
 
 class Person(db.Model):
@@ -345,3 +402,62 @@ class LoginFailure(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     subject: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class Subscriber(db.Model):
+    """A listener's personal feed of a private show. Only the token's SHA-256 is kept."""
+
+    __tablename__ = "subscribers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    show_id: Mapped[int] = mapped_column(ForeignKey("shows.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    show: Mapped[Show] = relationship(back_populates="subscribers")
+
+
+class CachedFeed(db.Model):
+    """A show's built feed, shared by every app process.
+
+    Any change to the show or its episodes marks it stale in the same
+    transaction and bumps `generation` (feed/cache.py); a build stores its
+    bytes only if the generation it started from is still current, so a
+    change made during a build is never hidden. Fresh until `valid_until`,
+    the moment the next scheduled episode goes live.
+    """
+
+    __tablename__ = "cached_feeds"
+
+    show_id: Mapped[int] = mapped_column(ForeignKey("shows.id", ondelete="CASCADE"), primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+    stale: Mapped[bool] = mapped_column(default=True)
+    body: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    gzipped: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    etag: Mapped[str | None] = mapped_column(String(64))
+    last_modified: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def fresh_at(self, now: datetime) -> bool:
+        return not self.stale and self.etag is not None and (self.valid_until is None or now < self.valid_until)
+
+
+class Announcement(db.Model):
+    """A pending notice to WebSub hubs and directories that a show's feed changed.
+
+    Written in the transaction that changes the feed (or for the time a
+    scheduled episode goes live) and sent by a background worker with
+    retries, so a producer never waits for a hub.
+    """
+
+    __tablename__ = "announcements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    show_id: Mapped[int] = mapped_column(ForeignKey("shows.id", ondelete="CASCADE"), index=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)

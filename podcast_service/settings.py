@@ -41,6 +41,9 @@ class Settings:
     s3_public_base_url: str
     upload_temp_path: Path
     max_upload_mb: int
+    websub_hubs: tuple[str, ...]
+    pubnotify_urls: tuple[str, ...]
+    announce_retry_seconds: int
 
     @property
     def max_upload_bytes(self) -> int:
@@ -64,6 +67,9 @@ DEFAULTS: dict[str, Any] = {
     "s3_public_base_url": "",
     "upload_temp_path": "instance/uploads",
     "max_upload_mb": 8192,
+    "websub_hubs": [],
+    "pubnotify_urls": [],
+    "announce_retry_seconds": 30,
 }
 
 
@@ -107,6 +113,15 @@ def _positive_int(value: Any) -> int:
     return value
 
 
+def _url_list(value: Any) -> tuple[str, ...]:
+    """A TOML array of URLs, or (from the environment) URLs separated by commas or spaces."""
+    if isinstance(value, str):
+        value = value.replace(",", " ").split()
+    if not isinstance(value, list):
+        raise ValueError("must be a list of URLs")
+    return tuple(_url(v, "https://pubsubhubbub.appspot.com/", required=True) for v in value)
+
+
 def _log_level(value: Any) -> str:
     level = _text(value).upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -127,6 +142,9 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "s3_public_base_url": lambda v: _url(v, "https://cdn.example.org/media", required=False),
     "upload_temp_path": _text,
     "max_upload_mb": _positive_int,
+    "websub_hubs": _url_list,
+    "pubnotify_urls": _url_list,
+    "announce_retry_seconds": _positive_int,
 }
 assert set(PARSERS) == {f.name for f in fields(Settings)} == set(DEFAULTS)
 

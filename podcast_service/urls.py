@@ -52,3 +52,73 @@ def episode_image_url(episode: Episode) -> str | None:
     if episode.image is not None:
         return media_url(episode.image, episode.slug)
     return file_url(episode.show.image, episode.show.slug)
+
+
+def chapters_url(episode: Episode) -> str:
+    return absolute("web.chapters", show_slug=episode.show.slug, episode_slug=episode.slug)
+
+
+def transcript_url(episode: Episode, fmt: str) -> str:
+    return absolute("web.transcript", show_slug=episode.show.slug, episode_slug=episode.slug, fmt=fmt)
+
+
+def subscriber_feed_url(token: str) -> str:
+    return absolute("web.subscriber_feed", token=token)
+
+
+def opml_url() -> str:
+    return absolute("web.opml")
+
+
+def _pattern(endpoint: str, *names: str, **values: object) -> str:
+    """The endpoint's absolute URL as a str.format pattern with a {field} for each of `names`.
+
+    Werkzeug's URL building costs microseconds per call; a feed of thousands
+    of episodes needs several URLs each, so it builds each pattern once.
+    """
+    url = absolute(endpoint, **values, **{n: f"__{n}__" for n in names})
+    url = url.replace("{", "{{").replace("}", "}}")
+    for n in names:
+        url = url.replace(f"__{n}__", f"{{{n}}}")
+    return url
+
+
+class FeedUrls:
+    """Every address a feed links to, for the public feed or for one subscriber's private feed.
+
+    A private feed's addresses carry the subscriber's token in the path (apps
+    keep paths intact where some drop query strings), so each of its files
+    is reachable with that token only.
+    """
+
+    def __init__(self, show: Show, token: str | None = None) -> None:
+        self.private = token is not None
+        if token is None:
+            self.feed = feed_url(show)
+            self.show_page = show_url(show)
+            self._media = _pattern("web.media", "public_id", "filename")
+            self._chapters = _pattern("web.chapters", "episode_slug", show_slug=show.slug)
+            self._transcript = _pattern("web.transcript", "episode_slug", "fmt", show_slug=show.slug)
+            self._page = _pattern("web.episode", "episode_slug", show_slug=show.slug)
+        else:
+            self.feed = subscriber_feed_url(token)
+            self.show_page = show.website_url or current_app.config["PODCAST"].base_url + "/"
+            self._media = _pattern("web.subscriber_media", "public_id", "filename", token=token)
+            self._chapters = _pattern("web.subscriber_chapters", "episode_slug", token=token)
+            self._transcript = _pattern("web.subscriber_transcript", "episode_slug", "fmt", token=token)
+            self._page = None
+
+    def media(self, row: MediaFile | None, name: str) -> str | None:
+        if row is None:
+            return None
+        return self._media.format(public_id=row.public_id, filename=f"{name}{row.extension}")
+
+    def chapters(self, episode: Episode) -> str:
+        return self._chapters.format(episode_slug=episode.slug)
+
+    def transcript(self, episode: Episode, fmt: str) -> str:
+        return self._transcript.format(episode_slug=episode.slug, fmt=fmt)
+
+    def page(self, episode: Episode) -> str | None:
+        """The episode's public page; a private show's episodes have none."""
+        return None if self._page is None else self._page.format(episode_slug=episode.slug)

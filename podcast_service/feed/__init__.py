@@ -1,4 +1,10 @@
-"""RSS for podcast apps. The only module that imports feedgen (with its extensions beside it)."""
+"""RSS for podcast apps. The only module that imports feedgen (with its extensions beside it).
+
+`build_feed` turns a show and its published episodes into the bytes every
+app reads: RSS 2.0 with Apple's itunes: tags and the Podcast Index's
+podcast: tags. The bytes depend only on the data, so equal data gives equal
+bytes and a stable ETag; cache.py decides when to build.
+"""
 
 from __future__ import annotations
 
@@ -7,68 +13,135 @@ from datetime import datetime
 
 from feedgen.feed import FeedGenerator
 
-from .. import urls
-from ..markup import render_markdown
-from ..models import Episode, Show
+from ..media import APPLE_PLAYABLE
+from ..models import Credit, Episode, MediaFile, Show
+from ..transcripts import SERVED as TRANSCRIPT_FORMATS
+from ..urls import FeedUrls
+from .atom_links import AtomHubExtension
 from .itunes import ItunesEntryExtension, ItunesExtension
+from .podcast_ns import Person, PodcastEntryExtension, PodcastExtension, Source, Trailer, Transcript
 
 GENERATOR = "podcast-service"
 
 
 def last_change(show: Show, episodes: Sequence[Episode]) -> datetime:
-    """When the feed's content last changed: its lastBuildDate and Last-Modified."""
+    """When the feed's content last changed, as far as the data tells: its lastBuildDate."""
     times = [show.updated_at] + [e.updated_at for e in episodes] + [e.published_at for e in episodes]
     return max(t for t in times if t is not None)
 
 
-def build_feed(show: Show, episodes: Sequence[Episode]) -> bytes:
-    """The show's RSS 2.0 document with Apple's tags, newest episode first.
+def apple_file(episode: Episode) -> MediaFile | None:
+    """The file Apple Podcasts gets as the enclosure: the first MP3 or M4A rendition, if any."""
+    return next((f for f in episode.audio_files() if f.extension in APPLE_PLAYABLE), None)
 
-    The bytes depend only on the data (lastBuildDate is the last change, not
-    the time of the build), so equal data gives equal bytes and a stable ETag.
-    """
+
+def warnings(episodes: Sequence[Episode]) -> list[str]:
+    """What a producer must fix for Apple Podcasts to list every episode."""
+    return [
+        f"Episode {e.title!r} has no MP3 or M4A file, so Apple Podcasts will not list it; "
+        f"add an MP3 or M4A rendition." for e in episodes if apple_file(e) is None
+    ]
+
+
+def _people(credits: Sequence[Credit]) -> list[Person]:
+    return [Person(c.person.name, c.role, c.group, c.person.img, c.person.href) for c in credits]
+
+
+def build_feed(show: Show, episodes: Sequence[Episode], urls: FeedUrls, hubs: Sequence[str] = ()) -> bytes:
+    """The show's feed, newest episode first; `urls` makes it the public feed or a subscriber's."""
     fg = FeedGenerator()
     fg.register_extension("itunes", ItunesExtension, ItunesEntryExtension)
-    show_page = urls.show_url(show)
+    fg.register_extension("podcast", PodcastExtension, PodcastEntryExtension)
+    fg.register_extension("websub", AtomHubExtension, None)
     fg.title(show.title)
     # feedgen writes the last link it was given as the RSS <link>: the site, after the self link.
-    fg.link(href=urls.feed_url(show), rel="self", type="application/rss+xml")
-    fg.link(href=show.website_url or show_page, rel="alternate")
+    fg.link(href=urls.feed, rel="self", type="application/rss+xml")
+    fg.link(href=show.website_url or urls.show_page, rel="alternate")
+    fg.websub.hubs = [] if urls.private else list(hubs)
     fg.description(show.description)
     fg.language(show.language)
     fg.generator(GENERATOR)
     fg.lastBuildDate(last_change(show, episodes))
     if show.copyright:
         fg.copyright(show.copyright)
-    image = urls.file_url(show.image, show.slug)
+    image = urls.media(show.image, show.slug)
     if image:
-        fg.image(url=image, title=show.title, link=show_page)
+        fg.image(url=image, title=show.title, link=show.website_url or urls.show_page)
 
     it = fg.itunes
     it.title = show.title
+    it.summary = show.description
     it.author = show.author
     it.owner = (show.owner_name, show.owner_email)
     it.image = image
     it.categories = show.categories
     it.explicit = show.explicit
     it.type = show.show_type
+    # A private feed stays out of Apple's directory even when someone submits it.
+    it.block = show.block or urls.private
+    it.complete = show.complete
+    it.new_feed_url = show.new_feed_url
+
+    pc = fg.podcast
+    pc.locked, pc.locked_owner = show.locked, show.owner_email or None
+    pc.guid = show.podcast_guid
+    pc.medium = show.medium
+    pc.funding = [tuple(f) for f in show.funding]
+    pc.people = _people(show.credits)
+    if show.location_name:
+        pc.location = (show.location_name, show.location_geo, show.location_osm)
+    if show.license:
+        pc.license = (show.license, show.license_url)
+    pc.txt = [tuple(t) for t in show.txt]
+    pc.podroll = [tuple(p) for p in show.podroll]
+    if show.update_frequency_text:
+        pc.update_frequency = (show.update_frequency_text, show.update_frequency, show.complete)
 
     for episode in episodes:
+        enclosure = apple_file(episode)
+        name = episode.slug
+        if episode.episode_type == "trailer" and enclosure is not None:
+            pc.trailers.append(Trailer(episode.title, urls.media(enclosure, name), episode.published_at,
+                                       enclosure.size, enclosure.mime_type, episode.season))
         fe = fg.add_entry(order="append")
         fe.guid(episode.guid, permalink=False)
         fe.title(episode.title)
-        fe.link(href=urls.episode_url(episode))
+        page = urls.page(episode)
+        if page:
+            fe.link(href=page)
         fe.description(episode.summary or episode.title)
-        if episode.notes:
-            fe.content(str(render_markdown(episode.notes)), type="CDATA")
-        fe.enclosure(urls.audio_url(episode), str(episode.audio.size), episode.audio.mime_type)
+        if episode.notes_html:
+            fe.content(episode.notes_html, type="CDATA")
+        if enclosure is not None:
+            fe.enclosure(urls.media(enclosure, name), str(enclosure.size), enclosure.mime_type)
         fe.pubDate(episode.published_at)
+
         ie = fe.itunes
         ie.title = episode.title
+        ie.summary = episode.summary or None
         ie.duration = round(episode.audio.duration or 0)
-        ie.image = urls.file_url(episode.image, episode.slug)
+        ie.image = urls.media(episode.image, name)
         ie.explicit = episode.explicit
         ie.episode = episode.number
         ie.season = episode.season
         ie.episode_type = episode.episode_type
+
+        pe = fe.podcast
+        if episode.transcript_cues:
+            pe.transcripts = [
+                Transcript(urls.transcript(episode, fmt), mime, show.language,
+                           "captions" if fmt in ("vtt", "srt") else None)
+                for fmt, mime in TRANSCRIPT_FORMATS.items()
+            ]
+        if episode.chapters:
+            pe.chapters_url = urls.chapters(episode)
+        pe.soundbites = [tuple(s) for s in episode.soundbites]
+        pe.people = _people(episode.credits)
+        if episode.season is not None:
+            pe.season = (episode.season, show.season_names.get(str(episode.season)))
+        pe.episode = episode.number
+        pe.alternates = [
+            Source(urls.media(f, name), f.size, f.mime_type, f.bitrate, f.extension[1:].upper(), f is enclosure)
+            for f in episode.audio_files()
+        ]
     return fg.rss_str(pretty=True)

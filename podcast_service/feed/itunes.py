@@ -24,9 +24,10 @@ def _bool(value: bool | None) -> str | None:
 
 
 class ItunesExtension(BaseExtension):
-    """Channel tags: author, owner, image, categories, explicit, type, block, complete, new-feed-url."""
+    """Channel tags: author, owner, image, categories, explicit, type, block, complete, new-feed-url, summary."""
 
     def __init__(self) -> None:
+        self.summary: str | None = None
         self.author: str | None = None
         self.owner: tuple[str, str] | None = None
         self.image: str | None = None
@@ -63,13 +64,15 @@ class ItunesExtension(BaseExtension):
         if self.complete:
             _text(channel, "complete", "Yes")
         _text(channel, "new-feed-url", self.new_feed_url)
+        _text(channel, "summary", self.summary)
         return rss_feed
 
 
 class ItunesEntryExtension(BaseEntryExtension):
-    """Item tags: title, duration, image, explicit, episode, season, episodeType, block."""
+    """Item tags: title, duration, image, explicit, episode, season, episodeType, block, summary."""
 
     def __init__(self) -> None:
+        self.summary: str | None = None
         self.title: str | None = None
         self.duration: int | None = None
         self.image: str | None = None
@@ -93,4 +96,5 @@ class ItunesEntryExtension(BaseEntryExtension):
         _text(item, "episodeType", self.episode_type)
         if self.block:
             _text(item, "block", "Yes")
+        _text(item, "summary", self.summary)
         return item

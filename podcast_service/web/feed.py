@@ -1,27 +1,75 @@
-"""The RSS feed view: conditional GET so polling apps mostly get a 304."""
+"""The feeds podcast apps poll: cheap to answer, and a 304 most of the time.
+
+The bytes come from feed/cache.py, built once per change; a poll costs one
+small query, and a 304 needs nothing more. Strong ETags differ between the
+plain and the gzipped body, as RFC 9110 asks of different representations.
+"""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+from flask import Response, redirect, request
 
-from flask import Response, request
-
-from ..episodes import published_episodes
-from ..feed import build_feed, last_change
+from ..feed import cache
+from ..subscribers import subscriber_or_error
+from ..urls import feed_url
 from . import bp
 from .lookups import show_or_404
 
 FEED_MAX_AGE = 300
 
 
+def _etag(feed: cache.FeedState, token: str | None) -> str:
+    return feed.etag if token is None else hashlib.sha256(f"{feed.etag}:{token}".encode()).hexdigest()
+
+
+def _respond(feed: cache.FeedState, *, token: str | None = None) -> Response:
+    """The feed, or a 304, with validators and caching headers; a subscriber's copy carries their token."""
+    etag = _etag(feed, token)
+    wants_gzip = request.accept_encodings["gzip"] > 0
+    tags = {etag, etag + "-gzip"}
+    if request.if_none_match:
+        not_modified = request.if_none_match.star_tag or any(request.if_none_match.contains(t) for t in tags)
+    else:
+        since = request.if_modified_since
+        not_modified = since is not None and feed.last_modified <= since
+    if not_modified:
+        response = Response(status=304)
+    else:
+        feed, body, gzipped = cache.content(feed)
+        if token is not None:
+            body = body.replace(cache.PLACEHOLDER.encode(), token.encode())
+            gzipped = gzip.compress(body, compresslevel=6, mtime=0) if wants_gzip else b""
+        etag = _etag(feed, token)
+        response = Response(gzipped if wants_gzip else body, mimetype="application/rss+xml")
+        if wants_gzip:
+            response.content_encoding = "gzip"
+    response.set_etag(etag + "-gzip" if wants_gzip else etag)
+    response.last_modified = feed.last_modified
+    response.vary.add("Accept-Encoding")
+    response.cache_control.max_age = FEED_MAX_AGE
+    if token is None:
+        response.cache_control.public = True
+    else:
+        response.cache_control.private = True
+    return response
+
+
 @bp.route("/shows/<show_slug>/feed.xml")
 def feed(show_slug: str) -> Response:
+    """A public show's feed; a moved show's sends apps to its new address for good."""
     show = show_or_404(show_slug)
-    episodes = published_episodes(show)
-    body = build_feed(show, episodes)
-    response = Response(body, mimetype="application/rss+xml")
-    response.set_etag(hashlib.sha256(body).hexdigest())
-    response.last_modified = last_change(show, episodes)
-    response.cache_control.public = True
-    response.cache_control.max_age = FEED_MAX_AGE
-    return response.make_conditional(request)
+    if show.new_feed_url:
+        return redirect(show.new_feed_url, code=301)
+    return _respond(cache.state(show))
+
+
+@bp.route("/subscriptions/<token>/feed.xml")
+def subscriber_feed(token: str) -> Response:
+    """A subscriber's personal feed of a private show (a show made public again sends them to its feed)."""
+    subscriber = subscriber_or_error(token)
+    show = subscriber.show
+    if not show.private:
+        return redirect(feed_url(show), code=301)
+    return _respond(cache.state(show), token=token)

@@ -1,4 +1,8 @@
-"""What the public may see: published episodes of existing shows, nothing else."""
+"""What the public may see: published episodes of public shows, nothing else.
+
+A private show's episodes and files are reached only through a
+subscriber's token (`show` given), or an episode's preview key.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,12 @@ from flask import abort
 from sqlalchemy import or_, select
 
 from ..extensions import db
-from ..models import Episode, MediaFile, Show, Status, utcnow
+from ..models import AlternateFile, Episode, MediaFile, Show, Status, utcnow
 
 
 def show_or_404(slug: str) -> Show:
-    show = db.session.scalar(select(Show).where(Show.slug == slug))
+    """A public show; a private one answers as if it did not exist."""
+    show = db.session.scalar(select(Show).where(Show.slug == slug, Show.private.is_(False)))
     if show is None:
         abort(404, description=f"There is no show called {slug!r}.")
     return show
@@ -30,21 +35,27 @@ def episode_by_preview_key_or_404(key: str) -> Episode:
     return episode
 
 
-def public_media_or_404(public_id: str, preview_key: str | None = None) -> tuple[MediaFile, Episode | None]:
+def public_media_or_404(public_id: str, preview_key: str | None = None,
+                        show: Show | None = None) -> tuple[MediaFile, Episode | None]:
     """The file and the episode it belongs to, if the file is part of something published.
 
-    A file of an episode that is not public is served only with that
-    episode's preview key.
+    Without `show`, only files of public shows; with it (a subscriber's
+    request), only files of that show. A file of an episode that is not
+    published is served only with that episode's preview key.
     """
     row = db.session.scalar(select(MediaFile).where(MediaFile.public_id == public_id))
     if row is None:
         abort(404)
-    owner = or_(Episode.audio_id == row.id, Episode.image_id == row.id, Episode.transcript_id == row.id)
-    episode = db.session.scalar(select(Episode).where(owner, Episode.public_at(utcnow())))
+    in_scope = Show.id == show.id if show is not None else Show.private.is_(False)
+    alternate = select(AlternateFile.episode_id).where(AlternateFile.media_id == row.id).scalar_subquery()
+    owner = or_(Episode.audio_id == row.id, Episode.image_id == row.id, Episode.transcript_id == row.id,
+                Episode.id == alternate)
+    episodes = select(Episode).join(Episode.show).where(owner)
+    episode = db.session.scalar(episodes.where(in_scope, Episode.public_at(utcnow())))
     if episode is None and preview_key:
-        episode = db.session.scalar(select(Episode).where(owner, Episode.preview_key == preview_key))
+        episode = db.session.scalar(episodes.where(Episode.preview_key == preview_key))
     if episode is not None:
         return row, episode
-    if db.session.scalar(select(Show.id).where(Show.image_id == row.id)) is not None:
+    if db.session.scalar(select(Show.id).where(Show.image_id == row.id, in_scope)) is not None:
         return row, None
     abort(404)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Response, abort, request
 
 from ..episodes import storage_of
+from ..models import MediaFile
+from ..subscribers import subscriber_or_error
 from . import bp
 from .lookups import public_media_or_404
 
@@ -22,12 +24,23 @@ def media(public_id: str, filename: str) -> Response:
     """
     preview_key = request.args.get("preview")
     row, _episode = public_media_or_404(public_id, preview_key)
+    return _send(row, filename, private=bool(preview_key))
+
+
+@bp.route("/subscriptions/<token>/media/<public_id>/<filename>", methods=["GET", "HEAD"])
+def subscriber_media(token: str, public_id: str, filename: str) -> Response:
+    """A private show's file, for a subscriber whose token is valid (401 unknown, 403 revoked)."""
+    row, _episode = public_media_or_404(public_id, show=subscriber_or_error(token).show)
+    return _send(row, filename, private=True)
+
+
+def _send(row: MediaFile, filename: str, *, private: bool) -> Response:
     if not filename.endswith(row.extension) or not filename.isascii():
         abort(404)
     response = storage_of(row).send(
         row.key, mimetype=row.mime_type, etag=row.etag, last_modified=row.created_at, download_name=filename
     )
-    if preview_key:
+    if private:
         response.cache_control.no_store = True
         response.cache_control.public = False
     elif response.status_code not in (301, 302, 303, 307, 308):

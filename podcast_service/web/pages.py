@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from flask import Response, jsonify, make_response, render_template
+from flask import Response, abort, jsonify, make_response, render_template
 from sqlalchemy import select
 
 from .. import chapters as chapter_json
 from .. import transcripts
 from ..episodes import published_episodes
 from ..extensions import db
-from ..models import Show
+from ..models import Episode, Show, utcnow
+from ..subscribers import subscriber_or_error
 from . import bp
 from .lookups import episode_by_preview_key_or_404, published_episode_or_404, show_or_404
 
 
+def public_shows() -> list[Show]:
+    return list(db.session.scalars(select(Show).where(Show.private.is_(False)).order_by(Show.title)))
+
+
 @bp.route("/")
 def home() -> str:
-    shows = db.session.scalars(select(Show).order_by(Show.title)).all()
+    shows = public_shows()
     return render_template("web/home.html", shows=[(s, published_episodes(s)) for s in shows])
 
 
@@ -46,11 +51,48 @@ def preview(key: str) -> Response:
     return response
 
 
-@bp.route("/shows/<show_slug>/<episode_slug>/chapters.json")
-def chapters(show_slug: str, episode_slug: str) -> Response:
-    """Podcast Index JSON chapters, for apps and for the page's own player."""
-    episode = published_episode_or_404(show_or_404(show_slug), episode_slug)
+def _chapters(episode: Episode) -> Response:
     response = jsonify(chapter_json.to_json(episode.chapters))
     response.mimetype = "application/json+chapters"
     response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _transcript(episode: Episode, fmt: str) -> Response:
+    if fmt not in transcripts.SERVED or not episode.transcript_cues:
+        abort(404)
+    cues = [transcripts.Cue(*cue) for cue in episode.transcript_cues]
+    response = make_response(transcripts.render(cues, fmt))
+    response.mimetype = transcripts.SERVED[fmt]
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.route("/shows/<show_slug>/<episode_slug>/chapters.json")
+def chapters(show_slug: str, episode_slug: str) -> Response:
+    """Podcast Index JSON chapters, for apps and for the page's own player."""
+    return _chapters(published_episode_or_404(show_or_404(show_slug), episode_slug))
+
+
+@bp.route("/shows/<show_slug>/<episode_slug>/transcript.<fmt>")
+def transcript(show_slug: str, episode_slug: str, fmt: str) -> Response:
+    """The transcript as WebVTT, SRT, Podcast Index JSON or HTML, whatever the producer uploaded."""
+    return _transcript(published_episode_or_404(show_or_404(show_slug), episode_slug), fmt)
+
+
+@bp.route("/subscriptions/<token>/<episode_slug>/chapters.json")
+def subscriber_chapters(token: str, episode_slug: str) -> Response:
+    return _chapters(published_episode_or_404(subscriber_or_error(token).show, episode_slug))
+
+
+@bp.route("/subscriptions/<token>/<episode_slug>/transcript.<fmt>")
+def subscriber_transcript(token: str, episode_slug: str, fmt: str) -> Response:
+    return _transcript(published_episode_or_404(subscriber_or_error(token).show, episode_slug), fmt)
+
+
+@bp.route("/opml.xml")
+def opml() -> Response:
+    """Every public show's feed as an OPML subscription list, for importing into a podcast app."""
+    response = make_response(render_template("web/opml.xml", shows=public_shows(), now=utcnow()))
+    response.mimetype = "text/x-opml"
     return response

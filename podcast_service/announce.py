@@ -1,0 +1,170 @@
+"""Telling WebSub hubs and podcast directories that a feed changed, without making anyone wait.
+
+Announcements are rows written in the transaction that changes a feed
+(feed/changes.py), one due now and one at each scheduled episode's time. A
+worker thread in each app process sends the due ones: a WebSub publish ping
+to every configured hub and a GET to every pubnotify URL (Podcast Index's
+`https://api.podcastindex.org/api/1.0/hub/pubnotify`), each with a timeout.
+A failure is logged and retried later with a growing delay, up to
+MAX_ATTEMPTS. A worker claims rows by moving their due time forward in one
+UPDATE, so several processes never send the same row twice at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from flask import Flask, current_app
+from sqlalchemy import delete, insert, select, update
+
+from .extensions import db
+from .models import Announcement, Show, utcnow
+from .urls import feed_url
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+TIMEOUT = 10  # seconds per ping
+POLL = 10.0  # seconds between looks at the table, for rows other processes queued
+LEASE = timedelta(minutes=2)  # how long a claimed row stays away from other workers
+
+
+
+class _Worker:
+    """An app's worker thread in this process, with the events that wake and stop it."""
+
+    def __init__(self, app: Flask) -> None:
+        self.pid = os.getpid()
+        self.wake = threading.Event()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=_loop, args=(app, self), name="announcements", daemon=True)
+
+
+def targets_configured() -> bool:
+    settings = current_app.config["PODCAST"]
+    return bool(settings.websub_hubs or settings.pubnotify_urls)
+
+
+def enqueue(connection, shows: set[int] | None, scheduled: Iterable[tuple[int, datetime]]) -> bool:  # noqa: ANN001
+    """Queue announcements for public shows on the changing transaction; None means every show."""
+    if not targets_configured():
+        return False
+    table = Show.__table__
+    query = select(table.c.id).where(table.c.private.is_(False), table.c.new_feed_url.is_(None))
+    public = set(connection.execute(query if shows is None else query.where(table.c.id.in_(shows))).scalars())
+    now = utcnow()
+    rows = [{"show_id": s, "due_at": now, "attempts": 0} for s in public]
+    rows += [{"show_id": s, "due_at": at, "attempts": 0} for s, at in scheduled if s in public]
+    if rows:
+        connection.execute(insert(Announcement.__table__), rows)
+    return bool(rows)
+
+
+def wake() -> None:
+    """Have this process's worker look at the table now rather than at its next poll."""
+    worker = current_app.extensions.get("announce_worker")
+    if worker is not None:
+        worker.wake.set()
+
+
+def _ping(url: str, data: bytes | None) -> None:
+    request = urllib.request.Request(url, data=data, headers={"User-Agent": "podcast-service"})
+    if data is not None:
+        request.add_header("Content-Type", "application/x-www-form-urlencoded")
+    with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310 (configured URLs)
+        if response.status >= 300:
+            raise urllib.error.HTTPError(url, response.status, response.reason, response.headers, None)
+
+
+def send(show: Show) -> list[str]:
+    """Ping every configured target about the show's feed; the errors, one line each."""
+    settings = current_app.config["PODCAST"]
+    feed = feed_url(show)
+    errors = []
+    for hub in settings.websub_hubs:
+        try:
+            _ping(hub, urllib.parse.urlencode({"hub.mode": "publish", "hub.url": feed}).encode())
+        except (OSError, ValueError) as e:
+            errors.append(f"hub {hub}: {e}")
+    for base in settings.pubnotify_urls:
+        url = base + ("&" if "?" in base else "?") + urllib.parse.urlencode({"url": feed})
+        try:
+            _ping(url, None)
+        except (OSError, ValueError) as e:
+            errors.append(f"pubnotify {base}: {e}")
+    return errors
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    base = current_app.config["PODCAST"].announce_retry_seconds
+    return timedelta(seconds=base * 4 ** (attempts - 1))
+
+
+def run_due() -> datetime | None:
+    """Send every due announcement; return when the next one falls due, if any is queued."""
+    table = Announcement.__table__
+    now = utcnow()
+    for show_id in set(db.session.scalars(select(Announcement.show_id).where(Announcement.due_at <= now))):
+        lease = utcnow() + LEASE
+        claimed = db.session.execute(
+            update(table).where(table.c.show_id == show_id, table.c.due_at <= now)
+            .values(due_at=lease, attempts=table.c.attempts + 1)
+        ).rowcount
+        db.session.commit()
+        if not claimed:
+            continue  # another process took them
+        mine = (table.c.show_id == show_id) & (table.c.due_at == lease)
+        show = db.session.get(Show, show_id)
+        errors = send(show) if show is not None and not show.private and not show.new_feed_url else []
+        attempts = db.session.scalar(select(table.c.attempts).where(mine).order_by(table.c.attempts.desc()))
+        if not errors:
+            db.session.execute(delete(table).where(mine))
+        elif attempts >= MAX_ATTEMPTS:
+            log.error("giving up announcing show %s after %d attempts: %s", show_id, attempts, "; ".join(errors))
+            db.session.execute(delete(table).where(mine))
+        else:
+            log.warning("announcing show %s failed (attempt %d), will retry: %s", show_id, attempts,
+                        "; ".join(errors))
+            db.session.execute(update(table).where(mine).values(due_at=utcnow() + _retry_delay(attempts),
+                                                                last_error="; ".join(errors)[:2000]))
+        db.session.commit()
+    return db.session.scalar(select(Announcement.due_at).order_by(Announcement.due_at).limit(1))
+
+
+def _loop(app: Flask, worker: _Worker) -> None:
+    while not worker.stop.is_set():
+        wait = POLL
+        try:
+            with app.app_context():
+                next_due = run_due()
+                db.session.remove()
+            if next_due is not None:
+                wait = min(POLL, max(0.05, (next_due - utcnow()).total_seconds()))
+        except Exception:  # the worker must outlive a database outage; the error is logged
+            log.exception("announcement worker: a round failed; trying again in %s s", POLL)
+        worker.wake.wait(wait)
+        worker.wake.clear()
+
+
+def start_worker(app: Flask) -> None:
+    """Start the app's worker in this process once (again after a fork: threads do not survive one)."""
+    worker = app.extensions.get("announce_worker")
+    if worker is not None and worker.pid == os.getpid() and worker.thread.is_alive():
+        return
+    worker = app.extensions["announce_worker"] = _Worker(app)
+    worker.thread.start()
+
+
+def stop_worker(app: Flask) -> None:
+    worker = app.extensions.pop("announce_worker", None)
+    if worker is not None:
+        worker.stop.set()
+        worker.wake.set()
+        worker.thread.join(timeout=TIMEOUT * 2)

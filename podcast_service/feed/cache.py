@@ -1,0 +1,136 @@
+"""Feed bytes built once and shared by every app process, through the database.
+
+A request reads one small row (etag, dates, freshness); a 304 needs nothing
+more. A fresh row's bytes come from this process's memory when it already
+holds that etag, else from the row. A stale row (changes.py marks it in the
+transaction of the change) or one past `valid_until` (a scheduled episode
+has gone live since) is rebuilt by the request that finds it so, and only
+stored if no change happened during the build.
+
+A private show's feed is built once with a placeholder where each
+subscriber's token goes; serving substitutes the token.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import AlternateFile, CachedFeed, Credit, Episode, Show, utcnow
+from ..urls import FeedUrls
+from . import build_feed
+
+PLACEHOLDER = "subscriber-token-placeholder"
+_memo: dict[int, tuple[str, bytes, bytes]] = {}  # show id -> (etag, body, gzipped), this process's copy
+_memo_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class FeedState:
+    show_id: int
+    etag: str
+    last_modified: datetime
+
+
+def feed_episodes(show: Show, now: datetime) -> list[Episode]:
+    """The published episodes with everything the feed reads, in a fixed number of queries."""
+    return list(db.session.scalars(
+        select(Episode)
+        .where(Episode.show_id == show.id, Episode.public_at(now))
+        .order_by(Episode.published_at.desc(), Episode.id.desc())
+        .options(
+            selectinload(Episode.audio), selectinload(Episode.image),
+            selectinload(Episode.chapters),
+            selectinload(Episode.credits).selectinload(Credit.person),
+            selectinload(Episode.alternates).selectinload(AlternateFile.media),
+        )
+    ))
+
+
+def next_change(show: Show, now: datetime) -> datetime | None:
+    """When the next scheduled episode goes live: the feed changes then by itself."""
+    return db.session.scalar(
+        select(func.min(Episode.published_at))
+        .where(Episode.show_id == show.id, Episode.withdrawn_at.is_(None), Episode.published_at > now)
+    )
+
+
+def render(show: Show, now: datetime) -> bytes:
+    """The feed's bytes as of `now`, built from the database (no cache involved)."""
+    urls = FeedUrls(show, PLACEHOLDER if show.private else None)
+    return build_feed(show, feed_episodes(show, now), urls, current_app.config["PODCAST"].websub_hubs)
+
+
+def _row(show: Show) -> CachedFeed:
+    row = db.session.get(CachedFeed, show.id)
+    if row is not None:
+        return row
+    try:
+        db.session.add(CachedFeed(show_id=show.id, generation=0, stale=True))
+        db.session.commit()
+    except IntegrityError:  # another process made it first
+        db.session.rollback()
+    return db.session.get(CachedFeed, show.id)
+
+
+def state(show: Show) -> FeedState:
+    """The feed's current etag and date, rebuilding it first if it is stale."""
+    now = utcnow()
+    row = _row(show)
+    if row.fresh_at(now):
+        return FeedState(show.id, row.etag, row.last_modified)
+    generation, old_etag, old_modified = row.generation, row.etag, row.last_modified
+    body = render(show, now)
+    etag = hashlib.sha256(body).hexdigest()
+    if etag == old_etag:
+        last_modified = old_modified
+    else:
+        # Whole seconds, as HTTP dates have, and always later than the previous version's.
+        last_modified = now.replace(microsecond=0)
+        if old_modified is not None and last_modified <= old_modified:
+            last_modified = old_modified + timedelta(seconds=1)
+    gzipped = gzip.compress(body, compresslevel=6, mtime=0)
+    stored = db.session.execute(
+        update(CachedFeed)
+        .where(CachedFeed.show_id == show.id, CachedFeed.generation == generation)
+        .values(body=body, gzipped=gzipped, etag=etag, last_modified=last_modified, stale=False,
+                valid_until=next_change(show, now))
+    ).rowcount
+    db.session.commit()
+    if not stored:
+        current_app.logger.info("feed of show %s changed while it was built; not cached", show.id)
+    with _memo_lock:
+        _memo[show.id] = (etag, body, gzipped)
+    return FeedState(show.id, etag, last_modified)
+
+
+def content(feed: FeedState) -> tuple[FeedState, bytes, bytes]:
+    """This version of the feed's (state, body, gzipped body), or the newer one another process just stored."""
+    with _memo_lock:
+        held = _memo.get(feed.show_id)
+    if held is not None and held[0] == feed.etag:
+        return feed, held[1], held[2]
+    row = db.session.execute(
+        select(CachedFeed.etag, CachedFeed.last_modified, CachedFeed.body, CachedFeed.gzipped)
+        .where(CachedFeed.show_id == feed.show_id)
+    ).one()
+    with _memo_lock:
+        _memo[feed.show_id] = (row.etag, row.body, row.gzipped)
+    return FeedState(feed.show_id, row.etag, row.last_modified), row.body, row.gzipped
+
+
+def mark_stale(connection, show_ids: set[int] | None) -> None:  # noqa: ANN001
+    """Mark feeds stale on the connection of the changing transaction; None means every show's."""
+    stmt = update(CachedFeed.__table__).values(stale=True, generation=CachedFeed.__table__.c.generation + 1)
+    if show_ids is not None:
+        stmt = stmt.where(CachedFeed.__table__.c.show_id.in_(show_ids))
+    connection.execute(stmt)

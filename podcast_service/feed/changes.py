@@ -1,0 +1,74 @@
+"""Which shows' feeds a database change touches, seen at every flush.
+
+A listener rather than calls in each service function: a rule written once
+cannot be forgotten by the next entry point. In the same transaction as the
+change, the touched feeds are marked stale (cache.py) and an announcement to
+hubs and directories is queued (announce.py), also for the moment a
+scheduled episode goes live.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_sqlalchemy.session import Session
+from sqlalchemy import event, select
+
+from .. import announce
+from ..models import AlternateFile, Chapter, Credit, Episode, Link, Person, Show, utcnow
+from .cache import mark_stale
+
+_EPISODE_PARTS = (Chapter, Link, AlternateFile)
+
+
+def _touched(session) -> tuple[set[int] | None, set[int], list[tuple[int, datetime]]]:  # noqa: ANN001
+    """(show ids or None for all, their episodes' ids, (show id, time) of scheduled publications)."""
+    shows: set[int] = set()
+    episode_ids: set[int] = set()
+    scheduled: list[tuple[int, datetime]] = []
+    everything = False
+    now = utcnow()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Show):
+            shows.add(obj.id)
+        elif isinstance(obj, Episode):
+            shows.add(obj.show_id)
+            if obj.published_at is not None and obj.published_at > now and obj.withdrawn_at is None \
+                    and obj not in session.deleted:
+                scheduled.append((obj.show_id, obj.published_at))
+        elif isinstance(obj, Credit):
+            if obj.show_id is not None:
+                shows.add(obj.show_id)
+            else:
+                episode_ids.add(obj.episode_id)
+        elif isinstance(obj, _EPISODE_PARTS):
+            episode_ids.add(obj.episode_id)
+        elif isinstance(obj, Person) and obj not in session.new:
+            everything = True  # a person's name or picture appears in every show crediting them
+    return (None if everything else shows), episode_ids, scheduled
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session, flush_context) -> None:  # noqa: ANN001
+    shows, episode_ids, scheduled = _touched(session)
+    connection = session.connection()
+    if episode_ids and shows is not None:
+        shows |= set(connection.execute(
+            select(Episode.__table__.c.show_id).where(Episode.__table__.c.id.in_(episode_ids))).scalars())
+    shows = None if shows is None else {s for s in shows if s is not None}
+    if shows == set() and not scheduled:
+        return
+    mark_stale(connection, shows)
+    if announce.enqueue(connection, shows, scheduled):
+        session.info["announce"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session) -> None:  # noqa: ANN001
+    if session.info.pop("announce", False):
+        announce.wake()
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session) -> None:  # noqa: ANN001
+    session.info.pop("announce", None)
