@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from . import accounts, consistency, feed_import, producer_commands, storage_migration
+from . import accounts, announce, consistency, feed_import, producer_commands, storage_migration
 from .episodes import stores
 from .settings import STORAGE_BACKENDS
 from .storage import Storage
@@ -135,7 +135,18 @@ def import_feed_command(source: str, slug: str | None, categories: tuple[str, ..
         raise click.exceptions.Exit(1)
 
 
+@click.command("announce")
+def announce_command() -> None:
+    """Send the due notices to WebSub hubs and pubnotify URLs now.
+
+    Web processes do this by themselves in the background; this is for a
+    deployment whose changes come only from the CLI, run from cron.
+    """
+    next_due = announce.run_due()
+    click.echo(f"next announcement due at {next_due.isoformat()}" if next_due else "no announcement queued")
+
+
 def register(app: Flask) -> None:
-    for command in (import_episodes, import_feed_command, storage_check, storage_migrate):
+    for command in (import_episodes, import_feed_command, storage_check, storage_migrate, announce_command):
         app.cli.add_command(command)
     producer_commands.register(app)

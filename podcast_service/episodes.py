@@ -134,11 +134,12 @@ def _credits(people: list[PersonInput]) -> list[Credit]:
 
 # The Podcast Index's namespace for podcast:guid values.
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
+# Apple's block/complete, moving, privacy and the Podcasting 2.0 channel settings: set as given.
+FEED_SETTINGS = ("block", "complete", "private", "new_feed_url", "locked", "medium", "funding", "location_name",
+                 "location_geo", "location_osm", "license", "license_url", "update_frequency",
+                 "update_frequency_text", "txt", "podroll", "season_names")
 SHOW_FIELDS = ("title", "description", "language", "author", "owner_name", "owner_email", "copyright",
-               "website_url", "categories", "explicit", "show_type", "block", "complete", "private",
-               "new_feed_url", "locked", "medium", "funding", "location_name", "location_geo", "location_osm",
-               "license", "license_url", "update_frequency", "update_frequency_text", "txt", "podroll",
-               "season_names")
+               "website_url", "categories", "explicit", "show_type", *FEED_SETTINGS)
 
 
 def podcast_guid(feed_url: str) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 
 from . import chapters as chapter_json
-from .episodes import add_alternate, remove_alternate, save_episode, save_show
+from .episodes import FEED_SETTINGS, add_alternate, remove_alternate, save_episode, save_show
 from .errors import PodcastServiceError, ValidationError
 from .extensions import db
 from .inputs import EpisodeInput, LinkInput, PersonInput, ShowInput, make_slug
@@ -108,9 +108,7 @@ def _tables(data: dict, key: str, cls: type) -> list:
 
 
 # show.toml keys with the same name and shape as ShowInput's fields.
-PODCASTING_2_KEYS = ("block", "complete", "private", "new_feed_url", "locked", "medium", "funding",
-                     "location_name", "location_geo", "location_osm", "license", "license_url",
-                     "update_frequency", "update_frequency_text", "txt", "podroll", "season_names", "podcast_guid")
+PASSED_AS_IS = (*FEED_SETTINGS, "podcast_guid")
 
 
 def import_show(folder: Path) -> tuple[Show, Outcome]:
@@ -138,7 +136,7 @@ def import_show(folder: Path) -> tuple[Show, Outcome]:
             explicit=data.get("explicit", False),
             show_type=data.get("type", "episodic"),
             people=_tables(data, "people", PersonInput),
-            **{key: data[key] for key in PODCASTING_2_KEYS if key in data},
+            **{key: data[key] for key in PASSED_AS_IS if key in data},
         ),
         image=image,
         fingerprint=fingerprint,

@@ -15,13 +15,13 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
-from . import accounts, fields
+from . import accounts, fields, subscribers, urls
 from .api.serialize import episode_json
-from .episodes import delete_episode, episode_input, save_episode
+from .episodes import add_alternate, delete_episode, episode_input, save_episode
 from .errors import PodcastServiceError
 from .extensions import db
 from .inputs import PUBLICATION_STATES, EpisodeInput
-from .models import ROLES, SCOPES, Episode, utcnow
+from .models import ROLES, SCOPES, Episode, Show, Subscriber, utcnow
 
 
 def _run(action):  # noqa: ANN001, ANN202
@@ -163,7 +163,58 @@ def delete_episode_command(show_slug: str, episode_id: int) -> None:
     click.echo(f"deleted episode {episode_id} of {show_slug}")
 
 
+@click.command("add-alternate")
+@click.argument("show_slug")
+@click.argument("episode_id", type=int)
+@click.argument("audio", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def add_alternate_command(show_slug: str, episode_id: int, audio: Path) -> None:
+    """Add another rendition of an episode's audio (Opus beside MP3, say)."""
+    def act() -> Episode:
+        episode = _episode(show_slug, episode_id)
+        add_alternate(episode, audio, audio.name)
+        return episode
+
+    _echo_json(episode_json(_run(act)))
+
+
+def _show(show_slug: str) -> Show:
+    return _run(lambda: accounts.show_by_slug(show_slug))
+
+
+@click.command("add-subscriber")
+@click.argument("show_slug")
+@click.argument("name")
+def add_subscriber(show_slug: str, name: str) -> None:
+    """Give a listener of a private show a personal feed URL (printed once)."""
+    show = _show(show_slug)
+    if not show.private:
+        raise click.ClickException(f"{show_slug} is public; make it private first (its settings)")
+    _subscriber, token = _run(lambda: subscribers.create_subscriber(show, name))
+    click.echo(urls.subscriber_feed_url(token))
+
+
+@click.command("list-subscribers")
+@click.argument("show_slug")
+def list_subscribers(show_slug: str) -> None:
+    for s in _show(show_slug).subscribers:
+        used = s.last_used_at.strftime("%Y-%m-%d") if s.last_used_at else "never"
+        click.echo(f"{s.id}  {s.prefix}  {s.name}  last used {used}  {'revoked' if s.revoked_at else 'active'}")
+
+
+@click.command("revoke-subscriber")
+@click.argument("show_slug")
+@click.argument("subscriber_id", type=int)
+def revoke_subscriber(show_slug: str, subscriber_id: int) -> None:
+    """Stop a subscriber's feed URL: their feed and files answer 403 from now on."""
+    subscriber = db.session.get(Subscriber, subscriber_id)
+    if subscriber is None or subscriber.show_id != _show(show_slug).id:
+        raise click.ClickException(f"{show_slug} has no subscriber {subscriber_id}")
+    subscribers.revoke_subscriber(subscriber)
+    click.echo(f"revoked {subscriber.prefix} ({subscriber.name})")
+
+
 def register(app: Flask) -> None:
     for command in (create_user, create_token, list_tokens, revoke_token, add_member, upload_episode,
-                    set_episode_status, set_transcript, list_episodes, delete_episode_command):
+                    set_episode_status, set_transcript, list_episodes, delete_episode_command,
+                    add_alternate_command, add_subscriber, list_subscribers, revoke_subscriber):
         app.cli.add_command(command)

@@ -11,7 +11,8 @@ from podcast_service import accounts
 from podcast_service.models import LoginFailure
 from podcast_service.extensions import db
 
-SAMPLE_VALUES = {"slug": "test-show", "episode_id": 1, "token_id": 1, "member_id": 1}
+SAMPLE_VALUES = {"slug": "test-show", "episode_id": 1, "token_id": 1, "member_id": 1, "alternate_id": 1,
+                 "subscriber_id": 1}
 
 
 def _url(rule) -> str:

@@ -60,7 +60,7 @@ def test_html_in_id3_tags_is_text_on_every_page_and_escaped_in_the_feed(client, 
     episode = r.get_json()
     assert episode["title"] == HOSTILE
     pages = ["/", "/shows/test-show/", f"/shows/test-show/{episode['slug']}/",
-             f"/admin/shows/test-show/", f"/admin/shows/test-show/episodes/{episode['id']}/"]
+             "/admin/shows/test-show/", f"/admin/shows/test-show/episodes/{episode['id']}/"]
     for page in pages:
         html = signed_in.get(page).get_data(as_text=True)
         assert "<script>alert" not in html and "<b>bold</b>" not in html, page

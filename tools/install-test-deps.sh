@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
-# Debian packages the test suite needs: chromium for the browser tests.
+# What the test suite needs beyond Python packages: Debian's chromium for the browser tests,
+# Node.js for podcast-partytime (the Podcast Index's feed parser, from the npm registry).
 # Installs only what is missing, so repeated runs cost nothing.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
-[ ${#missing[@]} -eq 0 ] && exit 0
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-echo "installing ${missing[*]} (Debian packages) for the tests" >&2
-$SUDO apt-get update -q
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+command -v npm >/dev/null || missing+=(nodejs npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "installing ${missing[*]} (Debian packages) for the tests" >&2
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+# The exact versions in tests/js/package-lock.json.
+if [ ! -d tests/js/node_modules/podcast-partytime ]; then
+  npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
+fi

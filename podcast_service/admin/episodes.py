@@ -12,12 +12,13 @@ from dataclasses import replace
 from flask import Response, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import accounts, chapters, fields
+from .. import accounts, chapters, episodes, fields
 from ..episodes import delete_episode, episode_input, save_episode
 from ..errors import PodcastServiceError
 from ..extensions import db
 from ..inputs import EpisodeInput
-from ..models import Episode, Show, utcnow
+from ..feed import warnings
+from ..models import AlternateFile, Episode, Show, utcnow
 from ..uploads import uploaded
 from . import bp
 
@@ -84,7 +85,8 @@ def edit_episode(slug: str, episode_id: int) -> Response | tuple[str, int]:
 def _edit_page(show: Show, episode: Episode, *, error: str | None = None, form: object = None,
                status: int = 200) -> tuple[str, int]:
     return render_template("admin/episode_form.html", show=show, episode=episode, data=episode_input(episode),
-                           error=error, form=form, limit_mb=_limit_mb(), now=utcnow()), status
+                           error=error, form=form, limit_mb=_limit_mb(), now=utcnow(),
+                           warnings=warnings([episode])), status
 
 
 @bp.post("/shows/<slug>/episodes/<int:episode_id>/audio")
@@ -104,3 +106,26 @@ def remove_episode(slug: str, episode_id: int) -> Response:
     delete_episode(episode)
     flash(f"Episode {title!r} and its files are deleted.")
     return redirect(url_for("admin.show", slug=slug))
+
+
+@bp.post("/shows/<slug>/episodes/<int:episode_id>/alternates")
+def add_alternate(slug: str, episode_id: int) -> Response:
+    _show, episode = _episode(slug, episode_id)
+    try:
+        audio, name = uploaded(request.files.get("audio"), "audio", required=True)
+        episodes.add_alternate(episode, audio, name)
+        flash(f"Added {name} as another rendition.")
+    except PodcastServiceError as e:
+        db.session.rollback()
+        flash(str(e), "error")
+    return redirect(url_for("admin.edit_episode", slug=slug, episode_id=episode_id) + "#renditions")
+
+
+@bp.post("/shows/<slug>/episodes/<int:episode_id>/alternates/<int:alternate_id>/remove")
+def remove_alternate(slug: str, episode_id: int, alternate_id: int) -> Response:
+    _show, episode = _episode(slug, episode_id)
+    alternate = db.session.get(AlternateFile, alternate_id)
+    if alternate is not None and alternate.episode_id == episode.id:
+        episodes.remove_alternate(episode, alternate)
+        flash("Rendition removed.")
+    return redirect(url_for("admin.edit_episode", slug=slug, episode_id=episode_id) + "#renditions")

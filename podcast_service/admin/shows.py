@@ -6,13 +6,14 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import accounts, fields
+from .. import accounts, fields, subscribers, urls
 from ..categories import APPLE_CATEGORIES
 from ..episodes import save_show
 from ..errors import PodcastServiceError
 from ..extensions import db
 from ..inputs import ShowInput
-from ..models import Episode, ShowMember, utcnow
+from ..feed import warnings
+from ..models import Episode, Show, ShowMember, Subscriber, utcnow
 from ..uploads import uploaded
 from . import bp
 
@@ -50,12 +51,15 @@ def new_show() -> Response | tuple[str, int]:
 
 @bp.get("/shows/<slug>/")
 def show(slug: str) -> str:
-    show = accounts.producer_show(current_user, slug)
+    return _show_page(accounts.producer_show(current_user, slug))
+
+
+def _show_page(show: Show, new_feed_url: str | None = None) -> str:
     episodes = db.session.scalars(
         select(Episode).where(Episode.show_id == show.id).order_by(Episode.created_at.desc(), Episode.id.desc())
     ).all()
     return render_template("admin/show.html", show=show, episodes=episodes, now=utcnow(),
-                           role=current_user.role_in(show))
+                           role=current_user.role_in(show), warnings=warnings(episodes), new_feed_url=new_feed_url)
 
 
 @bp.route("/shows/<slug>/settings", methods=["GET", "POST"])
@@ -96,3 +100,25 @@ def remove_member(slug: str, member_id: int) -> Response:
         db.session.delete(member)
         db.session.commit()
     return redirect(url_for("admin.show_settings", slug=slug))
+
+
+@bp.post("/shows/<slug>/subscribers")
+def add_subscriber(slug: str) -> Response | str:
+    """A personal feed URL, shown once in this response (only its hash is stored)."""
+    show = accounts.producer_show(current_user, slug, owner=True)
+    try:
+        _subscriber, token = subscribers.create_subscriber(show, request.form.get("name", ""))
+    except PodcastServiceError as e:
+        flash(str(e), "error")
+        return redirect(url_for("admin.show", slug=slug) + "#subscribers")
+    return _show_page(show, urls.subscriber_feed_url(token))
+
+
+@bp.post("/shows/<slug>/subscribers/<int:subscriber_id>/revoke")
+def revoke_subscriber(slug: str, subscriber_id: int) -> Response:
+    show = accounts.producer_show(current_user, slug, owner=True)
+    subscriber = db.session.get(Subscriber, subscriber_id)
+    if subscriber is not None and subscriber.show_id == show.id:
+        subscribers.revoke_subscriber(subscriber)
+        flash(f"{subscriber.name}'s feed URL no longer works.")
+    return redirect(url_for("admin.show", slug=slug) + "#subscribers")

@@ -68,16 +68,61 @@ SHOW = {
         "explicit": {"type": "boolean"},
         "show_type": {"type": "string", "enum": ["episodic", "serial"]},
         "people": {"type": "array", "items": {"$ref": "#/components/schemas/Person"}},
+        "block": {"type": "boolean", "description": "itunes:block: keep the show out of Apple's directory"},
+        "complete": {"type": "boolean", "description": "itunes:complete: no more episodes will come"},
+        "private": {"type": "boolean", "description": "served only through subscribers' personal feed URLs"},
+        "new_feed_url": _nullable("string", format="uri",
+                                  description="the show moved: the feed says so and answers 301 there"),
+        "locked": {"type": "boolean", "description": "podcast:locked, with owner_email as its owner"},
+        "medium": {"type": "string", "enum": ["podcast", "music", "audiobook", "newsletter", "blog"]},
+        "funding": {"type": "array", "description": "podcast:funding: [url, text] pairs",
+                    "items": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2}},
+        "location_name": _nullable("string"),
+        "location_geo": _nullable("string", examples=["geo:50.8466,4.3528"]),
+        "location_osm": _nullable("string", examples=["R54094"]),
+        "license": _nullable("string", description="an SPDX identifier or a licence's name"),
+        "license_url": _nullable("string", format="uri"),
+        "update_frequency": _nullable("string", description="an RFC 5545 RRULE", examples=["FREQ=MONTHLY"]),
+        "update_frequency_text": _nullable("string"),
+        "txt": {"type": "array", "description": "podcast:txt: [text, purpose or null] pairs",
+                "items": {"type": "array", "items": {"type": ["string", "null"]}, "minItems": 1, "maxItems": 2}},
+        "podroll": {"type": "array", "description": "podcast:podroll: [feed guid, feed URL or null] pairs",
+                    "items": {"type": "array", "items": {"type": ["string", "null"]}, "minItems": 1, "maxItems": 2}},
+        "season_names": {"type": "object", "additionalProperties": {"type": "string"},
+                         "examples": [{"1": "2021"}]},
+        "podcast_guid": _nullable("string", format="uuid"),
         "image_url": _nullable("string", format="uri"),
         "page_url": {"type": "string", "format": "uri"},
         "feed_url": {"type": "string", "format": "uri"},
+        "warnings": {"type": "array", "items": {"type": "string"},
+                     "description": "what keeps Apple Podcasts from listing an episode"},
     },
 }
 SHOW_FIELDS = {
     "type": "object",
     "description": "Fields to set; on creation title, description, author, owner_name, owner_email and "
                    "categories (from Apple's list) are required.",
-    "properties": {k: v for k, v in SHOW["properties"].items() if k not in ("image_url", "page_url", "feed_url")},
+    "properties": {k: v for k, v in SHOW["properties"].items()
+                   if k not in ("image_url", "page_url", "feed_url", "warnings", "podcast_guid")},
+}
+SUBSCRIBER = {
+    "type": "object",
+    "required": ["id", "name", "prefix", "created_at"],
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "string"},
+        "prefix": {"type": "string", "description": "the token's first characters, to tell subscribers apart"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "last_used_at": _nullable("string", format="date-time"),
+        "revoked_at": _nullable("string", format="date-time"),
+        "feed_url": {"type": "string", "format": "uri", "description": "only in the response that creates it"},
+    },
+}
+SOUNDBITE = {
+    "type": "object",
+    "required": ["start", "duration"],
+    "properties": {"start": {"type": "number", "minimum": 0}, "duration": {"type": "number", "maximum": 300},
+                   "title": _nullable("string")},
 }
 
 EPISODE = {
@@ -109,6 +154,13 @@ EPISODE = {
         "transcript_url": _nullable("string", format="uri"),
         "people": {"type": "array", "items": {"$ref": "#/components/schemas/Person"}},
         "links": {"type": "array", "items": {"$ref": "#/components/schemas/Link"}},
+        "soundbites": {"type": "array", "items": {"$ref": "#/components/schemas/Soundbite"}},
+        "alternates": {"type": "array", "description": "other renditions (podcast:alternateEnclosure)", "items": {
+            "type": "object", "required": ["id", "url", "mime_type", "size"],
+            "properties": {"id": {"type": "integer"}, "url": {"type": "string", "format": "uri"},
+                           "mime_type": {"type": "string"}, "size": {"type": "integer"},
+                           "bitrate": _nullable("integer"), "duration": _nullable("number")}}},
+        "warnings": {"type": "array", "items": {"type": "string"}},
     },
 }
 _LIST_TEXT = "a JSON array, as text in multipart forms"
@@ -131,6 +183,8 @@ EPISODE_FIELDS = {
         "links": {"type": "array", "items": {"$ref": "#/components/schemas/Link"}, "description": _LIST_TEXT},
         "chapters": {"type": "array", "items": {"$ref": "#/components/schemas/Chapter"},
                      "description": f"default: the file's ID3 chapters; {_LIST_TEXT}"},
+        "soundbites": {"type": "array", "items": {"$ref": "#/components/schemas/Soundbite"},
+                       "description": _LIST_TEXT},
     },
 }
 _FILE = {"type": "string", "format": "binary"}
@@ -177,6 +231,8 @@ def _errors(*codes: int) -> dict:
 READ = _errors(401, 403, 404)
 WRITE = _errors(400, 401, 403, 404, 409, 413, 422, 503)
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+ALTERNATE_ID = {"name": "alternate_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+SUBSCRIBER_ID = {"name": "subscriber_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 EPISODE_ID = {"name": "episode_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 MULTIPART = {"multipart/form-data": {"schema": _ref("EpisodeUpload")}}
 
@@ -208,7 +264,7 @@ def document() -> dict:
             "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
             "schemas": {"Show": SHOW, "ShowFields": SHOW_FIELDS, "Episode": EPISODE, "EpisodeFields": EPISODE_FIELDS,
                         "EpisodeUpload": EPISODE_UPLOAD, "Chapter": CHAPTER, "Person": PERSON, "Link": LINK,
-                        "Error": ERROR},
+                        "Soundbite": SOUNDBITE, "Subscriber": SUBSCRIBER, "Error": ERROR},
             "responses": {str(code): _json(_ref("Error"), text) for code, text in ERROR_RESPONSES.items()},
         },
         "paths": {
@@ -260,6 +316,32 @@ def document() -> dict:
                                {"type": "array", "items": _ref("Chapter")},
                                {"type": "object", "description": "Podcast Index JSON chapters",
                                 "required": ["chapters"]}]}}}),
+            },
+            "/shows/{slug}/episodes/{episode_id}/alternates": {
+                "post": _op("Add another rendition of the audio (podcast:alternateEnclosure)",
+                            {"201": _json(_ref("Episode"), "The episode")}, WRITE, scope="write",
+                            params=(SLUG, EPISODE_ID),
+                            body={"multipart/form-data": {"schema": {"type": "object", "required": ["audio"],
+                                                                     "properties": {"audio": _FILE}}}}),
+            },
+            "/shows/{slug}/episodes/{episode_id}/alternates/{alternate_id}": {
+                "delete": _op("Remove an alternate rendition", episode_ok, WRITE, scope="write",
+                              params=(SLUG, EPISODE_ID, ALTERNATE_ID)),
+            },
+            "/shows/{slug}/subscribers": {
+                "get": _op("A private show's subscribers (owners)",
+                           {"200": _json({"type": "array", "items": _ref("Subscriber")}, "The subscribers")},
+                           READ, scope="read", params=(SLUG,)),
+                "post": _op("Give a listener a personal feed URL (owners); shown in this response only",
+                            {"201": _json(_ref("Subscriber"), "The subscriber, with feed_url")}, WRITE,
+                            scope="write", params=(SLUG,),
+                            body={"application/json": {"schema": {"type": "object", "required": ["name"],
+                                                                  "properties": {"name": {"type": "string"}}}}}),
+            },
+            "/shows/{slug}/subscribers/{subscriber_id}": {
+                "delete": _op("Revoke a subscriber's feed URL (owners): their feed and files answer 403",
+                              {"200": _json(_ref("Subscriber"), "The revoked subscriber")}, WRITE,
+                              scope="write", params=(SLUG, SUBSCRIBER_ID)),
             },
         },
     }

@@ -6,7 +6,9 @@ from typing import Any
 
 from .. import urls
 from ..categories import format_category
-from ..models import Episode, Show
+from ..episodes import FEED_SETTINGS
+from ..feed import warnings
+from ..models import Episode, Show, Subscriber
 
 
 def _iso(value: Any) -> str | None:
@@ -33,10 +35,23 @@ def show_json(show: Show) -> dict:
         "explicit": show.explicit,
         "show_type": show.show_type,
         "people": [person_json(c) for c in show.credits],
+        **{name: getattr(show, name) for name in FEED_SETTINGS},
+        "podcast_guid": show.podcast_guid,
         "image_url": urls.file_url(show.image, show.slug),
         "page_url": urls.show_url(show),
         "feed_url": urls.feed_url(show),
+        "warnings": warnings(show.episodes),
     }
+
+
+def subscriber_json(subscriber: Subscriber, token: str | None = None) -> dict:
+    """A private show's subscriber; the feed URL only when just created (only its hash is kept)."""
+    data = {"id": subscriber.id, "name": subscriber.name, "prefix": subscriber.prefix,
+            "created_at": _iso(subscriber.created_at), "last_used_at": _iso(subscriber.last_used_at),
+            "revoked_at": _iso(subscriber.revoked_at)}
+    if token is not None:
+        data["feed_url"] = urls.subscriber_feed_url(token)
+    return data
 
 
 def episode_json(episode: Episode) -> dict:
@@ -65,4 +80,9 @@ def episode_json(episode: Episode) -> dict:
         "transcript_url": urls.file_url(episode.transcript, episode.slug),
         "people": [person_json(c) for c in episode.credits],
         "links": [{"title": link.title, "url": link.url, "rel": link.rel} for link in episode.links],
+        "soundbites": [{"start": s, "duration": d, "title": t} for s, d, t in episode.soundbites],
+        "alternates": [{"id": a.id, "url": urls.media_url(a.media, episode.slug), "mime_type": a.media.mime_type,
+                        "size": a.media.size, "bitrate": a.media.bitrate, "duration": a.media.duration}
+                       for a in episode.alternates],
+        "warnings": warnings([episode]),
     }

@@ -8,15 +8,15 @@ from typing import Any
 from flask import Response, g, jsonify, request
 from sqlalchemy import select
 
-from .. import accounts, fields
-from ..episodes import delete_episode, episode_input, save_episode, save_show
-from ..errors import ValidationError
+from .. import accounts, fields, subscribers
+from ..episodes import add_alternate, delete_episode, episode_input, remove_alternate, save_episode, save_show
+from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..inputs import EpisodeInput, ShowInput
-from ..models import Episode, utcnow
+from ..models import AlternateFile, Episode, Subscriber, utcnow
 from ..uploads import uploaded
 from . import bp
-from .serialize import episode_json, show_json
+from .serialize import episode_json, show_json, subscriber_json
 
 
 def _json_body() -> dict[str, Any]:
@@ -151,3 +151,49 @@ def put_chapters(slug: str, episode_id: int) -> Response:
         raise ValidationError("send the chapters as JSON (Podcast Index chapters or a list)")
     data = replace(episode_input(episode), chapters=fields.chapter_list(body))
     return jsonify(episode_json(save_episode(show, data, existing=episode)))
+
+
+@bp.post("/shows/<slug>/episodes/<int:episode_id>/alternates")
+def post_alternate(slug: str, episode_id: int) -> tuple[Response, int]:
+    """Multipart field `audio`: another rendition of the episode (Opus beside MP3, say)."""
+    show = accounts.producer_show(g.api_user, slug)
+    episode = accounts.producer_episode(show, episode_id)
+    audio, name = uploaded(request.files.get("audio"), "audio", required=True)
+    add_alternate(episode, audio, name)
+    return jsonify(episode_json(episode)), 201
+
+
+@bp.delete("/shows/<slug>/episodes/<int:episode_id>/alternates/<int:alternate_id>")
+def delete_alternate(slug: str, episode_id: int, alternate_id: int) -> Response:
+    show = accounts.producer_show(g.api_user, slug)
+    episode = accounts.producer_episode(show, episode_id)
+    alternate = db.session.get(AlternateFile, alternate_id)
+    if alternate is None or alternate.episode_id != episode.id:
+        raise NotFound("the episode has no such alternate file")
+    remove_alternate(episode, alternate)
+    return jsonify(episode_json(episode))
+
+
+@bp.get("/shows/<slug>/subscribers")
+def list_subscribers(slug: str) -> Response:
+    show = accounts.producer_show(g.api_user, slug, owner=True)
+    return jsonify([subscriber_json(s) for s in show.subscribers])
+
+
+@bp.post("/shows/<slug>/subscribers")
+def create_subscriber(slug: str) -> tuple[Response, int]:
+    """A personal feed URL for a private show's listener; the URL is in this response only."""
+    show = accounts.producer_show(g.api_user, slug, owner=True)
+    subscriber, token = subscribers.create_subscriber(show, _json_body().get("name"))
+    return jsonify(subscriber_json(subscriber, token)), 201
+
+
+@bp.delete("/shows/<slug>/subscribers/<int:subscriber_id>")
+def revoke_subscriber(slug: str, subscriber_id: int) -> Response:
+    """The subscriber's feed and files answer 403 from now on."""
+    show = accounts.producer_show(g.api_user, slug, owner=True)
+    subscriber = db.session.get(Subscriber, subscriber_id)
+    if subscriber is None or subscriber.show_id != show.id:
+        raise NotFound("the show has no such subscriber")
+    subscribers.revoke_subscriber(subscriber)
+    return jsonify(subscriber_json(subscriber))

@@ -69,7 +69,7 @@ class ItunesExtension(BaseExtension):
 
 
 class ItunesEntryExtension(BaseEntryExtension):
-    """Item tags: title, duration, image, explicit, episode, season, episodeType, block, summary."""
+    """Item tags: title, duration, image, explicit, episode, season, episodeType, summary."""
 
     def __init__(self) -> None:
         self.summary: str | None = None
@@ -80,7 +80,6 @@ class ItunesEntryExtension(BaseEntryExtension):
         self.episode: int | None = None
         self.season: int | None = None
         self.episode_type: str | None = None
-        self.block: bool = False
 
     def extend_ns(self) -> dict[str, str]:
         return {"itunes": NS}
@@ -94,7 +93,5 @@ class ItunesEntryExtension(BaseEntryExtension):
         _text(item, "episode", self.episode)
         _text(item, "season", self.season)
         _text(item, "episodeType", self.episode_type)
-        if self.block:
-            _text(item, "block", "Yes")
         _text(item, "summary", self.summary)
         return item

@@ -9,7 +9,7 @@ short feed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
