@@ -59,16 +59,23 @@ def _after_flush(session, flush_context) -> None:  # noqa: ANN001
     if shows == set() and not scheduled:
         return
     mark_stale(connection, shows)
-    if announce.enqueue(connection, shows, scheduled):
-        session.info["announce"] = True
+    # A transaction flushes several times; its announcements are queued once.
+    queued = session.info.setdefault("announced", set())
+    new_scheduled = [(s, at) for s, at in scheduled if (s, at) not in queued]
+    new_shows = None if shows is None else shows - {s for s, at in queued if at is None}
+    if announce.enqueue(connection, new_shows, new_scheduled):
+        queued.update([(s, None) for s in (new_shows or ())] + new_scheduled)
+        session.info["wake"] = True
 
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session) -> None:  # noqa: ANN001
-    if session.info.pop("announce", False):
+    session.info.pop("announced", None)
+    if session.info.pop("wake", False):
         announce.wake()
 
 
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session) -> None:  # noqa: ANN001
-    session.info.pop("announce", None)
+    session.info.pop("announced", None)
+    session.info.pop("wake", None)

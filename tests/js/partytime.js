@@ -1,5 +1,7 @@
 // Reads an RSS document on stdin and prints what podcast-partytime (the Podcast Index's
 // parser) makes of it, as JSON, for tests/test_feed_parsers.py.
+// The parser logs its warnings to stdout (pino); silence them, so stdout holds only the JSON.
+process.env.PARTYTIME_LOG = "silent";
 const { parseFeed } = require("podcast-partytime");
 
 let xml = "";

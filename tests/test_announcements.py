@@ -1,0 +1,135 @@
+"""Hubs and directories hear of every change: a test HTTP server on 127.0.0.1 stands in for both."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import urllib.parse
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from lxml import etree
+
+from conftest import AUDIO, BASE_URL, multipart
+from podcast_service import announce
+from podcast_service.extensions import db
+from podcast_service.models import Announcement, utcnow
+
+FEED_URL = BASE_URL + "/shows/test-show/feed.xml"
+
+
+class Hub:
+    """Records every request; answers with the queued status codes (then 204), after an optional delay."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[float, str, str, dict]] = []  # (time, method, path, form or query)
+        self.statuses: list[int] = []
+        self.delay = 0.0
+        hub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self, form: dict) -> None:
+                time.sleep(hub.delay)
+                hub.calls.append((time.time(), self.command, urllib.parse.urlsplit(self.path).path, form))
+                self.send_response(hub.statuses.pop(0) if hub.statuses else 204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+                self._answer(dict(urllib.parse.parse_qsl(body)))
+
+            def do_GET(self) -> None:  # noqa: N802
+                self._answer(dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query)))
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def wait_for(self, count: int, timeout: float = 20) -> list:
+        deadline = time.time() + timeout
+        while len(self.calls) < count and time.time() < deadline:
+            time.sleep(0.05)
+        assert len(self.calls) >= count, self.calls
+        return self.calls
+
+
+@pytest.fixture
+def hub():
+    hub = Hub()
+    hub.thread.start()
+    yield hub
+    hub.server.shutdown()
+    hub.server.server_close()
+
+
+@pytest.fixture
+def app_config(app_config, hub):
+    app_config.update(websub_hubs=[hub.url + "/hub"], pubnotify_urls=[hub.url + "/pubnotify"],
+                      announce_retry_seconds=1)
+    return app_config
+
+
+@pytest.fixture
+def show(show):
+    """The test show, with the announcement of its own creation dropped: each test starts with an empty queue."""
+    db.session.query(Announcement).delete()
+    db.session.commit()
+    return show
+
+
+def publish(client, headers, **fields):
+    return client.post("/api/v1/shows/test-show/episodes", headers=headers,
+                       **multipart(audio=((AUDIO / "cbr.mp3").read_bytes(), "episode.mp3"), **fields))
+
+
+def test_a_publish_pings_the_hub_and_pubnotify(client, show, admin_headers, hub):
+    assert publish(client, admin_headers, status="published").status_code == 201
+    calls = hub.wait_for(2)
+    requests = {(method, path): form for _, method, path, form in calls}
+    assert requests[("POST", "/hub")] == {"hub.mode": "publish", "hub.url": FEED_URL}
+    assert requests[("GET", "/pubnotify")] == {"url": FEED_URL}
+    feed = etree.fromstring(client.get("/shows/test-show/feed.xml").data)
+    assert feed.xpath("//atom:link[@rel='hub']/@href", namespaces={"atom": "http://www.w3.org/2005/Atom"}) == [
+        hub.url + "/hub"]
+
+
+def test_a_slow_failing_hub_neither_blocks_the_producer_nor_is_forgotten(client, show, admin_headers, hub, caplog):
+    hub.statuses = [500, 500]  # the first round fails at both targets
+    hub.delay = 1.0
+    caplog.set_level(logging.WARNING, logger="podcast_service.announce")
+    started = time.time()
+    assert publish(client, admin_headers, status="published").status_code == 201
+    assert time.time() - started < hub.delay  # answered before the hub even replied
+    calls = hub.wait_for(4)  # the failed round, then the retry a second later
+    assert [c[2] for c in calls[:4]].count("/hub") == 2
+    assert "will retry" in caplog.text and "HTTP Error 500" in caplog.text
+    deadline = time.time() + 10
+    while db.session.query(Announcement).count() and time.time() < deadline:
+        time.sleep(0.1)
+        db.session.rollback()
+    assert db.session.query(Announcement).count() == 0
+
+
+def test_a_scheduled_episode_is_announced_when_it_goes_live(app, client, show, admin_headers, hub):
+    at = utcnow() + timedelta(seconds=3)
+    r = publish(client, admin_headers, status="scheduled", publish_at=at.isoformat())
+    assert r.status_code == 201
+    early = hub.wait_for(2)  # the change itself: a new scheduled episode
+    assert all(c[0] < at.timestamp() for c in early[:2])
+    calls = hub.wait_for(4, timeout=25)  # and again once it is live, with no request in between
+    assert len(calls) == 4 and all(c[0] >= at.timestamp() for c in calls[2:])
+    assert {c[2] for c in calls[2:]} == {"/hub", "/pubnotify"}
+
+
+def test_private_shows_are_never_announced(app, client, show, admin_headers, hub):
+    assert client.patch("/api/v1/shows/test-show", json={"private": True}, headers=admin_headers).status_code == 200
+    assert publish(client, admin_headers, status="published").status_code == 201
+    announce.wake()
+    time.sleep(1.5)
+    assert hub.calls == []
