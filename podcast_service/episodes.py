@@ -250,6 +250,9 @@ def save_episode(show: Show, data: EpisodeInput, audio: Path | None = None, *, e
     for start, length, title in data.soundbites:
         if start + length > duration:
             raise ValidationError(f"soundbite {title or start!r} ends after the audio ({duration:.3f} s)")
+    renditions = None if data.alternates is None else [(p, media.probe(p)) for p in data.alternates]
+    for _path, rendition in renditions or ():
+        _check_rendition(rendition, duration)
     clash = db.session.scalar(select(Episode).where(Episode.show_id == show.id, Episode.slug == data.slug))
     if clash is not None and clash is not existing:
         raise Conflict(f"the show already has an episode with the slug {data.slug!r}")
@@ -277,6 +280,8 @@ def save_episode(show: Show, data: EpisodeInput, audio: Path | None = None, *, e
                                               audio=info, original_name=audio_name)
         _set_image(change, episode, data, info.cover if info is not None else None)
         _set_transcript(change, episode, data.transcript, data.remove_transcript)
+        if renditions is not None:
+            _sync_renditions(change, episode, renditions)
 
         if chapters is not None:
             episode.chapters = [Chapter(start=c.start, end=c.end, title=c.title, url=c.url) for c in chapters]
@@ -324,28 +329,45 @@ def _set_image(change: MediaChange, episode: Episode, data: EpisodeInput, cover:
         episode.image = new_image
 
 
-def add_alternate(episode: Episode, path: Path, filename: str | None = None) -> AlternateFile:
-    """Another rendition of the episode's audio (Opus beside MP3, say), probed like the main file.
-
-    Its duration must match the main audio's within a second: a rendition of
-    a different recording would make apps seek to the wrong place.
-    """
-    info = media.probe(path)
-    main = episode.audio.duration or 0
-    if abs(info.duration - main) > 1.0:
+def _check_rendition(info: media.AudioInfo, episode_duration: float) -> None:
+    """A rendition must be the same recording: the same length within a second, or apps seek wrong."""
+    if abs(info.duration - episode_duration) > 1.0:
         raise ValidationError(f"the alternate file plays {info.duration:.1f} s but the episode's audio "
-                              f"{main:.1f} s; it must be the same recording")
-    if any(f.extension == info.extension and f.bitrate == info.bitrate for f in episode.audio_files()):
-        raise Conflict(f"the episode already has a {info.format.upper()} file at this bitrate")
+                              f"{episode_duration:.1f} s; it must be the same recording")
+
+
+def _store_rendition(change: MediaChange, episode: Episode, path: Path, info: media.AudioInfo,
+                     filename: str | None) -> None:
+    row = change.store_file(path, kind="audio", extension=info.extension, mime_type=info.mime_type,
+                            download_name=f"{episode.slug}{info.extension}", audio=info, original_name=filename)
+    position = max((a.position for a in episode.alternates), default=-1) + 1
+    episode.alternates.append(AlternateFile(media=row, title=info.format.upper(), position=position))
+
+
+def _sync_renditions(change: MediaChange, episode: Episode, wanted: list[tuple[Path, media.AudioInfo]]) -> None:
+    """The episode's alternates become exactly `wanted`: files already stored stay, others go or come."""
+    remaining = list(wanted)
+    for alternate in list(episode.alternates):
+        match = next((w for w in remaining if _same_file(alternate.media, w[0])), None)
+        if match is None:
+            episode.alternates.remove(alternate)
+            change.retire(alternate.media)
+        else:
+            remaining.remove(match)
+    for path, info in remaining:
+        _store_rendition(change, episode, path, info, path.name)
+
+
+def add_alternate(episode: Episode, path: Path, filename: str | None = None) -> AlternateFile:
+    """Another rendition of the episode's audio (Opus beside MP3, say), probed like the main file."""
+    info = media.probe(path)
+    _check_rendition(info, episode.audio.duration or 0)
+    if any(_same_file(f, path) for f in episode.audio_files()):
+        raise Conflict(f"the episode already has this file ({info.format.upper()} at {info.bitrate // 1000} kb/s)")
     with media_change() as change:
-        row = change.store_file(path, kind="audio", extension=info.extension, mime_type=info.mime_type,
-                                download_name=f"{episode.slug}{info.extension}", audio=info,
-                                original_name=filename)
-        alternate = AlternateFile(media=row, title=info.format.upper(),
-                                  position=max((a.position for a in episode.alternates), default=-1) + 1)
-        episode.alternates.append(alternate)
+        _store_rendition(change, episode, path, info, filename)
         episode.show.updated_at = utcnow()
-    return alternate
+    return episode.alternates[-1]
 
 
 def remove_alternate(episode: Episode, alternate: AlternateFile) -> None:

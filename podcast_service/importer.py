@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 
 from . import chapters as chapter_json
-from .episodes import FEED_SETTINGS, add_alternate, remove_alternate, save_episode, save_show
+from .episodes import FEED_SETTINGS, save_episode, save_show
 from .errors import PodcastServiceError, ValidationError
 from .extensions import db
 from .inputs import EpisodeInput, LinkInput, PersonInput, ShowInput, make_slug
@@ -166,7 +166,7 @@ def import_episode(show: Show, folder: Path) -> Outcome:
     chapters = None
     if chapters_file is not None:
         chapters = chapter_json.parse_json(chapters_file.read_text(encoding="utf-8"))
-    episode = save_episode(
+    save_episode(
         show,
         EpisodeInput(
             title=data.get("title"),
@@ -187,23 +187,13 @@ def import_episode(show: Show, folder: Path) -> Outcome:
             transcript=transcript,
             remove_transcript=transcript is None,
             soundbites=data.get("soundbites", []),
+            alternates=alternates,
         ),
         audio,
         existing=existing,
         fingerprint=fingerprint,
     )
-    _sync_alternates(episode, alternates)
     return Outcome.CREATED if existing is None else Outcome.UPDATED
-
-
-def _sync_alternates(episode: Episode, files: list[Path]) -> None:
-    """The episode's alternate files become exactly the folder's: new ones added, dropped ones removed."""
-    wanted = {file_sha256(f): f for f in files}
-    for alternate in list(episode.alternates):
-        if wanted.pop(alternate.media.sha256, None) is None:
-            remove_alternate(episode, alternate)
-    for path in wanted.values():
-        add_alternate(episode, path, path.name)
 
 
 def import_folder(root: Path) -> list[Result]:

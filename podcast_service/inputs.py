@@ -306,6 +306,8 @@ class EpisodeInput:
     transcript: Path | None = None
     remove_transcript: bool = False
     soundbites: list = field(default_factory=list)  # [[start, duration, title or None], ...] seconds
+    # Other renditions of the audio; None keeps the episode's, a list makes them exactly these files.
+    alternates: list[Path] | None = None
 
     def validated(self) -> EpisodeInput:
         title = require_text(self.title, "episode title")
@@ -337,6 +339,7 @@ class EpisodeInput:
             transcript=self.transcript,
             remove_transcript=self.remove_transcript,
             soundbites=check_soundbites(self.soundbites),
+            alternates=self.alternates,
         )
 
 
