@@ -127,7 +127,7 @@ def build_feed(show: Show, episodes: Sequence[Episode], urls: FeedUrls, hubs: Se
         ie.episode_type = episode.episode_type
 
         pe = fe.podcast
-        if episode.transcript_cues:
+        if episode.transcript_id is not None:  # its cues are stored with it; the formats are made from them
             pe.transcripts = [
                 Transcript(urls.transcript(episode, fmt), mime, show.language,
                            "captions" if fmt in ("vtt", "srt") else None)

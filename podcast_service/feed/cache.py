@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
 from ..extensions import db
 from ..models import AlternateFile, CachedFeed, Credit, Episode, Show, utcnow
@@ -48,6 +48,8 @@ def feed_episodes(show: Show, now: datetime) -> list[Episode]:
         .where(Episode.show_id == show.id, Episode.public_at(now))
         .order_by(Episode.published_at.desc(), Episode.id.desc())
         .options(
+            # The feed needs neither the Markdown (notes_html is rendered) nor the transcript's cues.
+            defer(Episode.notes), defer(Episode.transcript_cues),
             selectinload(Episode.audio), selectinload(Episode.image),
             selectinload(Episode.chapters),
             selectinload(Episode.credits).selectinload(Credit.person),
