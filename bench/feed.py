@@ -49,7 +49,8 @@ def populate(app, episodes: int) -> None:  # noqa: ANN001
     from podcast_service.extensions import db
     from podcast_service.inputs import PersonInput, ShowInput
     from podcast_service.markup import render_markdown
-    from podcast_service.models import AlternateFile, Chapter, Credit, Episode, MediaFile, Person, utcnow
+    from podcast_service.models import (AlternateFile, Chapter, Credit, Episode, MediaFile, Person, TranscriptCues,
+                                        utcnow)
 
     with app.app_context():
         flask_migrate.upgrade()
@@ -77,7 +78,7 @@ def populate(app, episodes: int) -> None:  # noqa: ANN001
                          "title": f"Episode {n}: on cyber security", "summary": "A conversation. " * 10,
                          "notes": NOTES, "notes_html": html, "published_at": now - timedelta(hours=n + 1),
                          "season": 1, "number": n + 1, "episode_type": "full", "explicit": False,
-                         "audio_id": 2 * n + 100, "transcript_id": 2 * n + 101, "transcript_cues": cues,
+                         "audio_id": 2 * n + 100, "transcript_id": 2 * n + 101,
                          "soundbites": [[60.0, 30.0, "The point"]], "preview_key": f"k{n:042d}",
                          "created_at": now, "updated_at": now, "withdrawn_at": None})
         alternates = [{"id": 10 * episodes + n, "public_id": f"o{n:031x}", "backend": "local", "key": f"audio/{n}.opus",
@@ -85,6 +86,7 @@ def populate(app, episodes: int) -> None:  # noqa: ANN001
                        "duration": 1800.0 + n, "bitrate": 48000, "created_at": now} for n in range(0, episodes, 4)]
         db.session.execute(insert(MediaFile), media + alternates)
         db.session.execute(insert(Episode), rows)
+        db.session.execute(insert(TranscriptCues), [{"episode_id": n + 1, "cues": cues} for n in range(episodes)])
         db.session.execute(insert(AlternateFile), [
             {"episode_id": n + 1, "media_id": 10 * episodes + n, "title": "OPUS", "position": 0}
             for n in range(0, episodes, 4)])
@@ -98,31 +100,27 @@ def populate(app, episodes: int) -> None:  # noqa: ANN001
 
 
 def bare_records(show, episodes, urls):  # noqa: ANN001, ANN201
-    """The same data as plain Python values, for the baseline: no ORM, no session, no URL building."""
+    """The same data as plain Python values with every URL made, for the baseline."""
     from types import SimpleNamespace as Rec
-
-    from podcast_service.feed import apple_file
-
-    def people(credits):  # noqa: ANN001, ANN202
-        return [Rec(name=c.person.name, role=c.role, group=c.group, img=c.person.img, href=c.person.href)
-                for c in credits]
 
     records = []
     for e in episodes:
-        main = apple_file(e)
+        main = e.apple_file
         records.append(Rec(
             guid=e.guid, title=e.title, link=urls.page(e), summary=e.summary, html=e.notes_html,
             enclosure=(urls.media(main, e.slug), str(main.size), main.mime_type), published=e.published_at,
-            duration=round(e.audio.duration), episode=e.number, season=e.season, type=e.episode_type,
+            duration=round(e.duration), episode=e.number, season=e.season, type=e.episode_type,
             transcripts=[(urls.transcript(e, f), m) for f, m in
                          (("vtt", "text/vtt"), ("srt", "application/x-subrip"), ("json", "application/json"),
                           ("html", "text/html"))],
-            chapters=urls.chapters(e), soundbites=[tuple(s) for s in e.soundbites], people=people(e.credits),
+            chapters=urls.chapters(e), soundbites=[tuple(s) for s in e.soundbites], people=e.people,
             season_name=show.season_names.get(str(e.season)),
             alternates=[(urls.media(f, e.slug), f.size, f.mime_type, f.bitrate, f.extension[1:].upper(), f is main)
-                        for f in e.audio_files()]))
+                        for f in e.files]))
     channel = Rec(title=show.title, feed=urls.feed, site=show.website_url or urls.show_page,
-                  description=show.description, language=show.language, people=people(show.credits),
+                  description=show.description, language=show.language,
+                  people=[Rec(name=c.person.name, role=c.role, group=c.group, img=c.person.img, href=c.person.href)
+                          for c in show.credits],
                   image=urls.media(show.image, show.slug), categories=show.categories, guid=show.podcast_guid)
     return channel, records
 
@@ -162,7 +160,7 @@ def bare_feedgen(channel, records) -> bytes:  # noqa: ANN001
         pe.transcripts = [Transcript(url, mime, "en") for url, mime in r.transcripts]
         pe.chapters_url = r.chapters
         pe.soundbites = r.soundbites
-        pe.people = [Person(p.name, p.role, p.group, p.img, p.href) for p in r.people]
+        pe.people = r.people
         pe.season, pe.episode = (r.season, r.season_name), r.episode
         pe.alternates = [Source(*a) for a in r.alternates]
     return fg.rss_str(pretty=True)
@@ -171,6 +169,7 @@ def bare_feedgen(channel, records) -> bytes:  # noqa: ANN001
 def measure_builds(app, rounds: int) -> dict:  # noqa: ANN001
     from podcast_service.extensions import db
     from podcast_service.feed import cache
+    from podcast_service.feed.data import feed_episodes
     from podcast_service.models import Show, utcnow
     from podcast_service.urls import FeedUrls
 
@@ -178,7 +177,7 @@ def measure_builds(app, rounds: int) -> dict:  # noqa: ANN001
         show = db.session.scalar(db.select(Show))
         now = utcnow()
         urls = FeedUrls(show)
-        channel, records = bare_records(show, cache.feed_episodes(show, now), urls)
+        channel, records = bare_records(show, feed_episodes(show, now), urls)
         service, bare = [], []
         for _ in range(rounds):  # alternate, so both meet the same machine state
             db.session.expire_all()

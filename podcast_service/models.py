@@ -176,9 +176,6 @@ class Episode(db.Model):
     audio_id: Mapped[int] = mapped_column(ForeignKey("media_files.id"))
     image_id: Mapped[int | None] = mapped_column(ForeignKey("media_files.id"))
     transcript_id: Mapped[int | None] = mapped_column(ForeignKey("media_files.id"))
-    # The transcript's cues, [[start, end, text], ...], parsed once when it is stored, so
-    # pages and derived formats never fetch and parse the file again.
-    transcript_cues: Mapped[list | None] = mapped_column(JSON)
     # podcast:soundbite: [[start, duration, title or null], ...] in seconds.
     soundbites: Mapped[list] = mapped_column(JSON, default=list)
     # The show notes as HTML, rendered from `notes` when they are saved, so a feed build renders nothing.
@@ -207,6 +204,7 @@ class Episode(db.Model):
     alternates: Mapped[list[AlternateFile]] = relationship(
         back_populates="episode", cascade="all, delete-orphan", order_by="AlternateFile.position"
     )
+    cues_row: Mapped[TranscriptCues | None] = relationship(cascade="all, delete-orphan")
 
     __table_args__ = (
         UniqueConstraint("show_id", "slug"),
@@ -230,6 +228,20 @@ class Episode(db.Model):
         """The SQL condition of `status_at(now) is PUBLISHED`: what listeners and visitors may see."""
         return and_(cls.withdrawn_at.is_(None), cls.published_at.is_not(None), cls.published_at <= now)
 
+    @property
+    def transcript_cues(self) -> list | None:
+        """The transcript's cues, [[start, end, text], ...], parsed once when it was stored."""
+        return None if self.cues_row is None else self.cues_row.cues
+
+    @transcript_cues.setter
+    def transcript_cues(self, cues: list | None) -> None:
+        if cues is None:
+            self.cues_row = None
+        elif self.cues_row is None:
+            self.cues_row = TranscriptCues(cues=cues)
+        else:
+            self.cues_row.cues = cues
+
     def media_files(self) -> list[MediaFile]:
         files = [self.audio, self.image, self.transcript, *(a.media for a in self.alternates)]
         return [m for m in files if m is not None]
@@ -237,6 +249,19 @@ class Episode(db.Model):
     def audio_files(self) -> list[MediaFile]:
         """The main audio, then the alternates: every rendition a listener could download."""
         return [self.audio, *(a.media for a in self.alternates)]
+
+
+class TranscriptCues(db.Model):
+    """An episode's transcript as parsed cues, so pages and derived formats never fetch and parse the file.
+
+    A table of its own: a long transcript is large, and in SQLite every read
+    of an episode row's later columns would otherwise walk past it.
+    """
+
+    __tablename__ = "transcript_cues"
+
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id", ondelete="CASCADE"), primary_key=True)
+    cues: Mapped[list] = mapped_column(JSON)
 
 
 class AlternateFile(db.Model):
@@ -436,11 +461,13 @@ class CachedFeed(db.Model):
     show_id: Mapped[int] = mapped_column(ForeignKey("shows.id", ondelete="CASCADE"), primary_key=True)
     generation: Mapped[int] = mapped_column(Integer, default=0)
     stale: Mapped[bool] = mapped_column(default=True)
-    body: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
-    gzipped: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     etag: Mapped[str | None] = mapped_column(String(64))
     last_modified: Mapped[datetime | None] = mapped_column(UTCDateTime)
     valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Last, so reading the small columns above never walks the large values' pages (SQLite stores a
+    # row's columns in order).
+    body: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    gzipped: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
 
     def fresh_at(self, now: datetime) -> bool:
         return not self.stale and self.etag is not None and (self.valid_until is None or now < self.valid_until)

@@ -71,15 +71,15 @@ def opml_url() -> str:
 
 
 def _pattern(endpoint: str, *names: str, **values: object) -> str:
-    """The endpoint's absolute URL as a str.format pattern with a {field} for each of `names`.
+    """The endpoint's absolute URL as a str.format pattern with {0}, {1}... for `names`, in order.
 
     Werkzeug's URL building costs microseconds per call; a feed of thousands
     of episodes needs several URLs each, so it builds each pattern once.
     """
     url = absolute(endpoint, **values, **{n: f"__{n}__" for n in names})
     url = url.replace("{", "{{").replace("}", "}}")
-    for n in names:
-        url = url.replace(f"__{n}__", f"{{{n}}}")
+    for i, n in enumerate(names):
+        url = url.replace(f"__{n}__", f"{{{i}}}")
     return url
 
 
@@ -111,14 +111,14 @@ class FeedUrls:
     def media(self, row: MediaFile | None, name: str) -> str | None:
         if row is None:
             return None
-        return self._media.format(public_id=row.public_id, filename=f"{name}{row.extension}")
+        return self._media.format(row.public_id, name + row.extension)
 
     def chapters(self, episode: Episode) -> str:
-        return self._chapters.format(episode_slug=episode.slug)
+        return self._chapters.format(episode.slug)
 
     def transcript(self, episode: Episode, fmt: str) -> str:
-        return self._transcript.format(episode_slug=episode.slug, fmt=fmt)
+        return self._transcript.format(episode.slug, fmt)
 
     def page(self, episode: Episode) -> str | None:
         """The episode's public page; a private show's episodes have none."""
-        return None if self._page is None else self._page.format(episode_slug=episode.slug)
+        return None if self._page is None else self._page.format(episode.slug)

@@ -9,37 +9,24 @@ bytes and a stable ETag; cache.py decides when to build.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-
 from feedgen.feed import FeedGenerator
 
-from ..media import APPLE_PLAYABLE
-from ..models import Credit, Episode, MediaFile, Show
+from ..models import Credit, Episode, Show
 from ..transcripts import SERVED as TRANSCRIPT_FORMATS
 from ..urls import FeedUrls
 from .atom_links import AtomHubExtension
+from .data import FeedEpisode, apple_file
 from .itunes import ItunesEntryExtension, ItunesExtension
 from .podcast_ns import Person, PodcastEntryExtension, PodcastExtension, Source, Trailer, Transcript
 
 GENERATOR = "podcast-service"
 
 
-def last_change(show: Show, episodes: Sequence[Episode]) -> datetime:
-    """When the feed's content last changed, as far as the data tells: its lastBuildDate."""
-    times = [show.updated_at] + [e.updated_at for e in episodes] + [e.published_at for e in episodes]
-    return max(t for t in times if t is not None)
-
-
-def apple_file(episode: Episode) -> MediaFile | None:
-    """The file Apple Podcasts gets as the enclosure: the first MP3 or M4A rendition, if any."""
-    return next((f for f in episode.audio_files() if f.extension in APPLE_PLAYABLE), None)
-
-
 def warnings(episodes: Sequence[Episode]) -> list[str]:
     """What a producer must fix for Apple Podcasts to list every episode."""
     return [
         f"Episode {e.title!r} has no MP3 or M4A file, so Apple Podcasts will not list it; "
-        f"add an MP3 or M4A rendition." for e in episodes if apple_file(e) is None
+        f"add an MP3 or M4A rendition." for e in episodes if apple_file(e.audio_files()) is None
     ]
 
 
@@ -47,8 +34,9 @@ def _people(credits: Sequence[Credit]) -> list[Person]:
     return [Person(c.person.name, c.role, c.group, c.person.img, c.person.href) for c in credits]
 
 
-def build_feed(show: Show, episodes: Sequence[Episode], urls: FeedUrls, hubs: Sequence[str] = ()) -> bytes:
-    """The show's feed, newest episode first; `urls` makes it the public feed or a subscriber's."""
+def build_feed(show: Show, episodes: Sequence[FeedEpisode], urls: FeedUrls, hubs: Sequence[str] = ()) -> bytes:
+    """The show's feed, newest episode first (data.feed_episodes); `urls` makes it the public feed or a
+    subscriber's. Its lastBuildDate is the latest publication or show change, not the time of the build."""
     fg = FeedGenerator()
     fg.register_extension("itunes", ItunesExtension, ItunesEntryExtension)
     fg.register_extension("podcast", PodcastExtension, PodcastEntryExtension)
@@ -61,7 +49,7 @@ def build_feed(show: Show, episodes: Sequence[Episode], urls: FeedUrls, hubs: Se
     fg.description(show.description)
     fg.language(show.language)
     fg.generator(GENERATOR)
-    fg.lastBuildDate(last_change(show, episodes))
+    fg.lastBuildDate(max([show.updated_at, *(e.published_at for e in episodes[:1])]))
     if show.copyright:
         fg.copyright(show.copyright)
     image = urls.media(show.image, show.slug)
@@ -98,10 +86,12 @@ def build_feed(show: Show, episodes: Sequence[Episode], urls: FeedUrls, hubs: Se
         pc.update_frequency = (show.update_frequency_text, show.update_frequency, show.complete)
 
     for episode in episodes:
-        enclosure = apple_file(episode)
         name = episode.slug
+        file_urls = [urls.media(f, name) for f in episode.files]
+        enclosure = episode.apple_file
+        enclosure_url = None if enclosure is None else file_urls[episode.files.index(enclosure)]
         if episode.episode_type == "trailer" and enclosure is not None:
-            pc.trailers.append(Trailer(episode.title, urls.media(enclosure, name), episode.published_at,
+            pc.trailers.append(Trailer(episode.title, enclosure_url, episode.published_at,
                                        enclosure.size, enclosure.mime_type, episode.season))
         fe = fg.add_entry(order="append")
         fe.guid(episode.guid, permalink=False)
@@ -113,13 +103,13 @@ def build_feed(show: Show, episodes: Sequence[Episode], urls: FeedUrls, hubs: Se
         if episode.notes_html:
             fe.content(episode.notes_html, type="CDATA")
         if enclosure is not None:
-            fe.enclosure(urls.media(enclosure, name), str(enclosure.size), enclosure.mime_type)
+            fe.enclosure(enclosure_url, str(enclosure.size), enclosure.mime_type)
         fe.pubDate(episode.published_at)
 
         ie = fe.itunes
         ie.title = episode.title
         ie.summary = episode.summary or None
-        ie.duration = round(episode.audio.duration or 0)
+        ie.duration = round(episode.duration)
         ie.image = urls.media(episode.image, name)
         ie.explicit = episode.explicit
         ie.episode = episode.number
@@ -127,21 +117,21 @@ def build_feed(show: Show, episodes: Sequence[Episode], urls: FeedUrls, hubs: Se
         ie.episode_type = episode.episode_type
 
         pe = fe.podcast
-        if episode.transcript_id is not None:  # its cues are stored with it; the formats are made from them
+        if episode.has_transcript:  # every format is made from its cues
             pe.transcripts = [
                 Transcript(urls.transcript(episode, fmt), mime, show.language,
                            "captions" if fmt in ("vtt", "srt") else None)
                 for fmt, mime in TRANSCRIPT_FORMATS.items()
             ]
-        if episode.chapters:
+        if episode.has_chapters:
             pe.chapters_url = urls.chapters(episode)
         pe.soundbites = [tuple(s) for s in episode.soundbites]
-        pe.people = _people(episode.credits)
+        pe.people = episode.people
         if episode.season is not None:
             pe.season = (episode.season, show.season_names.get(str(episode.season)))
         pe.episode = episode.number
         pe.alternates = [
-            Source(urls.media(f, name), f.size, f.mime_type, f.bitrate, f.extension[1:].upper(), f is enclosure)
-            for f in episode.audio_files()
+            Source(url, f.size, f.mime_type, f.bitrate, f.extension[1:].upper(), f is enclosure)
+            for f, url in zip(episode.files, file_urls)
         ]
     return fg.rss_str(pretty=True)

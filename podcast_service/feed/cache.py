@@ -22,12 +22,12 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import defer, selectinload
 
 from ..extensions import db
-from ..models import AlternateFile, CachedFeed, Credit, Episode, Show, utcnow
+from ..models import CachedFeed, Episode, Show, utcnow
 from ..urls import FeedUrls
 from . import build_feed
+from .data import feed_episodes
 
 PLACEHOLDER = "subscriber-token-placeholder"
 _memo: dict[int, tuple[str, bytes, bytes]] = {}  # show id -> (etag, body, gzipped), this process's copy
@@ -39,23 +39,6 @@ class FeedState:
     show_id: int
     etag: str
     last_modified: datetime
-
-
-def feed_episodes(show: Show, now: datetime) -> list[Episode]:
-    """The published episodes with everything the feed reads, in a fixed number of queries."""
-    return list(db.session.scalars(
-        select(Episode)
-        .where(Episode.show_id == show.id, Episode.public_at(now))
-        .order_by(Episode.published_at.desc(), Episode.id.desc())
-        .options(
-            # The feed needs neither the Markdown (notes_html is rendered) nor the transcript's cues.
-            defer(Episode.notes), defer(Episode.transcript_cues),
-            selectinload(Episode.audio), selectinload(Episode.image),
-            selectinload(Episode.chapters),
-            selectinload(Episode.credits).selectinload(Credit.person),
-            selectinload(Episode.alternates).selectinload(AlternateFile.media),
-        )
-    ))
 
 
 def next_change(show: Show, now: datetime) -> datetime | None:

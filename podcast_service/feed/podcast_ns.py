@@ -9,23 +9,27 @@ short feed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
-from feedgen.util import formatRFC2822, xml_elem
+from feedgen.util import formatRFC2822
+from lxml.etree import SubElement
 
 NS = "https://podcastindex.org/namespace/1.0"
 
 
 def _el(parent, tag: str, text: object = None, **attrs: object):  # noqa: ANN001, ANN202
-    """A podcast: element with the attributes that have a value (None and "" are left out)."""
-    node = xml_elem(f"{{{NS}}}{tag}", parent)
-    for name, value in attrs.items():
-        if value is not None and value != "":
-            node.attrib[name] = value if isinstance(value, str) else _number(value)
+    """A podcast: element with the attributes that have a value (None and "" are left out).
+
+    Written for speed as much as for clarity: a feed of 10,000 episodes makes over 100,000 of these.
+    """
+    node = SubElement(parent, f"{{{NS}}}{tag}", {
+        name: value if value.__class__ is str else _number(value)
+        for name, value in attrs.items() if value is not None and value != ""
+    })
     if text is not None:
-        node.text = str(text)
+        node.text = text if text.__class__ is str else str(text)
     return node
 
 
@@ -36,8 +40,7 @@ def _number(value: object) -> str:
     return str(value)
 
 
-@dataclass(frozen=True)
-class Person:
+class Person(NamedTuple):
     name: str
     role: str = "host"
     group: str = "cast"
@@ -48,8 +51,7 @@ class Person:
         _el(parent, "person", self.name, role=self.role, group=self.group, img=self.img, href=self.href)
 
 
-@dataclass(frozen=True)
-class Trailer:
+class Trailer(NamedTuple):
     title: str
     url: str
     pubdate: datetime
@@ -58,8 +60,7 @@ class Trailer:
     season: int | None = None
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     """One file of an alternateEnclosure: where to get it and what it is."""
 
     uri: str
@@ -70,8 +71,7 @@ class Source:
     default: bool = False
 
 
-@dataclass(frozen=True)
-class Transcript:
+class Transcript(NamedTuple):
     url: str
     type: str
     language: str | None = None

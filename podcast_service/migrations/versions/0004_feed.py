@@ -39,11 +39,11 @@ def upgrade():
     sa.Column('show_id', sa.Integer(), nullable=False),
     sa.Column('generation', sa.Integer(), nullable=False),
     sa.Column('stale', sa.Boolean(), nullable=False),
-    sa.Column('body', sa.LargeBinary(), nullable=True),
-    sa.Column('gzipped', sa.LargeBinary(), nullable=True),
     sa.Column('etag', sa.String(length=64), nullable=True),
     sa.Column('last_modified', sa.DateTime(), nullable=True),
     sa.Column('valid_until', sa.DateTime(), nullable=True),
+    sa.Column('body', sa.LargeBinary(), nullable=True),
+    sa.Column('gzipped', sa.LargeBinary(), nullable=True),
     sa.ForeignKeyConstraint(['show_id'], ['shows.id'], name=op.f('fk_cached_feeds_show_id_shows'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('show_id', name=op.f('pk_cached_feeds'))
     )
@@ -104,6 +104,17 @@ def upgrade():
 
     _fill_in()
 
+    op.create_table('transcript_cues',
+    sa.Column('episode_id', sa.Integer(), nullable=False),
+    sa.Column('cues', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['episode_id'], ['episodes.id'], name=op.f('fk_transcript_cues_episode_id_episodes'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('episode_id', name=op.f('pk_transcript_cues'))
+    )
+    op.execute("INSERT INTO transcript_cues (episode_id, cues) "
+               "SELECT id, transcript_cues FROM episodes WHERE transcript_cues IS NOT NULL")
+    with op.batch_alter_table('episodes', schema=None) as batch_op:
+        batch_op.drop_column('transcript_cues')
+
 
 
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
@@ -126,8 +137,13 @@ def _fill_in():
 
 
 def downgrade():
+    with op.batch_alter_table('episodes', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('transcript_cues', sa.JSON(), nullable=True))
+    op.execute("UPDATE episodes SET transcript_cues = "
+               "(SELECT cues FROM transcript_cues WHERE transcript_cues.episode_id = episodes.id)")
+    op.drop_table('transcript_cues')
     with op.batch_alter_table('shows', schema=None) as batch_op:
-        batch_op.drop_constraint('ck_shows_medium', type_='check')
+        batch_op.drop_constraint('medium', type_='check')
         batch_op.drop_column('season_names')
         batch_op.drop_column('podroll')
         batch_op.drop_column('txt')

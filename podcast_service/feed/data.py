@@ -1,0 +1,106 @@
+"""What a feed shows of each published episode, loaded in four plain queries.
+
+A feed lists every episode, thousands for an old show; building ORM objects
+for each episode, file, chapter and credit cost more than feedgen's own work.
+These queries read only the columns the feed prints into small frozen
+records, so a rebuild costs little more than feedgen itself (bench/feed.py).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..media import APPLE_PLAYABLE
+from ..models import AlternateFile, Chapter, Credit, Episode, MediaFile, Person as PersonRow, Show
+from .podcast_ns import Person
+
+
+class File(NamedTuple):
+    public_id: str
+    extension: str
+    size: int
+    mime_type: str
+    bitrate: int | None
+
+
+class FeedEpisode(NamedTuple):
+    guid: str
+    slug: str
+    title: str
+    summary: str
+    notes_html: str
+    published_at: datetime
+    season: int | None
+    number: int | None
+    episode_type: str
+    explicit: bool
+    duration: float
+    image: File | None
+    has_transcript: bool
+    has_chapters: bool
+    soundbites: list
+    people: list[Person]
+    files: list[File]  # the main audio first, then the alternates
+
+    @property
+    def apple_file(self) -> File | None:
+        return apple_file(self.files)
+
+
+def apple_file(files: list) -> object | None:
+    """The file Apple Podcasts gets as the enclosure: the first MP3 or M4A rendition, if any."""
+    return next((f for f in files if f.extension in APPLE_PLAYABLE), None)
+
+
+_FILE_COLUMNS = ("public_id", "extension", "size", "mime_type", "bitrate")
+
+
+def _file_columns(table) -> list:  # noqa: ANN001
+    return [table.c[name] for name in _FILE_COLUMNS]
+
+
+def feed_episodes(show: Show, now: datetime) -> list[FeedEpisode]:
+    """The show's published episodes, newest first, as the feed prints them."""
+    episode, media = Episode.__table__, MediaFile.__table__
+    public = select(episode.c.id).where(episode.c.show_id == show.id, Episode.public_at(now))
+    audio, image = media.alias("audio"), media.alias("image")
+    rows = db.session.execute(
+        select(episode.c.id, episode.c.guid, episode.c.slug, episode.c.title, episode.c.summary,
+               episode.c.notes_html, episode.c.published_at, episode.c.season, episode.c.number,
+               episode.c.episode_type, episode.c.explicit, audio.c.duration, episode.c.transcript_id,
+               episode.c.soundbites, *_file_columns(audio), *_file_columns(image))
+        .join(audio, audio.c.id == episode.c.audio_id)
+        .outerjoin(image, image.c.id == episode.c.image_id)
+        .where(episode.c.id.in_(public))
+        .order_by(episode.c.published_at.desc(), episode.c.id.desc())
+    ).all()
+    chapters = Chapter.__table__
+    with_chapters = set(db.session.scalars(select(chapters.c.episode_id).where(chapters.c.episode_id.in_(public))))
+    credits, persons = Credit.__table__, PersonRow.__table__
+    people: dict[int, list[Person]] = defaultdict(list)
+    for episode_id, *person in db.session.execute(
+        select(credits.c.episode_id, persons.c.name, credits.c.role, credits.c.group, persons.c.img, persons.c.href)
+        .join(persons, persons.c.id == credits.c.person_id)
+        .where(credits.c.episode_id.in_(public)).order_by(credits.c.episode_id, credits.c.position)
+    ):
+        people[episode_id].append(Person(*person))
+    alternate = AlternateFile.__table__
+    alternates: dict[int, list[File]] = defaultdict(list)
+    for episode_id, *file in db.session.execute(
+        select(alternate.c.episode_id, *_file_columns(media))
+        .join(media, media.c.id == alternate.c.media_id)
+        .where(alternate.c.episode_id.in_(public)).order_by(alternate.c.episode_id, alternate.c.position)
+    ):
+        alternates[episode_id].append(File(*file))
+    return [
+        FeedEpisode(
+            *r[1:11], r[11] or 0, File(*r[19:24]) if r[19] is not None else None, r[12] is not None,
+            r[0] in with_chapters, r[13], people.get(r[0], []), [File(*r[14:19]), *alternates.get(r[0], ())],
+        )
+        for r in rows
+    ]

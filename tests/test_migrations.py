@@ -1,0 +1,51 @@
+"""Migrations keep a producer's data: an existing database upgraded, and downgraded again."""
+
+from __future__ import annotations
+
+import json
+
+import flask_migrate
+from sqlalchemy import text
+
+from podcast_service import create_app
+from podcast_service.extensions import db
+
+
+def decoded(value):
+    """JSON columns come back decoded from PostgreSQL and as text from SQLite."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def test_the_feed_migration_keeps_every_row(app_config):
+    app = create_app(app_config)
+    with app.app_context():
+        flask_migrate.upgrade(revision="0003_accounts")
+        cues = [[0.0, 2.0, "Hello."], [2.5, 4.0, "Goodbye."]]
+        for statement, values in [
+            ("INSERT INTO media_files (id, public_id, backend, key, size, mime_type, extension, sha256, created_at) "
+             "VALUES (1, 'p1', 'local', 'audio/1.mp3', 10, 'audio/mpeg', '.mp3', :h, '2021-01-01')", {"h": "0" * 64}),
+            ("INSERT INTO shows (id, slug, title, description, language, author, owner_name, owner_email, categories,"
+             " explicit, show_type, created_at, updated_at) VALUES (1, 'old-show', 'Old', 'd', 'en', 'a', 'o',"
+             " 'o@example.org', '[[\"Technology\", null]]', false, 'episodic', '2021-01-01', '2021-01-01')", {}),
+            ("INSERT INTO episodes (id, show_id, slug, guid, title, summary, notes, episode_type, explicit, audio_id,"
+             " transcript_cues, preview_key, created_at, updated_at) VALUES (1, 1, 'ep', 'g-1', 'Ep', 's',"
+             " 'Some **bold** notes', 'full', false, 1, :cues, 'k', '2021-01-01', '2021-01-01')",
+             {"cues": json.dumps(cues)}),
+            ("INSERT INTO chapters (episode_id, start, title) VALUES (1, 0, 'Intro')", {}),
+        ]:
+            db.session.execute(text(statement), values)
+        db.session.commit()
+
+        flask_migrate.upgrade()
+        assert db.session.execute(text("SELECT count(*) FROM chapters")).scalar() == 1
+        assert decoded(db.session.execute(text("SELECT cues FROM transcript_cues WHERE episode_id = 1"))
+                       .scalar()) == cues
+        notes_html, guid = db.session.execute(text(
+            "SELECT notes_html, podcast_guid FROM episodes JOIN shows ON shows.id = episodes.show_id")).one()
+        assert notes_html == "<p>Some <strong>bold</strong> notes</p>\n" and len(guid) == 36
+
+        flask_migrate.downgrade(revision="0003_accounts")
+        assert decoded(db.session.execute(text("SELECT transcript_cues FROM episodes")).scalar()) == cues
+        assert db.session.execute(text("SELECT count(*) FROM chapters")).scalar() == 1
+        db.session.remove()
+        db.engine.dispose()
