@@ -80,14 +80,15 @@ def feed_episodes(show: Show, now: datetime) -> list[FeedEpisode]:
         .order_by(episode.c.published_at.desc(), episode.c.id.desc())
     ).all()
     chapters = Chapter.__table__
-    with_chapters = set(db.session.scalars(select(chapters.c.episode_id).where(chapters.c.episode_id.in_(public))))
+    with_chapters = set(db.session.scalars(
+        select(chapters.c.episode_id).distinct().where(chapters.c.episode_id.in_(public))).all())
     credits, persons = Credit.__table__, PersonRow.__table__
     people: dict[int, list[Person]] = defaultdict(list)
     for episode_id, *person in db.session.execute(
         select(credits.c.episode_id, persons.c.name, credits.c.role, credits.c.group, persons.c.img, persons.c.href)
         .join(persons, persons.c.id == credits.c.person_id)
         .where(credits.c.episode_id.in_(public)).order_by(credits.c.episode_id, credits.c.position)
-    ):
+    ).all():
         people[episode_id].append(Person(*person))
     alternate = AlternateFile.__table__
     alternates: dict[int, list[File]] = defaultdict(list)
@@ -95,7 +96,7 @@ def feed_episodes(show: Show, now: datetime) -> list[FeedEpisode]:
         select(alternate.c.episode_id, *_file_columns(media))
         .join(media, media.c.id == alternate.c.media_id)
         .where(alternate.c.episode_id.in_(public)).order_by(alternate.c.episode_id, alternate.c.position)
-    ):
+    ).all():
         alternates[episode_id].append(File(*file))
     return [
         FeedEpisode(
