@@ -130,14 +130,15 @@ def create_token(user: User, name: str, scopes: list[str]) -> tuple[ApiToken, st
     if not scopes or unknown:
         raise ValidationError(f"token scopes must be one or more of {', '.join(SCOPES)}")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user=user, name=name, token_hash=_token_hash(secret), prefix=secret[:12],
+    token = ApiToken(user=user, name=name, token_hash=token_hash(secret), prefix=secret[:12],
                      scopes=[s for s in SCOPES if s in scopes])
     db.session.add(token)
     db.session.commit()
     return token, secret
 
 
-def _token_hash(secret: str) -> str:
+def token_hash(secret: str) -> str:
+    """How every bearer secret (API tokens, subscribers' feed tokens) is kept: its SHA-256 only."""
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -145,7 +146,7 @@ def token_for(secret: str) -> ApiToken | None:
     """The live token with this secret, its last use recorded; None if unknown or revoked."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(secret)))
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(secret)))
     if token is None or token.revoked_at is not None:
         return None
     token.last_used_at = utcnow()

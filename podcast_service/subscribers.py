@@ -7,12 +7,12 @@ the URL is shown once; a lost URL is replaced by a new subscriber entry.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 
 from sqlalchemy import select
 
+from .accounts import token_hash
 from .errors import Forbidden, Unauthorized
 from .extensions import db
 from .inputs import require_text
@@ -22,15 +22,11 @@ from .models import Show, Subscriber, utcnow
 LAST_USED_RESOLUTION = timedelta(hours=1)
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def create_subscriber(show: Show, name: str) -> tuple[Subscriber, str]:
     """A new personal feed for `name` (a person or a group of listeners); returns it and its token."""
     token = secrets.token_urlsafe(24)
     subscriber = Subscriber(show=show, name=require_text(name, "subscriber name", max_len=100),
-                            token_hash=_hash(token), prefix=token[:8])
+                            token_hash=token_hash(token), prefix=token[:8])
     db.session.add(subscriber)
     db.session.commit()
     return subscriber, token
@@ -44,7 +40,7 @@ def revoke_subscriber(subscriber: Subscriber) -> None:
 
 def subscriber_or_error(token: str) -> Subscriber:
     """The subscriber a URL's token belongs to: 401 for an unknown token, 403 for a revoked one."""
-    subscriber = db.session.scalar(select(Subscriber).where(Subscriber.token_hash == _hash(token)))
+    subscriber = db.session.scalar(select(Subscriber).where(Subscriber.token_hash == token_hash(token)))
     if subscriber is None:
         raise Unauthorized("This subscription address is not valid.")
     if subscriber.revoked_at is not None:
