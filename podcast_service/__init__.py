@@ -125,7 +125,7 @@ def configure_announcements(app: Flask) -> None:
     from . import announce
     from .feed import changes  # noqa: F401  (registers the session listeners)
 
-    if app.config["PODCAST"].websub_hubs or app.config["PODCAST"].pubnotify_urls:
+    if announce.targets_configured(app.config["PODCAST"]):
         app.before_request(lambda: announce.start_worker(app))
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import delete, insert, select, update
 
 from .extensions import db
 from .models import Announcement, Show, utcnow
+from .settings import Settings
 from .urls import feed_url
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,6 @@ MAX_ATTEMPTS = 5
 TIMEOUT = 10  # seconds per ping
 POLL = 10.0  # seconds between looks at the table, for rows other processes queued
 LEASE = timedelta(minutes=2)  # how long a claimed row stays away from other workers
-
 
 
 class _Worker:
@@ -47,15 +47,15 @@ class _Worker:
         self.thread = threading.Thread(target=_loop, args=(app, self), name="announcements", daemon=True)
 
 
-def targets_configured() -> bool:
-    settings = current_app.config["PODCAST"]
+def targets_configured(settings: Settings) -> bool:
+    """Whether there is anyone to tell: without hubs or pubnotify URLs nothing is queued or sent."""
     return bool(settings.websub_hubs or settings.pubnotify_urls)
 
 
 def enqueue(connection, shows: set[int] | None, scheduled: Iterable[tuple[int, datetime]]) -> bool:  # noqa: ANN001
     """Queue announcements of public shows on the changing transaction: one due now for each of `shows`
     (None: every show), one at each scheduled time. Returns whether any was queued."""
-    if not targets_configured():
+    if not targets_configured(current_app.config["PODCAST"]):
         return False
     scheduled = list(scheduled)
     table = Show.__table__

@@ -344,14 +344,18 @@ def _store_rendition(change: MediaChange, episode: Episode, path: Path, info: me
     episode.alternates.append(AlternateFile(media=row, title=info.format.upper(), position=position))
 
 
+def _drop_rendition(change: MediaChange, episode: Episode, alternate: AlternateFile) -> None:
+    episode.alternates.remove(alternate)
+    change.retire(alternate.media)
+
+
 def _sync_renditions(change: MediaChange, episode: Episode, wanted: list[tuple[Path, media.AudioInfo]]) -> None:
     """The episode's alternates become exactly `wanted`: files already stored stay, others go or come."""
     remaining = list(wanted)
     for alternate in list(episode.alternates):
         match = next((w for w in remaining if _same_file(alternate.media, w[0])), None)
         if match is None:
-            episode.alternates.remove(alternate)
-            change.retire(alternate.media)
+            _drop_rendition(change, episode, alternate)
         else:
             remaining.remove(match)
     for path, info in remaining:
@@ -372,9 +376,7 @@ def add_alternate(episode: Episode, path: Path, filename: str | None = None) -> 
 
 def remove_alternate(episode: Episode, alternate: AlternateFile) -> None:
     with media_change() as change:
-        episode.alternates.remove(alternate)
-        db.session.flush()
-        change.retire(alternate.media)
+        _drop_rendition(change, episode, alternate)
         episode.show.updated_at = utcnow()
 
 

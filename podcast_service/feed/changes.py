@@ -15,7 +15,7 @@ from flask_sqlalchemy.session import Session
 from sqlalchemy import event, select
 
 from .. import announce
-from ..models import AlternateFile, Chapter, Credit, Episode, Link, Person, Show, utcnow
+from ..models import AlternateFile, Chapter, Credit, Episode, Link, Person, Show, Status, utcnow
 from .cache import mark_stale
 
 _EPISODE_PARTS = (Chapter, Link, AlternateFile)
@@ -33,8 +33,7 @@ def _touched(session) -> tuple[set[int] | None, set[int], list[tuple[int, dateti
             shows.add(obj.id)
         elif isinstance(obj, Episode):
             shows.add(obj.show_id)
-            if obj.published_at is not None and obj.published_at > now and obj.withdrawn_at is None \
-                    and obj not in session.deleted:
+            if obj not in session.deleted and obj.status_at(now) is Status.SCHEDULED:
                 scheduled.append((obj.show_id, obj.published_at))
         elif isinstance(obj, Credit):
             if obj.show_id is not None:
