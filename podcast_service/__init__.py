@@ -88,11 +88,11 @@ def configure_extensions(app: Flask, settings: Settings) -> None:
     login_manager.user_loader(load_user)
 
 
-def load_user(user_id: str) -> User | None:
-    """The signed-in user, unless the password changed since the session began (the version moved)."""
-    ident, _, version = user_id.partition(":")
-    user = db.session.get(User, int(ident)) if ident.isdigit() else None
-    return user if user is not None and str(user.session_version) == version else None
+def load_user(session_key: str) -> User | None:
+    """The signed-in user, while their session lives on the server (logout and password changes end it)."""
+    from .accounts import session_user
+
+    return session_user(session_key)
 
 
 @event.listens_for(Engine, "connect")

@@ -14,13 +14,13 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .errors import Conflict, Forbidden, NotFound, PodcastServiceError, ValidationError
 from .extensions import db
 from .inputs import require_text
-from .models import ROLES, SCOPES, ApiToken, Episode, LoginFailure, Show, ShowMember, User, utcnow
+from .models import ROLES, SCOPES, ApiToken, Episode, LoginFailure, Show, ShowMember, User, UserSession, utcnow
 
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "pst_"
@@ -62,6 +62,10 @@ def create_user(email: str, password: str, *, admin: bool = False) -> User:
         raise Conflict(f"there is already a user {email}")
     user = User(email=email, password_hash=generate_password_hash(check_password(password)), is_admin=admin)
     db.session.add(user)
+    db.session.flush()
+    # Roles that owners gave this address before the account existed.
+    db.session.execute(update(ShowMember).where(ShowMember.email == email, ShowMember.user_id.is_(None))
+                       .values(user_id=user.id))
     db.session.commit()
     return user
 
@@ -111,16 +115,45 @@ def authenticate(email: str, password: str, client: str) -> User:
 
 
 def change_password(user: User, current: str, new: str) -> None:
+    """From the account page: this session stays, every other one ends."""
     if not check_password_hash(user.password_hash, current or ""):
         raise ValidationError("the current password is wrong")
-    set_password(user, new)
+    set_password(user, new, keep_session=user.session_key)
 
 
-def set_password(user: User, new: str) -> None:
-    """Set the password and end every session begun with the old one."""
+def set_password(user: User, new: str, *, keep_session: str | None = None) -> None:
+    """Set the password and end every session begun with the old one (but `keep_session`'s, the one
+    that changed it)."""
     user.password_hash = generate_password_hash(check_password(new))
-    user.session_version += 1
+    ending = delete(UserSession).where(UserSession.user_id == user.id)
+    if keep_session:
+        ending = ending.where(UserSession.key_hash != token_hash(keep_session))
+    db.session.execute(ending)
     db.session.commit()
+
+
+def start_session(user: User) -> str:
+    """A new server-side session for a sign-in; its key goes into the signed cookie."""
+    key = secrets.token_urlsafe(32)
+    db.session.add(UserSession(user_id=user.id, key_hash=token_hash(key)))
+    db.session.commit()
+    user.session_key = key
+    return key
+
+
+def session_user(key: str) -> User | None:
+    """The user of a live session, or None once it has ended."""
+    row = db.session.scalar(select(UserSession).where(UserSession.key_hash == token_hash(key))) if key else None
+    if row is None:
+        return None
+    row.user.session_key = key
+    return row.user
+
+
+def end_session(key: str | None) -> None:
+    if key:
+        db.session.execute(delete(UserSession).where(UserSession.key_hash == token_hash(key)))
+        db.session.commit()
 
 
 def create_token(user: User, name: str, scopes: list[str]) -> tuple[ApiToken, str]:
@@ -162,21 +195,39 @@ def revoke_token(token: ApiToken) -> None:
 
 def set_member(show: Show, user: User, role: str) -> None:
     """Give `user` a role on `show` (replacing any earlier one)."""
+    add_member(show, user.email, role)
+
+
+def add_member(show: Show, email: str, role: str) -> ShowMember:
+    """Give the address a role on `show`, now if it has an account, else as soon as one is made with it.
+
+    Both cases look the same to the owner who asks.
+    """
     if role not in ROLES:
         raise ValidationError(f"role must be one of {', '.join(ROLES)}")
-    member = db.session.scalar(select(ShowMember).where(ShowMember.show_id == show.id, ShowMember.user_id == user.id))
+    email = normalise_email(email)
+    member = db.session.scalar(select(ShowMember).where(ShowMember.show_id == show.id, ShowMember.email == email))
     if member is None:
-        db.session.add(ShowMember(show=show, user=user, role=role))
+        user_id = db.session.scalar(select(User.id).where(User.email == email))
+        member = ShowMember(show=show, email=email, user_id=user_id, role=role)
+        db.session.add(member)
     else:
         member.role = role
     db.session.commit()
+    return member
 
 
 def require_role(user: User, show: Show, *, owner: bool = False) -> None:
-    """Refuse unless `user` may edit `show` (with owner=True: may manage it)."""
+    """Refuse unless `user` may edit `show` (with owner=True: may manage it).
+
+    To someone with no role on it the show does not exist: the answer is the
+    same as for a slug nobody uses, so probing tells which shows are there.
+    """
     role = user.role_in(show)
-    if role is None or (owner and role != "owner"):
-        raise Forbidden(f"you are not {'an owner' if owner else 'a member'} of the show {show.slug!r}")
+    if role is None:
+        raise _no_show(show.slug)
+    if owner and role != "owner":
+        raise Forbidden(f"you are not an owner of the show {show.slug!r}")
 
 
 def visible_shows(user: User) -> list[Show]:
@@ -189,8 +240,12 @@ def visible_shows(user: User) -> list[Show]:
 def show_by_slug(slug: str) -> Show:
     show = db.session.scalar(select(Show).where(Show.slug == slug))
     if show is None:
-        raise NotFound(f"there is no show {slug!r}")
+        raise _no_show(slug)
     return show
+
+
+def _no_show(slug: str) -> NotFound:
+    return NotFound(f"there is no show {slug!r}")
 
 
 def producer_show(user: User, slug: str, *, owner: bool = False) -> Show:

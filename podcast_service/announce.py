@@ -52,19 +52,18 @@ def targets_configured(settings: Settings) -> bool:
     return bool(settings.websub_hubs or settings.pubnotify_urls)
 
 
-def enqueue(connection, shows: set[int] | None, scheduled: Iterable[tuple[int, datetime]]) -> bool:  # noqa: ANN001
-    """Queue announcements of public shows on the changing transaction: one due now for each of `shows`
-    (None: every show), one at each scheduled time. Returns whether any was queued."""
+def enqueue(connection, shows: set[int], scheduled: Iterable[tuple[int, datetime]]) -> bool:  # noqa: ANN001
+    """Queue announcements of public shows on the changing transaction: one due now for each of `shows`,
+    one at each scheduled time. Returns whether any was queued."""
     if not targets_configured(current_app.config["PODCAST"]):
         return False
     scheduled = list(scheduled)
     table = Show.__table__
-    query = select(table.c.id).where(table.c.private.is_(False), table.c.new_feed_url.is_(None))
-    if shows is not None:
-        query = query.where(table.c.id.in_(set(shows) | {s for s, _ in scheduled}))
+    query = select(table.c.id).where(table.c.private.is_(False), table.c.new_feed_url.is_(None),
+                                     table.c.id.in_(set(shows) | {s for s, _ in scheduled}))
     public = set(connection.execute(query).scalars())
     now = utcnow()
-    rows = [{"show_id": s, "due_at": now, "attempts": 0} for s in public if shows is None or s in shows]
+    rows = [{"show_id": s, "due_at": now, "attempts": 0} for s in public if s in shows]
     rows += [{"show_id": s, "due_at": at, "attempts": 0} for s, at in scheduled if s in public]
     if rows:
         connection.execute(insert(Announcement.__table__), rows)

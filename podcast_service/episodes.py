@@ -26,7 +26,7 @@ from .errors import Conflict, PodcastServiceError, ValidationError
 from .extensions import db
 from .inputs import EpisodeInput, LinkInput, PersonInput, ShowInput, check_chapters
 from .markup import render_markdown
-from .models import AlternateFile, Chapter, Credit, Episode, Link, MediaFile, Person, Show, utcnow
+from .models import AlternateFile, Chapter, Credit, Episode, Link, MediaFile, Show, utcnow
 from .storage import Storage, Stores, new_key
 from .storage.base import file_sha256
 
@@ -115,19 +115,10 @@ def _same_file(row: MediaFile | None, path: Path) -> bool:
     return row is not None and row.size == path.stat().st_size and row.sha256 == file_sha256(path)
 
 
-def _person(data: PersonInput) -> Person:
-    person = db.session.scalar(select(Person).where(Person.name == data.name))
-    if person is None:
-        person = Person(name=data.name)
-        db.session.add(person)
-    person.href = data.href or person.href
-    person.img = data.img or person.img
-    return person
-
-
 def _credits(people: list[PersonInput]) -> list[Credit]:
+    """Credits exactly as given: an empty link or picture stays empty."""
     return [
-        Credit(person=_person(p), role=p.role, group=p.group, title=p.title, position=i)
+        Credit(name=p.name, href=p.href, img=p.img, role=p.role, group=p.group, title=p.title, position=i)
         for i, p in enumerate(people)
     ]
 
@@ -209,8 +200,8 @@ def title_from_file(info: media.AudioInfo, filename: str | None) -> str:
 
 def people_inputs(credits: list[Credit]) -> list[PersonInput]:
     """Stored credits (of a show or an episode) as the inputs that would recreate them."""
-    return [PersonInput(name=c.person.name, role=c.role, group=c.group, title=c.title,
-                        href=c.person.href, img=c.person.img) for c in credits]
+    return [PersonInput(name=c.name, role=c.role, group=c.group, title=c.title, href=c.href, img=c.img)
+            for c in credits]
 
 
 def episode_input(episode: Episode) -> EpisodeInput:

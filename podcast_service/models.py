@@ -139,6 +139,8 @@ class Show(db.Model):
     podroll: Mapped[list] = mapped_column(JSON, default=list)  # [[feed guid, feed url or null], ...]
     season_names: Mapped[dict] = mapped_column(JSON, default=dict)  # {"1": "2021"}
     source_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    # The feed URL (or file) import-feed made this show from; a later import writes only into its own show.
+    import_source: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -279,30 +281,27 @@ class AlternateFile(db.Model):
     media: Mapped[MediaFile] = relationship()
 
 
-class Person(db.Model):
-    __tablename__ = "people"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(255), unique=True)
-    href: Mapped[str | None] = mapped_column(String(1000))
-    img: Mapped[str | None] = mapped_column(String(1000))
-
-
 class Credit(db.Model):
-    """A person's role on a show or on one episode (podcast:person's role and group)."""
+    """A person's role on a show or on one episode (podcast:person's name, role, group, link and picture).
+
+    The person's details live on the credit itself, not in a table shared by
+    every show: what one show's producer writes about a person can never
+    change another show's pages or feed.
+    """
 
     __tablename__ = "credits"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     show_id: Mapped[int | None] = mapped_column(ForeignKey("shows.id", ondelete="CASCADE"), index=True)
     episode_id: Mapped[int | None] = mapped_column(ForeignKey("episodes.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    href: Mapped[str | None] = mapped_column(String(1000))
+    img: Mapped[str | None] = mapped_column(String(1000))
     role: Mapped[str] = mapped_column(String(50), default="guest")
     group: Mapped[str] = mapped_column(String(50), default="cast")
     title: Mapped[str | None] = mapped_column(String(255))  # e.g. "Prime Minister of Belgium"
     position: Mapped[int] = mapped_column(Integer, default=0)
 
-    person: Mapped[Person] = relationship()
     show: Mapped[Show | None] = relationship(back_populates="credits")
     episode: Mapped[Episode | None] = relationship(back_populates="credits")
 
@@ -350,8 +349,6 @@ class User(db.Model):
     email: Mapped[str] = mapped_column(String(255), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(default=False)
-    # Changes with the password, so sessions started before a change end with it.
-    session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     memberships: Mapped[list[ShowMember]] = relationship(back_populates="user", cascade="all, delete-orphan")
@@ -359,13 +356,14 @@ class User(db.Model):
         back_populates="user", cascade="all, delete-orphan", order_by="ApiToken.id"
     )
 
-    # Flask-Login's user protocol.
+    # Flask-Login's user protocol. The id it keeps in the cookie names the sign-in's UserSession.
     is_authenticated = True
     is_active = True
     is_anonymous = False
+    session_key = None  # the key of the UserSession this request runs in, set when it is loaded
 
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+    def get_id(self) -> str | None:
+        return self.session_key
 
     def role_in(self, show: Show) -> str | None:
         """'owner', 'editor' or None; an admin counts as owner of every show."""
@@ -374,21 +372,45 @@ class User(db.Model):
         return next((m.role for m in self.memberships if m.show_id == show.id), None)
 
 
+class UserSession(db.Model):
+    """One sign-in, from the login form until logout or a password change ends it.
+
+    The cookie holds the random key; only its SHA-256 is kept. Ending the row
+    ends the session on the server, so a copied cookie stops working too.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
 class ShowMember(db.Model):
-    """A user's role on one show: an owner manages the show and its members, an editor its episodes."""
+    """A role on one show: an owner manages the show and its members, an editor its episodes.
+
+    Owners add members by e-mail address whether or not it has an account
+    yet (`user_id` is then empty until one is created with it), so adding a
+    member never tells an owner which addresses have accounts.
+    """
 
     __tablename__ = "show_members"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     show_id: Mapped[int] = mapped_column(ForeignKey("shows.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(255), index=True)
     role: Mapped[str] = mapped_column(String(10))
 
-    user: Mapped[User] = relationship(back_populates="memberships")
+    user: Mapped[User | None] = relationship(back_populates="memberships")
     show: Mapped[Show] = relationship()
 
     __table_args__ = (
         UniqueConstraint("user_id", "show_id"),
+        UniqueConstraint("show_id", "email"),
         CheckConstraint(role.in_(ROLES), name="role"),
     )
 
@@ -464,6 +486,8 @@ class CachedFeed(db.Model):
     etag: Mapped[str | None] = mapped_column(String(64))
     last_modified: Mapped[datetime | None] = mapped_column(UTCDateTime)
     valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where a private feed's bytes hold a subscriber's token: random, never shown (cache.py).
+    token_slot: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
     # Last, so reading the small columns above never walks the large values' pages (SQLite stores a
     # row's columns in order).
     body: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)

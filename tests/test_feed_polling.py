@@ -17,7 +17,7 @@ from podcast_service.episodes import episode_input, save_episode
 from podcast_service.extensions import db
 from podcast_service.feed import cache
 from podcast_service.inputs import EpisodeInput, PersonInput
-from podcast_service.models import CachedFeed, Person, Show, utcnow
+from podcast_service.models import CachedFeed, Show, utcnow
 
 FEED = "/shows/test-show/feed.xml"
 
@@ -98,7 +98,8 @@ def test_editing_an_episode_or_a_person_invalidates(client, make_episode, show):
     save_episode(show, replace(episode_input(episode), title="After"), existing=episode)
     assert titles(client.get(FEED).data) == ["After"]
 
-    db.session.scalar(select(Person)).img = "https://example.org/ann.jpg"  # a person appears in many shows
+    credit = episode.credits[0]
+    credit.img = "https://example.org/ann.jpg"
     db.session.commit()
     person = etree.fromstring(client.get(FEED).data).find(".//{https://podcastindex.org/namespace/1.0}person")
     assert person.get("img") == "https://example.org/ann.jpg"

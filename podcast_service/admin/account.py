@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from .. import accounts
-from ..errors import Forbidden, PodcastServiceError
+from ..errors import Forbidden, NotFound, PodcastServiceError
 from ..extensions import db
 from ..models import SCOPES, ApiToken, User
 from . import bp
@@ -33,13 +33,19 @@ def login() -> Response | tuple[str, int] | str:
         page = render_template("admin/login.html", error=str(e), email=request.form.get("email", ""),
                                next=request.form.get("next", ""))
         return Response(page, status=e.http_status, headers=e.headers)
+    # Nothing from before the sign-in (its CSRF token, say) carries over into the signed-in session.
+    session.clear()
+    accounts.start_session(user)
     login_user(user)
     return redirect(_safe_next(request.form.get("next")))
 
 
 @bp.post("/logout")
 def logout() -> Response:
+    """Ends the session on the server too: a copy of the cookie is worth nothing afterwards."""
+    accounts.end_session(current_user.session_key)
     logout_user()
+    session.clear()
     return redirect(url_for("admin.login"))
 
 
@@ -54,7 +60,6 @@ def account() -> Response | tuple[str, int] | str:
                                  request.form.get("new_password", ""))
     except PodcastServiceError as e:
         return render_template("admin/account.html", error=str(e)), e.http_status
-    login_user(current_user)  # the session follows the new password; other sessions end
     flash("Your password is changed. Other sessions have been signed out.")
     return redirect(url_for("admin.account"))
 
@@ -77,7 +82,7 @@ def tokens() -> tuple[str, int] | str:
 def revoke_token(token_id: int) -> Response:
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != current_user.id:
-        raise Forbidden("this token is not yours")
+        raise NotFound("there is no such token")
     accounts.revoke_token(token)
     flash(f"Token {token.name!r} is revoked.")
     return redirect(url_for("admin.tokens"))

@@ -85,8 +85,9 @@ def show_settings(slug: str) -> Response | tuple[str, int]:
 def add_member(slug: str) -> Response | tuple[str, int]:
     show = accounts.producer_show(current_user, slug, owner=True)
     try:
-        user = accounts.find_user(request.form.get("email", ""))
-        accounts.set_member(show, user, request.form.get("role", ""))
+        member = accounts.add_member(show, request.form.get("email", ""), request.form.get("role", ""))
+        flash(f"{member.email} has the role {member.role} on this show. "
+              "Without an account yet, the role starts when an admin creates one for this address.")
     except PodcastServiceError as e:
         flash(str(e), "error")
     return redirect(url_for("admin.show_settings", slug=slug))

@@ -16,8 +16,8 @@ def _iso(value: Any) -> str | None:
 
 
 def person_json(credit: Any) -> dict:
-    return {"name": credit.person.name, "role": credit.role, "group": credit.group, "title": credit.title,
-            "href": credit.person.href, "img": credit.person.img}
+    return {"name": credit.name, "role": credit.role, "group": credit.group, "title": credit.title,
+            "href": credit.href, "img": credit.img}
 
 
 def show_json(show: Show) -> dict:

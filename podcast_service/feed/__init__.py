@@ -31,7 +31,7 @@ def warnings(episodes: Sequence[Episode]) -> list[str]:
 
 
 def _people(credits: Sequence[Credit]) -> list[Person]:
-    return [Person(c.person.name, c.role, c.group, c.person.img, c.person.href) for c in credits]
+    return [Person(c.name, c.role, c.group, c.img, c.href) for c in credits]
 
 
 def build_feed(show: Show, episodes: Sequence[FeedEpisode], urls: FeedUrls, hubs: Sequence[str] = ()) -> bytes:
@@ -72,6 +72,8 @@ def build_feed(show: Show, episodes: Sequence[FeedEpisode], urls: FeedUrls, hubs
 
     pc = fg.podcast
     pc.locked, pc.locked_owner = show.locked, show.owner_email or None
+    # The same refusal in the Podcasting 2.0 vocabulary, so no index takes a subscriber's personal URL.
+    pc.block = it.block
     pc.guid = show.podcast_guid
     pc.medium = show.medium
     pc.funding = [tuple(f) for f in show.funding]

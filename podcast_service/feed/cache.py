@@ -7,8 +7,11 @@ transaction of the change) or one past `valid_until` (a scheduled episode
 has gone live since) is rebuilt by the request that finds it so, and only
 stored if no change happened during the build.
 
-A private show's feed is built once with a placeholder where each
-subscriber's token goes; serving substitutes the token.
+A private show's feed is built once with the row's `token_slot` wherever
+the service writes a subscriber URL; serving puts each subscriber's token
+there. The slot is random, made with the row and never shown to anyone, so
+no text a producer writes (notes, a person's picture URL) can contain it:
+the token lands only in the URLs the service itself wrote.
 """
 
 from __future__ import annotations
@@ -29,7 +32,6 @@ from ..urls import FeedUrls
 from . import build_feed
 from .data import feed_episodes
 
-PLACEHOLDER = "subscriber-token-placeholder"
 _memo: dict[int, tuple[str, bytes, bytes]] = {}  # show id -> (etag, body, gzipped), this process's copy
 _memo_lock = threading.Lock()
 
@@ -39,6 +41,7 @@ class FeedState:
     show_id: int
     etag: str
     last_modified: datetime
+    token_slot: str
 
 
 def next_change(show: Show, now: datetime) -> datetime | None:
@@ -49,9 +52,12 @@ def next_change(show: Show, now: datetime) -> datetime | None:
     )
 
 
-def render(show: Show, now: datetime) -> bytes:
-    """The feed's bytes as of `now`, built from the database (no cache involved)."""
-    urls = FeedUrls(show, PLACEHOLDER if show.private else None)
+def render(show: Show, now: datetime, token_slot: str | None = None) -> bytes:
+    """The feed's bytes as of `now`, built from the database (no cache involved).
+
+    A private show's subscriber URLs carry `token_slot` where the token goes.
+    """
+    urls = FeedUrls(show, token_slot) if show.private else FeedUrls(show)
     return build_feed(show, feed_episodes(show, now), urls, current_app.config["PODCAST"].websub_hubs)
 
 
@@ -72,9 +78,9 @@ def state(show: Show) -> FeedState:
     now = utcnow()
     row = _row(show)
     if row.fresh_at(now):
-        return FeedState(show.id, row.etag, row.last_modified)
+        return FeedState(show.id, row.etag, row.last_modified, row.token_slot)
     generation, old_etag, old_modified = row.generation, row.etag, row.last_modified
-    body = render(show, now)
+    body = render(show, now, row.token_slot)
     etag = hashlib.sha256(body).hexdigest()
     if etag == old_etag:
         last_modified = old_modified
@@ -95,7 +101,7 @@ def state(show: Show) -> FeedState:
         current_app.logger.info("feed of show %s changed while it was built; not cached", show.id)
     with _memo_lock:
         _memo[show.id] = (etag, body, gzipped)
-    return FeedState(show.id, etag, last_modified)
+    return FeedState(show.id, etag, last_modified, row.token_slot)
 
 
 def content(feed: FeedState) -> tuple[FeedState, bytes, bytes]:
@@ -105,17 +111,16 @@ def content(feed: FeedState) -> tuple[FeedState, bytes, bytes]:
     if held is not None and held[0] == feed.etag:
         return feed, held[1], held[2]
     row = db.session.execute(
-        select(CachedFeed.etag, CachedFeed.last_modified, CachedFeed.body, CachedFeed.gzipped)
+        select(CachedFeed.etag, CachedFeed.last_modified, CachedFeed.token_slot, CachedFeed.body, CachedFeed.gzipped)
         .where(CachedFeed.show_id == feed.show_id)
     ).one()
     with _memo_lock:
         _memo[feed.show_id] = (row.etag, row.body, row.gzipped)
-    return FeedState(feed.show_id, row.etag, row.last_modified), row.body, row.gzipped
+    return FeedState(feed.show_id, row.etag, row.last_modified, row.token_slot), row.body, row.gzipped
 
 
-def mark_stale(connection, show_ids: set[int] | None) -> None:  # noqa: ANN001
-    """Mark feeds stale on the connection of the changing transaction; None means every show's."""
-    stmt = update(CachedFeed.__table__).values(stale=True, generation=CachedFeed.__table__.c.generation + 1)
-    if show_ids is not None:
-        stmt = stmt.where(CachedFeed.__table__.c.show_id.in_(show_ids))
-    connection.execute(stmt)
+def mark_stale(connection, show_ids: set[int]) -> None:  # noqa: ANN001
+    """Mark these shows' feeds stale on the connection of the changing transaction."""
+    table = CachedFeed.__table__
+    connection.execute(update(table).where(table.c.show_id.in_(show_ids))
+                       .values(stale=True, generation=table.c.generation + 1))

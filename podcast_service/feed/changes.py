@@ -15,18 +15,21 @@ from flask_sqlalchemy.session import Session
 from sqlalchemy import event, select
 
 from .. import announce
-from ..models import AlternateFile, Chapter, Credit, Episode, Link, Person, Show, Status, utcnow
+from ..models import AlternateFile, Chapter, Credit, Episode, Link, Show, Status, utcnow
 from .cache import mark_stale
 
 _EPISODE_PARTS = (Chapter, Link, AlternateFile)
 
 
-def _touched(session) -> tuple[set[int] | None, set[int], list[tuple[int, datetime]]]:  # noqa: ANN001
-    """(show ids or None for all, their episodes' ids, (show id, time) of scheduled publications)."""
+def _touched(session) -> tuple[set[int], set[int], list[tuple[int, datetime]]]:  # noqa: ANN001
+    """(show ids, ids of episodes whose show is still to look up, (show id, time) of scheduled publications).
+
+    Only the shows whose rows changed: nothing a producer writes is shared
+    between shows, so a change never needs another show's feed rebuilt.
+    """
     shows: set[int] = set()
     episode_ids: set[int] = set()
     scheduled: list[tuple[int, datetime]] = []
-    everything = False
     now = utcnow()
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Show):
@@ -42,28 +45,26 @@ def _touched(session) -> tuple[set[int] | None, set[int], list[tuple[int, dateti
                 episode_ids.add(obj.episode_id)
         elif isinstance(obj, _EPISODE_PARTS):
             episode_ids.add(obj.episode_id)
-        elif isinstance(obj, Person) and obj not in session.new:
-            everything = True  # a person's name or picture appears in every show crediting them
-    return (None if everything else shows), episode_ids, scheduled
+    return shows, episode_ids, scheduled
 
 
 @event.listens_for(Session, "after_flush")
 def _after_flush(session, flush_context) -> None:  # noqa: ANN001
     shows, episode_ids, scheduled = _touched(session)
     connection = session.connection()
-    if episode_ids and shows is not None:
+    if episode_ids:
         shows |= set(connection.execute(
             select(Episode.__table__.c.show_id).where(Episode.__table__.c.id.in_(episode_ids))).scalars())
-    shows = None if shows is None else {s for s in shows if s is not None}
+    shows = {s for s in shows if s is not None}
     if shows == set() and not scheduled:
         return
     mark_stale(connection, shows)
     # A transaction flushes several times; its announcements are queued once.
     queued = session.info.setdefault("announced", set())
     new_scheduled = [(s, at) for s, at in scheduled if (s, at) not in queued]
-    new_shows = None if shows is None else shows - {s for s, at in queued if at is None}
+    new_shows = shows - {s for s, at in queued if at is None}
     if announce.enqueue(connection, new_shows, new_scheduled):
-        queued.update([(s, None) for s in (new_shows or ())] + new_scheduled)
+        queued.update([(s, None) for s in new_shows] + new_scheduled)
         session.info["wake"] = True
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..media import APPLE_PLAYABLE
-from ..models import AlternateFile, Chapter, Credit, Episode, MediaFile, Person as PersonRow, Show
+from ..models import AlternateFile, Chapter, Credit, Episode, MediaFile, Show
 from .podcast_ns import Person
 
 
@@ -90,11 +90,11 @@ def feed_episodes(show: Show, now: datetime) -> list[FeedEpisode]:
     with_chapters = set(connection.execute(
         select(chapters.c.episode_id).distinct().join(episode, episode.c.id == chapters.c.episode_id).where(of_show)
     ).scalars().all())
-    credits, persons = Credit.__table__, PersonRow.__table__
+    credits = Credit.__table__
     people: dict[int, list[Person]] = defaultdict(list)
     for episode_id, *person in connection.execute(
-        select(credits.c.episode_id, persons.c.name, credits.c.role, credits.c.group, persons.c.img, persons.c.href)
-        .join(episode, episode.c.id == credits.c.episode_id).join(persons, persons.c.id == credits.c.person_id)
+        select(credits.c.episode_id, credits.c.name, credits.c.role, credits.c.group, credits.c.img, credits.c.href)
+        .join(episode, episode.c.id == credits.c.episode_id)
         .where(of_show).order_by(credits.c.episode_id, credits.c.position)
     ).all():
         people[episode_id].append(Person(*person))

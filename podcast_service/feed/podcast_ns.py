@@ -79,11 +79,12 @@ class Transcript(NamedTuple):
 
 
 class PodcastExtension(BaseExtension):
-    """Channel tags: locked, guid, medium, funding, person, location, trailer, license, txt, podroll,
+    """Channel tags: locked, block, guid, medium, funding, person, location, trailer, license, txt, podroll,
     updateFrequency."""
 
     def __init__(self) -> None:
         self.locked: bool | None = None
+        self.block = False  # podcast:block: no directory or index may list the feed
         self.locked_owner: str | None = None
         self.guid: str | None = None
         self.medium: str | None = None
@@ -103,6 +104,8 @@ class PodcastExtension(BaseExtension):
         channel = rss_feed[0]
         if self.locked is not None:
             _el(channel, "locked", "yes" if self.locked else "no", owner=self.locked_owner)
+        if self.block:
+            _el(channel, "block", "yes")
         if self.guid:
             _el(channel, "guid", self.guid)
         if self.medium:

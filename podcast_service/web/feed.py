@@ -39,7 +39,7 @@ def _respond(feed: cache.FeedState, *, token: str | None = None) -> Response:
     else:
         feed, body, gzipped = cache.content(feed)
         if token is not None:
-            body = body.replace(cache.PLACEHOLDER.encode(), token.encode())
+            body = body.replace(feed.token_slot.encode(), token.encode())
             gzipped = gzip.compress(body, compresslevel=6, mtime=0) if wants_gzip else b""
         etag = _etag(feed, token)
         response = Response(gzipped if wants_gzip else body, mimetype="application/rss+xml")

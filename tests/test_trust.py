@@ -1,0 +1,169 @@
+"""Attacks one producer could make on another's show, or on a private show's subscribers, made as the
+attacker would: over HTTP with their own API token or session, or with the CLI."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pytest
+from lxml import etree
+
+from conftest import AUDIO, BASE_URL, csrf_token, multipart, sign_in
+from podcast_service import accounts, fields
+from podcast_service.episodes import save_show
+from podcast_service.extensions import db
+from podcast_service.inputs import ShowInput
+from podcast_service.models import CachedFeed
+
+PODCAST = "{https://podcastindex.org/namespace/1.0}"
+ITUNES = "{http://www.itunes.com/dtds/podcast-1.0.dtd}"
+DE_CROO = {"name": "Alexander De Croo", "role": "guest", "title": "Prime Minister of Belgium",
+           "href": "https://www.premier.be/", "img": "https://www.premier.be/decroo.jpg"}
+
+
+@pytest.fixture
+def rival(app, make_token):
+    """A producer who owns a show of their own and has no role on test-show."""
+    user = accounts.create_user("rival@example.org", "a long rival password")
+    other = save_show(ShowInput(slug="rival-show", title="Rival", description="d", author="R", owner_name="R",
+                                owner_email="r@example.org", categories=["Technology"]))
+    accounts.set_member(other, user, "owner")
+    return make_token(user)
+
+
+def upload(client, headers, show_slug: str, **form) -> dict:
+    body = multipart(audio=((AUDIO / "cbr.mp3").read_bytes(), "ep.mp3"), status="published", **form)
+    r = client.post(f"/api/v1/shows/{show_slug}/episodes", headers=headers, **body)
+    assert r.status_code == 201, r.json
+    return r.json
+
+
+def feed_people(client, path: str = "/shows/test-show/feed.xml") -> list[dict]:
+    root = etree.fromstring(client.get(path).data)
+    return [dict(p.attrib, name=p.text) for p in root.iter(f"{PODCAST}person")]
+
+
+def test_crediting_the_same_name_on_another_show_changes_nothing_here(client, show, admin_headers, rival):
+    import json
+
+    mine = upload(client, admin_headers, "test-show", people=json.dumps([DE_CROO]))
+    page = f"/shows/test-show/{mine['slug']}/"
+    evil = dict(DE_CROO, href="https://evil.example/", img="https://evil.example/x.jpg")
+    upload(client, rival, "rival-show", people=json.dumps([evil]))
+
+    assert feed_people(client) == [{"role": "guest", "group": "cast", "href": DE_CROO["href"],
+                                    "img": DE_CROO["img"], "name": DE_CROO["name"]}]
+    assert "evil.example" not in client.get(page).text
+
+    # The owner clears the picture: cleared, not kept from before.
+    cleared = dict(DE_CROO, img="")
+    r = client.patch(f"/api/v1/shows/test-show/episodes/{mine['id']}", json={"people": [cleared]},
+                     headers=admin_headers)
+    assert r.status_code == 200 and r.json["people"][0]["img"] is None
+    assert "img" not in feed_people(client)[0]
+
+
+def test_another_show_producer_cannot_even_see_the_show(client, show, rival, make_episode):
+    episode = make_episode()
+    for method, path in [("GET", "/api/v1/shows/test-show"), ("PATCH", "/api/v1/shows/test-show"),
+                         ("GET", f"/api/v1/shows/test-show/episodes/{episode.id}"),
+                         ("DELETE", f"/api/v1/shows/test-show/episodes/{episode.id}")]:
+        r = client.open(path, method=method, headers=rival, json={})
+        assert r.status_code == 404, (method, path, r.status_code)
+        unknown = client.open(path.replace("test-show", "no-such-show"), method=method, headers=rival, json={})
+        assert r.json["error"]["message"] == unknown.json["error"]["message"].replace("no-such-show", "test-show")
+
+
+def test_saving_an_episode_with_people_marks_only_its_own_show_stale(client, show, admin_headers, rival):
+    upload(client, admin_headers, "test-show", people='[{"name": "Ann"}]')
+    client.get("/shows/test-show/feed.xml")
+    mine = db.session.get(CachedFeed, show.id)
+    generation = mine.generation
+    upload(client, rival, "rival-show", people='[{"name": "Ann"}]')
+    db.session.expire_all()
+    assert db.session.get(CachedFeed, show.id).generation == generation
+    assert not db.session.get(CachedFeed, show.id).stale
+
+
+@pytest.fixture
+def private_show(show, make_episode):
+    make_episode(title="Members only")
+    save_show(replace(fields.show_input(show), private=True))
+    return show
+
+
+def test_producer_text_cannot_carry_a_subscriber_token_elsewhere(client, private_show, admin_headers):
+    """Everything a producer can write goes into notes and a person's URLs, including the text the
+    service once used as its token placeholder; the token appears only in the service's own URLs."""
+    bait = "https://evil.example/collect/subscriber-token-placeholder"
+    slot = db.session.get(CachedFeed, private_show.id)
+    r = client.patch("/api/v1/shows/test-show/episodes/1", headers=admin_headers, json={
+        "notes": f"[listen]({bait}) {bait}", "summary": bait,
+        "people": [{"name": "Eve", "href": bait, "img": bait + ".jpg"}]})
+    assert r.status_code == 200, r.json
+    r = client.post("/api/v1/shows/test-show/subscribers", json={"name": "Alice"}, headers=admin_headers)
+    token = r.json["feed_url"].split("/")[-2]
+
+    for encoding in ("identity", "gzip"):
+        feed = client.get(f"/subscriptions/{token}/feed.xml", headers={"Accept-Encoding": encoding})
+        assert feed.status_code == 200
+        body = feed.get_data()  # the test client decodes nothing: gunzip by hand
+        if encoding == "gzip":
+            import gzip
+            body = gzip.decompress(body)
+        text = body.decode()
+        assert "evil.example" in text  # the producer's text is there...
+        assert f"evil.example/collect/{token}" not in text  # ...without the token
+        # Every occurrence of the token is inside a URL of the service.
+        own = text.count(f"{BASE_URL}/subscriptions/{token}/")
+        assert own >= 2 and text.count(token) == own
+    assert slot is None or slot.token_slot not in text
+
+
+def test_a_private_feed_says_block_in_both_vocabularies(client, private_show, admin_headers):
+    r = client.post("/api/v1/shows/test-show/subscribers", json={"name": "Alice"}, headers=admin_headers)
+    channel = etree.fromstring(client.get(r.json["feed_url"].removeprefix(BASE_URL)).data).find("channel")
+    assert channel.findtext(f"{ITUNES}block") == "Yes"
+    assert channel.findtext(f"{PODCAST}block") == "yes"
+
+
+def _cookie(client) -> str:
+    return client.get_cookie("session").value
+
+
+def test_logout_ends_the_session_on_the_server(app, signed_in):
+    stolen = _cookie(signed_in)
+    signed_in.post("/admin/logout", data={"csrf_token": csrf_token(signed_in, "/admin/")})
+    thief = app.test_client()
+    thief.set_cookie("session", stolen, domain="localhost")
+    assert thief.get("/admin/").status_code == 302
+    # Nor can the copied cookie mint an API token.
+    r = thief.post("/admin/tokens", data={"name": "mine", "scopes": "write"})
+    assert r.status_code == 401 and "pst_" not in r.text
+
+
+def test_nothing_from_before_sign_in_survives_it(client, admin_user):
+    before = csrf_token(client)
+    assert sign_in(client).status_code == 302
+    r = client.post("/admin/tokens", data={"name": "x", "scopes": "read", "csrf_token": before})
+    assert r.status_code == 400 and "CSRF" in r.text
+
+
+def test_adding_a_member_does_not_tell_which_addresses_have_accounts(app, client, show):
+    owner = accounts.create_user("owner@example.org", "an owner's password")
+    accounts.set_member(show, owner, "owner")
+    accounts.create_user("known@example.org", "a known password")
+    assert sign_in(client, "owner@example.org", "an owner's password").status_code == 302
+    answers = []
+    for email in ("known@example.org", "stranger@example.org"):
+        r = client.post("/admin/shows/test-show/members", data={
+            "email": email, "role": "editor", "csrf_token": csrf_token(client, "/admin/shows/test-show/settings")},
+            follow_redirects=True)
+        flash = re.search(r'<p class="flash" role="status">(.*?)</p>', r.text).group(1)
+        answers.append((r.status_code, flash.replace(email, "ADDRESS")))
+        assert f"<td>{email}</td><td>editor</td>" in r.text
+    assert answers[0] == answers[1]
+    # The stranger's role begins with the account an admin later makes for the address.
+    stranger = accounts.create_user("stranger@example.org", "a stranger's password")
+    assert stranger.role_in(show) == "editor"
