@@ -22,7 +22,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from . import images, media, transcripts, urls
-from .errors import Conflict, PodcastServiceError, ValidationError
+from .errors import Conflict, PodcastServiceError, TooLarge, ValidationError
 from .extensions import db
 from .inputs import EpisodeInput, LinkInput, PersonInput, ShowInput, check_chapters
 from .markup import render_markdown
@@ -176,6 +176,8 @@ def _set_transcript(change: MediaChange, episode: Episode, path: Path | None, re
     unchanged = _same_file(episode.transcript, path)
     if unchanged and episode.transcript_cues is not None:
         return
+    if path.stat().st_size > transcripts.MAX_BYTES:
+        raise TooLarge(f"the transcript is larger than {transcripts.MAX_BYTES // 1048576} MB")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:

@@ -35,6 +35,12 @@ class MediaError(ValidationError):
     """A file that is not audio we support, or is damaged."""
 
 
+class TooLarge(ValidationError):
+    """A file or a field past the size the service accepts for it."""
+
+    http_status = 413
+
+
 class StorageError(PodcastServiceError):
     """The media store failed or cannot be reached."""
 

@@ -8,7 +8,7 @@ written once, here.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -17,6 +17,7 @@ from slugify import slugify
 
 from .categories import parse_category
 from .errors import ValidationError
+from .xmltext import clean
 from .media import ChapterInfo
 from .models import EPISODE_TYPES, MEDIUMS, SHOW_TYPES
 
@@ -29,7 +30,7 @@ def require_text(value: object, what: str, *, max_len: int = 255, required: bool
         value = ""
     if not isinstance(value, str):
         raise ValidationError(f"{what} must be text")
-    value = value.strip()
+    value = clean(value).strip()
     if required and not value:
         raise ValidationError(f"{what} is required")
     if len(value) > max_len:
@@ -141,9 +142,9 @@ class LinkInput:
 
 def check_chapters(chapters: list[ChapterInfo], duration: float) -> list[ChapterInfo]:
     """Chapters sorted by start, each starting inside the audio."""
-    ordered = sorted(chapters, key=lambda c: c.start)
+    ordered = sorted((replace(c, title=require_text(c.title, "chapter title")) for c in chapters),
+                     key=lambda c: c.start)
     for c in ordered:
-        require_text(c.title, "chapter title")
         if c.start < 0 or c.start >= duration:
             raise ValidationError(
                 f"chapter {c.title!r} starts at {c.start:.3f} s, outside the audio (0 to {duration:.3f} s)"

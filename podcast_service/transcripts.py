@@ -14,11 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .errors import ValidationError
+from .xmltext import clean
 
 _TIME = r"(?:(\d+):)?(\d{2}):(\d{2})[.,](\d{3})"
 _CUE_TIMING = re.compile(rf"^{_TIME}\s+-->\s+{_TIME}")
 
 FORMATS = {"vtt": "text/vtt", "srt": "application/x-subrip"}
+# A transcript of a four-hour episode is about 300 KB; past this, each page view would carry megabytes.
+MAX_BYTES = 2 * 1024 * 1024
 # Every format served, with its media type, in the order a feed lists them.
 SERVED = {**FORMATS, "json": "application/json", "html": "text/html"}
 _VOICE = re.compile(r"^<v(?:\.[^ >]*)?\s+([^>]+)>")
@@ -42,7 +45,9 @@ def detect_format(text: str) -> str:
 
 def parse(text: str) -> list[Cue]:
     """Cues of a WebVTT or SRT document; ValidationError when it is neither."""
-    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    if len(text) > MAX_BYTES:
+        raise ValidationError(f"the transcript is larger than {MAX_BYTES // 1048576} MB")
+    text = clean(text).lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     fmt = detect_format(text)
     blocks = [b.strip("\n") for b in re.split(r"\n{2,}", text) if b.strip()]
     if fmt == "vtt":

@@ -167,3 +167,43 @@ def test_adding_a_member_does_not_tell_which_addresses_have_accounts(app, client
     # The stranger's role begins with the account an admin later makes for the address.
     stranger = accounts.create_user("stranger@example.org", "a stranger's password")
     assert stranger.role_in(show) == "editor"
+
+
+def test_control_characters_never_reach_storage_through_any_entry_point(client, show, admin_headers, tmp_path):
+    from mutagen.id3 import ID3, TIT2
+
+    tagged = tmp_path / "tagged.mp3"
+    tagged.write_bytes((AUDIO / "cbr.mp3").read_bytes())
+    tags = ID3()
+    tags.add(TIT2(encoding=3, text="Shaping\x01 Belgium\x1b's digital future"))
+    tags.save(tagged)
+    body = multipart(audio=(tagged.read_bytes(), "tagged.mp3"), status="published", summary="A\x01B",
+                     people='[{"name": "Ann\\u0001", "href": "https://example.org/\\u0001ann"}]')
+    r = client.post("/api/v1/shows/test-show/episodes", headers=admin_headers, **body)
+    assert r.status_code == 201, r.json
+    assert r.json["title"] == "Shaping Belgium's digital future"
+    assert r.json["summary"] == "AB" and r.json["people"][0]["name"] == "Ann"
+    r = client.patch("/api/v1/shows/test-show", headers=admin_headers, json={"description": "Show\ufffe\x02 notes"})
+    assert r.status_code == 200 and r.json["description"] == "Show notes"
+    assert client.get("/shows/test-show/feed.xml").status_code == 200
+
+
+def test_a_row_with_control_characters_cannot_take_the_feed_down(client, show, make_episode):
+    """As an older version, or a hand-made fix in the database, could have left it."""
+    from sqlalchemy import text
+
+    episode = make_episode(title="Fine", chapters=[], people=[])
+    db.session.execute(text("UPDATE episodes SET title = :t, summary = :t, notes_html = :t WHERE id = :id"),
+                       {"t": "Bad\x01title\x0b", "id": episode.id})
+    db.session.execute(text("UPDATE shows SET description = :t, author = :t"), {"t": "Bad\x01show"})
+    db.session.execute(text("INSERT INTO credits (episode_id, name, href, img, role, \"group\", position) "
+                            "VALUES (:id, :t, :u, :u, 'guest', 'cast', 0)"),
+                       {"id": episode.id, "t": "Eve\x01", "u": "https://example.org/\x01eve"})
+    db.session.commit()
+    r = client.get("/shows/test-show/feed.xml")
+    assert r.status_code == 200
+    root = etree.fromstring(r.data)
+    assert root.findtext("channel/item/title") == "Badtitle"
+    assert root.findtext("channel/description") == "Badshow"
+    assert root.find(f"channel/item/{PODCAST}person").get("href") == "https://example.org/eve"
+    assert client.get(f"/shows/test-show/{episode.slug}/").status_code == 200

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from feedgen.feed import FeedGenerator
 
-from ..models import Credit, Episode, Show
+from ..models import Episode, Show
 from ..transcripts import SERVED as TRANSCRIPT_FORMATS
 from ..urls import FeedUrls
 from .atom_links import AtomHubExtension
-from .data import FeedEpisode, apple_file
+from .data import FeedEpisode, apple_file, feed_show
 from .itunes import ItunesEntryExtension, ItunesExtension
-from .podcast_ns import Person, PodcastEntryExtension, PodcastExtension, Source, Trailer, Transcript
+from .podcast_ns import PodcastEntryExtension, PodcastExtension, Source, Trailer, Transcript
 
 GENERATOR = "podcast-service"
 
@@ -30,13 +30,12 @@ def warnings(episodes: Sequence[Episode]) -> list[str]:
     ]
 
 
-def _people(credits: Sequence[Credit]) -> list[Person]:
-    return [Person(c.name, c.role, c.group, c.img, c.href) for c in credits]
-
-
 def build_feed(show: Show, episodes: Sequence[FeedEpisode], urls: FeedUrls, hubs: Sequence[str] = ()) -> bytes:
     """The show's feed, newest episode first (data.feed_episodes); `urls` makes it the public feed or a
-    subscriber's. Its lastBuildDate is the latest publication or show change, not the time of the build."""
+    subscriber's. Its lastBuildDate is the latest publication or show change, not the time of the build.
+
+    Every text is XML-safe whatever the rows hold (xmltext.py), so a stored value cannot make it fail."""
+    show = feed_show(show)
     fg = FeedGenerator()
     fg.register_extension("itunes", ItunesExtension, ItunesEntryExtension)
     fg.register_extension("podcast", PodcastExtension, PodcastEntryExtension)
@@ -77,7 +76,7 @@ def build_feed(show: Show, episodes: Sequence[FeedEpisode], urls: FeedUrls, hubs
     pc.guid = show.podcast_guid
     pc.medium = show.medium
     pc.funding = [tuple(f) for f in show.funding]
-    pc.people = _people(show.credits)
+    pc.people = show.people
     if show.location_name:
         pc.location = (show.location_name, show.location_geo, show.location_osm)
     if show.license:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from types import SimpleNamespace
 from typing import NamedTuple
 
 from sqlalchemy import select
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..media import APPLE_PLAYABLE
 from ..models import AlternateFile, Chapter, Credit, Episode, MediaFile, Show
+from ..xmltext import clean_all
 from .podcast_ns import Person
 
 
@@ -55,6 +57,15 @@ class FeedEpisode(NamedTuple):
 def apple_file(files: list) -> object | None:
     """The file Apple Podcasts gets as the enclosure: the first MP3 or M4A rendition, if any."""
     return next((f for f in files if f.extension in APPLE_PLAYABLE), None)
+
+
+def feed_show(show: Show) -> SimpleNamespace:
+    """The show's columns, cover and people as the feed prints them, every text XML-safe (xmltext.py)."""
+    values = {column.key: getattr(show, column.key) for column in Show.__table__.columns}
+    values["people"] = [Person(c.name, c.role, c.group, c.img, c.href) for c in show.credits]
+    values = clean_all(values)
+    values["image"] = show.image
+    return SimpleNamespace(**values)
 
 
 _FILE_COLUMNS = ("public_id", "extension", "size", "mime_type", "bitrate")
@@ -107,9 +118,9 @@ def feed_episodes(show: Show, now: datetime) -> list[FeedEpisode]:
     ).all():
         alternates[episode_id].append(File(*file))
     return [
-        FeedEpisode(
+        clean_all(FeedEpisode(
             *r[1:11], r[11] or 0, File(*r[19:24]) if r[19] is not None else None, r[12] is not None,
             r[0] in with_chapters, r[13], people.get(r[0], []), [File(*r[14:19]), *alternates.get(r[0], ())],
-        )
+        ))
         for r in rows
     ]
