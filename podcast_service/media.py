@@ -19,7 +19,8 @@ from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 
 from . import mpeg
-from .errors import MediaError
+from .errors import MediaError, TooLarge
+from .tag_size import MAX_TAG_BYTES, metadata_bytes
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,11 @@ def probe(path: Path | str) -> AudioInfo:
     path = Path(path)
     if not path.is_file():
         raise MediaError(f"the file cannot be read: {path.name} does not exist")
+    with path.open("rb") as fh:
+        tag_bytes = metadata_bytes(fh, path.stat().st_size)
+    if tag_bytes > MAX_TAG_BYTES:
+        raise TooLarge(f"the file's tags (cover art, chapters, text) take {tag_bytes / 1048576:.0f} MB; "
+                       f"at most {MAX_TAG_BYTES // 1048576} MB are accepted: make the embedded cover smaller")
     try:
         audio = mutagen.File(path, options=list(FORMATS))
     except mutagen.MutagenError as e:

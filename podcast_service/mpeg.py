@@ -6,7 +6,11 @@ mutagen and ffprobe then guess, and can be off by half. Counting the frames
 is exact and costs one pass over the bytes, reading only 4-byte headers.
 
 The walk also validates: the frames must follow each other with no more than
-a little junk between them, and the last one must be complete.
+a little junk between them, and the last one must be complete. Junk costs
+little to skip (the walk jumps to the next 0xFF byte), and the walk gives up
+as soon as the junk seen passes what a damaged-but-playable file holds, so a
+crafted file of junk is refused after a fixed amount of work, whatever its
+size.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from .errors import MediaError
 CHUNK = 1 << 20
 # Junk tolerated between frames, as a share of the audio bytes, before the file counts as damaged.
 MAX_JUNK_RATIO = 0.05
+# Junk always tolerated, whatever has been read so far: stray bytes after a tag, a short gap.
+JUNK_ALLOWANCE = 256 * 1024
 
 _BITRATES = {  # kbps by (MPEG-1?, layer), index 1..14
     (True, 1): (32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448),
@@ -131,11 +137,19 @@ def scan(fh: BinaryIO) -> FrameScan:
 
     def window(offset: int, size: int) -> bytes:
         nonlocal buf, buf_pos
-        if offset + size > buf_pos + len(buf):
+        if offset < buf_pos or offset + size > buf_pos + len(buf):
             fh.seek(offset)
             buf = fh.read(max(CHUNK, size))
             buf_pos = offset
         return buf[offset - buf_pos: offset - buf_pos + size]
+
+    def next_sync(offset: int) -> int:
+        """The offset of the next 0xFF byte after `offset` (where a frame could start), or `end`."""
+        window(offset, 1)
+        found = buf.find(b"\xff", offset + 1 - buf_pos)
+        return min(end, buf_pos + len(buf) if found < 0 else buf_pos + found)
+
+    audio_bytes = end - start
 
     while pos + 4 <= end:
         header = parse_header(window(pos, 4))
@@ -148,8 +162,12 @@ def scan(fh: BinaryIO) -> FrameScan:
             if nxt < end and (following is None or not following.same_stream(header)):
                 header = None
         if header is None:
-            pos += 1
-            junk += 1
+            skipped = next_sync(pos) - pos
+            pos += skipped
+            junk += skipped
+            if junk > MAX_JUNK_RATIO * audio_bytes or junk > max(JUNK_ALLOWANCE, MAX_JUNK_RATIO * (pos - start)):
+                raise MediaError(f"the MP3 file is damaged: more than {junk} of its {audio_bytes} bytes "
+                                 "are not audio frames")
             continue
         if pos + header.length > end:
             raise MediaError("the MP3 file is truncated: its last frame is incomplete")
@@ -165,7 +183,4 @@ def scan(fh: BinaryIO) -> FrameScan:
 
     if first is None or frames == 0:
         raise MediaError("no MPEG audio frames found: the file is not an MP3 or is damaged")
-    audio_bytes = end - start
-    if junk > MAX_JUNK_RATIO * audio_bytes:
-        raise MediaError(f"the MP3 file is damaged: {junk} of its {audio_bytes} bytes are not audio frames")
     return FrameScan(frames, samples, first.sample_rate, audio_bytes - junk, has_info)

@@ -7,15 +7,21 @@ parser yields, and the request fails with 413 the moment a file passes
 `max_upload_mb`: a producer sending too much learns it without waiting for the
 rest to arrive, and the disk never holds more than the limit. The spools are
 deleted when the request ends, whatever happened.
+
+Only routes marked with `@accepts_uploads` take a large body, and only once
+the blueprint has checked who is asking: every other request (the sign-in
+form, JSON, an anonymous POST anywhere) is refused with 413 past
+SMALL_BODY_BYTES, before its body is read when it declares its length.
 """
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import IO, Any
+from collections.abc import Callable
+from typing import IO, Any, TypeVar
 
-from flask import Request, current_app
+from flask import Request, current_app, request
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -23,6 +29,23 @@ from .errors import ValidationError
 
 # Room for the form fields and small files (cover art, transcript) beside the audio.
 FORM_ALLOWANCE = 64 * 1024 * 1024
+# Any other request: a form or a JSON object with show notes of 100,000 characters fits easily.
+SMALL_BODY_BYTES = 1024 * 1024
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def accepts_uploads(view: View) -> View:
+    """Mark a view that receives files; its blueprint lets it take a large body once the caller is known."""
+    view.accepts_uploads = True  # type: ignore[attr-defined]
+    return view
+
+
+def allow_uploads_for_this_view() -> None:
+    """Called by a blueprint after its authentication check: lift the body limit for marked views."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "accepts_uploads", False):
+        request.uploads_allowed = True
 
 
 class Spool:
@@ -57,9 +80,12 @@ class UploadRequest(Request):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._spools: list[Spool] = []
+        self.uploads_allowed = False
 
     @property
     def max_content_length(self) -> int:
+        if not self.uploads_allowed:
+            return SMALL_BODY_BYTES
         return current_app.config["PODCAST"].max_upload_bytes + FORM_ALLOWANCE
 
     def _get_file_stream(self, total_content_length: int | None, content_type: str | None,

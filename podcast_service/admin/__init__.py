@@ -3,7 +3,8 @@
 Every route needs a signed-in user except the sign-in page itself; the check
 runs before any view, so a new route cannot forget it. CSRF tokens are
 checked after it, so an anonymous request is turned away before its body is
-even read.
+even read; and only a signed-in producer's request to an upload route may
+carry a large body (uploads.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from flask_login import current_user
 
 from ..errors import Unauthorized
 from ..extensions import csrf
+from ..uploads import allow_uploads_for_this_view
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -25,6 +27,8 @@ def require_sign_in() -> Response | None:
         if request.method in ("GET", "HEAD"):
             return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
         raise Unauthorized("sign in first", error="invalid_request")
+    if current_user.is_authenticated:
+        allow_uploads_for_this_view()
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         csrf.protect()
     return None

@@ -19,7 +19,7 @@ from ..extensions import db
 from ..inputs import EpisodeInput
 from ..feed import warnings
 from ..models import AlternateFile, Episode, Show, utcnow
-from ..uploads import uploaded
+from ..uploads import accepts_uploads, uploaded
 from . import bp
 
 
@@ -34,6 +34,7 @@ def new_episode(slug: str) -> str:
 
 
 @bp.post("/shows/<slug>/episodes/upload")
+@accepts_uploads
 def upload_episode(slug: str) -> tuple[Response, int]:
     """The upload page's XHR target: stores the file as a draft and answers with its edit URL."""
     show = accounts.producer_show(current_user, slug)
@@ -63,6 +64,7 @@ def _form_fields() -> dict[str, str]:
 
 
 @bp.route("/shows/<slug>/episodes/<int:episode_id>/", methods=["GET", "POST"])
+@accepts_uploads
 def edit_episode(slug: str, episode_id: int) -> Response | tuple[str, int]:
     show, episode = _episode(slug, episode_id)
     if request.method == "GET":
@@ -90,6 +92,7 @@ def _edit_page(show: Show, episode: Episode, *, error: str | None = None, form: 
 
 
 @bp.post("/shows/<slug>/episodes/<int:episode_id>/audio")
+@accepts_uploads
 def replace_audio(slug: str, episode_id: int) -> Response:
     """XHR target of the edit page's audio upload; the guid and the rest of the episode stay."""
     show, episode = _episode(slug, episode_id)
@@ -109,6 +112,7 @@ def remove_episode(slug: str, episode_id: int) -> Response:
 
 
 @bp.post("/shows/<slug>/episodes/<int:episode_id>/alternates")
+@accepts_uploads
 def add_alternate(slug: str, episode_id: int) -> Response:
     _show, episode = _episode(slug, episode_id)
     try:

@@ -14,7 +14,7 @@ from ..extensions import db
 from ..inputs import ShowInput
 from ..feed import warnings
 from ..models import Episode, Show, ShowMember, Subscriber, utcnow
-from ..uploads import uploaded
+from ..uploads import accepts_uploads, uploaded
 from . import bp
 
 
@@ -32,6 +32,7 @@ def _show_form(template_data: dict, error: str | None = None, status: int = 200)
 
 
 @bp.route("/shows/new", methods=["GET", "POST"])
+@accepts_uploads
 def new_show() -> Response | tuple[str, int]:
     blank = ShowInput(slug="", title="", description="", owner_email=current_user.email)
     if request.method == "GET":
@@ -63,6 +64,7 @@ def _show_page(show: Show, new_feed_url: str | None = None) -> str:
 
 
 @bp.route("/shows/<slug>/settings", methods=["GET", "POST"])
+@accepts_uploads
 def show_settings(slug: str) -> Response | tuple[str, int]:
     show = accounts.producer_show(current_user, slug, owner=True)
     current = fields.show_input(show)

@@ -12,6 +12,7 @@ from flask import Blueprint, g, request
 
 from ..accounts import token_for
 from ..errors import Forbidden, Unauthorized
+from ..uploads import allow_uploads_for_this_view
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -35,6 +36,7 @@ def authenticate() -> None:
         error.headers = {"WWW-Authenticate": f'Bearer realm="api", error="insufficient_scope", scope="{scope}"'}
         raise error
     g.api_user = token.user
+    allow_uploads_for_this_view()
 
 
 from . import openapi, views  # noqa: E402,F401  (registers the routes)

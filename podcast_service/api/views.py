@@ -14,7 +14,7 @@ from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..inputs import EpisodeInput, ShowInput
 from ..models import AlternateFile, Episode, Subscriber, utcnow
-from ..uploads import uploaded
+from ..uploads import accepts_uploads, uploaded
 from . import bp
 from .serialize import episode_json, show_json, subscriber_json
 
@@ -70,6 +70,7 @@ def update_show(slug: str) -> Response:
 
 
 @bp.put("/shows/<slug>/image")
+@accepts_uploads
 def put_show_image(slug: str) -> Response:
     show = accounts.producer_show(g.api_user, slug, owner=True)
     image, _name = uploaded(request.files.get("image"), "image", required=True)
@@ -86,6 +87,7 @@ def list_episodes(slug: str) -> Response:
 
 
 @bp.post("/shows/<slug>/episodes")
+@accepts_uploads
 def create_episode(slug: str) -> tuple[Response, int]:
     """Multipart: the `audio` file plus fields; what is left out comes from the file's tags."""
     show = accounts.producer_show(g.api_user, slug)
@@ -104,6 +106,7 @@ def get_episode(slug: str, episode_id: int) -> Response:
 
 
 @bp.patch("/shows/<slug>/episodes/<int:episode_id>")
+@accepts_uploads
 def update_episode(slug: str, episode_id: int) -> Response:
     """JSON fields, or multipart with fields and optionally new `audio` (the guid stays)."""
     show = accounts.producer_show(g.api_user, slug)
@@ -124,6 +127,7 @@ def remove_episode(slug: str, episode_id: int) -> tuple[str, int]:
 
 
 @bp.put("/shows/<slug>/episodes/<int:episode_id>/transcript")
+@accepts_uploads
 def put_transcript(slug: str, episode_id: int) -> Response:
     """Multipart field `transcript`: WebVTT or SRT, checked before it is stored."""
     show = accounts.producer_show(g.api_user, slug)
@@ -154,6 +158,7 @@ def put_chapters(slug: str, episode_id: int) -> Response:
 
 
 @bp.post("/shows/<slug>/episodes/<int:episode_id>/alternates")
+@accepts_uploads
 def post_alternate(slug: str, episode_id: int) -> tuple[Response, int]:
     """Multipart field `audio`: another rendition of the episode (Opus beside MP3, say)."""
     show = accounts.producer_show(g.api_user, slug)
