@@ -39,7 +39,7 @@ NOTES = ("In this episode we talk about **Belgium's cyber security strategy**, t
 
 def config(workdir: Path) -> dict:
     return {"database_url": f"sqlite:///{workdir / 'bench.db'}", "storage_path": str(workdir / "media"),
-            "base_url": BASE_URL, "secret_key": "bench", "log_level": "WARNING"}
+            "base_url": BASE_URL, "secret_key": "bench-only-9c2e7a1f5d3b8046e2c9a7f1d5b3e8a0", "log_level": "WARNING"}
 
 
 def populate(app, episodes: int) -> None:  # noqa: ANN001

@@ -43,7 +43,7 @@ def child(kind: str, path: Path, endpoint: str, bucket: str, workdir: Path) -> d
 
         app = create_app({
             "database_url": f"sqlite:///{workdir / 'bench.db'}", "storage_backend": "s3", "s3_bucket": bucket,
-            "s3_endpoint_url": endpoint, "s3_region": "us-east-1", "secret_key": "bench",
+            "s3_endpoint_url": endpoint, "s3_region": "us-east-1", "secret_key": "bench-only-9c2e7a1f5d3b8046e2c9a7f1d5b3e8a0",
         })
         with app.app_context():
             flask_migrate.upgrade()

@@ -16,6 +16,7 @@ from flask import Flask, Response, render_template, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import cli
 from .errors import PodcastServiceError
@@ -38,6 +39,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     settings = load_settings(test_config)
     app = Flask(__name__, template_folder=str(templates_dir()))
     configure_settings(app, settings)
+    configure_proxies(app, settings)
     configure_logging(app, settings)
     configure_extensions(app, settings)
     configure_blueprints(app)
@@ -65,6 +67,18 @@ def configure_settings(app: Flask, settings: Settings) -> None:
         WTF_CSRF_CHECK_DEFAULT=False,
     )
     app.request_class = UploadRequest
+
+
+def configure_proxies(app: Flask, settings: Settings) -> None:
+    """Behind `trusted_proxies` reverse proxies, take the client's address and scheme from their headers.
+
+    Only that many: a client cannot pass off a forged X-Forwarded-For, since
+    each proxy appends what it saw. With none (the default) the headers are
+    ignored. Throttling keys on this address.
+    """
+    if settings.trusted_proxies:
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
 
 
 def configure_logging(app: Flask, settings: Settings) -> None:

@@ -24,9 +24,12 @@ from .models import ROLES, SCOPES, ApiToken, Episode, LoginFailure, Show, ShowMe
 
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "pst_"
-# Sign-in throttling: at most this many failures per window, per account and per client address.
-FAILURES_PER_ACCOUNT = 5
-FAILURES_PER_CLIENT = 20
+# Sign-in throttling, per window: failures allowed for one account from one client address, from one
+# address across accounts, and for one account from anywhere. Past the last, only devices that signed in
+# to the account before may still try, so an attacker guessing cannot keep the owner out.
+FAILURES_PER_ACCOUNT_AND_CLIENT = 5
+FAILURES_PER_CLIENT = 50
+FAILURES_PER_ACCOUNT = 100
 THROTTLE_WINDOW = timedelta(minutes=15)
 # Checked against when the e-mail is unknown, so a wrong address costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a password")
@@ -96,20 +99,28 @@ def _check_throttle(subjects: dict[str, int]) -> None:
             raise TooManyAttempts(int((oldest + THROTTLE_WINDOW - utcnow()).total_seconds()) + 1)
 
 
-def authenticate(email: str, password: str, client: str) -> User:
+def device_mark(email: str) -> str:
+    """What a device that signed in to this account keeps (signed, in a cookie) to be known next time."""
+    return _subject("device", (email or "").strip().lower())
+
+
+def authenticate(email: str, password: str, client: str, *, known_device: bool = False) -> User:
     """The user these credentials belong to; every failure counts towards the throttle.
 
+    `client` is the caller's address (the proxy's trusted X-Forwarded-For).
     The message never says whether the address exists.
     """
     email = (email or "").strip().lower()
-    subjects = {_subject("email", email): FAILURES_PER_ACCOUNT, _subject("client", client): FAILURES_PER_CLIENT}
-    _check_throttle(subjects)
+    subjects = {_subject("pair", f"{email}|{client}"): FAILURES_PER_ACCOUNT_AND_CLIENT,
+                _subject("client", client): FAILURES_PER_CLIENT}
+    account = {_subject("email", email): FAILURES_PER_ACCOUNT}
+    _check_throttle(subjects if known_device else {**subjects, **account})
     user = db.session.scalar(select(User).where(User.email == email)) if email else None
     if user is not None and check_password_hash(user.password_hash, password or ""):
         return user
     if user is None:
         check_password_hash(_DUMMY_HASH, password or "")
-    db.session.add_all(LoginFailure(subject=s) for s in subjects)
+    db.session.add_all(LoginFailure(subject=s) for s in (*subjects, *account))
     db.session.commit()
     raise ValidationError("The e-mail address or the password is wrong.")
 

@@ -44,6 +44,8 @@ class Settings:
     websub_hubs: tuple[str, ...]
     pubnotify_urls: tuple[str, ...]
     announce_retry_seconds: int
+    trusted_proxies: int
+    import_allow_private_networks: bool
 
     @property
     def max_upload_bytes(self) -> int:
@@ -70,6 +72,8 @@ DEFAULTS: dict[str, Any] = {
     "websub_hubs": [],
     "pubnotify_urls": [],
     "announce_retry_seconds": 30,
+    "trusted_proxies": 0,
+    "import_allow_private_networks": False,
 }
 
 
@@ -113,6 +117,41 @@ def _positive_int(value: Any) -> int:
     return value
 
 
+def _count(value: Any) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
+        raise ValueError("must be a whole number from 0 to 10")
+    return value
+
+
+def _flag(value: Any) -> bool:
+    """true/false in TOML; from the environment 1/0, true/false, yes/no, on/off."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    raise ValueError("must be true or false")
+
+
+# A set key must be one nobody else has: long, and not a placeholder copied from an example.
+MIN_SECRET_KEY_LENGTH = 32
+_PLACEHOLDER_WORDS = ("change", "replace", "example", "placeholder", "secret-key", "secretkey", "your", "xxxx")
+
+
+def _secret_key(value: Any) -> str:
+    """Empty means a random key per process (the demo); anything else must be a real secret."""
+    key = _text(value)
+    if not key:
+        return key
+    if len(key) < MIN_SECRET_KEY_LENGTH or len(set(key)) < 10:
+        raise ValueError(f"is too short or too simple: use at least {MIN_SECRET_KEY_LENGTH} random characters, "
+                         "e.g. from: python -c 'import secrets; print(secrets.token_hex(32))'")
+    if any(word in key.lower() for word in _PLACEHOLDER_WORDS):
+        raise ValueError("looks like a placeholder from an example; use a random value of your own")
+    return key
+
+
 def _url_list(value: Any) -> tuple[str, ...]:
     """A TOML array of URLs, or (from the environment) URLs separated by commas or spaces."""
     if isinstance(value, str):
@@ -133,7 +172,7 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "database_url": _database_url,
     "storage_backend": _backend,
     "storage_path": _text,
-    "secret_key": _text,
+    "secret_key": _secret_key,
     "base_url": lambda v: _url(v, "https://podcast.example.org", required=True),
     "log_level": _log_level,
     "s3_bucket": _text,
@@ -145,6 +184,8 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "websub_hubs": _url_list,
     "pubnotify_urls": _url_list,
     "announce_retry_seconds": _positive_int,
+    "trusted_proxies": _count,
+    "import_allow_private_networks": _flag,
 }
 assert set(PARSERS) == {f.name for f in fields(Settings)} == set(DEFAULTS)
 

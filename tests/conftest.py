@@ -73,7 +73,7 @@ def s3_bucket(seaweedfs):
 
 @pytest.fixture
 def app_config(request, tmp_path):
-    config = {"base_url": BASE_URL, "secret_key": "test-secret"}
+    config = {"base_url": BASE_URL, "secret_key": "tests-only-4f1d9a7c2b8e6035d1a9f7c3e5b2a8d0"}
     if request.config.getoption("stack") == "sqlite-local":
         config.update(database_url=f"sqlite:///{tmp_path / 'test.db'}", storage_path=str(tmp_path / "media"))
         yield config

@@ -75,7 +75,7 @@ def test_forms_without_a_csrf_token_are_refused(signed_in):
 
 
 def test_sign_in_is_throttled_after_repeated_failures(client, admin_user):
-    for _ in range(accounts.FAILURES_PER_ACCOUNT):
+    for _ in range(accounts.FAILURES_PER_ACCOUNT_AND_CLIENT):
         assert sign_in(client, password="not the password").status_code == 422
     r = sign_in(client)  # even the right password waits now
     assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0

@@ -151,7 +151,7 @@ def test_show_create_update_and_list(api, api_show, make_token, client, document
     # A producer who is not a member sees no show and cannot touch this one.
     stranger = make_token()
     assert api("GET", "/shows", headers=stranger).get_json() == []
-    assert api("GET", f"/shows/{api_show}", headers=stranger).status_code == 403
+    assert api("GET", f"/shows/{api_show}", headers=stranger).status_code == 404
 
 
 def test_tokens_need_the_right_scope_and_can_be_revoked(api, api_show, make_token, admin_user):

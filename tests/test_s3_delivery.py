@@ -61,3 +61,25 @@ def test_public_base_url_redirects_to_the_cdn(s3_app):
     response = app.test_client().get(urlsplit(urls.audio_url(episode)).path)
     assert response.status_code == 302
     assert response.location == f"https://cdn.example.org/media/{episode.audio.key}"
+
+
+def test_private_and_preview_files_never_get_the_permanent_public_url(s3_app):
+    """The CDN URL works without credentials for as long as the object exists; what only some may
+    fetch goes through a presigned URL that expires within minutes."""
+    from dataclasses import replace
+
+    from podcast_service import fields, subscribers
+
+    app, episode = s3_app(s3_public_base_url="https://cdn.example.org/media/")
+    client = app.test_client()
+    draft = save_episode(episode.show, EpisodeInput(title="Draft"), AUDIO / "cbr.mp3")
+    preview = client.get(urlsplit(urls.audio_url(draft)).path + f"?preview={draft.preview_key}")
+    assert preview.status_code == 302 and "cdn.example.org" not in preview.location
+    assert "Signature=" in preview.location and preview.headers["Cache-Control"] == "max-age=0, no-store"
+
+    save_show(replace(fields.show_input(episode.show), private=True))
+    _subscriber, token = subscribers.create_subscriber(episode.show, "Alice")
+    path = f"/subscriptions/{token}/media/{episode.audio.public_id}/e.mp3"
+    r = client.get(path)
+    assert r.status_code == 302 and "cdn.example.org" not in r.location and "Signature=" in r.location
+    assert fetch(client, path).data == (AUDIO / "cbr.mp3").read_bytes()

@@ -42,16 +42,16 @@ def test_podcast_config_replaces_the_file_and_resolves_paths_against_it(tmp_path
 
 
 def test_environment_overrides_file_and_mapping_overrides_environment(tmp_path):
-    (tmp_path / "config.toml").write_text('base_url = "https://file.example.org"\nsecret_key = "from-file"\n')
+    (tmp_path / "config.toml").write_text('base_url = "https://file.example.org"\nsecret_key = "from-file-5e8a1c3f7b9d2046"\n')
     env = {
         "PODCAST_BASE_URL": "https://env.example.org",
         "PODCAST_DATABASE_URL": "postgresql+psycopg://u@db/pod",
         "PODCAST_STORAGE_BACKEND": "LOCAL",
         "PODCAST_STORAGE_PATH": "/srv/media",
-        "PODCAST_SECRET_KEY": "from-env",
+        "PODCAST_SECRET_KEY": "from-env-0a7c3e9f1b5d8264c1e7a3f9b5d2",
     }
     s = load_settings(environ=env, cwd=tmp_path)
-    assert (s.base_url, s.secret_key) == ("https://env.example.org", "from-env")
+    assert (s.base_url, s.secret_key) == ("https://env.example.org", "from-env-0a7c3e9f1b5d8264c1e7a3f9b5d2")
     assert s.database_url == "postgresql+psycopg://u@db/pod"
     assert s.storage_backend == "local"
     assert s.storage_path == Path("/srv/media")
@@ -75,6 +75,11 @@ def test_unknown_key_in_file_is_logged_not_fatal(tmp_path, caplog):
         ({"PODCAST_DATABASE_URL": "podcast.db"}, "database_url (from environment variable PODCAST_DATABASE_URL) must be an SQLAlchemy URL"),
         ({"PODCAST_LOG_LEVEL": "loud"}, "log_level"),
         ({"PODCAST_CONFIG": "/nonexistent/config.toml"}, "config file /nonexistent/config.toml does not exist"),
+        ({"PODCAST_SECRET_KEY": "hunter2"}, "secret_key (from environment variable PODCAST_SECRET_KEY) is too short"),
+        ({"PODCAST_SECRET_KEY": "a" * 40}, "is too short or too simple"),
+        ({"PODCAST_SECRET_KEY": "change-me-to-something-long-and-random"}, "placeholder"),
+        ({"PODCAST_TRUSTED_PROXIES": "-1"}, "trusted_proxies"),
+        ({"PODCAST_IMPORT_ALLOW_PRIVATE_NETWORKS": "maybe"}, "import_allow_private_networks"),
     ],
 )
 def test_bad_values_name_the_setting_and_its_origin(tmp_path, env, message):

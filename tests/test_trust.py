@@ -9,8 +9,10 @@ from dataclasses import replace
 import pytest
 from lxml import etree
 
-from conftest import AUDIO, BASE_URL, csrf_token, multipart, sign_in
-from podcast_service import accounts, fields
+import flask_migrate
+
+from conftest import AUDIO, BASE_URL, PASSWORD, RequestClient, csrf_token, multipart, sign_in
+from podcast_service import accounts, create_app, fields
 from podcast_service.episodes import save_show
 from podcast_service.extensions import db
 from podcast_service.inputs import ShowInput
@@ -207,3 +209,57 @@ def test_a_row_with_control_characters_cannot_take_the_feed_down(client, show, m
     assert root.findtext("channel/description") == "Badshow"
     assert root.find(f"channel/item/{PODCAST}person").get("href") == "https://example.org/eve"
     assert client.get(f"/shows/test-show/{episode.slug}/").status_code == 200
+
+
+@pytest.fixture
+def proxied(app_config):
+    """The app behind one reverse proxy, as the README's production setup runs it."""
+    app = create_app({**app_config, "trusted_proxies": 1})
+    app.test_client_class = RequestClient
+    with app.app_context():
+        flask_migrate.upgrade()
+        accounts.create_user("admin@example.org", PASSWORD, admin=True)
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _sign_in_from(client, address: str, password: str):
+    token = csrf_token(client)
+    return client.post("/admin/login", data={"email": "admin@example.org", "password": password,
+                                             "csrf_token": token}, headers={"X-Forwarded-For": address})
+
+
+def test_an_attacker_behind_the_proxy_cannot_lock_the_owner_out(proxied, monkeypatch):
+    monkeypatch.setattr(accounts, "FAILURES_PER_ACCOUNT", 12)
+    owner = proxied.test_client()
+    assert _sign_in_from(owner, "198.51.100.7", PASSWORD).status_code == 302  # the owner's usual device
+    owner.post("/admin/logout", data={"csrf_token": csrf_token(owner, "/admin/")})
+
+    attacker = proxied.test_client()
+    for _ in range(accounts.FAILURES_PER_ACCOUNT_AND_CLIENT):
+        assert _sign_in_from(attacker, "203.0.113.9", "guess").status_code == 422
+    assert _sign_in_from(attacker, "203.0.113.9", "guess").status_code == 429
+    # A forged X-Forwarded-For does not help: the proxy appends the address it saw, and that one counts.
+    r = attacker.post("/admin/login", data={"email": "admin@example.org", "password": "guess",
+                                            "csrf_token": csrf_token(attacker)},
+                      headers={"X-Forwarded-For": "10.0.0.1, 203.0.113.9"})
+    assert r.status_code == 429
+    # The owner, from another address, is not affected.
+    assert _sign_in_from(proxied.test_client(), "192.0.2.44", PASSWORD).status_code == 302
+
+    # Guessing from many addresses reaches the account-wide ceiling: new devices are refused...
+    for n in range(accounts.FAILURES_PER_ACCOUNT):
+        _sign_in_from(proxied.test_client(), f"203.0.113.{100 + n}", "guess")
+    assert _sign_in_from(proxied.test_client(), "192.0.2.45", PASSWORD).status_code == 429
+    # ...but the owner's known device still signs in.
+    assert _sign_in_from(owner, "198.51.100.7", PASSWORD).status_code == 302
+
+
+def test_without_trusted_proxies_forwarded_headers_are_ignored(client, admin_user):
+    for n in range(accounts.FAILURES_PER_ACCOUNT_AND_CLIENT):
+        client.post("/admin/login", data={"email": "admin@example.org", "password": "guess",
+                                          "csrf_token": csrf_token(client)}, headers={"X-Forwarded-For": f"192.0.2.{n}"})
+    r = client.post("/admin/login", data={"email": "admin@example.org", "password": PASSWORD,
+                                          "csrf_token": csrf_token(client)}, headers={"X-Forwarded-For": "192.0.2.99"})
+    assert r.status_code == 429

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Response, flash, redirect, render_template, request, session, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
 from .. import accounts
@@ -22,13 +23,36 @@ def _safe_next(target: str | None) -> str:
     return url_for("admin.dashboard")
 
 
+# A device that signed in keeps a signed list of the accounts it signed in to, so the account-wide
+# throttle (accounts.py) never locks it out.
+DEVICE_COOKIE = "known_device"
+DEVICE_COOKIE_DAYS = 365
+
+
+def _device_marks() -> list[str]:
+    serializer = URLSafeSerializer(current_app.secret_key, salt="known-device")
+    try:
+        marks = serializer.loads(request.cookies.get(DEVICE_COOKIE, ""))
+    except BadSignature:
+        return []
+    return marks if isinstance(marks, list) else []
+
+
+def _remember_device(response: Response, email: str) -> None:
+    marks = [m for m in _device_marks() if m != accounts.device_mark(email)][-9:] + [accounts.device_mark(email)]
+    value = URLSafeSerializer(current_app.secret_key, salt="known-device").dumps(marks)
+    response.set_cookie(DEVICE_COOKIE, value, max_age=DEVICE_COOKIE_DAYS * 86400, path=url_for("admin.login"),
+                        secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True, samesite="Lax")
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Response | tuple[str, int] | str:
     if request.method == "GET":
         return render_template("admin/login.html", next=request.args.get("next", ""))
+    email = request.form.get("email", "")
     try:
-        user = accounts.authenticate(request.form.get("email", ""), request.form.get("password", ""),
-                                     request.remote_addr or "")
+        user = accounts.authenticate(email, request.form.get("password", ""), request.remote_addr or "",
+                                     known_device=accounts.device_mark(email) in _device_marks())
     except PodcastServiceError as e:
         page = render_template("admin/login.html", error=str(e), email=request.form.get("email", ""),
                                next=request.form.get("next", ""))
@@ -37,7 +61,9 @@ def login() -> Response | tuple[str, int] | str:
     session.clear()
     accounts.start_session(user)
     login_user(user)
-    return redirect(_safe_next(request.form.get("next")))
+    response = redirect(_safe_next(request.form.get("next")))
+    _remember_device(response, user.email)
+    return response
 
 
 @bp.post("/logout")

@@ -218,8 +218,9 @@ def _json(schema: dict, description: str) -> dict:
 
 
 ERROR_RESPONSES = {
-    400: "Bad request", 401: "No valid token", 403: "Token lacks the scope, or not a member of the show",
-    404: "Not found", 409: "Already exists", 413: "File larger than the upload limit",
+    400: "Bad request", 401: "No valid token", 403: "Token lacks the scope, or an editor asks what only an owner may do",
+    404: "Not found, or a show the token's user has no role on", 409: "Already exists",
+    413: "Body larger than its limit: 1 MB, or the upload limit for files",
     422: "Invalid field or file", 503: "Media store unavailable",
 }
 

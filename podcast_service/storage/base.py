@@ -126,9 +126,13 @@ class Storage(ABC):
 
     @abstractmethod
     def send(
-        self, key: str, *, mimetype: str, etag: str, last_modified: datetime, download_name: str
+        self, key: str, *, mimetype: str, etag: str, last_modified: datetime, download_name: str, public: bool
     ) -> Response:
-        """An HTTP response delivering the object to a client, with ranges and conditional requests."""
+        """An HTTP response delivering the object to a client, with ranges and conditional requests.
+
+        `public` is False for what only some may fetch (a private show's files, a preview of an
+        unpublished episode): no address that outlives the request's authorisation may be given out.
+        """
 
     @abstractmethod
     def pending_uploads(self) -> list[PendingUpload]:

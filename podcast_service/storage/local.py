@@ -117,7 +117,7 @@ class LocalStorage(Storage):
             raise StorageError(f"media folder {target} is not writable")
 
     def send(
-        self, key: str, *, mimetype: str, etag: str, last_modified: datetime, download_name: str
+        self, key: str, *, mimetype: str, etag: str, last_modified: datetime, download_name: str, public: bool
     ) -> Response:
         path = self._path(key)
         if not path.is_file():

@@ -4,9 +4,9 @@ Uploads stream in fixed-size parts, so memory stays bounded whatever the file
 size, and a failed upload is aborted so no parts linger in the bucket.
 Objects are written with their Content-Type, a year-long immutable
 Cache-Control (keys are never reused) and an inline Content-Disposition with
-a safe file name. Clients are sent to the store by redirect: to the public
-base URL (a CDN or public bucket) when one is set, else to a short-lived
-presigned URL.
+a safe file name. Clients are sent to the store by redirect: for public files to the public
+base URL (a CDN or public bucket) when one is set, else, and always for
+private shows' files and previews, to a short-lived presigned URL.
 """
 
 from __future__ import annotations
@@ -264,21 +264,24 @@ class S3Storage(Storage):
         except (BotoCoreError, ClientError) as e:
             raise self._fail("list", "multipart uploads", e) from e
 
-    def url(self, key: str, *, method: str = "GET") -> str:
-        """Where a client fetches the object: the public base URL, else a presigned URL for `method`."""
-        if self.public_base_url:
+    def url(self, key: str, *, method: str = "GET", public: bool = True) -> str:
+        """Where a client fetches the object: the public base URL for a public file, else a presigned URL
+        for `method` that expires in minutes."""
+        if self.public_base_url and public:
             return f"{self.public_base_url}/{check_key(key)}"
         operation = "head_object" if method == "HEAD" else "get_object"
         return self.client.generate_presigned_url(
             operation, Params={"Bucket": self.bucket, "Key": check_key(key)}, ExpiresIn=PRESIGN_SECONDS
         )
 
-    def send(self, key: str, *, mimetype: str, etag: str, last_modified: datetime, download_name: str) -> Response:
+    def send(self, key: str, *, mimetype: str, etag: str, last_modified: datetime, download_name: str,
+             public: bool) -> Response:
         """A 302 to the object: the enclosure URL stays on the service while the bytes come from the store.
 
         A presigned URL is bound to its HTTP method, so a HEAD gets a URL signed for HEAD.
         """
-        response = redirect(self.url(key, method=request.method), code=302)
+        to_public_url = public and bool(self.public_base_url)
+        response = redirect(self.url(key, method=request.method, public=public), code=302)
         # Presigned URLs expire: nobody may cache the redirect longer than a minute.
-        response.cache_control.max_age = 0 if not self.public_base_url else 60
+        response.cache_control.max_age = 60 if to_public_url else 0
         return response

@@ -38,7 +38,8 @@ def _send(row: MediaFile, filename: str, *, private: bool) -> Response:
     if not filename.endswith(row.extension) or not filename.isascii():
         abort(404)
     response = storage_of(row).send(
-        row.key, mimetype=row.mime_type, etag=row.etag, last_modified=row.created_at, download_name=filename
+        row.key, mimetype=row.mime_type, etag=row.etag, last_modified=row.created_at, download_name=filename,
+        public=not private,
     )
     if private:
         response.cache_control.no_store = True
