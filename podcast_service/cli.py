@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from . import accounts, announce, consistency, feed_import, producer_commands, storage_migration
+from . import accounts, announce, consistency, producer_commands, storage_migration
+from .imports import feed as feed_import
 from .episodes import stores
 from .settings import STORAGE_BACKENDS
 from .storage import Storage

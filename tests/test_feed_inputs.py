@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from conftest import AUDIO, DEMO_EPISODES, multipart
-from podcast_service import feed_import
+from podcast_service.imports import feed as feed_import
 from podcast_service.extensions import db
 from podcast_service.models import AlternateFile, Episode, MediaFile, Show
 

@@ -45,7 +45,7 @@ def test_demo_import_creates_the_show_and_episode(runner, demo_folder, storage):
     assert episode.audio.size == (demo_folder / EPISODE_DIR / "audio.mp3").stat().st_size
     assert 100 < episode.audio.duration < 130
     assert [c.title for c in episode.chapters][1] == "We are reaching more and more Belgians"
-    assert [(c.person.name, c.role) for c in episode.credits][0] == ("Alexander De Croo", "guest")
+    assert [(c.name, c.role) for c in episode.credits][0] == ("Alexander De Croo", "guest")
     report = [link for link in episode.links if link.rel == "report"]
     assert report and "2021_activity_report" in report[0].url
     assert episode.transcript is not None and episode.transcript.mime_type == "text/vtt"

@@ -28,12 +28,12 @@ from flask import current_app
 from lxml import etree
 from sqlalchemy import select
 
-from .categories import APPLE_CATEGORIES, format_category
-from .episodes import save_episode, save_show
-from .errors import PodcastServiceError, ValidationError
-from .extensions import db
-from .inputs import EpisodeInput, ShowInput, make_slug
-from .models import Episode, Show
+from ..categories import APPLE_CATEGORIES, format_category
+from ..episodes import save_episode, save_show
+from ..errors import PodcastServiceError, ValidationError
+from ..extensions import db
+from ..inputs import EpisodeInput, ShowInput, make_slug
+from ..models import Episode, Show
 
 log = logging.getLogger(__name__)
 

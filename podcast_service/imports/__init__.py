@@ -1,0 +1,1 @@
+"""Bringing podcasts in from elsewhere: another host's RSS feed, through one guarded fetcher."""
