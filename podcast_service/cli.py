@@ -108,16 +108,22 @@ def storage_migrate(target: str, keep_source: bool) -> None:
 @click.option("--category", "categories", multiple=True,
               help="Apple category such as 'Technology' or 'News > Tech News', when the feed names none.")
 @click.option("--owner", "owner_email", help="E-mail of a user to make owner of the show.")
-def import_feed_command(source: str, slug: str | None, categories: tuple[str, ...], owner_email: str | None) -> None:
+@click.option("--into-existing", is_flag=True,
+              help="Add the feed's episodes to the existing show with this slug, made here or from another feed.")
+def import_feed_command(source: str, slug: str | None, categories: tuple[str, ...], owner_email: str | None,
+                        into_existing: bool) -> None:
     """Import a podcast from another host: SOURCE is its RSS feed's URL or a file.
 
-    Episodes keep their guids and dates; run it again to fetch only new ones.
+    Episodes keep their guids and dates. Run it again to fetch only new ones:
+    the show's settings stay as its producers set them. It never writes into
+    a show that was not imported from this feed unless --into-existing says so.
     Exits with status 1 if any episode could not be imported.
     """
     try:
         owner = accounts.find_user(owner_email) if owner_email else None
         feed = feed_import.read_feed(source)
-        show = feed_import.import_show(feed, slug=slug, categories=list(categories) or None)
+        show = feed_import.import_show(feed, slug=slug, categories=list(categories) or None,
+                                       into_existing=into_existing)
         if owner is not None:
             accounts.set_member(show, owner, "owner")
         click.echo(f"show {show.slug}: {show.title}")

@@ -139,8 +139,10 @@ def podcast_guid(feed_url: str) -> str:
 
 
 def save_show(data: ShowInput, *, image: Path | None = None, fingerprint: str | None = None,
-              new: bool = False) -> Show:
+              new: bool = False, import_source: str | None = None) -> Show:
     """Create the show with this slug, or update it in place (`new`: refuse to update).
+
+    `import_source` records the feed a new show was imported from (imports/feed.py).
 
     A new show's podcast:guid is set once, from its feed URL here or the one
     it had at its old host, and never recomputed: the show keeps its identity
@@ -152,7 +154,7 @@ def save_show(data: ShowInput, *, image: Path | None = None, fingerprint: str | 
         raise Conflict(f"there is already a show with the slug {data.slug!r}")
     with media_change() as change:
         if show is None:
-            show = Show(slug=data.slug)
+            show = Show(slug=data.slug, import_source=import_source)
             show.podcast_guid = data.podcast_guid or podcast_guid(urls.feed_url(show))
             db.session.add(show)
         for name in SHOW_FIELDS:

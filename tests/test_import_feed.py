@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 import threading
+import time
 from datetime import UTC, datetime
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from conftest import AUDIO
+from podcast_service import fields
+from podcast_service.episodes import save_show
 from podcast_service.extensions import db
+from podcast_service.imports import feed as feed_import, fetcher
+from podcast_service.inputs import PersonInput
 from podcast_service.models import Episode, Show
 
 ITEM = """<item><title>{title}</title><guid isPermaLink="false">{guid}</guid>
 <pubDate>{date}</pubDate><description>About {title}.</description>
 <itunes:episode>{n}</itunes:episode><itunes:explicit>{explicit}</itunes:explicit>
-<enclosure url="{base}/{file}" type="audio/mpeg" length="1"/></item>"""
+<enclosure url="{file}" type="audio/mpeg" length="1"/></item>"""
 
 FEED = """<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel>
@@ -29,8 +35,35 @@ FEED = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
+    """Files from the folder, plus /redirect?to=URL and /drip (bytes that come one at a time)."""
+
     def log_message(self, *args):  # noqa: ANN002
         pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        if self.path.startswith("/redirect?to="):
+            self.send_response(302)
+            self.send_header("Location", self.path.split("=", 1)[1])
+            self.end_headers()
+        elif self.path == "/drip":
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            try:
+                for _ in range(1000):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            except OSError:
+                pass
+        else:
+            super().do_GET()
+
+
+@pytest.fixture
+def app_config(app_config):
+    """The old host runs on this machine's loopback, which imports refuse unless told otherwise."""
+    return {**app_config, "import_allow_private_networks": True}
 
 
 @pytest.fixture
@@ -45,13 +78,15 @@ def old_host(tmp_path):
     thread.start()
     base = f"http://127.0.0.1:{server.server_port}"
 
-    def publish(items: list[tuple[str, str, str, str]]) -> str:
-        xml = FEED.format(items="".join(
-            ITEM.format(title=t, guid=g, date=d, file=f, base=base, n=i + 1, explicit="true" if i == 0 else "false")
+    def publish(items: list[tuple[str, str, str, str]], title: str = "Old Host Show", name: str = "feed.xml") -> str:
+        xml = FEED.replace("Old Host Show", title).format(items="".join(
+            ITEM.format(title=t, guid=g, date=d, file=f if ":" in f else f"{base}/{f}", n=i + 1,
+                        explicit="true" if i == 0 else "false")
             for i, (t, g, d, f) in enumerate(items)))
-        (root / "feed.xml").write_text(xml)
-        return f"{base}/feed.xml"
+        (root / name).write_text(xml)
+        return f"{base}/{name}"
 
+    publish.base = base
     yield publish
     server.shutdown()
     thread.join()
@@ -101,3 +136,105 @@ def test_not_a_feed_is_a_clear_error(runner, tmp_path):
     page.write_text("<html><body>hello</body></html>")
     result = runner.invoke(args=["import-feed", str(page)])
     assert result.exit_code == 1 and "not an RSS feed" in result.output
+
+
+def test_a_rerun_changes_nothing_the_producer_set(runner, old_host):
+    url = old_host(FIRST)
+    assert runner.invoke(args=["import-feed", url]).exit_code == 0
+    show = db.session.query(Show).one()
+    settings = replace(fields.show_input(show), private=True, block=True, title="Renamed here",
+                       funding=[["https://example.org/support", "Support us"]],
+                       people=[PersonInput(name="Ann Host", role="host")])
+    save_show(settings)
+    url = old_host(FIRST + [("Third", "old-guid-3", "Sun, 01 May 2022 09:00:00 +0000", "aac.m4a")])
+    result = runner.invoke(args=["import-feed", url])
+    assert result.exit_code == 0, result.output
+    assert "1 imported, 2 present, 0 failed" in result.output
+    db.session.expire_all()
+    show = db.session.query(Show).one()
+    assert fields.show_input(show) == settings
+
+
+def test_an_import_never_writes_into_a_show_it_did_not_make(runner, old_host, show):
+    """The feed's title makes the slug of a show created here: refused, unless asked for explicitly."""
+    url = old_host(FIRST, title="Test Show")
+    before = fields.show_input(show)
+    result = runner.invoke(args=["import-feed", url])
+    assert result.exit_code == 1 and "already a show 'test-show'" in result.output
+    assert db.session.query(Episode).count() == 0
+    result = runner.invoke(args=["import-feed", url, "--into-existing"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert db.session.query(Episode).count() == 2 and fields.show_input(show) == before
+    # Another feed, whatever its title, does not reach the show through the first one's record.
+    other = old_host(FIRST, title="Another Show", name="other.xml")
+    assert runner.invoke(args=["import-feed", other, "--slug", "test-show"]).exit_code == 1
+
+
+@pytest.fixture
+def guarded_runner(app_config, tmp_path):
+    """The app with the default: imports may not reach private or loopback addresses."""
+    import flask_migrate
+
+    from podcast_service import create_app
+
+    app = create_app({**app_config, "import_allow_private_networks": False})
+    with app.app_context():
+        flask_migrate.upgrade()
+        yield app.test_cli_runner()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_import_refuses_internal_addresses(guarded_runner, old_host):
+    url = old_host(FIRST)
+    for target in (url, url.replace("127.0.0.1", "localhost")):
+        result = guarded_runner.invoke(args=["import-feed", target])
+        assert result.exit_code == 1 and "private, loopback or reserved address" in result.output
+        assert "Traceback" not in result.output
+    assert db.session.query(Show).count() == 0
+
+
+def test_every_hop_is_checked_and_only_http_is_fetched(guarded_runner, old_host, monkeypatch):
+    """127.0.0.1 stands in for a public host here; 127.0.0.2 for an internal one."""
+    monkeypatch.setattr(fetcher, "_address_allowed", lambda address: address == "127.0.0.1")
+    port = old_host.base.rsplit(":", 1)[1]
+    internal = f"http://127.0.0.2:{port}/cbr.mp3"
+    url = old_host([
+        ("Direct", "g1", "Tue, 01 Mar 2022 09:00:00 +0000", internal),
+        ("Redirected", "g2", "Wed, 02 Mar 2022 09:00:00 +0000", f"{old_host.base}/redirect?to={internal}"),
+        ("Local file", "g3", "Thu, 03 Mar 2022 09:00:00 +0000", "file:///etc/passwd"),
+        ("Fine", "g4", "Fri, 04 Mar 2022 09:00:00 +0000", "cbr.mp3"),
+    ])
+    result = guarded_runner.invoke(args=["import-feed", url])
+    assert "1 imported, 0 present, 3 failed" in result.output, result.output
+    assert result.output.count("127.0.0.2, a private, loopback or reserved address") == 2
+    assert "file:///etc/passwd is not an http(s) URL" in result.output
+
+
+def test_feed_size_and_slow_servers_are_cut_off(runner, old_host, monkeypatch):
+    url = old_host(FIRST)
+    monkeypatch.setattr(feed_import, "FEED_MAX_BYTES", 500)
+    result = runner.invoke(args=["import-feed", url])
+    assert result.exit_code == 1 and "more than the limit" in result.output
+    monkeypatch.setattr(feed_import, "FEED_MAX_BYTES", 10_000)
+    monkeypatch.setattr(feed_import, "FEED_SECONDS", 0.5)
+    result = runner.invoke(args=["import-feed", f"{old_host.base}/drip"])
+    assert result.exit_code == 1 and "arrives too slowly" in result.output
+
+
+def test_slugs_for_repeated_titles_cost_one_step_each():
+    class CountingSet(set):
+        lookups = 0
+
+        def __contains__(self, item):
+            CountingSet.lookups += 1
+            return super().__contains__(item)
+
+    allocator = feed_import.SlugAllocator(CountingSet({"bonus"}))
+    slugs = []
+    for _ in range(400):
+        slugs.append(allocator.propose("Bonus"))
+        allocator.taken.add(slugs[-1])
+    assert slugs[:2] == ["bonus-2", "bonus-3"] and len(set(slugs)) == 400
+    assert CountingSet.lookups <= 2 * 400
