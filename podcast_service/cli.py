@@ -5,15 +5,21 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-import click
-from flask import Flask
+import functools
+from collections.abc import Callable
+from typing import Any
 
-from . import accounts, announce, consistency, producer_commands, storage_migration
+import click
+from flask import Flask, current_app
+from sqlalchemy.exc import SQLAlchemyError
+
+from . import accounts, announce, consistency, producer_commands, schema, storage_migration
 from .imports import feed as feed_import
 from .episodes import stores
 from .settings import STORAGE_BACKENDS
 from .storage import Storage
 from .errors import PodcastServiceError
+from .extensions import db
 from .importer import Outcome, import_folder
 
 
@@ -153,7 +159,40 @@ def announce_command() -> None:
     click.echo(f"next announcement due at {next_due.isoformat()}" if next_due else "no announcement queued")
 
 
+def _guarded(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a command only on a database at the code's schema, and turn any failure into one line.
+
+    Run from the wrong folder, a command would otherwise create an empty
+    SQLite file and print a traceback; it now says where it looked and what
+    to do. Errors of the service, the database and the store end the command
+    with `Error: ...` and exit status 1.
+    """
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        settings = current_app.config["PODCAST"]
+        missing = schema.missing_sqlite_file(settings.database_url)
+        if missing is not None:
+            raise click.ClickException(
+                f"there is no database at {missing}. Run commands from the folder that holds config.toml "
+                f"(or set PODCAST_CONFIG or PODCAST_DATABASE_URL); to create it, run `{schema.UPGRADE}`")
+        try:
+            state = schema.state()
+            if not state.ok:
+                raise click.ClickException(state.problem())
+            return callback(*args, **kwargs)
+        except PodcastServiceError as e:
+            db.session.rollback()
+            raise click.ClickException(str(e)) from None
+        except SQLAlchemyError as e:
+            db.session.rollback()
+            raise click.ClickException(f"database error: {str(e).splitlines()[0]}") from None
+
+    return run
+
+
 def register(app: Flask) -> None:
-    for command in (import_episodes, import_feed_command, storage_check, storage_migrate, announce_command):
+    commands = (import_episodes, import_feed_command, storage_check, storage_migrate, announce_command,
+                *producer_commands.COMMANDS)
+    for command in commands:
+        command.callback = _guarded(command.callback)
         app.cli.add_command(command)
-    producer_commands.register(app)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -267,6 +268,7 @@ def save_episode(show: Show, data: EpisodeInput, audio: Path | None = None, *, e
             episode.withdrawn_at = None
         elif episode.withdrawn_at is None:
             episode.withdrawn_at = utcnow()
+            episode.preview_key = new_preview_key()  # a takedown ends every preview link given out
 
         if info is not None and not _same_file(episode.audio if existing else None, audio):
             change.retire(episode.audio if existing else None)
@@ -373,6 +375,16 @@ def remove_alternate(episode: Episode, alternate: AlternateFile) -> None:
     with media_change() as change:
         _drop_rendition(change, episode, alternate)
         episode.show.updated_at = utcnow()
+
+
+def new_preview_key() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def rotate_preview_link(episode: Episode) -> None:
+    """A new private preview link for the episode; the old one stops working at once."""
+    episode.preview_key = new_preview_key()
+    db.session.commit()
 
 
 def published_episodes(show: Show, now: datetime | None = None) -> list[Episode]:

@@ -185,7 +185,7 @@ class Episode(db.Model):
     # Set when a producer takes a published episode down; published_at is kept for a re-publish.
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The secret part of the private preview link of an unpublished episode.
-    preview_key: Mapped[str] = mapped_column(String(43), default=lambda: secrets.token_urlsafe(32))
+    preview_key: Mapped[str] = mapped_column(String(43), unique=True, default=lambda: secrets.token_urlsafe(32))
     source_fingerprint: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

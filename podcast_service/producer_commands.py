@@ -12,7 +12,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import click
-from flask import Flask
 from sqlalchemy import select
 
 from . import accounts, fields, subscribers, urls
@@ -213,8 +212,6 @@ def revoke_subscriber(show_slug: str, subscriber_id: int) -> None:
     click.echo(f"revoked {subscriber.prefix} ({subscriber.name})")
 
 
-def register(app: Flask) -> None:
-    for command in (create_user, create_token, list_tokens, revoke_token, add_member, upload_episode,
-                    set_episode_status, set_transcript, list_episodes, delete_episode_command,
-                    add_alternate_command, add_subscriber, list_subscribers, revoke_subscriber):
-        app.cli.add_command(command)
+COMMANDS = (create_user, create_token, list_tokens, revoke_token, add_member, upload_episode, set_episode_status,
+            set_transcript, list_episodes, delete_episode_command, add_alternate_command, add_subscriber,
+            list_subscribers, revoke_subscriber)

@@ -71,6 +71,7 @@ class SeaweedFS:
         self.process = subprocess.Popen(
             [weed_binary(), "server", f"-dir={self.workdir / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
              f"-master.port={master}", f"-master.port.grpc={master_g}", "-master.volumeSizeLimitMB=64",
+             "-master.telemetry=false",  # a test run sends nothing off this machine
              f"-volume.port={volume}", f"-volume.port.grpc={volume_g}", "-volume.max=0",  # 0: as many as the disk allows
              f"-filer.port={filer}", f"-filer.port.grpc={filer_g}",
              "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3_g}", f"-s3.config={config}",

@@ -21,17 +21,18 @@ FEED_URL = BASE_URL + "/shows/test-show/feed.xml"
 
 
 class Hub:
-    """Records every request; answers with the queued status codes (then 204), after an optional delay."""
+    """Records every request; answers with the queued status codes (then 204), once its gate is open."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[float, str, str, dict]] = []  # (time, method, path, form or query)
         self.statuses: list[int] = []
-        self.delay = 0.0
+        self.gate = threading.Event()
+        self.gate.set()
         hub = self
 
         class Handler(BaseHTTPRequestHandler):
             def _answer(self, form: dict) -> None:
-                time.sleep(hub.delay)
+                hub.gate.wait(30)
                 hub.calls.append((time.time(), self.command, urllib.parse.urlsplit(self.path).path, form))
                 self.send_response(hub.statuses.pop(0) if hub.statuses else 204)
                 self.send_header("Content-Length", "0")
@@ -101,11 +102,11 @@ def test_a_publish_pings_the_hub_and_pubnotify(client, show, admin_headers, hub)
 
 def test_a_slow_failing_hub_neither_blocks_the_producer_nor_is_forgotten(client, show, admin_headers, hub, caplog):
     hub.statuses = [500, 500]  # the first round fails at both targets
-    hub.delay = 1.0
+    hub.gate.clear()  # the hub holds every request until the producer has their answer
     caplog.set_level(logging.WARNING, logger="podcast_service.announce")
-    started = time.time()
     assert publish(client, admin_headers, status="published").status_code == 201
-    assert time.time() - started < hub.delay  # answered before the hub even replied
+    assert hub.calls == []  # answered while the hub had not replied to anything
+    hub.gate.set()
     calls = hub.wait_for(4)  # the failed round, then the retry a second later
     assert [c[2] for c in calls[:4]].count("/hub") == 2
     assert "will retry" in caplog.text and "HTTP Error 500" in caplog.text

@@ -115,3 +115,26 @@ def test_cli_reports_a_bad_config_in_one_line(tmp_path):
     errors = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(errors) == 1
     assert errors[0].startswith(f"Error: config file {bad} is not valid TOML")
+
+
+def _flask(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("PODCAST_")}
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "podcast_service", *args], cwd=cwd,
+                          env={**environ, **env}, capture_output=True, text=True, timeout=60)
+
+
+def test_a_command_run_from_the_wrong_folder_says_where_it_looked(tmp_path):
+    proc = _flask(["list-episodes", "any-show"], tmp_path)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip() and "secret_key is not set" not in line]
+    assert len(lines) == 1 and lines[0].startswith("Error: there is no database at")
+    assert "config.toml" in lines[0] and "db upgrade" in lines[0]
+    assert not (tmp_path / "instance" / "podcast.db").exists()
+
+
+def test_a_command_on_an_unmigrated_database_names_the_fix(tmp_path):
+    (tmp_path / "empty.db").write_bytes(b"")
+    proc = _flask(["list-episodes", "any-show"], tmp_path, PODCAST_DATABASE_URL=f"sqlite:///{tmp_path / 'empty.db'}")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "Error: the database has no schema yet: create it with `flask --app podcast_service db upgrade`" \
+        in proc.stderr

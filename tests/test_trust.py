@@ -11,7 +11,7 @@ from lxml import etree
 
 import flask_migrate
 
-from conftest import AUDIO, BASE_URL, PASSWORD, RequestClient, csrf_token, multipart, sign_in
+from conftest import AUDIO, BASE_URL, PASSWORD, RequestClient, csrf_token, fetch, multipart, sign_in
 from podcast_service import accounts, create_app, fields
 from podcast_service.episodes import save_show
 from podcast_service.extensions import db
@@ -263,3 +263,22 @@ def test_without_trusted_proxies_forwarded_headers_are_ignored(client, admin_use
     r = client.post("/admin/login", data={"email": "admin@example.org", "password": PASSWORD,
                                           "csrf_token": csrf_token(client)}, headers={"X-Forwarded-For": "192.0.2.99"})
     assert r.status_code == 429
+
+
+def test_preview_links_can_be_rotated_and_end_with_a_takedown(client, make_episode, admin_headers):
+    episode = make_episode(published_at=None)
+    base = f"/api/v1/shows/test-show/episodes/{episode.id}"
+    first = client.get(base, headers=admin_headers).json["preview_url"].removeprefix(BASE_URL)
+    assert client.get(first).status_code == 200
+    r = client.post(f"{base}/preview-link", headers=admin_headers)
+    second = r.json["preview_url"].removeprefix(BASE_URL)
+    assert second != first and client.get(first).status_code == 404 and client.get(second).status_code == 200
+
+    assert client.patch(base, json={"status": "published"}, headers=admin_headers).status_code == 200
+    assert client.get(second).status_code == 200
+    r = client.patch(base, json={"status": "unpublished"}, headers=admin_headers)
+    assert r.status_code == 200 and client.get(second).status_code == 404
+    key = r.json["preview_url"].rstrip("/").rsplit("/", 1)[1]
+    audio = f"/media/{episode.audio.public_id}/{episode.slug}.mp3"
+    assert fetch(client, f"{audio}?preview={second.rstrip('/').rsplit('/', 1)[1]}").status == 404
+    assert fetch(client, f"{audio}?preview={key}").status == 200

@@ -13,7 +13,7 @@ from flask import Response, current_app, flash, jsonify, redirect, render_templa
 from flask_login import current_user
 
 from .. import accounts, chapters, episodes, fields
-from ..episodes import delete_episode, episode_input, save_episode
+from ..episodes import delete_episode, episode_input, rotate_preview_link, save_episode
 from ..errors import PodcastServiceError
 from ..extensions import db
 from ..inputs import EpisodeInput
@@ -100,6 +100,14 @@ def replace_audio(slug: str, episode_id: int) -> Response:
     save_episode(show, episode_input(episode), audio, existing=episode, audio_name=name)
     flash(f"The audio is replaced by {name}.")
     return jsonify(edit_url=url_for("admin.edit_episode", slug=slug, episode_id=episode_id))
+
+
+@bp.post("/shows/<slug>/episodes/<int:episode_id>/preview-link")
+def new_preview_link(slug: str, episode_id: int) -> Response:
+    _show, episode = _episode(slug, episode_id)
+    rotate_preview_link(episode)
+    flash("The episode has a new private preview link; the old one no longer works.")
+    return redirect(url_for("admin.edit_episode", slug=slug, episode_id=episode_id))
 
 
 @bp.post("/shows/<slug>/episodes/<int:episode_id>/delete")

@@ -311,6 +311,10 @@ def document() -> dict:
                                                                     "properties": {"transcript": _FILE}}}}),
                 "delete": _op("Remove the transcript", episode_ok, WRITE, scope="write", params=(SLUG, EPISODE_ID)),
             },
+            "/shows/{slug}/episodes/{episode_id}/preview-link": {
+                "post": _op("Replace the private preview link (preview_url); the old one stops working", episode_ok,
+                            WRITE, scope="write", params=(SLUG, EPISODE_ID)),
+            },
             "/shows/{slug}/episodes/{episode_id}/chapters": {
                 "put": _op("Replace the chapters", episode_ok, WRITE, scope="write", params=(SLUG, EPISODE_ID),
                            body={"application/json": {"schema": {"oneOf": [

@@ -9,7 +9,8 @@ from flask import Response, g, jsonify, request
 from sqlalchemy import select
 
 from .. import accounts, fields, subscribers
-from ..episodes import add_alternate, delete_episode, episode_input, remove_alternate, save_episode, save_show
+from ..episodes import (add_alternate, delete_episode, episode_input, remove_alternate, rotate_preview_link,
+                        save_episode, save_show)
 from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..inputs import EpisodeInput, ShowInput
@@ -143,6 +144,14 @@ def delete_transcript(slug: str, episode_id: int) -> Response:
     episode = accounts.producer_episode(show, episode_id)
     data = replace(episode_input(episode), remove_transcript=True)
     return jsonify(episode_json(save_episode(show, data, existing=episode)))
+
+
+@bp.post("/shows/<slug>/episodes/<int:episode_id>/preview-link")
+def new_preview_link(slug: str, episode_id: int) -> Response:
+    """A new preview_url; the old one stops working."""
+    episode = accounts.producer_episode(accounts.producer_show(g.api_user, slug), episode_id)
+    rotate_preview_link(episode)
+    return jsonify(episode_json(episode))
 
 
 @bp.put("/shows/<slug>/episodes/<int:episode_id>/chapters")

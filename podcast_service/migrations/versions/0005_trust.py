@@ -63,6 +63,10 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_user_sessions_user_id'), ['user_id'], unique=False)
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_column('session_version')
+
+    # Looked up on every preview request.
+    with op.batch_alter_table('episodes', schema=None) as batch_op:
+        batch_op.create_unique_constraint(batch_op.f('uq_episodes_preview_key'), ['preview_key'])
     with op.batch_alter_table('credits', schema=None) as batch_op:
         batch_op.add_column(sa.Column('name', sa.String(length=255), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('href', sa.String(length=1000), nullable=True))
@@ -79,6 +83,9 @@ def upgrade():
 
 def downgrade():
     _cached_feeds()
+
+    with op.batch_alter_table('episodes', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('uq_episodes_preview_key'), type_='unique')
 
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('session_version', sa.Integer(), nullable=False, server_default='1'))

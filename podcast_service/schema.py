@@ -1,0 +1,53 @@
+"""Whether the database's schema is the one this code expects: for /healthz and for every CLI command.
+
+A database whose migrations were never applied answers `SELECT 1` but fails
+every page; these checks name the fix (`flask db upgrade`) instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import make_url
+
+from .extensions import db, migrate
+
+UPGRADE = "flask --app podcast_service db upgrade"
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    current: str | None
+    head: str
+
+    @property
+    def ok(self) -> bool:
+        return self.current == self.head
+
+    def problem(self) -> str:
+        if self.current is None:
+            return f"the database has no schema yet: create it with `{UPGRADE}`"
+        return f"the database schema is at {self.current}, this code needs {self.head}: run `{UPGRADE}`"
+
+
+def head_revision() -> str:
+    return ScriptDirectory(migrate.directory).get_current_head()
+
+
+def state() -> SchemaState:
+    """The schema's revision against the code's; connects to the database (and raises if it cannot)."""
+    with db.engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    return SchemaState(current, head_revision())
+
+
+def missing_sqlite_file(database_url: str) -> Path | None:
+    """The file of an SQLite URL when it does not exist: connecting would silently create it empty."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    path = Path(url.database)
+    return None if path.exists() else path
