@@ -50,3 +50,43 @@ def test_the_feed_migration_keeps_every_row(app_config):
         assert db.session.execute(text("SELECT count(*) FROM chapters")).scalar() == 1
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_trust_migration_gives_each_credit_its_person_and_each_member_an_address(app_config):
+    app = create_app(app_config)
+    with app.app_context():
+        flask_migrate.upgrade(revision="0004_feed")
+        for statement in [
+            "INSERT INTO media_files (id, public_id, backend, key, size, mime_type, extension, sha256, created_at) "
+            "VALUES (1, 'p1', 'local', 'audio/1.mp3', 10, 'audio/mpeg', '.mp3', 'h', '2021-01-01')",
+            "INSERT INTO shows (id, slug, title, description, language, author, owner_name, owner_email, categories,"
+            " explicit, show_type, block, complete, private, locked, medium, funding, txt, podroll, season_names,"
+            " created_at, updated_at) VALUES (1, 's', 'S', 'd', 'en', 'a', 'o', 'o@example.org', '[]', false,"
+            " 'episodic', false, false, false, true, 'podcast', '[]', '[]', '[]', '{}', '2021-01-01', '2021-01-01')",
+            "INSERT INTO episodes (id, show_id, slug, guid, title, summary, notes, episode_type, explicit, audio_id,"
+            " preview_key, soundbites, notes_html, created_at, updated_at) VALUES (1, 1, 'ep', 'g', 'Ep', '', '',"
+            " 'full', false, 1, 'k1', '[]', '', '2021-01-01', '2021-01-01')",
+            "INSERT INTO people (id, name, href, img) VALUES (7, 'Alexander De Croo', 'https://www.premier.be/', NULL)",
+            "INSERT INTO credits (person_id, show_id, role, \"group\", position) VALUES (7, 1, 'guest', 'cast', 0)",
+            "INSERT INTO credits (person_id, episode_id, role, \"group\", position) VALUES (7, 1, 'guest', 'cast', 0)",
+            "INSERT INTO users (id, email, password_hash, is_admin, session_version, created_at)"
+            " VALUES (3, 'ed@example.org', 'x', false, 1, '2021-01-01')",
+            "INSERT INTO show_members (user_id, show_id, role) VALUES (3, 1, 'editor')",
+        ]:
+            db.session.execute(text(statement))
+        db.session.commit()
+        db.session.rollback()
+
+        flask_migrate.upgrade()
+        assert db.session.execute(text("SELECT name, href, img FROM credits")).all() == [
+            ("Alexander De Croo", "https://www.premier.be/", None)] * 2
+        assert db.session.execute(text("SELECT email, user_id FROM show_members")).one() == ("ed@example.org", 3)
+        db.session.rollback()
+
+        flask_migrate.downgrade(revision="0004_feed")
+        assert db.session.execute(text(
+            "SELECT p.name, p.href FROM credits c JOIN people p ON p.id = c.person_id")).all() == [
+            ("Alexander De Croo", "https://www.premier.be/")] * 2
+        assert db.session.execute(text("SELECT user_id FROM show_members")).scalar() == 3
+        db.session.remove()
+        db.engine.dispose()
