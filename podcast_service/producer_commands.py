@@ -17,19 +17,9 @@ from sqlalchemy import select
 from . import accounts, fields, subscribers, urls
 from .api.serialize import episode_json
 from .episodes import add_alternate, delete_episode, episode_input, save_episode
-from .errors import PodcastServiceError
 from .extensions import db
 from .inputs import PUBLICATION_STATES, EpisodeInput
 from .models import ROLES, SCOPES, Episode, Show, Subscriber, utcnow
-
-
-def _run(action):  # noqa: ANN001, ANN202
-    """Turn the service's errors into one 'Error: ...' line and exit status 1."""
-    try:
-        return action()
-    except PodcastServiceError as e:
-        db.session.rollback()
-        raise click.ClickException(str(e)) from None
 
 
 def _echo_json(data: object) -> None:
@@ -46,7 +36,7 @@ def create_user(email: str, role: str, password_stdin: bool) -> None:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    user = _run(lambda: accounts.create_user(email, password, admin=role == "admin"))
+    user = accounts.create_user(email, password, admin=role == "admin")
     click.echo(f"created {role} {user.email}")
 
 
@@ -56,7 +46,7 @@ def create_user(email: str, role: str, password_stdin: bool) -> None:
 @click.option("--name", default="command line", show_default=True, help="A name to recognise the token by.")
 def create_token(email: str, scopes: tuple[str, ...], name: str) -> None:
     """Print a new API token of EMAIL; only its hash is kept, so save it now."""
-    _token, secret = _run(lambda: accounts.create_token(accounts.find_user(email), name, list(scopes)))
+    _token, secret = accounts.create_token(accounts.find_user(email), name, list(scopes))
     click.echo(secret)
 
 
@@ -64,7 +54,7 @@ def create_token(email: str, scopes: tuple[str, ...], name: str) -> None:
 @click.argument("email")
 def list_tokens(email: str) -> None:
     """The tokens of EMAIL: prefix, name, scopes, state."""
-    for token in _run(lambda: accounts.find_user(email)).tokens:
+    for token in accounts.find_user(email).tokens:
         state = "revoked" if token.revoked_at else f"last used {token.last_used_at or 'never'}"
         click.echo(f"{token.prefix}  {token.name}  {','.join(token.scopes)}  {state}")
 
@@ -74,7 +64,7 @@ def list_tokens(email: str) -> None:
 @click.argument("prefix")
 def revoke_token(email: str, prefix: str) -> None:
     """Revoke the token of EMAIL that starts with PREFIX (as list-tokens shows it)."""
-    matches = [t for t in _run(lambda: accounts.find_user(email)).tokens if t.prefix.startswith(prefix) and not t.revoked_at]
+    matches = [t for t in accounts.find_user(email).tokens if t.prefix.startswith(prefix) and not t.revoked_at]
     if len(matches) != 1:
         raise click.ClickException(f"{len(matches)} live tokens of {email} start with {prefix!r}; need exactly one")
     accounts.revoke_token(matches[0])
@@ -87,7 +77,7 @@ def revoke_token(email: str, prefix: str) -> None:
 @click.option("--role", type=click.Choice(ROLES), default="editor", show_default=True)
 def add_member(show_slug: str, email: str, role: str) -> None:
     """Give the user EMAIL a role on the show SHOW_SLUG."""
-    _run(lambda: accounts.set_member(accounts.show_by_slug(show_slug), accounts.find_user(email), role))
+    accounts.set_member(accounts.show_by_slug(show_slug), accounts.find_user(email), role)
     click.echo(f"{email} is {role} of {show_slug}")
 
 
@@ -103,11 +93,8 @@ def upload_episode(show_slug: str, audio: Path, title: str | None, description: 
     """Add an episode to SHOW_SLUG from the AUDIO file; prints it as JSON."""
     given = {k: v for k, v in {"title": title, "description": description, "status": status,
                                 "publish_at": publish_at}.items() if v is not None}
-
-    def act() -> Episode:
-        data = fields.episode_changes(given, EpisodeInput(), utcnow())
-        return save_episode(accounts.show_by_slug(show_slug), data, audio, audio_name=audio.name)
-    _echo_json(episode_json(_run(act)))
+    data = fields.episode_changes(given, EpisodeInput(), utcnow())
+    _echo_json(episode_json(save_episode(accounts.show_by_slug(show_slug), data, audio, audio_name=audio.name)))
 
 
 def _episode(show_slug: str, episode_id: int) -> Episode:
@@ -122,11 +109,9 @@ def _episode(show_slug: str, episode_id: int) -> Episode:
 @click.option("--publish-at", help="ISO 8601 date and time with offset; needed for scheduled.")
 def set_episode_status(show_slug: str, episode_id: int, status: str, publish_at: str | None) -> None:
     """Publish, schedule, unpublish an episode or make it a draft again; prints it as JSON."""
-    def act() -> Episode:
-        episode = _episode(show_slug, episode_id)
-        data = fields.episode_changes({"status": status, "publish_at": publish_at}, episode_input(episode), utcnow())
-        return save_episode(episode.show, data, existing=episode)
-    _echo_json(episode_json(_run(act)))
+    episode = _episode(show_slug, episode_id)
+    data = fields.episode_changes({"status": status, "publish_at": publish_at}, episode_input(episode), utcnow())
+    _echo_json(episode_json(save_episode(episode.show, data, existing=episode)))
 
 
 @click.command("set-transcript")
@@ -135,21 +120,18 @@ def set_episode_status(show_slug: str, episode_id: int, status: str, publish_at:
 @click.argument("transcript", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def set_transcript(show_slug: str, episode_id: int, transcript: Path) -> None:
     """Attach a WebVTT or SRT TRANSCRIPT to an episode."""
-    def act() -> Episode:
-        episode = _episode(show_slug, episode_id)
-        return save_episode(episode.show, replace(episode_input(episode), transcript=transcript), existing=episode)
-    _echo_json(episode_json(_run(act)))
+    episode = _episode(show_slug, episode_id)
+    data = replace(episode_input(episode), transcript=transcript)
+    _echo_json(episode_json(save_episode(episode.show, data, existing=episode)))
 
 
 @click.command("list-episodes")
 @click.argument("show_slug")
 def list_episodes(show_slug: str) -> None:
     """Every episode of SHOW_SLUG, whatever its status, as JSON."""
-    def act() -> list[dict]:
-        show = accounts.show_by_slug(show_slug)
-        rows = db.session.scalars(select(Episode).where(Episode.show_id == show.id).order_by(Episode.id))
-        return [episode_json(e) for e in rows]
-    _echo_json(_run(act))
+    show = accounts.show_by_slug(show_slug)
+    rows = db.session.scalars(select(Episode).where(Episode.show_id == show.id).order_by(Episode.id))
+    _echo_json([episode_json(e) for e in rows])
 
 
 @click.command("delete-episode")
@@ -158,7 +140,7 @@ def list_episodes(show_slug: str) -> None:
 @click.confirmation_option(prompt="Delete the episode and its files for good?")
 def delete_episode_command(show_slug: str, episode_id: int) -> None:
     """Delete an episode and its stored files."""
-    _run(lambda: delete_episode(_episode(show_slug, episode_id)))
+    delete_episode(_episode(show_slug, episode_id))
     click.echo(f"deleted episode {episode_id} of {show_slug}")
 
 
@@ -168,16 +150,13 @@ def delete_episode_command(show_slug: str, episode_id: int) -> None:
 @click.argument("audio", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def add_alternate_command(show_slug: str, episode_id: int, audio: Path) -> None:
     """Add another rendition of an episode's audio (Opus beside MP3, say)."""
-    def act() -> Episode:
-        episode = _episode(show_slug, episode_id)
-        add_alternate(episode, audio, audio.name)
-        return episode
-
-    _echo_json(episode_json(_run(act)))
+    episode = _episode(show_slug, episode_id)
+    add_alternate(episode, audio, audio.name)
+    _echo_json(episode_json(episode))
 
 
 def _show(show_slug: str) -> Show:
-    return _run(lambda: accounts.show_by_slug(show_slug))
+    return accounts.show_by_slug(show_slug)
 
 
 @click.command("add-subscriber")
@@ -188,7 +167,7 @@ def add_subscriber(show_slug: str, name: str) -> None:
     show = _show(show_slug)
     if not show.private:
         raise click.ClickException(f"{show_slug} is public; make it private first (its settings)")
-    _subscriber, token = _run(lambda: subscribers.create_subscriber(show, name))
+    _subscriber, token = subscribers.create_subscriber(show, name)
     click.echo(urls.subscriber_feed_url(token))
 
 
