@@ -195,9 +195,10 @@ def test_a_row_with_control_characters_cannot_take_the_feed_down(client, show, m
     from sqlalchemy import text
 
     episode = make_episode(title="Fine", chapters=[], people=[])
-    db.session.execute(text("UPDATE episodes SET title = :t, summary = :t, notes_html = :t WHERE id = :id"),
-                       {"t": "Bad\x01title\x0b", "id": episode.id})
-    db.session.execute(text("UPDATE shows SET description = :t, author = :t"), {"t": "Bad\x01show"})
+    bad = "Bad\x01title\x0b"
+    db.session.execute(text("UPDATE episodes SET title = :a, summary = :b, notes_html = :c WHERE id = :id"),
+                       {"a": bad, "b": bad, "c": bad, "id": episode.id})
+    db.session.execute(text("UPDATE shows SET description = :a, author = :b"), {"a": "Bad\x01show", "b": "Bad\x01show"})
     db.session.execute(text("INSERT INTO credits (episode_id, name, href, img, role, \"group\", position) "
                             "VALUES (:id, :t, :u, :u, 'guest', 'cast', 0)"),
                        {"id": episode.id, "t": "Eve\x01", "u": "https://example.org/\x01eve"})
