@@ -21,12 +21,11 @@ demo: setup
 	$(FLASK) import-episodes episodes/
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-# The whole suite twice: on the embedded defaults, then on PostgreSQL (127.0.0.1:5432,
-# database `test`) and a SeaweedFS server the tests start themselves.
+# The whole suite twice, both passes at once: on the embedded defaults, and on PostgreSQL
+# (127.0.0.1:5432, database `test`) with a SeaweedFS server the tests start themselves.
 test: setup
 	tools/install-test-deps.sh
-	$(BIN)/python -m pytest --stack=sqlite-local
-	$(BIN)/python -m pytest --stack=postgres-s3
+	tools/run-tests.sh
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The whole suite on both stacks at once: the embedded defaults (SQLite + local folder) and
+# PostgreSQL + SeaweedFS. Each pass writes its own log; both are printed when both are done,
+# and the exit status is the first failure's. Extra arguments go to both pytest runs.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+logs=$(mktemp -d)
+pids=()
+for stack in sqlite-local postgres-s3; do
+  .venv/bin/python -m pytest --stack="$stack" -p no:cacheprovider "$@" >"$logs/$stack.log" 2>&1 &
+  pids+=($!)
+done
+status=0
+for pid in "${pids[@]}"; do
+  wait "$pid" || { code=$?; [ "$status" -ne 0 ] || status=$code; }
+done
+for stack in sqlite-local postgres-s3; do
+  echo "===== $stack ====="
+  cat "$logs/$stack.log"
+done
+rm -rf "$logs"
+exit "$status"
