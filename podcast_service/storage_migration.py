@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from .errors import StorageError
 from .extensions import db
@@ -37,21 +37,41 @@ def pending(target: str) -> list[int]:
 
 
 def migrate(stores: Stores, target_name: str, *, keep_source: bool = False) -> Iterator[MediaFile]:
-    """Move every file not yet on `target_name` there, yielding each one once it is committed."""
+    """Move every file not yet on `target_name` there, yielding each one once it is committed.
+
+    Producers keep working meanwhile: a file whose row is deleted before or
+    during its copy is skipped, and a copy made for it is removed again.
+    """
     target = stores[target_name]
     for media_id in pending(target_name):
         row = db.session.get(MediaFile, media_id)
-        source = stores[row.backend]
-        with source.open(row.key) as fh:
-            copy = target.put(row.key, fh, content_type=row.mime_type, download_name=download_name(row))
+        if row is None:
+            continue  # deleted since the list was made
+        source, key = stores[row.backend], row.key
+        try:
+            with source.open(key) as fh:
+                copy = target.put(key, fh, content_type=row.mime_type, download_name=download_name(row))
+        except StorageError:
+            db.session.rollback()
+            if db.session.get(MediaFile, media_id) is None:
+                target.delete(key)  # the episode went while its file was read
+                continue
+            raise
         if (copy.size, copy.sha256) != (row.size, row.sha256):
-            target.delete(row.key)
+            target.delete(key)
             raise StorageError(
-                f"{row.key}: the copy on {target_name} does not match the recorded size and checksum; "
+                f"{key}: the copy on {target_name} does not match the recorded size and checksum; "
                 f"the file stays on {source.name}"
             )
-        row.backend = target_name
+        switched = db.session.execute(
+            update(MediaFile).where(MediaFile.id == media_id, MediaFile.backend == source.name)
+            .values(backend=target_name).execution_options(synchronize_session=False)
+        ).rowcount
         db.session.commit()
+        if not switched:
+            target.delete(key)  # deleted during the copy: the copy would be an orphan
+            continue
+        db.session.refresh(row)
         if not keep_source:
-            source.delete(row.key)
+            source.delete(key)
         yield row

@@ -93,3 +93,29 @@ def test_a_corrupt_copy_is_refused_and_the_file_stays(local_app_with_bucket):
     db.session.expire_all()
     assert db.session.get(MediaFile, row.id).backend == "local"
     assert not s3.exists(row.key)
+
+
+def test_an_episode_deleted_during_the_move_is_skipped_and_leaves_no_copy(local_app_with_bucket):
+    from podcast_service.episodes import delete_episode
+
+    app = local_app_with_bucket
+    local, s3 = stores(app)
+    episode = db.session.scalars(select(Episode)).one()
+    episode_keys = {f.key for f in episode.media_files()}
+    s3_put = s3.put
+
+    def put_while_a_producer_deletes(key, stream, **kwargs):
+        stored = s3_put(key, stream, **kwargs)
+        if key in episode_keys and db.session.get(Episode, episode.id) is not None:
+            delete_episode(db.session.get(Episode, episode.id))  # committed while this copy was made
+        return stored
+
+    s3.put = put_while_a_producer_deletes
+    try:
+        result = app.test_cli_runner().invoke(args=["storage-migrate", "--to", "s3"])
+    finally:
+        del s3.put
+    assert result.exit_code == 0, result.output
+    assert set(s3.keys()).isdisjoint(episode_keys) and list(local.keys()) == []
+    assert {r.backend for r in db.session.scalars(select(MediaFile))} == {"s3"}
+    assert app.test_cli_runner().invoke(args=["storage-check"]).exit_code == 0
