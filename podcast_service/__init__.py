@@ -14,12 +14,14 @@ from typing import Any
 
 from flask import Flask, Response, render_template, request
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli
-from .errors import PodcastServiceError
+from . import cli, db_watchdog
+from .errors import RETRY_AFTER_SECONDS, PodcastServiceError
 from .extensions import csrf, db, login_manager, migrate
 from .models import User
 from .settings import Settings, load_settings
@@ -55,7 +57,7 @@ def configure_settings(app: Flask, settings: Settings) -> None:
     app.config["PODCAST"] = settings
     app.config["SECRET_KEY"] = settings.secret_key
     app.config["SQLALCHEMY_DATABASE_URI"] = settings.database_url
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(settings)
     secure = settings.base_url.startswith("https://")
     app.config.update(
         SESSION_COOKIE_SECURE=secure, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True,
@@ -67,6 +69,27 @@ def configure_settings(app: Flask, settings: Settings) -> None:
         WTF_CSRF_CHECK_DEFAULT=False,
     )
     app.request_class = UploadRequest
+
+
+def engine_options(settings: Settings) -> dict[str, Any]:
+    """Every wait on the database is bounded by `database_timeout_seconds`.
+
+    PostgreSQL: connecting, each statement and each lock wait; TCP keepalives
+    notice a peer that vanished. SQLite: how long a writer waits for another
+    to finish (WAL mode, set on connect, lets readers go on meanwhile).
+    """
+    seconds = settings.database_timeout_seconds
+    if settings.is_sqlite:
+        return {"connect_args": {"timeout": seconds}}
+    ms = seconds * 1000
+    # Options given in the URL (a search_path, say) are kept: connect_args would replace them.
+    given = make_url(settings.database_url).query.get("options", "")
+    options = " ".join([*([given] if isinstance(given, str) else given),
+                        f"-c statement_timeout={ms}", f"-c lock_timeout={ms}"]).strip()
+    return {"pool_pre_ping": True, "pool_timeout": seconds, "connect_args": {
+        "connect_timeout": seconds, "options": options,
+        "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3,
+        "tcp_user_timeout": ms}}
 
 
 def configure_proxies(app: Flask, settings: Settings) -> None:
@@ -92,6 +115,9 @@ def configure_extensions(app: Flask, settings: Settings) -> None:
     if settings.is_sqlite and settings.database_url.startswith("sqlite:////"):
         Path(settings.database_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
     db.init_app(app)
+    if not settings.is_sqlite:
+        with app.app_context():  # the engine exists from init_app on; nothing connects here
+            db_watchdog.install(db.engine, settings.database_timeout_seconds)
     migrate.init_app(app, db)
     app.extensions["podcast_stores"] = make_stores(settings)
     csrf.init_app(app)
@@ -110,11 +136,12 @@ def load_user(session_key: str) -> User | None:
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_foreign_keys(dbapi_connection, _record) -> None:  # noqa: ANN001
-    """SQLite ignores foreign keys unless asked, per connection."""
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
+    """SQLite ignores foreign keys unless asked, per connection; WAL lets reads go on during a write."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
 
@@ -174,6 +201,8 @@ def configure_error_handlers(app: Flask) -> None:
     """
 
     def respond(response: Response, code: int, title: str, message: str) -> Response:
+        if code == 503:
+            response.headers.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
         if request.blueprint == "api" or request.accept_mimetypes.best == "application/json":
             response.set_data(json.dumps({"error": {"status": code, "title": title, "message": message}}))
             response.mimetype = "application/json"
@@ -187,6 +216,17 @@ def configure_error_handlers(app: Flask) -> None:
     def http_error(e: HTTPException) -> Response:
         # Start from the exception's own response: it carries headers such as a 416's Content-Range.
         return respond(e.get_response(), e.code or 500, e.name, e.description or e.name)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(e: DBAPIError) -> Response:
+        """The database is down, unreachable, too slow or out of disk: a 503 to retry, never a 500."""
+        db.session.rollback()
+        detail = str(e.orig).splitlines()[0] if e.orig is not None else type(e).__name__
+        app.logger.error("database unavailable: %s", detail)
+        message = ("The server's disk is full; nothing can be saved until space is freed."
+                   if "full" in detail.lower() else "The database is not available right now; try again shortly.")
+        return respond(Response(), 503, "Service Unavailable", message)
 
     @app.errorhandler(PodcastServiceError)
     def service_error(e: PodcastServiceError) -> Response:

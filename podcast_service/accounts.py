@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .errors import Conflict, Forbidden, NotFound, PodcastServiceError, ValidationError
 from .extensions import db
 from .inputs import require_text
-from .models import ROLES, SCOPES, ApiToken, Episode, LoginFailure, Show, ShowMember, User, UserSession, utcnow
+from .models import ROLES, SCOPES, ApiToken, Episode, LoginFailure, Show, ShowMember, Subscriber, User, UserSession, utcnow
+
+log = logging.getLogger(__name__)
 
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "pst_"
@@ -193,9 +197,31 @@ def token_for(secret: str) -> ApiToken | None:
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(secret)))
     if token is None or token.revoked_at is not None:
         return None
-    token.last_used_at = utcnow()
-    db.session.commit()
+    record_last_use(token)
     return token
+
+
+# How coarsely the last use of a token or a subscriber's feed is recorded: a write per call would
+# make every API read and feed poll a write, contending for the database (and failing on a full disk).
+LAST_USE_RESOLUTION = timedelta(minutes=1)
+
+
+def record_last_use(row: ApiToken | Subscriber) -> None:
+    """Note that a token or subscriber URL was used, at most once per LAST_USE_RESOLUTION.
+
+    Best effort: the request it belongs to goes on even when the write fails
+    (a full disk, a busy database).
+    """
+    now = utcnow()
+    if row.last_used_at is not None and now - row.last_used_at < LAST_USE_RESOLUTION:
+        return
+    row.last_used_at = now
+    try:
+        db.session.commit()
+    except SQLAlchemyError as e:
+        db.session.rollback()
+        log.warning("could not record the last use of %s %s: %s", type(row).__name__, row.prefix,
+                    str(e).splitlines()[0])
 
 
 def revoke_token(token: ApiToken) -> None:

@@ -13,7 +13,7 @@ import click
 from flask import Flask, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import accounts, announce, consistency, producer_commands, schema, storage_migration
+from . import accounts, announce, consistency, producer_commands, schema, spools, storage_migration
 from .imports import feed as feed_import
 from .episodes import stores
 from .settings import STORAGE_BACKENDS
@@ -54,7 +54,8 @@ def import_episodes(folder: Path) -> None:
 @click.option("--grace-minutes", type=click.IntRange(min=0), default=60, show_default=True,
               help="Uploads begun more recently may still be running and are left alone.")
 def storage_check(fix: bool, grace_minutes: int) -> None:
-    """List objects without a row and rows without an object, in every configured store.
+    """List objects without a row and rows without an object, in every configured store, and spools
+    (upload_temp_path) that a killed process left behind.
 
     Exits with status 1 while anything is out of step (after --fix: while rows
     still lack their object, which needs a producer to re-upload).
@@ -66,8 +67,25 @@ def storage_check(fix: bool, grace_minutes: int) -> None:
             clean &= _check_store(store, fix, grace)
     except PodcastServiceError as e:
         raise click.ClickException(str(e)) from None
+    clean &= _check_spools(fix, grace)
     if not clean:
         raise click.exceptions.Exit(1)
+
+
+def _check_spools(fix: bool, grace: timedelta) -> bool:
+    """Upload and import spools that a killed process left in upload_temp_path."""
+    folder = current_app.config["PODCAST"].upload_temp_path
+    found = spools.abandoned(folder, grace)
+    for spool in found:
+        click.echo(f"spools: abandoned {spool.path.name} ({spool.size} bytes, "
+                   f"{int(spool.age.total_seconds() // 60)} minutes old)")
+    if fix and found:
+        removed = spools.remove_abandoned(folder, grace)
+        click.echo(f"spools: removed {len(removed)} abandoned spools")
+        return True
+    if not found:
+        click.echo("spools: none abandoned")
+    return not found
 
 
 def _check_store(store: Storage, fix: bool, grace: timedelta) -> bool:

@@ -5,6 +5,10 @@ from __future__ import annotations
 import click
 
 
+# What a 503 asks clients to wait before trying again.
+RETRY_AFTER_SECONDS = 30
+
+
 class PodcastServiceError(Exception):
     """Root of every error the service raises on purpose; its message is for the user."""
 

@@ -46,6 +46,9 @@ class Settings:
     announce_retry_seconds: int
     trusted_proxies: int
     import_allow_private_networks: bool
+    database_timeout_seconds: int
+    storage_timeout_seconds: int
+    min_free_disk_mb: int
 
     @property
     def max_upload_bytes(self) -> int:
@@ -74,6 +77,9 @@ DEFAULTS: dict[str, Any] = {
     "announce_retry_seconds": 30,
     "trusted_proxies": 0,
     "import_allow_private_networks": False,
+    "database_timeout_seconds": 10,
+    "storage_timeout_seconds": 30,
+    "min_free_disk_mb": 1024,
 }
 
 
@@ -186,6 +192,9 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "announce_retry_seconds": _positive_int,
     "trusted_proxies": _count,
     "import_allow_private_networks": _flag,
+    "database_timeout_seconds": _positive_int,
+    "storage_timeout_seconds": _positive_int,
+    "min_free_disk_mb": _positive_int,
 }
 assert set(PARSERS) == {f.name for f in fields(Settings)} == set(DEFAULTS)
 

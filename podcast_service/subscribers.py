@@ -8,18 +8,14 @@ the URL is shown once; a lost URL is replaced by a new subscriber entry.
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
 
 from sqlalchemy import select
 
-from .accounts import token_hash
+from .accounts import record_last_use, token_hash
 from .errors import Forbidden, Unauthorized
 from .extensions import db
 from .inputs import require_text
 from .models import Show, Subscriber, utcnow
-
-# A poll every few minutes must not write every time; the last use is recorded this coarsely.
-LAST_USED_RESOLUTION = timedelta(hours=1)
 
 
 def create_subscriber(show: Show, name: str) -> tuple[Subscriber, str]:
@@ -45,8 +41,5 @@ def subscriber_or_error(token: str) -> Subscriber:
         raise Unauthorized("This subscription address is not valid.")
     if subscriber.revoked_at is not None:
         raise Forbidden("This subscription has been cancelled by the show's producers.")
-    now = utcnow()
-    if subscriber.last_used_at is None or now - subscriber.last_used_at > LAST_USED_RESOLUTION:
-        subscriber.last_used_at = now
-        db.session.commit()
+    record_last_use(subscriber)
     return subscriber

@@ -16,7 +16,6 @@ SMALL_BODY_BYTES, before its body is read when it declares its length.
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from collections.abc import Callable
 from typing import IO, Any, TypeVar
@@ -26,6 +25,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .errors import ValidationError
+from .spools import DiskFull, disk_full, open_spool
 
 # Room for the form fields and small files (cover art, transcript) beside the audio.
 FORM_ALLOWANCE = 64 * 1024 * 1024
@@ -49,11 +49,13 @@ def allow_uploads_for_this_view() -> None:
 
 
 class Spool:
-    """A named temporary file that refuses to grow past `limit` bytes."""
+    """A named temporary file (spools.py) that refuses to grow past `limit` bytes."""
 
     def __init__(self, folder: Path, limit: int) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self._file = tempfile.NamedTemporaryFile(dir=folder, prefix="upload-", delete=True)
+        try:
+            self._file = open_spool(folder, "upload-")
+        except OSError as e:
+            raise (DiskFull() if disk_full(e) else e) from None
         self.limit = limit
         self.written = 0
 
@@ -63,7 +65,10 @@ class Spool:
             raise RequestEntityTooLarge(
                 f"The file is larger than the limit of {self.limit // (1024 * 1024)} MB for uploads."
             )
-        return self._file.write(data)
+        try:
+            return self._file.write(data)
+        except OSError as e:
+            raise (DiskFull() if disk_full(e) else e) from None
 
     @property
     def path(self) -> Path:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -134,3 +136,135 @@ def postgres_schema():
     finally:
         with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class TcpProxy:
+    """A TCP proxy on a free loopback port that a test can freeze (bytes stop flowing, connections
+    stay open, as with a hung server) or stop (new connections refused, open ones cut)."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        [self.port] = free_ports(1)
+        self.flowing = threading.Event()
+        self.flowing.set()
+        self.stopped = False
+        self._sockets: list[socket.socket] = []
+        self._listener = self._listen()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _listen(self) -> socket.socket:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        return listener
+
+    def _accept(self) -> None:
+        listener = self._listener
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                server = socket.create_connection(("127.0.0.1", self.target_port))
+            except OSError:
+                client.close()
+                continue
+            self._sockets += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                self.flowing.wait()
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (source, sink):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+                s.close()
+
+    def freeze(self) -> None:
+        self.flowing.clear()
+
+    def thaw(self) -> None:
+        self.flowing.set()
+
+    def stop(self) -> None:
+        """Refuse new connections and cut the open ones, as a stopped server does."""
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread; close alone would not
+        self._listener.close()
+        for s in self._sockets:
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+            s.close()
+        self._sockets.clear()
+        self.flowing.set()
+
+    def start(self) -> None:
+        self._listener = self._listen()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+
+@dataclass
+class Gunicorn:
+    """gunicorn with the repository's gunicorn.conf.py, as the README's production start runs it."""
+
+    env: dict[str, str]
+    workdir: Path
+    workers: int = 1
+    threads: int = 4
+    process: subprocess.Popen | None = None
+    port: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30) -> None:
+        [self.port] = free_ports(1)
+        env = {**self.env, "PODCAST_BIND": f"127.0.0.1:{self.port}", "PODCAST_WORKERS": str(self.workers),
+               "PODCAST_THREADS": str(self.threads)}
+        self.log = (self.workdir / "gunicorn.log").open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "podcast_service:create_app()"],
+            env=env, cwd=self.workdir, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    self.stop()
+                    raise RuntimeError((self.workdir / "gunicorn.log").read_text()) from None
+                time.sleep(0.2)
+
+    def worker_pids(self) -> list[int]:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        return [int(pid) for pid in children]
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+def app_environment(config: dict) -> dict[str, str]:
+    """The environment a server process needs to run with a test's app configuration."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PODCAST_")}
+    env.update({f"PODCAST_{k.upper()}": str(v) for k, v in config.items()})
+    return env

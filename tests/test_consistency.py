@@ -65,7 +65,7 @@ def test_healthz_reports_database_and_storage(client, app, admin_headers, make_t
     assert response.status_code == 200 and response.get_json() == {"status": "ok"}
     # Details for an admin's token only.
     assert client.get("/healthz", headers=admin_headers).get_json() == {"status": "ok", "database": "ok",
-                                                                        "storage": "ok"}
+                                                                        "storage": "ok", "disk": "ok"}
     assert client.get("/healthz", headers=make_token()).get_json() == {"status": "ok"}
 
 

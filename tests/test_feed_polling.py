@@ -9,7 +9,6 @@ from datetime import timedelta
 
 import pytest
 from lxml import etree
-from sqlalchemy import select
 
 from conftest import AUDIO
 from podcast_service import create_app

@@ -3,47 +3,23 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 import urllib.request
 from urllib.parse import urlsplit
 
 import pytest
 
 from podcast_service import urls
-from services import free_ports
+from services import Gunicorn, app_environment
 
 
 @pytest.fixture
 def gunicorn(app_config, demo, tmp_path):
-    """Two gunicorn workers serving the demo show from the same database and store as the test."""
-    [port] = free_ports(1)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PODCAST_")}
-    env.update({f"PODCAST_{k.upper()}": str(v) for k, v in app_config.items()})
-    log = (tmp_path / "gunicorn.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-         "podcast_service:create_app()"],
-        env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise RuntimeError((tmp_path / "gunicorn.log").read_text()) from None
-            time.sleep(0.2)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+    """Two gunicorn workers (the shipped gunicorn.conf.py) serving the demo show from the test's database
+    and store."""
+    server = Gunicorn(app_environment(app_config), tmp_path, workers=2)
+    server.start()
+    yield server.url
+    server.stop()
 
 
 def get(url: str, **headers: str):

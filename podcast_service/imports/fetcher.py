@@ -24,7 +24,6 @@ import ipaddress
 import shutil
 import socket
 import ssl
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -37,6 +36,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 
 from ..errors import ValidationError
+from ..spools import open_spool
 
 USER_AGENT = "podcast-service feed import"
 MAX_REDIRECTS = 5
@@ -139,9 +139,8 @@ def fetch(url: str, folder: Path, *, limit: int, seconds: float) -> Iterator[Pat
     """Download `url` into a temporary file in `folder`, deleted when the block ends."""
     if not is_url(url):
         raise FetchError(f"{url} is not an http(s) URL")
-    folder.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + seconds
-    with tempfile.NamedTemporaryFile(dir=folder, prefix="import-") as out:
+    with open_spool(folder, "import-") as out:
         try:
             request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
             with _opener().open(request, timeout=READ_TIMEOUT) as response:
@@ -166,12 +165,11 @@ def fetch(url: str, folder: Path, *, limit: int, seconds: float) -> Iterator[Pat
 @contextmanager
 def copy_local(path: Path, folder: Path, *, limit: int) -> Iterator[Path]:
     """A local file (a feed saved to disk, and what it refers to) under the same size limit."""
-    folder.mkdir(parents=True, exist_ok=True)
     try:
         source = path.open("rb")
     except OSError as e:
         raise FetchError(f"cannot read {path}: {e.strerror}") from None
-    with source, tempfile.NamedTemporaryFile(dir=folder, prefix="import-") as out:
+    with source, open_spool(folder, "import-") as out:
         if path.stat().st_size > limit:
             raise FetchError(f"{path} is larger than the limit of {limit // 1048576} MB")
         shutil.copyfileobj(source, out)

@@ -39,7 +39,8 @@ def make_stores(settings: Settings) -> Stores:
     stores: dict[str, Storage] = {"local": LocalStorage(settings.storage_path)}
     if settings.s3_bucket:
         stores["s3"] = S3Storage(settings.s3_bucket, endpoint_url=settings.s3_endpoint_url,
-                                 region=settings.s3_region, public_base_url=settings.s3_public_base_url)
+                                 region=settings.s3_region, public_base_url=settings.s3_public_base_url,
+                                 timeout=settings.storage_timeout_seconds)
     return Stores(stores, settings.storage_backend)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from flask import Response, send_file
 from ..errors import StorageError
 from .base import HashingReader, LimitedReader, PendingUpload, Storage, StoredObject, check_key, iter_chunks
 
+log = logging.getLogger(__name__)
 
 # Partly written files carry this prefix until they are renamed into place.
 TEMP_PREFIX = ".upload-"
@@ -28,6 +30,11 @@ class LocalStorage(Storage):
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)
 
+    def _write_failed(self, key: str, e: OSError) -> StorageError:
+        """The cause for the client (a full disk, say), the folder only for the log."""
+        log.error("cannot write %s in %s: %s", key, self.root, e.strerror)
+        return StorageError(f"the media store cannot save the file: {e.strerror}")
+
     def put(self, key: str, stream: BinaryIO, *, content_type: str, download_name: str | None = None) -> StoredObject:
         """Write beside the target and rename, so a reader never sees half a file.
 
@@ -40,7 +47,7 @@ class LocalStorage(Storage):
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = tempfile.NamedTemporaryFile(dir=path.parent, prefix=TEMP_PREFIX, delete=False)
         except OSError as e:
-            raise StorageError(f"cannot write {key} to {self.root}: {e.strerror}") from e
+            raise self._write_failed(key, e) from e
         try:
             with tmp:
                 for chunk in iter_chunks(reader):
@@ -48,7 +55,7 @@ class LocalStorage(Storage):
             try:
                 os.replace(tmp.name, path)
             except OSError as e:
-                raise StorageError(f"cannot write {key} to {self.root}: {e.strerror}") from e
+                raise self._write_failed(key, e) from e
         except BaseException:
             Path(tmp.name).unlink(missing_ok=True)
             raise
@@ -58,7 +65,7 @@ class LocalStorage(Storage):
         try:
             fh.write(chunk)
         except OSError as e:
-            raise StorageError(f"cannot write {key} to {self.root}: {e.strerror}") from e
+            raise self._write_failed(key, e) from e
 
     def open(self, key: str, start: int = 0, end: int | None = None) -> BinaryIO:
         try:

@@ -93,13 +93,15 @@ class S3Storage(Storage):
     name = "s3"
 
     def __init__(self, bucket: str, *, endpoint_url: str = "", region: str = "",
-                 public_base_url: str = "", part_size: int = PART_SIZE, concurrency: int = CONCURRENCY) -> None:
+                 public_base_url: str = "", part_size: int = PART_SIZE, concurrency: int = CONCURRENCY,
+                 timeout: int = 30) -> None:
         self.bucket = bucket
         self.endpoint_url = endpoint_url or None
         self.region = region or None
         self.public_base_url = public_base_url.rstrip("/")
         self.part_size = part_size
         self.concurrency = concurrency
+        self.timeout = timeout
 
     @cached_property
     def client(self) -> Any:
@@ -113,9 +115,20 @@ class S3Storage(Storage):
             retries={"max_attempts": 3, "mode": "standard"},
             # The service computes its own SHA-256 of every upload; a second checksum pass costs throughput.
             request_checksum_calculation="when_required",
-            connect_timeout=5,
-            read_timeout=60,
+            connect_timeout=min(5, self.timeout),
+            read_timeout=self.timeout,
+            # SigV4 everywhere: some regions and stores refuse the older signature in presigned URLs.
+            signature_version="s3v4",
         )
+        return boto3.session.Session().client(
+            "s3", endpoint_url=self.endpoint_url, region_name=self.region, config=config
+        )
+
+    @cached_property
+    def quick_client(self) -> Any:
+        """For the health check: one try, answered within two seconds or counted as down."""
+        config = Config(s3={"addressing_style": "path" if self.endpoint_url else "auto"},
+                        retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=1, read_timeout=1)
         return boto3.session.Session().client(
             "s3", endpoint_url=self.endpoint_url, region_name=self.region, config=config
         )
@@ -252,7 +265,7 @@ class S3Storage(Storage):
 
     def check(self) -> None:
         try:
-            self.client.head_bucket(Bucket=self.bucket)
+            self.quick_client.head_bucket(Bucket=self.bucket)
         except (BotoCoreError, ClientError) as e:
             raise self._fail("reach", "the bucket", e) from e
 

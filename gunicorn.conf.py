@@ -1,0 +1,53 @@
+"""gunicorn's settings for production, behind nginx (README: running in production).
+
+    gunicorn -c gunicorn.conf.py 'podcast_service:create_app()'
+
+Each value says why it is what it is. PODCAST_BIND, PODCAST_WORKERS and
+PODCAST_THREADS override the address and the pool sizes.
+"""
+
+import os
+
+bind = os.environ.get("PODCAST_BIND", "127.0.0.1:8000")
+
+# Threads, not sync workers: a sync worker is one request at a time, so four listeners
+# downloading slowly (or four producers uploading) took every worker and feed polls waited.
+# Each thread holds one request; probing a 2 GB upload (20-30 s of CPU) keeps one thread busy
+# while the others answer.
+worker_class = "gthread"
+workers = int(os.environ.get("PODCAST_WORKERS", 2 * (os.cpu_count() or 1) + 1))
+threads = int(os.environ.get("PODCAST_THREADS", 16))
+
+# With threads, this is how long a worker's main loop may stay silent before the arbiter
+# restarts it (a hung process), not how long a request may take: long uploads, probes and
+# downloads are not cut at 30 s as the sync worker's default did.
+timeout = 120
+# A deploy lets running requests finish (an upload being stored, say) before workers stop.
+graceful_timeout = 120
+# nginx keeps connections to gunicorn open (`keepalive` in its upstream block).
+keepalive = 75
+
+# One line per request, to stderr with the service's own log.
+accesslog = "-"
+access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(a)s"'
+
+
+def on_starting(server):  # noqa: ANN001, ANN201
+    """No worker runs yet on this machine: every spool in the upload folder was left by a killed one."""
+    from podcast_service import spools
+    from podcast_service.settings import load_settings
+
+    removed = spools.remove_abandoned(load_settings().upload_temp_path)
+    if removed:
+        server.log.info("removed %d abandoned upload spools (%d bytes)", len(removed),
+                        sum(s.size for s in removed))
+
+
+def post_worker_init(worker):  # noqa: ANN001, ANN201
+    """Start the announcement sender with the worker, so scheduled pings go out on time without
+    waiting for a first request after a restart."""
+    from podcast_service import announce
+
+    app = worker.wsgi
+    if announce.targets_configured(app.config["PODCAST"]):
+        announce.start_worker(app)

@@ -1,0 +1,82 @@
+"""A client-side limit on every wait for PostgreSQL, for the server that hangs rather than fails.
+
+statement_timeout is enforced by the server, and TCP keepalives are
+answered by the peer's kernel, so neither ends a wait on a server (or a
+proxy, or a network path) that has stopped answering while its sockets stay
+open: every request would hang. This watchdog notes when each round trip
+(a statement, a commit, a rollback) begins; a thread looks twice a second
+for connections still waiting on the server (libpq says ACTIVE) past the
+timeout and shuts their socket down. The waiting call then fails with a
+disconnect, SQLAlchemy discards the connection, and the request answers 503.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import weakref
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+log = logging.getLogger(__name__)
+SWEEP_SECONDS = 0.5
+
+
+class Watchdog:
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._started: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+
+    def mark(self, dbapi_connection: Any) -> None:
+        """A round trip to the server begins on this connection now."""
+        with self._lock:
+            self._started[dbapi_connection] = time.monotonic()
+        if self._pid != os.getpid():  # first use in this process (a pre-forking server forks after import)
+            self._pid = os.getpid()
+            threading.Thread(target=self._sweep, name="db-watchdog", daemon=True).start()
+
+    def _sweep(self) -> None:
+        from psycopg.pq import TransactionStatus
+
+        while True:
+            time.sleep(SWEEP_SECONDS)
+            now = time.monotonic()
+            with self._lock:
+                overdue = [c for c, started in list(self._started.items()) if now - started > self.timeout]
+            for connection in overdue:
+                try:
+                    if connection.closed or connection.pgconn.transaction_status != TransactionStatus.ACTIVE:
+                        continue
+                    self._cut(connection.pgconn.socket)
+                except Exception:  # noqa: BLE001 - a connection closing meanwhile is not an error here
+                    continue
+                log.error("database: no answer in %s s; connection cut so the request can fail cleanly", self.timeout)
+                with self._lock:
+                    self._started.pop(connection, None)
+
+    @staticmethod
+    def _cut(fd: int) -> None:
+        """Shut the socket down (through a duplicate descriptor, leaving the original to libpq)."""
+        sock = socket.socket(fileno=os.dup(fd))
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        finally:
+            sock.close()
+
+
+def install(engine: Engine, timeout: float) -> None:
+    """Watch every round trip of this PostgreSQL engine."""
+    watchdog = Watchdog(timeout)
+
+    def mark(conn, *_args: Any) -> None:  # noqa: ANN001
+        watchdog.mark(conn.connection.dbapi_connection)
+
+    for name in ("before_cursor_execute", "commit", "rollback"):
+        event.listen(engine, name, mark)

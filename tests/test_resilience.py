@@ -1,0 +1,166 @@
+"""Faults an operator meets in production, made for real: killed workers, a database that stops or
+hangs, a store that hangs, a full disk. The service answers 503s that say to retry, keeps what it
+can serving, and cleans up after itself."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import time
+import urllib.error
+import urllib.request
+
+import flask_migrate
+import pytest
+
+from conftest import BASE_URL, DEMO_EPISODES
+from podcast_service import create_app, spools
+from podcast_service.extensions import db
+from services import Gunicorn, TcpProxy, app_environment, postgres_schema
+
+
+def http(url: str, method: str = "GET", timeout: float = 15, **headers: str) -> tuple[int, dict, bytes]:
+    request = urllib.request.Request(url, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        with e:
+            return e.code, dict(e.headers), e.read()
+
+
+def wait_for(condition, timeout: float = 20, what: str = "condition"):  # noqa: ANN001, ANN201
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"{what} not met within {timeout} s")
+
+
+@pytest.fixture
+def app_config(app_config, tmp_path):
+    return {**app_config, "upload_temp_path": str(tmp_path / "spools")}
+
+
+@pytest.fixture
+def served(app, app_config, runner, tmp_path):
+    """The demo show in the test's database and store, served by gunicorn with the shipped config."""
+    assert runner.invoke(args=["import-episodes", str(DEMO_EPISODES)]).exit_code == 0
+    server = Gunicorn(app_environment(app_config), tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_a_worker_killed_mid_upload_leaves_a_spool_that_storage_check_removes(app, served, runner, admin_headers,
+                                                                               tmp_path):
+    folder = app.config["PODCAST"].upload_temp_path
+    part = (b"--b\r\nContent-Disposition: form-data; name=\"audio\"; filename=\"big.wav\"\r\n"
+            b"Content-Type: audio/wav\r\n\r\n")
+    with socket.create_connection(("127.0.0.1", served.port)) as conn:
+        conn.sendall(
+            b"POST /api/v1/shows/cyber-security-coalition/episodes HTTP/1.1\r\nHost: x\r\n"
+            + f"Authorization: {admin_headers['Authorization']}\r\n".encode()
+            + b"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 500000000\r\n\r\n"
+            + part + b"\0" * (8 << 20))
+        spool = wait_for(lambda: [p for p in folder.glob("upload-*") if p.stat().st_size > 0], what="a spool")[0]
+        assert spools.abandoned(folder) == []  # its process holds it: not abandoned
+        for pid in served.worker_pids():
+            os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: spools.abandoned(folder), what="the spool's lock to go with its process")
+    assert spool.exists()
+
+    listed = runner.invoke(args=["storage-check", "--grace-minutes", "0"])
+    assert listed.exit_code == 1 and f"abandoned {spool.name}" in listed.output
+    fixed = runner.invoke(args=["storage-check", "--fix", "--grace-minutes", "0"])
+    assert fixed.exit_code == 0, fixed.output
+    assert "removed 1 abandoned spools" in fixed.output and not spool.exists()
+
+
+def test_the_server_removes_abandoned_spools_when_it_starts(app, app_config, tmp_path):
+    folder = app.config["PODCAST"].upload_temp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "upload-left-by-a-crash").write_bytes(b"\0" * 1000)
+    (folder / "unrelated.txt").write_text("not a spool")
+    server = Gunicorn(app_environment(app_config), tmp_path)
+    server.start()
+    try:
+        assert not (folder / "upload-left-by-a-crash").exists() and (folder / "unrelated.txt").exists()
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_through_proxy(tmp_path):
+    """An app on PostgreSQL reached through a TCP proxy the test can stop or freeze, with the demo show."""
+    with postgres_schema() as url:
+        proxy = TcpProxy(5432)
+        config = {"base_url": BASE_URL, "secret_key": "tests-only-4f1d9a7c2b8e6035d1a9f7c3e5b2a8d0",
+                  "database_url": url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}"),
+                  "storage_path": str(tmp_path / "media"), "upload_temp_path": str(tmp_path / "spools"),
+                  "database_timeout_seconds": 2}
+        app = create_app(config)
+        with app.app_context():
+            flask_migrate.upgrade()
+            assert app.test_cli_runner().invoke(args=["import-episodes", str(DEMO_EPISODES)]).exit_code == 0
+            db.session.remove()
+        yield app, proxy
+        proxy.stop()
+        with app.app_context():
+            db.engine.dispose()
+
+
+FEED = "/shows/cyber-security-coalition/feed.xml"
+
+
+def test_a_stopped_database_gives_503s_that_say_when_to_retry_and_service_recovers(pg_through_proxy):
+    app, proxy = pg_through_proxy
+    client = app.test_client()
+    assert client.get(FEED).status_code == 200
+    proxy.stop()
+    for path in (FEED, "/shows/cyber-security-coalition/", "/healthz"):
+        r = client.get(path)
+        assert r.status_code == 503, (path, r.status_code)
+        assert int(r.headers["Retry-After"]) > 0
+    r = client.get("/api/v1/shows", headers={"Authorization": "Bearer pst_x"})
+    assert r.status_code == 503 and "database" in r.json["error"]["message"]
+    proxy.start()
+    assert client.get(FEED).status_code == 200
+
+
+def test_a_hung_database_gives_503_within_the_timeout_and_health_answers_in_two_seconds(pg_through_proxy):
+    app, proxy = pg_through_proxy
+    client = app.test_client()
+    assert client.get(FEED).status_code == 200
+    proxy.freeze()
+    try:
+        r = client.get(FEED)  # hangs until the watchdog cuts the connection: database_timeout_seconds
+        assert r.status_code == 503 and int(r.headers["Retry-After"]) > 0
+        started = time.monotonic()
+        health = client.get("/healthz")
+        assert health.status_code == 503
+        assert time.monotonic() - started < 5  # the health check's own bound, with room for a busy machine
+    finally:
+        proxy.thaw()
+    assert wait_for(lambda: client.get(FEED).status_code == 200, what="recovery")
+
+
+def test_api_reads_record_a_token_use_at_most_once_a_minute(client, app, admin_headers):
+    from sqlalchemy import event
+
+    writes = []
+
+    def count_writes(conn, cursor, statement, *args):  # noqa: ANN001, ANN002
+        if statement.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE")):
+            writes.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count_writes)
+    try:
+        for _ in range(5):
+            assert client.get("/api/v1/shows", headers=admin_headers).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count_writes)
+    assert writes == []  # the token was made (and so used) just now: nothing to record
