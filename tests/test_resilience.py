@@ -4,8 +4,10 @@ can serving, and cleans up after itself."""
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
+import subprocess
 import socket
 import time
 import urllib.error
@@ -14,8 +16,8 @@ import urllib.request
 import flask_migrate
 import pytest
 
-from conftest import BASE_URL, DEMO_EPISODES
-from podcast_service import create_app, spools
+from conftest import AUDIO, BASE_URL, DEMO_EPISODES, multipart
+from podcast_service import accounts, create_app, spools
 from podcast_service.extensions import db
 from services import Gunicorn, TcpProxy, app_environment, postgres_schema
 
@@ -165,3 +167,91 @@ def test_api_reads_record_a_token_use_at_most_once_a_minute(client, app, admin_h
     finally:
         event.remove(db.engine, "before_cursor_execute", count_writes)
     assert writes == []
+
+
+def test_a_hung_store_leaves_feeds_and_pages_serving_and_health_answers_in_time(tmp_path, seaweedfs, s3_bucket):
+    proxy = TcpProxy(seaweedfs.s3_port)
+    app = create_app({"base_url": BASE_URL, "secret_key": "tests-only-4f1d9a7c2b8e6035d1a9f7c3e5b2a8d0",
+                      "database_url": f"sqlite:///{tmp_path / 'db.sqlite'}", "storage_backend": "s3",
+                      "s3_bucket": s3_bucket, "s3_endpoint_url": f"http://127.0.0.1:{proxy.port}",
+                      "s3_region": "us-east-1", "storage_timeout_seconds": 2})
+    with app.app_context():
+        flask_migrate.upgrade()
+        assert app.test_cli_runner().invoke(args=["import-episodes", str(DEMO_EPISODES)]).exit_code == 0
+        client = app.test_client()
+        episode_page = "/shows/cyber-security-coalition/shaping-belgiums-digital-future/"
+        assert client.get("/healthz").status_code == 200
+        proxy.freeze()
+        try:
+            started = time.monotonic()
+            health = client.get("/healthz")
+            assert health.status_code == 503 and time.monotonic() - started < 5
+            for path in (FEED, episode_page, "/shows/cyber-security-coalition/"):
+                assert client.get(path).status_code == 200, path
+            # Media needs only a presigned URL, made without asking the store.
+            audio = client.get(f"{episode_page}").text.split('src="', 1)[1].split('"', 1)[0]
+            assert client.get(audio.removeprefix(BASE_URL)).status_code == 302
+        finally:
+            proxy.thaw()
+            proxy.stop()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 24 MB tmpfs holding the database, the media and the spools, as the default layout has them."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mount)], check=True)
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+def fill(folder, name: str = "filler") -> None:
+    with (folder / name).open("wb") as fh:
+        try:
+            while True:
+                fh.write(b"\0" * 65536)
+                fh.flush()
+        except OSError as e:
+            assert e.errno == errno.ENOSPC
+
+
+def test_a_full_disk_keeps_reads_serving_and_refuses_writes_cleanly(small_disk, make_token):
+    app = create_app({"base_url": BASE_URL, "secret_key": "tests-only-4f1d9a7c2b8e6035d1a9f7c3e5b2a8d0",
+                      "database_url": f"sqlite:///{small_disk / 'podcast.db'}", "storage_path": str(small_disk / "media"),
+                      "upload_temp_path": str(small_disk / "uploads"), "min_free_disk_mb": 8})
+    with app.app_context():
+        flask_migrate.upgrade()
+        assert app.test_cli_runner().invoke(args=["import-episodes", str(DEMO_EPISODES)]).exit_code == 0
+        admin = accounts.create_user("admin@example.org", "a long admin password", admin=True)
+        headers = make_token(admin)
+        client = app.test_client()
+        page = "/shows/cyber-security-coalition/shaping-belgiums-digital-future/"
+        assert client.get(FEED).status_code == 200 and client.get("/healthz").status_code == 200
+        episode_id = client.get("/api/v1/shows/cyber-security-coalition/episodes", headers=headers).json[0]["id"]
+
+        (small_disk / "ballast").write_bytes(b"\0" * (18 << 20))  # the disk runs low before it is full
+        assert client.get("/healthz").status_code == 503
+        assert client.get("/healthz", headers=headers).json["disk"].startswith("low:")
+
+        fill(small_disk)
+        for path in (FEED, page, "/shows/cyber-security-coalition/", "/"):
+            assert client.get(path).status_code == 200, path
+        assert client.get("/api/v1/shows", headers=headers).status_code == 200
+        r = client.patch(f"/api/v1/shows/cyber-security-coalition/episodes/{episode_id}", json={"title": "New"},
+                         headers=headers)
+        assert r.status_code == 503 and "disk is full" in r.json["error"]["message"]
+        r = client.post("/api/v1/shows/cyber-security-coalition/episodes", headers=headers,
+                        **multipart(audio=((AUDIO / "cbr.mp3").read_bytes(), "new.mp3")))
+        assert r.status_code == 503 and "disk is full" in r.json["error"]["message"]
+        assert str(small_disk) not in r.text and int(r.headers["Retry-After"]) > 0
+
+        (small_disk / "filler").unlink()
+        (small_disk / "ballast").unlink()
+        r = client.patch(f"/api/v1/shows/cyber-security-coalition/episodes/{episode_id}", json={"title": "New"},
+                         headers=headers)
+        assert r.status_code == 200 and client.get("/healthz").status_code == 200
+        db.session.remove()
+        db.engine.dispose()
