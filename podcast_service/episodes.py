@@ -222,7 +222,8 @@ def episode_input(episode: Episode) -> EpisodeInput:
 
 
 def save_episode(show: Show, data: EpisodeInput, audio: Path | None = None, *, existing: Episode | None = None,
-                 fingerprint: str | None = None, audio_name: str | None = None) -> Episode:
+                 fingerprint: str | None = None, audio_name: str | None = None,
+                 idempotency_key: str | None = None) -> Episode:
     """Create an episode (audio required), or update `existing`; its guid never changes.
 
     Given audio is probed before anything is stored, so an unreadable file
@@ -257,7 +258,8 @@ def save_episode(show: Show, data: EpisodeInput, audio: Path | None = None, *, e
         raise Conflict(f"the show already has an episode with the guid {data.guid!r}")
 
     with media_change() as change:
-        episode = existing or Episode(show=show, guid=data.guid or str(uuid.uuid4()))
+        episode = existing or Episode(show=show, guid=data.guid or str(uuid.uuid4()),
+                                      idempotency_key=idempotency_key)
         if existing is None:
             db.session.add(episode)
         for name in ("title", "slug", "summary", "notes", "published_at", "season", "number",

@@ -186,6 +186,8 @@ class Episode(db.Model):
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The secret part of the private preview link of an unpublished episode.
     preview_key: Mapped[str] = mapped_column(String(43), unique=True, default=lambda: secrets.token_urlsafe(32))
+    # The Idempotency-Key of the API request that created it: a retried request finds this episode.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
     source_fingerprint: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -211,6 +213,7 @@ class Episode(db.Model):
     __table_args__ = (
         UniqueConstraint("show_id", "slug"),
         UniqueConstraint("show_id", "guid"),
+        UniqueConstraint("show_id", "idempotency_key"),
         CheckConstraint(episode_type.in_(EPISODE_TYPES), name="episode_type"),
     )
 

@@ -255,3 +255,19 @@ def test_a_full_disk_keeps_reads_serving_and_refuses_writes_cleanly(small_disk, 
         assert r.status_code == 200 and client.get("/healthz").status_code == 200
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_retried_upload_with_the_same_idempotency_key_makes_one_episode(client, show, admin_headers):
+    def upload(key: str):
+        return client.post("/api/v1/shows/test-show/episodes", headers={**admin_headers, "Idempotency-Key": key},
+                           **multipart(audio=((AUDIO / "cbr.mp3").read_bytes(), "ep.mp3"), title="Once"))
+
+    first = upload("3f1c1d2e-retry")
+    assert first.status_code == 201 and "Idempotent-Replayed" not in first.headers
+    again = upload("3f1c1d2e-retry")  # the client never saw the first answer and tries again
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json["id"] == first.json["id"]
+    assert len(client.get("/api/v1/shows/test-show/episodes", headers=admin_headers).json) == 1
+    other = upload("another-key")
+    assert other.status_code == 409  # a second episode, but the slug "once" is taken: said plainly
+    assert upload("\x7f" * 3).status_code == 422

@@ -236,6 +236,10 @@ ALTERNATE_ID = {"name": "alternate_id", "in": "path", "required": True, "schema"
 SUBSCRIBER_ID = {"name": "subscriber_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 EPISODE_ID = {"name": "episode_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 MULTIPART = {"multipart/form-data": {"schema": _ref("EpisodeUpload")}}
+IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": False,
+                   "schema": {"type": "string", "minLength": 1, "maxLength": 64},
+                   "description": "A key of the client's choosing (a UUID): a retry with the same key gets the "
+                                  "episode the first request created, marked Idempotent-Replayed: true"}
 
 
 def _op(summary: str, ok: dict, errors: dict, *, scope: str, body: dict | None = None,
@@ -293,7 +297,7 @@ def document() -> dict:
                            READ, scope="read", params=(SLUG,)),
                 "post": _op("Upload an episode; fields left out come from the file's tags",
                             {"201": _json(_ref("Episode"), "The new episode")}, WRITE, scope="write",
-                            params=(SLUG,), body={"multipart/form-data": {"schema": {
+                            params=(SLUG, IDEMPOTENCY_KEY), body={"multipart/form-data": {"schema": {
                                 "allOf": [_ref("EpisodeUpload"), {"required": ["audio"]}]}}}),
             },
             "/shows/{slug}/episodes/{episode_id}": {

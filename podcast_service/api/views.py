@@ -7,11 +7,12 @@ from typing import Any
 
 from flask import Response, g, jsonify, request
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from .. import accounts, fields, subscribers
 from ..episodes import (add_alternate, delete_episode, episode_input, remove_alternate, rotate_preview_link,
                         save_episode, save_show)
-from ..errors import NotFound, ValidationError
+from ..errors import Conflict, NotFound, ValidationError
 from ..extensions import db
 from ..inputs import EpisodeInput, ShowInput
 from ..models import AlternateFile, Episode, Subscriber, utcnow
@@ -87,16 +88,51 @@ def list_episodes(slug: str) -> Response:
     return jsonify([episode_json(e) for e in episodes])
 
 
+def _idempotency_key() -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    key = key.strip().strip('"')
+    if not 1 <= len(key) <= 64 or not key.isascii() or not key.isprintable():
+        raise ValidationError("Idempotency-Key must be 1 to 64 printable ASCII characters, e.g. a UUID")
+    return key
+
+
+def _replayed(show_id: int, key: str | None) -> tuple[Response, int] | None:
+    """The answer to an earlier request with this key, which created this episode."""
+    if key is None:
+        return None
+    episode = db.session.scalar(select(Episode).where(Episode.show_id == show_id, Episode.idempotency_key == key))
+    if episode is None:
+        return None
+    response = jsonify(episode_json(episode))
+    response.headers["Idempotent-Replayed"] = "true"
+    return response, 201
+
+
 @bp.post("/shows/<slug>/episodes")
 @accepts_uploads
 def create_episode(slug: str) -> tuple[Response, int]:
-    """Multipart: the `audio` file plus fields; what is left out comes from the file's tags."""
+    """Multipart: the `audio` file plus fields; what is left out comes from the file's tags.
+
+    With an Idempotency-Key header, a retry (after an answer lost on the way,
+    say) gets the episode the first request made instead of a second one.
+    """
     show = accounts.producer_show(g.api_user, slug)
+    key = _idempotency_key()
+    if (replay := _replayed(show.id, key)) is not None:
+        return replay
     if request.mimetype != "multipart/form-data":
         raise ValidationError("send the episode as multipart/form-data with the audio in the field 'audio'")
     audio, name = uploaded(request.files.get("audio"), "audio", required=True)
     data = fields.episode_changes(request.form.to_dict(), EpisodeInput(), utcnow())
-    episode = save_episode(show, _episode_files(data), audio, audio_name=name)
+    try:
+        episode = save_episode(show, _episode_files(data), audio, audio_name=name, idempotency_key=key)
+    except (IntegrityError, Conflict):
+        # The same key, sent twice at once: the other request made the episode (or its slug).
+        if (replay := _replayed(show.id, key)) is not None:
+            return replay
+        raise
     return jsonify(episode_json(episode)), 201
 
 

@@ -1,0 +1,28 @@
+"""resilience: episodes remember the Idempotency-Key of the upload that created them
+
+Revision ID: 0006_resilience
+Revises: 0005_trust
+Create Date: 2026-11-27 14:00:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0006_resilience'
+down_revision = '0005_trust'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('episodes', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('idempotency_key', sa.String(length=64), nullable=True))
+        batch_op.create_unique_constraint(batch_op.f('uq_episodes_show_id_idempotency_key'),
+                                          ['show_id', 'idempotency_key'])
+
+
+def downgrade():
+    with op.batch_alter_table('episodes', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('uq_episodes_show_id_idempotency_key'), type_='unique')
+        batch_op.drop_column('idempotency_key')
