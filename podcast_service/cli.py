@@ -13,7 +13,7 @@ import click
 from flask import Flask, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import accounts, announce, consistency, producer_commands, schema, spools, storage_migration
+from . import accounts, announce, consistency, producer_commands, run_locks, schema, spools, storage_migration
 from .imports import feed as feed_import
 from .episodes import stores
 from .settings import STORAGE_BACKENDS
@@ -31,10 +31,11 @@ def import_episodes(folder: Path) -> None:
     Safe to run again: unchanged folders are skipped, edited ones update their
     episode. Exits with status 1 if any folder could not be imported.
     """
-    try:
-        results = import_folder(folder)
-    except PodcastServiceError as e:
-        raise click.ClickException(f"{folder}: {e}") from None
+    with run_locks.held("import-episodes"):
+        try:
+            results = import_folder(folder)
+        except PodcastServiceError as e:
+            raise click.ClickException(f"{folder}: {e}") from None
     failed = 0
     for result in results:
         line = f"{result.outcome.value:>9}  {result.source}"
@@ -116,6 +117,12 @@ def storage_migrate(target: str, keep_source: bool) -> None:
     Safe to interrupt and run again: it carries on where it stopped. Set
     storage_backend to TO afterwards (or before: new uploads then go there too).
     """
+    with run_locks.held("storage-migrate"):
+        _migrate(target, keep_source)
+    click.echo(f"all media is on {target}")
+
+
+def _migrate(target: str, keep_source: bool) -> None:
     try:
         remaining = len(storage_migration.pending(target))
         click.echo(f"{remaining} files to move to {target}")
@@ -123,7 +130,6 @@ def storage_migrate(target: str, keep_source: bool) -> None:
             click.echo(f"[{done}/{remaining}] {row.key} ({row.size} bytes)")
     except PodcastServiceError as e:
         raise click.ClickException(str(e)) from None
-    click.echo(f"all media is on {target}")
 
 
 @click.command("import-feed")
@@ -143,6 +149,12 @@ def import_feed_command(source: str, slug: str | None, categories: tuple[str, ..
     a show that was not imported from this feed unless --into-existing says so.
     Exits with status 1 if any episode could not be imported.
     """
+    with run_locks.held("import-feed"):
+        _import_feed(source, slug, categories, owner_email, into_existing)
+
+
+def _import_feed(source: str, slug: str | None, categories: tuple[str, ...], owner_email: str | None,
+                 into_existing: bool) -> None:
     try:
         owner = accounts.find_user(owner_email) if owner_email else None
         feed = feed_import.read_feed(source)

@@ -515,3 +515,17 @@ class Announcement(db.Model):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class RunLock(db.Model):
+    """A command that must not run twice at once (import-episodes, storage-migrate, backup), while it runs.
+
+    `holder` is "host:pid", so a lock left by a process that died can be
+    recognised and taken over on the same host.
+    """
+
+    __tablename__ = "run_locks"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(255))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

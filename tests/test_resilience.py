@@ -271,3 +271,24 @@ def test_a_retried_upload_with_the_same_idempotency_key_makes_one_episode(client
     other = upload("another-key")
     assert other.status_code == 409  # a second episode, but the slug "once" is taken: said plainly
     assert upload("\x7f" * 3).status_code == 422
+
+
+def test_a_second_import_at_once_is_refused_in_one_line_naming_the_first(app, runner, demo_folder):
+    import socket as sockets
+
+    from podcast_service.models import RunLock
+
+    running = subprocess.Popen(["sleep", "30"])  # stands in for the first run's process
+    try:
+        db.session.add(RunLock(name="import-episodes", holder=f"{sockets.gethostname()}:{running.pid}"))
+        db.session.commit()
+        result = runner.invoke(args=["import-episodes", str(demo_folder)])
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert f"import-episodes is already running in process {sockets.gethostname()}:{running.pid}" in result.output
+    finally:
+        running.kill()
+        running.wait()
+    # Its process gone (killed, say), the lock is taken over and the import runs.
+    result = runner.invoke(args=["import-episodes", str(demo_folder)])
+    assert result.exit_code == 0, result.output
+    assert db.session.query(RunLock).count() == 0

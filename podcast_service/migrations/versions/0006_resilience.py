@@ -1,4 +1,4 @@
-"""resilience: episodes remember the Idempotency-Key of the upload that created them
+"""resilience: episodes remember the Idempotency-Key of the upload that created them; run locks
 
 Revision ID: 0006_resilience
 Revises: 0005_trust
@@ -16,6 +16,12 @@ depends_on = None
 
 
 def upgrade():
+    op.create_table('run_locks',
+    sa.Column('name', sa.String(length=50), nullable=False),
+    sa.Column('holder', sa.String(length=255), nullable=False),
+    sa.Column('started_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_run_locks'))
+    )
     with op.batch_alter_table('episodes', schema=None) as batch_op:
         batch_op.add_column(sa.Column('idempotency_key', sa.String(length=64), nullable=True))
         batch_op.create_unique_constraint(batch_op.f('uq_episodes_show_id_idempotency_key'),
@@ -23,6 +29,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_table('run_locks')
     with op.batch_alter_table('episodes', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('uq_episodes_show_id_idempotency_key'), type_='unique')
         batch_op.drop_column('idempotency_key')
