@@ -15,7 +15,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -48,11 +48,25 @@ def storage_of(row: MediaFile) -> Storage:
     return stores()[row.backend]
 
 
+@dataclass(frozen=True)
+class Staged:
+    """A file already in the store, waiting for its row in the change's write transaction."""
+
+    key: str
+    size: int
+    sha256: str
+    path: Path
+
+
 class MediaChange:
     """One unit of work over the database and the media store.
 
     Use through `media_change()`: it commits or rolls back the session and
-    puts the store in the matching state.
+    puts the store in the matching state. Large files (audio) are sent to the
+    store with `upload` before the write transaction begins; `lock_show` then
+    begins it by locking the show's row, so every change to one show takes
+    its locks in the same order and holds them for milliseconds, however
+    large the file.
     """
 
     def __init__(self, store: Storage) -> None:
@@ -60,22 +74,31 @@ class MediaChange:
         self.stored: list[str] = []
         self.retired: list[tuple[str, str]] = []  # (backend, key)
 
-    def store_file(self, path: Path, *, kind: str, extension: str, mime_type: str,
-                   download_name: str, audio: media.AudioInfo | None = None,
-                   original_name: str | None = None) -> MediaFile:
+    def upload(self, path: Path, *, kind: str, extension: str, mime_type: str, download_name: str) -> Staged:
+        """Put the file in the store; no database work, so call it before `lock_show`."""
         key = new_key(kind, extension)
         with path.open("rb") as fh:
             self.stored.append(key)
             obj = self.store.put(key, fh, content_type=mime_type, download_name=download_name)
+        return Staged(key, obj.size, obj.sha256, path)
+
+    def row(self, staged: Staged, *, extension: str, mime_type: str, audio: media.AudioInfo | None = None,
+            original_name: str | None = None) -> MediaFile:
+        """The MediaFile row of an uploaded file."""
         row = MediaFile(
-            backend=self.store.name, key=key, size=obj.size, sha256=obj.sha256, mime_type=mime_type,
-            extension=extension, original_filename=(original_name or path.name)[:255],
+            backend=self.store.name, key=staged.key, size=staged.size, sha256=staged.sha256, mime_type=mime_type,
+            extension=extension, original_filename=(original_name or staged.path.name)[:255],
         )
         if audio is not None:
             row.duration, row.bitrate = audio.duration, audio.bitrate
             row.sample_rate, row.channels = audio.sample_rate, audio.channels
         db.session.add(row)
         return row
+
+    def store_file(self, path: Path, *, kind: str, extension: str, mime_type: str, download_name: str) -> MediaFile:
+        """Upload and add the row at once: for small files (art and transcripts, whose sizes are capped)."""
+        staged = self.upload(path, kind=kind, extension=extension, mime_type=mime_type, download_name=download_name)
+        return self.row(staged, extension=extension, mime_type=mime_type)
 
     def store_image(self, path: Path, download_stem: str, *, artwork: bool = True) -> MediaFile:
         """Store cover art; `artwork` holds it to Apple's rules (see images.py)."""
@@ -88,6 +111,16 @@ class MediaChange:
         if row is not None:
             self.retired.append((row.backend, row.key))
             db.session.delete(row)
+
+    @staticmethod
+    def lock_show(show: Show) -> None:
+        """Begin the write transaction by locking the show's row (PostgreSQL; SQLite locks the whole file)."""
+        db.session.execute(select(Show.id).where(Show.id == show.id).with_for_update())
+
+
+def end_transaction() -> None:
+    """End the read transaction that lookups began, so none stays open while files are probed or sent."""
+    db.session.commit()
 
 
 @contextmanager
@@ -154,7 +187,9 @@ def save_show(data: ShowInput, *, image: Path | None = None, fingerprint: str | 
     if new and show is not None:
         raise Conflict(f"there is already a show with the slug {data.slug!r}")
     with media_change() as change:
-        if show is None:
+        if show is not None:
+            change.lock_show(show)
+        else:
             show = Show(slug=data.slug, import_source=import_source)
             show.podcast_guid = data.podcast_guid or podcast_guid(urls.feed_url(show))
             db.session.add(show)
@@ -234,6 +269,7 @@ def save_episode(show: Show, data: EpisodeInput, audio: Path | None = None, *, e
     """
     if audio is None and existing is None:
         raise ValidationError("a new episode needs an audio file")
+    end_transaction()
     info = media.probe(audio) if audio is not None else None
     if info is not None:
         data = replace(data, title=data.title or title_from_file(info, audio_name or audio.name),
@@ -256,8 +292,17 @@ def save_episode(show: Show, data: EpisodeInput, audio: Path | None = None, *, e
     if data.guid and existing is None and db.session.scalar(
             select(Episode.id).where(Episode.show_id == show.id, Episode.guid == data.guid)) is not None:
         raise Conflict(f"the show already has an episode with the guid {data.guid!r}")
+    new_audio = info is not None and not _same_file(existing.audio if existing else None, audio)
+    kept, added = _rendition_changes(existing, renditions)
+    end_transaction()
 
     with media_change() as change:
+        # The large files first, with no transaction open; then the write transaction, show row first.
+        staged_audio = change.upload(audio, kind="audio", extension=info.extension, mime_type=info.mime_type,
+                                     download_name=f"{data.slug}{info.extension}") if new_audio else None
+        staged_renditions = [(change.upload(p, kind="audio", extension=i.extension, mime_type=i.mime_type,
+                                            download_name=f"{data.slug}{i.extension}"), i) for p, i in added]
+        change.lock_show(show)
         episode = existing or Episode(show=show, guid=data.guid or str(uuid.uuid4()),
                                       idempotency_key=idempotency_key)
         if existing is None:
@@ -272,15 +317,18 @@ def save_episode(show: Show, data: EpisodeInput, audio: Path | None = None, *, e
             episode.withdrawn_at = utcnow()
             episode.preview_key = new_preview_key()  # a takedown ends every preview link given out
 
-        if info is not None and not _same_file(episode.audio if existing else None, audio):
+        if staged_audio is not None:
             change.retire(episode.audio if existing else None)
-            episode.audio = change.store_file(audio, kind="audio", extension=info.extension,
-                                              mime_type=info.mime_type, download_name=f"{data.slug}{info.extension}",
-                                              audio=info, original_name=audio_name)
+            episode.audio = change.row(staged_audio, extension=info.extension, mime_type=info.mime_type,
+                                       audio=info, original_name=audio_name)
         _set_image(change, episode, data, info.cover if info is not None else None)
         _set_transcript(change, episode, data.transcript, data.remove_transcript)
         if renditions is not None:
-            _sync_renditions(change, episode, renditions)
+            for alternate in list(episode.alternates):
+                if alternate.id not in kept:
+                    _drop_rendition(change, episode, alternate)
+            for staged, rendition in staged_renditions:
+                _add_rendition(change, episode, staged, rendition, staged.path.name)
 
         if chapters is not None:
             episode.chapters = [Chapter(start=c.start, end=c.end, title=c.title, url=c.url) for c in chapters]
@@ -289,6 +337,20 @@ def save_episode(show: Show, data: EpisodeInput, audio: Path | None = None, *, e
         episode.source_fingerprint = fingerprint
         show.updated_at = utcnow()
     return episode
+
+
+def _rendition_changes(existing: Episode | None, wanted: list[tuple[Path, media.AudioInfo]] | None
+                       ) -> tuple[set[int], list[tuple[Path, media.AudioInfo]]]:
+    """(ids of the episode's alternates to keep, files to add) for the alternates to become exactly `wanted`."""
+    if wanted is None:
+        return set(), []
+    remaining, kept = list(wanted), set()
+    for alternate in existing.alternates if existing is not None else []:
+        match = next((w for w in remaining if _same_file(alternate.media, w[0])), None)
+        if match is not None:
+            remaining.remove(match)
+            kept.add(alternate.id)
+    return kept, remaining
 
 
 def _set_image(change: MediaChange, episode: Episode, data: EpisodeInput, cover: media.Cover | None) -> None:
@@ -335,10 +397,9 @@ def _check_rendition(info: media.AudioInfo, episode_duration: float) -> None:
                               f"{episode_duration:.1f} s; it must be the same recording")
 
 
-def _store_rendition(change: MediaChange, episode: Episode, path: Path, info: media.AudioInfo,
-                     filename: str | None) -> None:
-    row = change.store_file(path, kind="audio", extension=info.extension, mime_type=info.mime_type,
-                            download_name=f"{episode.slug}{info.extension}", audio=info, original_name=filename)
+def _add_rendition(change: MediaChange, episode: Episode, staged: Staged, info: media.AudioInfo,
+                   filename: str | None) -> None:
+    row = change.row(staged, extension=info.extension, mime_type=info.mime_type, audio=info, original_name=filename)
     position = max((a.position for a in episode.alternates), default=-1) + 1
     episode.alternates.append(AlternateFile(media=row, title=info.format.upper(), position=position))
 
@@ -348,33 +409,27 @@ def _drop_rendition(change: MediaChange, episode: Episode, alternate: AlternateF
     change.retire(alternate.media)
 
 
-def _sync_renditions(change: MediaChange, episode: Episode, wanted: list[tuple[Path, media.AudioInfo]]) -> None:
-    """The episode's alternates become exactly `wanted`: files already stored stay, others go or come."""
-    remaining = list(wanted)
-    for alternate in list(episode.alternates):
-        match = next((w for w in remaining if _same_file(alternate.media, w[0])), None)
-        if match is None:
-            _drop_rendition(change, episode, alternate)
-        else:
-            remaining.remove(match)
-    for path, info in remaining:
-        _store_rendition(change, episode, path, info, path.name)
-
-
 def add_alternate(episode: Episode, path: Path, filename: str | None = None) -> AlternateFile:
     """Another rendition of the episode's audio (Opus beside MP3, say), probed like the main file."""
+    end_transaction()
     info = media.probe(path)
     _check_rendition(info, episode.audio.duration or 0)
     if any(_same_file(f, path) for f in episode.audio_files()):
         raise Conflict(f"the episode already has this file ({info.format.upper()} at {info.bitrate // 1000} kb/s)")
+    download_name = f"{episode.slug}{info.extension}"
+    end_transaction()
     with media_change() as change:
-        _store_rendition(change, episode, path, info, filename)
+        staged = change.upload(path, kind="audio", extension=info.extension, mime_type=info.mime_type,
+                               download_name=download_name)
+        change.lock_show(episode.show)
+        _add_rendition(change, episode, staged, info, filename)
         episode.show.updated_at = utcnow()
     return episode.alternates[-1]
 
 
 def remove_alternate(episode: Episode, alternate: AlternateFile) -> None:
     with media_change() as change:
+        change.lock_show(episode.show)
         _drop_rendition(change, episode, alternate)
         episode.show.updated_at = utcnow()
 
@@ -403,6 +458,7 @@ def delete_episode(episode: Episode) -> None:
     """Remove the episode's row and, once that is committed, its stored objects."""
     files = episode.media_files()
     with media_change() as change:
+        change.lock_show(episode.show)
         db.session.delete(episode)
         db.session.flush()  # the episode's row goes first: it references the files
         for row in files:

@@ -5,6 +5,7 @@ can serving, and cleans up after itself."""
 from __future__ import annotations
 
 import errno
+import json
 import os
 import signal
 import subprocess
@@ -292,3 +293,86 @@ def test_a_second_import_at_once_is_refused_in_one_line_naming_the_first(app, ru
     result = runner.invoke(args=["import-episodes", str(demo_folder)])
     assert result.exit_code == 0, result.output
     assert db.session.query(RunLock).count() == 0
+
+
+def test_replacing_audio_while_other_episodes_are_edited_never_fails(app, app_config, make_episode, admin_headers,
+                                                                   tmp_path):
+    """Real workers, many threads: on PostgreSQL this deadlocked when locks were taken in no fixed order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    episodes = [make_episode(title=f"Episode {n}", people=[]).id for n in range(4)]
+    server = Gunicorn(app_environment(app_config), tmp_path, workers=2, threads=8)
+    server.start()
+    audio = {name: (AUDIO / name).read_bytes() for name in ("cbr.mp3", "vbr_xing.mp3")}
+
+    def replace_audio(n: int) -> int:
+        boundary = "b0undary"
+        name = ("cbr.mp3", "vbr_xing.mp3")[n % 2]
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"audio\"; filename=\"{name}\"\r\n"
+                f"Content-Type: audio/mpeg\r\n\r\n").encode() + audio[name] + f"\r\n--{boundary}--\r\n".encode()
+        request = urllib.request.Request(
+            f"{server.url}/api/v1/shows/test-show/episodes/{episodes[0]}", data=body, method="PATCH",
+            headers={**admin_headers, "Content-Type": f"multipart/form-data; boundary={boundary}"})
+        try:
+            with urllib.request.urlopen(request, timeout=60) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
+    def edit(n: int) -> int:
+        episode_id = episodes[1 + n % 3]
+        request = urllib.request.Request(
+            f"{server.url}/api/v1/shows/test-show/episodes/{episode_id}", method="PATCH",
+            data=json.dumps({"title": f"Edit {n}", "people": [{"name": f"Guest {n}"}]}).encode(),
+            headers={**admin_headers, "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=60) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
+    def poll(_n: int) -> int:  # each change makes the next poll rebuild the feed, locking its cache row
+        try:
+            with urllib.request.urlopen(f"{server.url}/shows/test-show/feed.xml", timeout=60) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
+    try:
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            replaced = pool.map(replace_audio, range(24))
+            edited = pool.map(edit, range(72))
+            polled = pool.map(poll, range(48))
+            statuses = list(replaced) + list(edited) + list(polled)
+    finally:
+        server.stop()
+    assert statuses == [200] * 144, sorted(set(statuses))
+
+
+def test_no_transaction_is_open_while_audio_is_probed_or_sent(client, show, make_episode, admin_headers, storage,
+                                                             monkeypatch):
+    from podcast_service import episodes as service, media
+
+    episode_id = make_episode().id
+    seen = []
+    real_put, real_probe = storage.put, media.probe
+
+    def put(key, stream, **kwargs):  # noqa: ANN001, ANN003
+        if key.startswith("audio/"):
+            seen.append(("put", db.session().in_transaction()))
+        return real_put(key, stream, **kwargs)
+
+    def probe(path):  # noqa: ANN001
+        seen.append(("probe", db.session().in_transaction()))
+        return real_probe(path)
+
+    monkeypatch.setattr(storage, "put", put)
+    monkeypatch.setattr(service.media, "probe", probe)
+    r = client.patch(f"/api/v1/shows/test-show/episodes/{episode_id}", headers=admin_headers,
+                     **multipart(audio=((AUDIO / "vbr_xing.mp3").read_bytes(), "new.mp3")))
+    assert r.status_code == 200, r.json
+    r = client.post(f"/api/v1/shows/test-show/episodes/{episode_id}/alternates", headers=admin_headers,
+                    **multipart(audio=((AUDIO / "opus.opus").read_bytes(), "alt.opus")))
+    assert r.status_code == 201, r.json
+    assert [kind for kind, _ in seen] == ["probe", "put", "probe", "put"]
+    assert not any(open_ for _, open_ in seen), seen
