@@ -42,6 +42,8 @@ class FeedState:
     etag: str
     last_modified: datetime
     token_slot: str
+    # The bytes, when this request built them: served as built even if another process stores others.
+    built: tuple[bytes, bytes] | None = None
 
 
 def next_change(show: Show, now: datetime) -> datetime | None:
@@ -101,11 +103,13 @@ def state(show: Show) -> FeedState:
         current_app.logger.info("feed of show %s changed while it was built; not cached", show.id)
     with _memo_lock:
         _memo[show.id] = (etag, body, gzipped)
-    return FeedState(show.id, etag, last_modified, row.token_slot)
+    return FeedState(show.id, etag, last_modified, row.token_slot, (body, gzipped))
 
 
 def content(feed: FeedState) -> tuple[FeedState, bytes, bytes]:
     """This version of the feed's (state, body, gzipped body), or the newer one another process just stored."""
+    if feed.built is not None:
+        return feed, *feed.built
     with _memo_lock:
         held = _memo.get(feed.show_id)
     if held is not None and held[0] == feed.etag:
