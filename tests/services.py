@@ -268,3 +268,59 @@ def app_environment(config: dict) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PODCAST_")}
     env.update({f"PODCAST_{k.upper()}": str(v) for k, v in config.items()})
     return env
+
+
+@dataclass
+class Nginx:
+    """Debian's nginx with the repository's deploy/nginx.conf, on a free port, in front of `upstream`."""
+
+    upstream: str  # host:port of gunicorn
+    workdir: Path
+    process: subprocess.Popen | None = None
+    port: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def config(self) -> str:
+        """The shipped site, with this run's addresses and folders put in."""
+        site = (ROOT / "deploy" / "nginx.conf").read_text()
+        replacements = {
+            "server 127.0.0.1:8000;": f"server {self.upstream};",
+            "listen 80;": f"listen 127.0.0.1:{self.port};",
+            "/var/lib/nginx/body": str(self.workdir / "body"),
+            "/var/lib/nginx/proxy": str(self.workdir / "proxy"),
+        }
+        for old, new in replacements.items():
+            assert old in site, old
+            site = site.replace(old, new)
+        w = self.workdir
+        return (f"daemon off;\nuser root;\nworker_processes 1;\npid {w / 'nginx.pid'};\n"
+                f"error_log {w / 'error.log'} warn;\nevents {{ worker_connections 512; }}\n"
+                f"http {{\n access_log off;\n fastcgi_temp_path {w / 'fastcgi'};\n uwsgi_temp_path {w / 'uwsgi'};\n"
+                f" scgi_temp_path {w / 'scgi'};\n{site}\n}}\n")
+
+    def start(self, timeout: float = 15) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        [self.port] = free_ports(1)
+        conf = self.workdir / "nginx.conf"
+        conf.write_text(self.config())
+        binary = shutil.which("nginx") or "/usr/sbin/nginx"
+        self.process = subprocess.Popen([binary, "-c", str(conf), "-p", str(self.workdir)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    self.stop()
+                    raise RuntimeError((self.workdir / "error.log").read_text()) from None
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)

@@ -12,6 +12,7 @@ import subprocess
 import socket
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import flask_migrate
@@ -20,7 +21,7 @@ import pytest
 from conftest import AUDIO, BASE_URL, DEMO_EPISODES, multipart
 from podcast_service import accounts, create_app, spools
 from podcast_service.extensions import db
-from services import Gunicorn, TcpProxy, app_environment, postgres_schema
+from services import Gunicorn, Nginx, TcpProxy, app_environment, postgres_schema
 
 
 def http(url: str, method: str = "GET", timeout: float = 15, **headers: str) -> tuple[int, dict, bytes]:
@@ -376,3 +377,81 @@ def test_no_transaction_is_open_while_audio_is_probed_or_sent(client, show, make
     assert r.status_code == 201, r.json
     assert [kind for kind, _ in seen] == ["probe", "put", "probe", "put"]
     assert not any(open_ for _, open_ in seen), seen
+
+
+@pytest.fixture
+def production(app, app_config, runner, tmp_path):
+    """The README's production setup: nginx (deploy/nginx.conf) in front of gunicorn (gunicorn.conf.py),
+    with few threads, so a held thread would show."""
+    assert runner.invoke(args=["import-episodes", str(DEMO_EPISODES)]).exit_code == 0
+    server = Gunicorn(app_environment({**app_config, "trusted_proxies": 1}), tmp_path, workers=1, threads=4)
+    server.start()
+    proxy = Nginx(f"127.0.0.1:{server.port}", tmp_path / "nginx")
+    proxy.start()
+    yield proxy
+    proxy.stop()
+    server.stop()
+
+
+def wav_header(seconds: int) -> bytes:
+    """A 16-bit stereo 48 kHz WAV header for `seconds` of audio (the samples follow)."""
+    data = seconds * 48000 * 4
+    return (b"RIFF" + (36 + data).to_bytes(4, "little") + b"WAVEfmt " + (16).to_bytes(4, "little")
+            + (1).to_bytes(2, "little") + (2).to_bytes(2, "little") + (48000).to_bytes(4, "little")
+            + (48000 * 4).to_bytes(4, "little") + (4).to_bytes(2, "little") + (16).to_bytes(2, "little")
+            + b"data" + data.to_bytes(4, "little"))
+
+
+def slow_upload(url: str, headers: dict, seconds_of_audio: int, chunk: int = 1 << 20, pause: float = 0.02) -> dict:
+    """Send a WAV master as a producer on a slow line would: a megabyte at a time, with pauses."""
+    parsed = urllib.parse.urlsplit(url)
+    head = (b"--b\r\nContent-Disposition: form-data; name=\"status\"\r\n\r\npublished\r\n"
+            b"--b\r\nContent-Disposition: form-data; name=\"audio\"; filename=\"master.wav\"\r\n"
+            b"Content-Type: audio/wav\r\n\r\n" + wav_header(seconds_of_audio))
+    samples, tail = seconds_of_audio * 48000 * 4, b"\r\n--b--\r\n"
+    length = len(head) + samples + len(tail)
+    with socket.create_connection((parsed.hostname, parsed.port), timeout=120) as conn:
+        conn.sendall(f"POST {parsed.path} HTTP/1.1\r\nHost: {parsed.netloc}\r\n".encode()
+                     + "".join(f"{k}: {v}\r\n" for k, v in headers.items()).encode()
+                     + f"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: {length}\r\n"
+                       "Connection: close\r\n\r\n".encode() + head)
+        block = b"\0" * chunk
+        for offset in range(0, samples, chunk):
+            conn.sendall(block[:min(chunk, samples - offset)])
+            time.sleep(pause)
+        conn.sendall(tail)
+        response = b""
+        while data := conn.recv(65536):
+            response += data
+    status_line, _, rest = response.partition(b"\r\n")
+    body = rest.split(b"\r\n\r\n", 1)[1]
+    return {"status": int(status_line.split()[1]), "json": json.loads(body)}
+
+
+def test_behind_nginx_a_slow_300_mb_upload_and_slow_listeners_leave_feed_polls_answered(production, admin_headers):
+    from concurrent.futures import ThreadPoolExecutor
+
+    base = production.url
+    status, _, page = http(f"{base}/shows/cyber-security-coalition/shaping-belgiums-digital-future/")
+    audio = page.decode().split('<audio', 1)[1].split('src="', 1)[1].split('"', 1)[0].removeprefix(BASE_URL)
+
+    def slow_listener(_n: int) -> int:
+        """Reads the episode at about 160 KB/s: far slower than the server sends."""
+        with urllib.request.urlopen(base + audio, timeout=60) as r:
+            while r.read(16384):
+                time.sleep(0.1)
+            return r.status
+
+    def polls() -> list[int]:
+        return [http(f"{base}{FEED}", timeout=10)[0] for _ in range(20) if time.sleep(0.3) is None]
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        upload = pool.submit(slow_upload, f"{base}/api/v1/shows/cyber-security-coalition/episodes", admin_headers,
+                             seconds_of_audio=1600)  # 1600 s of 48 kHz stereo: 307 MB
+        listeners = [pool.submit(slow_listener, n) for n in range(6)]  # more listeners than gunicorn threads
+        feed_statuses = pool.submit(polls).result()
+        assert feed_statuses == [200] * 20
+        assert [f.result() for f in listeners] == [200] * 6
+        uploaded = upload.result()
+    assert uploaded["status"] == 201, uploaded
+    assert uploaded["json"]["duration"] == 1600 and uploaded["json"]["status"] == "published"
