@@ -13,7 +13,7 @@ import click
 from flask import Flask, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import accounts, announce, consistency, producer_commands, run_locks, schema, spools, storage_migration
+from . import accounts, announce, backup, consistency, producer_commands, run_locks, schema, spools, storage_migration
 from .imports import feed as feed_import
 from .episodes import stores
 from .settings import STORAGE_BACKENDS
@@ -178,6 +178,31 @@ def _import_feed(source: str, slug: str | None, categories: tuple[str, ...], own
         raise click.exceptions.Exit(1)
 
 
+@click.command("backup")
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+def backup_command(dest: Path) -> None:
+    """Write a consistent backup into the new folder DEST: every table's rows as of one moment and every
+    media file those rows reference, with checksums in DEST/manifest.json."""
+    with run_locks.held("backup"):
+        manifest = backup.backup(stores(), dest)
+    click.echo(f"backed up {sum(manifest['tables'].values())} rows and {len(manifest['files'])} files "
+               f"({sum(f['size'] for f in manifest['files'])} bytes) into {dest}")
+
+
+@click.command("restore")
+@click.argument("src", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def restore_command(src: Path) -> None:
+    """Restore the backup in SRC into this empty instance (run `db upgrade` first), then check that
+    database and store agree. Every file is checked against the manifest before anything is written."""
+    with run_locks.held("restore"):
+        report = backup.restore(stores(), src)
+    if not report.clean:
+        raise click.ClickException(f"restored, but the store disagrees with the database: "
+                                   f"{len(report.missing_objects)} missing, {len(report.orphaned_objects)} extra; "
+                                   "see `flask storage-check`")
+    click.echo(f"restored {src}; database and store agree")
+
+
 @click.command("announce")
 def announce_command() -> None:
     """Send the due notices to WebSub hubs and pubnotify URLs now.
@@ -221,7 +246,8 @@ def _guarded(callback: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def register(app: Flask) -> None:
-    commands = (import_episodes, import_feed_command, storage_check, storage_migrate, announce_command,
+    commands = (import_episodes, import_feed_command, storage_check, storage_migrate, backup_command, restore_command,
+                announce_command,
                 *producer_commands.COMMANDS)
     for command in commands:
         command.callback = _guarded(command.callback)

@@ -1,0 +1,106 @@
+"""`flask backup` and `flask restore`: a show with every kind of file round-trips into an empty instance."""
+
+from __future__ import annotations
+
+import json
+from contextlib import ExitStack
+
+import flask_migrate
+import pytest
+
+from conftest import AUDIO, RequestClient
+from podcast_service import create_app
+from podcast_service.episodes import add_alternate
+from podcast_service.extensions import db
+from podcast_service.models import Episode, MediaFile
+from services import postgres_schema
+
+
+@pytest.fixture
+def empty_instance(request, app_config, tmp_path):
+    """A second instance with its own database and store, of the same stack, migrated and empty."""
+    with ExitStack() as stack:
+        config = dict(app_config)
+        if request.config.getoption("stack") == "sqlite-local":
+            config.update(database_url=f"sqlite:///{tmp_path / 'restored.db'}", storage_path=str(tmp_path / "restored"))
+        else:
+            seaweedfs = request.getfixturevalue("seaweedfs")
+            bucket = seaweedfs.new_bucket()
+            stack.callback(seaweedfs.drop_bucket, bucket)
+            config.update(database_url=stack.enter_context(postgres_schema()), s3_bucket=bucket)
+        app = create_app(config)
+        with app.app_context():
+            flask_migrate.upgrade()
+            db.session.remove()
+        yield app
+        with app.app_context():
+            db.engine.dispose()
+
+
+def cli(app, *args: str):
+    """Run a command against `app` (the test's own app context would otherwise be used)."""
+    with app.app_context():
+        result = app.test_cli_runner().invoke(args=list(args))
+        db.session.remove()
+    return result
+
+
+def media_bytes(app) -> dict[str, bytes]:
+    with app.app_context():
+        stores = app.extensions["podcast_stores"]
+        result = {}
+        for row in db.session.query(MediaFile):
+            with stores[row.backend].open(row.key) as fh:
+                result[row.key] = fh.read()
+        db.session.remove()
+        return result
+
+
+def test_a_show_with_every_kind_of_file_round_trips(app, runner, demo, make_episode, empty_instance, admin_headers,
+                                                      client, tmp_path):
+    add_alternate(make_episode("cbr.mp3"), AUDIO / "opus.opus")  # another show's episode with two renditions
+    episode_id = demo.id
+    r = client.patch(f"/api/v1/shows/cyber-security-coalition/episodes/{episode_id}", headers=admin_headers,
+                     json={"notes": "Read the **2021 report**.", "people": [{"name": "Alexander De Croo"}]})
+    assert r.status_code == 200
+    original_feed = client.get("/shows/cyber-security-coalition/feed.xml").data
+    original_files = media_bytes(app)
+    kinds = {key.split("/")[0] for key in original_files}
+    assert kinds >= {"audio", "images", "transcripts"} and len(original_files) >= 4
+
+    dest = tmp_path / "backup"
+    result = runner.invoke(args=["backup", str(dest)])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((dest / "manifest.json").read_text())
+    assert len(manifest["files"]) == len(original_files) and manifest["tables"]["episodes"] == 2
+    assert runner.invoke(args=["backup", str(dest)]).exit_code == 1  # never into a folder with something in it
+
+    restored = cli(empty_instance, "restore", str(dest))
+    assert restored.exit_code == 0, restored.output
+    assert "database and store agree" in restored.output
+    assert media_bytes(empty_instance) == original_files
+    empty_instance.test_client_class = RequestClient
+    other = empty_instance.test_client()
+    assert other.get("/shows/cyber-security-coalition/feed.xml").data == original_feed
+    # Users and their tokens came along; new rows get new ids.
+    assert other.get("/api/v1/shows", headers=admin_headers).status_code == 200
+    r = other.post("/api/v1/shows/cyber-security-coalition/episodes", headers=admin_headers,
+                   data={"audio": ((AUDIO / "cbr.mp3").open("rb"), "new.mp3"), "title": "After the restore"})
+    assert r.status_code == 201 and r.json["id"] != episode_id
+
+    # A second restore into the now used instance is refused.
+    again = cli(empty_instance, "restore", str(dest))
+    assert again.exit_code == 1 and "empty" in again.output
+
+
+def test_a_damaged_backup_is_refused_before_anything_is_written(app, runner, demo, empty_instance, tmp_path):
+    dest = tmp_path / "backup"
+    assert runner.invoke(args=["backup", str(dest)]).exit_code == 0
+    audio = next((dest / "media" / "audio").iterdir())
+    audio.write_bytes(audio.read_bytes()[:-10])
+    result = cli(empty_instance, "restore", str(dest))
+    assert result.exit_code == 1 and "missing or damaged" in result.output and "Traceback" not in result.output
+    with empty_instance.app_context():
+        assert db.session.query(Episode).count() == 0
+        assert list(empty_instance.extensions["podcast_stores"].primary.keys()) == []
+        db.session.remove()
