@@ -266,7 +266,8 @@ class Gunicorn:
 def app_environment(config: dict) -> dict[str, str]:
     """The environment a server process needs to run with a test's app configuration."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PODCAST_")}
-    env.update({f"PODCAST_{k.upper()}": str(v) for k, v in config.items()})
+    env.update({f"PODCAST_{k.upper()}": ",".join(v) if isinstance(v, (list, tuple)) else str(v)
+                for k, v in config.items()})
     return env
 
 

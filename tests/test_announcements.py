@@ -134,3 +134,17 @@ def test_private_shows_are_never_announced(app, client, show, admin_headers, hub
     announce.wake()
     time.sleep(1.5)
     assert hub.calls == []
+
+
+def test_after_a_restart_a_scheduled_ping_goes_out_on_time_with_no_request(app_config, make_episode, show, hub,
+                                                                          tmp_path):
+    from services import Gunicorn, app_environment
+
+    make_episode(published_at=utcnow() + timedelta(seconds=3))
+    server = Gunicorn(app_environment(app_config), tmp_path)
+    server.start()  # the server is started and never asked anything
+    try:
+        calls = hub.wait_for(2)
+    finally:
+        server.stop()
+    assert {(method, path) for _, method, path, _ in calls} == {("POST", "/hub"), ("GET", "/pubnotify")}
