@@ -15,7 +15,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -267,11 +267,16 @@ def require_role(user: User, show: Show, *, owner: bool = False) -> None:
         raise Forbidden(f"you are not an owner of the show {show.slug!r}")
 
 
-def visible_shows(user: User) -> list[Show]:
-    query = select(Show).order_by(func.lower(Show.title))
+def visible_shows_query(user: User) -> Select:
+    """The shows `user` may edit, by title."""
+    query = select(Show).order_by(func.lower(Show.title), Show.id)
     if not user.is_admin:
         query = query.join(ShowMember).where(ShowMember.user_id == user.id)
-    return list(db.session.scalars(query))
+    return query
+
+
+def visible_shows(user: User) -> list[Show]:
+    return list(db.session.scalars(visible_shows_query(user)))
 
 
 def show_by_slug(slug: str) -> Show:

@@ -20,7 +20,8 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Select, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from . import images, media, transcripts, urls
 from .errors import Conflict, PodcastServiceError, TooLarge, ValidationError
@@ -444,14 +445,19 @@ def rotate_preview_link(episode: Episode) -> None:
     db.session.commit()
 
 
-def published_episodes(show: Show, now: datetime | None = None) -> list[Episode]:
-    """The show's episodes a listener may see, newest first."""
-    now = now or utcnow()
-    return list(db.session.scalars(
-        select(Episode)
-        .where(Episode.show_id == show.id, Episode.public_at(now))
-        .order_by(Episode.published_at.desc(), Episode.id.desc())
-    ))
+def published_query(show: Show, now: datetime | None = None) -> Select:
+    """The show's episodes a listener may see, newest first, with their audio row."""
+    return (select(Episode).options(joinedload(Episode.audio))
+            .where(Episode.show_id == show.id, Episode.public_at(now or utcnow()))
+            .order_by(Episode.published_at.desc(), Episode.id.desc()))
+
+
+def episode_details() -> tuple:
+    """Loader options for everything an episode's JSON or edit page shows: a fixed number of queries for a
+    page of episodes, however many there are."""
+    return (joinedload(Episode.audio), joinedload(Episode.image), joinedload(Episode.transcript),
+            selectinload(Episode.chapters), selectinload(Episode.credits), selectinload(Episode.links),
+            selectinload(Episode.alternates).joinedload(AlternateFile.media))
 
 
 def delete_episode(episode: Episode) -> None:

@@ -16,10 +16,13 @@ from sqlalchemy import select
 
 from . import accounts, fields, subscribers, urls
 from .api.serialize import episode_json
-from .episodes import add_alternate, delete_episode, episode_input, save_episode
+from .episodes import add_alternate, delete_episode, episode_details, episode_input, save_episode
 from .extensions import db
 from .inputs import PUBLICATION_STATES, EpisodeInput
 from .models import ROLES, SCOPES, Episode, Show, Subscriber, utcnow
+from .pagination import paginate
+
+LIST_PAGE_SIZE = 200
 
 
 def _echo_json(data: object) -> None:
@@ -128,10 +131,26 @@ def set_transcript(show_slug: str, episode_id: int, transcript: Path) -> None:
 @click.command("list-episodes")
 @click.argument("show_slug")
 def list_episodes(show_slug: str) -> None:
-    """Every episode of SHOW_SLUG, whatever its status, as JSON."""
+    """Every episode of SHOW_SLUG, whatever its status, as a JSON array.
+
+    Read a page of LIST_PAGE_SIZE at a time and written as it goes, so a show
+    of 10,000 episodes costs the memory of one page.
+    """
     show = accounts.show_by_slug(show_slug)
-    rows = db.session.scalars(select(Episode).where(Episode.show_id == show.id).order_by(Episode.id))
-    _echo_json([episode_json(e) for e in rows])
+    query = select(Episode).options(*episode_details()).where(Episode.show_id == show.id).order_by(Episode.id)
+    click.echo("[")
+    first, number = True, 1
+    while True:
+        page = paginate(query, number, LIST_PAGE_SIZE)
+        for episode in page.items:
+            text = json.dumps(episode_json(episode), indent=2, ensure_ascii=False)
+            click.echo(("" if first else ",\n") + "  " + text.replace("\n", "\n  "), nl=False)
+            first = False
+        db.session.expunge_all()
+        if not page.has_next:
+            break
+        number += 1
+    click.echo("\n]")
 
 
 @click.command("delete-episode")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .. import accounts, fields, subscribers, urls
 from ..categories import APPLE_CATEGORIES
@@ -12,8 +13,9 @@ from ..episodes import save_show
 from ..errors import PodcastServiceError
 from ..extensions import db
 from ..inputs import ShowInput
-from ..feed import warnings
+from ..feed import show_warnings
 from ..models import Episode, Show, ShowMember, Subscriber, utcnow
+from ..pagination import page_number, paginate
 from ..uploads import accepts_uploads, uploaded
 from . import bp
 
@@ -55,12 +57,19 @@ def show(slug: str) -> str:
     return _show_page(accounts.producer_show(current_user, slug))
 
 
+# Episodes per page of a show's admin page.
+ADMIN_PAGE_SIZE = 100
+
+
 def _show_page(show: Show, new_feed_url: str | None = None) -> str:
-    episodes = db.session.scalars(
-        select(Episode).where(Episode.show_id == show.id).order_by(Episode.created_at.desc(), Episode.id.desc())
-    ).all()
-    return render_template("admin/show.html", show=show, episodes=episodes, now=utcnow(),
-                           role=current_user.role_in(show), warnings=warnings(episodes), new_feed_url=new_feed_url)
+    query = (select(Episode).options(joinedload(Episode.audio)).where(Episode.show_id == show.id)
+             .order_by(Episode.created_at.desc(), Episode.id.desc()))
+    page = paginate(query, page_number(request.args.get("page")), ADMIN_PAGE_SIZE)
+    subscribers = db.session.scalars(select(Subscriber).where(Subscriber.show_id == show.id)
+                                     .order_by(Subscriber.id)).all() if show.private else []
+    return render_template("admin/show.html", show=show, page=page, episodes=page.items, now=utcnow(),
+                           role=current_user.role_in(show), warnings=show_warnings(show),
+                           new_feed_url=new_feed_url, subscribers=subscribers)
 
 
 @bp.route("/shows/<slug>/settings", methods=["GET", "POST"])

@@ -236,6 +236,19 @@ ALTERNATE_ID = {"name": "alternate_id", "in": "path", "required": True, "schema"
 SUBSCRIBER_ID = {"name": "subscriber_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 EPISODE_ID = {"name": "episode_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 MULTIPART = {"multipart/form-data": {"schema": _ref("EpisodeUpload")}}
+PAGE = {"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "default": 1}}
+PER_PAGE = {"name": "per_page", "in": "query", "required": False,
+            "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}}
+
+
+def _page_of(schema: str, description: str) -> dict:
+    """A page of a list, with the headers that lead to the others."""
+    return {"200": {**_json({"type": "array", "items": _ref(schema)}, description), "headers": {
+        "Link": {"description": 'RFC 8288 links to the next and previous pages (rel="next", rel="prev")',
+                 "schema": {"type": "string"}},
+        "X-Total-Count": {"description": "How many items the whole list has", "schema": {"type": "integer"}}}}}
+
+
 IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": False,
                    "schema": {"type": "string", "minLength": 1, "maxLength": 64},
                    "description": "A key of the client's choosing (a UUID): a retry with the same key gets the "
@@ -274,9 +287,9 @@ def document() -> dict:
         },
         "paths": {
             "/shows": {
-                "get": _op("Shows the token's user may edit",
-                           {"200": _json({"type": "array", "items": _ref("Show")}, "The shows")},
-                           _errors(401, 403), scope="read"),
+                "get": _op("Shows the token's user may edit, a page at a time",
+                           _page_of("Show", "A page of shows"), _errors(401, 403, 404, 422), scope="read",
+                           params=(PAGE, PER_PAGE)),
                 "post": _op("Create a show; its creator becomes an owner",
                             {"201": _json(_ref("Show"), "The new show")}, WRITE, scope="write",
                             body={"application/json": {"schema": _ref("ShowFields")}}),
@@ -292,9 +305,9 @@ def document() -> dict:
                                                                     "properties": {"image": _FILE}}}}),
             },
             "/shows/{slug}/episodes": {
-                "get": _op("Every episode of the show, whatever its status",
-                           {"200": _json({"type": "array", "items": _ref("Episode")}, "The episodes")},
-                           READ, scope="read", params=(SLUG,)),
+                "get": _op("The show's episodes whatever their status, newest first, a page at a time",
+                           _page_of("Episode", "A page of episodes"), READ, scope="read",
+                           params=(SLUG, PAGE, PER_PAGE)),
                 "post": _op("Upload an episode; fields left out come from the file's tags",
                             {"201": _json(_ref("Episode"), "The new episode")}, WRITE, scope="write",
                             params=(SLUG, IDEMPOTENCY_KEY), body={"multipart/form-data": {"schema": {

@@ -7,7 +7,7 @@ from typing import Any
 from .. import urls
 from ..categories import format_category
 from ..episodes import FEED_SETTINGS
-from ..feed import warnings
+from ..feed import show_warnings, warnings
 from ..models import Episode, Show, Subscriber
 
 
@@ -40,7 +40,7 @@ def show_json(show: Show) -> dict:
         "image_url": urls.file_url(show.image, show.slug),
         "page_url": urls.show_url(show),
         "feed_url": urls.feed_url(show),
-        "warnings": warnings(show.episodes),
+        "warnings": show_warnings(show),
     }
 
 

@@ -5,17 +5,19 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from flask import Response, g, jsonify, request
+from flask import Response, g, jsonify, request, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.exc import IntegrityError
 
 from .. import accounts, fields, subscribers
-from ..episodes import (add_alternate, delete_episode, episode_input, remove_alternate, rotate_preview_link,
-                        save_episode, save_show)
+from ..episodes import (add_alternate, delete_episode, episode_details, episode_input, remove_alternate,
+                        rotate_preview_link, save_episode, save_show)
 from ..errors import Conflict, NotFound, ValidationError
 from ..extensions import db
 from ..inputs import EpisodeInput, ShowInput
-from ..models import AlternateFile, Episode, Subscriber, utcnow
+from ..models import AlternateFile, Episode, Show, Subscriber, utcnow
+from ..pagination import Page, page_number, paginate
 from ..uploads import accepts_uploads, uploaded
 from . import bp
 from .serialize import episode_json, show_json, subscriber_json
@@ -42,9 +44,39 @@ def _episode_files(data: EpisodeInput) -> EpisodeInput:
     return replace(data, image=image[0] if image else None, transcript=transcript[0] if transcript else None)
 
 
+# API lists: ?page=N&per_page=M, at most MAX_PER_PAGE a page.
+DEFAULT_PER_PAGE = 50
+MAX_PER_PAGE = 200
+
+
+def _page_request() -> tuple[int, int]:
+    number = page_number(request.args.get("page"))
+    size = request.args.get("per_page", "")
+    if size and (not size.isdigit() or not 1 <= int(size) <= MAX_PER_PAGE):
+        raise ValidationError(f"per_page must be a whole number from 1 to {MAX_PER_PAGE}")
+    return number, int(size) if size else DEFAULT_PER_PAGE
+
+
+def _paged(page: Page, items: list[Any]) -> Response:
+    """The page's items, with RFC 8288 Link headers to the next and previous pages and the total count."""
+    response = jsonify(items)
+    links = []
+    for rel, number, present in (("next", page.number + 1, page.has_next), ("prev", page.number - 1,
+                                                                           page.has_previous)):
+        if present:
+            url = url_for(request.endpoint, **request.view_args, page=number, per_page=page.size, _external=False)
+            links.append(f'<{url}>; rel="{rel}"')
+    if links:
+        response.headers["Link"] = ", ".join(links)
+    response.headers["X-Total-Count"] = str(page.total)
+    return response
+
+
 @bp.get("/shows")
 def list_shows() -> Response:
-    return jsonify([show_json(s) for s in accounts.visible_shows(g.api_user)])
+    query = accounts.visible_shows_query(g.api_user).options(joinedload(Show.image), selectinload(Show.credits))
+    page = paginate(query, *_page_request())
+    return _paged(page, [show_json(s) for s in page.items])
 
 
 @bp.post("/shows")
@@ -82,10 +114,10 @@ def put_show_image(slug: str) -> Response:
 @bp.get("/shows/<slug>/episodes")
 def list_episodes(slug: str) -> Response:
     show = accounts.producer_show(g.api_user, slug)
-    episodes = db.session.scalars(
-        select(Episode).where(Episode.show_id == show.id).order_by(Episode.created_at.desc(), Episode.id.desc())
-    )
-    return jsonify([episode_json(e) for e in episodes])
+    query = (select(Episode).options(*episode_details()).where(Episode.show_id == show.id)
+             .order_by(Episode.created_at.desc(), Episode.id.desc()))
+    page = paginate(query, *_page_request())
+    return _paged(page, [episode_json(e) for e in page.items])
 
 
 def _idempotency_key() -> str | None:

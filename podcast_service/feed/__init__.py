@@ -15,19 +15,29 @@ from ..models import Episode, Show
 from ..transcripts import SERVED as TRANSCRIPT_FORMATS
 from ..urls import FeedUrls
 from .atom_links import AtomHubExtension
-from .data import FeedEpisode, apple_file, feed_show
+from .data import FeedEpisode, apple_file, episodes_without_apple_file, feed_show
 from .itunes import ItunesEntryExtension, ItunesExtension
 from .podcast_ns import PodcastEntryExtension, PodcastExtension, Source, Trailer, Transcript
 
 GENERATOR = "podcast-service"
 
 
+def _warning(title: str) -> str:
+    return f"Episode {title!r} has no MP3 or M4A file, so Apple Podcasts will not list it; add an MP3 or M4A rendition."
+
+
 def warnings(episodes: Sequence[Episode]) -> list[str]:
-    """What a producer must fix for Apple Podcasts to list every episode."""
-    return [
-        f"Episode {e.title!r} has no MP3 or M4A file, so Apple Podcasts will not list it; "
-        f"add an MP3 or M4A rendition." for e in episodes if apple_file(e.audio_files()) is None
-    ]
+    """What a producer must fix for Apple Podcasts to list these episodes."""
+    return [_warning(e.title) for e in episodes if apple_file(e.audio_files()) is None]
+
+
+def show_warnings(show: Show, limit: int = 10) -> list[str]:
+    """The same for a whole show, in two queries however many episodes it has (the first `limit` named)."""
+    titles, total = episodes_without_apple_file(show.id, limit)
+    found = [_warning(title) for title in titles]
+    if total > len(titles):
+        found.append(f"{total - len(titles)} more episodes have no MP3 or M4A file either.")
+    return found
 
 
 def build_feed(show: Show, episodes: Sequence[FeedEpisode], urls: FeedUrls, hubs: Sequence[str] = ()) -> bytes:

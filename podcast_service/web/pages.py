@@ -2,33 +2,48 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, jsonify, make_response, render_template
-from sqlalchemy import select
+from flask import Response, abort, jsonify, make_response, render_template, request
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from .. import chapters as chapter_json
 from .. import transcripts
-from ..episodes import published_episodes
+from ..episodes import published_query
+from ..errors import NotFound
 from ..extensions import db
 from ..models import Episode, Show, utcnow
+from ..pagination import page_number, paginate
 from ..subscribers import subscriber_or_error
 from . import bp
 from .lookups import episode_by_preview_key_or_404, published_episode_or_404, show_or_404
 
 
+# Episodes per page of a show's page.
+SHOW_PAGE_SIZE = 50
+
+
 def public_shows() -> list[Show]:
-    return list(db.session.scalars(select(Show).where(Show.private.is_(False)).order_by(Show.title)))
+    return list(db.session.scalars(
+        select(Show).options(joinedload(Show.image)).where(Show.private.is_(False)).order_by(Show.title)))
 
 
 @bp.route("/")
 def home() -> str:
     shows = public_shows()
-    return render_template("web/home.html", shows=[(s, published_episodes(s)) for s in shows])
+    counts = dict(db.session.execute(
+        select(Episode.show_id, func.count()).where(Episode.public_at(utcnow())).group_by(Episode.show_id)).all())
+    return render_template("web/home.html", shows=[(s, counts.get(s.id, 0)) for s in shows])
 
 
 @bp.route("/shows/<show_slug>/")
 def show(show_slug: str) -> str:
+    """The show and its episodes, newest first, SHOW_PAGE_SIZE a page (?page=2...)."""
     show = show_or_404(show_slug)
-    return render_template("web/show.html", show=show, episodes=published_episodes(show))
+    try:
+        page = paginate(published_query(show), page_number(request.args.get("page")), SHOW_PAGE_SIZE)
+    except NotFound:
+        abort(404, description="There is no such page of episodes.")
+    return render_template("web/show.html", show=show, page=page, episodes=page.items)
 
 
 @bp.route("/shows/<show_slug>/<episode_slug>/")

@@ -1,0 +1,125 @@
+"""Requests cost the same whatever the catalogue's size: queries per request at 10 and at 200 episodes."""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, insert
+
+from conftest import sign_in
+from podcast_service import urls
+from podcast_service.extensions import db
+from podcast_service.models import Chapter, Credit, Episode, Link, MediaFile, utcnow
+
+
+def add_episodes(show, count: int, start: int) -> None:
+    """Published episodes written straight into the database (their files are never fetched here)."""
+    now = utcnow()
+    media = [{"public_id": f"bulk{n:028x}", "backend": "local", "key": f"audio/bulk-{n}.mp3", "size": 1000 + n,
+              "mime_type": "audio/mpeg", "extension": ".mp3", "sha256": "0" * 64, "duration": 60.0,
+              "bitrate": 128000, "created_at": now} for n in range(start, start + count)]
+    ids = db.session.execute(insert(MediaFile).returning(MediaFile.id), media).scalars().all()
+    episodes = [{"show_id": show.id, "slug": f"bulk-{n}", "guid": f"bulk-{n}", "title": f"Bulk {n}",
+                 "summary": "s", "notes": "n", "notes_html": "<p>n</p>", "published_at": now - timedelta(days=n + 1),
+                 "episode_type": "full", "explicit": False, "audio_id": media_id, "soundbites": [],
+                 "preview_key": f"bulk-preview-{n:030d}", "created_at": now, "updated_at": now}
+                for n, media_id in zip(range(start, start + count), ids)]
+    episode_ids = db.session.execute(insert(Episode).returning(Episode.id), episodes).scalars().all()
+    db.session.execute(insert(Chapter), [{"episode_id": e, "start": 0.0, "title": "Start"} for e in episode_ids])
+    db.session.execute(insert(Link), [{"episode_id": e, "title": "Report", "url": "https://example.org/r",
+                                       "rel": "report", "position": 0} for e in episode_ids])
+    db.session.execute(insert(Credit), [{"episode_id": e, "name": "Host", "role": "host", "group": "cast",
+                                         "position": 0} for e in episode_ids])
+    db.session.commit()
+
+
+@contextmanager
+def counting():
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # noqa: ANN001, ANN002
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+def queries(client, path: str, **headers: str) -> int:
+    client.get(path, headers=headers, buffered=True)  # a first request may build and cache (the feed)
+    with counting() as statements:
+        r = client.get(path, headers=headers, buffered=True)
+    assert r.status_code in (200, 206, 302), (path, r.status_code)
+    return len(statements)
+
+
+@pytest.fixture
+def catalogue(app, client, show, make_episode, admin_user, make_token):
+    """A show whose size the test grows, a real episode (whose audio is served), and who asks."""
+    episode = make_episode(title="Real one")
+    add_episodes(show, 9, 0)
+    return episode
+
+
+def test_queries_per_request_do_not_grow_with_the_catalogue(client, catalogue, show, admin_user, make_token, app):
+    """At 10 episodes and at 210: the same number of queries for each route."""
+    headers = make_token(admin_user)
+    episode = catalogue
+    paths = {
+        "home": "/", "show page": "/shows/test-show/", "episode page": f"/shows/test-show/{episode.slug}/",
+        "media": urls.audio_url(episode).removeprefix(app.config["PODCAST"].base_url),
+        "feed": "/shows/test-show/feed.xml", "opml": "/opml.xml",
+    }
+    api = {"api shows": "/api/v1/shows", "api episodes": "/api/v1/shows/test-show/episodes"}
+    signed = app.test_client()
+    assert sign_in(signed).status_code == 302
+
+    def measure() -> dict[str, int]:
+        counts = {name: queries(client, path) for name, path in paths.items()}
+        counts |= {name: queries(client, path, **headers) for name, path in api.items()}
+        counts["admin show"] = queries(signed, "/admin/shows/test-show/")
+        return counts
+
+    small = measure()
+    add_episodes(show, 200, 100)
+    large = measure()
+    assert large == small
+    # Later pages cost what the first does.
+    assert queries(client, "/shows/test-show/?page=3") == large["show page"]
+    assert queries(client, "/api/v1/shows/test-show/episodes?page=3", **headers) == large["api episodes"]
+
+
+def test_api_lists_come_in_pages_linked_to_each_other(client, catalogue, show, admin_headers, runner):
+    add_episodes(show, 120, 100)  # 130 episodes in all
+    r = client.get("/api/v1/shows/test-show/episodes?per_page=50", headers=admin_headers)
+    assert r.status_code == 200 and len(r.json) == 50 and r.headers["X-Total-Count"] == "130"
+    assert r.headers["Link"] == '</api/v1/shows/test-show/episodes?page=2&per_page=50>; rel="next"'
+    last = client.get("/api/v1/shows/test-show/episodes?page=3&per_page=50", headers=admin_headers)
+    assert len(last.json) == 30 and 'rel="prev"' in last.headers["Link"] and 'rel="next"' not in last.headers["Link"]
+    seen = {e["id"] for page in (1, 2, 3)
+            for e in client.get(f"/api/v1/shows/test-show/episodes?page={page}&per_page=50", headers=admin_headers).json}
+    assert len(seen) == 130
+    assert client.get("/api/v1/shows/test-show/episodes?page=4&per_page=50", headers=admin_headers).status_code == 404
+    for bad in ("per_page=0", "per_page=201", "per_page=x", "page=0", "page=-1"):
+        assert client.get(f"/api/v1/shows/test-show/episodes?{bad}", headers=admin_headers).status_code in (404, 422)
+    # The CLI pages through them too, printing one JSON array.
+    listed = runner.invoke(args=["list-episodes", "test-show"])
+    assert listed.exit_code == 0, listed.output
+    assert len({e["id"] for e in json.loads(listed.output)}) == 130
+
+
+def test_the_show_page_pages_through_every_episode(client, catalogue, show):
+    add_episodes(show, 120, 100)
+    titles = []
+    for page in (1, 2, 3):
+        text = client.get("/shows/test-show/" + (f"?page={page}" if page > 1 else "")).text
+        titles += [line for line in text.splitlines() if "<h3>" in line]
+    assert len(titles) == 130
+    assert client.get("/shows/test-show/?page=4").status_code == 404
+    assert client.get("/shows/test-show/?page=abc").status_code == 404
+    assert 'rel="next"' in client.get("/shows/test-show/").text
