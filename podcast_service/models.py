@@ -114,7 +114,7 @@ class Show(db.Model):
     categories: Mapped[list] = mapped_column(JSON, default=list)
     explicit: Mapped[bool] = mapped_column(default=False)
     show_type: Mapped[str] = mapped_column(String(10), default="episodic")
-    image_id: Mapped[int | None] = mapped_column(ForeignKey("media_files.id"))
+    image_id: Mapped[int | None] = mapped_column(ForeignKey("media_files.id"), index=True)
     # podcast:guid; set once, never recomputed, so moving the feed keeps the show's identity.
     podcast_guid: Mapped[str | None] = mapped_column(String(36))
     # Apple's itunes:block / itunes:complete.
@@ -175,9 +175,10 @@ class Episode(db.Model):
     number: Mapped[int | None] = mapped_column(Integer)
     episode_type: Mapped[str] = mapped_column(String(10), default="full")
     explicit: Mapped[bool] = mapped_column(default=False)
-    audio_id: Mapped[int] = mapped_column(ForeignKey("media_files.id"))
-    image_id: Mapped[int | None] = mapped_column(ForeignKey("media_files.id"))
-    transcript_id: Mapped[int | None] = mapped_column(ForeignKey("media_files.id"))
+    # Indexed: the media route finds a file's episode by them.
+    audio_id: Mapped[int] = mapped_column(ForeignKey("media_files.id"), index=True)
+    image_id: Mapped[int | None] = mapped_column(ForeignKey("media_files.id"), index=True)
+    transcript_id: Mapped[int | None] = mapped_column(ForeignKey("media_files.id"), index=True)
     # podcast:soundbite: [[start, duration, title or null], ...] in seconds.
     soundbites: Mapped[list] = mapped_column(JSON, default=list)
     # The show notes as HTML, rendered from `notes` when they are saved, so a feed build renders nothing.

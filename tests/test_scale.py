@@ -123,3 +123,33 @@ def test_the_show_page_pages_through_every_episode(client, catalogue, show):
     assert client.get("/shows/test-show/?page=4").status_code == 404
     assert client.get("/shows/test-show/?page=abc").status_code == 404
     assert 'rel="next"' in client.get("/shows/test-show/").text
+
+
+def test_every_lookup_a_media_request_makes_uses_an_index(app, catalogue, show):
+    """EXPLAIN on the database in use: no lookup of the media route reads every episode or file."""
+    from sqlalchemy import select, text
+
+    from podcast_service.models import Show
+    from podcast_service.web.lookups import owners_of
+
+    add_episodes(show, 200, 100)
+    episode = catalogue
+    statements = [
+        select(MediaFile).where(MediaFile.public_id == episode.audio.public_id),
+        select(Episode).join(Episode.show).where(Episode.id.in_(owners_of(episode.audio_id)),
+                                                 Show.private.is_(False), Episode.public_at(utcnow())),
+        select(Episode).where(Episode.preview_key == episode.preview_key),
+        select(Show.id).where(Show.image_id == episode.audio_id),
+        select(Episode).where(Episode.show_id == show.id, Episode.slug == episode.slug),
+    ]
+    dialect = db.engine.dialect
+    connection = db.session.connection()
+    if dialect.name == "postgresql":
+        connection.execute(text("SET LOCAL enable_seqscan = off"))  # what the plan would be on a large table
+    for statement in statements:
+        sql = str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+        prefix = "EXPLAIN QUERY PLAN " if dialect.name == "sqlite" else "EXPLAIN "
+        plan = "\n".join(str(row[-1]) for row in connection.execute(text(prefix + sql)))
+        for table in ("episodes", "media_files"):
+            assert f"SCAN {table}" not in plan and f"Seq Scan on {table}" not in plan, (sql, plan)
+    db.session.rollback()

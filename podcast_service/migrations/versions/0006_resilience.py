@@ -1,4 +1,5 @@
-"""resilience: episodes remember the Idempotency-Key of the upload that created them; run locks
+"""resilience and scale: episodes remember the Idempotency-Key of the upload that created them; run locks;
+indexes for every lookup a request makes
 
 Revision ID: 0006_resilience
 Revises: 0005_trust
@@ -26,10 +27,18 @@ def upgrade():
         batch_op.add_column(sa.Column('idempotency_key', sa.String(length=64), nullable=True))
         batch_op.create_unique_constraint(batch_op.f('uq_episodes_show_id_idempotency_key'),
                                           ['show_id', 'idempotency_key'])
+        for column in ('audio_id', 'image_id', 'transcript_id'):
+            batch_op.create_index(batch_op.f(f'ix_episodes_{column}'), [column], unique=False)
+    with op.batch_alter_table('shows', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_shows_image_id'), ['image_id'], unique=False)
 
 
 def downgrade():
     op.drop_table('run_locks')
+    with op.batch_alter_table('shows', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_shows_image_id'))
     with op.batch_alter_table('episodes', schema=None) as batch_op:
+        for column in ('audio_id', 'image_id', 'transcript_id'):
+            batch_op.drop_index(batch_op.f(f'ix_episodes_{column}'))
         batch_op.drop_constraint(batch_op.f('uq_episodes_show_id_idempotency_key'), type_='unique')
         batch_op.drop_column('idempotency_key')
