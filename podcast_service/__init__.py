@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, render_template, request
+from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.engine import Engine
@@ -69,6 +70,22 @@ def configure_settings(app: Flask, settings: Settings) -> None:
         WTF_CSRF_CHECK_DEFAULT=False,
     )
     app.request_class = UploadRequest
+    app.session_interface = PublicSessionInterface()
+
+
+class PublicSessionInterface(SecureCookieSessionInterface):
+    """Flask marks every response that looked at the session `Vary: Cookie` (Flask-Login looks on each
+    request), which makes a CDN or proxy keep a copy per visitor. Pages, feeds and media of the public
+    site are the same for everyone and set no cookie: they drop it."""
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        super().save_session(app, session, response)
+        if request.blueprint == "web" and not session.modified and "Vary" in response.headers:
+            remaining = [v for v in response.vary if v.lower() != "cookie"]
+            if remaining:
+                response.vary = remaining
+            else:
+                del response.headers["Vary"]
 
 
 def engine_options(settings: Settings) -> dict[str, Any]:

@@ -49,6 +49,8 @@ class Settings:
     database_timeout_seconds: int
     storage_timeout_seconds: int
     min_free_disk_mb: int
+    accel_redirect: str
+    media_file_mode: int
 
     @property
     def max_upload_bytes(self) -> int:
@@ -80,6 +82,8 @@ DEFAULTS: dict[str, Any] = {
     "database_timeout_seconds": 10,
     "storage_timeout_seconds": 30,
     "min_free_disk_mb": 1024,
+    "accel_redirect": "",
+    "media_file_mode": "0640",
 }
 
 
@@ -158,6 +162,22 @@ def _secret_key(value: Any) -> str:
     return key
 
 
+def _accel_prefix(value: Any) -> str:
+    """Empty, or the path of nginx's internal location for the media folder, e.g. /_media."""
+    prefix = _text(value).rstrip("/")
+    if prefix and (not prefix.startswith("/") or not all(c.isalnum() or c in "/_-." for c in prefix)):
+        raise ValueError("must be empty or a path such as /_media (nginx's internal location)")
+    return prefix
+
+
+def _file_mode(value: Any) -> int:
+    """Octal permission bits such as "0640" (TOML and the environment alike)."""
+    text = _text(value) if isinstance(value, str) else ""
+    if not text or not all(c in "01234567" for c in text) or int(text, 8) > 0o777 or not int(text, 8) & 0o400:
+        raise ValueError('must be octal permissions the service can read, as text such as "0640"')
+    return int(text, 8)
+
+
 def _url_list(value: Any) -> tuple[str, ...]:
     """A TOML array of URLs, or (from the environment) URLs separated by commas or spaces."""
     if isinstance(value, str):
@@ -195,6 +215,8 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "database_timeout_seconds": _positive_int,
     "storage_timeout_seconds": _positive_int,
     "min_free_disk_mb": _positive_int,
+    "accel_redirect": _accel_prefix,
+    "media_file_mode": _file_mode,
 }
 assert set(PARSERS) == {f.name for f in fields(Settings)} == set(DEFAULTS)
 

@@ -277,6 +277,7 @@ class Nginx:
 
     upstream: str  # host:port of gunicorn
     workdir: Path
+    media: Path | None = None  # the service's storage_path, for the internal /_media/ location
     process: subprocess.Popen | None = None
     port: int = 0
 
@@ -292,6 +293,7 @@ class Nginx:
             "listen 80;": f"listen 127.0.0.1:{self.port};",
             "/var/lib/nginx/body": str(self.workdir / "body"),
             "/var/lib/nginx/proxy": str(self.workdir / "proxy"),
+            "alias /srv/podcast/media/;": f"alias {self.media or self.workdir / 'no-media'}/;",
         }
         for old, new in replacements.items():
             assert old in site, old

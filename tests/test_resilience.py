@@ -19,8 +19,9 @@ import flask_migrate
 import pytest
 
 from conftest import AUDIO, BASE_URL, DEMO_EPISODES, multipart
-from podcast_service import accounts, create_app, spools
+from podcast_service import accounts, create_app, spools, urls
 from podcast_service.extensions import db
+from podcast_service.models import Episode
 from services import Gunicorn, Nginx, TcpProxy, app_environment, postgres_schema
 
 
@@ -455,3 +456,44 @@ def test_behind_nginx_a_slow_300_mb_upload_and_slow_listeners_leave_feed_polls_a
         uploaded = upload.result()
     assert uploaded["status"] == 201, uploaded
     assert uploaded["json"]["duration"] == 1600 and uploaded["json"]["status"] == "published"
+
+
+def test_behind_nginx_media_bytes_come_from_nginx_with_the_service_headers(tmp_path, make_token):
+    """accel_redirect: the service checks and answers with headers; nginx sends the bytes, ranges and HEAD."""
+    media = tmp_path / "media"
+    config = {"base_url": BASE_URL, "secret_key": "tests-only-4f1d9a7c2b8e6035d1a9f7c3e5b2a8d0",
+              "database_url": f"sqlite:///{tmp_path / 'db.sqlite'}", "storage_path": str(media),
+              "accel_redirect": "/_media", "trusted_proxies": 1}
+    app = create_app(config)
+    with app.app_context():
+        flask_migrate.upgrade()
+        assert app.test_cli_runner().invoke(args=["import-episodes", str(DEMO_EPISODES)]).exit_code == 0
+        episode = db.session.query(Episode).one()
+        audio_path = urllib.parse.urlsplit(urls.audio_url(episode)).path
+        stored = media / episode.audio.key
+        sha256 = episode.audio.sha256
+        db.session.remove()
+        db.engine.dispose()
+    assert oct(stored.stat().st_mode & 0o777) == "0o640"
+    server = Gunicorn(app_environment(config), tmp_path)
+    server.start()
+    proxy = Nginx(f"127.0.0.1:{server.port}", tmp_path / "nginx", media=media)
+    proxy.start()
+    try:
+        data = stored.read_bytes()
+        status, headers, body = http(proxy.url + audio_path)
+        assert status == 200 and body == data and headers["ETag"] == f'"{sha256}"'
+        assert headers["Content-Type"] == "audio/mpeg" and "immutable" in headers["Cache-Control"]
+        assert "Cookie" not in headers.get("Vary", "") and "X-Accel-Redirect" not in headers
+        status, headers, body = http(proxy.url + audio_path, Range="bytes=100-65635")
+        assert status == 206 and body == data[100:65636]
+        assert headers["Content-Range"] == f"bytes 100-65635/{len(data)}"
+        status, headers, body = http(proxy.url + audio_path, method="HEAD")
+        assert status == 200 and headers["Content-Length"] == str(len(data)) and body == b""
+        assert http(proxy.url + audio_path, **{"If-None-Match": f'"{sha256}"'})[0] == 304
+        # What the service refuses, nginx never serves: unknown files, and the internal location itself.
+        assert http(proxy.url + audio_path.replace(audio_path.split("/")[2], "0" * 32))[0] == 404
+        assert http(f"{proxy.url}/_media/{stored.relative_to(media)}")[0] == 404
+    finally:
+        proxy.stop()
+        server.stop()

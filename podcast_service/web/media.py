@@ -45,9 +45,12 @@ def _send(row: MediaFile, filename: str, *, private: bool) -> Response:
         response.cache_control.no_store = True
         response.cache_control.public = False
     elif response.status_code not in (301, 302, 303, 307, 308):
-        # Bytes served here may be cached long; a redirect keeps the short life its backend gave it.
+        # A key is never reused (a replaced file gets a new URL), so a proxy, a CDN or an app may keep the
+        # bytes as long as it likes; a redirect keeps the short life its backend gave it.
+        response.cache_control.no_cache = None
         response.cache_control.public = True
         response.cache_control.max_age = MAX_AGE
+        response.cache_control.immutable = True
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Access-Control-Expose-Headers"] = "Content-Length, Content-Range, Accept-Ranges"
     return response
