@@ -458,7 +458,7 @@ def test_behind_nginx_a_slow_300_mb_upload_and_slow_listeners_leave_feed_polls_a
     assert uploaded["json"]["duration"] == 1600 and uploaded["json"]["status"] == "published"
 
 
-def test_behind_nginx_media_bytes_come_from_nginx_with_the_service_headers(tmp_path, make_token):
+def test_behind_nginx_media_and_feed_bytes_come_from_nginx_with_the_service_headers(tmp_path, make_token):
     """accel_redirect: the service checks and answers with headers; nginx sends the bytes, ranges and HEAD."""
     media = tmp_path / "media"
     config = {"base_url": BASE_URL, "secret_key": "tests-only-4f1d9a7c2b8e6035d1a9f7c3e5b2a8d0",
@@ -494,6 +494,23 @@ def test_behind_nginx_media_bytes_come_from_nginx_with_the_service_headers(tmp_p
         # What the service refuses, nginx never serves: unknown files, and the internal location itself.
         assert http(proxy.url + audio_path.replace(audio_path.split("/")[2], "0" * 32))[0] == 404
         assert http(f"{proxy.url}/_media/{stored.relative_to(media)}")[0] == 404
+
+        # The feed: the service's validators, the bytes (plain or gzipped) from nginx, the same as the
+        # service sends without accel_redirect.
+        python_served = create_app({**config, "accel_redirect": ""})
+        with python_served.app_context():
+            direct = python_served.test_client().get(FEED, headers={"Accept-Encoding": "identity"})
+            zipped = python_served.test_client().get(FEED, headers={"Accept-Encoding": "gzip"})
+            db.session.remove()
+            db.engine.dispose()
+        status, headers, body = http(proxy.url + FEED, **{"Accept-Encoding": "identity"})
+        assert status == 200 and body == direct.data and headers["ETag"] == direct.headers["ETag"]
+        assert headers["Last-Modified"] == direct.headers["Last-Modified"] and "gzip" not in headers.get(
+            "Content-Encoding", "")
+        status, headers, body = http(proxy.url + FEED, **{"Accept-Encoding": "gzip"})
+        assert status == 200 and headers["Content-Encoding"] == "gzip" and body == zipped.data
+        assert headers["ETag"] == zipped.headers["ETag"] and headers["Cache-Control"] == "max-age=300, public"
+        assert http(proxy.url + FEED, **{"If-None-Match": headers["ETag"]})[0] == 304
     finally:
         proxy.stop()
         server.stop()

@@ -99,8 +99,10 @@ class LocalStorage(Storage):
         if not self.root.is_dir():
             return
         for path in sorted(self.root.rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                yield path.relative_to(self.root).as_posix()
+            relative = path.relative_to(self.root)
+            # Dot-names are the service's own (partial writes, .feeds/ of feed/handoff.py), never keys.
+            if path.is_file() and not any(part.startswith(".") for part in relative.parts):
+                yield relative.as_posix()
 
     def pending_uploads(self) -> list[PendingUpload]:
         if not self.root.is_dir():
