@@ -331,6 +331,7 @@ def save_episode(show: Show, data: EpisodeInput, audio: Path | None = None, *, e
             for staged, rendition in staged_renditions:
                 _add_rendition(change, episode, staged, rendition, staged.path.name)
 
+        _mark_playable(episode)
         if chapters is not None:
             episode.chapters = [Chapter(start=c.start, end=c.end, title=c.title, url=c.url) for c in chapters]
         episode.links = [Link(title=l.title, url=l.url, rel=l.rel, position=i) for i, l in enumerate(data.links)]
@@ -410,6 +411,11 @@ def _drop_rendition(change: MediaChange, episode: Episode, alternate: AlternateF
     change.retire(alternate.media)
 
 
+def _mark_playable(episode: Episode) -> None:
+    """Keep `apple_playable` true to the episode's files (feed.show_warnings reads it)."""
+    episode.apple_playable = any(f.extension in media.APPLE_PLAYABLE for f in episode.audio_files())
+
+
 def add_alternate(episode: Episode, path: Path, filename: str | None = None) -> AlternateFile:
     """Another rendition of the episode's audio (Opus beside MP3, say), probed like the main file."""
     end_transaction()
@@ -424,6 +430,7 @@ def add_alternate(episode: Episode, path: Path, filename: str | None = None) -> 
                                download_name=download_name)
         change.lock_show(episode.show)
         _add_rendition(change, episode, staged, info, filename)
+        _mark_playable(episode)
         episode.show.updated_at = utcnow()
     return episode.alternates[-1]
 
@@ -432,6 +439,7 @@ def remove_alternate(episode: Episode, alternate: AlternateFile) -> None:
     with media_change() as change:
         change.lock_show(episode.show)
         _drop_rendition(change, episode, alternate)
+        _mark_playable(episode)
         episode.show.updated_at = utcnow()
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -187,6 +188,9 @@ class Episode(db.Model):
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The secret part of the private preview link of an unpublished episode.
     preview_key: Mapped[str] = mapped_column(String(43), unique=True, default=lambda: secrets.token_urlsafe(32))
+    # Whether one of its renditions is an MP3 or M4A, which Apple Podcasts needs; kept with the files so
+    # a show's warnings are one indexed query, not a look at every episode's files.
+    apple_playable: Mapped[bool] = mapped_column(default=True)
     # The Idempotency-Key of the API request that created it: a retried request finds this episode.
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
     source_fingerprint: Mapped[str | None] = mapped_column(String(64))
@@ -215,6 +219,10 @@ class Episode(db.Model):
         UniqueConstraint("show_id", "slug"),
         UniqueConstraint("show_id", "guid"),
         UniqueConstraint("show_id", "idempotency_key"),
+        # The orders lists are read in, so a page is read from the index, never sorted from every row.
+        Index("ix_episodes_show_id_published_at", "show_id", "published_at", "id"),
+        Index("ix_episodes_show_id_created_at", "show_id", "created_at", "id"),
+        Index("ix_episodes_show_id_apple_playable", "show_id", "apple_playable"),
         CheckConstraint(episode_type.in_(EPISODE_TYPES), name="episode_type"),
     )
 
@@ -490,6 +498,8 @@ class CachedFeed(db.Model):
     etag: Mapped[str | None] = mapped_column(String(64))
     last_modified: Mapped[datetime | None] = mapped_column(UTCDateTime)
     valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How many episodes the built feed lists: the home page shows it without counting every episode.
+    item_count: Mapped[int | None] = mapped_column(Integer)
     # Where a private feed's bytes hold a subscriber's token: random, never shown (cache.py).
     token_slot: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
     # Last, so reading the small columns above never walks the large values' pages (SQLite stores a

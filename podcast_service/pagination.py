@@ -1,11 +1,17 @@
-"""Lists in pages of a fixed size: the cost of a page never grows with the catalogue behind it."""
+"""Lists in pages of a fixed size: the cost of a page never grows with the catalogue behind it.
+
+A page is read with one query of size + 1 rows (the extra row says whether
+another page follows), so there is no COUNT over the whole list: with an
+index matching the order, page 1 of 10,000 episodes costs what page 1 of 10
+does.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select
 
 from .errors import NotFound
 from .extensions import db
@@ -16,19 +22,11 @@ class Page:
     items: list[Any]
     number: int
     size: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.size))
+    has_next: bool
 
     @property
     def has_previous(self) -> bool:
         return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
 
 
 def page_number(value: str | None) -> int:
@@ -41,9 +39,8 @@ def page_number(value: str | None) -> int:
 
 
 def paginate(query: Select, number: int, size: int) -> Page:
-    """One COUNT and one query for the page's rows; a page past the last is a 404 (but page 1 always exists)."""
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    if number > 1 and (number - 1) * size >= total:
-        raise NotFound(f"there is no page {number}: the list has {max(1, -(-total // size))}")
-    items = list(db.session.scalars(query.limit(size).offset((number - 1) * size)).unique())
-    return Page(items, number, size, total)
+    """The page's rows; a page past the last is a 404 (page 1 always exists, empty or not)."""
+    rows = list(db.session.scalars(query.limit(size + 1).offset((number - 1) * size)).unique())
+    if number > 1 and not rows:
+        raise NotFound(f"there is no page {number}")
+    return Page(rows[:size], number, size, len(rows) > size)

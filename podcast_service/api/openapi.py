@@ -245,8 +245,7 @@ def _page_of(schema: str, description: str) -> dict:
     """A page of a list, with the headers that lead to the others."""
     return {"200": {**_json({"type": "array", "items": _ref(schema)}, description), "headers": {
         "Link": {"description": 'RFC 8288 links to the next and previous pages (rel="next", rel="prev")',
-                 "schema": {"type": "string"}},
-        "X-Total-Count": {"description": "How many items the whole list has", "schema": {"type": "integer"}}}}}
+                 "schema": {"type": "string"}}}}}
 
 
 IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": False,

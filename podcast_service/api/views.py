@@ -58,7 +58,7 @@ def _page_request() -> tuple[int, int]:
 
 
 def _paged(page: Page, items: list[Any]) -> Response:
-    """The page's items, with RFC 8288 Link headers to the next and previous pages and the total count."""
+    """The page's items, with RFC 8288 Link headers to the next and previous pages."""
     response = jsonify(items)
     links = []
     for rel, number, present in (("next", page.number + 1, page.has_next), ("prev", page.number - 1,
@@ -68,7 +68,6 @@ def _paged(page: Page, items: list[Any]) -> Response:
             links.append(f'<{url}>; rel="{rel}"')
     if links:
         response.headers["Link"] = ", ".join(links)
-    response.headers["X-Total-Count"] = str(page.total)
     return response
 
 

@@ -59,8 +59,14 @@ def render(show: Show, now: datetime, token_slot: str | None = None) -> bytes:
 
     A private show's subscriber URLs carry `token_slot` where the token goes.
     """
+    return _build(show, now, token_slot)[0]
+
+
+def _build(show: Show, now: datetime, token_slot: str | None) -> tuple[bytes, int]:
+    """(the feed's bytes, how many episodes it lists)."""
     urls = FeedUrls(show, token_slot) if show.private else FeedUrls(show)
-    return build_feed(show, feed_episodes(show, now), urls, current_app.config["PODCAST"].websub_hubs)
+    episodes = feed_episodes(show, now)
+    return build_feed(show, episodes, urls, current_app.config["PODCAST"].websub_hubs), len(episodes)
 
 
 def _row(show: Show) -> CachedFeed:
@@ -82,7 +88,7 @@ def state(show: Show) -> FeedState:
     if row.fresh_at(now):
         return FeedState(show.id, row.etag, row.last_modified, row.token_slot)
     generation, old_etag, old_modified = row.generation, row.etag, row.last_modified
-    body = render(show, now, row.token_slot)
+    body, item_count = _build(show, now, row.token_slot)
     etag = hashlib.sha256(body).hexdigest()
     if etag == old_etag:
         last_modified = old_modified
@@ -96,7 +102,7 @@ def state(show: Show) -> FeedState:
         update(CachedFeed)
         .where(CachedFeed.show_id == show.id, CachedFeed.generation == generation)
         .values(body=body, gzipped=gzipped, etag=etag, last_modified=last_modified, stale=False,
-                valid_until=next_change(show, now))
+                valid_until=next_change(show, now), item_count=item_count)
     ).rowcount
     db.session.commit()
     if not stored:

@@ -1,5 +1,5 @@
 """trust: credits own their person's details; shows remember the feed they were imported from;
-private feeds get a secret token slot; sign-ins become server-side sessions
+private feeds get a secret token slot (and the cache an episode count); sign-ins become server-side sessions
 
 Revision ID: 0005_trust
 Revises: 0004_feed
@@ -36,7 +36,8 @@ def _cached_feeds(*slot):
 
 
 def upgrade():
-    _cached_feeds(sa.Column('token_slot', sa.String(length=32), nullable=False))
+    _cached_feeds(sa.Column('item_count', sa.Integer(), nullable=True),
+                  sa.Column('token_slot', sa.String(length=32), nullable=False))
 
     with op.batch_alter_table('shows', schema=None) as batch_op:
         batch_op.add_column(sa.Column('import_source', sa.String(length=1000), nullable=True))

@@ -1,5 +1,5 @@
 """resilience and scale: episodes remember the Idempotency-Key of the upload that created them; run locks;
-indexes for every lookup a request makes
+indexes for every lookup a request makes; what the lists show kept on the rows they read
 
 Revision ID: 0006_resilience
 Revises: 0005_trust
@@ -29,6 +29,14 @@ def upgrade():
                                           ['show_id', 'idempotency_key'])
         for column in ('audio_id', 'image_id', 'transcript_id'):
             batch_op.create_index(batch_op.f(f'ix_episodes_{column}'), [column], unique=False)
+        batch_op.create_index('ix_episodes_show_id_published_at', ['show_id', 'published_at', 'id'], unique=False)
+        batch_op.create_index('ix_episodes_show_id_created_at', ['show_id', 'created_at', 'id'], unique=False)
+        batch_op.add_column(sa.Column('apple_playable', sa.Boolean(), nullable=False, server_default=sa.true()))
+        batch_op.create_index('ix_episodes_show_id_apple_playable', ['show_id', 'apple_playable'], unique=False)
+    op.execute("UPDATE episodes SET apple_playable = ("
+               "(SELECT extension FROM media_files WHERE media_files.id = episodes.audio_id) IN ('.mp3', '.m4a') "
+               "OR EXISTS (SELECT 1 FROM alternate_files a JOIN media_files m ON m.id = a.media_id "
+               "WHERE a.episode_id = episodes.id AND m.extension IN ('.mp3', '.m4a')))")
     with op.batch_alter_table('shows', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_shows_image_id'), ['image_id'], unique=False)
 
@@ -38,6 +46,10 @@ def downgrade():
     with op.batch_alter_table('shows', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_shows_image_id'))
     with op.batch_alter_table('episodes', schema=None) as batch_op:
+        batch_op.drop_index('ix_episodes_show_id_apple_playable')
+        batch_op.drop_column('apple_playable')
+        batch_op.drop_index('ix_episodes_show_id_created_at')
+        batch_op.drop_index('ix_episodes_show_id_published_at')
         for column in ('audio_id', 'image_id', 'transcript_id'):
             batch_op.drop_index(batch_op.f(f'ix_episodes_{column}'))
         batch_op.drop_constraint(batch_op.f('uq_episodes_show_id_idempotency_key'), type_='unique')
