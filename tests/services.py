@@ -278,6 +278,7 @@ class Nginx:
     upstream: str  # host:port of gunicorn
     workdir: Path
     media: Path | None = None  # the service's storage_path, for the internal /_media/ location
+    extra: str = ""  # more locations for the server block (bench/media.py's static baseline)
     process: subprocess.Popen | None = None
     port: int = 0
 
@@ -298,6 +299,9 @@ class Nginx:
         for old, new in replacements.items():
             assert old in site, old
             site = site.replace(old, new)
+        if self.extra:
+            head, _, tail = site.rpartition("}")
+            site = f"{head}{self.extra}\n}}{tail}"
         w = self.workdir
         return (f"daemon off;\nuser root;\nworker_processes 1;\npid {w / 'nginx.pid'};\n"
                 f"error_log {w / 'error.log'} warn;\nevents {{ worker_connections 512; }}\n"

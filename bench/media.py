@@ -1,0 +1,141 @@
+"""Media benchmark: bytes through the service behind nginx (accel_redirect) against nginx serving the same files.
+
+Starts the README's production setup (nginx with deploy/nginx.conf in front
+of gunicorn with gunicorn.conf.py, `accel_redirect = "/_media"`) on SQLite and
+the local media folder with the demo show, plus, in the same nginx, plain
+static locations for the same media file and feed files: the baseline. Then
+wrk (Debian's package: apt-get install wrk) loads each for --seconds with
+--connections connections:
+
+1. 100 KB ranges at random offsets of the episode's audio: service vs static;
+2. full downloads of the audio: service vs static;
+3. the cached feed, plain and gzipped: service vs the same bytes static.
+
+Prints requests per second for each and the ratio service/static.
+Goals: media at least 0.9, the feed at least 0.8.
+
+    .venv/bin/python bench/media.py [--seconds 10] [--connections 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from services import Gunicorn, Nginx, app_environment  # noqa: E402
+
+FEED = "/shows/cyber-security-coalition/feed.xml"
+RANGES = """
+math.randomseed(os.time())
+request = function()
+  local start = math.random(0, {size} - 102400)
+  return wrk.format("GET", "{path}", {{["Range"] = "bytes=" .. start .. "-" .. (start + 102399)}})
+end
+"""
+
+
+def prepare(workdir: Path) -> dict:
+    import flask_migrate
+
+    from podcast_service import create_app
+
+    config = {"database_url": f"sqlite:///{workdir / 'podcast.db'}", "storage_path": str(workdir / "media"),
+              "upload_temp_path": str(workdir / "spools"), "base_url": "http://127.0.0.1:8000",
+              "secret_key": "bench-only-9c2e7a1f5d3b8046e2c9a7f1d5b3e8a0", "log_level": "WARNING",
+              "trusted_proxies": 1, "accel_redirect": "/_media"}
+    app = create_app(config)
+    with app.app_context():
+        flask_migrate.upgrade()
+        result = app.test_cli_runner().invoke(args=["import-episodes", str(ROOT / "episodes")])
+        assert result.exit_code == 0, result.output
+    return config
+
+
+def wrk(url: str, seconds: int, connections: int, *, script: str | None = None, **headers: str) -> float:
+    """Requests per second wrk measured; any non-2xx/3xx answer stops the benchmark."""
+    args = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency"]
+    for name, value in headers.items():
+        args += ["-H", f"{name}: {value}"]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
+        if script:
+            lua.write(script)
+            lua.flush()
+            args += ["-s", lua.name]
+        out = subprocess.run(args + [url], capture_output=True, text=True, check=True).stdout
+    if "Non-2xx or 3xx responses" in out:
+        raise SystemExit(f"errors while loading {url}:\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("bench/media.py needs wrk: apt-get install wrk")
+
+    with tempfile.TemporaryDirectory(prefix="podcast-media-") as tmp:
+        workdir = Path(tmp)
+        config = prepare(workdir)
+        media = Path(config["storage_path"])
+        static = (f"    location /static-media/ {{ alias {media}/; sendfile on; tcp_nopush on; }}\n"
+                  f"    location /static-feeds/ {{ alias {media}/.feeds/; gzip_static on; gzip_vary on; "
+                  "types { application/rss+xml xml; } }")
+        server = Gunicorn(app_environment(config), workdir, workers=(os.cpu_count() or 1) * 2 + 1, threads=16)
+        server.start()
+        proxy = Nginx(f"127.0.0.1:{server.port}", workdir / "nginx", media=media, extra=static)
+        proxy.start()
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=30)
+            conn.request("GET", "/shows/cyber-security-coalition/shaping-belgiums-digital-future/")
+            page = conn.getresponse().read().decode()
+            audio = page.split("<audio", 1)[1].split('src="', 1)[1].split('"', 1)[0].split("8000", 1)[1]
+            for encoding in ("identity", "gzip"):  # the feed's files are written by the first request
+                conn.request("GET", FEED, headers={"Accept-Encoding": encoding})
+                conn.getresponse().read()
+            conn.close()
+            key = next(p for p in media.rglob("*.mp3")).relative_to(media).as_posix()
+            size = (media / key).stat().st_size
+            feed_file = next((media / ".feeds").glob("*.xml")).name
+            base = proxy.url
+            figures = {}
+            cases = {
+                "media 100 KB ranges": (audio, f"/static-media/{key}", {"script_for": True}),
+                "media full downloads": (audio, f"/static-media/{key}", {}),
+                "feed plain": (FEED, f"/static-feeds/{feed_file}", {"Accept-Encoding": "identity"}),
+                "feed gzipped": (FEED, f"/static-feeds/{feed_file}", {"Accept-Encoding": "gzip"}),
+            }
+            for name, (service_path, static_path, headers) in cases.items():
+                results = []
+                for path in (service_path, static_path):
+                    if headers.get("script_for"):
+                        results.append(wrk(base + path, args.seconds, args.connections,
+                                           script=RANGES.format(size=size, path=path)))
+                    else:
+                        results.append(wrk(base + path, args.seconds, args.connections, **headers))
+                figures[name] = {"service_req_per_s": results[0], "static_req_per_s": results[1],
+                                 "ratio": round(results[0] / results[1], 3)}
+        finally:
+            proxy.stop()
+            server.stop()
+    print(json.dumps(figures, indent=2))
+    for name, f in figures.items():
+        goal = 0.9 if name.startswith("media") else 0.8
+        print(f"{name:22} service {f['service_req_per_s']:9.1f} req/s  static {f['static_req_per_s']:9.1f} req/s  "
+              f"ratio {f['ratio']:.3f} (goal >= {goal})")
+
+
+if __name__ == "__main__":
+    main()
