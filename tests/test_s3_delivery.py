@@ -46,7 +46,7 @@ def test_presigned_redirect_serves_get_head_and_ranges(s3_app):
     client = app.test_client()
     first = client.get(path)
     assert first.status_code == 302
-    assert "Signature=" in first.location or "X-Amz-Signature=" in first.location
+    assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in first.location  # SigV4, which every region accepts
     assert first.headers["Cache-Control"] == "max-age=0"
     data = (AUDIO / "cbr.mp3").read_bytes()
     assert fetch(client, path).data == data
