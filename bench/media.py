@@ -3,13 +3,15 @@
 Starts the README's production setup (nginx with deploy/nginx.conf in front
 of gunicorn with gunicorn.conf.py, `accel_redirect = "/_media"`) on SQLite and
 the local media folder with the demo show, plus, in the same nginx, plain
-static locations for the same media file and feed files: the baseline. Then
-wrk (Debian's package: apt-get install wrk) loads each for --seconds with
---connections connections:
+static locations for the same media file and the feed's bytes: the baseline.
+The media file is a 40 MB master, the size of a real episode (the demo's is
+1 MB). Then wrk (Debian's package: apt-get install wrk) loads each for
+--seconds with --connections connections:
 
 1. 100 KB ranges at random offsets of the episode's audio: service vs static;
 2. full downloads of the audio: service vs static;
-3. the cached feed, plain and gzipped: service vs the same bytes static.
+3. the public feed, plain and gzipped, through nginx's 5-second cache
+   (revalidated with the service) vs the same bytes as static files.
 
 Prints requests per second for each and the ratio service/static.
 Goals: media at least 0.9, the feed at least 0.8.
@@ -33,6 +35,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from sqlalchemy import select  # noqa: E402
+
+from podcast_service.episodes import save_episode  # noqa: E402
+from podcast_service.extensions import db  # noqa: E402
+from podcast_service.inputs import EpisodeInput  # noqa: E402
+from podcast_service.models import Show, utcnow  # noqa: E402
 from services import Gunicorn, Nginx, app_environment  # noqa: E402
 
 FEED = "/shows/cyber-security-coalition/feed.xml"
@@ -59,6 +67,15 @@ def prepare(workdir: Path) -> dict:
         flask_migrate.upgrade()
         result = app.test_cli_runner().invoke(args=["import-episodes", str(ROOT / "episodes")])
         assert result.exit_code == 0, result.output
+        master = workdir / "master.wav"
+        samples = 40 * 1024 * 1024
+        master.write_bytes(
+            b"RIFF" + (36 + samples).to_bytes(4, "little") + b"WAVEfmt " + (16).to_bytes(4, "little")
+            + (1).to_bytes(2, "little") + (2).to_bytes(2, "little") + (48000).to_bytes(4, "little")
+            + (192000).to_bytes(4, "little") + (4).to_bytes(2, "little") + (16).to_bytes(2, "little")
+            + b"data" + samples.to_bytes(4, "little") + bytes(samples))
+        show = db.session.scalar(select(Show))
+        save_episode(show, EpisodeInput(title="A long master", slug="long-master", published_at=utcnow()), master)
     return config
 
 
@@ -90,8 +107,9 @@ def main() -> None:
         workdir = Path(tmp)
         config = prepare(workdir)
         media = Path(config["storage_path"])
+        feeds = workdir / "static-feeds"
         static = (f"    location /static-media/ {{ alias {media}/; sendfile on; tcp_nopush on; }}\n"
-                  f"    location /static-feeds/ {{ alias {media}/.feeds/; gzip_static on; gzip_vary on; "
+                  f"    location /static-feeds/ {{ alias {feeds}/; gzip_static on; gzip_vary on; "
                   "types { application/rss+xml xml; } }")
         server = Gunicorn(app_environment(config), workdir, workers=(os.cpu_count() or 1) * 2 + 1, threads=16)
         server.start()
@@ -99,16 +117,17 @@ def main() -> None:
         proxy.start()
         try:
             conn = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=30)
-            conn.request("GET", "/shows/cyber-security-coalition/shaping-belgiums-digital-future/")
+            conn.request("GET", "/shows/cyber-security-coalition/long-master/")
             page = conn.getresponse().read().decode()
             audio = page.split("<audio", 1)[1].split('src="', 1)[1].split('"', 1)[0].split("8000", 1)[1]
-            for encoding in ("identity", "gzip"):  # the feed's files are written by the first request
+            feeds.mkdir()
+            for encoding, name in (("identity", "feed.xml"), ("gzip", "feed.xml.gz")):
                 conn.request("GET", FEED, headers={"Accept-Encoding": encoding})
-                conn.getresponse().read()
+                (feeds / name).write_bytes(conn.getresponse().read())
             conn.close()
-            key = next(p for p in media.rglob("*.mp3")).relative_to(media).as_posix()
+            key = next(p for p in media.rglob("*.wav")).relative_to(media).as_posix()
             size = (media / key).stat().st_size
-            feed_file = next((media / ".feeds").glob("*.xml")).name
+            feed_file = "feed.xml"
             base = proxy.url
             figures = {}
             cases = {

@@ -295,6 +295,7 @@ class Nginx:
             "/var/lib/nginx/body": str(self.workdir / "body"),
             "/var/lib/nginx/proxy": str(self.workdir / "proxy"),
             "alias /srv/podcast/media/;": f"alias {self.media or self.workdir / 'no-media'}/;",
+            "/var/cache/nginx/podcast": str(self.workdir / "cache"),
         }
         for old, new in replacements.items():
             assert old in site, old

@@ -495,8 +495,7 @@ def test_behind_nginx_media_and_feed_bytes_come_from_nginx_with_the_service_head
         assert http(proxy.url + audio_path.replace(audio_path.split("/")[2], "0" * 32))[0] == 404
         assert http(f"{proxy.url}/_media/{stored.relative_to(media)}")[0] == 404
 
-        # The feed: the service's validators, the bytes (plain or gzipped) from nginx, the same as the
-        # service sends without accel_redirect.
+        # The feed, kept by nginx a few seconds: the service's bytes and validators, plain or gzipped.
         python_served = create_app({**config, "accel_redirect": ""})
         with python_served.app_context():
             direct = python_served.test_client().get(FEED, headers={"Accept-Encoding": "identity"})
@@ -510,7 +509,8 @@ def test_behind_nginx_media_and_feed_bytes_come_from_nginx_with_the_service_head
         status, headers, body = http(proxy.url + FEED, **{"Accept-Encoding": "gzip"})
         assert status == 200 and headers["Content-Encoding"] == "gzip" and body == zipped.data
         assert headers["ETag"] == zipped.headers["ETag"] and headers["Cache-Control"] == "max-age=300, public"
-        assert http(proxy.url + FEED, **{"If-None-Match": headers["ETag"]})[0] == 304
+        assert http(proxy.url + FEED, **{"If-None-Match": headers["ETag"], "Accept-Encoding": "gzip"})[0] == 304
+        assert http(proxy.url + FEED, **{"Accept-Encoding": "gzip"})[1]["X-Cache-Status"] == "HIT"
     finally:
         proxy.stop()
         server.stop()

@@ -100,7 +100,7 @@ class LocalStorage(Storage):
             return
         for path in sorted(self.root.rglob("*")):
             relative = path.relative_to(self.root)
-            # Dot-names are the service's own (partial writes, .feeds/ of feed/handoff.py), never keys.
+            # Dot-names are the service's own (partial writes), never keys.
             if path.is_file() and not any(part.startswith(".") for part in relative.parts):
                 yield relative.as_posix()
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-from flask import Response, current_app, redirect, request
+from flask import Response, redirect, request
 
-from ..feed import cache, handoff
+from ..feed import cache
 from ..subscribers import subscriber_or_error
 from ..urls import feed_url
 from . import bp
@@ -34,15 +34,8 @@ def _respond(feed: cache.FeedState, *, token: str | None = None) -> Response:
     else:
         since = request.if_modified_since
         not_modified = since is not None and feed.last_modified <= since
-    settings = current_app.config["PODCAST"]
     if not_modified:
         response = Response(status=304)
-    elif token is None and settings.accel_redirect:
-        # nginx sends the bytes (gzip_static picks the gzipped file); the headers stay the service's.
-        feed, name = handoff.file_for(settings.storage_path, feed, settings.media_file_mode)
-        etag = _etag(feed, token)
-        response = Response(mimetype="application/rss+xml")
-        response.headers["X-Accel-Redirect"] = f"{settings.accel_redirect}/{name}"
     else:
         feed, body, gzipped = cache.content(feed)
         if token is not None:
