@@ -65,8 +65,10 @@ def _show_page(show: Show, new_feed_url: str | None = None) -> str:
     query = (select(Episode).options(joinedload(Episode.audio)).where(Episode.show_id == show.id)
              .order_by(Episode.created_at.desc(), Episode.id.desc()))
     page = paginate(query, page_number(request.args.get("page")), ADMIN_PAGE_SIZE)
-    subscribers = db.session.scalars(select(Subscriber).where(Subscriber.show_id == show.id)
-                                     .order_by(Subscriber.id)).all() if show.private else []
+    subscribers = None
+    if show.private:
+        subscribers = paginate(select(Subscriber).where(Subscriber.show_id == show.id).order_by(Subscriber.id.desc()),
+                               page_number(request.args.get("subscribers_page")), ADMIN_PAGE_SIZE)
     return render_template("admin/show.html", show=show, page=page, episodes=page.items, now=utcnow(),
                            role=current_user.role_in(show), warnings=show_warnings(show),
                            new_feed_url=new_feed_url, subscribers=subscribers)
