@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import Select, select
@@ -44,8 +45,8 @@ def storage() -> Storage:
     return stores().primary
 
 
-def storage_of(row: MediaFile) -> Storage:
-    """The store holding this file's object."""
+def storage_of(row: Any) -> Storage:
+    """The store holding a file's object: `row` is its MediaFile, or any record with its `backend`."""
     return stores()[row.backend]
 
 

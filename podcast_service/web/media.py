@@ -5,10 +5,9 @@ from __future__ import annotations
 from flask import Response, abort, request
 
 from ..episodes import storage_of
-from ..models import MediaFile
 from ..subscribers import subscriber_or_error
 from . import bp
-from .lookups import public_media_or_404
+from .lookups import ServedFile, public_media_or_404
 
 # Keys are immutable (a replaced file gets a new URL), so clients may keep a copy a long time.
 MAX_AGE = 7 * 24 * 3600
@@ -23,18 +22,16 @@ def media(public_id: str, filename: str) -> Response:
     ending in what it really is.
     """
     preview_key = request.args.get("preview")
-    row, _episode = public_media_or_404(public_id, preview_key)
-    return _send(row, filename, private=bool(preview_key))
+    return _send(public_media_or_404(public_id, preview_key), filename, private=bool(preview_key))
 
 
 @bp.route("/subscriptions/<token>/media/<public_id>/<filename>", methods=["GET", "HEAD"])
 def subscriber_media(token: str, public_id: str, filename: str) -> Response:
     """A private show's file, for a subscriber whose token is valid (401 unknown, 403 revoked)."""
-    row, _episode = public_media_or_404(public_id, show=subscriber_or_error(token).show)
-    return _send(row, filename, private=True)
+    return _send(public_media_or_404(public_id, show=subscriber_or_error(token).show), filename, private=True)
 
 
-def _send(row: MediaFile, filename: str, *, private: bool) -> Response:
+def _send(row: ServedFile, filename: str, *, private: bool) -> Response:
     if not filename.endswith(row.extension) or not filename.isascii():
         abort(404)
     response = storage_of(row).send(
