@@ -63,11 +63,8 @@ def storage_check(fix: bool, grace_minutes: int) -> None:
     """
     grace = timedelta(minutes=grace_minutes)
     clean = True
-    try:
-        for store in stores():
-            clean &= _check_store(store, fix, grace)
-    except PodcastServiceError as e:
-        raise click.ClickException(str(e)) from None
+    for store in stores():
+        clean &= _check_store(store, fix, grace)
     clean &= _check_spools(fix, grace)
     if not clean:
         raise click.exceptions.Exit(1)
@@ -118,18 +115,11 @@ def storage_migrate(target: str, keep_source: bool) -> None:
     storage_backend to TO afterwards (or before: new uploads then go there too).
     """
     with run_locks.held("storage-migrate"):
-        _migrate(target, keep_source)
-    click.echo(f"all media is on {target}")
-
-
-def _migrate(target: str, keep_source: bool) -> None:
-    try:
         remaining = len(storage_migration.pending(target))
         click.echo(f"{remaining} files to move to {target}")
         for done, row in enumerate(storage_migration.migrate(stores(), target, keep_source=keep_source), 1):
             click.echo(f"[{done}/{remaining}] {row.key} ({row.size} bytes)")
-    except PodcastServiceError as e:
-        raise click.ClickException(str(e)) from None
+    click.echo(f"all media is on {target}")
 
 
 @click.command("import-feed")
@@ -150,12 +140,6 @@ def import_feed_command(source: str, slug: str | None, categories: tuple[str, ..
     Exits with status 1 if any episode could not be imported.
     """
     with run_locks.held("import-feed"):
-        _import_feed(source, slug, categories, owner_email, into_existing)
-
-
-def _import_feed(source: str, slug: str | None, categories: tuple[str, ...], owner_email: str | None,
-                 into_existing: bool) -> None:
-    try:
         owner = accounts.find_user(owner_email) if owner_email else None
         feed = feed_import.read_feed(source)
         show = feed_import.import_show(feed, slug=slug, categories=list(categories) or None,
@@ -171,8 +155,6 @@ def _import_feed(source: str, slug: str | None, categories: tuple[str, ...], own
                 click.secho(f"{line}: {item.message}", fg="red", err=True)
             else:
                 click.echo(line)
-    except PodcastServiceError as e:
-        raise click.ClickException(str(e)) from None
     click.echo(", ".join(f"{n} {outcome}" for outcome, n in counts.items()))
     if counts["failed"]:
         raise click.exceptions.Exit(1)
