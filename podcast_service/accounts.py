@@ -190,6 +190,12 @@ def token_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def bearer_secret(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, or None for anything else."""
+    scheme, _, secret = (authorization or "").partition(" ")
+    return (secret.strip() or None) if scheme.lower() == "bearer" else None
+
+
 def token_for(secret: str) -> ApiToken | None:
     """The live token with this secret, its last use recorded; None if unknown or revoked."""
     if not secret.startswith(TOKEN_PREFIX):

@@ -44,10 +44,15 @@ def state() -> SchemaState:
     return SchemaState(current, head_revision())
 
 
-def missing_sqlite_file(database_url: str) -> Path | None:
-    """The file of an SQLite URL when it does not exist: connecting would silently create it empty."""
+def sqlite_file(database_url: str) -> Path | None:
+    """The file of an SQLite URL (None for another database, or an in-memory one)."""
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return None
-    path = Path(url.database)
-    return None if path.exists() else path
+    return Path(url.database)
+
+
+def missing_sqlite_file(database_url: str) -> Path | None:
+    """The file of an SQLite URL when it does not exist: connecting would silently create it empty."""
+    path = sqlite_file(database_url)
+    return None if path is None or path.exists() else path

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, request
 
-from ..accounts import token_for
+from ..accounts import bearer_secret, token_for
 from ..errors import Forbidden, Unauthorized
 from ..uploads import allow_uploads_for_this_view
 
@@ -24,10 +24,10 @@ READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 def authenticate() -> None:
     if request.endpoint in PUBLIC_ENDPOINTS:
         return
-    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
+    secret = bearer_secret(request.headers.get("Authorization"))
+    if secret is None:
         raise Unauthorized("send an API token: Authorization: Bearer <token>", error="invalid_request")
-    token = token_for(secret.strip())
+    token = token_for(secret)
     if token is None:
         raise Unauthorized("the API token is unknown or revoked")
     scope = "read" if request.method in READ_METHODS else "write"

@@ -12,13 +12,12 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
-from pathlib import Path
 
 from flask import Flask, Response, current_app, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import schema
-from ..accounts import token_for
+from ..accounts import bearer_secret, token_for
 from ..episodes import storage
 from ..errors import RETRY_AFTER_SECONDS, StorageError
 from ..extensions import db
@@ -55,8 +54,9 @@ def _disk() -> str:
     folders = [settings.upload_temp_path]
     if settings.storage_backend == "local":
         folders.append(settings.storage_path)
-    if settings.is_sqlite:
-        folders.append(Path(settings.database_url.removeprefix("sqlite:///")).parent)
+    database = schema.sqlite_file(settings.database_url)
+    if database is not None:
+        folders.append(database.parent)
     for folder in folders:
         existing = next((p for p in (folder, *folder.parents) if p.exists()), folder)
         free_mb = shutil.disk_usage(existing).free // (1024 * 1024)
@@ -85,11 +85,11 @@ def _checks() -> dict[str, str]:
 
 
 def _operator() -> bool:
-    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
+    secret = bearer_secret(request.headers.get("Authorization"))
+    if secret is None:
         return False
     try:
-        token = token_for(secret.strip())
+        token = token_for(secret)
     except SQLAlchemyError:
         db.session.rollback()
         return False
