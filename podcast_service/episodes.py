@@ -30,7 +30,7 @@ from .extensions import db
 from .inputs import EpisodeInput, LinkInput, PersonInput, ShowInput, check_chapters
 from .markup import render_markdown
 from .models import AlternateFile, Chapter, Credit, Episode, Link, MediaFile, Show, utcnow
-from .storage import Storage, Stores, new_key
+from .storage import Storage, StoredObject, Stores, new_key
 from .storage.base import file_sha256
 
 log = logging.getLogger(__name__)
@@ -54,9 +54,7 @@ def storage_of(row: Any) -> Storage:
 class Staged:
     """A file already in the store, waiting for its row in the change's write transaction."""
 
-    key: str
-    size: int
-    sha256: str
+    stored: StoredObject
     path: Path
 
 
@@ -81,14 +79,15 @@ class MediaChange:
         key = new_key(kind, extension)
         with path.open("rb") as fh:
             self.stored.append(key)
-            obj = self.store.put(key, fh, content_type=mime_type, download_name=download_name)
-        return Staged(key, obj.size, obj.sha256, path)
+            stored = self.store.put(key, fh, content_type=mime_type, download_name=download_name)
+        return Staged(stored, path)
 
     def row(self, staged: Staged, *, extension: str, mime_type: str, audio: media.AudioInfo | None = None,
             original_name: str | None = None) -> MediaFile:
         """The MediaFile row of an uploaded file."""
+        stored = staged.stored
         row = MediaFile(
-            backend=self.store.name, key=staged.key, size=staged.size, sha256=staged.sha256, mime_type=mime_type,
+            backend=self.store.name, key=stored.key, size=stored.size, sha256=stored.sha256, mime_type=mime_type,
             extension=extension, original_filename=(original_name or staged.path.name)[:255],
         )
         if audio is not None:

@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -100,13 +101,7 @@ class SeaweedFS:
                 time.sleep(0.5)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        _terminate(self.process, 5)
         if self.log:
             self.log.close()
 
@@ -214,6 +209,33 @@ class TcpProxy:
         threading.Thread(target=self._accept, daemon=True).start()
 
 
+def _terminate(process: subprocess.Popen | None, timeout: float) -> None:
+    """Stop a server process: politely, then for good after `timeout` seconds."""
+    if process and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_listening(port: int, process: subprocess.Popen, timeout: float, log: Path,
+                          stop: Callable[[], None]) -> None:
+    """Return once `port` accepts connections; if the process dies or time runs out, stop it and raise
+    with its log."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                stop()
+                raise RuntimeError(log.read_text()) from None
+            time.sleep(0.1)
+
+
 @dataclass
 class Gunicorn:
     """gunicorn with the repository's gunicorn.conf.py, as the README's production start runs it."""
@@ -237,29 +259,14 @@ class Gunicorn:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "podcast_service:create_app()"],
             env=env, cwd=self.workdir, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return
-            except OSError:
-                if time.monotonic() > deadline or self.process.poll() is not None:
-                    self.stop()
-                    raise RuntimeError((self.workdir / "gunicorn.log").read_text()) from None
-                time.sleep(0.2)
+        _wait_until_listening(self.port, self.process, timeout, self.workdir / "gunicorn.log", self.stop)
 
     def worker_pids(self) -> list[int]:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
         return [int(pid) for pid in children]
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        _terminate(self.process, 30)
         self.log.close()
 
 
@@ -317,18 +324,7 @@ class Nginx:
         binary = shutil.which("nginx") or "/usr/sbin/nginx"
         self.process = subprocess.Popen([binary, "-c", str(conf), "-p", str(self.workdir)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return
-            except OSError:
-                if time.monotonic() > deadline or self.process.poll() is not None:
-                    self.stop()
-                    raise RuntimeError((self.workdir / "error.log").read_text()) from None
-                time.sleep(0.1)
+        _wait_until_listening(self.port, self.process, timeout, self.workdir / "error.log", self.stop)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
+        _terminate(self.process, 10)
