@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ValidationError
-from .media import ChapterInfo
+from .audio.probe import ChapterInfo
 
 VERSION = "1.2.0"
 

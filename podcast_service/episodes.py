@@ -24,7 +24,8 @@ from flask import current_app
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from . import images, media, transcripts, urls
+from . import images, transcripts, urls
+from .audio import probe as audio_probe
 from .errors import Conflict, PodcastServiceError, TooLarge, ValidationError
 from .extensions import db
 from .inputs import EpisodeInput, LinkInput, PersonInput, ShowInput, check_chapters
@@ -82,7 +83,7 @@ class MediaChange:
             stored = self.store.put(key, fh, content_type=mime_type, download_name=download_name)
         return Staged(stored, path)
 
-    def row(self, staged: Staged, *, extension: str, mime_type: str, audio: media.AudioInfo | None = None,
+    def row(self, staged: Staged, *, extension: str, mime_type: str, audio: audio_probe.AudioInfo | None = None,
             original_name: str | None = None) -> MediaFile:
         """The MediaFile row of an uploaded file."""
         stored = staged.stored
@@ -231,7 +232,7 @@ def _set_transcript(change: MediaChange, episode: Episode, path: Path | None, re
     episode.transcript_cues = [[c.start, c.end, c.text] for c in cues]
 
 
-def title_from_file(info: media.AudioInfo, filename: str | None) -> str:
+def title_from_file(info: audio_probe.AudioInfo, filename: str | None) -> str:
     """A title for an upload that came without one: its tag, else its file name made readable."""
     if info.title:
         return info.title
@@ -271,7 +272,7 @@ def save_episode(show: Show, data: EpisodeInput, audio: Path | None = None, *, e
     if audio is None and existing is None:
         raise ValidationError("a new episode needs an audio file")
     end_transaction()
-    info = media.probe(audio) if audio is not None else None
+    info = audio_probe.probe(audio) if audio is not None else None
     if info is not None:
         data = replace(data, title=data.title or title_from_file(info, audio_name or audio.name),
                        summary=data.summary or info.comment or "")
@@ -284,7 +285,7 @@ def save_episode(show: Show, data: EpisodeInput, audio: Path | None = None, *, e
     for start, length, title in data.soundbites:
         if start + length > duration:
             raise ValidationError(f"soundbite {title or start!r} ends after the audio ({duration:.3f} s)")
-    renditions = None if data.alternates is None else [(p, media.probe(p)) for p in data.alternates]
+    renditions = None if data.alternates is None else [(p, audio_probe.probe(p)) for p in data.alternates]
     for _path, rendition in renditions or ():
         _check_rendition(rendition, duration)
     clash = db.session.scalar(select(Episode).where(Episode.show_id == show.id, Episode.slug == data.slug))
@@ -341,8 +342,8 @@ def save_episode(show: Show, data: EpisodeInput, audio: Path | None = None, *, e
     return episode
 
 
-def _rendition_changes(existing: Episode | None, wanted: list[tuple[Path, media.AudioInfo]] | None
-                       ) -> tuple[set[int], list[tuple[Path, media.AudioInfo]]]:
+def _rendition_changes(existing: Episode | None, wanted: list[tuple[Path, audio_probe.AudioInfo]] | None
+                       ) -> tuple[set[int], list[tuple[Path, audio_probe.AudioInfo]]]:
     """(ids of the episode's alternates to keep, files to add) for the alternates to become exactly `wanted`."""
     if wanted is None:
         return set(), []
@@ -355,7 +356,7 @@ def _rendition_changes(existing: Episode | None, wanted: list[tuple[Path, media.
     return kept, remaining
 
 
-def _set_image(change: MediaChange, episode: Episode, data: EpisodeInput, cover: media.Cover | None) -> None:
+def _set_image(change: MediaChange, episode: Episode, data: EpisodeInput, cover: audio_probe.Cover | None) -> None:
     """An episode's art: the given file, else the cover embedded in given audio, else as before.
 
     `remove_image` without either clears it (the episode then shows the show's art).
@@ -392,14 +393,14 @@ def _set_image(change: MediaChange, episode: Episode, data: EpisodeInput, cover:
         episode.image = new_image
 
 
-def _check_rendition(info: media.AudioInfo, episode_duration: float) -> None:
+def _check_rendition(info: audio_probe.AudioInfo, episode_duration: float) -> None:
     """A rendition must be the same recording: the same length within a second, or apps seek wrong."""
     if abs(info.duration - episode_duration) > 1.0:
         raise ValidationError(f"the alternate file plays {info.duration:.1f} s but the episode's audio "
                               f"{episode_duration:.1f} s; it must be the same recording")
 
 
-def _add_rendition(change: MediaChange, episode: Episode, staged: Staged, info: media.AudioInfo,
+def _add_rendition(change: MediaChange, episode: Episode, staged: Staged, info: audio_probe.AudioInfo,
                    filename: str | None) -> None:
     row = change.row(staged, extension=info.extension, mime_type=info.mime_type, audio=info, original_name=filename)
     position = max((a.position for a in episode.alternates), default=-1) + 1
@@ -413,13 +414,13 @@ def _drop_rendition(change: MediaChange, episode: Episode, alternate: AlternateF
 
 def _mark_playable(episode: Episode) -> None:
     """Keep `apple_playable` true to the episode's files (feed.show_warnings reads it)."""
-    episode.apple_playable = any(f.extension in media.APPLE_PLAYABLE for f in episode.audio_files())
+    episode.apple_playable = any(f.extension in audio_probe.APPLE_PLAYABLE for f in episode.audio_files())
 
 
 def add_alternate(episode: Episode, path: Path, filename: str | None = None) -> AlternateFile:
     """Another rendition of the episode's audio (Opus beside MP3, say), probed like the main file."""
     end_transaction()
-    info = media.probe(path)
+    info = audio_probe.probe(path)
     _check_rendition(info, episode.audio.duration or 0)
     if any(_same_file(f, path) for f in episode.audio_files()):
         raise Conflict(f"the episode already has this file ({info.format.upper()} at {info.bitrate // 1000} kb/s)")

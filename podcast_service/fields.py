@@ -19,7 +19,7 @@ from .categories import format_category
 from .episodes import SHOW_FIELDS, people_inputs
 from .errors import ValidationError
 from .inputs import EpisodeInput, LinkInput, PersonInput, ShowInput, publication
-from .media import ChapterInfo
+from .audio.probe import ChapterInfo
 
 TRUE, FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off", ""}
 

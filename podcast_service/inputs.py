@@ -18,7 +18,7 @@ from slugify import slugify
 from .categories import parse_category
 from .errors import ValidationError
 from .xmltext import clean
-from .media import ChapterInfo
+from .audio.probe import ChapterInfo
 from .models import EPISODE_TYPES, MEDIUMS, SHOW_TYPES
 
 # Apple's limit for a show's or an episode's description, in bytes of UTF-8.

@@ -11,7 +11,7 @@ import mutagen
 import pytest
 
 from conftest import AUDIO, MANIFEST
-from podcast_service import media
+from podcast_service.audio import probe as media
 from podcast_service.errors import MediaError
 
 

@@ -353,7 +353,8 @@ def test_replacing_audio_while_other_episodes_are_edited_never_fails(app, app_co
 
 def test_no_transaction_is_open_while_audio_is_probed_or_sent(client, show, make_episode, admin_headers, storage,
                                                              monkeypatch):
-    from podcast_service import episodes as service, media
+    from podcast_service import episodes as service
+    from podcast_service.audio import probe as media
 
     episode_id = make_episode().id
     seen = []

@@ -16,7 +16,7 @@ from typing import NamedTuple
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..media import APPLE_PLAYABLE
+from ..audio.probe import APPLE_PLAYABLE
 from ..models import AlternateFile, Chapter, Credit, Episode, MediaFile, Show
 from ..xmltext import clean_all
 from .podcast_ns import Person

@@ -19,7 +19,7 @@ from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 
 from . import mpeg
-from .errors import MediaError, TooLarge
+from ..errors import MediaError, TooLarge
 from .tag_size import MAX_TAG_BYTES, metadata_bytes
 
 

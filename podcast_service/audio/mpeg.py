@@ -19,7 +19,7 @@ import struct
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from .errors import MediaError
+from ..errors import MediaError
 
 CHUNK = 1 << 20
 # Junk tolerated between frames, as a share of the audio bytes, before the file counts as damaged.
