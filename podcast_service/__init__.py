@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, db_watchdog
+from . import cli, db_watchdog, jobs
 from .errors import RETRY_AFTER_SECONDS, PodcastServiceError
 from .extensions import csrf, db, login_manager, migrate
 from .models import User
@@ -49,6 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     configure_template_helpers(app)
     configure_error_handlers(app)
     configure_announcements(app)
+    jobs.init_app(app)
     cli.register(app)
     return app
 

@@ -13,7 +13,7 @@ import click
 from flask import Flask, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import accounts, announce, backup, consistency, producer_commands, run_locks, schema, spools, storage_migration
+from . import accounts, announce, backup, consistency, jobs, producer_commands, run_locks, schema, spools, storage_migration
 from .imports import feed as feed_import
 from .episodes import stores
 from .settings import STORAGE_BACKENDS
@@ -196,6 +196,23 @@ def announce_command() -> None:
     click.echo(f"next announcement due at {next_due.isoformat()}" if next_due else "no announcement queued")
 
 
+@click.command("worker")
+@click.option("--threads", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Jobs run at once in this process (an audio job keeps one core busy).")
+def worker_command(threads: int) -> None:
+    """Run queued jobs (audio encoding, sweeps) until stopped with Ctrl-C or SIGTERM.
+
+    Start as many as there are cores to spare, on this machine or others that
+    share the database, the store and a Redis queue (README: production).
+    """
+    settings = current_app.config["PODCAST"]
+    if settings.jobs_immediate:
+        raise click.ClickException("jobs_immediate is set: jobs run in the requests that queue them, "
+                                   "and there is nothing for a worker to do")
+    click.echo(f"worker: {threads} thread(s) on {settings.queue_url.split('@')[-1]} ({settings.queue_name})")
+    jobs.run_worker(current_app._get_current_object(), threads)
+
+
 def _guarded(callback: Callable[..., Any]) -> Callable[..., Any]:
     """Run a command only on a database at the code's schema, and turn any failure into one line.
 
@@ -229,7 +246,7 @@ def _guarded(callback: Callable[..., Any]) -> Callable[..., Any]:
 
 def register(app: Flask) -> None:
     commands = (import_episodes, import_feed_command, storage_check, storage_migrate, backup_command, restore_command,
-                announce_command,
+                announce_command, worker_command,
                 *producer_commands.COMMANDS)
     for command in commands:
         command.callback = _guarded(command.callback)

@@ -30,7 +30,7 @@ from .errors import Conflict, PodcastServiceError, TooLarge, ValidationError
 from .extensions import db
 from .inputs import EpisodeInput, LinkInput, PersonInput, ShowInput, check_chapters
 from .markup import render_markdown
-from .models import AlternateFile, Chapter, Credit, Episode, Link, MediaFile, Show, utcnow
+from .models import AlternateFile, AudioJob, Chapter, Credit, Episode, Link, MediaFile, Show, utcnow
 from .storage import Storage, StoredObject, Stores, new_key
 from .storage.base import file_sha256
 
@@ -320,9 +320,11 @@ def save_episode(show: Show, data: EpisodeInput, audio: Path | None = None, *, e
             episode.preview_key = new_preview_key()  # a takedown ends every preview link given out
 
         if staged_audio is not None:
-            change.retire(episode.audio if existing else None)
+            if existing is not None:
+                _retire_audio(change, episode)
             episode.audio = change.row(staged_audio, extension=info.extension, mime_type=info.mime_type,
                                        audio=info, original_name=audio_name)
+            plan_audio_job(episode, episode.audio)
         _set_image(change, episode, data, info.cover if info is not None else None)
         _set_transcript(change, episode, data.transcript, data.remove_transcript)
         if renditions is not None:
@@ -339,7 +341,54 @@ def save_episode(show: Show, data: EpisodeInput, audio: Path | None = None, *, e
         episode.credits = _credits(data.people)
         episode.source_fingerprint = fingerprint
         show.updated_at = utcnow()
+    if staged_audio is not None:
+        job_id = episode.audio_job.id
+        end_transaction()  # and expire what this session read: a job in immediate mode changes the rows
+        queue_audio_job(job_id)
     return episode
+
+
+def needs_encoding(show: Show, source: MediaFile) -> bool:
+    """Whether an upload is a master to make renditions from: all but MP3 and AAC, unless the show
+    asks for those to be brought to the loudness target too."""
+    return source.extension not in audio_probe.APPLE_PLAYABLE or show.normalize_compressed
+
+
+def plan_audio_job(episode: Episode, source: MediaFile) -> AudioJob:
+    """The audio job for a new upload, in the transaction that stores it (replacing any earlier job).
+
+    A master keeps the episode from listeners until its renditions exist; an
+    MP3 or AAC upload plays at once and is only measured (audio_jobs.py).
+    """
+    encode = needs_encoding(episode.show, source)
+    episode.master = source if encode else None
+    episode.audio_ready = not encode
+    with db.session.no_autoflush:  # the old job still points at the file this upload replaces
+        job = episode.audio_job or AudioJob()
+    job.source, job.encode, job.state, job.progress, job.attempts = source, encode, "queued", 0.0, 0
+    job.error = job.lease_token = job.lease_until = job.gain = job.finished_at = None
+    job.created_at = utcnow()
+    episode.audio_job = job
+    return job
+
+
+def queue_audio_job(job_id: int) -> None:
+    """Hand the job to the workers, once its row is committed for them to read."""
+    current_app.extensions["podcast_jobs"].process_audio(job_id)
+
+
+def _retire_audio(change: MediaChange, episode: Episode) -> None:
+    """Forget the audio an upload replaces: the file served, its master, waveform and generated renditions.
+    (Read all before forgetting any: a flush in between would delete a file that rows still point to.
+    The job row stays, for plan_audio_job to point at the new upload in the same flush.)"""
+    with db.session.no_autoflush:
+        files = [episode.audio, episode.master if episode.master is not episode.audio else None, episode.waveform]
+        generated = [a for a in episode.alternates if a.generated]
+        episode.master = episode.waveform = None
+        for row in files:
+            change.retire(row)
+        for alternate in generated:
+            _drop_rendition(change, episode, alternate)
 
 
 def _rendition_changes(existing: Episode | None, wanted: list[tuple[Path, audio_probe.AudioInfo]] | None
@@ -465,6 +514,8 @@ def episode_details() -> tuple:
     """Loader options for everything an episode's JSON or edit page shows: a fixed number of queries for a
     page of episodes, however many there are."""
     return (joinedload(Episode.audio), joinedload(Episode.image), joinedload(Episode.transcript),
+            joinedload(Episode.master), joinedload(Episode.waveform),
+            joinedload(Episode.audio_job).joinedload(AudioJob.source),
             selectinload(Episode.chapters), selectinload(Episode.credits), selectinload(Episode.links),
             selectinload(Episode.alternates).joinedload(AlternateFile.media))
 

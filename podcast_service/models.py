@@ -91,6 +91,9 @@ class MediaFile(db.Model):
     bitrate: Mapped[int | None] = mapped_column(Integer)
     sample_rate: Mapped[int | None] = mapped_column(Integer)
     channels: Mapped[int | None] = mapped_column(Integer)
+    # Integrated loudness (LUFS) and true peak (dBTP), measured by the audio job (audio/process.py).
+    loudness: Mapped[float | None] = mapped_column(Float)
+    true_peak: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @property
@@ -139,6 +142,13 @@ class Show(db.Model):
     txt: Mapped[list] = mapped_column(JSON, default=list)  # [[text, purpose or null], ...]
     podroll: Mapped[list] = mapped_column(JSON, default=list)  # [[feed guid, feed url or null], ...]
     season_names: Mapped[dict] = mapped_column(JSON, default=dict)  # {"1": "2021"}
+    # The renditions made from masters (audio/process.py): MP3 bitrate (Opus gets half), mono or stereo,
+    # and whether to bring them to the loudness target. MP3 and AAC uploads are served as they are unless
+    # `normalize_compressed` asks for them to be encoded again.
+    audio_bitrate: Mapped[int] = mapped_column(Integer, default=64)
+    audio_channels: Mapped[int] = mapped_column(Integer, default=1)
+    normalize_masters: Mapped[bool] = mapped_column(default=True)
+    normalize_compressed: Mapped[bool] = mapped_column(default=False)
     source_fingerprint: Mapped[str | None] = mapped_column(String(64))
     # The feed URL (or file) import-feed made this show from; a later import writes only into its own show.
     import_source: Mapped[str | None] = mapped_column(String(1000))
@@ -180,6 +190,13 @@ class Episode(db.Model):
     audio_id: Mapped[int] = mapped_column(ForeignKey("media_files.id"), index=True)
     image_id: Mapped[int | None] = mapped_column(ForeignKey("media_files.id"), index=True)
     transcript_id: Mapped[int | None] = mapped_column(ForeignKey("media_files.id"), index=True)
+    # The producer's upload where the served audio was made from it (a WAV or FLAC master): kept,
+    # never served, so renditions can be made again.
+    master_id: Mapped[int | None] = mapped_column(ForeignKey("media_files.id"), index=True)
+    # Peaks of the audio for the player to draw (audiowaveform's JSON layout).
+    waveform_id: Mapped[int | None] = mapped_column(ForeignKey("media_files.id"), index=True)
+    # False while the audio job makes the files apps play: the episode reaches listeners only after.
+    audio_ready: Mapped[bool] = mapped_column(default=True)
     # podcast:soundbite: [[start, duration, title or null], ...] in seconds.
     soundbites: Mapped[list] = mapped_column(JSON, default=list)
     # The show notes as HTML, rendered from `notes` when they are saved, so a feed build renders nothing.
@@ -201,6 +218,9 @@ class Episode(db.Model):
     audio: Mapped[MediaFile] = relationship(foreign_keys=[audio_id])
     image: Mapped[MediaFile | None] = relationship(foreign_keys=[image_id])
     transcript: Mapped[MediaFile | None] = relationship(foreign_keys=[transcript_id])
+    master: Mapped[MediaFile | None] = relationship(foreign_keys=[master_id])
+    waveform: Mapped[MediaFile | None] = relationship(foreign_keys=[waveform_id])
+    audio_job: Mapped[AudioJob | None] = relationship(back_populates="episode", cascade="all, delete-orphan")
     chapters: Mapped[list[Chapter]] = relationship(
         back_populates="episode", cascade="all, delete-orphan", order_by="Chapter.start"
     )
@@ -239,8 +259,13 @@ class Episode(db.Model):
 
     @classmethod
     def public_at(cls, now: datetime) -> ColumnElement[bool]:
-        """The SQL condition of `status_at(now) is PUBLISHED`: what listeners and visitors may see."""
-        return and_(cls.withdrawn_at.is_(None), cls.published_at.is_not(None), cls.published_at <= now)
+        """The SQL condition of `visible_at(now)`: what listeners and visitors may see."""
+        return and_(cls.withdrawn_at.is_(None), cls.published_at.is_not(None), cls.published_at <= now,
+                    cls.audio_ready.is_(True))
+
+    def visible_at(self, now: datetime) -> bool:
+        """Published, and its audio made: an episode published while its master is encoded waits for it."""
+        return self.status_at(now) is Status.PUBLISHED and self.audio_ready
 
     @property
     def transcript_cues(self) -> list | None:
@@ -258,6 +283,9 @@ class Episode(db.Model):
 
     def media_files(self) -> list[MediaFile]:
         files = [self.audio, self.image, self.transcript, *(a.media for a in self.alternates)]
+        if self.master is not self.audio:
+            files.append(self.master)
+        files.append(self.waveform)
         return [m for m in files if m is not None]
 
     def audio_files(self) -> list[MediaFile]:
@@ -288,9 +316,45 @@ class AlternateFile(db.Model):
     media_id: Mapped[int] = mapped_column(ForeignKey("media_files.id"), unique=True)
     title: Mapped[str | None] = mapped_column(String(32))
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # Made by the audio job from the master (replaced when it runs again), not uploaded by the producer.
+    generated: Mapped[bool] = mapped_column(default=False)
 
     episode: Mapped[Episode] = relationship(back_populates="alternates")
     media: Mapped[MediaFile] = relationship()
+
+
+JOB_STATES = ("queued", "running", "done", "failed")
+
+
+class AudioJob(db.Model):
+    """The work on an episode's uploaded audio: measure it, and make renditions where it is a master.
+
+    The queue (jobs.py) only carries the job's id; this row is the truth. A
+    worker claims it with a lease it renews as it reports progress, so a
+    worker that dies mid-way loses it and another takes over (the sweep), and
+    a finished job's results are written only under the lease that made them.
+    """
+
+    __tablename__ = "audio_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id", ondelete="CASCADE"), unique=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("media_files.id"), index=True)
+    encode: Mapped[bool] = mapped_column(default=False)  # make MP3 and Opus renditions, or only measure
+    state: Mapped[str] = mapped_column(String(10), default="queued", index=True)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)  # 0 to 1
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    gain: Mapped[float | None] = mapped_column(Float)  # dB applied by normalisation
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    episode: Mapped[Episode] = relationship(back_populates="audio_job")
+    source: Mapped[MediaFile] = relationship()
+
+    __table_args__ = (CheckConstraint(state.in_(JOB_STATES), name="job_state"),)
 
 
 class Credit(db.Model):

@@ -51,6 +51,10 @@ class Settings:
     min_free_disk_mb: int
     accel_redirect: str
     media_file_mode: int
+    queue_url: str
+    queue_name: str
+    jobs_immediate: bool
+    job_lease_seconds: int
 
     @property
     def max_upload_bytes(self) -> int:
@@ -84,6 +88,10 @@ DEFAULTS: dict[str, Any] = {
     "min_free_disk_mb": 1024,
     "accel_redirect": "",
     "media_file_mode": "0640",
+    "queue_url": "",
+    "queue_name": "podcast",
+    "jobs_immediate": False,
+    "job_lease_seconds": 60,
 }
 
 
@@ -98,6 +106,20 @@ def _database_url(value: Any) -> str:
     if "://" not in url:
         raise ValueError("must be an SQLAlchemy URL such as sqlite:///instance/podcast.db")
     return url
+
+
+def _queue_url(value: Any) -> str:
+    url = _text(value)
+    if url and not url.startswith(("sqlite:///", "redis://", "rediss://")):
+        raise ValueError("must be sqlite:///FILE (one machine) or redis://HOST:PORT/DB (workers on many machines)")
+    return url
+
+
+def _queue_name(value: Any) -> str:
+    name = _text(value)
+    if not name or not all(c.isalnum() or c in "-_." for c in name):
+        raise ValueError("must be a name of letters, digits, '-', '_' or '.'")
+    return name
 
 
 def _backend(value: Any) -> str:
@@ -217,6 +239,10 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "min_free_disk_mb": _positive_int,
     "accel_redirect": _accel_prefix,
     "media_file_mode": _file_mode,
+    "queue_url": _queue_url,
+    "queue_name": _queue_name,
+    "jobs_immediate": _flag,
+    "job_lease_seconds": _positive_int,
 }
 assert set(PARSERS) == {f.name for f in fields(Settings)} == set(DEFAULTS)
 
@@ -251,6 +277,13 @@ def _resolve(raw: str, base: Path) -> str:
     if "://" in raw:
         return raw
     return str((base / raw).resolve())
+
+
+def _default_queue(database_url: str, cwd: Path) -> str:
+    """An SQLite queue file beside an SQLite database (one folder holds the instance), else in ./instance."""
+    if database_url.startswith("sqlite:///") and ":memory:" not in database_url:
+        return f"sqlite:///{Path(database_url.removeprefix('sqlite:///')).parent / 'queue.db'}"
+    return "sqlite:///" + str((cwd / "instance" / "queue.db").resolve())
 
 
 def load_settings(
@@ -293,9 +326,11 @@ def load_settings(
             parsed = PARSERS[key](value)
         except ValueError as e:
             raise SettingsError(f"{key} (from {origin}) {e}") from None
-        if key in ("database_url", "storage_path", "upload_temp_path"):
+        if key in ("database_url", "storage_path", "upload_temp_path") or (key == "queue_url" and parsed):
             parsed = _resolve(parsed, base)
         values[key] = parsed
+    if not values["queue_url"]:
+        values["queue_url"] = _default_queue(values["database_url"], cwd)
     values["storage_path"] = Path(values["storage_path"])
     values["upload_temp_path"] = Path(values["upload_temp_path"])
     if values["storage_backend"] == "s3" and not values["s3_bucket"]:

@@ -9,6 +9,7 @@ import re
 import shutil
 import urllib.error
 import urllib.request
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -30,6 +31,8 @@ AUDIO = FIXTURES / "audio"
 MANIFEST = json.loads((AUDIO / "manifest.json").read_text())
 DEMO_EPISODES = ROOT / "episodes"
 BASE_URL = "https://podcasts.example.org"
+# The machine's Redis (the production queue); tests use a queue name of their own in it.
+REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 STACKS = ("sqlite-local", "postgres-s3")
@@ -73,7 +76,11 @@ def s3_bucket(seaweedfs):
 
 @pytest.fixture
 def app_config(request, tmp_path):
-    config = {"base_url": BASE_URL, "secret_key": "tests-only-4f1d9a7c2b8e6035d1a9f7c3e5b2a8d0"}
+    # Jobs run inside the requests that queue them (Huey's immediate mode); tests/test_jobs.py runs real
+    # workers on each stack's queue instead.
+    # A test marked `jobs_wait` sees jobs stay queued, as when no worker is running.
+    config = {"base_url": BASE_URL, "secret_key": "tests-only-4f1d9a7c2b8e6035d1a9f7c3e5b2a8d0",
+              "jobs_immediate": request.node.get_closest_marker("jobs_wait") is None}
     if request.config.getoption("stack") == "sqlite-local":
         config.update(database_url=f"sqlite:///{tmp_path / 'test.db'}", storage_path=str(tmp_path / "media"))
         yield config
@@ -82,7 +89,8 @@ def app_config(request, tmp_path):
     bucket = request.getfixturevalue("s3_bucket")
     with postgres_schema() as url:
         config.update(database_url=url, storage_backend="s3", s3_bucket=bucket,
-                      s3_endpoint_url=seaweedfs.endpoint, s3_region="us-east-1")
+                      s3_endpoint_url=seaweedfs.endpoint, s3_region="us-east-1",
+                      queue_url=REDIS_URL, queue_name=f"test-{uuid.uuid4().hex}")
         yield config
 
 

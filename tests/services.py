@@ -270,6 +270,37 @@ class Gunicorn:
         self.log.close()
 
 
+@dataclass
+class Worker:
+    """`flask --app podcast_service worker`, the job consumer, as the README starts it."""
+
+    env: dict[str, str]
+    workdir: Path
+    name: str = "worker"
+    threads: int = 1
+    process: subprocess.Popen | None = None
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / f"{self.name}.log"
+
+    def start(self) -> None:
+        self.log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "podcast_service", "worker", "--threads", str(self.threads)],
+            env=self.env, cwd=self.workdir, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def kill(self) -> None:
+        """As the kernel's OOM killer or a lost machine would: no cleanup at all."""
+        self.process.kill()
+        self.process.wait()
+        self.log.close()
+
+    def stop(self) -> None:
+        _terminate(self.process, 30)
+        self.log.close()
+
+
 def app_environment(config: dict) -> dict[str, str]:
     """The environment a server process needs to run with a test's app configuration."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PODCAST_")}

@@ -16,7 +16,7 @@ from podcast_service.models import Chapter, MediaFile
 def test_delete_removes_rows_and_objects(make_episode, storage):
     episode = make_episode("vbr_noxing_tagged.mp3", title="Goes away")
     keys = [m.key for m in episode.media_files()]
-    assert len(keys) == 2 and all(storage.exists(k) for k in keys)  # audio and its embedded cover
+    assert len(keys) == 3 and all(storage.exists(k) for k in keys)  # audio, its embedded cover, its waveform
     delete_episode(episode)
     assert not any(storage.exists(k) for k in keys)
     assert db.session.scalar(select(func.count()).select_from(MediaFile)) == 0

@@ -25,7 +25,7 @@ from podcast_service.episodes import add_alternate, save_episode, save_show
 from podcast_service.extensions import db
 from podcast_service.feed import cache
 from podcast_service.inputs import EpisodeInput, LinkInput, PersonInput, ShowInput
-from podcast_service.media import ChapterInfo
+from podcast_service.audio.probe import ChapterInfo
 from podcast_service.models import utcnow
 
 PODCAST = "https://podcastindex.org/namespace/1.0"
@@ -78,7 +78,7 @@ def everything(app, tmp_path):
     ), AUDIO / "cbr.mp3")
     add_alternate(full, AUDIO / "opus.opus", "interview.opus")
     bonus = save_episode(show, EpisodeInput(
-        title="Opus only", slug="opus-only", summary="A file Apple cannot play.", episode_type="bonus", season=1,
+        title="Opus only", slug="opus-only", summary="Uploaded as a file Apple cannot play.", episode_type="bonus", season=1,
         number=2, published_at=now - timedelta(days=1)), AUDIO / "opus.opus")
     return show, full, trailer, bonus
 
@@ -196,10 +196,13 @@ def test_every_item_tag(client, everything):
     assert opus_url.endswith("/digital-future.opus") and opus_url.isascii()
     assert fetch(client, opus_url.removeprefix(BASE_URL), Range="bytes=0-3").data == b"OggS"
 
-    # An episode with no file Apple plays: no enclosure, its Opus file as the alternate only.
-    assert items[0].find("enclosure") is None
-    [only] = items[0].xpath("podcast:alternateEnclosure", namespaces=NS)
-    assert only.get("type") == "audio/opus" and only.get("default") is None
+    # An episode uploaded as Opus only: the audio job made the MP3 every app plays from it, with an Opus
+    # rendition beside it (the upload itself is the master, never served).
+    assert items[0].find("enclosure").get("type") == "audio/mpeg"
+    assert items[0].find("enclosure").get("url").endswith("/opus-only.mp3")
+    mp3, made = items[0].xpath("podcast:alternateEnclosure", namespaces=NS)
+    assert (mp3.get("type"), mp3.get("default")) == ("audio/mpeg", "true")
+    assert (made.get("type"), made.get("title")) == ("audio/opus", "OPUS")
 
 
 def test_apple_rules(client, everything):
@@ -232,7 +235,8 @@ def test_podcastparser_reads_it(client, everything):
                                       "file_size": full.audio.size, "mime_type": "audio/mpeg"}]
     assert "<strong>" in full_ep["description_html"]
     assert trailer_ep["type"] == "trailer" and trailer_ep["enclosures"][0]["mime_type"] == "audio/x-m4a"
-    assert bonus_ep["enclosures"] == []  # nothing Apple-playable: the alternate is for Podcasting 2.0 apps
+    # Uploaded as Opus: gPodder gets the MP3 made from it.
+    assert [e["mime_type"] for e in bonus_ep["enclosures"]] == ["audio/mpeg"]
 
     old_uri = "https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/1.0.md"
     reparsed = podcastparser.parse(BASE_URL + FEED, io.BytesIO(data.replace(PODCAST.encode(), old_uri.encode())))

@@ -65,8 +65,10 @@ def test_soundbites_must_fit_the_audio(client, show, admin_headers, make_episode
     assert r.status_code == 200 and r.json["soundbites"] == [{"start": 1.0, "duration": 2.5, "title": "The point"}]
 
 
+@pytest.mark.jobs_wait
 def test_renditions_and_the_warning_when_apple_has_nothing_to_play(client, show, admin_headers, make_episode,
                                                                    storage):
+    """Until a worker has made its MP3, an Opus upload is all the episode has; the producer may add one."""
     opus_only = make_episode(audio="opus.opus", title="Opus only")
     warning = "'Opus only' has no MP3 or M4A file, so Apple Podcasts will not list it"
     assert warning in client.get(f"{SHOW}/episodes/{opus_only.id}", headers=admin_headers).json["warnings"][0]

@@ -370,7 +370,7 @@ def test_no_transaction_is_open_while_audio_is_probed_or_sent(client, show, make
         return real_probe(path)
 
     monkeypatch.setattr(storage, "put", put)
-    monkeypatch.setattr(service.media, "probe", probe)
+    monkeypatch.setattr(service.audio_probe, "probe", probe)
     r = client.patch(f"/api/v1/shows/test-show/episodes/{episode_id}", headers=admin_headers,
                      **multipart(audio=((AUDIO / "vbr_xing.mp3").read_bytes(), "new.mp3")))
     assert r.status_code == 200, r.json
@@ -378,6 +378,11 @@ def test_no_transaction_is_open_while_audio_is_probed_or_sent(client, show, make
                     **multipart(audio=((AUDIO / "opus.opus").read_bytes(), "alt.opus")))
     assert r.status_code == 201, r.json
     assert [kind for kind, _ in seen] == ["probe", "put", "probe", "put"]
+    # A master: the upload, then the audio job's MP3 and Opus (this job runs in the request: immediate mode).
+    r = client.patch(f"/api/v1/shows/test-show/episodes/{episode_id}", headers=admin_headers,
+                     **multipart(audio=((AUDIO / "flac.flac").read_bytes(), "master.flac")))
+    assert r.status_code == 200 and r.json["mime_type"] == "audio/mpeg", r.json
+    assert [kind for kind, _ in seen[4:]] == ["probe", "put", "probe", "put", "probe", "put"]
     assert not any(open_ for _, open_ in seen), seen
 
 

@@ -39,7 +39,7 @@ def test_everything_moves_and_keeps_serving(local_app_with_bucket):
     local, s3 = stores(app)
     rows = db.session.scalars(select(MediaFile)).all()
     keys = {r.key: r.sha256 for r in rows}
-    assert len(keys) == 3 and set(local.keys()) == set(keys)
+    assert len(keys) == 4 and set(local.keys()) == set(keys)  # show art, audio, transcript, waveform
     episode = db.session.scalar(select(Episode))
     audio_path = urls.audio_url(episode).removeprefix(app.config["PODCAST"].base_url)
     before = fetch(app.test_client(), audio_path)
@@ -47,7 +47,7 @@ def test_everything_moves_and_keeps_serving(local_app_with_bucket):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["storage-migrate", "--to", "s3"])
     assert result.exit_code == 0, result.output
-    assert "3 files to move to s3" in result.output and "all media is on s3" in result.output
+    assert "4 files to move to s3" in result.output and "all media is on s3" in result.output
 
     db.session.expire_all()
     assert {r.backend for r in db.session.scalars(select(MediaFile))} == {"s3"}
@@ -67,7 +67,7 @@ def test_an_interrupted_migration_resumes(local_app_with_bucket):
     moved = storage_migration.migrate(app.extensions["podcast_stores"], "s3")
     first = next(moved)  # the process stops after one file
     moved.close()
-    assert first.backend == "s3" and len(list(local.keys())) == 2
+    assert first.backend == "s3" and len(list(local.keys())) == 3
 
     # A copy written but never committed (a crash mid-file) is simply written again.
     leftover = db.session.scalars(select(MediaFile).where(MediaFile.backend == "local")).first()
@@ -76,7 +76,7 @@ def test_an_interrupted_migration_resumes(local_app_with_bucket):
 
     result = app.test_cli_runner().invoke(args=["storage-migrate", "--to", "s3"])
     assert result.exit_code == 0, result.output
-    assert "2 files to move to s3" in result.output
+    assert "3 files to move to s3" in result.output
     db.session.expire_all()
     assert {r.backend for r in db.session.scalars(select(MediaFile))} == {"s3"}
     assert list(local.keys()) == []

@@ -125,6 +125,26 @@ SOUNDBITE = {
                    "title": _nullable("string")},
 }
 
+AUDIO = {
+    "type": "object", "required": ["state", "job"],
+    "description": "the audio job: an upload is measured, and a master (WAV, FLAC, AIFF, Opus, Ogg) becomes an MP3 "
+                   "enclosure and an Opus alternate; listeners see the episode once its state is ready",
+    "properties": {
+        "state": {"type": "string", "enum": ["processing", "ready", "failed"]},
+        "job": {"type": ["object", "null"], "properties": {
+            "state": {"type": "string", "enum": ["queued", "running", "done", "failed"]},
+            "progress": {"type": "integer", "minimum": 0, "maximum": 100, "description": "percent"},
+            "attempts": {"type": "integer"}, "error": _nullable("string"), "encode": {"type": "boolean"}}},
+        "loudness_lufs": _nullable("number", description="integrated loudness of the upload (EBU R128)"),
+        "true_peak_dbtp": _nullable("number"),
+        "gain_db": _nullable("number", description="gain applied to reach the show's loudness target"),
+        "master": {"type": ["object", "null"], "description": "the upload the renditions were made from; never served",
+                   "properties": {"mime_type": {"type": "string"}, "size": {"type": "integer"},
+                                  "duration": _nullable("number"), "filename": _nullable("string")}},
+        "waveform_url": _nullable("string", format="uri", description="peaks in audiowaveform's JSON layout"),
+    },
+}
+
 EPISODE = {
     "type": "object",
     "required": ["id", "slug", "guid", "title", "status", "duration", "mime_type", "size", "audio_url",
@@ -160,6 +180,7 @@ EPISODE = {
             "properties": {"id": {"type": "integer"}, "url": {"type": "string", "format": "uri"},
                            "mime_type": {"type": "string"}, "size": {"type": "integer"},
                            "bitrate": _nullable("integer"), "duration": _nullable("number")}}},
+        "audio": AUDIO,
         "warnings": {"type": "array", "items": {"type": "string"}},
     },
 }

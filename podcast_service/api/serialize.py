@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import urls
+from ..audio_jobs import audio_state
 from ..categories import format_category
 from ..episodes import FEED_SETTINGS
 from ..feed import show_warnings, warnings
@@ -84,5 +85,6 @@ def episode_json(episode: Episode) -> dict:
         "alternates": [{"id": a.id, "url": urls.media_url(a.media, episode.slug), "mime_type": a.media.mime_type,
                         "size": a.media.size, "bitrate": a.media.bitrate, "duration": a.media.duration}
                        for a in episode.alternates],
+        "audio": audio_state(episode),
         "warnings": warnings([episode]),
     }

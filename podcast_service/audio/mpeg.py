@@ -81,10 +81,13 @@ class FrameScan:
     sample_rate: int
     audio_bytes: int
     has_info_header: bool  # the first frame is a Xing/Info/VBRI frame, not audio
+    # Encoder delay plus end padding (samples), from the LAME tag that LAME and FFmpeg write into the
+    # Info frame: decoders that play gaplessly drop them, so the episode lasts that much less.
+    trim: int = 0
 
     @property
     def duration(self) -> float:
-        return self.samples / self.sample_rate
+        return max(0, self.samples - self.trim) / self.sample_rate
 
 
 def _id3v2_size(head: bytes) -> int:
@@ -118,10 +121,29 @@ def _audio_bounds(fh: BinaryIO) -> tuple[int, int]:
     return start, max(start, end)
 
 
+def _side_info(header: FrameHeader) -> int:
+    return (17 if header.mono else 32) if header.version == 3 else (9 if header.mono else 17)
+
+
 def _is_info_frame(frame_start: bytes, header: FrameHeader) -> bool:
-    side_info = (17 if header.mono else 32) if header.version == 3 else (9 if header.mono else 17)
-    tag = frame_start[4 + side_info: 8 + side_info]
+    tag = frame_start[4 + _side_info(header): 8 + _side_info(header)]
     return tag in (b"Xing", b"Info") or frame_start[36:40] == b"VBRI"
+
+
+GAPLESS_ENCODERS = (b"LAME", b"L3.99", b"Lavf", b"Lavc")
+
+
+def _gapless_trim(frame: bytes, header: FrameHeader) -> int:
+    """Delay + padding from a Xing/Info frame's LAME tag (LAME's VbrTag.c layout; FFmpeg writes the same)."""
+    at = 4 + _side_info(header)
+    if frame[at: at + 4] not in (b"Xing", b"Info") or len(frame) < at + 8:
+        return 0
+    flags = int.from_bytes(frame[at + 4: at + 8], "big")
+    at += 8 + (4 if flags & 1 else 0) + (4 if flags & 2 else 0) + (100 if flags & 4 else 0) + (4 if flags & 8 else 0)
+    if not frame[at: at + 9].startswith(GAPLESS_ENCODERS) or len(frame) < at + 24:
+        return 0
+    packed = int.from_bytes(frame[at + 21: at + 24], "big")
+    return (packed >> 12) + (packed & 0xFFF)
 
 
 def scan(fh: BinaryIO) -> FrameScan:
@@ -134,6 +156,7 @@ def scan(fh: BinaryIO) -> FrameScan:
     first: FrameHeader | None = None
     frames = samples = junk = 0
     has_info = False
+    trim = 0
 
     def window(offset: int, size: int) -> bytes:
         nonlocal buf, buf_pos
@@ -175,6 +198,7 @@ def scan(fh: BinaryIO) -> FrameScan:
             first = header
             if _is_info_frame(window(pos, 64), header):
                 has_info = True
+                trim = _gapless_trim(window(pos, min(header.length, 256)), header)
                 pos += header.length
                 continue
         frames += 1
@@ -183,4 +207,5 @@ def scan(fh: BinaryIO) -> FrameScan:
 
     if first is None or frames == 0:
         raise MediaError("no MPEG audio frames found: the file is not an MP3 or is damaged")
-    return FrameScan(frames, samples, first.sample_rate, audio_bytes - junk, has_info)
+    return FrameScan(frames, samples, first.sample_rate, audio_bytes - junk, has_info,
+                     trim if trim < samples else 0)

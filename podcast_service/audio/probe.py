@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import mutagen
+from mutagen.aiff import AIFF
 from mutagen.flac import FLAC
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
@@ -69,6 +70,7 @@ FORMATS: dict[type, tuple[str, str]] = {
     OggOpus: ("opus", "audio/opus"),
     FLAC: ("flac", "audio/flac"),
     WAVE: ("wav", "audio/wav"),
+    AIFF: ("aiff", "audio/aiff"),
 }
 SUPPORTED = ", ".join(fmt.upper() for fmt, _ in FORMATS.values())
 # What Apple Podcasts plays as an episode's enclosure; other formats reach apps as alternateEnclosure.
@@ -115,14 +117,16 @@ def probe(path: Path | str) -> AudioInfo:
 
 
 def _mp3_duration(path: Path, mutagen_length: float, mutagen_bitrate: int) -> tuple[float, int]:
-    """Trust a Xing/Info/VBRI header (it carries the gapless trim too); else count frames.
+    """Trust a Xing/Info/VBRI header; else count frames. Either way, less the encoder's delay and padding.
 
-    The scan runs in both cases, because it is also what tells a real MP3 from
-    bytes in which mutagen happened to find a frame sync.
+    The scan runs in every case, because it is also what tells a real MP3 from
+    bytes in which mutagen happened to find a frame sync. Its count less the
+    LAME tag's trim is exact; mutagen applies the trim only for LAME's own
+    tag, not for the same tag as FFmpeg writes it.
     """
     with path.open("rb") as fh:
         scan = mpeg.scan(fh)
-    if scan.has_info_header and mutagen_length > 0:
+    if scan.has_info_header and mutagen_length > 0 and not scan.trim:
         return mutagen_length, mutagen_bitrate
     return scan.duration, round(scan.audio_bytes * 8 / scan.duration)
 

@@ -12,13 +12,21 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_sqlalchemy.session import Session
-from sqlalchemy import event, select
+from sqlalchemy import event, inspect, select
 
 from .. import announce
 from ..models import AlternateFile, Chapter, Credit, Episode, Link, Show, Status, utcnow
 from .cache import mark_stale
 
 _EPISODE_PARTS = (Chapter, Link, AlternateFile)
+# An episode's attributes that no feed prints: a change to these alone (the audio job drawing a
+# waveform) leaves every feed as it was, and pings no hub.
+_NOT_IN_FEED = frozenset({"waveform_id", "waveform", "audio_job", "updated_at"})
+
+
+def _changes_feed(obj: Episode) -> bool:
+    changed = {a.key for a in inspect(obj).attrs if a.history.has_changes()}
+    return bool(changed - _NOT_IN_FEED)
 
 
 def _touched(session) -> tuple[set[int], set[int], list[tuple[int, datetime]]]:  # noqa: ANN001
@@ -35,6 +43,8 @@ def _touched(session) -> tuple[set[int], set[int], list[tuple[int, datetime]]]: 
         if isinstance(obj, Show):
             shows.add(obj.id)
         elif isinstance(obj, Episode):
+            if obj in session.dirty and not _changes_feed(obj):
+                continue
             shows.add(obj.show_id)
             if obj not in session.deleted and obj.status_at(now) is Status.SCHEDULED:
                 scheduled.append((obj.show_id, obj.published_at))

@@ -13,7 +13,7 @@ from flask import abort
 from sqlalchemy import Select, and_, bindparam, select, union_all
 
 from ..extensions import db
-from ..models import AlternateFile, Episode, MediaFile, Show, Status, utcnow
+from ..models import AlternateFile, Episode, MediaFile, Show, utcnow
 
 
 def show_or_404(slug: str) -> Show:
@@ -26,7 +26,7 @@ def show_or_404(slug: str) -> Show:
 
 def published_episode_or_404(show: Show, slug: str) -> Episode:
     episode = db.session.scalar(select(Episode).where(Episode.show_id == show.id, Episode.slug == slug))
-    if episode is None or episode.status is not Status.PUBLISHED:
+    if episode is None or not episode.visible_at(utcnow()):
         abort(404, description="There is no published episode at this address.")
     return episode
 
@@ -42,10 +42,12 @@ def owners_of(media_id: Any) -> Select:
     """Ids of the episodes a media file belongs to: one indexed lookup per way a file can belong to one.
 
     (An OR across the columns would scan every episode; a union of index lookups costs the same at
-    10 episodes and at 10,000.)
+    10 episodes and at 10,000.) A master the renditions were made from is not among them: it is never
+    served, except as the audio of an episode still being processed, to its preview link.
     """
     return union_all(
         select(Episode.id).where(Episode.audio_id == media_id),
+        select(Episode.id).where(Episode.waveform_id == media_id),
         select(Episode.id).where(Episode.image_id == media_id),
         select(Episode.id).where(Episode.transcript_id == media_id),
         select(AlternateFile.episode_id).where(AlternateFile.media_id == media_id),
@@ -75,7 +77,7 @@ _FILE = select(*(MediaFile.__table__.c[name] for name in ServedFile._fields)).wh
 _OWNER = select(Episode.__table__.c.id).join(Show.__table__, Show.__table__.c.id == Episode.__table__.c.show_id) \
     .where(Episode.__table__.c.id.in_(owners_of(bindparam("media_id"))))
 _PUBLISHED = and_(Episode.__table__.c.withdrawn_at.is_(None), Episode.__table__.c.published_at.is_not(None),
-                  Episode.__table__.c.published_at <= bindparam("now"))
+                  Episode.__table__.c.published_at <= bindparam("now"), Episode.__table__.c.audio_ready.is_(True))
 _PUBLIC_OWNER = _OWNER.where(Show.__table__.c.private.is_(False), _PUBLISHED).limit(1)
 _SHOW_OWNER = _OWNER.where(Show.__table__.c.id == bindparam("show_id"), _PUBLISHED).limit(1)
 _PREVIEW_OWNER = _OWNER.where(Episode.__table__.c.preview_key == bindparam("preview_key")).limit(1)

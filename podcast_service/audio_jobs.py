@@ -1,0 +1,264 @@
+"""The audio job: measure an upload, and make the files apps play where it is a master.
+
+An upload is stored and probed in its request; this runs afterwards on a
+worker (jobs.py). The AudioJob row is the truth, the queue only carries its
+id: a worker claims the row with a lease and renews it with each progress
+report, so a worker killed mid-way loses the job to the next sweep, and a
+late or duplicate run finds the row taken or done and does nothing. Results
+are written only under the lease that made them, and only if the episode
+still has the audio the job started from; otherwise what it stored is
+deleted again. No transaction stays open while audio is decoded or sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import or_, select, update
+
+from . import urls
+from .audio import id3, process
+from .audio import probe as audio_probe
+from .episodes import media_change, needs_encoding, storage_of
+from .errors import MediaError, PodcastServiceError
+from .extensions import db
+from .models import AlternateFile, AudioJob, Episode, Show, utcnow
+from .storage.base import iter_chunks
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 2.0
+# Where the measuring pass ends and the encoding pass begins, in the progress a producer sees.
+ANALYSIS_SHARE = 0.3
+
+
+class LeaseLost(Exception):
+    """Another worker took the job over (this one was thought dead): stop, keep nothing."""
+
+
+def settings_of(show: Show) -> process.EncodeSettings:
+    return process.EncodeSettings(mp3_kbps=show.audio_bitrate, opus_kbps=max(16, show.audio_bitrate // 2),
+                                  channels=show.audio_channels, normalize=show.normalize_masters)
+
+
+def _lease_seconds() -> int:
+    return current_app.config["PODCAST"].job_lease_seconds
+
+
+def claim(job_id: int) -> str | None:
+    """Take the job if it waits or its worker's lease ran out; the lease token, or None if it is not ours."""
+    now, token = utcnow(), secrets.token_hex(16)
+    taken = db.session.execute(
+        update(AudioJob)
+        .where(AudioJob.id == job_id,
+               or_(AudioJob.state == "queued", (AudioJob.state == "running") & (AudioJob.lease_until < now)))
+        .values(state="running", lease_token=token, lease_until=now + timedelta(seconds=_lease_seconds()),
+                attempts=AudioJob.attempts + 1, error=None)
+    ).rowcount
+    db.session.commit()
+    return token if taken else None
+
+
+class _Heartbeat:
+    """Progress reports that also renew the lease; at most one write every HEARTBEAT_SECONDS."""
+
+    def __init__(self, job_id: int, token: str) -> None:
+        self.job_id, self.token, self.last = job_id, token, 0.0
+
+    def __call__(self, fraction: float, force: bool = False) -> None:
+        if not force and time.monotonic() - self.last < HEARTBEAT_SECONDS:
+            return
+        self.last = time.monotonic()
+        kept = db.session.execute(
+            update(AudioJob).where(AudioJob.id == self.job_id, AudioJob.lease_token == self.token)
+            .values(progress=round(min(1.0, fraction), 3),
+                    lease_until=utcnow() + timedelta(seconds=_lease_seconds()))
+        ).rowcount
+        db.session.commit()
+        if not kept:
+            raise LeaseLost(self.job_id)
+
+
+def run(job_id: int) -> None:
+    """Do the job if it is ours to do (see the module's docstring)."""
+    token = claim(job_id)
+    if token is None:
+        log.info("audio job %s: already taken or finished", job_id)
+        return
+    job = db.session.get(AudioJob, job_id)
+    source = job.source
+    source_id, encode, duration = source.id, job.encode, source.duration or 0.0
+    settings = settings_of(job.episode.show)
+    tags = _tags(job.episode, duration) if encode else None
+    db.session.commit()  # nothing stays open while the audio is read
+    beat = _Heartbeat(job_id, token)
+    try:
+        with tempfile.TemporaryDirectory(prefix="podcast-audio-") as tmp:
+            work = Path(tmp)
+            local = work / f"source{source.extension}"
+            with storage_of(source).open(source.key) as stream, local.open("wb") as out:
+                for chunk in iter_chunks(stream):
+                    out.write(chunk)
+            share = (0.0, ANALYSIS_SHARE if encode else 1.0)
+            analysis = process.analyse(local, duration, beat, share, channels=settings.channels if encode else None)
+            made = None
+            if encode:
+                made = process.encode(local, duration, analysis, settings, work, beat, (ANALYSIS_SHARE, 1.0))
+                id3.write(made.mp3, tags)
+            beat(1.0, force=True)
+            _finish(job_id, token, source_id, analysis, made)
+    except LeaseLost:
+        log.warning("audio job %s: taken over by another worker; this run keeps nothing", job_id)
+    except MediaError as e:
+        _fail(job_id, token, str(e))
+    except BaseException:
+        _release(job_id, token)  # the queue retries it (a store or database that was down)
+        raise
+
+
+def _tags(episode: Episode, duration: float) -> id3.Tags:
+    show = episode.show
+    cover = episode.image or show.image
+    return id3.Tags(
+        title=episode.title, show=show.title, author=show.author,
+        year=(episode.published_at or utcnow()).year, duration=duration,
+        chapters=[id3.TagChapter(c.start, c.end, c.title, c.url) for c in episode.chapters],
+        cover=storage_of(cover).read_bytes(cover.key) if cover is not None else None,
+        cover_mime=cover.mime_type if cover is not None else "image/jpeg",
+    )
+
+
+def _ours(job_id: int, token: str, source_id: int) -> AudioJob | None:
+    job = db.session.scalar(select(AudioJob).where(AudioJob.id == job_id, AudioJob.lease_token == token,
+                                                   AudioJob.state == "running"))
+    return job if job is not None and job.source_id == source_id else None
+
+
+def _finish(job_id: int, token: str, source_id: int, analysis: process.Analysis,
+            made: process.Renditions | None) -> None:
+    with media_change() as change:
+        slug = db.session.scalar(select(Episode.slug).join(AudioJob).where(AudioJob.id == job_id)) or "episode"
+        db.session.commit()
+        staged = []
+        waveform = Path(tempfile.mkdtemp(prefix="podcast-waveform-")) / "waveform.json"
+        try:
+            waveform.write_bytes(process.waveform_json(analysis))
+            staged.append(("waveform", ".json", "application/json", None,
+                           change.upload(waveform, kind="waveforms", extension=".json", mime_type="application/json",
+                                         download_name=f"{slug}-waveform.json")))
+            if made is not None:
+                for name, path in (("mp3", made.mp3), ("opus", made.opus)):
+                    info = audio_probe.probe(path)
+                    staged.append((name, info.extension, info.mime_type, info,
+                                   change.upload(path, kind="audio", extension=info.extension,
+                                                 mime_type=info.mime_type, download_name=f"{slug}{info.extension}")))
+        finally:
+            waveform.unlink(missing_ok=True)
+            waveform.parent.rmdir()
+        job = _ours(job_id, token, source_id)
+        if job is None:
+            raise LeaseLost(job_id)  # media_change deletes what was stored
+        episode = job.episode
+        change.lock_show(episode.show)
+        rows = {name: change.row(upload, extension=extension, mime_type=mime_type, audio=info)
+                for name, extension, mime_type, info, upload in staged}
+        job.source.loudness, job.source.true_peak = analysis.loudness, analysis.true_peak
+        change.retire(episode.waveform)
+        episode.waveform = rows["waveform"]
+        if made is not None:
+            if episode.audio is not episode.master:
+                change.retire(episode.audio)
+            episode.audio = rows["mp3"]
+            for alternate in [a for a in episode.alternates if a.generated]:
+                episode.alternates.remove(alternate)
+                change.retire(alternate.media)
+            position = max((a.position for a in episode.alternates), default=-1) + 1
+            episode.alternates.append(AlternateFile(media=rows["opus"], title="OPUS", position=position,
+                                                    generated=True))
+            episode.apple_playable = True
+            episode.audio_ready = True
+            job.gain = made.gain_db
+            episode.show.updated_at = utcnow()
+        job.state, job.progress, job.finished_at, job.lease_token = "done", 1.0, utcnow(), None
+    log.info("audio job %s done: %s", job_id, urls.audio_url(episode) if made is not None else "measured")
+
+
+def _fail(job_id: int, token: str, reason: str) -> None:
+    db.session.rollback()
+    failed = db.session.execute(
+        update(AudioJob).where(AudioJob.id == job_id, AudioJob.lease_token == token)
+        .values(state="failed", error=reason[:2000], finished_at=utcnow(), lease_token=None)
+    ).rowcount
+    db.session.commit()
+    if failed:
+        log.warning("audio job %s failed: %s", job_id, reason)
+
+
+def _release(job_id: int, token: str) -> None:
+    """Give the job back to the queue at once rather than when the lease runs out; best effort."""
+    try:
+        db.session.rollback()
+        db.session.execute(update(AudioJob).where(AudioJob.id == job_id, AudioJob.lease_token == token)
+                           .values(state="queued", lease_token=None, lease_until=None))
+        db.session.commit()
+    except Exception:  # the database itself is down: the lease runs out and the sweep requeues it
+        log.exception("audio job %s: could not give the job back; the sweep will", job_id)
+        db.session.rollback()
+
+
+def stalled(now=None) -> list[int]:  # noqa: ANN001
+    """Jobs whose worker stopped reporting (its lease ran out), and queued jobs whose message was lost."""
+    now = now or utcnow()
+    lease = timedelta(seconds=_lease_seconds())
+    return list(db.session.scalars(select(AudioJob.id).where(or_(
+        (AudioJob.state == "running") & (AudioJob.lease_until < now),
+        (AudioJob.state == "queued") & (AudioJob.created_at < now - lease),
+    ))))
+
+
+def run_again(episode: Episode) -> AudioJob:
+    """Run an episode's job again (after a failure, or to make renditions with new settings)."""
+    job = episode.audio_job
+    if job is None:
+        raise PodcastServiceError("the episode has no audio job")
+    source = episode.master or episode.audio
+    job.source, job.encode = source, needs_encoding(episode.show, source)
+    job.state, job.progress, job.error, job.lease_token, job.finished_at = "queued", 0.0, None, None, None
+    job.created_at = utcnow()
+    db.session.commit()
+    return job
+
+
+def audio_state(episode: Episode) -> dict:
+    """What a producer follows of the episode's audio (the API's `audio`, the admin's status line).
+
+    `state` is "processing" while renditions are made (the episode reaches
+    listeners after), "failed" with the reason, or "ready"; the loudness
+    figures are the upload's as measured, with the gain normalisation applied.
+    """
+    job = episode.audio_job
+    source = job.source if job is not None else episode.audio
+    if job is None or job.state == "done" or (episode.audio_ready and job.state != "failed"):
+        state = "ready"
+    else:
+        state = "failed" if job.state == "failed" else "processing"
+    return {
+        "state": state,
+        "job": None if job is None else {"state": job.state, "progress": round(job.progress * 100),
+                                         "attempts": job.attempts, "error": job.error,
+                                         "encode": job.encode},
+        "loudness_lufs": source.loudness,
+        "true_peak_dbtp": source.true_peak,
+        "gain_db": None if job is None else job.gain,
+        "master": None if episode.master is None else {
+            "mime_type": episode.master.mime_type, "size": episode.master.size,
+            "duration": episode.master.duration, "filename": episode.master.original_filename},
+        "waveform_url": urls.file_url(episode.waveform, episode.slug),
+    }
+

@@ -1,0 +1,107 @@
+"""The task queue (Huey) and every job that runs on it.
+
+Work that takes longer than a request may (decoding and encoding audio) runs
+in worker processes: `flask --app podcast_service worker`. The queue is an
+SQLite file by default, so one machine needs nothing running, or Redis
+(`queue_url = "redis://..."`), so web and worker processes on many machines
+share it. Huey hands each message to one worker; the jobs' own rows decide
+whether work is still to be done (audio_jobs.py), so a message delivered
+twice, or a worker killed mid-job, never makes a file twice or loses one.
+
+Jobs:
+- `process_audio(job_id)`: measure an upload, and make MP3 and Opus from a master;
+- `sweep()`: every minute (and once soon after a worker starts), requeue audio jobs
+  whose worker died or whose message was lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import redis
+from flask import Flask, current_app
+from huey import Huey, RedisHuey, SqliteHuey, crontab
+
+from . import audio_jobs
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+# A store or database that was down: tried again after 30 s, 60 s, 120 s.
+RETRIES = 3
+RETRY_DELAY_SECONDS = 30
+
+
+def _make_huey(settings: Settings) -> Huey:
+    if settings.jobs_immediate:
+        return Huey(settings.queue_name, immediate=True, results=False)
+    if settings.queue_url.startswith("sqlite:///"):
+        path = Path(settings.queue_url.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SqliteHuey(settings.queue_name, filename=str(path),
+                          results=False, timeout=settings.database_timeout_seconds)
+    pool = redis.ConnectionPool.from_url(settings.queue_url, socket_timeout=settings.storage_timeout_seconds,
+                                         socket_connect_timeout=settings.database_timeout_seconds)
+    return RedisHuey(settings.queue_name, connection_pool=pool, results=False)
+
+
+class Jobs:
+    """An app's queue and its tasks. Made on first use, so creating the app opens nothing."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    @cached_property
+    def huey(self) -> Huey:
+        huey = _make_huey(self.app.config["PODCAST"])
+        self._process_audio = huey.task(retries=RETRIES, retry_delay=RETRY_DELAY_SECONDS, retry_backoff=2,
+                                        name="process_audio")(self._in_app(audio_jobs.run))
+        self._sweep = huey.periodic_task(crontab(minute="*"), name="sweep")(self._in_app(self._requeue_stalled))
+        return huey
+
+    def _in_app(self, fn):  # noqa: ANN001, ANN202
+        """Run a task in this app's context (a worker thread has none; immediate mode reuses the caller's)."""
+        def task(*args: Any) -> Any:
+            with self.app.app_context():
+                return fn(*args)
+        task.__name__ = fn.__name__
+        return task
+
+    def _requeue_stalled(self) -> None:
+        for job_id in audio_jobs.stalled():
+            log.warning("audio job %s stalled (its worker stopped or its message was lost): queued again", job_id)
+            self.process_audio(job_id)
+
+    def process_audio(self, job_id: int) -> None:
+        """Queue an audio job. Never fails the caller: a queue that is down leaves the job to the sweep."""
+        huey = self.huey
+        try:
+            self._process_audio(job_id)
+        except Exception:
+            if huey.immediate:
+                raise
+            log.exception("audio job %s could not be queued; the sweep will queue it", job_id)
+
+    def sweep_soon(self) -> None:
+        """A sweep once a dead worker's leases have run out: a restarted worker picks up its jobs."""
+        self.huey  # noqa: B018  (registers the tasks)
+        self._sweep.schedule(delay=self.app.config["PODCAST"].job_lease_seconds + 1)
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["podcast_jobs"] = Jobs(app)
+
+
+def jobs() -> Jobs:
+    return current_app.extensions["podcast_jobs"]
+
+
+def run_worker(app: Flask, workers: int) -> None:
+    """Consume the queue until stopped (SIGINT or SIGTERM finish the running jobs' current step first)."""
+    queue: Jobs = app.extensions["podcast_jobs"]
+    queue.sweep_soon()
+    consumer = queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=True,
+                                          check_worker_health=True)
+    consumer.run()
