@@ -16,9 +16,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+# The server and one job worker (audio processing, hub pings); Ctrl-C stops both.
 demo: setup
 	$(FLASK) db upgrade
 	$(FLASK) import-episodes episodes/
+	$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 # The whole suite twice, both passes at once: on the embedded defaults, and on PostgreSQL

@@ -41,13 +41,3 @@ def on_starting(server):  # noqa: ANN001, ANN201
     if removed:
         server.log.info("removed %d abandoned upload spools (%d bytes)", len(removed),
                         sum(s.size for s in removed))
-
-
-def post_worker_init(worker):  # noqa: ANN001, ANN201
-    """Start the announcement sender with the worker, so scheduled pings go out on time without
-    waiting for a first request after a restart."""
-    from podcast_service import announce
-
-    app = worker.wsgi
-    if announce.targets_configured(app.config["PODCAST"]):
-        announce.start_worker(app)

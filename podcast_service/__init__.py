@@ -48,7 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     configure_blueprints(app)
     configure_template_helpers(app)
     configure_error_handlers(app)
-    configure_announcements(app)
+    configure_feed_changes(app)
     jobs.init_app(app)
     cli.register(app)
     return app
@@ -174,18 +174,9 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(api)
 
 
-def configure_announcements(app: Flask) -> None:
-    """Mark feeds stale on every change, and start the hub-ping worker with the first request.
-
-    Not at creation: the factory starts no threads, and a pre-forking server
-    would lose them in the fork anyway. Without hubs or pubnotify URLs
-    configured there is nothing to send and no worker.
-    """
-    from . import announce
+def configure_feed_changes(app: Flask) -> None:
+    """Mark feeds stale and queue hub pings on every change (feed/changes.py); the job queue sends them."""
     from .feed import changes  # noqa: F401  (registers the session listeners)
-
-    if announce.targets_configured(app.config["PODCAST"]):
-        app.before_request(lambda: announce.start_worker(app))
 
 
 def configure_template_helpers(app: Flask) -> None:

@@ -1,27 +1,26 @@
 """Telling WebSub hubs and podcast directories that a feed changed, without making anyone wait.
 
 Announcements are rows written in the transaction that changes a feed
-(feed/changes.py), one due now and one at each scheduled episode's time. A
-worker thread in each app process sends the due ones: a WebSub publish ping
+(feed/changes.py), one due now and one at each scheduled episode's time. The
+job queue sends the due ones (jobs.py: a job right after the commit, one at
+each scheduled time, and every minute as a backstop): a WebSub publish ping
 to every configured hub and a GET to every pubnotify URL (Podcast Index's
 `https://api.podcastindex.org/api/1.0/hub/pubnotify`), each with a timeout.
 A failure is logged and retried later with a growing delay, up to
-MAX_ATTEMPTS. A worker claims rows by moving their due time forward in one
-UPDATE, so several processes never send the same row twice at once.
+MAX_ATTEMPTS. A sender claims rows by moving their due time forward in one
+UPDATE, so several workers never send the same row twice at once.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import threading
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy import delete, insert, select, update
 
 from .extensions import db
@@ -33,18 +32,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 TIMEOUT = 10  # seconds per ping
-POLL = 10.0  # seconds between looks at the table, for rows other processes queued
-LEASE = timedelta(minutes=2)  # how long a claimed row stays away from other workers
-
-
-class _Worker:
-    """An app's worker thread in this process, with the events that wake and stop it."""
-
-    def __init__(self, app: Flask) -> None:
-        self.pid = os.getpid()
-        self.wake = threading.Event()
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=_loop, args=(app, self), name="announcements", daemon=True)
+LEASE = timedelta(minutes=2)  # how long a claimed row stays away from other senders
 
 
 def targets_configured(settings: Settings) -> bool:
@@ -68,13 +56,6 @@ def enqueue(connection, shows: set[int], scheduled: Iterable[tuple[int, datetime
     if rows:
         connection.execute(insert(Announcement.__table__), rows)
     return bool(rows)
-
-
-def wake() -> None:
-    """Have this process's worker look at the table now rather than at its next poll."""
-    worker = current_app.extensions.get("announce_worker")
-    if worker is not None:
-        worker.wake.set()
 
 
 def _ping(url: str, data: bytes | None) -> None:
@@ -139,35 +120,3 @@ def run_due() -> datetime | None:
                                                                 last_error="; ".join(errors)[:2000]))
         db.session.commit()
     return db.session.scalar(select(Announcement.due_at).order_by(Announcement.due_at).limit(1))
-
-
-def _loop(app: Flask, worker: _Worker) -> None:
-    while not worker.stop.is_set():
-        wait = POLL
-        try:
-            with app.app_context():
-                next_due = run_due()
-                db.session.remove()
-            if next_due is not None:
-                wait = min(POLL, max(0.05, (next_due - utcnow()).total_seconds()))
-        except Exception:  # the worker must outlive a database outage; the error is logged
-            log.exception("announcement worker: a round failed; trying again in %s s", POLL)
-        worker.wake.wait(wait)
-        worker.wake.clear()
-
-
-def start_worker(app: Flask) -> None:
-    """Start the app's worker in this process once (again after a fork: threads do not survive one)."""
-    worker = app.extensions.get("announce_worker")
-    if worker is not None and worker.pid == os.getpid() and worker.thread.is_alive():
-        return
-    worker = app.extensions["announce_worker"] = _Worker(app)
-    worker.thread.start()
-
-
-def stop_worker(app: Flask) -> None:
-    worker = app.extensions.pop("announce_worker", None)
-    if worker is not None:
-        worker.stop.set()
-        worker.wake.set()
-        worker.thread.join(timeout=TIMEOUT * 2)

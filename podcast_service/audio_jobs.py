@@ -26,7 +26,7 @@ from . import urls
 from .audio import id3, process
 from .audio import probe as audio_probe
 from .episodes import media_change, needs_encoding, storage_of
-from .errors import MediaError, PodcastServiceError
+from .errors import MediaError
 from .extensions import db
 from .models import AlternateFile, AudioJob, Episode, Show, utcnow
 from .storage.base import iter_chunks
@@ -42,9 +42,12 @@ class LeaseLost(Exception):
     """Another worker took the job over (this one was thought dead): stop, keep nothing."""
 
 
-def settings_of(show: Show) -> process.EncodeSettings:
+def settings_of(show: Show, source_extension: str) -> process.EncodeSettings:
+    """The show's rendition settings; an MP3 or AAC upload is encoded again only to be normalised."""
+    compressed = source_extension in audio_probe.APPLE_PLAYABLE
     return process.EncodeSettings(mp3_kbps=show.audio_bitrate, opus_kbps=max(16, show.audio_bitrate // 2),
-                                  channels=show.audio_channels, normalize=show.normalize_masters)
+                                  channels=show.audio_channels,
+                                  normalize=show.normalize_compressed if compressed else show.normalize_masters)
 
 
 def _lease_seconds() -> int:
@@ -94,7 +97,7 @@ def run(job_id: int) -> None:
     job = db.session.get(AudioJob, job_id)
     source = job.source
     source_id, encode, duration = source.id, job.encode, source.duration or 0.0
-    settings = settings_of(job.episode.show)
+    settings = settings_of(job.episode.show, source.extension)
     tags = _tags(job.episode, duration) if encode else None
     db.session.commit()  # nothing stays open while the audio is read
     beat = _Heartbeat(job_id, token)
@@ -220,19 +223,6 @@ def stalled(now=None) -> list[int]:  # noqa: ANN001
         (AudioJob.state == "running") & (AudioJob.lease_until < now),
         (AudioJob.state == "queued") & (AudioJob.created_at < now - lease),
     ))))
-
-
-def run_again(episode: Episode) -> AudioJob:
-    """Run an episode's job again (after a failure, or to make renditions with new settings)."""
-    job = episode.audio_job
-    if job is None:
-        raise PodcastServiceError("the episode has no audio job")
-    source = episode.master or episode.audio
-    job.source, job.encode = source, needs_encoding(episode.show, source)
-    job.state, job.progress, job.error, job.lease_token, job.finished_at = "queued", 0.0, None, None, None
-    job.created_at = utcnow()
-    db.session.commit()
-    return job
 
 
 def audio_state(episode: Episode) -> dict:

@@ -13,7 +13,8 @@ import click
 from flask import Flask, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import accounts, announce, backup, consistency, jobs, producer_commands, run_locks, schema, spools, storage_migration
+from . import (accounts, announce, backup, consistency, jobs, producer_commands, run_locks, schema, spools,
+               storage_migration)
 from .imports import feed as feed_import
 from .episodes import stores
 from .settings import STORAGE_BACKENDS
@@ -197,8 +198,9 @@ def announce_command() -> None:
 
 
 @click.command("worker")
-@click.option("--threads", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Jobs run at once in this process (an audio job keeps one core busy).")
+@click.option("--threads", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Jobs run at once in this process: with two, a hub ping never waits behind an encode "
+                   "(an audio job keeps one core busy).")
 def worker_command(threads: int) -> None:
     """Run queued jobs (audio encoding, sweeps) until stopped with Ctrl-C or SIGTERM.
 

@@ -165,8 +165,10 @@ PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 FEED_SETTINGS = ("block", "complete", "private", "new_feed_url", "locked", "medium", "funding", "location_name",
                  "location_geo", "location_osm", "license", "license_url", "update_frequency",
                  "update_frequency_text", "txt", "podroll", "season_names")
+# How the audio job makes renditions from masters (audio_jobs.py).
+AUDIO_SETTINGS = ("audio_bitrate", "audio_channels", "normalize_masters", "normalize_compressed")
 SHOW_FIELDS = ("title", "description", "language", "author", "owner_name", "owner_email", "copyright",
-               "website_url", "categories", "explicit", "show_type", *FEED_SETTINGS)
+               "website_url", "categories", "explicit", "show_type", *FEED_SETTINGS, *AUDIO_SETTINGS)
 
 
 def podcast_guid(feed_url: str) -> str:
@@ -355,14 +357,15 @@ def needs_encoding(show: Show, source: MediaFile) -> bool:
 
 
 def plan_audio_job(episode: Episode, source: MediaFile) -> AudioJob:
-    """The audio job for a new upload, in the transaction that stores it (replacing any earlier job).
+    """The audio job for a new upload (or to process one again), in the transaction that stores it.
 
-    A master keeps the episode from listeners until its renditions exist; an
-    MP3 or AAC upload plays at once and is only measured (audio_jobs.py).
+    A new master keeps the episode from listeners until its renditions exist;
+    an MP3 or AAC upload plays at once and is only measured (audio_jobs.py).
     """
     encode = needs_encoding(episode.show, source)
+    # Renditions made again from the same master: the current ones play meanwhile.
+    episode.audio_ready = not encode or (episode.audio is not source and episode.audio_ready)
     episode.master = source if encode else None
-    episode.audio_ready = not encode
     with db.session.no_autoflush:  # the old job still points at the file this upload replaces
         job = episode.audio_job or AudioJob()
     job.source, job.encode, job.state, job.progress, job.attempts = source, encode, "queued", 0.0, 0
@@ -370,6 +373,24 @@ def plan_audio_job(episode: Episode, source: MediaFile) -> AudioJob:
     job.created_at = utcnow()
     episode.audio_job = job
     return job
+
+
+def process_again(episode: Episode) -> AudioJob:
+    """Run the episode's audio job again: after a failure, or to make renditions with changed settings.
+
+    The source is the master where there is one, else the audio served. A
+    job still running is left alone (its renditions are about to arrive).
+    """
+    job = episode.audio_job
+    if job is not None and job.state in ("queued", "running"):
+        raise Conflict("the audio is already being processed")
+    with media_change() as change:
+        change.lock_show(episode.show)
+        plan_audio_job(episode, episode.master or episode.audio)
+    job_id = episode.audio_job.id
+    end_transaction()
+    queue_audio_job(job_id)
+    return db.session.get(AudioJob, job_id)
 
 
 def queue_audio_job(job_id: int) -> None:

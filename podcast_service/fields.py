@@ -184,7 +184,8 @@ EPISODE_TEXT = ("title", "slug", "summary", "notes", "guid")
 SHOW_TEXT = ("title", "slug", "description", "language", "author", "owner_name", "owner_email",
              "copyright", "website_url", "show_type", "new_feed_url", "medium", "location_name", "location_geo",
              "location_osm", "license", "license_url", "update_frequency", "update_frequency_text")
-SHOW_FLAGS = ("explicit", "block", "complete", "private", "locked")
+SHOW_FLAGS = ("explicit", "block", "complete", "private", "locked", "normalize_masters", "normalize_compressed")
+SHOW_NUMBERS = {"audio_bitrate": "audio bitrate", "audio_channels": "audio channels"}
 SHOW_PAIRS = ("funding", "txt", "podroll")
 
 
@@ -242,6 +243,9 @@ def show_changes(fields: Mapping[str, Any], current: ShowInput) -> ShowInput:
     for name in SHOW_FLAGS:
         if name in fields:
             changes[name] = boolean(fields[name], name)
+    for name, what in SHOW_NUMBERS.items():
+        if name in fields:
+            changes[name] = integer(fields[name], what)
     for name in SHOW_PAIRS:
         if name in fields:
             changes[name] = pairs(fields[name], name)

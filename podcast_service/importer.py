@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 
 from . import chapters as chapter_json
-from .episodes import FEED_SETTINGS, save_episode, save_show
+from .episodes import AUDIO_SETTINGS, FEED_SETTINGS, save_episode, save_show
 from .errors import PodcastServiceError, ValidationError
 from .extensions import db
 from .inputs import EpisodeInput, LinkInput, PersonInput, ShowInput, make_slug
@@ -108,7 +108,7 @@ def _tables(data: dict, key: str, cls: type) -> list:
 
 
 # show.toml keys with the same name and shape as ShowInput's fields.
-PASSED_AS_IS = (*FEED_SETTINGS, "podcast_guid")
+PASSED_AS_IS = (*FEED_SETTINGS, *AUDIO_SETTINGS, "podcast_guid")
 
 
 def import_show(folder: Path) -> tuple[Show, Outcome]:

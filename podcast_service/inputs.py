@@ -154,6 +154,10 @@ def check_chapters(chapters: list[ChapterInfo], duration: float) -> list[Chapter
     return ordered
 
 
+# MP3 bitrates (kb/s) a show's renditions may have: 64 mono is Apple's advice for speech, 128 stereo for music.
+MP3_BITRATES = (32, 48, 64, 96, 128, 160, 192)
+
+
 @dataclass(frozen=True)
 class ShowInput:
     slug: str
@@ -188,6 +192,10 @@ class ShowInput:
     season_names: dict = field(default_factory=dict)  # {season number: name}
     # A show imported from another host keeps its identity; taken only when the show is created.
     podcast_guid: str | None = None
+    audio_bitrate: int = 64  # kb/s of the MP3 made from a master; the Opus rendition gets half
+    audio_channels: int = 1
+    normalize_masters: bool = True
+    normalize_compressed: bool = False
 
     def validated(self) -> ShowInput:
         title = require_text(self.title, "show title")
@@ -197,9 +205,14 @@ class ShowInput:
             raise ValidationError("explicit must be true or false")
         if not self.categories:
             raise ValidationError("a show needs at least one category from Apple's list")
-        for name in ("explicit", "block", "complete", "private", "locked"):
+        for name in ("explicit", "block", "complete", "private", "locked", "normalize_masters",
+                     "normalize_compressed"):
             if not isinstance(getattr(self, name), bool):
                 raise ValidationError(f"{name} must be true or false")
+        if self.audio_bitrate not in MP3_BITRATES:
+            raise ValidationError(f"audio bitrate must be one of {', '.join(map(str, MP3_BITRATES))} (kb/s)")
+        if self.audio_channels not in (1, 2):
+            raise ValidationError("audio channels must be 1 (mono) or 2 (stereo)")
         if self.medium not in MEDIUMS:
             raise ValidationError(f"medium must be one of {', '.join(MEDIUMS)}")
         if not isinstance(self.season_names, dict):
@@ -249,6 +262,10 @@ class ShowInput:
             podroll=podroll,
             season_names=seasons,
             podcast_guid=_matching(self.podcast_guid, "podcast guid", _UUID, "ead4c236-bf58-58c6-a2c6-a6b28d128cb6"),
+            audio_bitrate=self.audio_bitrate,
+            audio_channels=self.audio_channels,
+            normalize_masters=self.normalize_masters,
+            normalize_compressed=self.normalize_compressed,
         )
 
 

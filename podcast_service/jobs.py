@@ -10,13 +10,18 @@ twice, or a worker killed mid-job, never makes a file twice or loses one.
 
 Jobs:
 - `process_audio(job_id)`: measure an upload, and make MP3 and Opus from a master;
+- `send_announcements()`: ping hubs and directories about changed feeds (announce.py),
+  queued after each change and for each scheduled episode's time; it queues itself
+  again for the next retry or scheduled ping;
 - `sweep()`: every minute (and once soon after a worker starts), requeue audio jobs
-  whose worker died or whose message was lost.
+  whose worker died or whose message was lost, and send announcements any lost
+  message left behind.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -25,7 +30,7 @@ import redis
 from flask import Flask, current_app
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 
-from . import audio_jobs
+from . import announce, audio_jobs
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -58,7 +63,8 @@ class Jobs:
         huey = _make_huey(self.app.config["PODCAST"])
         self._process_audio = huey.task(retries=RETRIES, retry_delay=RETRY_DELAY_SECONDS, retry_backoff=2,
                                         name="process_audio")(self._in_app(audio_jobs.run))
-        self._sweep = huey.periodic_task(crontab(minute="*"), name="sweep")(self._in_app(self._requeue_stalled))
+        self._announce = huey.task(name="send_announcements")(self._in_app(self._send_announcements))
+        self._sweep = huey.periodic_task(crontab(minute="*"), name="sweep")(self._in_app(self._sweep_all))
         return huey
 
     def _in_app(self, fn):  # noqa: ANN001, ANN202
@@ -69,10 +75,32 @@ class Jobs:
         task.__name__ = fn.__name__
         return task
 
-    def _requeue_stalled(self) -> None:
+    def _sweep_all(self) -> None:
         for job_id in audio_jobs.stalled():
             log.warning("audio job %s stalled (its worker stopped or its message was lost): queued again", job_id)
             self.process_audio(job_id)
+        self._send_announcements()
+
+    def _send_announcements(self) -> None:
+        next_due = announce.run_due()
+        if next_due is not None and not self.huey.immediate:
+            self._announce.schedule(eta=next_due)
+
+    def announce(self, times: set[datetime | None]) -> None:
+        """Send queued announcements now (None) and at each scheduled time; never fails the caller."""
+        if not announce.targets_configured(self.app.config["PODCAST"]):
+            return
+        huey = self.huey
+        try:
+            for at in sorted(times, key=lambda t: t or datetime.min.replace(tzinfo=UTC)):
+                if at is None:
+                    self._announce()
+                elif not huey.immediate:
+                    self._announce.schedule(eta=at)
+        except Exception:
+            if huey.immediate:
+                raise
+            log.exception("announcements could not be queued; the next sweep sends them")
 
     def process_audio(self, job_id: int) -> None:
         """Queue an audio job. Never fails the caller: a queue that is down leaves the job to the sweep."""
@@ -99,8 +127,13 @@ def jobs() -> Jobs:
 
 
 def run_worker(app: Flask, workers: int) -> None:
-    """Consume the queue until stopped (SIGINT or SIGTERM finish the running jobs' current step first)."""
+    """Consume the queue until stopped (SIGINT or SIGTERM finish the running jobs' current step first).
+
+    A starting worker sends what is due (a scheduled ping that fell due while
+    no worker ran) and sweeps once the leases of a dead worker have run out.
+    """
     queue: Jobs = app.extensions["podcast_jobs"]
+    queue.announce({None})
     queue.sweep_soon()
     consumer = queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=True,
                                           check_worker_health=True)

@@ -18,7 +18,7 @@ import flask_migrate
 from flask.testing import FlaskClient
 import pytest
 
-from podcast_service import announce, create_app
+from podcast_service import create_app
 from podcast_service.episodes import save_episode, save_show
 from podcast_service.extensions import db
 from podcast_service.inputs import EpisodeInput, ShowInput
@@ -100,7 +100,6 @@ def app(app_config):
     with app.app_context():
         flask_migrate.upgrade()
         yield app
-        announce.stop_worker(app)
         db.session.remove()
         db.engine.dispose()
 

@@ -26,7 +26,8 @@ def speechlike(seconds: float, level: float = 0.1, seed: int = 1) -> np.ndarray:
     f0 = 120 + 25 * np.sin(2 * np.pi * 0.7 * t) + 10 * np.sin(2 * np.pi * 2.3 * t)
     phase = 2 * np.pi * np.cumsum(f0) / RATE
     voice = sum(np.sin(k * phase) / k for k in range(1, 25))
-    envelope = np.clip(np.sin(2 * np.pi * 4 * t + rng.uniform(0, 6)), 0, None) ** 0.5 * (np.sin(2 * np.pi * 0.25 * t) > -0.6)
+    syllables = np.clip(np.sin(2 * np.pi * 4 * t + rng.uniform(0, 6)), 0, None) ** 0.5
+    envelope = syllables * (np.sin(2 * np.pi * 0.25 * t) > -0.6)  # phrases with pauses between them
     x = level * (voice * envelope / 3 + rng.standard_normal(len(t)) * 0.01 * envelope)
     return np.stack([x, x * 0.9]).T.astype(np.float32)
 

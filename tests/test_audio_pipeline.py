@@ -17,7 +17,7 @@ from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 from mutagen.oggopus import OggOpus
 
-from conftest import FIXTURES, ROOT
+from conftest import BASE_URL, FIXTURES, ROOT, fetch
 from masters import damaged_flac, write_master
 from podcast_service.extensions import db
 from podcast_service.models import AudioJob, Episode, MediaFile
@@ -25,7 +25,8 @@ from test_api import api, api_show, document, upload  # noqa: F401  (fixtures)
 
 SECONDS = 12.0
 COVER = ROOT / "episodes" / "cover.jpg"
-CHAPTERS = '[{"start": 0, "title": "Welcome"}, {"start": 5, "title": "Belgium\'s digital future", "url": "https://example.org/report"}]'
+CHAPTERS = ('[{"start": 0, "title": "Welcome"}, '
+            '{"start": 5, "title": "Belgium\'s digital future", "url": "https://example.org/report"}]')
 
 
 def decoded(data: bytes) -> tuple[np.ndarray, int]:
@@ -42,8 +43,9 @@ def loudness(data: bytes) -> float:
 
 
 def fetch_bytes(client, url: str) -> bytes:
-    r = client.get(url.removeprefix("https://podcasts.example.org"), buffered=True)
-    assert r.status_code == 200, url
+    """As an app fetches it: from the service, or from the object store it redirects to."""
+    r = fetch(client, url.removeprefix(BASE_URL))
+    assert r.status == 200, url
     return r.data
 
 
@@ -98,8 +100,7 @@ def test_the_master_is_kept_private_and_deleting_the_episode_deletes_every_file(
     master_row = row.master
     assert master_row is not None and master_row.extension == ".flac"
     from podcast_service import urls
-    assert client.get(urls.media_url(master_row, "x").removeprefix("https://podcasts.example.org"),
-                      buffered=True).status_code == 404
+    assert client.get(urls.media_url(master_row, "x").removeprefix(BASE_URL), buffered=True).status_code == 404
     # Its waveform is public, in audiowaveform's layout.
     waveform = json.loads(fetch_bytes(client, episode["audio"]["waveform_url"]))
     assert waveform["version"] == 2 and waveform["bits"] == 8 and len(waveform["data"]) == 2 * waveform["length"]

@@ -12,7 +12,7 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from conftest import multipart
+from conftest import BASE_URL, multipart
 from masters import write_master
 from podcast_service.extensions import db
 from podcast_service.models import AlternateFile, AudioJob, Episode, MediaFile
@@ -92,7 +92,7 @@ def test_the_upload_returns_at_once_and_the_episode_reaches_listeners_when_a_wor
     assert client.get(page).status_code == 404
     assert "digital future" not in client.get(f"/shows/{coalition}/feed.xml").get_data(as_text=True)
     # The producer can listen to the master meanwhile, through the preview link.
-    assert client.get(episode["preview_url"].removeprefix("https://podcasts.example.org")).status_code == 200
+    assert client.get(episode["preview_url"].removeprefix(BASE_URL)).status_code == 200
 
     worker = workers()
     wait_for(lambda: job_of(episode["id"]).state == "done", 60, "the job", [worker])

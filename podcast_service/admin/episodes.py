@@ -12,7 +12,7 @@ from dataclasses import replace
 from flask import Response, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import accounts, chapters, episodes, fields
+from .. import accounts, audio_jobs, chapters, episodes, fields
 from ..episodes import delete_episode, episode_input, rotate_preview_link, save_episode
 from ..errors import PodcastServiceError
 from ..extensions import db
@@ -88,7 +88,7 @@ def _edit_page(show: Show, episode: Episode, *, error: str | None = None, form: 
                status: int = 200) -> tuple[str, int]:
     return render_template("admin/episode_form.html", show=show, episode=episode, data=episode_input(episode),
                            error=error, form=form, limit_mb=_limit_mb(), now=utcnow(),
-                           warnings=warnings([episode])), status
+                           warnings=warnings([episode]), audio_state=audio_jobs.audio_state(episode)), status
 
 
 @bp.post("/shows/<slug>/episodes/<int:episode_id>/audio")
@@ -141,3 +141,24 @@ def remove_alternate(slug: str, episode_id: int, alternate_id: int) -> Response:
         episodes.remove_alternate(episode, alternate)
         flash("Rendition removed.")
     return redirect(url_for("admin.edit_episode", slug=slug, episode_id=episode_id) + "#renditions")
+
+
+@bp.get("/shows/<slug>/episodes/<int:episode_id>/audio-state")
+def audio_state(slug: str, episode_id: int) -> Response:
+    """What the edit page polls while the audio is processed (the API's `audio` object)."""
+    _show, episode = _episode(slug, episode_id)
+    return jsonify(audio_jobs.audio_state(episode))
+
+
+@bp.post("/shows/<slug>/episodes/<int:episode_id>/audio/process")
+def process_audio_again(slug: str, episode_id: int) -> Response:
+    """Measure the audio again and, for a master, make its renditions again with the show's settings."""
+    _show, episode = _episode(slug, episode_id)
+    try:
+        episodes.process_again(episode)
+        flash("The audio is being processed again; this page shows its progress.")
+    except PodcastServiceError as e:
+        db.session.rollback()
+        flash(str(e), "error")
+    return redirect(url_for("admin.edit_episode", slug=slug, episode_id=episode_id) + "#renditions")
+

@@ -91,6 +91,16 @@ SHOW = {
         "season_names": {"type": "object", "additionalProperties": {"type": "string"},
                          "examples": [{"1": "2021"}]},
         "podcast_guid": _nullable("string", format="uuid"),
+        "audio_bitrate": {"type": "integer", "enum": [32, 48, 64, 96, 128, 160, 192], "default": 64,
+                          "description": "kb/s of the MP3 made from a master (WAV, FLAC...); the Opus rendition "
+                                         "gets half"},
+        "audio_channels": {"type": "integer", "enum": [1, 2], "default": 1,
+                           "description": "renditions in mono or stereo"},
+        "normalize_masters": {"type": "boolean", "default": True,
+                              "description": "bring renditions made from masters to -16 LUFS stereo / -19 LUFS mono, "
+                                             "true peak at most -1 dBTP"},
+        "normalize_compressed": {"type": "boolean", "default": False,
+                                 "description": "encode MP3 and AAC uploads again to reach the same target"},
         "image_url": _nullable("string", format="uri"),
         "page_url": {"type": "string", "format": "uri"},
         "feed_url": {"type": "string", "format": "uri"},
@@ -365,6 +375,13 @@ def document() -> dict:
                             params=(SLUG, EPISODE_ID),
                             body={"multipart/form-data": {"schema": {"type": "object", "required": ["audio"],
                                                                      "properties": {"audio": _FILE}}}}),
+            },
+            "/shows/{slug}/episodes/{episode_id}/audio/process": {
+                "post": _op("Run the audio job again (after a failure, or for renditions with the show's current "
+                            "settings); follow `audio.state`",
+                            {"202": _json(_ref("Episode"), "The episode, its audio queued (409: already being "
+                                                                   "processed)")}, WRITE, scope="write",
+                            params=(SLUG, EPISODE_ID)),
             },
             "/shows/{slug}/episodes/{episode_id}/alternates/{alternate_id}": {
                 "delete": _op("Remove an alternate rendition", episode_ok, WRITE, scope="write",

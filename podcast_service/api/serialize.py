@@ -7,7 +7,7 @@ from typing import Any
 from .. import urls
 from ..audio_jobs import audio_state
 from ..categories import format_category
-from ..episodes import FEED_SETTINGS
+from ..episodes import AUDIO_SETTINGS, FEED_SETTINGS
 from ..feed import show_warnings, warnings
 from ..models import Episode, Show, Subscriber
 
@@ -36,7 +36,7 @@ def show_json(show: Show) -> dict:
         "explicit": show.explicit,
         "show_type": show.show_type,
         "people": [person_json(c) for c in show.credits],
-        **{name: getattr(show, name) for name in FEED_SETTINGS},
+        **{name: getattr(show, name) for name in (*FEED_SETTINGS, *AUDIO_SETTINGS)},
         "podcast_guid": show.podcast_guid,
         "image_url": urls.file_url(show.image, show.slug),
         "page_url": urls.show_url(show),

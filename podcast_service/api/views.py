@@ -11,8 +11,8 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.exc import IntegrityError
 
 from .. import accounts, fields, subscribers
-from ..episodes import (add_alternate, delete_episode, episode_details, episode_input, remove_alternate,
-                        rotate_preview_link, save_episode, save_show)
+from ..episodes import (add_alternate, delete_episode, episode_details, episode_input, process_again,
+                        remove_alternate, rotate_preview_link, save_episode, save_show)
 from ..errors import Conflict, NotFound, ValidationError
 from ..extensions import db
 from ..inputs import EpisodeInput, ShowInput
@@ -253,6 +253,15 @@ def delete_alternate(slug: str, episode_id: int, alternate_id: int) -> Response:
         raise NotFound("the episode has no such alternate file")
     remove_alternate(episode, alternate)
     return jsonify(episode_json(episode))
+
+
+@bp.post("/shows/<slug>/episodes/<int:episode_id>/audio/process")
+def post_process_audio(slug: str, episode_id: int) -> tuple[Response, int]:
+    """Run the audio job again: after a failure, or to make renditions with the show's current settings."""
+    show = accounts.producer_show(g.api_user, slug)
+    episode = accounts.producer_episode(show, episode_id)
+    process_again(episode)
+    return jsonify(episode_json(db.session.get(Episode, episode_id))), 202
 
 
 @bp.get("/shows/<slug>/subscribers")

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import math
+import queue
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -203,8 +205,16 @@ def gain_for(analysis: Analysis, settings: EncodeSettings) -> float:
     return settings.target_lufs - analysis.loudness
 
 
-class _Output:
+class _Output(threading.Thread):
+    """One rendition's encoder, in a thread of its own fed through a short queue.
+
+    FFmpeg's encoders run without Python's lock, so MP3 and Opus encode at
+    once on two cores while the caller decodes; the queue holds a few frames,
+    so memory stays flat. An encoder's error is kept for `finish` to raise.
+    """
+
     def __init__(self, path: Path, codec: str, rate: int, kbps: int, layout: str) -> None:
+        super().__init__(name=f"encode-{codec}", daemon=True)
         self.container = av.open(str(path), "w")
         self.stream = self.container.add_stream(codec, rate=rate, layout=layout)
         self.stream.bit_rate = kbps * 1000
@@ -213,15 +223,42 @@ class _Output:
         fmt = next((f for f in ("flt", "fltp") if f in formats), self.stream.codec_context.format.name)
         self.stream.codec_context.format = fmt
         self.resampler = av.AudioResampler(format=fmt, layout=layout, rate=rate)
+        self.frames: queue.Queue = queue.Queue(maxsize=ENCODER_QUEUE_FRAMES)
+        self.error: BaseException | None = None
 
-    def write(self, frame: av.AudioFrame | None) -> None:
+    def run(self) -> None:
+        while True:
+            frame = self.frames.get()
+            if frame is _ABANDON:
+                return
+            if self.error is None:  # after an error, only drain the queue so the caller never blocks
+                try:
+                    self._encode(frame)
+                except BaseException as e:  # noqa: BLE001  (re-raised in the caller's thread by finish())
+                    self.error = e
+            if frame is None:
+                return
+
+    def _encode(self, frame: av.AudioFrame | None) -> None:
         for converted in self.resampler.resample(frame):
             self.container.mux(self.stream.encode(converted))
         if frame is None:
             self.container.mux(self.stream.encode(None))
 
-    def close(self) -> None:
+    def finish(self, abandon: bool) -> None:
+        """Wait for the encoder to end (flushed, or abandoned), close its file, raise its error."""
+        if self.is_alive():
+            self.frames.put(_ABANDON if abandon else None)
+            self.join()
         self.container.close()
+        if self.error is not None and not abandon:
+            raise self.error
+
+
+_ABANDON = object()
+# Samples per frame handed to the encoders, and frames waiting for each: a few seconds of audio at most.
+FRAME_SAMPLES = 16384
+ENCODER_QUEUE_FRAMES = 8
 
 
 def encode(path: Path, duration: float, analysis: Analysis, settings: EncodeSettings, out_dir: Path,
@@ -244,27 +281,31 @@ def encode(path: Path, duration: float, analysis: Analysis, settings: EncodeSett
             # alimiter holds sample peaks; 0.5 dB under the ceiling covers the peaks between samples.
             limit = 10 ** ((TRUE_PEAK_CEILING_DBTP - 0.5) / 20)
             chain.append(graph.add("alimiter", f"limit={limit:.4f}:level=false:attack=5:release=50"))
-        chain.append(graph.add("abuffersink"))
+        # Few large frames rather than the decoder's many small ones: the encoders' threads then spend
+        # their time in FFmpeg, not in Python's lock.
+        chain += [graph.add("asetnsamples", f"nb_out_samples={FRAME_SAMPLES}:pad=0"), graph.add("abuffersink")]
         for a, b in zip(chain, chain[1:]):
             a.link_to(b)
         graph.configure()
         outputs = [_Output(mp3, "libmp3lame", MP3_RATE, settings.mp3_kbps, layout),
                    _Output(opus, "libopus", OPUS_RATE, settings.opus_kbps, layout)]
+        for output in outputs:
+            output.start()
+        done = False
         try:
             for frame in _frames(container, duration, progress, share):
                 graph.push(frame)
                 for out in _drain(graph):
                     for output in outputs:
-                        output.write(out)
+                        output.frames.put(out)
             graph.push(None)
             for out in _drain(graph):
                 for output in outputs:
-                    output.write(out)
-            for output in outputs:
-                output.write(None)
+                    output.frames.put(out)
+            done = True
         finally:
             for output in outputs:
-                output.close()
+                output.finish(abandon=not done)
     return Renditions(mp3, opus, gain)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import current_app
 from flask_sqlalchemy.session import Session
 from sqlalchemy import event, inspect, select
 
@@ -75,17 +76,16 @@ def _after_flush(session, flush_context) -> None:  # noqa: ANN001
     new_shows = shows - {s for s, at in queued if at is None}
     if announce.enqueue(connection, new_shows, new_scheduled):
         queued.update([(s, None) for s in new_shows] + new_scheduled)
-        session.info["wake"] = True
 
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session) -> None:  # noqa: ANN001
-    session.info.pop("announced", None)
-    if session.info.pop("wake", False):
-        announce.wake()
+    """Have the queue send what the transaction queued: now, and at each scheduled time."""
+    queued = session.info.pop("announced", None)
+    if queued:
+        current_app.extensions["podcast_jobs"].announce({at for _, at in queued})
 
 
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session) -> None:  # noqa: ANN001
     session.info.pop("announced", None)
-    session.info.pop("wake", None)
