@@ -55,6 +55,16 @@ class Hub:
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
+    def wait_for_live(self, at: float, timeout: float = 60) -> set[str]:
+        """The targets pinged at or after `at` (when a scheduled episode went live), once both were."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            live = {path for when, _, path, _ in self.calls if when >= at}
+            if live >= {"/hub", "/pubnotify"}:
+                return live
+            time.sleep(0.05)
+        raise AssertionError(f"no ping after {at}: {self.calls}")
+
     def wait_for(self, count: int, timeout: float = 20) -> list:
         deadline = time.time() + timeout
         while len(self.calls) < count and time.time() < deadline:
@@ -133,11 +143,11 @@ def test_a_scheduled_episode_is_announced_when_it_goes_live(app, client, show, a
     at = utcnow() + timedelta(seconds=3)
     r = publish(client, admin_headers, status="scheduled", publish_at=at.isoformat())
     assert r.status_code == 201
-    early = hub.wait_for(2)  # the change itself: a new scheduled episode
-    assert all(c[0] < at.timestamp() for c in early[:2])
-    calls = hub.wait_for(4, timeout=25)  # and again once it is live, with no request in between
-    assert len(calls) == 4 and all(c[0] >= at.timestamp() for c in calls[2:])
-    assert {c[2] for c in calls[2:]} == {"/hub", "/pubnotify"}
+    hub.wait_for(2)  # the change itself: a new scheduled episode
+    # And again once it is live, with no request in between. (On a busy machine the first ping may come
+    # after that moment too; then one round covers both.)
+    hub.wait_for_live(at.timestamp())
+    assert len(hub.calls) in (2, 4)
 
 
 def test_private_shows_are_never_announced(app, client, show, admin_headers, hub, worker):
@@ -157,9 +167,8 @@ def test_a_worker_started_later_sends_a_scheduled_ping_on_time_with_no_request(a
     worker = Worker(app_environment(app_config), tmp_path)
     worker.start()
     try:
-        calls = hub.wait_for(4)  # the change itself (sent at the worker's start), then the scheduled one
+        hub.wait_for_live(at.timestamp())  # the scheduled one (the change itself went out at the worker's start)
     finally:
         worker.stop()
         server.stop()
-    assert sorted((method, path) for _, method, path, _ in calls[2:]) == [("GET", "/pubnotify"), ("POST", "/hub")]
-    assert all(c[0] >= at.timestamp() for c in calls[2:])
+    assert {(method, path) for _, method, path, _ in hub.calls} == {("GET", "/pubnotify"), ("POST", "/hub")}

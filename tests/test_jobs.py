@@ -143,3 +143,16 @@ def test_two_workers_share_ten_uploads_and_make_each_once(app, client, admin_hea
     assert len(list(storage.keys())) == 40
     # Each job finished once across both workers' logs.
     assert sum(w.log_path.read_text().count(" done: ") for w in logs) == 10
+
+
+def test_an_episode_deleted_while_its_master_is_encoded_leaves_nothing_behind(
+        app, client, admin_headers, coalition, workers, tmp_path, storage):
+    master = write_master(tmp_path / "withdrawn.flac", 240.0)
+    episode = upload(client, admin_headers, coalition, master)
+    worker = workers()
+    wait_for(lambda: (job := job_of(episode["id"])) is not None and job.state == "running" and job.progress > 0.4,
+             120, "the worker to be encoding", [worker])
+    r = client.delete(f"/api/v1/shows/{coalition}/episodes/{episode['id']}", headers=admin_headers)
+    assert r.status_code == 204
+    wait_for(lambda: "keeps nothing" in worker.log_path.read_text(), 60, "the worker to give up", [worker])
+    assert list(storage.keys()) == [] and db.session.scalar(select(func.count()).select_from(MediaFile)) == 0

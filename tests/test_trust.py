@@ -70,6 +70,7 @@ def test_another_show_producer_cannot_even_see_the_show(client, show, rival, mak
     episode = make_episode()
     for method, path in [("GET", "/api/v1/shows/test-show"), ("PATCH", "/api/v1/shows/test-show"),
                          ("GET", f"/api/v1/shows/test-show/episodes/{episode.id}"),
+                         ("POST", f"/api/v1/shows/test-show/episodes/{episode.id}/audio/process"),
                          ("DELETE", f"/api/v1/shows/test-show/episodes/{episode.id}")]:
         r = client.open(path, method=method, headers=rival, json={})
         assert r.status_code == 404, (method, path, r.status_code)

@@ -27,8 +27,9 @@ def _warning(title: str) -> str:
 
 
 def warnings(episodes: Sequence[Episode]) -> list[str]:
-    """What a producer must fix for Apple Podcasts to list these episodes."""
-    return [_warning(e.title) for e in episodes if apple_file(e.audio_files()) is None]
+    """What a producer must fix for Apple Podcasts to list these episodes. (An episode whose audio is still
+    being made, or failed, reaches nobody yet: its audio state says so instead.)"""
+    return [_warning(e.title) for e in episodes if e.audio_ready and apple_file(e.audio_files()) is None]
 
 
 def show_warnings(show: Show, limit: int = 10) -> list[str]:
