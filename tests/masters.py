@@ -41,9 +41,16 @@ def write_wav(path: Path, samples: np.ndarray) -> Path:
     return path
 
 
+def repeated(seconds: float, period: float = 20.0) -> np.ndarray:
+    """`seconds` of the signal, made of a `period` repeated: long masters without long waits."""
+    once = speechlike(min(seconds, period))
+    count = int(seconds * RATE)
+    return np.tile(once, (count // len(once) + 1, 1))[:count]
+
+
 def write_master(path: Path, seconds: float) -> Path:
     """A master in the format its suffix names (.wav, .flac, .aiff, .opus)."""
-    samples = speechlike(seconds)
+    samples = repeated(seconds)
     fmt = path.suffix.lstrip(".")
     if fmt == "wav":
         return write_wav(path, samples)
