@@ -47,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     configure_extensions(app, settings)
     configure_blueprints(app)
     configure_template_helpers(app)
+    configure_static_files(app)
     configure_error_handlers(app)
     configure_feed_changes(app)
     jobs.init_app(app)
@@ -182,6 +183,7 @@ def configure_feed_changes(app: Flask) -> None:
 def configure_template_helpers(app: Flask) -> None:
     """Filters and globals the templates use."""
     from . import urls
+    from .web import embed, sharing
     from .markup import render_markdown
 
     def hms(seconds: float | None) -> str:
@@ -200,6 +202,19 @@ def configure_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["clock"] = clock
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.globals["urls"] = urls
+    app.jinja_env.globals["sharing"] = sharing
+    app.jinja_env.globals["embed"] = embed
+    app.jinja_env.globals["static_url"] = urls.static_url
+
+
+def configure_static_files(app: Flask) -> None:
+    """The site's own script and styles: addressed with their content's hash, so kept a year."""
+
+    @app.after_request
+    def cache_versioned(response: Response) -> Response:
+        if request.endpoint == "static" and request.args.get("v") and response.status_code == 200:
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
 
 
 def configure_error_handlers(app: Flask) -> None:

@@ -7,7 +7,11 @@ so the request's host is never used.
 
 from __future__ import annotations
 
-from flask import current_app
+import functools
+import hashlib
+from pathlib import Path
+
+from flask import current_app, url_for
 
 from .models import Episode, MediaFile, Show
 
@@ -122,3 +126,14 @@ class FeedUrls:
     def page(self, episode: Episode) -> str | None:
         """The episode's public page; a private show's episodes have none."""
         return None if self._page is None else self._page.format(episode.slug)
+
+
+@functools.cache
+def _static_version(folder: str, filename: str) -> str:
+    return hashlib.sha256((Path(folder) / filename).read_bytes()).hexdigest()[:12]
+
+
+def static_url(filename: str) -> str:
+    """A file of the package's static folder, addressed by its content (`?v=` changes when it does)."""
+    return url_for("static", filename=filename, v=_static_version(current_app.static_folder, filename))
+

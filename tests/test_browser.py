@@ -69,9 +69,52 @@ def test_player_loads_and_a_chapter_click_seeks(live_demo, page):
     page.wait_for_function("document.getElementById('player').readyState >= 1", timeout=15_000)
     assert page.evaluate("document.getElementById('player').duration") == pytest.approx(duration, abs=0.5)
 
-    page.get_by_role("button", name="We are reaching more and more Belgians").click()
+    page.get_by_role("link", name="We are reaching more and more Belgians").click()
     page.wait_for_function("document.getElementById('player').currentTime >= 43", timeout=15_000)
     assert page.evaluate("document.getElementById('player').currentTime") < 50
     assert 206 in statuses  # the browser streamed with byte ranges
     report = page.get_by_role("link", name="2021 activity report of the Cyber Security Coalition").first
     assert report.get_attribute("href").startswith("https://annualreport.cybersecuritycoalition.be/")
+
+
+@pytest.fixture
+def other_origin(tmp_path):
+    """A page on another origin (another port), as the Coalition's report site would be."""
+    import functools
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(tmp_path)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield tmp_path, f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # see the first test
+def test_the_embed_plays_inside_an_iframe_on_another_site(live_demo, page, other_origin):
+    base, _duration = live_demo
+    folder, origin = other_origin
+    code = page.context.request.get(f"{base}/oembed?url={base}{EPISODE}").json()["html"]
+    (folder / "report.html").write_text(f"<!doctype html><title>Report</title><h1>2021 report</h1>{code}")
+    page.goto(f"{origin}/report.html")
+    frame = page.frame_locator("iframe").first
+    frame.locator("#player").wait_for()
+    embedded = next(f for f in page.frames if f.url.endswith("/embed"))
+    embedded.wait_for_function("document.getElementById('player').readyState >= 1", timeout=15_000)
+    embedded.evaluate("document.getElementById('player').play()")
+    embedded.wait_for_function("document.getElementById('player').currentTime > 1", timeout=15_000)
+    frame.get_by_role("link", name="We are reaching more and more Belgians").click()
+    embedded.wait_for_function("document.getElementById('player').currentTime >= 43", timeout=15_000)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # see the first test
+def test_a_shared_link_with_a_time_opens_the_episode_playing_from_there(live_demo, page):
+    base, _duration = live_demo
+    page.goto(f"{base}{EPISODE}#t=90")
+    page.wait_for_function("document.getElementById('player').currentTime >= 90", timeout=15_000)
+    assert page.evaluate("document.getElementById('player').currentTime") < 100

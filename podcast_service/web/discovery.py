@@ -1,0 +1,114 @@
+"""What search engines read: robots.txt and the sitemap of every public page.
+
+The sitemap lists the home page, every public show and every published
+episode of one, and nothing else: drafts, scheduled and unpublished episodes,
+episodes whose audio is still being made, private shows and preview links
+never appear. Past the protocol's 50,000 URLs per file, /sitemap.xml becomes
+a sitemap index of numbered files, each read from the episodes' primary key
+(a range of ids, no OFFSET) and written as it is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import chain
+from xml.sax.saxutils import escape
+
+from flask import Response, abort, stream_with_context, url_for
+from sqlalchemy import func, select
+
+from .. import urls
+from ..extensions import db
+from ..models import Episode, Show, utcnow
+from . import bp
+
+# The sitemap protocol's limit of URLs per file.
+URLS_PER_FILE = 50_000
+# Sitemaps change when episodes do; crawlers may keep them an hour.
+CACHE_CONTROL = "public, max-age=3600"
+
+
+def _public_episodes():  # noqa: ANN202
+    return (select(Episode.id, Episode.slug, Episode.updated_at, Show.slug.label("show_slug"))
+            .join(Show, Show.id == Episode.show_id)
+            .where(Show.private.is_(False), Episode.public_at(utcnow())))
+
+
+def _url(loc: str, lastmod=None) -> str:  # noqa: ANN001
+    modified = f"<lastmod>{lastmod.strftime('%Y-%m-%dT%H:%M:%SZ')}</lastmod>" if lastmod is not None else ""
+    return f"<url><loc>{escape(loc)}</loc>{modified}</url>\n"
+
+
+def _xml(body: Iterator[str]) -> Response:
+    response = Response(stream_with_context(body), mimetype="application/xml")
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    return response
+
+
+def _episode_urls(query) -> Iterator[str]:  # noqa: ANN001
+    base = urls.absolute("web.home").rstrip("/")
+    for row in db.session.execute(query.execution_options(yield_per=2000)):
+        yield _url(f"{base}/shows/{row.show_slug}/{row.slug}/", row.updated_at)
+
+
+def _urlset(parts: Iterator[str]) -> Iterator[str]:
+    yield '<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+    yield from parts
+    yield "</urlset>\n"
+
+
+def _shows() -> Iterator[str]:
+    yield _url(urls.absolute("web.home"))
+    for show in db.session.scalars(select(Show).where(Show.private.is_(False)).order_by(Show.id)):
+        yield _url(urls.show_url(show), show.updated_at)
+
+
+def _starts() -> list[int]:
+    """The first episode id of each file of episodes (every URLS_PER_FILE-th public episode, by id)."""
+    ids = _public_episodes().with_only_columns(Episode.id).subquery()
+    numbered = select(ids.c.id, func.row_number().over(order_by=ids.c.id).label("n")).subquery()
+    return list(db.session.scalars(select(numbered.c.id).where(numbered.c.n % URLS_PER_FILE == 1)
+                                   .order_by(numbered.c.id)))
+
+
+@bp.route("/robots.txt")
+def robots() -> Response:
+    """Everything public may be crawled, except preview links and the producers' side."""
+    body = (f"User-agent: *\nDisallow: /preview/\nDisallow: /admin/\nDisallow: /api/\nDisallow: /subscriptions/\n\n"
+            f"Sitemap: {urls.absolute('web.sitemap')}\n")
+    response = Response(body, mimetype="text/plain")
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    return response
+
+
+@bp.route("/sitemap.xml")
+def sitemap() -> Response:
+    """One file while the site has at most 50,000 pages; else an index: the shows' file, then episodes'."""
+    total = db.session.scalar(select(func.count()).select_from(_public_episodes().subquery()))
+    shows = db.session.scalar(select(func.count()).select_from(Show).where(Show.private.is_(False)))
+    if total + shows + 1 <= URLS_PER_FILE:
+        return _xml(_urlset(chain(_shows(), _episode_urls(_public_episodes().order_by(Episode.id)))))
+    files = 1 + len(_starts())
+    base = urls.absolute("web.home").rstrip("/")
+
+    def index() -> Iterator[str]:
+        yield ('<?xml version="1.0" encoding="UTF-8"?>\n'
+               '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n')
+        for n in range(1, files + 1):
+            yield f"<sitemap><loc>{escape(base + url_for('web.sitemap_file', number=n))}</loc></sitemap>\n"
+        yield "</sitemapindex>\n"
+    return _xml(index())
+
+
+@bp.route("/sitemaps/<int:number>.xml")
+def sitemap_file(number: int) -> Response:
+    """File `number` of the index: the first holds the home page and the shows, the others episodes by id."""
+    if number == 1:
+        return _xml(_urlset(_shows()))
+    starts = _starts()
+    if not 2 <= number <= len(starts) + 1:
+        abort(404, description="There is no such sitemap file.")
+    query = _public_episodes().order_by(Episode.id).where(Episode.id >= starts[number - 2])
+    if number - 1 < len(starts):
+        query = query.where(Episode.id < starts[number - 1])
+    return _xml(_urlset(_episode_urls(query)))

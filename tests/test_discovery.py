@@ -1,0 +1,134 @@
+"""What search engines and shared links see: robots.txt, the sitemap (and its index), Open Graph, JSON-LD.
+
+Nothing that is not public may appear: drafts, scheduled and unpublished episodes, episodes whose audio is
+still being made, private shows, preview links.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from lxml import etree, html
+
+from conftest import AUDIO, BASE_URL
+from masters import write_master
+from podcast_service.episodes import save_episode, save_show
+from podcast_service.inputs import EpisodeInput, ShowInput
+from podcast_service.models import utcnow
+from podcast_service.web import discovery
+
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+
+
+@pytest.fixture
+def catalogue(show, make_episode):
+    """One of each kind of episode, and a private show with a published one."""
+    now = utcnow()
+    kinds = {
+        "published": make_episode(title="Published one"),
+        "draft": make_episode(title="A draft", published_at=None),
+        "scheduled": make_episode(title="Scheduled one", published_at=now + timedelta(days=3)),
+        "unpublished": make_episode(title="Taken down", withdrawn=True),
+    }
+    private = save_show(ShowInput(slug="members-only", title="Members only", description="d", author="a",
+                                  owner_name="o", owner_email="o@example.org", categories=["Technology"],
+                                  private=True))
+    kinds["private"] = save_episode(private, EpisodeInput(title="Secret", published_at=now - timedelta(hours=1)),
+                                    AUDIO / "cbr.mp3")
+    return kinds
+
+
+def sitemap_urls(client, path: str = "/sitemap.xml") -> list[str]:
+    r = client.get(path)
+    assert r.status_code == 200 and r.mimetype == "application/xml"
+    return [loc.text for loc in etree.fromstring(r.data).iter(f"{SITEMAP}loc")]
+
+
+def test_robots_txt_points_at_the_sitemap_and_keeps_crawlers_off_private_paths(client):
+    r = client.get("/robots.txt")
+    assert r.status_code == 200 and r.mimetype == "text/plain"
+    body = r.get_data(as_text=True)
+    for path in ("/preview/", "/admin/", "/api/", "/subscriptions/"):
+        assert f"Disallow: {path}" in body
+    assert f"Sitemap: {BASE_URL}/sitemap.xml" in body
+
+
+def test_the_sitemap_lists_every_public_page_and_nothing_else(client, catalogue):
+    listed = sitemap_urls(client)
+    published = catalogue["published"]
+    assert listed == [f"{BASE_URL}/", f"{BASE_URL}/shows/test-show/",
+                      f"{BASE_URL}/shows/test-show/{published.slug}/"]
+    for page in listed:
+        assert client.get(page.removeprefix(BASE_URL)).status_code == 200
+
+
+@pytest.mark.jobs_wait
+def test_an_episode_whose_audio_is_being_made_is_not_in_the_sitemap(client, show, tmp_path):
+    save_episode(show, EpisodeInput(title="Being encoded", published_at=utcnow()),
+                 write_master(tmp_path / "m.wav", 2.0))
+    assert sitemap_urls(client) == [f"{BASE_URL}/", f"{BASE_URL}/shows/test-show/"]
+
+
+def test_past_the_limit_the_sitemap_becomes_an_index_of_files_within_it(client, show, make_episode, monkeypatch):
+    episodes = [make_episode(title=f"Episode {n}") for n in range(7)]
+    make_episode(title="Draft", published_at=None)
+    monkeypatch.setattr(discovery, "URLS_PER_FILE", 3)
+    r = client.get("/sitemap.xml")
+    index = etree.fromstring(r.data)
+    assert index.tag == f"{SITEMAP}sitemapindex"
+    files = [loc.text for loc in index.iter(f"{SITEMAP}loc")]
+    assert files == [f"{BASE_URL}/sitemaps/{n}.xml" for n in range(1, 5)]  # the shows, then 3 + 3 + 1 episodes
+    seen = []
+    for url in files:
+        listed = sitemap_urls(client, url.removeprefix(BASE_URL))
+        assert 1 <= len(listed) <= 3
+        seen += listed
+    expected = [f"{BASE_URL}/", f"{BASE_URL}/shows/test-show/"]
+    expected += [f"{BASE_URL}/shows/test-show/{e.slug}/" for e in sorted(episodes, key=lambda e: e.id)]
+    assert seen == expected
+    assert client.get("/sitemaps/5.xml").status_code == 404
+    assert client.get("/sitemaps/0.xml").status_code == 404
+
+
+def page_head(client, path: str) -> html.HtmlElement:
+    r = client.get(path)
+    assert r.status_code == 200
+    return html.fromstring(r.data)
+
+
+def test_an_episode_page_carries_open_graph_and_json_ld_that_producer_text_cannot_break(client, make_episode):
+    episode = make_episode(title="</script><script>alert(1)</script> Shaping Belgium's digital future",
+                           summary="The Prime Minister on <b>cyber security</b>.", season=1, number=1)
+    doc = page_head(client, f"/shows/test-show/{episode.slug}/")
+    scripts = doc.xpath("//script[@type='application/ld+json']")
+    assert len(scripts) == 1 and not doc.xpath("//script[contains(., 'alert(1)') and not(@type)]")
+    data = json.loads(scripts[0].text)
+    assert data["@type"] == "PodcastEpisode" and data["name"] == episode.title
+    assert data["associatedMedia"]["contentUrl"].startswith(f"{BASE_URL}/media/")
+    assert data["associatedMedia"]["encodingFormat"] == "audio/mpeg"
+    assert re.fullmatch(r"PT(\d+H)?(\d+M)?\d+S", data["associatedMedia"]["duration"])
+    assert data["partOfSeries"] == {"@type": "PodcastSeries", "name": "Test Show",
+                                    "url": f"{BASE_URL}/shows/test-show/"}
+    assert data["episodeNumber"] == 1 and data["partOfSeason"]["seasonNumber"] == 1
+    og = {m.get("property"): m.get("content") for m in doc.xpath("//meta[starts-with(@property, 'og:')]")}
+    assert og["og:audio"] == data["associatedMedia"]["contentUrl"] and og["og:audio:type"] == "audio/mpeg"
+    assert og["og:title"] == episode.title and og["og:url"] == f"{BASE_URL}/shows/test-show/{episode.slug}/"
+    assert doc.xpath("//link[@rel='canonical']/@href") == [og["og:url"]]
+
+
+def test_a_preview_page_carries_no_sharing_metadata(client, make_episode):
+    draft = make_episode(title="Not yet", published_at=None)
+    doc = page_head(client, f"/preview/{draft.preview_key}/")
+    assert not doc.xpath("//meta[starts-with(@property, 'og:')]")
+    assert not doc.xpath("//script[@type='application/ld+json']")
+
+
+def test_a_show_page_describes_the_series_with_its_feed(client, show, make_episode):
+    make_episode()
+    doc = page_head(client, "/shows/test-show/")
+    data = json.loads(doc.xpath("//script[@type='application/ld+json']")[0].text)
+    assert data["@type"] == "PodcastSeries" and data["webFeed"] == f"{BASE_URL}/shows/test-show/feed.xml"
+    assert doc.xpath("//link[@rel='canonical']/@href") == [f"{BASE_URL}/shows/test-show/"]
