@@ -118,3 +118,44 @@ def test_a_shared_link_with_a_time_opens_the_episode_playing_from_there(live_dem
     page.goto(f"{base}{EPISODE}#t=90")
     page.wait_for_function("document.getElementById('player').currentTime >= 90", timeout=15_000)
     assert page.evaluate("document.getElementById('player').currentTime") < 100
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # see the first test
+def test_the_player_follows_chapters_and_transcript_and_answers_the_keyboard(live_demo, page):
+    base, _duration = live_demo
+    page.goto(base + EPISODE)
+    player = "document.getElementById('player')"
+    page.wait_for_function(f"{player}.readyState >= 1", timeout=15_000)
+
+    chapter = page.get_by_role("link", name="We are reaching more and more Belgians")
+    chapter.click()
+    page.wait_for_function(f"{player}.currentTime >= 43", timeout=15_000)
+    page.wait_for_function("document.querySelector('.chapters [aria-current]') !== null", timeout=5_000)
+    assert "We are reaching more and more Belgians" in page.inner_text(".chapters [aria-current]")
+    cue = page.locator(".cues [aria-current]")
+    cue.wait_for()
+    start = float(cue.get_attribute("data-start"))
+    assert start <= page.evaluate(f"{player}.currentTime")
+
+    # A click on a cue seeks there; the highlight moves with it.
+    page.locator(".cues p").nth(1).click()
+    page.wait_for_function(f"{player}.currentTime >= 5.5 && {player}.currentTime < 12", timeout=5_000)
+    page.wait_for_function("document.querySelector('.cues [aria-current]').dataset.start === '5.571'", timeout=5_000)
+
+    # Space pauses and plays again; the skip buttons and the speed choice work.
+    page.locator("h1").click()  # the focus on the page, not on a control
+    page.keyboard.press(" ")
+    page.wait_for_function(f"{player}.paused", timeout=5_000)
+    page.keyboard.press(" ")
+    page.wait_for_function(f"!{player}.paused", timeout=5_000)
+    before = page.evaluate(f"{player}.currentTime")
+    page.get_by_role("button", name="Forward 30 seconds").click()
+    assert page.evaluate(f"{player}.currentTime") >= before + 29
+    page.get_by_label("Playback speed").select_option("1.5")
+    assert page.evaluate(f"{player}.playbackRate") == 1.5
+    assert page.inner_text(".controls .left").endswith(" left")
+
+    # The transcript can be searched on the page.
+    page.get_by_label("Search the transcript").fill("prime minister")
+    visible = page.locator(".cues p:visible")
+    assert visible.count() >= 1 and all("prime minister" in t.lower() for t in visible.all_inner_texts())

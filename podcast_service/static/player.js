@@ -1,6 +1,12 @@
-// The episode page's and the embed's player: chapter and transcript times seek the audio and start it,
-// and a link ending in #t=SECONDS (or #t=1:23) opens the page playing from there. Without this file the
-// page is a plain <audio> element with the chapters and transcript still readable.
+// The episode page's and the embed's player. Without this file the page is a plain <audio> element with
+// the chapters and transcript still readable; with it:
+// - chapter and transcript times seek the audio and start it, and a link ending in #t=SECONDS (or
+//   #t=1:23) opens the page playing from there;
+// - the current chapter and transcript cue are highlighted as the audio plays (aria-current), and the
+//   transcript scrolls to follow it;
+// - skip buttons (-15 s, +30 s), a speed choice and the time left are added beside the player;
+// - the space bar plays and pauses, the arrow keys skip, when no field or control has the focus;
+// - the transcript can be searched on the page.
 (function () {
   "use strict";
   var player = document.getElementById("player");
@@ -12,10 +18,25 @@
     return parts.reduce(function (total, part) { return total * 60 + part; }, 0);
   }
 
-  function playFrom(start) {
-    player.currentTime = start;
+  function clock(value) {
+    var total = Math.max(0, Math.round(value)), h = Math.floor(total / 3600), m = Math.floor(total / 60) % 60;
+    var s = ("0" + (total % 60)).slice(-2);
+    return h ? h + ":" + ("0" + m).slice(-2) + ":" + s : m + ":" + s;
+  }
+
+  function play() {
     var playing = player.play();
     if (playing && playing.catch) playing.catch(function () {});  // autoplay refused: the position is set
+  }
+
+  function playFrom(start) {
+    player.currentTime = start;
+    play();
+  }
+
+  function skip(by) {
+    var end = isFinite(player.duration) ? player.duration : Infinity;
+    player.currentTime = Math.min(end, Math.max(0, player.currentTime + by));
   }
 
   document.querySelectorAll("[data-start]").forEach(function (control) {
@@ -35,4 +56,75 @@
   }
   window.addEventListener("hashchange", fromHash);
   fromHash();
+
+  // Highlighting: the last item of a list whose start is not after the current time.
+  function follower(selector, scroll) {
+    var items = Array.prototype.slice.call(document.querySelectorAll(selector));
+    var current = null;
+    return function (time) {
+      var found = null;
+      items.forEach(function (item) { if (parseFloat(item.dataset.start) <= time + 0.05) found = item; });
+      if (found === current) return;
+      if (current) { current.removeAttribute("aria-current"); current.classList.remove("current"); }
+      current = found;
+      if (!current) return;
+      current.setAttribute("aria-current", "true");
+      current.classList.add("current");
+      if (scroll && !player.paused) {
+        var box = current.closest(".cues");
+        if (box) box.scrollTop = current.offsetTop - box.offsetTop - box.clientHeight / 3;
+      }
+    };
+  }
+  var followChapters = follower(".chapters [data-start]", false);
+  var followCues = follower(".cues [data-start]", true);
+
+  var controls = document.createElement("div");
+  controls.className = "controls";
+  controls.innerHTML =
+    '<button type="button" data-skip="-15" aria-label="Back 15 seconds">&#8722;15 s</button>' +
+    '<button type="button" data-skip="30" aria-label="Forward 30 seconds">+30 s</button>' +
+    '<label>Speed <select aria-label="Playback speed">' +
+    ["0.75", "1", "1.25", "1.5", "1.75", "2"].map(function (rate) {
+      return '<option value="' + rate + '"' + (rate === "1" ? " selected" : "") + ">" + rate + "&#215;</option>";
+    }).join("") + "</select></label>" +
+    '<span class="left" aria-live="off"></span>';
+  player.insertAdjacentElement("afterend", controls);
+  controls.querySelectorAll("[data-skip]").forEach(function (button) {
+    button.addEventListener("click", function () { skip(parseFloat(button.dataset.skip)); });
+  });
+  controls.querySelector("select").addEventListener("change", function (event) {
+    player.playbackRate = parseFloat(event.target.value);
+  });
+  var left = controls.querySelector(".left");
+
+  function update() {
+    followChapters(player.currentTime);
+    followCues(player.currentTime);
+    if (isFinite(player.duration)) left.textContent = "-" + clock(player.duration - player.currentTime) + " left";
+  }
+  ["timeupdate", "seeked", "loadedmetadata"].forEach(function (name) { player.addEventListener(name, update); });
+
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (event.altKey || event.ctrlKey || event.metaKey || target.closest("input, textarea, select, button, a, audio, [contenteditable]")) return;
+    if (event.key === " ") { event.preventDefault(); if (player.paused) play(); else player.pause(); }
+    else if (event.key === "ArrowLeft") { event.preventDefault(); skip(-15); }
+    else if (event.key === "ArrowRight") { event.preventDefault(); skip(30); }
+  });
+
+  var search = document.getElementById("transcript-search");
+  if (search) {
+    search.hidden = false;
+    search.querySelector("input").addEventListener("input", function (event) {
+      var words = event.target.value.trim().toLowerCase();
+      var shown = 0;
+      document.querySelectorAll(".cues p").forEach(function (cue) {
+        var match = !words || cue.textContent.toLowerCase().indexOf(words) !== -1;
+        cue.hidden = !match;
+        if (match) shown += 1;
+      });
+      search.querySelector("output").textContent = words ? shown + " matching" : "";
+    });
+  }
 })();
