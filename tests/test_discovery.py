@@ -132,3 +132,16 @@ def test_a_show_page_describes_the_series_with_its_feed(client, show, make_episo
     data = json.loads(doc.xpath("//script[@type='application/ld+json']")[0].text)
     assert data["@type"] == "PodcastSeries" and data["webFeed"] == f"{BASE_URL}/shows/test-show/feed.xml"
     assert doc.xpath("//link[@rel='canonical']/@href") == [f"{BASE_URL}/shows/test-show/"]
+
+
+def test_a_show_page_offers_its_feed_funding_and_people(client, admin_headers, make_episode):
+    make_episode()
+    r = client.patch("/api/v1/shows/test-show", headers=admin_headers, json={
+        "funding": [["https://example.org/support", "Support the Coalition"]],
+        "people": [{"name": "Alexander De Croo", "role": "guest", "title": "Prime Minister of Belgium"}]})
+    assert r.status_code == 200
+    doc = page_head(client, "/shows/test-show/")
+    assert doc.xpath("//a[@type='application/rss+xml']/@href") == [f"{BASE_URL}/shows/test-show/feed.xml"]
+    assert doc.xpath("//p[@class='funding']/a[@rel='payment']/@href") == ["https://example.org/support"]
+    assert "Alexander De Croo" in doc.xpath("string(//section[contains(@class, 'people')])")
+    assert "Prime Minister of Belgium" in doc.xpath("string(//section[contains(@class, 'people')])")
