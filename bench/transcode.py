@@ -5,8 +5,10 @@ signal), then, in the same run, on the same file:
 
 1. the service: podcast_service.audio.process.analyse (loudness, true peak,
    waveform) then encode (gain, mono mix, MP3 64 kb/s and Opus 32 kb/s from one
-   decode), in a child process whose peak memory growth is read from the
-   kernel (its high-water mark VmHWM less the RSS once its modules are loaded);
+   decode; the MP3 by the ffmpeg command line fed through a pipe, as on a
+   worker with `ffmpeg_path`, or with --pyav-only by PyAV's own LAME), in a
+   child process whose peak memory growth is read from the kernel (its
+   high-water mark VmHWM less the RSS once its modules are loaded);
 2. the baseline: Debian's `ffmpeg` command line doing the same work: an ebur128
    pass, then one pass with the same filters writing both files (it draws no
    waveform).
@@ -14,7 +16,7 @@ signal), then, in the same run, on the same file:
 Prints both times, the ratio service/command line (goal: at most 1.2) and the
 service's peak memory growth (goal: under 100 MiB).
 
-    .venv/bin/python bench/transcode.py [--minutes 60]     # needs ffmpeg: apt-get install ffmpeg
+    .venv/bin/python bench/transcode.py [--minutes 60] [--pyav-only]     # needs ffmpeg: apt-get install ffmpeg
 """
 
 from __future__ import annotations
@@ -46,7 +48,9 @@ def status_kib(field):  # VmHWM, not ru_maxrss: after fork and exec, ru_maxrss s
         if line.startswith(field + ":"):
             return int(line.split()[1])
 master, out, duration = Path(sys.argv[1]), Path(sys.argv[2]), float(sys.argv[3])
-settings = process.EncodeSettings(mp3_kbps=64, opus_kbps=32, channels=1, normalize=True)
+import shutil
+settings = process.EncodeSettings(mp3_kbps=64, opus_kbps=32, channels=1, normalize=True,
+                                  ffmpeg=None if "--pyav-only" in sys.argv else shutil.which("ffmpeg"))
 before = status_kib("VmRSS")
 started = time.perf_counter()
 analysis = process.analyse(master, duration, lambda f: None, channels=1)
@@ -89,6 +93,7 @@ def command_line(master: Path, out: Path) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=int, default=60)
+    parser.add_argument("--pyav-only", action="store_true", help="encode the MP3 with PyAV's LAME too")
     args = parser.parse_args()
     if shutil.which("ffmpeg") is None:
         raise SystemExit("bench/transcode.py needs the ffmpeg command line: apt-get install ffmpeg")
@@ -99,7 +104,8 @@ def main() -> None:
         duration = args.minutes * 60.0
         print(f"master: {args.minutes} min, {master.stat().st_size / 1048576:.0f} MiB WAV (48 kHz stereo)")
         cli_seconds, cli_loudness = command_line(master, work)
-        result = subprocess.run([sys.executable, "-c", SERVICE, str(master), str(work), str(duration)],
+        extra = ["--pyav-only"] if args.pyav_only else []
+        result = subprocess.run([sys.executable, "-c", SERVICE, str(master), str(work), str(duration), *extra],
                                 capture_output=True, text=True, check=True, cwd=ROOT)
         service = json.loads(result.stdout)
         print(f"ffmpeg command line  {cli_seconds:7.1f} s   (measured {cli_loudness:.1f} LUFS)")

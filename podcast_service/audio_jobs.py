@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import shutil
 import tempfile
 import time
 from datetime import timedelta
@@ -43,11 +44,17 @@ class LeaseLost(Exception):
 
 
 def settings_of(show: Show, source_extension: str) -> process.EncodeSettings:
-    """The show's rendition settings; an MP3 or AAC upload is encoded again only to be normalised."""
+    """The show's rendition settings; an MP3 or AAC upload is encoded again only to be normalised.
+
+    The MP3 is encoded by the ffmpeg command line where `ffmpeg_path` finds one (three times faster),
+    else by PyAV's own FFmpeg.
+    """
     compressed = source_extension in audio_probe.APPLE_PLAYABLE
+    configured = current_app.config["PODCAST"].ffmpeg_path
     return process.EncodeSettings(mp3_kbps=show.audio_bitrate, opus_kbps=max(16, show.audio_bitrate // 2),
                                   channels=show.audio_channels,
-                                  normalize=show.normalize_compressed if compressed else show.normalize_masters)
+                                  normalize=show.normalize_compressed if compressed else show.normalize_masters,
+                                  ffmpeg=shutil.which(configured) if configured else None)
 
 
 def _lease_seconds() -> int:

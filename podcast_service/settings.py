@@ -55,6 +55,7 @@ class Settings:
     queue_name: str
     jobs_immediate: bool
     job_lease_seconds: int
+    ffmpeg_path: str
 
     @property
     def max_upload_bytes(self) -> int:
@@ -92,6 +93,7 @@ DEFAULTS: dict[str, Any] = {
     "queue_name": "podcast",
     "jobs_immediate": False,
     "job_lease_seconds": 60,
+    "ffmpeg_path": "ffmpeg",
 }
 
 
@@ -243,6 +245,7 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "queue_name": _queue_name,
     "jobs_immediate": _flag,
     "job_lease_seconds": _positive_int,
+    "ffmpeg_path": _text,
 }
 assert set(PARSERS) == {f.name for f in fields(Settings)} == set(DEFAULTS)
 

@@ -138,3 +138,33 @@ def test_a_damaged_master_ends_failed_with_its_reason_and_nothing_reaches_listen
     feed = client.get(f"/shows/{api_show}/feed.xml").get_data(as_text=True)
     assert "Damaged" not in feed
     assert client.get(f"/shows/{api_show}/{episode['slug']}/").status_code == 404
+
+
+def test_without_the_ffmpeg_command_line_pyav_makes_the_same_mp3(app, api, api_show, client, tmp_path):
+    """A worker machine without Debian's ffmpeg (ffmpeg_path empty or not found) encodes with PyAV's own."""
+    from dataclasses import replace
+
+    app.config["PODCAST"] = replace(app.config["PODCAST"], ffmpeg_path="")
+    master = write_master(tmp_path / "interview.flac", SECONDS)
+    episode = upload(api, api_show, master, title="Made by PyAV", status="published", chapters=CHAPTERS).get_json()
+    assert episode["audio"]["state"] == "ready" and episode["mime_type"] == "audio/mpeg"
+    mp3 = fetch_bytes(client, episode["audio_url"])
+    (tmp_path / "out.mp3").write_bytes(mp3)
+    assert _gapless_ok(tmp_path / "out.mp3")
+    assert len(ID3(tmp_path / "out.mp3").getall("CHAP")) == 2
+    assert loudness(mp3) == pytest.approx(-19.0, abs=0.5)
+
+
+def test_a_failing_ffmpeg_command_line_leaves_the_job_to_be_tried_again(app, api, api_show, tmp_path, storage):
+    """Not the file's fault (a broken install): the job goes back to the queue, nothing is kept."""
+    from dataclasses import replace
+
+    fake = tmp_path / "ffmpeg"
+    fake.write_text("#!/bin/sh\necho 'ffmpeg: broken install' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    app.config["PODCAST"] = replace(app.config["PODCAST"], ffmpeg_path=str(fake))
+    episode = upload(api, api_show, write_master(tmp_path / "m.wav", 3.0), status="published").get_json()
+    assert episode["audio"]["state"] == "processing"
+    job = db.session.scalar(db.select(AudioJob))
+    assert (job.state, job.attempts, job.lease_token) == ("queued", 1, None)  # for the queue's retry, or the sweep
+    assert len(list(storage.keys())) == 1  # the upload only

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What the test suite needs beyond Python packages: Debian's chromium for the browser tests,
-# Node.js for podcast-partytime (the Podcast Index's feed parser, from the npm registry), and
-# nginx for the production-setup tests (deploy/nginx.conf in front of gunicorn).
+# Node.js for podcast-partytime (the Podcast Index's feed parser, from the npm registry),
+# nginx for the production-setup tests (deploy/nginx.conf in front of gunicorn), and the ffmpeg
+# command line, which encodes renditions' MP3 as in production.
 # Installs only what is missing, so repeated runs cost nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,7 @@ missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v npm >/dev/null || missing+=(nodejs npm)
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing+=(nginx)
+command -v ffmpeg >/dev/null || missing+=(ffmpeg)
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
