@@ -57,9 +57,11 @@ def test_episode_page_has_everything_a_visitor_needs(client, demo):
     assert [a.text for a in report] == ["2021 activity report of the Cyber Security Coalition"]
     assert report[0].get("href").startswith("https://annualreport.cybersecuritycoalition.be/")
     # Chapters seek the player.
-    chapters = doc.xpath("//section[contains(@class,'chapters')]//button")
-    assert [float(b.get("data-start")) for b in chapters] == [c.start for c in demo.chapters]
+    chapters = doc.xpath("//section[contains(@class,'chapters')]//a[@data-start]")
+    assert [float(a.get("data-start")) for a in chapters] == [c.start for c in demo.chapters]
     assert "We are reaching more and more Belgians" in chapters[1].text_content()
+    # Each is a link to its time, so it works as a shared link and without the script.
+    assert [a.get("href") for a in chapters] == [f"#t={round(c.start, 3)}" for c in demo.chapters]
     people = doc.xpath("//section[contains(@class,'people')]//li")
     assert "Alexander De Croo" in people[0].text_content()
     assert "Prime Minister of Belgium" in people[0].text_content()
@@ -108,4 +110,5 @@ def test_transcript_is_rendered_from_cues_kept_at_import(client, demo, storage):
     doc = page(client, EPISODE)
     transcript = doc.xpath("//section[contains(@class,'transcript')]")[0]
     assert "2021: activity report of the Cyber Security Coalition." in transcript.text_content()
-    assert float(transcript.xpath(".//button/@data-start")[1]) == demo.transcript_cues[1][0]
+    assert float(transcript.xpath(".//p[@data-start]/@data-start")[1]) == demo.transcript_cues[1][0]
+    assert transcript.xpath(".//p[@data-start]/a/@href")[1] == f"#t={round(demo.transcript_cues[1][0], 3)}"
