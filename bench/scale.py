@@ -55,6 +55,8 @@ def routes(app, show, episode) -> dict[str, tuple[str, dict]]:  # noqa: ANN001
     return {
         "home": ("/", {}), "show page": (f"/shows/{show.slug}/", {}),
         "episode page": (f"/shows/{show.slug}/{episode.slug}/", {}),
+        "embed player": (f"/shows/{show.slug}/{episode.slug}/embed", {}),
+        "oembed": (f"/oembed?url={urls.episode_url(episode)}", {}),
         "media (64 KiB range)": (urls.audio_url(episode).removeprefix(app.config["PODCAST"].base_url),
                                  {"Range": "bytes=0-65535"}),
         "feed (cached)": (f"/shows/{show.slug}/feed.xml", {"Accept-Encoding": "gzip"}),
