@@ -183,6 +183,7 @@ def configure_feed_changes(app: Flask) -> None:
 def configure_template_helpers(app: Flask) -> None:
     """Filters and globals the templates use."""
     from . import urls
+    from .inputs import SUBSCRIBE_APPS
     from .web import embed, sharing
     from .markup import render_markdown
 
@@ -204,6 +205,7 @@ def configure_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["urls"] = urls
     app.jinja_env.globals["sharing"] = sharing
     app.jinja_env.globals["embed"] = embed
+    app.jinja_env.globals["subscribe_apps"] = SUBSCRIBE_APPS
     app.jinja_env.globals["static_url"] = urls.static_url
 
 

@@ -154,6 +154,16 @@ def season_names(value: Any) -> dict:
     return value
 
 
+def subscribe_links(value: Any) -> dict:
+    """{"apple": "https://..."} as JSON, or lines of "apple | https://..."."""
+    value = _structured(value)
+    if isinstance(value, str):
+        value = {parts[0].strip().lower(): parts[-1].strip() for parts in _lines(value)}
+    if not isinstance(value, dict):
+        raise ValidationError("subscribe links must map apps to the show's URL there")
+    return value
+
+
 def soundbites(value: Any) -> list[list]:
     """[[start, duration, title], ...] as JSON, or lines of "1:23 | 30 | title" (start as a time)."""
     value = _structured(value)
@@ -251,6 +261,8 @@ def show_changes(fields: Mapping[str, Any], current: ShowInput) -> ShowInput:
             changes[name] = pairs(fields[name], name)
     if "season_names" in fields:
         changes["season_names"] = season_names(fields["season_names"])
+    if "subscribe_links" in fields:
+        changes["subscribe_links"] = subscribe_links(fields["subscribe_links"])
     if "categories" in fields:
         changes["categories"] = categories(fields["categories"])
     if "people" in fields:

@@ -154,6 +154,10 @@ def check_chapters(chapters: list[ChapterInfo], duration: float) -> list[Chapter
     return ordered
 
 
+# Apps and directories a show page offers subscribe buttons for, with the producer's link to the show there.
+SUBSCRIBE_APPS = {"apple": "Apple Podcasts", "spotify": "Spotify", "pocketcasts": "Pocket Casts",
+                  "overcast": "Overcast", "youtube": "YouTube Music", "amazon": "Amazon Music", "deezer": "Deezer",
+                  "castbox": "Castbox", "podcastaddict": "Podcast Addict", "podcastindex": "Podcast Index"}
 # MP3 bitrates (kb/s) a show's renditions may have: 64 mono is Apple's advice for speech, 128 stereo for music.
 MP3_BITRATES = (32, 48, 64, 96, 128, 160, 192)
 
@@ -196,6 +200,7 @@ class ShowInput:
     audio_channels: int = 1
     normalize_masters: bool = True
     normalize_compressed: bool = False
+    subscribe_links: dict = field(default_factory=dict)  # {app key: URL of the show in that app}
 
     def validated(self) -> ShowInput:
         title = require_text(self.title, "show title")
@@ -209,6 +214,13 @@ class ShowInput:
                      "normalize_compressed"):
             if not isinstance(getattr(self, name), bool):
                 raise ValidationError(f"{name} must be true or false")
+        if not isinstance(self.subscribe_links, dict):
+            raise ValidationError("subscribe links must map apps to the show's URL there")
+        unknown = sorted(set(self.subscribe_links) - set(SUBSCRIBE_APPS))
+        if unknown:
+            raise ValidationError(f"subscribe links: {unknown[0]!r} is not one of {', '.join(SUBSCRIBE_APPS)}")
+        links = {app: require_url(url, f"{SUBSCRIBE_APPS[app]} link") for app, url in self.subscribe_links.items()
+                 if url}
         if self.audio_bitrate not in MP3_BITRATES:
             raise ValidationError(f"audio bitrate must be one of {', '.join(map(str, MP3_BITRATES))} (kb/s)")
         if self.audio_channels not in (1, 2):
@@ -266,6 +278,7 @@ class ShowInput:
             audio_channels=self.audio_channels,
             normalize_masters=self.normalize_masters,
             normalize_compressed=self.normalize_compressed,
+            subscribe_links=links,
         )
 
 

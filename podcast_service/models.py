@@ -142,6 +142,9 @@ class Show(db.Model):
     txt: Mapped[list] = mapped_column(JSON, default=list)  # [[text, purpose or null], ...]
     podroll: Mapped[list] = mapped_column(JSON, default=list)  # [[feed guid, feed url or null], ...]
     season_names: Mapped[dict] = mapped_column(JSON, default=dict)  # {"1": "2021"}
+    # The show's pages in podcast apps and directories, for the show page's subscribe buttons:
+    # {"apple": "https://podcasts.apple.com/...", ...}, keys from inputs.SUBSCRIBE_APPS.
+    subscribe_links: Mapped[dict] = mapped_column(JSON, default=dict)
     # The renditions made from masters (audio/process.py): MP3 bitrate (Opus gets half), mono or stereo,
     # and whether to bring them to the loudness target. MP3 and AAC uploads are served as they are unless
     # `normalize_compressed` asks for them to be encoded again.

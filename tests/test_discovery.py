@@ -145,3 +145,23 @@ def test_a_show_page_offers_its_feed_funding_and_people(client, admin_headers, m
     assert doc.xpath("//p[@class='funding']/a[@rel='payment']/@href") == ["https://example.org/support"]
     assert "Alexander De Croo" in doc.xpath("string(//section[contains(@class, 'people')])")
     assert "Prime Minister of Belgium" in doc.xpath("string(//section[contains(@class, 'people')])")
+
+
+def test_subscribe_buttons_come_from_the_links_the_producer_sets_and_bad_ones_are_refused(client, admin_headers,
+                                                                                          make_episode):
+    make_episode()
+    bad = client.patch("/api/v1/shows/test-show", headers=admin_headers,
+                       json={"subscribe_links": {"myspace": "https://myspace.example/show"}})
+    assert bad.status_code == 422 and "'myspace' is not one of apple, spotify" in bad.json["error"]["message"]
+    bad = client.patch("/api/v1/shows/test-show", headers=admin_headers,
+                       json={"subscribe_links": {"apple": "javascript:alert(1)"}})
+    assert bad.status_code == 422
+    links = {"apple": "https://podcasts.apple.com/be/podcast/id1234567890",
+             "spotify": "https://open.spotify.com/show/abc"}
+    r = client.patch("/api/v1/shows/test-show", headers=admin_headers, json={"subscribe_links": links})
+    assert r.status_code == 200 and r.json["subscribe_links"] == links
+    doc = page_head(client, "/shows/test-show/")
+    buttons = {a.text: a.get("href") for a in doc.xpath("//ul[@class='subscribe']//a")}
+    assert buttons["Apple Podcasts"] == links["apple"] and buttons["Spotify"] == links["spotify"]
+    assert buttons["AntennaPod"] == ("https://antennapod.org/deeplink/subscribe?url="
+                                     "https%3A//podcasts.example.org/shows/test-show/feed.xml")

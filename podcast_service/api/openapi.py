@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Response, jsonify
 
+from ..inputs import SUBSCRIBE_APPS
 from . import bp
 
 
@@ -91,6 +92,11 @@ SHOW = {
         "season_names": {"type": "object", "additionalProperties": {"type": "string"},
                          "examples": [{"1": "2021"}]},
         "podcast_guid": _nullable("string", format="uuid"),
+        "subscribe_links": {"type": "object", "description": "the show's page in podcast apps, for the show "
+                                                             "page's subscribe buttons",
+                            "propertyNames": {"enum": list(SUBSCRIBE_APPS)},
+                            "additionalProperties": {"type": "string", "format": "uri"},
+                            "examples": [{"apple": "https://podcasts.apple.com/be/podcast/id1234567890"}]},
         "audio_bitrate": {"type": "integer", "enum": [32, 48, 64, 96, 128, 160, 192], "default": 64,
                           "description": "kb/s of the MP3 made from a master (WAV, FLAC...); the Opus rendition "
                                          "gets half"},

@@ -1,5 +1,5 @@
 """audio pipeline: masters kept beside the renditions made from them, loudness figures, waveforms,
-per-show encoding settings, and the audio jobs' state
+per-show encoding settings, and the audio jobs' state; shows' subscribe links for the public site
 
 Revision ID: 0007_audio_pipeline
 Revises: 0006_resilience
@@ -26,6 +26,7 @@ def upgrade():
         batch_op.add_column(sa.Column('normalize_masters', sa.Boolean(), nullable=False, server_default=sa.true()))
         batch_op.add_column(sa.Column('normalize_compressed', sa.Boolean(), nullable=False,
                                       server_default=sa.false()))
+        batch_op.add_column(sa.Column('subscribe_links', sa.JSON(), nullable=False, server_default='{}'))
     with op.batch_alter_table('episodes', schema=None) as batch_op:
         batch_op.add_column(sa.Column('master_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('waveform_id', sa.Integer(), nullable=True))
@@ -77,7 +78,8 @@ def downgrade():
         batch_op.drop_column('waveform_id')
         batch_op.drop_column('master_id')
     with op.batch_alter_table('shows', schema=None) as batch_op:
-        for column in ('normalize_compressed', 'normalize_masters', 'audio_channels', 'audio_bitrate'):
+        for column in ('subscribe_links', 'normalize_compressed', 'normalize_masters', 'audio_channels',
+                       'audio_bitrate'):
             batch_op.drop_column(column)
     with op.batch_alter_table('media_files', schema=None) as batch_op:
         batch_op.drop_column('true_peak')
