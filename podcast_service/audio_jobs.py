@@ -76,13 +76,15 @@ def claim(job_id: int) -> str | None:
 
 
 class _Heartbeat:
-    """Progress reports that also renew the lease; at most one write every HEARTBEAT_SECONDS."""
+    """Progress reports that also renew the lease: at most one write every HEARTBEAT_SECONDS, and at least
+    four per lease, so a busy moment never lets a live job's lease run out."""
 
     def __init__(self, job_id: int, token: str) -> None:
         self.job_id, self.token, self.last = job_id, token, 0.0
+        self.interval = min(HEARTBEAT_SECONDS, _lease_seconds() / 4)
 
     def __call__(self, fraction: float, force: bool = False) -> None:
-        if not force and time.monotonic() - self.last < HEARTBEAT_SECONDS:
+        if not force and time.monotonic() - self.last < self.interval:
             return
         self.last = time.monotonic()
         kept = db.session.execute(
@@ -122,7 +124,7 @@ def run(job_id: int) -> None:
                 made = process.encode(local, duration, analysis, settings, work, beat, (ANALYSIS_SHARE, 1.0))
                 id3.write(made.mp3, tags)
             beat(1.0, force=True)
-            _finish(job_id, token, source_id, analysis, made)
+            _finish(job_id, token, source_id, analysis, made, beat)
     except LeaseLost:
         log.warning("audio job %s: taken over by another worker; this run keeps nothing", job_id)
     except MediaError as e:
@@ -151,7 +153,7 @@ def _ours(job_id: int, token: str, source_id: int) -> AudioJob | None:
 
 
 def _finish(job_id: int, token: str, source_id: int, analysis: process.Analysis,
-            made: process.Renditions | None) -> None:
+            made: process.Renditions | None, beat: _Heartbeat) -> None:
     with media_change() as change:
         slug = db.session.scalar(select(Episode.slug).join(AudioJob).where(AudioJob.id == job_id)) or "episode"
         db.session.commit()
@@ -162,12 +164,14 @@ def _finish(job_id: int, token: str, source_id: int, analysis: process.Analysis,
             staged.append(("waveform", ".json", "application/json", None,
                            change.upload(waveform, kind="waveforms", extension=".json", mime_type="application/json",
                                          download_name=f"{slug}-waveform.json")))
+            beat(1.0, force=True)  # each upload renews the lease: a slow store must not look like a dead worker
             if made is not None:
                 for name, path in (("mp3", made.mp3), ("opus", made.opus)):
                     info = audio_probe.probe(path)
                     staged.append((name, info.extension, info.mime_type, info,
                                    change.upload(path, kind="audio", extension=info.extension,
                                                  mime_type=info.mime_type, download_name=f"{slug}{info.extension}")))
+                    beat(1.0, force=True)
         finally:
             waveform.unlink(missing_ok=True)
             waveform.parent.rmdir()

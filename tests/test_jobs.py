@@ -19,7 +19,7 @@ from podcast_service.models import AlternateFile, AudioJob, Episode, MediaFile
 from services import Worker, app_environment
 from test_api import SHOW_FIELDS
 
-LEASE_SECONDS = 3
+LEASE_SECONDS = 5
 
 
 @pytest.fixture
