@@ -105,16 +105,18 @@ def run(job_id: int) -> None:
         return
     job = db.session.get(AudioJob, job_id)
     source = job.source
-    source_id, encode, duration = source.id, job.encode, source.duration or 0.0
-    settings = settings_of(job.episode.show, source.extension)
+    # Plain values: once the session commits, a replacement committed meanwhile may delete these rows.
+    source_id, source_key, extension, store = source.id, source.key, source.extension, storage_of(source)
+    encode, duration = job.encode, source.duration or 0.0
+    settings = settings_of(job.episode.show, extension)
     tags = _tags(job.episode, duration) if encode else None
     db.session.commit()  # nothing stays open while the audio is read
     beat = _Heartbeat(job_id, token)
     try:
         with tempfile.TemporaryDirectory(prefix="podcast-audio-") as tmp:
             work = Path(tmp)
-            local = work / f"source{source.extension}"
-            with storage_of(source).open(source.key) as stream, local.open("wb") as out:
+            local = work / f"source{extension}"
+            with store.open(source_key) as stream, local.open("wb") as out:
                 for chunk in iter_chunks(stream):
                     out.write(chunk)
             share = (0.0, ANALYSIS_SHARE if encode else 1.0)
@@ -129,9 +131,13 @@ def run(job_id: int) -> None:
         log.warning("audio job %s: taken over by another worker; this run keeps nothing", job_id)
     except MediaError as e:
         _fail(job_id, token, str(e))
-    except BaseException:
-        _release(job_id, token)  # the queue retries it (a store or database that was down)
-        raise
+    except BaseException as e:
+        # Still ours: a store or database that was down; the queue retries it. No longer ours: the audio was
+        # replaced or the episode deleted meanwhile (its file gone with it), and there is nothing to retry.
+        if _release(job_id, token) or not isinstance(e, Exception):
+            raise
+        log.warning("audio job %s: the episode's audio changed while it ran (%s); this run keeps nothing",
+                    job_id, type(e).__name__)
 
 
 def _tags(episode: Episode, duration: float) -> id3.Tags:
@@ -214,16 +220,19 @@ def _fail(job_id: int, token: str, reason: str) -> None:
         log.warning("audio job %s failed: %s", job_id, reason)
 
 
-def _release(job_id: int, token: str) -> None:
-    """Give the job back to the queue at once rather than when the lease runs out; best effort."""
+def _release(job_id: int, token: str) -> bool:
+    """Give the job back to the queue at once rather than when the lease runs out; whether it was still ours
+    (True also when the database cannot tell: better a retry that finds nothing to do than a lost job)."""
     try:
         db.session.rollback()
-        db.session.execute(update(AudioJob).where(AudioJob.id == job_id, AudioJob.lease_token == token)
-                           .values(state="queued", lease_token=None, lease_until=None))
+        released = db.session.execute(update(AudioJob).where(AudioJob.id == job_id, AudioJob.lease_token == token)
+                                      .values(state="queued", lease_token=None, lease_until=None)).rowcount
         db.session.commit()
+        return bool(released)
     except Exception:  # the database itself is down: the lease runs out and the sweep requeues it
         log.exception("audio job %s: could not give the job back; the sweep will", job_id)
         db.session.rollback()
+        return True
 
 
 def stalled(now=None) -> list[int]:  # noqa: ANN001

@@ -344,9 +344,21 @@ def save_episode(show: Show, data: EpisodeInput, audio: Path | None = None, *, e
         episode.source_fingerprint = fingerprint
         show.updated_at = utcnow()
     if staged_audio is not None:
-        job_id = episode.audio_job.id
+        episode_id, job_id = episode.id, episode.audio_job.id
         end_transaction()  # and expire what this session read: a job in immediate mode changes the rows
         queue_audio_job(job_id)
+        return reloaded(episode_id)
+    return episode
+
+
+def reloaded(episode_id: int) -> Episode:
+    """The episode as committed now, its files read in the same statement as its row: read one by one,
+    a replacement committed in between could leave the episode pointing at a file already gone."""
+    query = (select(Episode).options(*episode_details()).where(Episode.id == episode_id)
+             .execution_options(populate_existing=True))
+    episode = db.session.scalar(query)
+    if episode is None:
+        raise Conflict("the episode was deleted meanwhile")
     return episode
 
 
@@ -375,7 +387,7 @@ def plan_audio_job(episode: Episode, source: MediaFile) -> AudioJob:
     return job
 
 
-def process_again(episode: Episode) -> AudioJob:
+def process_again(episode: Episode) -> Episode:
     """Run the episode's audio job again: after a failure, or to make renditions with changed settings.
 
     The source is the master where there is one, else the audio served. A
@@ -387,10 +399,10 @@ def process_again(episode: Episode) -> AudioJob:
     with media_change() as change:
         change.lock_show(episode.show)
         plan_audio_job(episode, episode.master or episode.audio)
-    job_id = episode.audio_job.id
+    episode_id, job_id = episode.id, episode.audio_job.id
     end_transaction()
     queue_audio_job(job_id)
-    return db.session.get(AudioJob, job_id)
+    return reloaded(episode_id)
 
 
 def queue_audio_job(job_id: int) -> None:

@@ -260,8 +260,7 @@ def post_process_audio(slug: str, episode_id: int) -> tuple[Response, int]:
     """Run the audio job again: after a failure, or to make renditions with the show's current settings."""
     show = accounts.producer_show(g.api_user, slug)
     episode = accounts.producer_episode(show, episode_id)
-    process_again(episode)
-    return jsonify(episode_json(db.session.get(Episode, episode_id))), 202
+    return jsonify(episode_json(process_again(episode))), 202
 
 
 @bp.get("/shows/<slug>/subscribers")
