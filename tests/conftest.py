@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -177,6 +178,18 @@ class Fetched:
     headers: dict[str, str]
     data: bytes
     redirected: bool
+
+
+def wait_for(condition, timeout: float = 20, what: str = "condition", logs=()):  # noqa: ANN001, ANN201
+    """Poll `condition` until it returns something true, and return that; fail after `timeout` seconds,
+    with the logs of the server or worker processes given (`log_path`) to say why."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"{what} not met within {timeout} s\n" + "\n".join(p.log_path.read_text() for p in logs))
 
 
 def fetch(client, path: str, method: str = "GET", **headers: str) -> Fetched:

@@ -12,7 +12,7 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from conftest import BASE_URL, multipart
+from conftest import BASE_URL, multipart, wait_for
 from masters import write_master
 from podcast_service.extensions import db
 from podcast_service.models import AlternateFile, AudioJob, Episode, MediaFile
@@ -60,16 +60,6 @@ def upload(client, headers, slug, path, **form) -> dict:
 def job_of(episode_id: int) -> AudioJob:
     db.session.rollback()  # a fresh look at what the workers wrote
     return db.session.scalar(select(AudioJob).where(AudioJob.episode_id == episode_id))
-
-
-def wait_for(condition, timeout: float, what: str, logs=()):  # noqa: ANN001
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}\n" + "\n".join(w.log_path.read_text() for w in logs))
 
 
 def files_of(episode_id: int) -> dict[str, int]:

@@ -18,7 +18,7 @@ import urllib.request
 import flask_migrate
 import pytest
 
-from conftest import AUDIO, BASE_URL, DEMO_EPISODES, multipart
+from conftest import AUDIO, BASE_URL, DEMO_EPISODES, multipart, wait_for
 from podcast_service import accounts, create_app, spools, urls
 from podcast_service.extensions import db
 from podcast_service.models import Episode
@@ -33,16 +33,6 @@ def http(url: str, method: str = "GET", timeout: float = 15, **headers: str) -> 
     except urllib.error.HTTPError as e:
         with e:
             return e.code, dict(e.headers), e.read()
-
-
-def wait_for(condition, timeout: float = 20, what: str = "condition"):  # noqa: ANN001, ANN201
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"{what} not met within {timeout} s")
 
 
 @pytest.fixture
