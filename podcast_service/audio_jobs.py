@@ -125,8 +125,10 @@ def run(job_id: int) -> None:
             if encode:
                 made = process.encode(local, duration, analysis, settings, work, beat, (ANALYSIS_SHARE, 1.0))
                 id3.write(made.mp3, tags)
+            waveform = work / "waveform.json"
+            waveform.write_bytes(process.waveform_json(analysis))
             beat(1.0, force=True)
-            _finish(job_id, token, source_id, analysis, made, beat)
+            _finish(job_id, token, source_id, analysis, waveform, made, beat)
     except LeaseLost:
         log.warning("audio job %s: taken over by another worker; this run keeps nothing", job_id)
     except MediaError as e:
@@ -158,29 +160,22 @@ def _ours(job_id: int, token: str, source_id: int) -> AudioJob | None:
     return job if job is not None and job.source_id == source_id else None
 
 
-def _finish(job_id: int, token: str, source_id: int, analysis: process.Analysis,
+def _finish(job_id: int, token: str, source_id: int, analysis: process.Analysis, waveform: Path,
             made: process.Renditions | None, beat: _Heartbeat) -> None:
     with media_change() as change:
         slug = db.session.scalar(select(Episode.slug).join(AudioJob).where(AudioJob.id == job_id)) or "episode"
         db.session.commit()
-        staged = []
-        waveform = Path(tempfile.mkdtemp(prefix="podcast-waveform-")) / "waveform.json"
-        try:
-            waveform.write_bytes(process.waveform_json(analysis))
-            staged.append(("waveform", ".json", "application/json", None,
-                           change.upload(waveform, kind="waveforms", extension=".json", mime_type="application/json",
-                                         download_name=f"{slug}-waveform.json")))
-            beat(1.0, force=True)  # each upload renews the lease: a slow store must not look like a dead worker
-            if made is not None:
-                for name, path in (("mp3", made.mp3), ("opus", made.opus)):
-                    info = audio_probe.probe(path)
-                    staged.append((name, info.extension, info.mime_type, info,
-                                   change.upload(path, kind="audio", extension=info.extension,
-                                                 mime_type=info.mime_type, download_name=f"{slug}{info.extension}")))
-                    beat(1.0, force=True)
-        finally:
-            waveform.unlink(missing_ok=True)
-            waveform.parent.rmdir()
+        staged = [("waveform", ".json", "application/json", None,
+                   change.upload(waveform, kind="waveforms", extension=".json", mime_type="application/json",
+                                 download_name=f"{slug}-waveform.json"))]
+        beat(1.0, force=True)  # each upload renews the lease: a slow store must not look like a dead worker
+        if made is not None:
+            for name, path in (("mp3", made.mp3), ("opus", made.opus)):
+                info = audio_probe.probe(path)
+                staged.append((name, info.extension, info.mime_type, info,
+                               change.upload(path, kind="audio", extension=info.extension,
+                                             mime_type=info.mime_type, download_name=f"{slug}{info.extension}")))
+                beat(1.0, force=True)
         job = _ours(job_id, token, source_id)
         if job is None:
             raise LeaseLost(job_id)  # media_change deletes what was stored

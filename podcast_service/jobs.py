@@ -21,7 +21,7 @@ Jobs:
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -92,7 +92,7 @@ class Jobs:
             return
         huey = self.huey
         try:
-            for at in sorted(times, key=lambda t: t or datetime.min.replace(tzinfo=UTC)):
+            for at in times:
                 if at is None:
                     self._announce()
                 elif not huey.immediate:
