@@ -210,6 +210,12 @@ def fetch(client, path: str, method: str = "GET", **headers: str) -> Fetched:
             return Fetched(e.code, {k.lower(): v for k, v in e.headers.items()}, e.read(), True)
 
 
+def policy(response) -> dict[str, list[str]]:  # noqa: ANN001
+    """A response's Content-Security-Policy as {directive: [sources]}."""
+    return {name: values for name, *values in
+            (part.split() for part in response.headers["Content-Security-Policy"].split(";") if part.strip())}
+
+
 PASSWORD = "correct horse battery"
 
 

@@ -137,7 +137,7 @@ def test_a_change_during_a_build_is_not_hidden_by_it(app, client, make_episode, 
 def test_show_page_names_the_feed_and_opml_lists_public_shows(client, make_episode):
     make_episode()
     page = client.get("/shows/test-show/").text
-    assert 'class="feed-url" href="https://podcasts.example.org/shows/test-show/feed.xml"' in page
+    assert 'class="feed-url" type="text" readonly value="https://podcasts.example.org/shows/test-show/feed.xml"' in page
     opml = etree.fromstring(client.get("/opml.xml").data)
     [outline] = opml.xpath("//outline")
     assert outline.get("xmlUrl") == "https://podcasts.example.org/shows/test-show/feed.xml"

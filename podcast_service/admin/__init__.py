@@ -38,7 +38,6 @@ def require_sign_in() -> Response | None:
 def no_caching(response: Response) -> Response:
     """Admin pages hold private data: never kept by a browser or a proxy."""
     response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Frame-Options"] = "DENY"
     return response
 
 

@@ -124,6 +124,11 @@ class Storage(ABC):
     def keys(self) -> Iterator[str]:
         """Every key in the store, for consistency checks."""
 
+    def client_origins(self) -> tuple[str, ...]:
+        """The origins (scheme://host[:port]) browsers are sent to for this store's files, beyond the
+        site's own: pages' Content-Security-Policy must allow them for <audio> and <img>."""
+        return ()
+
     @abstractmethod
     def send(
         self, key: str, *, mimetype: str, etag: str, last_modified: datetime, download_name: str, public: bool

@@ -22,6 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, BinaryIO
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
@@ -286,6 +287,14 @@ class S3Storage(Storage):
         return self.client.generate_presigned_url(
             operation, Params={"Bucket": self.bucket, "Key": check_key(key)}, ExpiresIn=PRESIGN_SECONDS
         )
+
+    def client_origins(self) -> tuple[str, ...]:
+        """The public base URL's origin and the one presigned URLs point at (read off a URL signed here, so
+        AWS's virtual-hosted names come out as the browser will see them)."""
+        urls = [self.url("audio/origin-probe.mp3", public=False)]
+        if self.public_base_url:
+            urls.append(self.public_base_url)
+        return tuple(dict.fromkeys(f"{part.scheme}://{part.netloc}" for part in map(urlsplit, urls)))
 
     def send(self, key: str, *, mimetype: str, etag: str, last_modified: datetime, download_name: str,
              public: bool) -> Response:

@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("web", __name__)
 
-from . import discovery, embed, feed, health, media, pages  # noqa: E402,F401  (registers the routes)
+from . import discovery, embed, feed, headers, health, media, pages  # noqa: E402,F401  (registers the routes)

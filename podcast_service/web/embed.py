@@ -31,20 +31,7 @@ def embed(show_slug: str, episode_slug: str) -> Response:
     theme = request.args.get("theme", "light")
     if theme not in THEMES:
         abort(404, description="The theme is light or dark.")
-    response = make_response(render_template("embed/episode.html", episode=episode, show=episode.show,
-                                             theme=theme))
-    response.headers["Content-Security-Policy"] = "frame-ancestors *"
-    return response
-
-
-@bp.after_app_request
-def framing(response: Response) -> Response:
-    """Only the embed may be framed; nothing the site serves is to be sniffed as another type."""
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    if request.endpoint != "web.embed" and response.mimetype == "text/html":
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
-    return response
+    return make_response(render_template("embed/episode.html", episode=episode, show=episode.show, theme=theme))
 
 
 _EPISODE_PATH = re.compile(r"^/shows/(?P<show>[a-z0-9-]+)/(?P<episode>[a-z0-9-]+)/?$")

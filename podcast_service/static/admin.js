@@ -1,0 +1,73 @@
+// The admin's behaviour, loaded by every admin page (no inline script: the pages' Content-Security-Policy
+// allows scripts from this site's files only). Each part acts on the elements it finds, if any.
+(function () {
+  "use strict";
+
+  // Uploads (.uploader blocks: the upload page and the edit page's "replace audio" form): the chosen file
+  // goes by XHR so the bar can show bytes sent; the server answers with the page to go to.
+  document.querySelectorAll(".uploader").forEach(function (box) {
+    var input = box.querySelector("input[type=file]");
+    var drop = box.querySelector(".drop");
+    var bar = box.querySelector("progress");
+    var text = box.querySelector(".progress-text");
+    var limit = Number(box.dataset.limitBytes);
+    function mb(n) { return (n / 1048576).toFixed(1) + " MB"; }
+    function fail(message) { text.textContent = message; text.setAttribute("role", "alert"); input.disabled = false; }
+    function send(file) {
+      if (!file) return;
+      if (file.size > limit) { fail(file.name + " is " + mb(file.size) + ", above the upload limit of " + mb(limit) + "."); return; }
+      var data = new FormData();
+      data.append("csrf_token", box.dataset.csrf);
+      data.append("audio", file, file.name);
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", box.dataset.action);
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.setRequestHeader("X-CSRFToken", box.dataset.csrf);
+      bar.hidden = false; bar.max = file.size; bar.value = 0; input.disabled = true;
+      text.textContent = "Uploading " + file.name + "…";
+      xhr.upload.onprogress = function (e) {
+        if (!e.lengthComputable) return;
+        bar.max = e.total; bar.value = e.loaded;
+        text.textContent = mb(e.loaded) + " of " + mb(e.total) + " sent (" + Math.floor(100 * e.loaded / e.total) + "%)";
+      };
+      xhr.upload.onload = function () { text.textContent = "Sent. Reading the file's details…"; };
+      xhr.onload = function () {
+        var body = {};
+        try { body = JSON.parse(xhr.responseText); } catch (e) {}
+        if (xhr.status >= 200 && xhr.status < 300 && body.edit_url) { window.location = body.edit_url; return; }
+        fail((body.error && body.error.message) || ("The upload failed (HTTP " + xhr.status + ")."));
+      };
+      xhr.onerror = function () { fail("The connection broke during the upload. Try again."); };
+      xhr.send(data);
+    }
+    input.addEventListener("change", function () { send(input.files[0]); });
+    if (drop) {
+      ["dragenter", "dragover"].forEach(function (n) { drop.addEventListener(n, function (e) { e.preventDefault(); drop.classList.add("over"); }); });
+      ["dragleave", "drop"].forEach(function (n) { drop.addEventListener(n, function (e) { e.preventDefault(); drop.classList.remove("over"); }); });
+      drop.addEventListener("drop", function (e) { send(e.dataTransfer.files[0]); });
+    }
+  });
+
+  // While the audio is processed, follow the job's progress; reload once it ends (the files table changes).
+  (function () {
+    var box = document.getElementById("audio-state");
+    if (!box || !box.dataset.poll) return;
+    var bar = box.querySelector("progress"), text = box.querySelector(".progress-text");
+    function poll() {
+      fetch(box.dataset.poll, {headers: {"Accept": "application/json"}}).then(function (r) { return r.json(); })
+        .then(function (state) {
+          if (state.state !== "processing") { window.location.reload(); return; }
+          bar.value = state.job.progress; text.textContent = state.job.progress + " %";
+          setTimeout(poll, 2000);
+        }).catch(function () { setTimeout(poll, 5000); });
+    }
+    setTimeout(poll, 2000);
+  })();
+
+  // Forms that destroy something ask first (data-confirm holds the question).
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  });
+})();
