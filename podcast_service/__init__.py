@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, db_watchdog, jobs
+from . import cli, db_watchdog, jobs, search  # noqa: F401  (search: its session listener keeps the index)
 from .errors import RETRY_AFTER_SECONDS, PodcastServiceError
 from .extensions import csrf, db, login_manager, migrate
 from .models import User

@@ -26,7 +26,7 @@ from sqlalchemy import or_, select, update
 from . import urls
 from .audio import id3, process
 from .audio import probe as audio_probe
-from .episodes import media_change, needs_encoding, storage_of
+from .episodes import media_change, storage_of
 from .errors import MediaError
 from .extensions import db
 from .models import AlternateFile, AudioJob, Episode, Show, utcnow

@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy import Connection, DateTime, Table, create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 
-from . import consistency, schema
+from . import consistency, schema, search
 from .errors import PodcastServiceError, StorageError, ValidationError
 from .extensions import db
 from .models import UTCDateTime, utcnow
@@ -209,6 +209,7 @@ def restore(stores: Stores, src: Path) -> consistency.Report:
             for table in _tables():
                 _insert_rows(connection, table, src / "tables" / f"{table.name}.jsonl", store.name)
             _reset_sequences(connection)
+            search.reindex(connection)  # rows went in without the ORM, whose hook keeps the index
     except BaseException:
         for key in uploaded:
             store.delete(key)

@@ -82,6 +82,8 @@ def test_a_show_with_every_kind_of_file_round_trips(app, runner, demo, make_epis
     empty_instance.test_client_class = RequestClient
     other = empty_instance.test_client()
     assert other.get("/shows/cyber-security-coalition/feed.xml").data == original_feed
+    found = other.get("/shows/cyber-security-coalition/search?q=digital")  # the search index was rebuilt
+    assert b"Shaping Belgium" in found.data and found.status_code == 200
     # Users and their tokens came along; new rows get new ids.
     assert other.get("/api/v1/shows", headers=admin_headers).status_code == 200
     r = other.post("/api/v1/shows/cyber-security-coalition/episodes", headers=admin_headers,

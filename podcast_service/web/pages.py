@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from .. import chapters as chapter_json
-from .. import transcripts
+from .. import search, transcripts
 from ..episodes import published_query
 from ..errors import NotFound
 from ..extensions import db
@@ -18,8 +18,9 @@ from . import bp
 from .lookups import episode_by_preview_key_or_404, published_episode_or_404, show_or_404
 
 
-# Episodes per page of a show's page.
+# Episodes per page of a show's page, and of its search results.
 SHOW_PAGE_SIZE = 50
+SEARCH_PAGE_SIZE = 20
 
 
 def public_shows() -> list[Show]:
@@ -44,6 +45,30 @@ def show(show_slug: str) -> str:
     except NotFound:
         abort(404, description="There is no such page of episodes.")
     return render_template("web/show.html", show=show, page=page, episodes=page.items)
+
+
+# Longer queries are refused rather than cut silently (only the first words would count anyway).
+MAX_QUERY_LENGTH = 200
+
+
+@bp.route("/shows/<show_slug>/search")
+def search_show(show_slug: str) -> Response:
+    """The show's published episodes matching ?q= (titles, summaries, show notes), best first, paginated."""
+    show = show_or_404(show_slug)
+    query = request.args.get("q", "").strip()
+    if len(query) > MAX_QUERY_LENGTH:
+        abort(400, description=f"Search for at most {MAX_QUERY_LENGTH} characters.")
+    found = search.matching(show, query)
+    page = None
+    if found is not None:
+        try:
+            page = paginate(found, page_number(request.args.get("page")), SEARCH_PAGE_SIZE)
+        except NotFound:
+            abort(404, description="There is no such page of results.")
+    response = make_response(render_template("web/search.html", show=show, query=query, page=page,
+                                             words=search.terms(query)))
+    response.headers["X-Robots-Tag"] = "noindex, follow"
+    return response
 
 
 @bp.route("/shows/<show_slug>/<episode_slug>/")

@@ -1,0 +1,126 @@
+"""Full-text search over episodes' titles, summaries and show notes: SQLite FTS5 or PostgreSQL, one interface.
+
+Both databases index the same text, folded here in Python (case and
+accents: "Réseau" is found by "reseau"), so a query finds the same
+episodes on either. Each episode has one row in `episode_search`: an FTS5
+table whose rowid is the episode's id on SQLite, a `tsvector` with a GIN
+index on PostgreSQL (the 'simple' configuration: shows speak Dutch,
+French, German or English, so no language's stemming is imposed). The
+title weighs more than the rest in the ranking.
+
+The index is kept by a session hook: any flush that adds an episode, changes
+its title, summary or notes, or deletes it writes its row in the same
+transaction. Bulk SQL that bypasses the ORM (restore, the migration that
+made the table) calls `reindex`.
+
+A query is reduced to its words (letters and digits), all of which must
+appear; the last also matches as a prefix, so "digit" finds "digital". What
+users type is never handed to the database's query syntax as such.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from sqlalchemy import Connection, Select, column, event, func, inspect, literal_column, select, table, text
+from sqlalchemy.orm import Session, joinedload
+
+from .extensions import db
+from .models import Episode, Show, utcnow
+
+TABLE = "episode_search"
+MAX_TERMS = 8
+MAX_TERM_LENGTH = 64
+# Title, then summary and notes: bm25's column weights on SQLite (PostgreSQL's ts_rank weighs A over B itself).
+TITLE_WEIGHT, BODY_WEIGHT = 10.0, 1.0
+_WORD = re.compile(r"[^\W_]+")
+
+
+def fold(value: str) -> str:
+    """Lower case without accents, the form both the index and the queries are in."""
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def terms(query: str) -> list[str]:
+    """The query's words, folded: at most MAX_TERMS of them, each cut to MAX_TERM_LENGTH characters."""
+    return [word[:MAX_TERM_LENGTH] for word in _WORD.findall(fold(query))][:MAX_TERMS]
+
+
+def _document(episode_id: int, title: str, summary: str | None, notes: str | None) -> dict[str, object]:
+    return {"id": episode_id, "title": fold(title), "body": fold(f"{summary or ''}\n{notes or ''}")}
+
+
+def _write(connection: Connection, documents: list[dict[str, object]]) -> None:
+    if not documents:
+        return
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(
+            f"INSERT INTO {TABLE} (episode_id, document) VALUES (:id, "
+            "setweight(to_tsvector('simple', :title), 'A') || setweight(to_tsvector('simple', :body), 'B')) "
+            "ON CONFLICT (episode_id) DO UPDATE SET document = EXCLUDED.document"), documents)
+    else:
+        _remove(connection, [d["id"] for d in documents])
+        connection.execute(text(f"INSERT INTO {TABLE} (rowid, title, body) VALUES (:id, :title, :body)"), documents)
+
+
+def _remove(connection: Connection, episode_ids: list[object]) -> None:
+    if not episode_ids:
+        return
+    key = "episode_id" if connection.dialect.name == "postgresql" else "rowid"
+    connection.execute(text(f"DELETE FROM {TABLE} WHERE {key} = :id"), [{"id": i} for i in episode_ids])
+
+
+def reindex(connection: Connection, batch: int = 1000) -> int:
+    """Rebuild the whole index from the episodes table; returns the number of episodes indexed."""
+    connection.execute(text(f"DELETE FROM {TABLE}"))
+    episodes = Episode.__table__
+    rows = connection.execute(select(episodes.c.id, episodes.c.title, episodes.c.summary, episodes.c.notes)
+                              .order_by(episodes.c.id))
+    count = 0
+    while chunk := rows.fetchmany(batch):
+        _write(connection, [_document(*row) for row in chunk])
+        count += len(chunk)
+    return count
+
+
+_INDEXED = ("title", "summary", "notes")
+
+
+def _changed(episode: Episode) -> bool:
+    state = inspect(episode)
+    return any(state.attrs[name].history.has_changes() for name in _INDEXED)
+
+
+@event.listens_for(Session, "after_flush")
+def _keep_index(session: Session, _context: object) -> None:
+    written = [e for e in session.new if isinstance(e, Episode)]
+    written += [e for e in session.dirty if isinstance(e, Episode) and _changed(e)]
+    removed = [e.id for e in session.deleted if isinstance(e, Episode)]
+    if not (written or removed):
+        return
+    connection = session.connection()
+    _remove(connection, removed)
+    _write(connection, [_document(e.id, e.title, e.summary, e.notes) for e in written])
+
+
+def matching(show: Show, query: str) -> Select | None:
+    """The show's published episodes matching every word of `query`, best first (newest first among equals);
+    None when the query has no word to look for."""
+    words = terms(query)
+    if not words:
+        return None
+    found = (select(Episode).options(joinedload(Episode.audio))
+             .where(Episode.show_id == show.id, Episode.public_at(utcnow())))
+    newest = (Episode.published_at.desc(), Episode.id.desc())
+    if db.session.get_bind().dialect.name == "postgresql":
+        index = table(TABLE, column("episode_id"), column("document"))
+        tsquery = func.to_tsquery(literal_column("'simple'"), " & ".join([*words[:-1], words[-1] + ":*"]))
+        return (found.join(index, index.c.episode_id == Episode.id)
+                .where(index.c.document.op("@@")(tsquery))
+                .order_by(func.ts_rank(index.c.document, tsquery).desc(), *newest))
+    index = table(TABLE, column("rowid"))
+    fts_query = " ".join([*(f'"{w}"' for w in words[:-1]), f'"{words[-1]}"*'])
+    return (found.join(index, index.c.rowid == Episode.id)
+            .where(literal_column(TABLE).op("MATCH")(fts_query))
+            .order_by(func.bm25(literal_column(TABLE), TITLE_WEIGHT, BODY_WEIGHT), *newest))
