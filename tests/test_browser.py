@@ -12,14 +12,15 @@ import pytest
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
-from conftest import DEMO_EPISODES
-from podcast_service import create_app
+from conftest import DEMO_EPISODES, PASSWORD
+from podcast_service import accounts, create_app
 from podcast_service.extensions import db
 from podcast_service.models import Episode
 from services import free_ports
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 EPISODE = "/shows/cyber-security-coalition/shaping-belgiums-digital-future/"
+PRODUCER = "producer@example.org"
 
 
 @pytest.fixture
@@ -31,6 +32,7 @@ def live_demo(app_config):
     with app.app_context():
         flask_migrate.upgrade()
         assert app.test_cli_runner().invoke(args=["import-episodes", str(DEMO_EPISODES)]).exit_code == 0
+        accounts.create_user(PRODUCER, PASSWORD, admin=True)
         duration = db.session.query(Episode).one().audio.duration
         db.session.remove()
     server = make_server("127.0.0.1", port, app, threaded=True)
@@ -170,6 +172,13 @@ def test_the_player_follows_chapters_and_transcript_and_answers_the_keyboard(liv
     page.get_by_label("Playback speed").select_option("1.5")
     assert page.evaluate(f"{player}.playbackRate") == 1.5
     assert page.inner_text(".controls .left").endswith(" left")
+
+    # The waveform drawn from the stored peaks: a click seeks there, and the part played is coloured up to it.
+    wave = page.locator("svg.waveform")
+    box = wave.bounding_box()
+    wave.click(position={"x": box["width"] * 0.75, "y": box["height"] / 2})
+    until(page, f"Math.abs({player}.currentTime - {player}.duration * 0.75) < 3", 5)
+    until(page, "parseFloat(document.querySelector('svg.waveform stop').getAttribute('offset')) > 0.7", 5)
 
     # The transcript can be searched on the page.
     page.get_by_label("Search the transcript").fill("prime minister")

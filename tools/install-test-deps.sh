@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What the test suite needs beyond Python packages: Debian's chromium for the browser tests,
-# Node.js for podcast-partytime (the Podcast Index's feed parser, from the npm registry),
+# Node.js for podcast-partytime (the Podcast Index's feed parser) and axe-core (accessibility checks), from the npm registry,
 # nginx for the production-setup tests (deploy/nginx.conf in front of gunicorn), and the ffmpeg
 # command line, which encodes renditions' MP3 as in production.
 # Installs only what is missing, so repeated runs cost nothing.
@@ -19,6 +19,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 # The exact versions in tests/js/package-lock.json.
-if [ ! -d tests/js/node_modules/podcast-partytime ]; then
+if [ ! -d tests/js/node_modules/podcast-partytime ] || [ ! -d tests/js/node_modules/axe-core ]; then
   npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
 fi

@@ -6,7 +6,8 @@
 //   transcript scrolls to follow it;
 // - skip buttons (-15 s, +30 s), a speed choice and the time left are added beside the player;
 // - the space bar plays and pauses, the arrow keys skip, when no field or control has the focus;
-// - the transcript can be searched on the page.
+// - the transcript can be searched on the page;
+// - the waveform under the player shows the part played and seeks where it is clicked.
 (function () {
   "use strict";
   var player = document.getElementById("player");
@@ -82,8 +83,8 @@
   var controls = document.createElement("div");
   controls.className = "controls";
   controls.innerHTML =
-    '<button type="button" data-skip="-15" aria-label="Back 15 seconds">&#8722;15 s</button>' +
-    '<button type="button" data-skip="30" aria-label="Forward 30 seconds">+30 s</button>' +
+    '<button type="button" data-skip="-15" aria-label="&#8722;15 s: back 15 seconds">&#8722;15 s</button>' +
+    '<button type="button" data-skip="30" aria-label="+30 s: forward 30 seconds">+30 s</button>' +
     '<label>Speed <select aria-label="Playback speed">' +
     ["0.75", "1", "1.25", "1.5", "1.75", "2"].map(function (rate) {
       return '<option value="' + rate + '"' + (rate === "1" ? " selected" : "") + ">" + rate + "&#215;</option>";
@@ -98,9 +99,25 @@
   });
   var left = controls.querySelector(".left");
 
+  // The waveform drawn under the player (inline SVG from the stored peaks): the part played takes the
+  // accent colour, and a click seeks to that point.
+  var waveform = document.querySelector("svg.waveform");
+  var waveStops = waveform ? waveform.querySelectorAll("stop") : [];
+  if (waveform) {
+    waveform.addEventListener("click", function (event) {
+      if (!isFinite(player.duration)) return;
+      var box = waveform.getBoundingClientRect();
+      playFrom(player.duration * Math.min(1, Math.max(0, (event.clientX - box.left) / box.width)));
+    });
+  }
+
   function update() {
     followChapters(player.currentTime);
     followCues(player.currentTime);
+    if (waveStops.length && isFinite(player.duration) && player.duration > 0) {
+      var played = String(player.currentTime / player.duration);
+      waveStops.forEach(function (stop) { stop.setAttribute("offset", played); });
+    }
     if (isFinite(player.duration)) left.textContent = "-" + clock(player.duration - player.currentTime) + " left";
   }
   ["timeupdate", "seeked", "loadedmetadata"].forEach(function (name) { player.addEventListener(name, update); });

@@ -14,7 +14,7 @@ from ..extensions import db
 from ..models import CachedFeed, Episode, Show, utcnow
 from ..pagination import page_number, paginate
 from ..subscribers import subscriber_or_error
-from . import bp
+from . import bp, waveform
 from .lookups import episode_by_preview_key_or_404, published_episode_or_404, show_or_404
 
 
@@ -73,19 +73,19 @@ def search_show(show_slug: str) -> Response:
 
 @bp.route("/shows/<show_slug>/<episode_slug>/")
 def episode(show_slug: str, episode_slug: str) -> str:
-    show = show_or_404(show_slug)
-    episode = published_episode_or_404(show, episode_slug)
+    return _episode_page(published_episode_or_404(show_or_404(show_slug), episode_slug))
+
+
+def _episode_page(episode: Episode, preview_key: str | None = None) -> str:
     cues = [transcripts.Cue(*cue) for cue in episode.transcript_cues or []]
-    return render_template("web/episode.html", show=show, episode=episode, cues=cues)
+    return render_template("web/episode.html", show=episode.show, episode=episode, cues=cues,
+                           waveform=waveform.for_episode(episode), preview_key=preview_key)
 
 
 @bp.route("/preview/<key>/")
 def preview(key: str) -> Response:
     """An episode's page whatever its status, for whoever holds its private link; never indexed or cached."""
-    episode = episode_by_preview_key_or_404(key)
-    cues = [transcripts.Cue(*cue) for cue in episode.transcript_cues or []]
-    response = make_response(render_template("web/episode.html", show=episode.show, episode=episode, cues=cues,
-                                             preview_key=key))
+    response = make_response(_episode_page(episode_by_preview_key_or_404(key), preview_key=key))
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     response.headers["Cache-Control"] = "private, no-store"
     return response

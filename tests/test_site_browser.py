@@ -1,0 +1,94 @@
+"""The public site in chromium, as visitors and their browsers' privacy and accessibility tools see it.
+
+Screenshots of the episode page, the show page and the embed, at desktop and phone width, are written to
+tests/screenshots/ (ignored by git) for people to look at.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from test_browser import EPISODE, PASSWORD, PRODUCER, live_demo, page, until  # noqa: F401  (fixtures)
+
+AXE = Path(__file__).parent / "js" / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+SHOW = "/shows/cyber-security-coalition/"
+PUBLIC_PAGES = {"home": "/", "show": SHOW, "episode": EPISODE, "search": SHOW + "search?q=digital+future",
+                "embed": EPISODE + "embed", "embed-dark": EPISODE + "embed?theme=dark"}
+PHONE, DESKTOP = {"width": 390, "height": 844}, {"width": 1280, "height": 900}
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # see test_browser.py
+def test_public_pages_set_no_cookie_and_ask_nothing_of_other_hosts(live_demo, page, app_config):  # noqa: F811
+    base, _duration = live_demo
+    # The site itself, and with S3 the store its media URLs redirect to; nothing else.
+    allowed = {base, *(origin(u) for u in [app_config.get("s3_endpoint_url")] if u)}
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    for path in PUBLIC_PAGES.values():
+        page.goto(base + path)
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("document.cookie") == "", path
+    page.goto(base + EPISODE)
+    until(page, "document.getElementById('player').readyState >= 1")
+    page.evaluate("document.getElementById('player').play()")
+    until(page, "document.getElementById('player').currentTime > 0.5")
+    assert page.context.cookies() == []
+    assert requested and {origin(u) for u in requested if not u.startswith("data:")} <= allowed, requested
+
+
+def axe_violations(page) -> list[str]:  # noqa: ANN001
+    """Serious and critical findings of axe-core on the page as it is now (evaluated over the debugging
+    protocol, so the page's Content-Security-Policy stays in force)."""
+    page.evaluate(AXE.read_text())
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # see test_browser.py
+def test_axe_finds_no_serious_problem_on_public_pages_and_the_upload_page(live_demo, page):  # noqa: F811
+    base, _duration = live_demo
+    found = {}
+    for name, path in PUBLIC_PAGES.items():
+        page.goto(base + path)
+        page.wait_for_load_state("networkidle")
+        found[name] = axe_violations(page)
+    page.goto(base + "/admin/login")
+    page.get_by_label("E-mail address").fill(PRODUCER)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(base + "/admin/shows/cyber-security-coalition/episodes/new")
+    assert page.url.endswith("/episodes/new") and page.locator("input#audio").count() == 1
+    found["upload"] = axe_violations(page)
+    assert found == {name: [] for name in found}
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # see test_browser.py
+def test_pages_fit_a_phone_and_a_desktop_and_are_photographed(live_demo, page):  # noqa: F811
+    base, _duration = live_demo
+    SCREENSHOTS.mkdir(exist_ok=True)
+    for width_name, size in (("desktop", DESKTOP), ("phone", PHONE)):
+        for name in ("episode", "show", "embed", "embed-dark"):
+            # The embed at the size of the <iframe> its code makes (narrower on a phone's page).
+            page.set_viewport_size({"width": min(640, size["width"] - 30), "height": 200} if "embed" in name else size)
+            page.goto(base + PUBLIC_PAGES[name])
+            page.wait_for_load_state("networkidle")
+            # Nothing wider than the screen: no sideways scrolling.
+            assert page.evaluate("document.scrollingElement.scrollWidth") <= page.viewport_size["width"], name
+            page.screenshot(path=str(SCREENSHOTS / f"{name}-{width_name}.png"), full_page=name != "embed")
+        page.set_viewport_size(size)
+        page.goto(base + SHOW)
+        cover, title = page.locator("section.card img.cover").bounding_box(), page.locator("h1").bounding_box()
+        if width_name == "phone":  # the cover above the title, not beside it splitting it
+            assert cover["y"] + cover["height"] <= title["y"] + 1
+        else:
+            assert cover["x"] > title["x"] + title["width"] / 2
