@@ -6,7 +6,7 @@
 //   transcript scrolls to follow it;
 // - skip buttons (-15 s, +30 s), a speed choice and the time left are added beside the player;
 // - the space bar plays and pauses, the arrow keys skip, when no field or control has the focus;
-// - the transcript can be searched on the page;
+// - the transcript can be searched on the page, and moving to another part of a long one keeps playing;
 // - the waveform under the player shows the part played and seeks where it is clicked.
 (function () {
   "use strict";
@@ -128,6 +128,14 @@
     if (event.key === " ") { event.preventDefault(); if (player.paused) play(); else player.pause(); }
     else if (event.key === "ArrowLeft") { event.preventDefault(); skip(-15); }
     else if (event.key === "ArrowRight") { event.preventDefault(); skip(30); }
+  });
+
+  // A long transcript comes in parts, each a page of its own: going to another part while listening carries
+  // the position along (#t=), so the audio resumes there instead of starting over.
+  document.querySelectorAll(".transcript nav.pages a").forEach(function (link) {
+    link.addEventListener("click", function () {
+      if (player.currentTime > 0) link.href = link.href.split("#")[0] + "#t=" + player.currentTime.toFixed(1);
+    });
   });
 
   var search = document.getElementById("transcript-search");

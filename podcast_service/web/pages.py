@@ -14,7 +14,7 @@ from ..extensions import db
 from ..models import CachedFeed, Episode, Show, utcnow
 from ..pagination import page_number, paginate
 from ..subscribers import subscriber_or_error
-from . import bp, waveform
+from . import bp, transcript_parts, waveform
 from .lookups import episode_by_preview_key_or_404, published_episode_or_404, show_or_404
 
 
@@ -77,8 +77,11 @@ def episode(show_slug: str, episode_slug: str) -> str:
 
 
 def _episode_page(episode: Episode, preview_key: str | None = None) -> str:
-    cues = [transcripts.Cue(*cue) for cue in episode.transcript_cues or []]
-    return render_template("web/episode.html", show=episode.show, episode=episode, cues=cues,
+    try:
+        transcript = transcript_parts.part(episode, request.args.get("transcript"))
+    except NotFound:
+        abort(404, description="The transcript has no such part.")
+    return render_template("web/episode.html", show=episode.show, episode=episode, transcript=transcript,
                            waveform=waveform.for_episode(episode), preview_key=preview_key)
 
 
