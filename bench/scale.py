@@ -57,6 +57,10 @@ def routes(app, show, episode) -> dict[str, tuple[str, dict]]:  # noqa: ANN001
         "episode page": (f"/shows/{show.slug}/{episode.slug}/", {}),
         "embed player": (f"/shows/{show.slug}/{episode.slug}/embed", {}),
         "oembed": (f"/oembed?url={urls.episode_url(episode)}", {}),
+        # A search that matches one episode at every size, and one that matches every episode of the show.
+        "search, 1 match": (f"/shows/{show.slug}/search?q=real+one", {}),
+        "search, all match": (f"/shows/{show.slug}/search?q=bulk", {}),
+        "sitemap": ("/sitemap.xml", {}),
         "media (64 KiB range)": (urls.audio_url(episode).removeprefix(app.config["PODCAST"].base_url),
                                  {"Range": "bytes=0-65535"}),
         "feed (cached)": (f"/shows/{show.slug}/feed.xml", {"Accept-Encoding": "gzip"}),

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from sqlalchemy import Connection, Select, column, event, func, inspect, literal_column, select, table, text
 from sqlalchemy.orm import Session, joinedload
 
@@ -49,6 +50,11 @@ def terms(query: str) -> list[str]:
 
 def _document(episode_id: int, title: str, summary: str | None, notes: str | None) -> dict[str, object]:
     return {"id": episode_id, "title": fold(title), "body": fold(f"{summary or ''}\n{notes or ''}")}
+
+
+def index(connection: Connection, rows: Iterable[tuple[int, str, str | None, str | None]]) -> None:
+    """Index (id, title, summary, notes) rows written without the ORM, whose hook would have done it."""
+    _write(connection, [_document(*row) for row in rows])
 
 
 def _write(connection: Connection, documents: list[dict[str, object]]) -> None:
@@ -79,7 +85,7 @@ def reindex(connection: Connection, batch: int = 1000) -> int:
                               .order_by(episodes.c.id))
     count = 0
     while chunk := rows.fetchmany(batch):
-        _write(connection, [_document(*row) for row in chunk])
+        index(connection, chunk)
         count += len(chunk)
     return count
 

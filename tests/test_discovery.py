@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from lxml import etree, html
 
-from conftest import AUDIO, BASE_URL
+from conftest import AUDIO, BASE_URL, wait_for
 from masters import write_master
-from podcast_service.episodes import save_episode, save_show
+from podcast_service.episodes import delete_episode, episode_input, save_episode, save_show
 from podcast_service.inputs import EpisodeInput, ShowInput
 from podcast_service.models import utcnow
 from podcast_service.web import discovery
+from test_scale import counting
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
@@ -91,6 +93,29 @@ def test_past_the_limit_the_sitemap_becomes_an_index_of_files_within_it(client, 
     assert seen == expected
     assert client.get("/sitemaps/5.xml").status_code == 404
     assert client.get("/sitemaps/0.xml").status_code == 404
+
+
+def test_the_sitemap_is_built_once_and_follows_every_change(client, show, make_episode):
+    """Kept between requests (two small queries, no episode read), rebuilt after any write to a show or an
+    episode, a new show whose feed nobody asked for included, and when a scheduled episode goes live."""
+    first = make_episode(title="First")
+    assert len(sitemap_urls(client)) == 3
+    with counting() as statements:
+        assert len(sitemap_urls(client)) == 3
+    assert len(statements) == 2 and not any("episodes.slug" in s for s in statements), statements
+    save_episode(show, replace(episode_input(first), title="First, renamed"), existing=first)  # a write
+    second = make_episode(title="Second")
+    assert f"{BASE_URL}/shows/test-show/{second.slug}/" in sitemap_urls(client)
+    other = save_show(ShowInput(slug="other", title="Other", description="d", author="a", owner_name="o",
+                                owner_email="o@example.org", categories=["Technology"]))
+    assert f"{BASE_URL}/shows/other/" in sitemap_urls(client)
+    late = save_episode(other, EpisodeInput(title="Late", published_at=utcnow()), AUDIO / "cbr.mp3")
+    assert f"{BASE_URL}/shows/other/{late.slug}/" in sitemap_urls(client)
+    soon = make_episode(title="Soon", published_at=utcnow() + timedelta(seconds=2))
+    assert f"{BASE_URL}/shows/test-show/{soon.slug}/" not in sitemap_urls(client)
+    wait_for(lambda: f"{BASE_URL}/shows/test-show/{soon.slug}/" in sitemap_urls(client), what="goes live")
+    delete_episode(second)
+    assert f"{BASE_URL}/shows/test-show/{second.slug}/" not in sitemap_urls(client)
 
 
 def page_head(client, path: str) -> html.HtmlElement:

@@ -53,6 +53,9 @@ def test_queries_per_request_do_not_grow_with_the_catalogue(client, catalogue, s
         "home": "/", "show page": "/shows/test-show/", "episode page": f"/shows/test-show/{episode.slug}/",
         "media": urls.audio_url(episode).removeprefix(app.config["PODCAST"].base_url),
         "feed": "/shows/test-show/feed.xml", "opml": "/opml.xml",
+        "embed": f"/shows/test-show/{episode.slug}/embed", "oembed": f"/oembed?url={urls.episode_url(episode)}",
+        "search": "/shows/test-show/search?q=real+one", "search, every episode": "/shows/test-show/search?q=bulk",
+        "sitemap": "/sitemap.xml",
     }
     api = {"api shows": "/api/v1/shows", "api episodes": "/api/v1/shows/test-show/episodes"}
     signed = app.test_client()
