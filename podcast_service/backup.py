@@ -42,7 +42,8 @@ from .storage import Stores
 
 FORMAT = "podcast-service-backup/1"
 # Rebuilt by the service itself, or meaningful only while a process runs: not backed up.
-SKIPPED = {"cached_feeds", "user_sessions", "login_failures", "announcements", "run_locks", "alembic_version"}
+SKIPPED = {"cached_feeds", "user_sessions", "login_failures", "announcements", "run_locks", "alembic_version",
+           "media_requests", "analytics_salts"}  # raw requests and their salt live a day, never copied
 CHUNK = 1024 * 1024
 
 

@@ -15,7 +15,10 @@ Jobs:
   again for the next retry or scheduled ping;
 - `sweep()`: every minute (and once soon after a worker starts), requeue audio jobs
   whose worker died or whose message was lost, and send announcements any lost
-  message left behind.
+  message left behind;
+- `analytics_roll_up()`: every ten minutes, count each finished day's enclosure
+  requests into daily downloads and delete them with the day's salt
+  (analytics/counting.py), one worker at a time.
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ import redis
 from flask import Flask, current_app
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 
-from . import announce, audio_jobs
+from . import announce, audio_jobs, run_locks
+from .analytics import counting
+from .errors import Conflict
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -65,6 +70,8 @@ class Jobs:
                                         name="process_audio")(self._in_app(audio_jobs.run))
         self._announce = huey.task(name="send_announcements")(self._in_app(self._send_announcements))
         self._sweep = huey.periodic_task(crontab(minute="*"), name="sweep")(self._in_app(self._sweep_all))
+        self._roll_up = huey.periodic_task(crontab(minute="*/10"), name="analytics_roll_up")(
+            self._in_app(self._analytics_roll_up))
         return huey
 
     def _in_app(self, fn):  # noqa: ANN001, ANN202
@@ -80,6 +87,13 @@ class Jobs:
             log.warning("audio job %s stalled (its worker stopped or its message was lost): queued again", job_id)
             self.process_audio(job_id)
         self._send_announcements()
+
+    def _analytics_roll_up(self) -> None:
+        try:
+            with run_locks.held("analytics-roll-up"):
+                counting.roll_up()
+        except Conflict:
+            log.info("analytics roll-up already running elsewhere")
 
     def _send_announcements(self) -> None:
         next_due = announce.run_due()

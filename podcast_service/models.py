@@ -11,11 +11,12 @@ from __future__ import annotations
 import enum
 import secrets
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -145,6 +146,9 @@ class Show(db.Model):
     # The show's pages in podcast apps and directories, for the show page's subscribe buttons:
     # {"apple": "https://podcasts.apple.com/...", ...}, keys from inputs.SUBSCRIBE_APPS.
     subscribe_links: Mapped[dict] = mapped_column(JSON, default=dict)
+    # An external measurement service's prefix (OP3's https://op3.dev/e/, say) put before the enclosure
+    # URLs in the feed; empty: none.
+    measurement_prefix: Mapped[str] = mapped_column(String(200), default="")
     # The renditions made from masters (audio/process.py): MP3 bitrate (Opus gets half), mono or stereo,
     # and whether to bring them to the loudness target. MP3 and AAC uploads are served as they are unless
     # `normalize_compressed` asks for them to be encoded again.
@@ -607,3 +611,59 @@ class RunLock(db.Model):
     name: Mapped[str] = mapped_column(String(50), primary_key=True)
     holder: Mapped[str] = mapped_column(String(255))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MediaRequest(db.Model):
+    """One request for an enclosure, kept only until its day is counted (analytics/counting.py).
+
+    No address is kept: `listener` is a keyed hash of the address (IPv6 cut to
+    its /64) and the user agent, under a salt that lives one day.
+    """
+
+    __tablename__ = "media_requests"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id", ondelete="CASCADE"))
+    media_id: Mapped[int] = mapped_column(Integer)  # the file asked for (the enclosure or a rendition)
+    day: Mapped[date] = mapped_column(Date)  # UTC: the counting window
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    listener: Mapped[str] = mapped_column(String(32))
+    method: Mapped[str] = mapped_column(String(4))
+    # The bytes asked for, resolved against the file's size: [range_start, range_end], inclusive.
+    range_start: Mapped[int] = mapped_column(BigInteger)
+    range_end: Mapped[int] = mapped_column(BigInteger)
+    file_size: Mapped[int] = mapped_column(BigInteger)
+    # What the first minute is for this file: bytes of tags before the audio plus a minute at its bitrate.
+    threshold: Mapped[int] = mapped_column(BigInteger)
+    user_agent: Mapped[str] = mapped_column(String(300))
+    app: Mapped[str] = mapped_column(String(80))  # "Apple Podcasts", "Overcast", "Chrome", "Unknown"...
+    bot: Mapped[bool] = mapped_column(default=False)
+    source: Mapped[str] = mapped_column(String(10))  # feed, web (the episode page), embed, private
+    referrer: Mapped[str | None] = mapped_column(String(255))  # the referring host, never its path
+
+    __table_args__ = (Index("ix_media_requests_day_episode_listener", "day", "episode_id", "listener"),
+                      Index("ix_media_requests_episode_id", "episode_id"))
+
+
+class DailyDownloads(db.Model):
+    """Downloads counted by the IAB rules, one row per episode, UTC day, app and source."""
+
+    __tablename__ = "daily_downloads"
+
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    app: Mapped[str] = mapped_column(String(80), primary_key=True)
+    source: Mapped[str] = mapped_column(String(10), primary_key=True)
+    show_id: Mapped[int] = mapped_column(ForeignKey("shows.id", ondelete="CASCADE"))
+    downloads: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_daily_downloads_show_day", "show_id", "day"),)
+
+
+class AnalyticsSalt(db.Model):
+    """The day's secret for listener keys, shared by every web process; deleted once its day is counted."""
+
+    __tablename__ = "analytics_salts"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    salt: Mapped[bytes] = mapped_column(LargeBinary(32))

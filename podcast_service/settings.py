@@ -56,6 +56,9 @@ class Settings:
     jobs_immediate: bool
     job_lease_seconds: int
     ffmpeg_path: str
+    analytics: bool
+    analytics_flush_seconds: int
+    analytics_datacenter_ranges: str
 
     @property
     def max_upload_bytes(self) -> int:
@@ -94,6 +97,9 @@ DEFAULTS: dict[str, Any] = {
     "jobs_immediate": False,
     "job_lease_seconds": 60,
     "ffmpeg_path": "ffmpeg",
+    "analytics": True,
+    "analytics_flush_seconds": 1,
+    "analytics_datacenter_ranges": "",
 }
 
 
@@ -246,6 +252,9 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "jobs_immediate": _flag,
     "job_lease_seconds": _positive_int,
     "ffmpeg_path": _text,
+    "analytics": _flag,
+    "analytics_flush_seconds": _positive_int,
+    "analytics_datacenter_ranges": _text,
 }
 assert set(PARSERS) == {f.name for f in fields(Settings)} == set(DEFAULTS)
 

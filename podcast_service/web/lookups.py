@@ -64,10 +64,20 @@ class ServedFile(NamedTuple):
     extension: str
     sha256: str
     created_at: datetime
+    size: int
+    duration: float | None
+    bitrate: int | None
 
     @property
     def etag(self) -> str:
         return self.sha256
+
+
+class Found(NamedTuple):
+    """A file the request may have, and the episode it was found through (None: a show's art)."""
+
+    file: ServedFile
+    episode_id: int | None
 
 
 # Built once: the media route is the busiest there is, and building these per request cost more than
@@ -87,7 +97,7 @@ _SHOW_ART = select(Show.__table__.c.id).where(
     Show.__table__.c.image_id == bindparam("media_id"), Show.__table__.c.id == bindparam("show_id")).limit(1)
 
 
-def public_media_or_404(public_id: str, preview_key: str | None = None, show: Show | None = None) -> ServedFile:
+def public_media_or_404(public_id: str, preview_key: str | None = None, show: Show | None = None) -> Found:
     """The file, if it is part of something published (an episode's file, or a show's art).
 
     Without `show`, only files of public shows; with it (a subscriber's
@@ -102,10 +112,13 @@ def public_media_or_404(public_id: str, preview_key: str | None = None, show: Sh
     values: dict[str, Any] = {"media_id": served.id, "now": utcnow()}
     if show is not None:
         values["show_id"] = show.id
-    if connection.execute(_SHOW_OWNER if show is not None else _PUBLIC_OWNER, values).first() is not None:
-        return served
-    if preview_key and connection.execute(_PREVIEW_OWNER, {**values, "preview_key": preview_key}).first():
-        return served
+    owner = connection.execute(_SHOW_OWNER if show is not None else _PUBLIC_OWNER, values).scalar()
+    if owner is not None:
+        return Found(served, owner)
+    if preview_key:
+        owner = connection.execute(_PREVIEW_OWNER, {**values, "preview_key": preview_key}).scalar()
+        if owner is not None:
+            return Found(served, owner)
     if connection.execute(_SHOW_ART if show is not None else _PUBLIC_SHOW_ART, values).first() is not None:
-        return served
+        return Found(served, None)
     abort(404)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, request
+from flask import Response, abort, current_app, request
 
+from ..analytics import counting, recorder
 from ..episodes import storage_of
 from ..subscribers import subscriber_or_error
 from . import bp
-from .lookups import ServedFile, public_media_or_404
+from .lookups import Found, public_media_or_404
 
 # Keys are immutable (a replaced file gets a new URL), so clients may keep a copy a long time.
 MAX_AGE = 7 * 24 * 3600
+# Answers that deliver the bytes: sent here, handed to nginx (X-Accel-Redirect), or redirected to the store.
+DELIVERED = frozenset({200, 206, 302})
 
 
 @bp.route("/media/<public_id>/<filename>", methods=["GET", "HEAD"])
@@ -22,22 +25,32 @@ def media(public_id: str, filename: str) -> Response:
     ending in what it really is.
     """
     preview_key = request.args.get("preview")
-    return _send(public_media_or_404(public_id, preview_key), filename, private=bool(preview_key))
+    # A preview is the producers' own listening: served, not counted.
+    return _send(public_media_or_404(public_id, preview_key), filename, private=bool(preview_key),
+                 counted=not preview_key)
 
 
 @bp.route("/subscriptions/<token>/media/<public_id>/<filename>", methods=["GET", "HEAD"])
 def subscriber_media(token: str, public_id: str, filename: str) -> Response:
     """A private show's file, for a subscriber whose token is valid (401 unknown, 403 revoked)."""
-    return _send(public_media_or_404(public_id, show=subscriber_or_error(token).show), filename, private=True)
+    return _send(public_media_or_404(public_id, show=subscriber_or_error(token).show), filename, private=True,
+                 counted=True)
 
 
-def _send(row: ServedFile, filename: str, *, private: bool) -> Response:
+def _send(found: Found, filename: str, *, private: bool, counted: bool) -> Response:
+    row = found.file
     if not filename.endswith(row.extension) or not filename.isascii():
         abort(404)
     response = storage_of(row).send(
         row.key, mimetype=row.mime_type, etag=row.etag, last_modified=row.created_at, download_name=filename,
         public=not private,
     )
+    if counted and found.episode_id is not None and row.mime_type.startswith("audio/") \
+            and response.status_code in DELIVERED and current_app.config["PODCAST"].analytics:
+        # An episode's audio (its enclosure or a rendition) on its way, from here, nginx or the store:
+        # recorded for counting. A 304 or a 416 delivers nothing.
+        recorder.record(request, episode_id=found.episode_id, media_id=row.id, file_size=row.size,
+                        threshold=counting.threshold(row.size, row.duration, row.bitrate), private=private)
     if private:
         response.cache_control.no_store = True
         response.cache_control.public = False

@@ -1,0 +1,74 @@
+"""The listener key: who asked, as far as counting needs, and no further.
+
+A download counts once per listener, episode and day, so requests must be
+told apart by listener without keeping who the listener is. The key is an
+HMAC-SHA256 of the address (an IPv6 address cut to its /64, which a home
+network usually shares, as an IPv4 address is shared behind NAT) and the
+user agent, under a random salt of the UTC day. The salt is in the database
+so every web process and machine derives the same key, and is deleted when
+the day is counted: after that not even the service can tell whose key it
+was. Counting windows are therefore UTC calendar days.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import secrets
+import threading
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import AnalyticsSalt
+
+_held: dict[date, bytes] = {}
+_lock = threading.Lock()
+
+
+def network(address: str) -> str:
+    """The part of an address that identifies a listener: all of IPv4, the /64 of IPv6; '' if unreadable."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return ""
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.version == 6:
+        return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
+    return str(ip)
+
+
+def salt(day: date) -> bytes:
+    """The day's salt, made by whichever process needs it first."""
+    with _lock:
+        held = _held.get(day)
+    if held is not None:
+        return held
+    value = db.session.scalar(select(AnalyticsSalt.salt).where(AnalyticsSalt.day == day))
+    if value is None:
+        try:
+            db.session.add(AnalyticsSalt(day=day, salt=secrets.token_bytes(32)))
+            db.session.commit()
+        except IntegrityError:  # another process made it first
+            db.session.rollback()
+        value = db.session.scalar(select(AnalyticsSalt.salt).where(AnalyticsSalt.day == day))
+    with _lock:
+        _held.clear()  # only one day is ever needed: the day a request arrives on
+        _held[day] = value
+    return value
+
+
+def forget(before: date) -> None:
+    """Drop this process's copy of salts older than `before` (their rows are deleted by the rollup)."""
+    with _lock:
+        for day in [d for d in _held if d < before]:
+            del _held[day]
+
+
+def key(address: str, user_agent: str, day: date) -> str:
+    message = f"{network(address)}\n{user_agent}".encode()
+    return hmac.new(salt(day), message, hashlib.sha256).hexdigest()[:32]

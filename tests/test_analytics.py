@@ -1,0 +1,268 @@
+"""Downloads counted by the IAB rules: a synthetic access log replayed through the real media route.
+
+Each case is named after the rule it exercises. Requests go through the app (the route records them, the
+recorder writes them in a batch), then the day is rolled up and `daily_downloads` read back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from podcast_service import urls
+from podcast_service.analytics import counting, listeners, recorder as recording
+from podcast_service.extensions import db
+from podcast_service.models import AnalyticsSalt, DailyDownloads, MediaRequest
+
+DAY = datetime(2026, 11, 20, tzinfo=UTC)
+APPLE = "Podcasts/1555.2.1 CFNetwork/1410.0.3 Darwin/22.6.0"
+OVERCAST = "Overcast/3.0 (+http://overcast.fm/; iOS podcast app)"
+POCKET = "Pocket Casts"
+ANTENNA = "AntennaPod/3.2.0"
+GPODDER = "gPodder/3.11.1 (+http://gpodder.org/) Linux"
+CASTRO = "Castro 2022.11/1330 Like iTunes"
+ADDICT = "PodcastAddict/v5 (+https://podcastaddict.com/; Android podcast app)"
+SPOTIFY = "Spotify/8.6.80 iOS/16.6 (iPhone14,2)"
+CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
+GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One line of the synthetic access log."""
+
+    minutes: float  # after DAY's midnight
+    address: str
+    agent: str
+    method: str = "GET"
+    range: str | None = None
+    referrer: str | None = None
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = DAY
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(recording, "utcnow", clock)
+    return clock
+
+
+@pytest.fixture
+def enclosure(app, demo):
+    """The demo episode's enclosure path, its size and its first-minute threshold in bytes."""
+    audio = demo.audio
+    assert audio.duration > 100  # a file longer than the minute the rules are about
+    path = urls.audio_url(demo).removeprefix(app.config["PODCAST"].base_url)
+    return path, audio.size, counting.threshold(audio.size, audio.duration, audio.bitrate)
+
+
+def replay(app, client, clock, path: str, hits: list[Hit]) -> None:
+    for hit in sorted(hits, key=lambda h: h.minutes):
+        clock.now = DAY + timedelta(minutes=hit.minutes)
+        headers = {"User-Agent": hit.agent}
+        if hit.range:
+            headers["Range"] = hit.range
+        if hit.referrer:
+            headers["Referer"] = hit.referrer
+        r = client.open(path, method=hit.method, headers=headers, environ_base={"REMOTE_ADDR": hit.address},
+                        buffered=True)
+        assert r.status_code in (200, 206, 302), r.status_code
+        r.close()
+    recording.recorder(app).flush()
+
+
+def counted(app, until_day: int = 3) -> dict[tuple[str, str, str], int]:
+    """{(date, app, source): downloads} after rolling up every day before DAY + until_day."""
+    counting.roll_up(today=(DAY + timedelta(days=until_day)).date())
+    return {(row.day.isoformat(), row.app, row.source): row.downloads
+            for row in db.session.scalars(select(DailyDownloads))}
+
+
+def total(app) -> int:
+    return sum(counted(app).values())
+
+
+def test_head_requests_are_never_downloads(app, client, clock, enclosure):
+    path, _size, _needed = enclosure
+    replay(app, client, clock, path, [Hit(1, "198.51.100.1", APPLE, "HEAD"), Hit(2, "198.51.100.2", OVERCAST, "HEAD")])
+    assert db.session.scalar(select(MediaRequest.method).limit(1)) == "HEAD"  # recorded, then not counted
+    assert total(app) == 0
+
+
+def test_a_bytes_0_1_probe_is_not_a_download(app, client, clock, enclosure):
+    path, _size, _needed = enclosure
+    replay(app, client, clock, path, [Hit(1, "198.51.100.1", APPLE, range="bytes=0-1")])
+    assert total(app) == 0
+
+
+def test_a_probe_then_the_first_minute_is_one_download(app, client, clock, enclosure):
+    path, _size, needed = enclosure
+    replay(app, client, clock, path, [Hit(1, "198.51.100.1", APPLE, range="bytes=0-1"),
+                                      Hit(2, "198.51.100.1", APPLE, range=f"bytes=0-{needed - 1}")])
+    assert counted(app) == {("2026-11-20", "Apple Podcasts", "feed"): 1}
+
+
+def test_split_ranges_count_when_together_they_cover_the_first_minute(app, client, clock, enclosure):
+    path, size, needed = enclosure
+    third = needed // 3
+    replay(app, client, clock, path, [
+        Hit(1, "198.51.100.1", OVERCAST, range=f"bytes={2 * third}-{needed + 10}"),  # out of order
+        Hit(1.1, "198.51.100.1", OVERCAST, range=f"bytes=0-{third}"),
+        Hit(1.2, "198.51.100.1", OVERCAST, range=f"bytes={third}-{2 * third}"),
+        Hit(5, "198.51.100.1", OVERCAST, range=f"bytes={needed}-"),  # more afterwards: still one
+    ])
+    assert counted(app) == {("2026-11-20", "Overcast", "feed"): 1}
+
+
+def test_split_ranges_short_of_the_first_minute_do_not_count(app, client, clock, enclosure):
+    path, size, needed = enclosure
+    replay(app, client, clock, path, [
+        Hit(1, "198.51.100.1", OVERCAST, range=f"bytes=0-{needed // 2}"),
+        Hit(2, "198.51.100.1", OVERCAST, range=f"bytes={needed // 2 + 10}-{needed + 100}"),  # a gap of 9 bytes
+        Hit(3, "198.51.100.2", POCKET, range=f"bytes={needed}-"),  # everything but the start
+        Hit(4, "198.51.100.3", ANTENNA, range=f"bytes=-{size - 100}"),  # the last bytes, not the first 100
+    ])
+    assert total(app) == 0
+
+
+def test_a_listener_counts_once_a_day_however_often_they_ask(app, client, clock, enclosure):
+    path, _size, _needed = enclosure
+    replay(app, client, clock, path, [Hit(m, "198.51.100.1", APPLE) for m in (1, 60, 600, 1400)])
+    assert counted(app) == {("2026-11-20", "Apple Podcasts", "feed"): 1}
+
+
+def test_the_next_day_counts_again(app, client, clock, enclosure):
+    path, _size, _needed = enclosure
+    replay(app, client, clock, path, [Hit(60, "198.51.100.1", APPLE), Hit(60 + 24 * 60 + 1, "198.51.100.1", APPLE)])
+    assert counted(app) == {("2026-11-20", "Apple Podcasts", "feed"): 1, ("2026-11-21", "Apple Podcasts", "feed"): 1}
+
+
+def test_the_salt_rotates_at_midnight_and_the_old_one_is_deleted_when_its_day_is_counted(app, client, clock,
+                                                                                       enclosure):
+    """UTC calendar days: 23:59 and 00:01 are two windows, under two salts, so two downloads."""
+    path, _size, _needed = enclosure
+    replay(app, client, clock, path, [Hit(24 * 60 - 1, "198.51.100.1", APPLE), Hit(24 * 60 + 1, "198.51.100.1", APPLE)])
+    keys = db.session.execute(select(MediaRequest.day, MediaRequest.listener)).all()
+    assert len({k for _d, k in keys}) == 2 and len(db.session.scalars(select(AnalyticsSalt.day)).all()) == 2
+    counting.roll_up(today=(DAY + timedelta(days=1)).date())  # day one is over, day two is not
+    assert db.session.scalars(select(AnalyticsSalt.day)).all() == [(DAY + timedelta(days=1)).date()]
+    assert db.session.scalars(select(MediaRequest.day)).all() == [(DAY + timedelta(days=1)).date()]
+    assert counted(app) == {("2026-11-20", "Apple Podcasts", "feed"): 1, ("2026-11-21", "Apple Podcasts", "feed"): 1}
+    assert db.session.scalar(select(AnalyticsSalt.day)) is None and db.session.scalar(select(MediaRequest.id)) is None
+
+
+def test_ipv6_addresses_in_one_64_are_one_listener_and_ipv4_is_kept_whole(app, client, clock, enclosure):
+    path, _size, _needed = enclosure
+    replay(app, client, clock, path, [
+        Hit(1, "2001:db8:aaaa:1::1", APPLE), Hit(2, "2001:db8:aaaa:1:ffff:ffff:ffff:fffe", APPLE),  # same /64
+        Hit(3, "2001:db8:aaaa:2::1", APPLE),  # another /64
+        Hit(4, "198.51.100.1", APPLE), Hit(5, "198.51.100.2", APPLE),  # two IPv4 addresses
+        Hit(6, "::ffff:198.51.100.1", APPLE),  # the first one, mapped into IPv6
+    ])
+    assert counted(app) == {("2026-11-20", "Apple Podcasts", "feed"): 4}
+
+
+def test_one_address_with_several_apps_is_several_listeners(app, client, clock, enclosure):
+    path, _size, _needed = enclosure
+    replay(app, client, clock, path, [Hit(1, "198.51.100.1", APPLE), Hit(2, "198.51.100.1", OVERCAST)])
+    assert total(app) == 2
+
+
+def test_known_bots_and_crawlers_are_filtered(app, client, clock, enclosure):
+    path, _size, _needed = enclosure
+    replay(app, client, clock, path, [Hit(1, "198.51.100.1", GOOGLEBOT), Hit(2, "198.51.100.2", "curl/8.5.0"),
+                                      Hit(3, "198.51.100.3", ""), Hit(4, "198.51.100.4", "python-requests/2.31"),
+                                      Hit(5, "198.51.100.5", "Mozilla/5.0 (compatible; bingbot/2.0)")])
+    assert db.session.scalar(select(MediaRequest.bot).where(MediaRequest.app == "Googlebot")) is True
+    assert total(app) == 0
+
+
+def test_requests_from_data_centre_ranges_are_filtered_when_a_list_is_configured(app_config, tmp_path, clock, demo):
+    from podcast_service import create_app
+
+    ranges = tmp_path / "datacenters.txt"
+    ranges.write_text("# a cloud\n203.0.113.0/24\n2001:db8:cccc::/48\n")
+    other = create_app({**app_config, "analytics_datacenter_ranges": str(ranges)})
+    with other.app_context():
+        path = urls.audio_url(db.session.get(type(demo), demo.id)).removeprefix(other.config["PODCAST"].base_url)
+        replay(other, other.test_client(), clock, path, [
+            Hit(1, "203.0.113.9", APPLE), Hit(2, "2001:db8:cccc:1::5", APPLE), Hit(3, "198.51.100.1", APPLE)])
+        assert total(other) == 1
+        db.session.remove()
+
+
+def test_apps_and_the_sites_own_players_are_told_apart(app, client, clock, enclosure, demo):
+    path, _size, _needed = enclosure
+    base = app.config["PODCAST"].base_url
+    page = f"{base}/shows/cyber-security-coalition/{demo.slug}/"
+    hits = [Hit(n, f"198.51.100.{n}", agent) for n, agent in
+            enumerate([APPLE, OVERCAST, POCKET, ANTENNA, GPODDER, CASTRO, ADDICT, SPOTIFY], start=1)]
+    hits += [Hit(20, "198.51.100.20", CHROME, range="bytes=0-", referrer=page),
+             Hit(21, "198.51.100.21", CHROME, range="bytes=0-", referrer=page + "embed"),
+             Hit(22, "198.51.100.22", CHROME, range="bytes=0-", referrer="https://open.spotify.com/episode/x")]
+    replay(app, client, clock, path, hits)
+    figures = counted(app)
+    assert {a for (_d, a, s) in figures if s == "feed"} == {
+        "Apple Podcasts", "Overcast", "Pocket Casts", "AntennaPod", "gPodder", "Castro", "Podcast Addict", "Spotify"}
+    assert figures[("2026-11-20", "Chrome", "web")] == 1  # the episode page's player
+    assert figures[("2026-11-20", "Chrome", "embed")] == 1  # the embed, wherever it is framed
+    assert figures[("2026-11-20", "Spotify", "web")] == 1  # Spotify's web player, by its referrer
+    assert db.session.scalar(select(MediaRequest.id)) is None
+
+
+def test_previews_are_not_counted_and_renditions_are(app, client, clock, enclosure, demo):
+    path, _size, _needed = enclosure
+    replay(app, client, clock, f"{path}?preview={demo.preview_key}", [Hit(1, "198.51.100.1", APPLE)])
+    assert db.session.scalar(select(MediaRequest.id)) is None
+
+
+def test_nothing_the_service_writes_holds_an_address(app, client, clock, enclosure, tmp_path, caplog):
+    """Every table, every log line, every file the instance wrote: the addresses are nowhere."""
+    path, _size, _needed = enclosure
+    addresses = ["203.0.113.77", "2001:db8:1234:5678::abcd", "198.51.100.99"]
+    caplog.set_level("DEBUG")
+    replay(app, client, clock, path, [Hit(n, a, APPLE) for n, a in enumerate(addresses, 1)])
+    forms = set(addresses) | {"2001:db8:1234:5678", "2001:0db8:1234:5678"}
+    dump = []
+    with db.engine.connect() as connection:
+        for table in db.metadata.sorted_tables:
+            dump += [repr(tuple(row)) for row in connection.execute(table.select())]
+    assert dump and not [line for line in dump if any(f in line for f in forms)]
+    assert not any(f in caplog.text for f in forms)
+    for file in Path(tmp_path).rglob("*"):
+        if file.is_file():
+            data = file.read_bytes()
+            assert not any(f.encode() in data for f in forms), file
+    # And the key cannot be taken back to the address without the day's salt, which the rollup deletes.
+    assert len(db.session.scalars(select(MediaRequest.listener)).all()) == 3
+    counting.roll_up(today=(DAY + timedelta(days=1)).date())
+    assert db.session.scalar(select(AnalyticsSalt.day)) is None
+
+
+def test_a_failing_database_loses_the_rows_not_the_download(app, client, clock, enclosure, monkeypatch):
+    path, size, _needed = enclosure
+    monkeypatch.setattr(recording.Recorder, "flush", lambda self: 0)  # the writer is down
+    r = client.get(path, headers={"User-Agent": APPLE})
+    assert r.status_code in (200, 302)
+    r.close()
+
+
+def test_listener_keys_hide_the_address_and_cut_ipv6(app):
+    assert listeners.network("2001:db8:1:2:3:4:5:6") == "2001:db8:1:2::/64"
+    assert listeners.network("::ffff:192.0.2.1") == "192.0.2.1"
+    assert listeners.network("not an address") == ""
+    day = DAY.date()
+    key = listeners.key("192.0.2.1", APPLE, day)
+    assert len(key) == 32 and "192" not in key and key == listeners.key("192.0.2.1", APPLE, day)
+    assert key != listeners.key("192.0.2.2", APPLE, day)
