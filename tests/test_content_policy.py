@@ -16,7 +16,8 @@ def _pages(client, episode) -> list[str]:
             f"{show}/embed?theme=dark", f"/preview/{episode.preview_key}/", "/shows/missing/",
             "/admin/login", "/admin/", "/admin/shows/new", "/admin/shows/test-show/",
             "/admin/shows/test-show/episodes/new", f"/admin/shows/test-show/episodes/{episode.id}/",
-            "/admin/shows/test-show/settings", "/admin/account", "/admin/tokens", "/admin/users"]
+            "/admin/shows/test-show/settings", "/admin/shows/test-show/analytics", "/admin/account", "/admin/tokens",
+            "/admin/users"]
 
 
 def test_every_page_runs_only_the_sites_own_files(client, admin_user, make_episode):

@@ -134,6 +134,34 @@ SUBSCRIBER = {
         "feed_url": {"type": "string", "format": "uri", "description": "only in the response that creates it"},
     },
 }
+_COUNT = {"type": "integer", "minimum": 0}
+ANALYTICS = {
+    "type": "object",
+    "description": "Downloads by the IAB Tech Lab Podcast Measurement Guidelines v2.2: GET requests whose ranges "
+                   "cover the first minute, once per listener, episode and UTC calendar day, bots filtered. Days "
+                   "before today are counted by the rollup; today's figures are counted as asked.",
+    "required": ["start", "end", "total", "window", "per_day", "apps", "sources", "episodes"],
+    "properties": {
+        "start": {"type": "string", "format": "date"},
+        "end": {"type": "string", "format": "date"},
+        "total": _COUNT,
+        "window": {"type": "string", "enum": ["UTC calendar day"]},
+        "per_day": {"type": "array", "items": {"type": "object", "required": ["date", "downloads"], "properties": {
+            "date": {"type": "string", "format": "date"}, "downloads": _COUNT}}},
+        "apps": {"type": "array", "items": {"type": "object", "required": ["app", "downloads"], "properties": {
+            "app": {"type": "string"}, "downloads": _COUNT}}},
+        "sources": {"type": "object", "description": "feed (apps), web (the episode page and other pages), embed, "
+                                                     "private (subscribers' feeds)",
+                    "additionalProperties": _COUNT},
+        "episodes": {"type": "array", "description": "the newest 50 published episodes", "items": {
+            "type": "object", "required": ["id", "slug", "title", "published", "downloads", "first_days"],
+            "properties": {
+                "id": {"type": "integer"}, "slug": {"type": "string"}, "title": {"type": "string"},
+                "published": _nullable("string", format="date"), "downloads": _COUNT,
+                "first_days": {"type": "object", "description": "downloads in the episode's first 7, 30 and 90 days",
+                               "properties": {"7": _COUNT, "30": _COUNT, "90": _COUNT}}}}},
+    },
+}
 SOUNDBITE = {
     "type": "object",
     "required": ["start", "duration"],
@@ -318,7 +346,8 @@ def document() -> dict:
             "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
             "schemas": {"Show": SHOW, "ShowFields": SHOW_FIELDS, "Episode": EPISODE, "EpisodeFields": EPISODE_FIELDS,
                         "EpisodeUpload": EPISODE_UPLOAD, "Chapter": CHAPTER, "Person": PERSON, "Link": LINK,
-                        "Soundbite": SOUNDBITE, "Subscriber": SUBSCRIBER, "Error": ERROR},
+                        "Soundbite": SOUNDBITE, "Subscriber": SUBSCRIBER, "Analytics": ANALYTICS,
+                        "Error": ERROR},
             "responses": {str(code): _json(_ref("Error"), text) for code, text in ERROR_RESPONSES.items()},
         },
         "paths": {
@@ -392,6 +421,13 @@ def document() -> dict:
             "/shows/{slug}/episodes/{episode_id}/alternates/{alternate_id}": {
                 "delete": _op("Remove an alternate rendition", episode_ok, WRITE, scope="write",
                               params=(SLUG, EPISODE_ID, ALTERNATE_ID)),
+            },
+            "/shows/{slug}/analytics": {
+                "get": _op("Downloads of the show: per day, by app and source, and each recent episode's first "
+                           "7, 30 and 90 days", {"200": _json(_ref("Analytics"), "The figures")}, _errors(401, 403, 404, 422),
+                           scope="read",
+                           params=(SLUG, {"name": "days", "in": "query", "required": False,
+                                          "schema": {"type": "integer", "minimum": 1, "maximum": 366, "default": 30}})),
             },
             "/shows/{slug}/subscribers": {
                 "get": _op("A private show's subscribers (owners)",

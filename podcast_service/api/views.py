@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.exc import IntegrityError
 
 from .. import accounts, fields, subscribers
+from ..analytics import reports
 from ..episodes import (add_alternate, delete_episode, episode_details, episode_input, process_again,
                         remove_alternate, rotate_preview_link, save_episode, save_show)
 from ..errors import Conflict, NotFound, ValidationError
@@ -261,6 +262,16 @@ def post_process_audio(slug: str, episode_id: int) -> tuple[Response, int]:
     show = accounts.producer_show(g.api_user, slug)
     episode = accounts.producer_episode(show, episode_id)
     return jsonify(episode_json(process_again(episode))), 202
+
+
+@bp.get("/shows/<slug>/analytics")
+def show_analytics(slug: str) -> Response:
+    """The dashboard's figures: downloads per day, apps, sources, episodes' first 7/30/90 days."""
+    show = accounts.producer_show(g.api_user, slug)
+    days = request.args.get("days", "30")
+    if not days.isdigit() or not 1 <= int(days) <= 366:
+        raise ValidationError("days is a whole number from 1 to 366")
+    return jsonify(reports.as_json(reports.show_figures(show, days=int(days))))
 
 
 @bp.get("/shows/<slug>/subscribers")

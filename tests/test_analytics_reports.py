@@ -1,0 +1,68 @@
+"""What producers see of the counted downloads: the dashboard, the CSV and the API, and who may see them."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+from lxml import html
+
+from conftest import sign_in
+from podcast_service.analytics import counting
+from podcast_service.models import utcnow
+from podcast_service.analytics import recorder as recording
+from test_analytics import APPLE, CHROME, OVERCAST, Clock, Hit, enclosure, replay  # noqa: F401  (fixture)
+from test_api import api, document  # noqa: F401  (fixtures)
+
+
+def test_dashboard_csv_and_api_show_yesterday_counted_and_today_live(app, client, demo, admin_headers, api,  # noqa: F811
+                                                                    monkeypatch, enclosure):
+    path, _size, _needed = enclosure
+    clock = Clock()
+    monkeypatch.setattr(recording, "utcnow", clock)
+    today = utcnow().replace(hour=12, minute=0, second=0, microsecond=0)
+    yesterday = today - timedelta(days=1)
+    import test_analytics
+    monkeypatch.setattr(test_analytics, "DAY", yesterday.replace(hour=0))
+    replay(app, client, clock, path, [Hit(60, "198.51.100.1", APPLE), Hit(61, "198.51.100.2", OVERCAST),
+                                      Hit(62, "198.51.100.3", APPLE)])
+    counting.roll_up()  # yesterday is over
+    monkeypatch.setattr(test_analytics, "DAY", today.replace(hour=0))
+    replay(app, client, clock, path, [Hit(60, "198.51.100.4", OVERCAST), Hit(61, "198.51.100.4", OVERCAST),
+                                      Hit(62, "198.51.100.5", CHROME, range="bytes=0-", referrer=None)])
+
+    body = api("GET", "/shows/cyber-security-coalition/analytics", query_string={"days": 7}).get_json()
+    assert body["total"] == 5 and body["window"] == "UTC calendar day"
+    assert [d["downloads"] for d in body["per_day"]][-2:] == [3, 2]
+    assert {a["app"]: a["downloads"] for a in body["apps"]} == {"Apple Podcasts": 2, "Overcast": 2, "Chrome": 1}
+    assert body["sources"] == {"feed": 5, "web": 0, "embed": 0, "private": 0}
+    [episode] = body["episodes"]
+    assert episode["downloads"] == 5 and episode["first_days"]["7"] <= 5
+    assert api("GET", "/shows/cyber-security-coalition/analytics", query_string={"days": 0}).status_code == 422
+
+    signed = app.test_client()
+    assert sign_in(signed).status_code == 302
+    page = html.fromstring(signed.get("/admin/shows/cyber-security-coalition/analytics?days=7").data)
+    assert page.xpath("string(//strong[@class='total'])") == "5"
+    assert [int(v) for v in page.xpath("//rect[@class='bar']/@data-downloads")][-2:] == [3, 2]
+    assert ["Apple Podcasts", "2"] in [r.xpath("td/text()") for r in page.xpath("//table[@class='apps']/tr")]
+    assert signed.get("/admin/shows/cyber-security-coalition/analytics?days=8").status_code == 404
+    rows = list(csv.reader(io.StringIO(signed.get("/admin/shows/cyber-security-coalition/analytics.csv").text)))
+    assert rows[0] == ["date", "episode", "title", "app", "source", "downloads"]
+    assert sum(int(r[5]) for r in rows[1:]) == 5
+    assert {r[0] for r in rows[1:]} == {yesterday.date().isoformat(), today.date().isoformat()}
+
+
+def test_only_the_shows_producers_see_its_downloads(app, client, demo, make_token):
+    from podcast_service import accounts
+
+    stranger = accounts.create_user("stranger@example.org", "a long enough password")
+    headers = make_token(stranger)
+    assert client.get("/api/v1/shows/cyber-security-coalition/analytics", headers=headers).status_code == 404
+    assert client.get("/api/v1/shows/cyber-security-coalition/analytics").status_code == 401
+    assert client.get("/admin/shows/cyber-security-coalition/analytics").status_code == 302  # to the sign-in
+    signed = app.test_client()
+    assert sign_in(signed, "stranger@example.org", "a long enough password").status_code == 302
+    assert signed.get("/admin/shows/cyber-security-coalition/analytics").status_code == 404
+    assert signed.get("/admin/shows/cyber-security-coalition/analytics.csv").status_code == 404
