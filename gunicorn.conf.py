@@ -27,9 +27,10 @@ graceful_timeout = 120
 # nginx keeps connections to gunicorn open (`keepalive` in its upstream block).
 keepalive = 75
 
-# One line per request, to stderr with the service's own log.
+# One line per request, to stderr with the service's own log; no client address (listeners are counted with
+# a salted key, README: Downloads).
 accesslog = "-"
-access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(a)s"'
+access_log_format = '"%(m)s %(U)s" %(s)s %(B)s %(M)sms "%(a)s"'
 
 
 def on_starting(server):  # noqa: ANN001, ANN201

@@ -164,7 +164,8 @@ PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 # Apple's block/complete, moving, privacy and the Podcasting 2.0 channel settings: set as given.
 FEED_SETTINGS = ("block", "complete", "private", "new_feed_url", "locked", "medium", "funding", "location_name",
                  "location_geo", "location_osm", "license", "license_url", "update_frequency",
-                 "update_frequency_text", "txt", "podroll", "season_names", "subscribe_links")
+                 "update_frequency_text", "txt", "podroll", "season_names", "subscribe_links",
+                 "measurement_prefix")
 # How the audio job makes renditions from masters (audio_jobs.py).
 AUDIO_SETTINGS = ("audio_bitrate", "audio_channels", "normalize_masters", "normalize_compressed")
 SHOW_FIELDS = ("title", "description", "language", "author", "owner_name", "owner_email", "copyright",

@@ -193,7 +193,8 @@ def categories(value: Any) -> list[str]:
 EPISODE_TEXT = ("title", "slug", "summary", "notes", "guid")
 SHOW_TEXT = ("title", "slug", "description", "language", "author", "owner_name", "owner_email",
              "copyright", "website_url", "show_type", "new_feed_url", "medium", "location_name", "location_geo",
-             "location_osm", "license", "license_url", "update_frequency", "update_frequency_text")
+             "location_osm", "license", "license_url", "update_frequency", "update_frequency_text",
+             "measurement_prefix")
 SHOW_FLAGS = ("explicit", "block", "complete", "private", "locked", "normalize_masters", "normalize_compressed")
 SHOW_NUMBERS = {"audio_bitrate": "audio bitrate", "audio_channels": "audio channels"}
 SHOW_PAIRS = ("funding", "txt", "podroll")

@@ -201,6 +201,8 @@ class ShowInput:
     normalize_masters: bool = True
     normalize_compressed: bool = False
     subscribe_links: dict = field(default_factory=dict)  # {app key: URL of the show in that app}
+    # Put before the public feed's enclosure URLs for an external measurement service (OP3, Podtrac...).
+    measurement_prefix: str = ""
 
     def validated(self) -> ShowInput:
         title = require_text(self.title, "show title")
@@ -279,7 +281,16 @@ class ShowInput:
             normalize_masters=self.normalize_masters,
             normalize_compressed=self.normalize_compressed,
             subscribe_links=links,
+            measurement_prefix=_measurement_prefix(self.measurement_prefix),
         )
+
+
+def _measurement_prefix(value: object) -> str:
+    """An https URL ending in '/', such as https://op3.dev/e/; empty for none."""
+    text = require_text(value, "measurement prefix", max_len=200, required=False) or ""
+    if text and (not text.startswith("https://") or not text.endswith("/") or not require_url(text, "measurement prefix")):
+        raise ValidationError("measurement prefix must be an https URL ending in '/', such as https://op3.dev/e/")
+    return text
 
 
 PUBLICATION_STATES = ("draft", "scheduled", "published", "unpublished")

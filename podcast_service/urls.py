@@ -97,6 +97,8 @@ class FeedUrls:
 
     def __init__(self, show: Show, token: str | None = None) -> None:
         self.private = token is not None
+        # Only the public feed's audio goes through a measurement service: a private feed's URLs carry tokens.
+        self._prefix = show.measurement_prefix if token is None else ""
         if token is None:
             self.feed = feed_url(show)
             self.show_page = show_url(show)
@@ -116,6 +118,12 @@ class FeedUrls:
         if row is None:
             return None
         return self._media.format(row.public_id, name + row.extension)
+
+    def audio(self, row: MediaFile, name: str) -> str:
+        """An enclosure's URL, behind the show's measurement prefix if it has one (OP3's https://op3.dev/e/
+        takes the URL without "https://", as Podtrac's and others' do; a plain-http URL keeps its scheme)."""
+        url = self._media.format(row.public_id, name + row.extension)
+        return self._prefix + url.removeprefix("https://") if self._prefix else url
 
     def chapters(self, episode: Episode) -> str:
         return self._chapters.format(episode.slug)

@@ -246,6 +246,7 @@ class Gunicorn:
     threads: int = 4
     process: subprocess.Popen | None = None
     port: int = 0
+    app: str = "podcast_service:create_app()"  # another WSGI app under the same settings: bench/media.py's baseline
 
     @property
     def url(self) -> str:
@@ -257,7 +258,7 @@ class Gunicorn:
                "PODCAST_THREADS": str(self.threads)}
         self.log = (self.workdir / "gunicorn.log").open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "podcast_service:create_app()"],
+            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), self.app],
             env=env, cwd=self.workdir, stdout=self.log, stderr=subprocess.STDOUT)
         _wait_until_listening(self.port, self.process, timeout, self.workdir / "gunicorn.log", self.stop)
 
@@ -334,6 +335,7 @@ class Nginx:
             "/var/lib/nginx/proxy": str(self.workdir / "proxy"),
             "alias /srv/podcast/media/;": f"alias {self.media or self.workdir / 'no-media'}/;",
             "/var/cache/nginx/podcast": str(self.workdir / "cache"),
+            "/var/log/nginx/podcast-access.log": str(self.workdir / "access.log"),
         }
         for old, new in replacements.items():
             assert old in site, old

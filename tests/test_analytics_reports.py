@@ -13,7 +13,7 @@ from podcast_service.analytics import counting
 from podcast_service.models import utcnow
 from podcast_service.analytics import recorder as recording
 from test_analytics import APPLE, CHROME, OVERCAST, Clock, Hit, enclosure, replay  # noqa: F401  (fixture)
-from test_api import api, document  # noqa: F401  (fixtures)
+from test_api import api, api_show, document  # noqa: F401  (fixtures)
 
 
 def test_dashboard_csv_and_api_show_yesterday_counted_and_today_live(app, client, demo, admin_headers, api,  # noqa: F811
@@ -66,3 +66,25 @@ def test_only_the_shows_producers_see_its_downloads(app, client, demo, make_toke
     assert sign_in(signed, "stranger@example.org", "a long enough password").status_code == 302
     assert signed.get("/admin/shows/cyber-security-coalition/analytics").status_code == 404
     assert signed.get("/admin/shows/cyber-security-coalition/analytics.csv").status_code == 404
+
+
+def test_a_measurement_prefix_goes_before_the_public_feeds_enclosures_only(app, client, api, api_show):  # noqa: F811
+    from lxml import etree
+
+    from test_api import upload
+
+    assert upload(api, api_show, status="published").status_code == 201
+    for bad in ("http://op3.dev/e/", "https://op3.dev/e", "javascript:alert(1)/", "https:///", "x" * 201):
+        r = api("PATCH", f"/shows/{api_show}", json={"measurement_prefix": bad})
+        assert r.status_code == 422, bad
+    r = api("PATCH", f"/shows/{api_show}", json={"measurement_prefix": "https://op3.dev/e/"})
+    assert r.status_code == 200 and r.get_json()["measurement_prefix"] == "https://op3.dev/e/"
+    feed = etree.fromstring(client.get(f"/shows/{api_show}/feed.xml").data)
+    [enclosure] = feed.xpath("//item/enclosure/@url")
+    assert enclosure.startswith("https://op3.dev/e/podcasts.example.org/media/"), enclosure
+    # The page's own player is counted here, not sent through the prefix.
+    page = client.get(f"/shows/{api_show}/").text
+    assert "op3.dev" not in page
+    api("PATCH", f"/shows/{api_show}", json={"measurement_prefix": ""})
+    feed = etree.fromstring(client.get(f"/shows/{api_show}/feed.xml").data)
+    assert feed.xpath("//item/enclosure/@url")[0].startswith("https://podcasts.example.org/media/")

@@ -202,11 +202,12 @@ def small_disk(tmp_path):
 
 
 def fill(folder, name: str = "filler") -> None:
-    with (folder / name).open("wb") as fh:
+    """Write until the disk is full. Unbuffered: a buffered file would keep the last partial write and fail
+    again when closed, depending on how much room the disk had left."""
+    with (folder / name).open("wb", buffering=0) as fh:
         try:
             while True:
                 fh.write(b"\0" * 65536)
-                fh.flush()
         except OSError as e:
             assert e.errno == errno.ENOSPC
 

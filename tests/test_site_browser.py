@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from conftest import wait_for
 from test_browser import EPISODE, PASSWORD, PRODUCER, live_demo, page, until  # noqa: F401  (fixtures)
 
 AXE = Path(__file__).parent / "js" / "node_modules" / "axe-core" / "axe.min.js"
@@ -92,3 +93,52 @@ def test_pages_fit_a_phone_and_a_desktop_and_are_photographed(live_demo, page): 
             assert cover["y"] + cover["height"] <= title["y"] + 1
         else:
             assert cover["x"] > title["x"] + title["width"] / 2
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # see test_browser.py
+def test_the_downloads_dashboard_shows_what_apps_fetched(live_demo, page):  # noqa: F811
+    """Three apps download the episode, one only asks (HEAD), one probes: the chart and the tables say three."""
+    import re
+    import urllib.error
+    import urllib.request
+
+    base, _duration = live_demo
+    feed = urllib.request.urlopen(f"{base}{SHOW}feed.xml", timeout=10).read().decode()
+    enclosure = re.search(r'<enclosure url="([^"]+)"', feed).group(1)
+    asks = [("GET", "Podcasts/1555.2.1 CFNetwork/1410.0.3 Darwin/22.6.0", {}),
+            ("GET", "Overcast/3.0 (+http://overcast.fm/; iOS podcast app)", {}),
+            ("GET", "AntennaPod/3.2.0", {"Range": "bytes=0-"}),
+            ("HEAD", "Pocket Casts", {}),
+            ("GET", "gPodder/3.11.1 (+http://gpodder.org/) Linux", {"Range": "bytes=0-1"})]
+    class Stay(urllib.request.HTTPRedirectHandler):  # with S3 the service answers 302: that is what it counts
+        def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            return None
+    opener = urllib.request.build_opener(Stay)
+    for method, agent, headers in asks:
+        request = urllib.request.Request(enclosure, method=method, headers={"User-Agent": agent, **headers})
+        try:
+            with opener.open(request, timeout=10) as r:
+                r.read()
+        except urllib.error.HTTPError as e:
+            assert e.code == 302
+            e.close()
+    page.goto(base + "/admin/login")
+    page.get_by_label("E-mail address").fill(PRODUCER)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    dashboard = base + "/admin/shows/cyber-security-coalition/analytics?days=7"
+
+    def total() -> bool:  # the rows reach the database within a second (the writer's batch)
+        page.goto(dashboard)
+        return page.inner_text("strong.total") == "3"
+    wait_for(total, what="the dashboard showing three downloads")
+    bars = page.locator("rect.bar")
+    assert bars.count() == 7 and bars.last.get_attribute("data-downloads") == "3"
+    assert "3 downloads" in bars.last.text_content()  # its <title>, the tooltip
+    apps = {row.locator("td").first.inner_text(): row.locator("td").last.inner_text()
+            for row in page.locator("table.apps tr").all()[1:]}
+    assert apps == {"Apple Podcasts": "1", "Overcast": "1", "AntennaPod": "1"}
+    assert page.locator("table.episodes tr").nth(1).locator("td").last.inner_text() == "3"
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "downloads-dashboard.png"), full_page=True)
+

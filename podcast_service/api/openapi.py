@@ -92,6 +92,10 @@ SHOW = {
         "season_names": {"type": "object", "additionalProperties": {"type": "string"},
                          "examples": [{"1": "2021"}]},
         "podcast_guid": _nullable("string", format="uuid"),
+        "measurement_prefix": {"type": "string", "description": "an https URL ending in '/' put before the public "
+                                                                "feed's enclosure URLs for an external measurement "
+                                                                "service, e.g. https://op3.dev/e/; empty: none",
+                               "maxLength": 200},
         "subscribe_links": {"type": "object", "description": "the show's page in podcast apps, for the show "
                                                              "page's subscribe buttons",
                             "propertyNames": {"enum": list(SUBSCRIBE_APPS)},

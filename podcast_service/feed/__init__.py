@@ -99,7 +99,7 @@ def build_feed(show: Show, episodes: Sequence[FeedEpisode], urls: FeedUrls, hubs
 
     for episode in episodes:
         name = episode.slug
-        file_urls = [urls.media(f, name) for f in episode.files]
+        file_urls = [urls.audio(f, name) for f in episode.files]
         enclosure = episode.apple_file
         enclosure_url = None if enclosure is None else file_urls[episode.files.index(enclosure)]
         if episode.episode_type == "trailer" and enclosure is not None:
