@@ -4,7 +4,7 @@ Starts the README's production setup (nginx with deploy/nginx.conf in front
 of gunicorn with gunicorn.conf.py, `accel_redirect = "/_media"`) on SQLite and
 the local media folder with the demo show, plus, in the same nginx, plain
 static locations for the same media file and the feed's bytes: the baseline.
-The media file is a 40 MB master, the size of a real episode (the demo's is
+The media file is a 40 MB MP3, the size of a real episode (the demo's is
 1 MB). Then wrk (Debian's package: apt-get install wrk) loads each for
 --seconds with --connections connections:
 
@@ -73,15 +73,16 @@ def prepare(workdir: Path) -> dict:
         flask_migrate.upgrade()
         result = app.test_cli_runner().invoke(args=["import-episodes", str(ROOT / "episodes")])
         assert result.exit_code == 0, result.output
-        master = workdir / "master.wav"
-        samples = 40 * 1024 * 1024
-        master.write_bytes(
-            b"RIFF" + (36 + samples).to_bytes(4, "little") + b"WAVEfmt " + (16).to_bytes(4, "little")
-            + (1).to_bytes(2, "little") + (2).to_bytes(2, "little") + (48000).to_bytes(4, "little")
-            + (192000).to_bytes(4, "little") + (4).to_bytes(2, "little") + (16).to_bytes(2, "little")
-            + b"data" + samples.to_bytes(4, "little") + bytes(samples))
+        # An MP3 the size of a real episode (served as uploaded; a WAV master would be encoded first): the
+        # demo's ID3 tag, then its audio frames forty times over.
+        demo = (ROOT / "episodes" / "2021-shaping-belgiums-digital-future" / "audio.mp3").read_bytes()
+        tag_end = 10 + int.from_bytes(bytes(b & 0x7F for b in demo[6:10]), "big")
+        long_mp3 = workdir / "long.mp3"
+        long_mp3.write_bytes(demo[:tag_end] + demo[tag_end:] * 40)
         show = db.session.scalar(select(Show))
-        save_episode(show, EpisodeInput(title="A long master", slug="long-master", published_at=utcnow()), master)
+        episode = save_episode(show, EpisodeInput(title="A long episode", slug="long-master", published_at=utcnow()),
+                               long_mp3)
+        config["_key"] = episode.audio.key
     return config
 
 
@@ -112,6 +113,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="podcast-media-") as tmp:
         workdir = Path(tmp)
         config = prepare(workdir)
+        key = config.pop("_key")
         media = Path(config["storage_path"])
         feeds = workdir / "static-feeds"
         static = (f"    location /static-media/ {{ alias {media}/; sendfile on; tcp_nopush on; }}\n"
@@ -142,7 +144,6 @@ def main() -> None:
                 conn.request("GET", FEED, headers={"Accept-Encoding": encoding})
                 (feeds / name).write_bytes(conn.getresponse().read())
             conn.close()
-            key = next(p for p in media.rglob("*.wav")).relative_to(media).as_posix()
             size = (media / key).stat().st_size
             feed_file = "feed.xml"
             base = proxy.url

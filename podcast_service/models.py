@@ -640,13 +640,14 @@ class MediaRequest(db.Model):
     bot: Mapped[bool] = mapped_column(default=False)
     source: Mapped[str] = mapped_column(String(10))  # feed, web (the episode page), embed, private
     referrer: Mapped[str | None] = mapped_column(String(255))  # the referring host, never its path
+    country: Mapped[str] = mapped_column(String(2), default="")  # ISO code when a GeoIP database is configured
 
     __table_args__ = (Index("ix_media_requests_day_episode_listener", "day", "episode_id", "listener"),
                       Index("ix_media_requests_episode_id", "episode_id"))
 
 
 class DailyDownloads(db.Model):
-    """Downloads counted by the IAB rules, one row per episode, UTC day, app and source."""
+    """Downloads counted by the IAB rules, one row per episode, UTC day, app, source and country."""
 
     __tablename__ = "daily_downloads"
 
@@ -654,6 +655,7 @@ class DailyDownloads(db.Model):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     app: Mapped[str] = mapped_column(String(80), primary_key=True)
     source: Mapped[str] = mapped_column(String(10), primary_key=True)
+    country: Mapped[str] = mapped_column(String(2), primary_key=True, default="")  # "" unknown or not looked up
     show_id: Mapped[int] = mapped_column(ForeignKey("shows.id", ondelete="CASCADE"))
     downloads: Mapped[int] = mapped_column(Integer)
 

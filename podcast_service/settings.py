@@ -59,6 +59,7 @@ class Settings:
     analytics: bool
     analytics_flush_seconds: int
     analytics_datacenter_ranges: str
+    analytics_geoip_database: str
 
     @property
     def max_upload_bytes(self) -> int:
@@ -100,6 +101,7 @@ DEFAULTS: dict[str, Any] = {
     "analytics": True,
     "analytics_flush_seconds": 1,
     "analytics_datacenter_ranges": "",
+    "analytics_geoip_database": "",
 }
 
 
@@ -107,6 +109,14 @@ def _text(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("must be a string")
     return value.strip()
+
+
+def _optional_file(value: Any) -> str:
+    """A file that must exist when given (read at start, so a typo fails the start, not every request)."""
+    path = _text(value)
+    if path and not Path(path).is_file():
+        raise ValueError(f"{path} is not a file")
+    return path
 
 
 def _database_url(value: Any) -> str:
@@ -254,7 +264,8 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "ffmpeg_path": _text,
     "analytics": _flag,
     "analytics_flush_seconds": _positive_int,
-    "analytics_datacenter_ranges": _text,
+    "analytics_datacenter_ranges": _optional_file,
+    "analytics_geoip_database": _optional_file,
 }
 assert set(PARSERS) == {f.name for f in fields(Settings)} == set(DEFAULTS)
 

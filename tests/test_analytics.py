@@ -202,6 +202,46 @@ def test_requests_from_data_centre_ranges_are_filtered_when_a_list_is_configured
         db.session.remove()
 
 
+def test_countries_come_from_a_configured_geoip_database_and_only_the_code_is_kept(app_config, tmp_path, clock,
+                                                                                  demo):
+    from mmdb_writer import MMDBWriter
+    from netaddr import IPSet
+
+    from podcast_service import create_app
+    from podcast_service.analytics import reports
+
+    writer = MMDBWriter(ip_version=6, database_type="GeoLite2-Country", ipv4_compatible=True)
+    writer.insert_network(IPSet(["198.51.100.0/25"]), {"country": {"iso_code": "BE"}})
+    writer.insert_network(IPSet(["198.51.100.128/25"]), {"country": {"iso_code": "FR"}})
+    writer.insert_network(IPSet(["2001:db8:aaaa::/48"]), {"country": {"iso_code": "NL"}})
+    writer.to_db_file(str(tmp_path / "countries.mmdb"))
+    other = create_app({**app_config, "analytics_geoip_database": str(tmp_path / "countries.mmdb")})
+    with other.app_context():
+        episode = db.session.get(type(demo), demo.id)
+        path = urls.audio_url(episode).removeprefix(other.config["PODCAST"].base_url)
+        replay(other, other.test_client(), clock, path, [
+            Hit(1, "198.51.100.1", APPLE), Hit(2, "198.51.100.2", APPLE), Hit(3, "198.51.100.200", APPLE),
+            Hit(4, "2001:db8:aaaa:5::1", OVERCAST), Hit(5, "203.0.113.1", OVERCAST)])
+        assert sorted(db.session.scalars(select(MediaRequest.country))) == ["", "BE", "BE", "FR", "NL"]
+        counting.roll_up(today=(DAY + timedelta(days=1)).date())
+        by_country = {}
+        for row in db.session.scalars(select(DailyDownloads)):
+            by_country[row.country] = by_country.get(row.country, 0) + row.downloads
+        assert by_country == {"BE": 2, "FR": 1, "NL": 1, "": 1}
+        figures = reports.show_figures(episode.show, days=30, today=(DAY + timedelta(days=1)).date())
+        assert figures.countries == [("BE", 2), ("", 1), ("FR", 1), ("NL", 1)]
+        db.session.remove()
+
+
+def test_a_missing_geoip_or_datacenter_file_fails_the_start_not_each_request(app_config, tmp_path):
+    from podcast_service import create_app
+    from podcast_service.settings import SettingsError
+
+    for name in ("analytics_geoip_database", "analytics_datacenter_ranges"):
+        with pytest.raises(SettingsError, match="is not a file"):
+            create_app({**app_config, name: str(tmp_path / "missing")})
+
+
 def test_apps_and_the_sites_own_players_are_told_apart(app, client, clock, enclosure, demo):
     path, _size, _needed = enclosure
     base = app.config["PODCAST"].base_url

@@ -60,6 +60,7 @@ class Request:
     bot: bool
     app: str
     source: str
+    country: str
 
 
 def covered(spans: Iterable[tuple[int, int]], needed: int) -> bool:
@@ -74,21 +75,20 @@ def covered(spans: Iterable[tuple[int, int]], needed: int) -> bool:
     return reach >= needed
 
 
-def downloads(requests: Iterable[Request]) -> Iterator[tuple[int, str, str]]:
-    """(episode id, app, source) of each download among one day's requests, sorted by episode and listener.
-
-    The app and source are those of the listener's first request for the episode that day.
+def downloads(requests: Iterable[Request]) -> Iterator[tuple[int, str, str, str]]:
+    """(episode id, app, source, country) of each download among one day's requests, sorted by episode and
+    listener. The app, source and country are those of the listener's first request for the episode that day.
     """
     for (episode_id, _listener), group in groupby(requests, key=lambda r: (r.episode_id, r.listener)):
         asked = [r for r in group if r.method == "GET" and not r.bot and r.range_start >= 0]
         if asked and covered(((r.range_start, r.range_end) for r in asked), asked[0].threshold):
-            yield episode_id, asked[0].app, asked[0].source
+            yield episode_id, asked[0].app, asked[0].source, asked[0].country
 
 
 def _day_requests(day: date, show_id: int | None = None) -> Iterator[Request]:
     query = (select(MediaRequest.episode_id, MediaRequest.listener, MediaRequest.method, MediaRequest.range_start,
                     MediaRequest.range_end, MediaRequest.threshold, MediaRequest.bot, MediaRequest.app,
-                    MediaRequest.source)
+                    MediaRequest.source, MediaRequest.country)
              .where(MediaRequest.day == day)
              .order_by(MediaRequest.episode_id, MediaRequest.listener, MediaRequest.at, MediaRequest.id))
     if show_id is not None:
@@ -97,9 +97,10 @@ def _day_requests(day: date, show_id: int | None = None) -> Iterator[Request]:
         yield Request(*row)
 
 
-def tally(day: date, show_id: int | None = None) -> dict[tuple[int, str, str], int]:
-    """{(episode id, app, source): downloads} for the day from its raw rows (today's, live, for reports)."""
-    counts: dict[tuple[int, str, str], int] = {}
+def tally(day: date, show_id: int | None = None) -> dict[tuple[int, str, str, str], int]:
+    """{(episode id, app, source, country): downloads} for the day from its raw rows (today's, live, for
+    reports)."""
+    counts: dict[tuple[int, str, str, str], int] = {}
     for key in downloads(_day_requests(day, show_id)):
         counts[key] = counts.get(key, 0) + 1
     return counts
@@ -117,10 +118,11 @@ def roll_up(today: date | None = None) -> list[date]:
     for day in days:
         counts = tally(day)
         shows = dict(db.session.execute(select(Episode.id, Episode.show_id)
-                                        .where(Episode.id.in_({e for e, _a, _s in counts}))).all()) if counts else {}
+                                        .where(Episode.id.in_({key[0] for key in counts}))).all()) if counts else {}
         db.session.execute(delete(DailyDownloads).where(DailyDownloads.day == day))
-        db.session.add_all(DailyDownloads(episode_id=e, day=day, app=a, source=s, show_id=shows[e], downloads=n)
-                           for (e, a, s), n in counts.items() if e in shows)
+        db.session.add_all(DailyDownloads(episode_id=e, day=day, app=a, source=s, country=c, show_id=shows[e],
+                                          downloads=n)
+                           for (e, a, s, c), n in counts.items() if e in shows)
         db.session.execute(delete(MediaRequest).where(MediaRequest.day == day))
         db.session.commit()
         log.info("analytics: %s counted, %d downloads", day, sum(counts.values()))

@@ -24,6 +24,7 @@ from flask import Flask, Request, current_app
 from ..extensions import db
 from ..models import MediaRequest, utcnow
 from . import agents, listeners
+from .countries import Countries
 from .datacenters import Datacenters
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ class Recorder:
         self.rows: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
         self.interval = app.config["PODCAST"].analytics_flush_seconds
         self.datacenters = Datacenters.load(app.config["PODCAST"].analytics_datacenter_ranges)
+        self.countries = Countries.load(app.config["PODCAST"].analytics_geoip_database)
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -150,6 +152,7 @@ def record(request: Request, *, episode_id: int, media_id: int, file_size: int, 
             "range_start": span[0] if span else -1, "range_end": span[1] if span else -1,
             "file_size": file_size, "threshold": threshold, "user_agent": user_agent, "app": name,
             "bot": agent.bot or rec.datacenters.contains(address), "source": where, "referrer": referrer,
+            "country": rec.countries.of(address),
         }
         rec.add(recorder_row)
     except Exception:  # noqa: BLE001  (counting is never worth a failed download)

@@ -43,9 +43,11 @@ class ShowFigures:
     apps: list[tuple[str, int]]
     sources: dict[str, int]
     episodes: list[EpisodeFigures]
+    # Only where a GeoIP database is configured (else empty); "" is a download whose country is unknown.
+    countries: list[tuple[str, int]]
 
 
-def _live(show: Show, today: date) -> dict[tuple[int, str, str], int]:
+def _live(show: Show, today: date) -> dict[tuple[int, str, str, str], int]:
     return tally(today, show.id)
 
 
@@ -59,25 +61,32 @@ def show_figures(show: Show, days: int = 30, today: date | None = None, episodes
         select(DailyDownloads.day, func.sum(DailyDownloads.downloads))
         .where(counted, DailyDownloads.day >= start).group_by(DailyDownloads.day)).all()))
     per_day[today] += sum(live.values())
-    apps, sources = Counter(), Counter()
-    for name, column in (("app", DailyDownloads.app), ("source", DailyDownloads.source)):
-        target = apps if name == "app" else sources
+    apps, sources, countries = Counter(), Counter(), Counter()
+    for target, column in ((apps, DailyDownloads.app), (sources, DailyDownloads.source),
+                           (countries, DailyDownloads.country)):
         target.update(dict(db.session.execute(select(column, func.sum(DailyDownloads.downloads))
                                               .where(counted, DailyDownloads.day >= start).group_by(column)).all()))
-    for (_episode, app, source), n in live.items():
+    for (_episode, app, source, country), n in live.items():
         apps[app] += n
         sources[source] += n
+        countries[country] += n
     return ShowFigures(
         start=start, end=today,
         per_day=[(start + timedelta(days=n), int(per_day.get(start + timedelta(days=n), 0))) for n in range(days)],
         total=int(sum(per_day[d] for d in per_day if d >= start)),
-        apps=sorted(((a, int(n)) for a, n in apps.items()), key=lambda item: (-item[1], item[0])),
+        apps=_ranked(apps),
         sources={s: int(sources.get(s, 0)) for s in SOURCES},
         episodes=episode_figures(show, today, live, episodes),
+        countries=_ranked(countries) if any(countries) else [],
     )
 
 
-def episode_figures(show: Show, today: date, live: dict[tuple[int, str, str], int], limit: int) -> list[EpisodeFigures]:
+def _ranked(counts: Counter) -> list[tuple[str, int]]:
+    return sorted(((k, int(n)) for k, n in counts.items()), key=lambda item: (-item[1], item[0]))
+
+
+def episode_figures(show: Show, today: date, live: dict[tuple[int, str, str, str], int],
+                    limit: int) -> list[EpisodeFigures]:
     rows = db.session.execute(
         select(Episode.id, Episode.slug, Episode.title, Episode.published_at)
         .where(Episode.show_id == show.id, Episode.public_at(utcnow()))
@@ -87,7 +96,7 @@ def episode_figures(show: Show, today: date, live: dict[tuple[int, str, str], in
     daily = db.session.execute(
         select(DailyDownloads.episode_id, DailyDownloads.day, func.sum(DailyDownloads.downloads))
         .where(DailyDownloads.episode_id.in_(figures)).group_by(DailyDownloads.episode_id, DailyDownloads.day)).all()
-    live_days = [(e, today, n) for (e, _a, _s), n in live.items() if e in figures]
+    live_days = [(key[0], today, n) for key, n in live.items() if key[0] in figures]
     for episode_id, day, n in [*daily, *live_days]:
         each = figures[episode_id]
         each.total += int(n)
@@ -99,23 +108,24 @@ def episode_figures(show: Show, today: date, live: dict[tuple[int, str, str], in
 
 
 def csv_rows(show: Show) -> Iterator[list[object]]:
-    """Every counted day of the show, then today so far: date, episode, app, source, downloads."""
-    yield ["date", "episode", "title", "app", "source", "downloads"]
+    """Every counted day of the show, then today so far: date, episode, app, source, country, downloads."""
+    yield ["date", "episode", "title", "app", "source", "country", "downloads"]
     query = (select(DailyDownloads.day, Episode.slug, Episode.title, DailyDownloads.app, DailyDownloads.source,
-                    DailyDownloads.downloads)
+                    DailyDownloads.country, DailyDownloads.downloads)
              .join(Episode, Episode.id == DailyDownloads.episode_id).where(DailyDownloads.show_id == show.id)
-             .order_by(DailyDownloads.day, Episode.slug, DailyDownloads.app, DailyDownloads.source))
+             .order_by(DailyDownloads.day, Episode.slug, DailyDownloads.app, DailyDownloads.source,
+                       DailyDownloads.country))
     for row in db.session.execute(query.execution_options(yield_per=5000)):
-        yield [row.day.isoformat(), row.slug, row.title, row.app, row.source, row.downloads]
+        yield [row.day.isoformat(), row.slug, row.title, row.app, row.source, row.country, row.downloads]
     today = utcnow().date()
     live = _live(show, today)
     if live:
         names = {row.id: (row.slug, row.title) for row in db.session.execute(
-            select(Episode.id, Episode.slug, Episode.title).where(Episode.id.in_({e for e, _a, _s in live})))}
-        for (episode_id, app, source), n in sorted(live.items(), key=lambda item: (names.get(item[0][0], ("",)),
-                                                                                   item[0][1:])):
+            select(Episode.id, Episode.slug, Episode.title).where(Episode.id.in_({key[0] for key in live})))}
+        for (episode_id, app, source, country), n in sorted(live.items(), key=lambda item: (
+                names.get(item[0][0], ("",)), item[0][1:])):
             slug, title = names.get(episode_id, ("", ""))
-            yield [today.isoformat(), slug, title, app, source, n]
+            yield [today.isoformat(), slug, title, app, source, country, n]
 
 
 def as_json(figures: ShowFigures) -> dict:
@@ -125,6 +135,7 @@ def as_json(figures: ShowFigures) -> dict:
         "per_day": [{"date": d.isoformat(), "downloads": n} for d, n in figures.per_day],
         "apps": [{"app": a, "downloads": n} for a, n in figures.apps],
         "sources": figures.sources,
+        "countries": [{"country": c or None, "downloads": n} for c, n in figures.countries],
         "episodes": [{"id": e.id, "slug": e.slug, "title": e.title,
                       "published": e.published.isoformat() if e.published else None, "downloads": e.total,
                       "first_days": {str(w): e.first_days[w] for w in WINDOWS}} for e in figures.episodes],

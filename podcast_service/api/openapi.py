@@ -144,7 +144,7 @@ ANALYTICS = {
     "description": "Downloads by the IAB Tech Lab Podcast Measurement Guidelines v2.2: GET requests whose ranges "
                    "cover the first minute, once per listener, episode and UTC calendar day, bots filtered. Days "
                    "before today are counted by the rollup; today's figures are counted as asked.",
-    "required": ["start", "end", "total", "window", "per_day", "apps", "sources", "episodes"],
+    "required": ["start", "end", "total", "window", "per_day", "apps", "sources", "countries", "episodes"],
     "properties": {
         "start": {"type": "string", "format": "date"},
         "end": {"type": "string", "format": "date"},
@@ -157,6 +157,9 @@ ANALYTICS = {
         "sources": {"type": "object", "description": "feed (apps), web (the episode page and other pages), embed, "
                                                      "private (subscribers' feeds)",
                     "additionalProperties": _COUNT},
+        "countries": {"type": "array", "description": "only where a GeoIP database is configured; null: unknown",
+                      "items": {"type": "object", "required": ["country", "downloads"], "properties": {
+                          "country": _nullable("string", minLength=2, maxLength=2), "downloads": _COUNT}}},
         "episodes": {"type": "array", "description": "the newest 50 published episodes", "items": {
             "type": "object", "required": ["id", "slug", "title", "published", "downloads", "first_days"],
             "properties": {

@@ -29,11 +29,12 @@ def upgrade():
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('app', sa.String(length=80), nullable=False),
     sa.Column('source', sa.String(length=10), nullable=False),
+    sa.Column('country', sa.String(length=2), nullable=False),
     sa.Column('show_id', sa.Integer(), nullable=False),
     sa.Column('downloads', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['episode_id'], ['episodes.id'], name=op.f('fk_daily_downloads_episode_id_episodes'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['show_id'], ['shows.id'], name=op.f('fk_daily_downloads_show_id_shows'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('episode_id', 'day', 'app', 'source', name=op.f('pk_daily_downloads'))
+    sa.PrimaryKeyConstraint('episode_id', 'day', 'app', 'source', 'country', name=op.f('pk_daily_downloads'))
     )
     with op.batch_alter_table('daily_downloads', schema=None) as batch_op:
         batch_op.create_index('ix_daily_downloads_show_day', ['show_id', 'day'], unique=False)
@@ -55,6 +56,7 @@ def upgrade():
     sa.Column('bot', sa.Boolean(), nullable=False),
     sa.Column('source', sa.String(length=10), nullable=False),
     sa.Column('referrer', sa.String(length=255), nullable=True),
+    sa.Column('country', sa.String(length=2), nullable=False),
     sa.ForeignKeyConstraint(['episode_id'], ['episodes.id'], name=op.f('fk_media_requests_episode_id_episodes'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_media_requests'))
     )
