@@ -128,25 +128,30 @@ def storage_migrate(target: str, keep_source: bool) -> None:
 @click.option("--slug", help="Slug of the show here (default: made from the feed's title).")
 @click.option("--category", "categories", multiple=True,
               help="Apple category such as 'Technology' or 'News > Tech News', when the feed names none.")
-@click.option("--owner", "owner_email", help="E-mail of a user to make owner of the show.")
+@click.option("--owner", "owner_user", help="E-mail of a user here to make owner of the show.")
+@click.option("--owner-email", help="The show's owner e-mail, when the feed names none (itunes:owner).")
 @click.option("--into-existing", is_flag=True,
               help="Add the feed's episodes to the existing show with this slug, made here or from another feed.")
-def import_feed_command(source: str, slug: str | None, categories: tuple[str, ...], owner_email: str | None,
-                        into_existing: bool) -> None:
+@click.option("--override-lock", is_flag=True,
+              help="Import a feed marked podcast:locked yes: only for its owner, who could not unlock it.")
+def import_feed_command(source: str, slug: str | None, categories: tuple[str, ...], owner_user: str | None,
+                        owner_email: str | None, into_existing: bool, override_lock: bool) -> None:
     """Import a podcast from another host: SOURCE is its RSS feed's URL or a file.
 
     Episodes keep their guids and dates. Run it again to fetch only new ones:
     the show's settings stay as its producers set them. It never writes into
-    a show that was not imported from this feed unless --into-existing says so.
+    a show that was not imported from this feed unless --into-existing says so,
+    and refuses a feed its owner locked (podcast:locked) unless --override-lock.
+    A first import that brings no episode over leaves no show behind.
     Exits with status 1 if any episode could not be imported.
     """
     with run_locks.held("import-feed"):
-        owner = accounts.find_user(owner_email) if owner_email else None
+        owner = accounts.find_user(owner_user) if owner_user else None
         feed = feed_import.read_feed(source)
+        new = feed_import.existing_show(feed, slug) is None
         show = feed_import.import_show(feed, slug=slug, categories=list(categories) or None,
-                                       into_existing=into_existing)
-        if owner is not None:
-            accounts.set_member(show, owner, "owner")
+                                       into_existing=into_existing, owner_email=owner_email,
+                                       override_lock=override_lock)
         click.echo(f"show {show.slug}: {show.title}")
         counts = {"imported": 0, "present": 0, "failed": 0}
         for item in feed_import.import_episodes(show, feed):
@@ -156,6 +161,12 @@ def import_feed_command(source: str, slug: str | None, categories: tuple[str, ..
                 click.secho(f"{line}: {item.message}", fg="red", err=True)
             else:
                 click.echo(line)
+        if new and counts["failed"] and not counts["imported"]:
+            feed_import.discard_show(show)
+            click.secho(f"no episode could be imported: show {show.slug} not created", fg="red", err=True)
+            raise click.exceptions.Exit(1)
+        if owner is not None:
+            accounts.set_member(show, owner, "owner")
     click.echo(", ".join(f"{n} {outcome}" for outcome, n in counts.items()))
     if counts["failed"]:
         raise click.exceptions.Exit(1)

@@ -11,7 +11,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conftest import AUDIO
+from conftest import AUDIO, DEMO_EPISODES
 from podcast_service import fields
 from podcast_service.episodes import save_show
 from podcast_service.extensions import db
@@ -86,7 +86,13 @@ def old_host(tmp_path):
         (root / name).write_text(xml)
         return f"{base}/{name}"
 
+    def write(xml: str, name: str = "custom.xml") -> str:
+        (root / name).write_text(xml.replace("{base}", base), encoding="utf-8")
+        return f"{base}/{name}"
+
     publish.base = base
+    publish.root = root
+    publish.write = write
     yield publish
     server.shutdown()
     thread.join()
@@ -238,3 +244,87 @@ def test_slugs_for_repeated_titles_cost_one_step_each():
         allocator.taken.add(slugs[-1])
     assert slugs[:2] == ["bonus-2", "bonus-3"] and len(set(slugs)) == 400
     assert CountingSet.lookups <= 2 * 400
+
+
+PODCAST_NS = "https://podcastindex.org/namespace/1.0"
+
+
+def channel(extra: str = "", owner: str = "<itunes:owner><itunes:name>Owner</itunes:name>"
+                                         "<itunes:email>owner@old.example.org</itunes:email></itunes:owner>",
+            items: str = "") -> str:
+    return (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" '
+            f'xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd" xmlns:podcast="{PODCAST_NS}" '
+            f'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>Moving Show</title>'
+            f"<link>https://old.example.org/</link><language>fr</language>{owner}"
+            f'<itunes:category text="Technology"/>{extra}{items or ITEM_OK}</channel></rss>')
+
+
+ITEM_OK = ("<item><title>One</title><guid>g-1</guid><pubDate>Tue, 01 Mar 2022 09:00:00 +0000</pubDate>"
+           '<enclosure url="{base}/cbr.mp3" type="audio/mpeg" length="1"/></item>')
+
+
+def test_a_locked_feed_is_refused_naming_its_owner_unless_the_owner_overrides(runner, old_host):
+    url = old_host.write(channel('<podcast:locked owner="boss@old.example.org">yes</podcast:locked>'))
+    result = runner.invoke(args=["import-feed", url])
+    assert result.exit_code == 1 and "boss@old.example.org" in result.output and "--override-lock" in result.output
+    assert db.session.query(Show).count() == 0
+    result = runner.invoke(args=["import-feed", url, "--override-lock"])
+    assert result.exit_code == 0, result.output
+    assert db.session.query(Show).one().locked is True
+
+
+def test_locked_no_stays_no(runner, old_host):
+    url = old_host.write(channel("<podcast:locked>no</podcast:locked>"))
+    assert runner.invoke(args=["import-feed", url]).exit_code == 0
+    assert db.session.query(Show).one().locked is False
+
+
+def test_the_show_takes_its_own_description_and_author_not_a_live_items_or_an_email(runner, old_host):
+    url = old_host.write(channel(
+        "<description><![CDATA[<p>Our <b>show</b> about <a href=\"https://old.example.org/about\">cyber</a>."
+        "</p><p>Second paragraph.</p>]]></description>"
+        "<author>someone@old.example.org (Someone)</author><itunes:author>The Real Author</itunes:author>"
+        '<podcast:liveItem status="pending" start="2030-01-01T10:00:00Z" end="2030-01-01T11:00:00Z">'
+        "<title>Live soon</title><description>A live item, not the show</description>"
+        "<guid>live-1</guid></podcast:liveItem>"))
+    assert runner.invoke(args=["import-feed", url]).exit_code == 0
+    show = db.session.query(Show).one()
+    assert show.description == ("Our show about cyber (https://old.example.org/about).\n\nSecond paragraph.")
+    assert show.author == "The Real Author"
+
+
+def test_without_an_owner_email_the_import_says_so_and_takes_one_given_or_the_locks(runner, old_host):
+    url = old_host.write(channel(owner=""))
+    result = runner.invoke(args=["import-feed", url])
+    assert result.exit_code == 1 and "--owner-email" in result.output and "cover" not in result.output
+    assert db.session.query(Show).count() == 0
+    assert runner.invoke(args=["import-feed", url, "--owner-email", "me@new.example.org"]).exit_code == 0
+    assert db.session.query(Show).one().owner_email == "me@new.example.org"
+    url = old_host.write(channel('<podcast:locked owner="lock@old.example.org">no</podcast:locked>', owner=""),
+                         name="locked-owner.xml")
+    assert runner.invoke(args=["import-feed", url, "--slug", "second"]).exit_code == 0
+    assert db.session.query(Show).filter(Show.slug == "second").one().owner_email == "lock@old.example.org"
+
+
+def test_a_long_cyrillic_summary_is_cut_on_bytes_at_a_sentence(runner, old_host):
+    sentence = "Это предложение о кибербезопасности в Бельгии. "
+    summary = sentence * 120  # about 10,000 bytes
+    items = ("<item><title>One</title><guid>g-1</guid><pubDate>Tue, 01 Mar 2022 09:00:00 +0000</pubDate>"
+             f"<description>{summary}</description>"
+             '<enclosure url="{base}/cbr.mp3" type="audio/mpeg" length="1"/></item>')
+    url = old_host.write(channel(items=items))
+    result = runner.invoke(args=["import-feed", url])
+    assert result.exit_code == 0, result.output
+    episode = db.session.query(Episode).one()
+    assert len(episode.summary.encode()) <= 4000 and episode.summary.endswith("Бельгии.…")
+
+
+def test_a_feed_whose_enclosures_all_fail_creates_nothing(runner, old_host, storage):
+    items = "".join(f"<item><title>Gone {n}</title><guid>gone-{n}</guid>"
+                    f'<enclosure url="{{base}}/missing-{n}.mp3" type="audio/mpeg" length="1"/></item>' for n in range(3))
+    (old_host.root / "cover.jpg").write_bytes((DEMO_EPISODES / "cover.jpg").read_bytes())
+    url = old_host.write(channel('<itunes:image href="{base}/cover.jpg"/>', items=items))
+    result = runner.invoke(args=["import-feed", url])
+    assert result.exit_code == 1 and "not created" in result.output
+    assert db.session.query(Show).count() == 0 and db.session.query(Episode).count() == 0
+    assert list(storage.keys()) == []  # the cover art it stored went with the show

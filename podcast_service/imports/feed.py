@@ -15,7 +15,7 @@ import calendar
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,13 +27,14 @@ from lxml import etree
 from sqlalchemy import select
 
 from ..categories import APPLE_CATEGORIES, format_category
-from ..episodes import save_episode, save_show
+from ..episodes import media_change, save_episode, save_show
 from ..errors import Conflict, PodcastServiceError, ValidationError
 from ..extensions import db
 from ..inputs import EpisodeInput, ShowInput, make_slug
 from ..models import Episode, Show
 from . import fetcher
 from .fetcher import is_url
+from .text import cut_to_bytes, text_of
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,8 @@ IMAGE_MAX_BYTES = 16 * 1024 * 1024
 IMAGE_SECONDS = 60
 # An enclosure may be as large as an upload; four hours is 8 GB at about 0.5 MB/s.
 AUDIO_SECONDS = 4 * 3600
+# Apple's limit for a description, in bytes (a Cyrillic character is two).
+SUMMARY_MAX_BYTES = 4000
 
 
 @dataclass(frozen=True)
@@ -91,23 +94,59 @@ PODCAST_NAMESPACES = ("https://podcastindex.org/namespace/1.0",
                       "https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/1.0.md")
 
 
-def _read_raw(raw: bytes) -> tuple[bool, dict[str, bool], str | None]:
-    """What feedparser misreads or drops: itunes:explicit of the channel and of each item (by guid),
-    and the show's podcast:guid."""
+@dataclass(frozen=True)
+class Channel:
+    """What the service reads from the channel itself, where feedparser misreads or drops it.
+
+    Only the channel's own children count: feedparser also takes the children
+    of a `podcast:liveItem` for channel fields (its description became the
+    show's), and gives the RSS `author` (an e-mail address) for itunes:author.
+    """
+
+    explicit: bool = False
+    item_explicit: dict[str, bool] = field(default_factory=dict)
+    podcast_guid: str | None = None
+    locked: bool | None = None  # podcast:locked; None when the feed does not say
+    locked_owner: str | None = None  # its owner attribute: the e-mail that may move the feed
+    author: str | None = None
+    owner_name: str | None = None
+    owner_email: str | None = None
+    description: str | None = None
+
+
+def _read_channel(raw: bytes) -> Channel:
     def flag(node: Any) -> bool:
         return (node.findtext(f"{{{ITUNES}}}explicit") or "").strip().lower() in ("true", "yes", "explicit")
+
+    def text(node: Any, *paths: str) -> str | None:
+        for path in paths:
+            value = (node.findtext(path) or "").strip()
+            if value:
+                return value
+        return None
 
     try:
         root = etree.fromstring(raw, parser=etree.XMLParser(resolve_entities=False, no_network=True, recover=True))
     except etree.XMLSyntaxError:
-        return False, {}, None
+        return Channel()
     channel = root.find("channel") if root is not None else None
     if channel is None:
-        return False, {}, None
-    guid = next((channel.findtext(f"{{{ns}}}guid") for ns in PODCAST_NAMESPACES
-                 if channel.findtext(f"{{{ns}}}guid")), None)
-    items = {(i.findtext("guid") or "").strip(): flag(i) for i in channel.iter("item")}
-    return flag(channel), items, guid.strip().lower() if guid else None
+        return Channel()
+    guid = next((text(channel, f"{{{ns}}}guid") for ns in PODCAST_NAMESPACES if text(channel, f"{{{ns}}}guid")), None)
+    lock = next((node for ns in PODCAST_NAMESPACES if (node := channel.find(f"{{{ns}}}locked")) is not None), None)
+    lock_value = (lock.text or "").strip().lower() if lock is not None else ""
+    owner = channel.find(f"{{{ITUNES}}}owner")
+    return Channel(
+        explicit=flag(channel),
+        item_explicit={(i.findtext("guid") or "").strip(): flag(i) for i in channel.iter("item")},
+        podcast_guid=guid.lower() if guid else None,
+        locked={"yes": True, "no": False}.get(lock_value),
+        locked_owner=(lock.get("owner") or "").strip() or None if lock is not None else None,
+        author=text(channel, f"{{{ITUNES}}}author"),
+        owner_name=text(owner, f"{{{ITUNES}}}name") if owner is not None else None,
+        owner_email=text(owner, f"{{{ITUNES}}}email") if owner is not None else None,
+        description=text(channel, f"{{{ITUNES}}}summary", "description"),
+    )
 
 
 def _published(entry: dict) -> datetime | None:
@@ -124,9 +163,11 @@ class Feed:
     source: str  # URL or file; enclosures are resolved against it
     channel: dict
     entries: list[dict]
-    channel_explicit: bool
-    item_explicit: dict[str, bool]
-    podcast_guid: str | None
+    raw: Channel
+
+    @property
+    def podcast_guid(self) -> str | None:
+        return self.raw.podcast_guid
 
 
 def read_feed(source: str) -> Feed:
@@ -138,7 +179,16 @@ def read_feed(source: str) -> Feed:
     parsed = feedparser.parse(raw)
     if not parsed.feed.get("title"):
         raise ValidationError(f"{source} is not an RSS feed with a title")
-    return Feed(source, parsed.feed, parsed.entries, *_read_raw(raw))
+    return Feed(source, parsed.feed, parsed.entries, _read_channel(raw))
+
+
+def existing_show(feed: Feed, slug: str | None) -> Show | None:
+    """The show this feed would go into that exists already (made by an earlier import, or with the slug)."""
+    earlier = _show_from(feed)
+    if earlier is not None:
+        return earlier
+    return db.session.scalar(select(Show).where(Show.slug == make_slug(slug, feed.channel.get("title", ""),
+                                                                       "show slug")))
 
 
 def _show_from(feed: Feed) -> Show | None:
@@ -150,8 +200,12 @@ def _show_from(feed: Feed) -> Show | None:
     return show
 
 
+class LockedFeed(Conflict):
+    pass
+
+
 def import_show(feed: Feed, *, slug: str | None = None, categories: list[str] | None = None,
-                into_existing: bool = False) -> Show:
+                into_existing: bool = False, owner_email: str | None = None, override_lock: bool = False) -> Show:
     """The show to import the feed's episodes into.
 
     The first import creates it (with its cover art, when Apple would accept
@@ -167,7 +221,12 @@ def import_show(feed: Feed, *, slug: str | None = None, categories: list[str] | 
             raise Conflict(f"this feed was imported before, as the show {earlier.slug!r}; run the import "
                            f"with --slug {earlier.slug} (or none) to fetch its new episodes")
         return earlier
-    channel, source, explicit = feed.channel, feed.source, feed.channel_explicit
+    channel, source, raw = feed.channel, feed.source, feed.raw
+    if raw.locked and not override_lock:
+        # The namespace asks a new host to refuse a locked feed unless its owner shows who they are.
+        owner = f" (owner: {raw.locked_owner})" if raw.locked_owner else ""
+        raise LockedFeed(f"the feed is locked against moving (podcast:locked yes{owner}): unlock it at the old "
+                         "host first, or, if you are its owner, run the import again with --override-lock")
     slug = make_slug(slug, channel.get("title", ""), "show slug")
     existing = db.session.scalar(select(Show).where(Show.slug == slug))
     if existing is not None:
@@ -178,24 +237,30 @@ def import_show(feed: Feed, *, slug: str | None = None, categories: list[str] | 
             existing.import_source = source
             db.session.commit()
         return existing
-    owner = channel.get("publisher_detail") or {}
+    title = channel.get("title", "")
+    email = raw.owner_email or owner_email or raw.locked_owner
+    if not email:
+        raise ValidationError("the feed names no owner e-mail (itunes:owner, podcast:locked owner): give the "
+                              "show's with --owner-email")
     data = ShowInput(
         slug=slug,
-        title=channel.get("title", ""),
-        description=channel.get("summary") or channel.get("subtitle") or channel.get("title", ""),
+        title=title,
+        description=cut_to_bytes(text_of(raw.description or channel.get("subtitle") or title), SUMMARY_MAX_BYTES),
         language=(channel.get("language") or "en")[:20],
-        author=channel.get("author") or owner.get("name") or channel.get("title", ""),
-        owner_name=owner.get("name") or channel.get("author") or "",
-        owner_email=owner.get("email") or "",
+        author=raw.author or raw.owner_name or title,
+        owner_name=raw.owner_name or raw.author or title,
+        owner_email=email,
         copyright=channel.get("rights") or None,
         website_url=channel.get("link") if is_url(channel.get("link") or "") else None,
         categories=categories or _categories(channel.get("tags", [])),
-        explicit=explicit,
+        explicit=raw.explicit,
         show_type=channel.get("itunes_type") if channel.get("itunes_type") in ("episodic", "serial") else "episodic",
         podcast_guid=feed.podcast_guid,
+        locked=raw.locked if raw.locked is not None else ShowInput.locked,
     )
     if not data.categories:
         raise ValidationError("the feed names no category from Apple's list; give one with --category")
+    data.validated()  # what is wrong with the show is said now, not blamed on its cover art
     image_url = (channel.get("image") or {}).get("href")
     if image_url:
         try:
@@ -209,9 +274,19 @@ def import_show(feed: Feed, *, slug: str | None = None, categories: list[str] | 
     return save_show(data, new=True, import_source=source)
 
 
+def discard_show(show: Show) -> None:
+    """Remove a show this import has just made, when none of its episodes could be brought over: a failed
+    import leaves nothing behind (its cover art included)."""
+    image = show.image
+    with media_change() as change:
+        db.session.delete(show)
+        db.session.flush()  # the show's row goes first: it references its art
+        change.retire(image)
+
+
 def import_episodes(show: Show, feed: Feed) -> Iterator[ImportedItem]:
     """Each entry of the feed, imported unless the show already has its guid; oldest first."""
-    entries, source, explicit = feed.entries, feed.source, feed.item_explicit
+    entries, source, explicit = feed.entries, feed.source, feed.raw.item_explicit
     known = set(db.session.scalars(select(Episode.guid).where(Episode.show_id == show.id)))
     slugs = SlugAllocator(set(db.session.scalars(select(Episode.slug).where(Episode.show_id == show.id))))
     limit = current_app.config["PODCAST"].max_upload_bytes
@@ -229,7 +304,7 @@ def import_episodes(show: Show, feed: Feed) -> Iterator[ImportedItem]:
         data = EpisodeInput(
             title=title,
             slug=slugs.propose(title),
-            summary=(entry.get("summary") or "")[:4000],
+            summary=cut_to_bytes(text_of(entry.get("summary") or ""), SUMMARY_MAX_BYTES),
             notes=content[0].get("value", "") if content else "",
             published_at=_published(entry) or datetime.now(UTC),
             season=_number(entry.get("itunes_season")),
