@@ -12,7 +12,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-_ALLOWED_TAGS = {
+ALLOWED_TAGS = {
     "a", "p", "br", "em", "strong", "code", "pre", "blockquote", "ul", "ol", "li",
     "h1", "h2", "h3", "h4", "h5", "h6", "hr",
 }
@@ -20,5 +20,5 @@ _ALLOWED_TAGS = {
 
 def render_markdown(text: str) -> Markup:
     html = _md.render(text or "")
-    return Markup(nh3.clean(html, tags=_ALLOWED_TAGS, attributes={"a": {"href", "title"}},
+    return Markup(nh3.clean(html, tags=ALLOWED_TAGS, attributes={"a": {"href", "title"}},
                             url_schemes={"http", "https", "mailto"}, link_rel="noopener nofollow"))

@@ -328,3 +328,40 @@ def test_a_feed_whose_enclosures_all_fail_creates_nothing(runner, old_host, stor
     assert result.exit_code == 1 and "not created" in result.output
     assert db.session.query(Show).count() == 0 and db.session.query(Episode).count() == 0
     assert list(storage.keys()) == []  # the cover art it stored went with the show
+
+
+def _shape(fragment: str) -> list[tuple[str, str]]:
+    """An HTML fragment's elements and their text, whitespace folded: what 'equal after sanitising' means."""
+    from lxml import html as lxml_html
+
+    root = lxml_html.fragment_fromstring(fragment, create_parent="div")
+    return [(e.tag, " ".join((e.text or "").split())) for e in root.iter() if e is not root]
+
+
+def test_html_show_notes_arrive_as_the_same_sanitised_html(runner, old_host, client):
+    import nh3
+
+    from podcast_service.markup import ALLOWED_TAGS
+
+    notes = ('<p>Prime Minister <strong>Alexander De Croo</strong> on <a href="https://example.org/r">the '
+             'report</a>.</p><ul><li>One</li><li>Two <em>points</em></li></ul><h3>Chapters</h3>'
+             '<blockquote><p>A quote</p></blockquote><p>Line<br>break</p>'
+             '<script>alert(1)</script><img src="x" onerror="alert(2)">')
+    items = ("<item><title>One</title><guid>g-1</guid><pubDate>Tue, 01 Mar 2022 09:00:00 +0000</pubDate>"
+             "<description>Short text.</description>"
+             f"<content:encoded><![CDATA[{notes}]]></content:encoded>"
+             '<enclosure url="{base}/cbr.mp3" type="audio/mpeg" length="1"/></item>'
+             "<item><title>Two</title><guid>g-2</guid><pubDate>Wed, 02 Mar 2022 09:00:00 +0000</pubDate>"
+             "<description>First line\nsecond line, see https://example.org/a_b</description>"
+             '<enclosure url="{base}/cbr.mp3" type="audio/mpeg" length="1"/></item>')
+    url = old_host.write(channel(items=items))
+    assert runner.invoke(args=["import-feed", url]).exit_code == 0
+    one, two = db.session.query(Episode).order_by(Episode.published_at).all()
+    expected = nh3.clean(notes, tags=ALLOWED_TAGS, attributes={"a": {"href", "title"}})
+    assert _shape(one.notes_html) == _shape(expected)
+    assert "&lt;p&gt;" not in one.notes_html and "alert" not in one.notes_html
+    assert one.summary == "Short text."
+    page = client.get(f"/shows/moving-show/{one.slug}/").text
+    assert "<strong>Alexander De Croo</strong>" in page and "&lt;strong&gt;" not in page
+    # A plain description keeps its line breaks and its link.
+    assert "<br>" in two.notes_html and 'href="https://example.org/a_b"' in two.notes_html

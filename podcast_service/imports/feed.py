@@ -34,7 +34,7 @@ from ..inputs import EpisodeInput, ShowInput, make_slug
 from ..models import Episode, Show
 from . import fetcher
 from .fetcher import is_url
-from .text import cut_to_bytes, text_of
+from .text import cut_to_bytes, notes_of, text_of
 
 log = logging.getLogger(__name__)
 
@@ -301,11 +301,14 @@ def import_episodes(show: Show, feed: Feed) -> Iterator[ImportedItem]:
             yield ImportedItem(guid, title, "failed", "no enclosure")
             continue
         content = entry.get("content") or []
+        # content:encoded holds the show notes where a feed has it; else its description is both.
+        notes = (content[0].get("value") or "") if content else ""
+        description = entry.get("summary") or ""
         data = EpisodeInput(
             title=title,
             slug=slugs.propose(title),
-            summary=cut_to_bytes(text_of(entry.get("summary") or ""), SUMMARY_MAX_BYTES),
-            notes=content[0].get("value", "") if content else "",
+            summary=cut_to_bytes(text_of(description or notes), SUMMARY_MAX_BYTES),
+            notes=notes_of(notes or description),
             published_at=_published(entry) or datetime.now(UTC),
             season=_number(entry.get("itunes_season")),
             number=_number(entry.get("itunes_episode")),

@@ -1,15 +1,22 @@
-"""Text from other hosts' feeds: HTML descriptions made readable text, and long text cut where it may be.
+"""Text from other hosts' feeds: HTML made readable text or Markdown, and long text cut where it may be.
 
 Show descriptions and episode summaries are plain text here (pages print
 them as text), while feeds often carry HTML in them: the HTML becomes text
-with its paragraphs and line breaks, and links keep their address.
+with its paragraphs and line breaks, and links keep their address. Show
+notes are Markdown here: a feed's HTML notes are first cleaned with the
+sanitiser that cleans rendered Markdown (so nothing it would drop is kept),
+then written as Markdown, which renders back to the same sanitised HTML.
 """
 
 from __future__ import annotations
 
 import re
 
+import nh3
 from lxml import etree, html
+from markdownify import markdownify
+
+from ..markup import ALLOWED_TAGS
 
 _BLOCKS = {"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "tr"}
 _TAG = re.compile(r"<[a-zA-Z][^>]*>|</[a-zA-Z]+>|&[a-zA-Z#0-9]+;")
@@ -50,3 +57,30 @@ def cut_to_bytes(value: str, limit: int) -> str:
         return head[:sentence + 1].rstrip() + "…"
     space = head.rfind(" ")
     return (head[:space] if space > 0 else head).rstrip() + "…"
+
+
+_URL = re.compile(r"(?<![<(\[])\bhttps?://[^\s<>()]+[^\s<>().,;:!?'\"]")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]#+!|>])")
+
+
+def notes_of(value: str) -> str:
+    """Show notes from a feed, as Markdown: its HTML cleaned and converted; plain text with its line breaks
+    kept (Markdown would join lines) and its addresses made links."""
+    if not value.strip():
+        return ""
+    if _TAG.search(value):
+        # <b> and <i> are kept for the conversion, which writes them as Markdown's strong and emphasis.
+        cleaned = nh3.clean(value, tags=ALLOWED_TAGS | {"b", "i"}, attributes={"a": {"href", "title"}},
+                            url_schemes={"http", "https", "mailto"})
+        return markdownify(cleaned, heading_style="ATX", bullets="-", escape_underscores=False).strip()
+    return "  \n".join(_plain_line(line) for line in value.strip().splitlines()).replace("  \n  \n", "\n\n")
+
+
+def _plain_line(line: str) -> str:
+    """A line of plain text as Markdown that renders it as it is: specials escaped, addresses made links."""
+    parts = _URL.split(line.rstrip())
+    urls = _URL.findall(line.rstrip())
+    out = [_MARKDOWN_SPECIAL.sub(r"\\\1", parts[0])]
+    for url, rest in zip(urls, parts[1:]):
+        out += [f"<{url}>", _MARKDOWN_SPECIAL.sub(r"\\\1", rest)]
+    return "".join(out)
