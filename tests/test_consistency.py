@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from conftest import wait_for
 from podcast_service import create_app
 from podcast_service.extensions import db
 from podcast_service.storage import new_key
@@ -62,8 +63,10 @@ def test_abandoned_uploads_are_found_and_aborted_but_young_ones_left_alone(runne
 
 
 def test_healthz_reports_database_and_storage(client, app, admin_headers, make_token):
-    response = client.get("/healthz")
-    assert response.status_code == 200 and response.get_json() == {"status": "ok"}
+    # A new app's first checks (its first connection, its first S3 client) can overrun the 1.8 s budget on a
+    # busy machine and answer "unavailable"; a healthy stack answers ok once they are made.
+    response = wait_for(lambda: (r := client.get("/healthz")).status_code == 200 and r, what="/healthz ok")
+    assert response.get_json() == {"status": "ok"}
     # Details for an admin's token only.
     assert client.get("/healthz", headers=admin_headers).get_json() == {"status": "ok", "database": "ok",
                                                                         "storage": "ok", "disk": "ok"}
