@@ -159,6 +159,8 @@ def import_feed_command(source: str, slug: str | None, categories: tuple[str, ..
             line = f"{item.outcome:>9}  {item.title} ({item.guid})"
             if item.outcome == "failed":
                 click.secho(f"{line}: {item.message}", fg="red", err=True)
+            elif item.message:  # imported, with something it carried left out
+                click.secho(f"{line}; {item.message}", fg="yellow")
             else:
                 click.echo(line)
         if new and counts["failed"] and not counts["imported"]:

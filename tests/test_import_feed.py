@@ -365,3 +365,66 @@ def test_html_show_notes_arrive_as_the_same_sanitised_html(runner, old_host, cli
     assert "<strong>Alexander De Croo</strong>" in page and "&lt;strong&gt;" not in page
     # A plain description keeps its line breaks and its link.
     assert "<br>" in two.notes_html and 'href="https://example.org/a_b"' in two.notes_html
+
+
+CHAPTERS_JSON = ('{"version": "1.2.0", "chapters": [{"startTime": 0, "title": "Start"}, '
+                 '{"startTime": 2.5, "title": "Later", "url": "https://example.org/later"}]}')
+VTT = "WEBVTT\n\n00:00:00.000 --> 00:00:02.000\nHello from the old host.\n\n00:00:02.000 --> 00:00:04.000\nBye.\n"
+
+
+def test_podcasting_tags_of_the_show_and_its_episodes_arrive_and_are_published(runner, old_host, client):
+    (old_host.root / "chapters.json").write_text(CHAPTERS_JSON)
+    (old_host.root / "transcript.vtt").write_text(VTT)
+    (old_host.root / "episode.jpg").write_bytes((DEMO_EPISODES / "cover.jpg").read_bytes())
+    show_tags = (
+        '<podcast:person role="host" href="https://example.org/ann" img="https://example.org/ann.jpg">Ann Host'
+        '</podcast:person><podcast:funding url="https://example.org/support">Support us</podcast:funding>'
+        '<podcast:location geo="geo:50.8466,4.3528" osm="R54094">Brussels</podcast:location>'
+        '<podcast:license url="https://creativecommons.org/licenses/by/4.0/">cc-by-4.0</podcast:license>'
+        '<podcast:txt purpose="verify">S6lpp-7ZCn8-dZfGc-OoyaG</podcast:txt><podcast:medium>podcast</podcast:medium>'
+        '<podcast:updateFrequency rrule="FREQ=MONTHLY">Monthly</podcast:updateFrequency>'
+        '<podcast:podroll><podcast:remoteItem feedGuid="917393e3-1b1e-5cef-ace4-edaa54e1f810"/></podcast:podroll>')
+    item = ("<item><title>Tagged</title><guid>tagged-1</guid><pubDate>Tue, 01 Mar 2022 09:00:00 +0000</pubDate>"
+            "<podcast:season>3</podcast:season><podcast:episode>12</podcast:episode>"
+            '<podcast:person role="guest" group="cast">Guest Person</podcast:person>'
+            '<podcast:soundbite startTime="1.5" duration="2.0">The best bit</podcast:soundbite>'
+            '<podcast:chapters url="{base}/chapters.json" type="application/json+chapters"/>'
+            '<podcast:transcript url="{base}/transcript.html" type="text/html"/>'
+            '<podcast:transcript url="{base}/transcript.vtt" type="text/vtt"/>'
+            '<itunes:image href="{base}/episode.jpg"/>'
+            '<enclosure url="{base}/cbr.mp3" type="audio/mpeg" length="1"/></item>')
+    url = old_host.write(channel(show_tags, items=item))
+    result = runner.invoke(args=["import-feed", url])
+    assert result.exit_code == 0, result.output
+    show = db.session.query(Show).one()
+    assert [(c.name, c.role) for c in show.credits] == [("Ann Host", "host")]
+    assert show.funding == [["https://example.org/support", "Support us"]]
+    assert (show.location_name, show.location_geo, show.location_osm) == ("Brussels", "geo:50.8466,4.3528", "R54094")
+    assert (show.license, show.license_url) == ("cc-by-4.0", "https://creativecommons.org/licenses/by/4.0/")
+    assert show.txt == [["S6lpp-7ZCn8-dZfGc-OoyaG", "verify"]] and show.update_frequency == "FREQ=MONTHLY"
+    assert show.podroll == [["917393e3-1b1e-5cef-ace4-edaa54e1f810", None]]
+    episode = db.session.query(Episode).one()
+    assert (episode.season, episode.number) == (3, 12)
+    assert [(c.name, c.role) for c in episode.credits] == [("Guest Person", "guest")]
+    assert episode.soundbites == [[1.5, 2.0, "The best bit"]]
+    assert [(c.start, c.title) for c in episode.chapters] == [(0.0, "Start"), (2.5, "Later")]
+    assert episode.transcript_cues[0][2] == "Hello from the old host."  # the VTT, chosen over the HTML
+    assert episode.image is not None and episode.image.sha256
+    feed = client.get(f"/shows/{show.slug}/feed.xml").text
+    for published in ("Ann Host", "Guest Person", "The best bit", "Brussels", "cc-by-4.0", "Support us",
+                      "S6lpp-7ZCn8-dZfGc-OoyaG", "917393e3-1b1e-5cef-ace4-edaa54e1f810", "<podcast:season>3",
+                      "chapters.json", "transcript.vtt"):
+        assert published in feed, published
+
+
+def test_broken_side_files_cost_only_themselves(runner, old_host):
+    (old_host.root / "bad-chapters.json").write_text("{not json")
+    item = ("<item><title>Partly</title><guid>partly-1</guid><pubDate>Tue, 01 Mar 2022 09:00:00 +0000</pubDate>"
+            '<podcast:chapters url="{base}/bad-chapters.json" type="application/json+chapters"/>'
+            '<podcast:transcript url="{base}/missing.vtt" type="text/vtt"/>'
+            '<enclosure url="{base}/cbr.mp3" type="audio/mpeg" length="1"/></item>')
+    result = runner.invoke(args=["import-feed", old_host.write(channel(items=item))])
+    assert result.exit_code == 0, result.output
+    assert "chapters:" in result.output and "transcript:" in result.output
+    episode = db.session.query(Episode).one()
+    assert episode.transcript is None and episode.audio.sha256

@@ -15,7 +15,8 @@ import calendar
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,13 +27,15 @@ from flask import current_app
 from lxml import etree
 from sqlalchemy import select
 
+from .. import chapters as chapter_json
 from ..categories import APPLE_CATEGORIES, format_category
 from ..episodes import media_change, save_episode, save_show
 from ..errors import Conflict, PodcastServiceError, ValidationError
 from ..extensions import db
 from ..inputs import EpisodeInput, ShowInput, make_slug
 from ..models import Episode, Show
-from . import fetcher
+from . import fetcher, podcasting
+from .podcasting import PODCAST_NAMESPACES
 from .fetcher import is_url
 from .text import cut_to_bytes, notes_of, text_of
 
@@ -44,6 +47,8 @@ FEED_MAX_BYTES = 64 * 1024 * 1024
 FEED_SECONDS = 120
 IMAGE_MAX_BYTES = 16 * 1024 * 1024
 IMAGE_SECONDS = 60
+# Chapters and transcripts of an episode: text, a few MB at most.
+SIDE_FILE_MAX_BYTES = 16 * 1024 * 1024
 # An enclosure may be as large as an upload; four hours is 8 GB at about 0.5 MB/s.
 AUDIO_SECONDS = 4 * 3600
 # Apple's limit for a description, in bytes (a Cyrillic character is two).
@@ -89,9 +94,6 @@ def _categories(tags: list[dict]) -> list[str]:
     return found
 
 
-# The namespace's URI, and the GitHub one older feeds declare.
-PODCAST_NAMESPACES = ("https://podcastindex.org/namespace/1.0",
-                      "https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/1.0.md")
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,8 @@ class Channel:
     owner_name: str | None = None
     owner_email: str | None = None
     description: str | None = None
+    show_fields: dict[str, Any] = field(default_factory=dict)  # from podcast: tags (podcasting.py)
+    items: dict[str, podcasting.ItemExtras] = field(default_factory=dict)  # by guid
 
 
 def _read_channel(raw: bytes) -> Channel:
@@ -146,6 +150,8 @@ def _read_channel(raw: bytes) -> Channel:
         owner_name=text(owner, f"{{{ITUNES}}}name") if owner is not None else None,
         owner_email=text(owner, f"{{{ITUNES}}}email") if owner is not None else None,
         description=text(channel, f"{{{ITUNES}}}summary", "description"),
+        show_fields=podcasting.show_fields(channel),
+        items={(i.findtext("guid") or "").strip(): podcasting.item_extras(i) for i in channel.iter("item")},
     )
 
 
@@ -261,6 +267,11 @@ def import_show(feed: Feed, *, slug: str | None = None, categories: list[str] | 
     if not data.categories:
         raise ValidationError("the feed names no category from Apple's list; give one with --category")
     data.validated()  # what is wrong with the show is said now, not blamed on its cover art
+    try:
+        replace(data, **raw.show_fields).validated()
+        data = replace(data, **raw.show_fields)
+    except ValidationError as e:  # a malformed podcast: tag costs those tags, not the move
+        log.warning("%s: the feed's podcast: tags not imported: %s", source, e)
     image_url = (channel.get("image") or {}).get("href")
     if image_url:
         try:
@@ -317,16 +328,55 @@ def import_episodes(show: Show, feed: Feed) -> Iterator[ImportedItem]:
             explicit=explicit.get(guid, False),
             guid=guid,
         )
+        extras = feed.raw.items.get(guid) or podcasting.ItemExtras()
+        data = replace(data, people=extras.people, soundbites=extras.soundbites,
+                       season=data.season or extras.season, number=data.number or extras.number)
         try:
-            with _fetch(audio, source, limit, AUDIO_SECONDS) as path:
-                save_episode(show, data, path, audio_name=Path(urlsplit(audio).path).name)
+            with ExitStack() as files:
+                path = files.enter_context(_fetch(audio, source, limit, AUDIO_SECONDS))
+                full, missed = _with_files(files, data, extras, source)
+                try:
+                    save_episode(show, full, path, audio_name=Path(urlsplit(audio).path).name)
+                except ValidationError as e:
+                    if full == data:
+                        raise
+                    # The audio is fine; what came with it (art, chapters, transcript...) is not: without it.
+                    db.session.rollback()
+                    save_episode(show, replace(data, people=[], soundbites=[]), path,
+                                 audio_name=Path(urlsplit(audio).path).name)
+                    missed.append(f"art, chapters, transcript, people and soundbites left out: {e}")
         except PodcastServiceError as e:
             db.session.rollback()
             yield ImportedItem(guid, title, "failed", str(e))
             continue
         known.add(guid)
         slugs.taken.add(data.slug)
-        yield ImportedItem(guid, title, "imported")
+        yield ImportedItem(guid, title, "imported", "; ".join(missed))
+
+
+def _with_files(files: ExitStack, data: EpisodeInput, extras: podcasting.ItemExtras,
+                source: str) -> tuple[EpisodeInput, list[str]]:
+    """`data` with the item's art, chapters and transcript fetched; each that cannot be is named, not fatal."""
+    changes: dict[str, Any] = {}
+    missed: list[str] = []
+    if extras.image_url:
+        try:
+            changes["image"] = files.enter_context(_fetch(extras.image_url, source, IMAGE_MAX_BYTES, IMAGE_SECONDS))
+        except PodcastServiceError as e:
+            missed.append(f"episode art: {e}")
+    if extras.chapters_url:
+        try:
+            with _fetch(extras.chapters_url, source, SIDE_FILE_MAX_BYTES, IMAGE_SECONDS) as chapters:
+                changes["chapters"] = chapter_json.parse_json(chapters.read_text(encoding="utf-8"))
+        except (PodcastServiceError, UnicodeDecodeError) as e:
+            missed.append(f"chapters: {e}")
+    if extras.transcript:
+        try:
+            changes["transcript"] = files.enter_context(_fetch(extras.transcript[0], source, SIDE_FILE_MAX_BYTES,
+                                                               IMAGE_SECONDS))
+        except PodcastServiceError as e:
+            missed.append(f"transcript: {e}")
+    return replace(data, **changes), missed
 
 
 class SlugAllocator:
