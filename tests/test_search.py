@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-import pytest
 from lxml import html
 
+from catalogue import add_episodes
 from conftest import AUDIO
 from podcast_service import search
 from podcast_service.episodes import delete_episode, episode_input, save_episode, save_show
@@ -76,18 +76,17 @@ def test_the_index_follows_edits_and_deletions(client, show, make_episode):
     assert titles(client, "new") == []
 
 
-def test_results_come_in_pages_with_stable_addresses(client, make_episode):
-    for n in range(45):
-        make_episode(title=f"Interview {n:02d}", summary="An interview", published_at=utcnow() - timedelta(hours=n))
-    first, second, third = titles(client, "interview"), titles(client, "interview", 2), titles(client, "interview", 3)
+def test_results_come_in_pages_with_stable_addresses(client, show):
+    add_episodes(show, 45, 0)  # "Bulk 0".."Bulk 44", published a minute apart, newest first; indexed
+    first, second, third = titles(client, "bulk"), titles(client, "bulk", 2), titles(client, "bulk", 3)
     assert (len(first), len(second), len(third)) == (20, 20, 5)
-    assert set(first) | set(second) | set(third) == {f"Interview {n:02d}" for n in range(45)}
-    assert first[0] == "Interview 00"  # equal matches: newest first
-    doc = html.fromstring(client.get(SEARCH, query_string={"q": "interview", "page": 2}).data)
-    assert doc.xpath("//a[@rel='prev']/@href") == ["/shows/test-show/search?q=interview"]
-    assert doc.xpath("//a[@rel='next']/@href") == ["/shows/test-show/search?page=3&q=interview"]
-    assert client.get(SEARCH, query_string={"q": "interview", "page": 4}).status_code == 404
-    assert client.get(SEARCH, query_string={"q": "interview", "page": "x"}).status_code == 404
+    assert set(first) | set(second) | set(third) == {f"Bulk {n}" for n in range(45)}
+    assert first[0] == "Bulk 0"  # equal matches: newest first
+    doc = html.fromstring(client.get(SEARCH, query_string={"q": "bulk", "page": 2}).data)
+    assert doc.xpath("//a[@rel='prev']/@href") == ["/shows/test-show/search?q=bulk"]
+    assert doc.xpath("//a[@rel='next']/@href") == ["/shows/test-show/search?page=3&q=bulk"]
+    assert client.get(SEARCH, query_string={"q": "bulk", "page": 4}).status_code == 404
+    assert client.get(SEARCH, query_string={"q": "bulk", "page": "x"}).status_code == 404
 
 
 def test_the_show_page_offers_search_and_results_are_not_indexed(client, make_episode):
@@ -99,15 +98,17 @@ def test_the_show_page_offers_search_and_results_are_not_indexed(client, make_ep
     assert b'name="robots" content="noindex, follow"' in r.data
 
 
-@pytest.mark.parametrize("query", [
-    '"', '""', "'", "\\", "*", "a*", ":*", "NEAR(a b)", "title:x", "a AND OR NOT b", "(((", "a & | ! b",
-    "'; DROP TABLE episodes; --", "%", "_", "\x00", "🎙️", "a" * 200, " ".join(["word"] * 39), "^x", "-x", "+x",
-])
-def test_hostile_queries_get_an_answer_never_an_error(client, make_episode, query):
+HOSTILE = ['"', '""', "'", "\\", "*", "a*", ":*", "NEAR(a b)", "title:x", "a AND OR NOT b", "(((", "a & | ! b",
+           "'; DROP TABLE episodes; --", "%", "_", "\x00", "🎙️", "a" * 200, " ".join(["word"] * 39), "^x", "-x", "+x"]
+
+
+def test_hostile_queries_get_an_answer_never_an_error(client, make_episode):
+    """FTS5 and tsquery syntax, SQL, NUL, emoji, the longest query allowed: each is words or nothing."""
     make_episode(title="A word about words")
-    r = client.get(SEARCH, query_string={"q": query})
-    assert r.status_code == 200 and b"Traceback" not in r.data
-    assert make_episode(title="Still here").id  # nothing was dropped
+    for query in HOSTILE:
+        r = client.get(SEARCH, query_string={"q": query})
+        assert r.status_code == 200 and b"Traceback" not in r.data, query
+    assert titles(client, "word") == ["A word about words"]  # nothing was dropped
 
 
 def test_empty_punctuation_and_overlong_queries(client, make_episode):
