@@ -4,16 +4,15 @@ gunicorn (gunicorn.conf.py) records each request once, and no log or table keeps
 from __future__ import annotations
 
 import http.client
-import urllib.parse
+from pathlib import Path
 
-import flask_migrate
 from sqlalchemy import select
 
-from conftest import BASE_URL, DEMO_EPISODES, wait_for
-from podcast_service import create_app, urls
+from conftest import wait_for
 from podcast_service.extensions import db
-from podcast_service.models import Episode, MediaRequest
+from podcast_service.models import MediaRequest
 from services import Gunicorn, Nginx, app_environment
+from test_resilience import accel_demo
 
 # Loopback answers from any 127.x.y.z: a client address that can be looked for everywhere afterwards.
 CLIENT = "127.38.211.97"
@@ -31,18 +30,8 @@ def ask(port: int, path: str, method: str = "GET", **headers: str) -> tuple[int,
 
 
 def test_ranged_head_and_full_requests_through_nginx_are_each_recorded_once(tmp_path):
-    media = tmp_path / "media"
-    config = {"base_url": BASE_URL, "secret_key": "tests-only-4f1d9a7c2b8e6035d1a9f7c3e5b2a8d0",
-              "database_url": f"sqlite:///{tmp_path / 'db.sqlite'}", "storage_path": str(media),
-              "accel_redirect": "/_media", "trusted_proxies": 1}
-    app = create_app(config)
-    with app.app_context():
-        flask_migrate.upgrade()
-        assert app.test_cli_runner().invoke(args=["import-episodes", str(DEMO_EPISODES)]).exit_code == 0
-        episode = db.session.query(Episode).one()
-        path = urllib.parse.urlsplit(urls.audio_url(episode)).path
-        size, sha256 = episode.audio.size, episode.audio.sha256
-        db.session.remove()
+    config, app, path, stored, sha256 = accel_demo(tmp_path)
+    size, media = stored.stat().st_size, Path(config["storage_path"])
     server = Gunicorn(app_environment(config), tmp_path)
     server.start()
     proxy = Nginx(f"127.0.0.1:{server.port}", tmp_path / "nginx", media=media)

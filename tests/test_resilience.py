@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 import flask_migrate
 import pytest
@@ -456,8 +457,9 @@ def test_behind_nginx_a_slow_300_mb_upload_and_slow_listeners_leave_feed_polls_a
     assert uploaded["json"]["duration"] == 1600 and uploaded["json"]["status"] == "published"
 
 
-def test_behind_nginx_media_and_feed_bytes_come_from_nginx_with_the_service_headers(tmp_path, make_token):
-    """accel_redirect: the service checks and answers with headers; nginx sends the bytes, ranges and HEAD."""
+def accel_demo(tmp_path):  # noqa: ANN001, ANN201
+    """The demo show on SQLite and the local folder, set up for nginx's X-Accel-Redirect (deploy/nginx.conf):
+    (config, app, the enclosure's path, its stored file, its sha256)."""
     media = tmp_path / "media"
     config = {"base_url": BASE_URL, "secret_key": "tests-only-4f1d9a7c2b8e6035d1a9f7c3e5b2a8d0",
               "database_url": f"sqlite:///{tmp_path / 'db.sqlite'}", "storage_path": str(media),
@@ -468,10 +470,16 @@ def test_behind_nginx_media_and_feed_bytes_come_from_nginx_with_the_service_head
         assert app.test_cli_runner().invoke(args=["import-episodes", str(DEMO_EPISODES)]).exit_code == 0
         episode = db.session.query(Episode).one()
         audio_path = urllib.parse.urlsplit(urls.audio_url(episode)).path
-        stored = media / episode.audio.key
-        sha256 = episode.audio.sha256
+        stored, sha256 = media / episode.audio.key, episode.audio.sha256
         db.session.remove()
         db.engine.dispose()
+    return config, app, audio_path, stored, sha256
+
+
+def test_behind_nginx_media_and_feed_bytes_come_from_nginx_with_the_service_headers(tmp_path, make_token):
+    """accel_redirect: the service checks and answers with headers; nginx sends the bytes, ranges and HEAD."""
+    config, app, audio_path, stored, sha256 = accel_demo(tmp_path)
+    media = Path(config["storage_path"])
     assert oct(stored.stat().st_mode & 0o777) == "0o640"
     server = Gunicorn(app_environment(config), tmp_path)
     server.start()
