@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,21 @@ def configure_logging(app: Flask, settings: Settings) -> None:
     """Log to stderr at the configured level (gunicorn and the CLI both collect it)."""
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("podcast_service").setLevel(settings.log_level)
+    werkzeug_log = logging.getLogger("werkzeug")
+    if not any(isinstance(f, _NoClientAddress) for f in werkzeug_log.filters):
+        werkzeug_log.addFilter(_NoClientAddress())
+
+
+class _NoClientAddress(logging.Filter):
+    """The development server (`flask run`, `make demo`) logs each request after the client's address; the
+    address is dropped, as in production's access logs (listeners are counted without it)."""
+
+    _ADDRESS = re.compile(r"^\S+ - - \[")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = self._ADDRESS.sub("- - - [", record.msg, count=1)
+        return True
 
 
 def configure_extensions(app: Flask, settings: Settings) -> None:

@@ -306,3 +306,12 @@ def test_listener_keys_hide_the_address_and_cut_ipv6(app):
     key = listeners.key("192.0.2.1", APPLE, day)
     assert len(key) == 32 and "192" not in key and key == listeners.key("192.0.2.1", APPLE, day)
     assert key != listeners.key("192.0.2.2", APPLE, day)
+
+
+def test_the_development_servers_request_log_names_no_address(app, caplog):
+    """`flask run` / `make demo` log each request after the client's address; the app drops it."""
+    import logging
+
+    caplog.set_level("INFO", logger="werkzeug")
+    logging.getLogger("werkzeug").info('203.0.113.5 - - [27/Nov/2026 10:00:00] "%s" %s %s\n', "GET / HTTP/1.1", 200, "-")
+    assert "203.0.113.5" not in caplog.text and '- - - [27/Nov/2026 10:00:00] "GET / HTTP/1.1" 200' in caplog.text
