@@ -49,3 +49,51 @@ def format_category(pair: list[str | None]) -> str:
     """The stored [category, subcategory] pair written back as 'Category > Subcategory'."""
     category, sub = pair
     return f"{category} > {sub}" if sub else category
+
+
+# Categories Apple retired in its 2019 revision, as older feeds still declare them, with the current
+# category each became ("Category" or "Category > Subcategory" of a retired parent; a retired parent
+# alone maps to its successor). Imports map them and say so.
+RETIRED_CATEGORIES: dict[str, str] = {
+    "Arts > Literature": "Arts > Books",
+    "Business > Business News": "News > Business News",
+    "Business > Management & Marketing": "Business > Management",
+    "Business > Shopping": "Leisure",
+    "Education > Educational Technology": "Education",
+    "Education > Higher Education": "Education",
+    "Education > K-12": "Education",
+    "Education > Language Courses": "Education > Language Learning",
+    "Education > Training": "Education > How To",
+    "Games & Hobbies": "Leisure",
+    "Games & Hobbies > Automotive": "Leisure > Automotive",
+    "Games & Hobbies > Aviation": "Leisure > Aviation",
+    "Games & Hobbies > Hobbies": "Leisure > Hobbies",
+    "Games & Hobbies > Other Games": "Leisure > Games",
+    "Games & Hobbies > Video Games": "Leisure > Video Games",
+    "Government & Organizations": "Government",
+    "Government & Organizations > Local": "Government",
+    "Government & Organizations > National": "Government",
+    "Government & Organizations > Non-Profit": "Business > Non-Profit",
+    "Government & Organizations > Regional": "Government",
+    "Health": "Health & Fitness",
+    "Health > Alternative Health": "Health & Fitness > Alternative Health",
+    "Health > Fitness & Nutrition": "Health & Fitness > Fitness",
+    "Health > Self-Help": "Education > Self-Improvement",
+    "Health > Sexuality": "Health & Fitness > Sexuality",
+    "News & Politics": "News",
+    "Religion & Spirituality > Other": "Religion & Spirituality",
+    "Science & Medicine": "Science",
+    "Science & Medicine > Medicine": "Health & Fitness > Medicine",
+    "Science & Medicine > Natural Sciences": "Science > Natural Sciences",
+    "Science & Medicine > Social Sciences": "Science > Social Sciences",
+    "Society & Culture > History": "History",
+    "Sports & Recreation": "Sports",
+    "Sports & Recreation > Amateur": "Sports",
+    "Sports & Recreation > College & High School": "Sports",
+    "Sports & Recreation > Outdoor": "Sports > Wilderness",
+    "Sports & Recreation > Professional": "Sports",
+    "Technology > Gadgets": "Technology",
+    "Technology > Podcasting": "Technology",
+    "Technology > Software How-To": "Technology",
+    "Technology > Tech News": "News > Tech News",
+}

@@ -153,6 +153,9 @@ def import_feed_command(source: str, slug: str | None, categories: tuple[str, ..
                                        into_existing=into_existing, owner_email=owner_email,
                                        override_lock=override_lock)
         click.echo(f"show {show.slug}: {show.title}")
+        if new and not categories:
+            for note in feed_import.category_notes(feed):
+                click.secho(note, fg="yellow")
         counts = {"imported": 0, "present": 0, "failed": 0}
         for item in feed_import.import_episodes(show, feed):
             counts[item.outcome] += 1

@@ -428,3 +428,15 @@ def test_broken_side_files_cost_only_themselves(runner, old_host):
     assert "chapters:" in result.output and "transcript:" in result.output
     episode = db.session.query(Episode).one()
     assert episode.transcript is None and episode.audio.sha256
+
+
+def test_retired_apple_categories_are_mapped_and_the_producer_is_told(runner, old_host):
+    url = old_host.write(channel().replace(
+        '<itunes:category text="Technology"/>',
+        '<itunes:category text="Games &amp; Hobbies"><itunes:category text="Video Games"/></itunes:category>'
+        '<itunes:category text="Technology"><itunes:category text="Tech News"/></itunes:category>'))
+    result = runner.invoke(args=["import-feed", url])
+    assert result.exit_code == 0, result.output
+    assert db.session.query(Show).one().categories == [["Leisure", "Video Games"], ["News", "Tech News"]]
+    assert "'Games & Hobbies > Video Games' is retired: imported as 'Leisure > Video Games'" in result.output
+    assert "'Technology > Tech News' is retired: imported as 'News > Tech News'" in result.output

@@ -28,7 +28,7 @@ from lxml import etree
 from sqlalchemy import select
 
 from .. import chapters as chapter_json
-from ..categories import APPLE_CATEGORIES, format_category
+from ..categories import APPLE_CATEGORIES, RETIRED_CATEGORIES, format_category
 from ..episodes import media_change, save_episode, save_show
 from ..errors import Conflict, PodcastServiceError, ValidationError
 from ..extensions import db
@@ -81,19 +81,27 @@ def _fetch(ref: str, base: str, limit: int, seconds: float) -> Iterator[Path]:
         yield copied
 
 
-def _categories(tags: list[dict]) -> list[str]:
-    """Apple categories from feedparser's flat list of terms (a subcategory follows its parent)."""
+def _categories(tags: list[dict]) -> tuple[list[str], list[str]]:
+    """Apple categories from feedparser's flat list of terms (a subcategory follows its parent), and a note
+    for each retired category mapped to its successor (Apple's 2019 revision; older feeds still use them)."""
     found: list[str] = []
-    parent = None
+    notes: list[str] = []
+    parent = None  # the last top-level term, as the feed wrote it
+
+    def retired(name: str) -> str:
+        notes.append(f"category {name!r} is retired: imported as {RETIRED_CATEGORIES[name]!r}")
+        return RETIRED_CATEGORIES[name]
+
     for term in (t.get("term") for t in tags or []):
-        if term in APPLE_CATEGORIES:
+        pair = f"{parent} > {term}"
+        if term in APPLE_CATEGORIES or term in RETIRED_CATEGORIES:
             parent = term
-            found.append(term)
-        elif parent is not None and term in APPLE_CATEGORIES[parent] and found[-1] == parent:
+            found.append(term if term in APPLE_CATEGORIES else retired(term))
+        elif parent is not None and found and pair in RETIRED_CATEGORIES:
+            found[-1] = retired(pair)
+        elif parent in APPLE_CATEGORIES and found and found[-1] == parent and term in APPLE_CATEGORIES[parent]:
             found[-1] = format_category([parent, term])
-    return found
-
-
+    return list(dict.fromkeys(found)), notes
 
 
 @dataclass(frozen=True)
@@ -188,6 +196,11 @@ def read_feed(source: str) -> Feed:
     return Feed(source, parsed.feed, parsed.entries, _read_channel(raw))
 
 
+def category_notes(feed: Feed) -> list[str]:
+    """What the import says about the feed's categories (retired ones, and what they became)."""
+    return _categories(feed.channel.get("tags", []))[1]
+
+
 def existing_show(feed: Feed, slug: str | None) -> Show | None:
     """The show this feed would go into that exists already (made by an earlier import, or with the slug)."""
     earlier = _show_from(feed)
@@ -244,6 +257,7 @@ def import_show(feed: Feed, *, slug: str | None = None, categories: list[str] | 
             db.session.commit()
         return existing
     title = channel.get("title", "")
+    mapped_categories = _categories(channel.get("tags", []))[0]
     email = raw.owner_email or owner_email or raw.locked_owner
     if not email:
         raise ValidationError("the feed names no owner e-mail (itunes:owner, podcast:locked owner): give the "
@@ -258,7 +272,7 @@ def import_show(feed: Feed, *, slug: str | None = None, categories: list[str] | 
         owner_email=email,
         copyright=channel.get("rights") or None,
         website_url=channel.get("link") if is_url(channel.get("link") or "") else None,
-        categories=categories or _categories(channel.get("tags", [])),
+        categories=categories or mapped_categories,
         explicit=raw.explicit,
         show_type=channel.get("itunes_type") if channel.get("itunes_type") in ("episodic", "serial") else "episodic",
         podcast_guid=feed.podcast_guid,
