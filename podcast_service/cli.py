@@ -149,13 +149,13 @@ def import_feed_command(source: str, slug: str | None, categories: tuple[str, ..
         owner = accounts.find_user(owner_user) if owner_user else None
         feed = feed_import.read_feed(source)
         new = feed_import.existing_show(feed, slug) is None
+        notes = [] if categories else feed_import.category_notes(feed)
         show = feed_import.import_show(feed, slug=slug, categories=list(categories) or None,
                                        into_existing=into_existing, owner_email=owner_email,
-                                       override_lock=override_lock)
+                                       override_lock=override_lock, notes=notes)
         click.echo(f"show {show.slug}: {show.title}")
-        if new and not categories:
-            for note in feed_import.category_notes(feed):
-                click.secho(note, fg="yellow")
+        for note in notes if new else []:
+            click.secho(note, fg="yellow")
         counts = {"imported": 0, "present": 0, "failed": 0}
         for item in feed_import.import_episodes(show, feed):
             counts[item.outcome] += 1

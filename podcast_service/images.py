@@ -54,3 +54,21 @@ def inspect(path: Path, *, artwork: bool = True) -> ImageInfo:
             raise ValidationError(f"cover art must be in RGB colour; this image is {mode}")
     mime, ext = FORMATS[kind]
     return ImageInfo(mime, ext, width, height)
+
+
+def fit_artwork(path: Path, dest: Path) -> tuple[Path, str]:
+    """A copy of a readable image made to Apple's rules: centred on a square of its own average colour,
+    scaled to 1400 to 3000 pixels a side, RGB JPEG. For art imported from elsewhere, which the show would
+    otherwise lose; returns (the new file, what was done)."""
+    info = inspect(path, artwork=False)
+    with Image.open(path) as im:
+        im = im.convert("RGB")
+        side = max(im.size)
+        target = min(MAX_SIDE, max(MIN_SIDE, side))
+        average = im.resize((1, 1), Image.Resampling.BOX).getpixel((0, 0))
+        square = Image.new("RGB", (side, side), average)
+        square.paste(im, ((side - im.width) // 2, (side - im.height) // 2))
+        if target != side:
+            square = square.resize((target, target), Image.Resampling.LANCZOS)
+        square.save(dest, "JPEG", quality=90)
+    return dest, f"cover art {info.width}×{info.height} fitted to {target}×{target}"

@@ -440,3 +440,18 @@ def test_retired_apple_categories_are_mapped_and_the_producer_is_told(runner, ol
     assert db.session.query(Show).one().categories == [["Leisure", "Video Games"], ["News", "Tech News"]]
     assert "'Games & Hobbies > Video Games' is retired: imported as 'Leisure > Video Games'" in result.output
     assert "'Technology > Tech News' is retired: imported as 'News > Tech News'" in result.output
+
+
+def test_a_cover_apple_would_refuse_is_fitted_and_the_producer_told(runner, old_host, storage):
+    from io import BytesIO
+
+    from PIL import Image
+
+    Image.new("RGB", (1600, 900), (10, 120, 130)).save(old_host.root / "wide.png")
+    url = old_host.write(channel('<itunes:image href="{base}/wide.png"/>'))
+    result = runner.invoke(args=["import-feed", url])
+    assert result.exit_code == 0, result.output
+    assert "cover art 1600×900 fitted to 1600×1600" in result.output
+    show = db.session.query(Show).one()
+    with Image.open(BytesIO(storage.read_bytes(show.image.key))) as art:
+        assert art.size == (1600, 1600) and art.mode == "RGB"

@@ -14,8 +14,7 @@ from __future__ import annotations
 import calendar
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +27,7 @@ from lxml import etree
 from sqlalchemy import select
 
 from .. import chapters as chapter_json
+from .. import images
 from ..categories import APPLE_CATEGORIES, RETIRED_CATEGORIES, format_category
 from ..episodes import media_change, save_episode, save_show
 from ..errors import Conflict, PodcastServiceError, ValidationError
@@ -224,7 +224,8 @@ class LockedFeed(Conflict):
 
 
 def import_show(feed: Feed, *, slug: str | None = None, categories: list[str] | None = None,
-                into_existing: bool = False, owner_email: str | None = None, override_lock: bool = False) -> Show:
+                into_existing: bool = False, owner_email: str | None = None, override_lock: bool = False,
+                notes: list[str] | None = None) -> Show:
     """The show to import the feed's episodes into.
 
     The first import creates it (with its cover art, when Apple would accept
@@ -241,6 +242,7 @@ def import_show(feed: Feed, *, slug: str | None = None, categories: list[str] | 
                            f"with --slug {earlier.slug} (or none) to fetch its new episodes")
         return earlier
     channel, source, raw = feed.channel, feed.source, feed.raw
+    notes = notes if notes is not None else []  # what the producer is told: art fitted or left out...
     if raw.locked and not override_lock:
         # The namespace asks a new host to refuse a locked feed unless its owner shows who they are.
         owner = f" (owner: {raw.locked_owner})" if raw.locked_owner else ""
@@ -290,13 +292,30 @@ def import_show(feed: Feed, *, slug: str | None = None, categories: list[str] | 
     if image_url:
         try:
             with _fetch(image_url, source, IMAGE_MAX_BYTES, IMAGE_SECONDS) as image:
-                return save_show(data, image=image, new=True, import_source=source)
+                with _apple_art(image, notes) as art:
+                    return save_show(data, image=art, new=True, import_source=source)
         except ValidationError as e:
             if isinstance(e, Conflict):
                 raise
             db.session.rollback()
-            log.warning("cover art of %s not imported: %s", source, e)
+            notes.append(f"cover art not imported: {e}")
     return save_show(data, new=True, import_source=source)
+
+
+@contextmanager
+def _apple_art(image: Path, notes: list[str]) -> Iterator[Path]:
+    """The image if Apple accepts it as cover art, else a fitted copy (square, 1400+ pixels), said in `notes`."""
+    try:
+        images.inspect(image, artwork=True)
+    except ValidationError:
+        fitted, what = images.fit_artwork(image, image.with_name(image.name + "-fitted.jpg"))
+        notes.append(what)
+        try:
+            yield fitted
+        finally:
+            fitted.unlink(missing_ok=True)
+        return
+    yield image
 
 
 def discard_show(show: Show) -> None:
