@@ -20,6 +20,7 @@ import argparse
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -78,7 +79,8 @@ def measure(app, clients: dict, table: dict, requests: int) -> dict[str, tuple[f
         for _ in range(3):
             client.get(path, headers=headers, buffered=True).close()
         statements: list[str] = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        here = threading.get_ident()  # this request's statements, not the analytics writer thread's
+        listener = lambda *args: statements.append(args[2]) if threading.get_ident() == here else None  # noqa: E731
         times = []
         for n in range(requests):
             if n == 0:
