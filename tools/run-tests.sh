@@ -1,19 +1,17 @@
 #!/usr/bin/env bash
 # The whole suite on both stacks at once: the embedded defaults (SQLite + local folder) and
-# PostgreSQL + SeaweedFS, spread over pytest-xdist workers (two and three) that take test files as
+# PostgreSQL + SeaweedFS, each spread over two pytest-xdist workers that take test files as
 # they free up (--dist loadfile: a file's tests share one worker, so its fixtures and servers
 # are set up once). The tests spend much of their time waiting (on servers they start, on
-# browsers, on worker processes, on slow clients they simulate), so five processes share two
+# browsers, on worker processes, on slow clients they simulate), so four processes share two
 # cores well. Each stack writes its own log; both are printed when both are done, and the exit
 # status is the first failure's. Extra arguments go to both runs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 logs=$(mktemp -d)
 pids=()
-# PostgreSQL + SeaweedFS gets a third worker: its tests spend more of their time waiting on the servers.
-for run in "sqlite-local 2" "postgres-s3 3"; do
-  stack=${run% *}
-  .venv/bin/python -m pytest --stack="$stack" -p no:cacheprovider -n "${run#* }" --dist loadfile "$@" \
+for stack in sqlite-local postgres-s3; do
+  .venv/bin/python -m pytest --stack="$stack" -p no:cacheprovider -n 2 --dist loadfile "$@" \
     >"$logs/$stack.log" 2>&1 &
   pids+=($!)
 done
