@@ -455,3 +455,22 @@ def test_a_cover_apple_would_refuse_is_fitted_and_the_producer_told(runner, old_
     show = db.session.query(Show).one()
     with Image.open(BytesIO(storage.read_bytes(show.image.key))) as art:
         assert art.size == (1600, 1600) and art.mode == "RGB"
+
+
+def test_alternate_enclosures_arrive_as_renditions(runner, old_host, client):
+    (old_host.root / "opus.opus").write_bytes((AUDIO / "opus.opus").read_bytes())
+    item = ("<item><title>Two files</title><guid>two-1</guid><pubDate>Tue, 01 Mar 2022 09:00:00 +0000</pubDate>"
+            '<podcast:alternateEnclosure type="audio/mpeg" length="1" default="true">'
+            '<podcast:source uri="{base}/cbr.mp3"/></podcast:alternateEnclosure>'
+            '<podcast:alternateEnclosure type="audio/opus" length="1" bitrate="32000">'
+            '<podcast:source uri="ipfs://bafy-not-fetched"/><podcast:source uri="{base}/opus.opus"/>'
+            "</podcast:alternateEnclosure>"
+            '<podcast:alternateEnclosure type="audio/aac" length="1"><podcast:source uri="{base}/gone.m4a"/>'
+            "</podcast:alternateEnclosure>"
+            '<enclosure url="{base}/cbr.mp3" type="audio/mpeg" length="1"/></item>')
+    result = runner.invoke(args=["import-feed", old_host.write(channel(items=item))])
+    assert result.exit_code == 0, result.output
+    assert "alternate enclosure" in result.output and "gone.m4a" in result.output
+    episode = db.session.query(Episode).one()
+    assert [a.media.extension for a in episode.alternates] == [".opus"]  # the enclosure is not added twice
+    assert "podcast:alternateEnclosure" in client.get(f"/shows/{episode.show.slug}/feed.xml").text

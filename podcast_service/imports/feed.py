@@ -29,7 +29,7 @@ from sqlalchemy import select
 from .. import chapters as chapter_json
 from .. import images
 from ..categories import APPLE_CATEGORIES, RETIRED_CATEGORIES, format_category
-from ..episodes import media_change, save_episode, save_show
+from ..episodes import add_alternate, media_change, save_episode, save_show
 from ..errors import Conflict, PodcastServiceError, ValidationError
 from ..extensions import db
 from ..inputs import EpisodeInput, ShowInput, make_slug
@@ -369,15 +369,16 @@ def import_episodes(show: Show, feed: Feed) -> Iterator[ImportedItem]:
                 path = files.enter_context(_fetch(audio, source, limit, AUDIO_SECONDS))
                 full, missed = _with_files(files, data, extras, source)
                 try:
-                    save_episode(show, full, path, audio_name=Path(urlsplit(audio).path).name)
+                    episode = save_episode(show, full, path, audio_name=Path(urlsplit(audio).path).name)
                 except ValidationError as e:
                     if full == data:
                         raise
                     # The audio is fine; what came with it (art, chapters, transcript...) is not: without it.
                     db.session.rollback()
-                    save_episode(show, replace(data, people=[], soundbites=[]), path,
-                                 audio_name=Path(urlsplit(audio).path).name)
+                    episode = save_episode(show, replace(data, people=[], soundbites=[]), path,
+                                           audio_name=Path(urlsplit(audio).path).name)
                     missed.append(f"art, chapters, transcript, people and soundbites left out: {e}")
+            missed += _alternates(episode, extras.alternates, audio, source, limit)
         except PodcastServiceError as e:
             db.session.rollback()
             yield ImportedItem(guid, title, "failed", str(e))
@@ -385,6 +386,21 @@ def import_episodes(show: Show, feed: Feed) -> Iterator[ImportedItem]:
         known.add(guid)
         slugs.taken.add(data.slug)
         yield ImportedItem(guid, title, "imported", "; ".join(missed))
+
+
+def _alternates(episode: Episode, sources: list[str], enclosure: str, source: str, limit: int) -> list[str]:
+    """Each podcast:alternateEnclosure fetched and added as a rendition; what could not be is named."""
+    missed = []
+    for uri in sources:
+        if urljoin(source, uri) == urljoin(source, enclosure):
+            continue  # the enclosure itself, listed among the alternates as the namespace allows
+        try:
+            with _fetch(uri, source, limit, AUDIO_SECONDS) as path:
+                add_alternate(episode, path, Path(urlsplit(uri).path).name)
+        except PodcastServiceError as e:
+            db.session.rollback()
+            missed.append(f"alternate enclosure {uri}: {e}")
+    return missed
 
 
 def _with_files(files: ExitStack, data: EpisodeInput, extras: podcasting.ItemExtras,

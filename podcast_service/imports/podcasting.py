@@ -4,8 +4,9 @@ feedparser keeps none of the `podcast:` tags, so they are read here with
 lxml, from the channel's and each item's own children, into the fields the
 service models: people, funding, location, licence, txt, podroll, medium and
 update frequency for the show; people, season and episode numbers,
-soundbites, episode art, and the addresses of chapters and transcripts for
-each episode (fetched by feed.py through the guarded fetcher).
+soundbites, episode art, and the addresses of chapters, transcripts and
+alternate enclosures for each episode (fetched by feed.py through the guarded
+fetcher).
 """
 
 from __future__ import annotations
@@ -99,6 +100,7 @@ class ItemExtras:
     image_url: str | None = None
     chapters_url: str | None = None
     transcript: tuple[str, str] | None = None  # (URL, file extension)
+    alternates: list[str] = field(default_factory=list)  # each alternateEnclosure's first http(s) source
 
 
 def item_extras(item: Any) -> ItemExtras:
@@ -111,6 +113,12 @@ def item_extras(item: Any) -> ItemExtras:
     transcripts = sorted(((t.get("url"), TRANSCRIPT_TYPES[t.get("type")]) for t in _all(item, "transcript")
                           if t.get("url") and t.get("type") in TRANSCRIPT_TYPES),
                          key=lambda pair: list(TRANSCRIPT_TYPES.values()).index(pair[1]))
+    alternates = []
+    for alternate in _all(item, "alternateEnclosure"):
+        uri = next((s.get("uri") for s in _all(alternate, "source")
+                    if (s.get("uri") or "").startswith(("http://", "https://"))), None)
+        if uri:
+            alternates.append(uri)
     chapters = _first(item, "chapters")
     image = item.find(f"{{{ITUNES}}}image")
     return ItemExtras(
@@ -121,4 +129,5 @@ def item_extras(item: Any) -> ItemExtras:
         image_url=(image.get("href") or "").strip() or None if image is not None else None,
         chapters_url=chapters.get("url") if chapters is not None and chapters.get("url") else None,
         transcript=transcripts[0] if transcripts else None,
+        alternates=alternates,
     )
