@@ -21,6 +21,7 @@ deleted as soon as it ends.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -97,13 +98,10 @@ def _day_requests(day: date, show_id: int | None = None) -> Iterator[Request]:
         yield Request(*row)
 
 
-def tally(day: date, show_id: int | None = None) -> dict[tuple[int, str, str, str], int]:
+def tally(day: date, show_id: int | None = None) -> Counter[tuple[int, str, str, str]]:
     """{(episode id, app, source, country): downloads} for the day from its raw rows (today's, live, for
     reports)."""
-    counts: dict[tuple[int, str, str, str], int] = {}
-    for key in downloads(_day_requests(day, show_id)):
-        counts[key] = counts.get(key, 0) + 1
-    return counts
+    return Counter(downloads(_day_requests(day, show_id)))
 
 
 def roll_up(today: date | None = None) -> list[date]:

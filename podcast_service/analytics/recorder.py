@@ -15,6 +15,7 @@ import logging
 import queue
 import re
 import threading
+import time
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -64,9 +65,9 @@ class Recorder:
         self.interval = app.config["PODCAST"].analytics_flush_seconds
         self.datacenters = Datacenters.load(app.config["PODCAST"].analytics_datacenter_ranges)
         self.countries = Countries.load(app.config["PODCAST"].analytics_geoip_database)
+        self.site = urlsplit(app.config["PODCAST"].base_url).netloc  # the host of the site's own players
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self._stop = threading.Event()
 
     def add(self, row: dict[str, Any]) -> None:
         self.rows.put(row)
@@ -78,7 +79,8 @@ class Recorder:
                     atexit.register(self.flush)
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        while True:
+            time.sleep(self.interval)
             self.flush()
 
     def flush(self) -> int:
@@ -115,19 +117,18 @@ def recorder(app: Flask | None = None) -> Recorder:
     return held
 
 
-def source(request: Request, private: bool) -> tuple[str, str | None]:
+def source(request: Request, private: bool, site: str) -> tuple[str, str | None]:
     """(where the request came from, the referring host): a subscriber's private feed, the site's episode
-    page or embed (same host), another web page, or an app (no referrer)."""
+    page or embed (on `site`, the site's host), another web page, or an app (no referrer)."""
     referrer = request.referrer
     if private:
         return "private", None
     if not referrer:
         return "feed", None
     parts = urlsplit(referrer)
-    ours = urlsplit(current_app.config["PODCAST"].base_url).netloc
-    if parts.netloc == ours and _EMBED_PATH.match(parts.path):
+    if parts.netloc == site and _EMBED_PATH.match(parts.path):
         return "embed", None
-    if parts.netloc == ours and _PAGE_PATH.match(parts.path):
+    if parts.netloc == site and _PAGE_PATH.match(parts.path):
         return "web", None
     return "web", (parts.hostname or "")[:255] or None
 
@@ -142,7 +143,7 @@ def record(request: Request, *, episode_id: int, media_id: int, file_size: int, 
         span = byte_range(request.headers.get("Range"), file_size)
         address = request.remote_addr or ""
         rec = recorder()
-        where, referrer = source(request, private)
+        where, referrer = source(request, private, rec.site)
         name = agent.name
         if agent.kind == "browser" and referrer:
             name = agents.web_app(request.referrer or "") or name

@@ -47,15 +47,11 @@ class ShowFigures:
     countries: list[tuple[str, int]]
 
 
-def _live(show: Show, today: date) -> dict[tuple[int, str, str, str], int]:
-    return tally(today, show.id)
-
-
 def show_figures(show: Show, days: int = 30, today: date | None = None, episodes: int = 50) -> ShowFigures:
     """The last `days` days (today included) and the newest `episodes` published episodes."""
     today = today or utcnow().date()
     start = today - timedelta(days=days - 1)
-    live = _live(show, today)
+    live = tally(today, show.id)
     counted = DailyDownloads.show_id == show.id
     per_day = Counter(dict(db.session.execute(
         select(DailyDownloads.day, func.sum(DailyDownloads.downloads))
@@ -118,7 +114,7 @@ def csv_rows(show: Show) -> Iterator[list[object]]:
     for row in db.session.execute(query.execution_options(yield_per=5000)):
         yield [row.day.isoformat(), row.slug, row.title, row.app, row.source, row.country, row.downloads]
     today = utcnow().date()
-    live = _live(show, today)
+    live = tally(today, show.id)
     if live:
         names = {row.id: (row.slug, row.title) for row in db.session.execute(
             select(Episode.id, Episode.slug, Episode.title).where(Episode.id.in_({key[0] for key in live})))}
