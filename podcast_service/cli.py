@@ -149,7 +149,7 @@ def import_feed_command(source: str, slug: str | None, categories: tuple[str, ..
         owner = accounts.find_user(owner_user) if owner_user else None
         feed = feed_import.read_feed(source)
         new = feed_import.existing_show(feed, slug) is None
-        notes = [] if categories else feed_import.category_notes(feed)
+        notes: list[str] = []
         show = feed_import.import_show(feed, slug=slug, categories=list(categories) or None,
                                        into_existing=into_existing, owner_email=owner_email,
                                        override_lock=override_lock, notes=notes)

@@ -259,8 +259,13 @@ def channel(extra: str = "", owner: str = "<itunes:owner><itunes:name>Owner</itu
             f'<itunes:category text="Technology"/>{extra}{items or ITEM_OK}</channel></rss>')
 
 
-ITEM_OK = ("<item><title>One</title><guid>g-1</guid><pubDate>Tue, 01 Mar 2022 09:00:00 +0000</pubDate>"
-           '<enclosure url="{base}/cbr.mp3" type="audio/mpeg" length="1"/></item>')
+def item(tags: str = "", title: str = "One", guid: str = "g-1", date: str = "Tue, 01 Mar 2022 09:00:00 +0000") -> str:
+    """An item with the old host's cbr.mp3 as enclosure, and `tags` inside it."""
+    return (f"<item><title>{title}</title><guid>{guid}</guid><pubDate>{date}</pubDate>"
+            f'{tags}<enclosure url="{{base}}/cbr.mp3" type="audio/mpeg" length="1"/></item>')
+
+
+ITEM_OK = item()
 
 
 def test_a_locked_feed_is_refused_naming_its_owner_unless_the_owner_overrides(runner, old_host):
@@ -309,9 +314,7 @@ def test_without_an_owner_email_the_import_says_so_and_takes_one_given_or_the_lo
 def test_a_long_cyrillic_summary_is_cut_on_bytes_at_a_sentence(runner, old_host):
     sentence = "Это предложение о кибербезопасности в Бельгии. "
     summary = sentence * 120  # about 10,000 bytes
-    items = ("<item><title>One</title><guid>g-1</guid><pubDate>Tue, 01 Mar 2022 09:00:00 +0000</pubDate>"
-             f"<description>{summary}</description>"
-             '<enclosure url="{base}/cbr.mp3" type="audio/mpeg" length="1"/></item>')
+    items = item(f"<description>{summary}</description>")
     url = old_host.write(channel(items=items))
     result = runner.invoke(args=["import-feed", url])
     assert result.exit_code == 0, result.output
@@ -347,13 +350,9 @@ def test_html_show_notes_arrive_as_the_same_sanitised_html(runner, old_host, cli
              'report</a>.</p><ul><li>One</li><li>Two <em>points</em></li></ul><h3>Chapters</h3>'
              '<blockquote><p>A quote</p></blockquote><p>Line<br>break</p>'
              '<script>alert(1)</script><img src="x" onerror="alert(2)">')
-    items = ("<item><title>One</title><guid>g-1</guid><pubDate>Tue, 01 Mar 2022 09:00:00 +0000</pubDate>"
-             "<description>Short text.</description>"
-             f"<content:encoded><![CDATA[{notes}]]></content:encoded>"
-             '<enclosure url="{base}/cbr.mp3" type="audio/mpeg" length="1"/></item>'
-             "<item><title>Two</title><guid>g-2</guid><pubDate>Wed, 02 Mar 2022 09:00:00 +0000</pubDate>"
-             "<description>First line\nsecond line, see https://example.org/a_b</description>"
-             '<enclosure url="{base}/cbr.mp3" type="audio/mpeg" length="1"/></item>')
+    items = (item(f"<description>Short text.</description><content:encoded><![CDATA[{notes}]]></content:encoded>")
+             + item("<description>First line\nsecond line, see https://example.org/a_b</description>", title="Two",
+                    guid="g-2", date="Wed, 02 Mar 2022 09:00:00 +0000"))
     url = old_host.write(channel(items=items))
     assert runner.invoke(args=["import-feed", url]).exit_code == 0
     one, two = db.session.query(Episode).order_by(Episode.published_at).all()
@@ -384,16 +383,14 @@ def test_podcasting_tags_of_the_show_and_its_episodes_arrive_and_are_published(r
         '<podcast:txt purpose="verify">S6lpp-7ZCn8-dZfGc-OoyaG</podcast:txt><podcast:medium>podcast</podcast:medium>'
         '<podcast:updateFrequency rrule="FREQ=MONTHLY">Monthly</podcast:updateFrequency>'
         '<podcast:podroll><podcast:remoteItem feedGuid="917393e3-1b1e-5cef-ace4-edaa54e1f810"/></podcast:podroll>')
-    item = ("<item><title>Tagged</title><guid>tagged-1</guid><pubDate>Tue, 01 Mar 2022 09:00:00 +0000</pubDate>"
-            "<podcast:season>3</podcast:season><podcast:episode>12</podcast:episode>"
+    tagged = item("<podcast:season>3</podcast:season><podcast:episode>12</podcast:episode>"
             '<podcast:person role="guest" group="cast">Guest Person</podcast:person>'
             '<podcast:soundbite startTime="1.5" duration="2.0">The best bit</podcast:soundbite>'
             '<podcast:chapters url="{base}/chapters.json" type="application/json+chapters"/>'
             '<podcast:transcript url="{base}/transcript.html" type="text/html"/>'
             '<podcast:transcript url="{base}/transcript.vtt" type="text/vtt"/>'
-            '<itunes:image href="{base}/episode.jpg"/>'
-            '<enclosure url="{base}/cbr.mp3" type="audio/mpeg" length="1"/></item>')
-    url = old_host.write(channel(show_tags, items=item))
+            '<itunes:image href="{base}/episode.jpg"/>', title="Tagged", guid="tagged-1")
+    url = old_host.write(channel(show_tags, items=tagged))
     result = runner.invoke(args=["import-feed", url])
     assert result.exit_code == 0, result.output
     show = db.session.query(Show).one()
@@ -419,11 +416,9 @@ def test_podcasting_tags_of_the_show_and_its_episodes_arrive_and_are_published(r
 
 def test_broken_side_files_cost_only_themselves(runner, old_host):
     (old_host.root / "bad-chapters.json").write_text("{not json")
-    item = ("<item><title>Partly</title><guid>partly-1</guid><pubDate>Tue, 01 Mar 2022 09:00:00 +0000</pubDate>"
-            '<podcast:chapters url="{base}/bad-chapters.json" type="application/json+chapters"/>'
-            '<podcast:transcript url="{base}/missing.vtt" type="text/vtt"/>'
-            '<enclosure url="{base}/cbr.mp3" type="audio/mpeg" length="1"/></item>')
-    result = runner.invoke(args=["import-feed", old_host.write(channel(items=item))])
+    partly = item('<podcast:chapters url="{base}/bad-chapters.json" type="application/json+chapters"/>'
+                  '<podcast:transcript url="{base}/missing.vtt" type="text/vtt"/>', title="Partly", guid="partly-1")
+    result = runner.invoke(args=["import-feed", old_host.write(channel(items=partly))])
     assert result.exit_code == 0, result.output
     assert "chapters:" in result.output and "transcript:" in result.output
     episode = db.session.query(Episode).one()
@@ -459,16 +454,14 @@ def test_a_cover_apple_would_refuse_is_fitted_and_the_producer_told(runner, old_
 
 def test_alternate_enclosures_arrive_as_renditions(runner, old_host, client):
     (old_host.root / "opus.opus").write_bytes((AUDIO / "opus.opus").read_bytes())
-    item = ("<item><title>Two files</title><guid>two-1</guid><pubDate>Tue, 01 Mar 2022 09:00:00 +0000</pubDate>"
-            '<podcast:alternateEnclosure type="audio/mpeg" length="1" default="true">'
+    two = item('<podcast:alternateEnclosure type="audio/mpeg" length="1" default="true">'
             '<podcast:source uri="{base}/cbr.mp3"/></podcast:alternateEnclosure>'
             '<podcast:alternateEnclosure type="audio/opus" length="1" bitrate="32000">'
             '<podcast:source uri="ipfs://bafy-not-fetched"/><podcast:source uri="{base}/opus.opus"/>'
             "</podcast:alternateEnclosure>"
             '<podcast:alternateEnclosure type="audio/aac" length="1"><podcast:source uri="{base}/gone.m4a"/>'
-            "</podcast:alternateEnclosure>"
-            '<enclosure url="{base}/cbr.mp3" type="audio/mpeg" length="1"/></item>')
-    result = runner.invoke(args=["import-feed", old_host.write(channel(items=item))])
+            "</podcast:alternateEnclosure>", title="Two files", guid="two-1")
+    result = runner.invoke(args=["import-feed", old_host.write(channel(items=two))])
     assert result.exit_code == 0, result.output
     assert "alternate enclosure" in result.output and "gone.m4a" in result.output
     episode = db.session.query(Episode).one()

@@ -196,11 +196,6 @@ def read_feed(source: str) -> Feed:
     return Feed(source, parsed.feed, parsed.entries, _read_channel(raw))
 
 
-def category_notes(feed: Feed) -> list[str]:
-    """What the import says about the feed's categories (retired ones, and what they became)."""
-    return _categories(feed.channel.get("tags", []))[1]
-
-
 def existing_show(feed: Feed, slug: str | None) -> Show | None:
     """The show this feed would go into that exists already (made by an earlier import, or with the slug)."""
     earlier = _show_from(feed)
@@ -242,7 +237,7 @@ def import_show(feed: Feed, *, slug: str | None = None, categories: list[str] | 
                            f"with --slug {earlier.slug} (or none) to fetch its new episodes")
         return earlier
     channel, source, raw = feed.channel, feed.source, feed.raw
-    notes = notes if notes is not None else []  # what the producer is told: art fitted or left out...
+    notes = notes if notes is not None else []  # what the producer is told: categories mapped, art fitted...
     if raw.locked and not override_lock:
         # The namespace asks a new host to refuse a locked feed unless its owner shows who they are.
         owner = f" (owner: {raw.locked_owner})" if raw.locked_owner else ""
@@ -259,7 +254,9 @@ def import_show(feed: Feed, *, slug: str | None = None, categories: list[str] | 
             db.session.commit()
         return existing
     title = channel.get("title", "")
-    mapped_categories = _categories(channel.get("tags", []))[0]
+    if not categories:
+        categories, mapped = _categories(channel.get("tags", []))
+        notes += mapped
     email = raw.owner_email or owner_email or raw.locked_owner
     if not email:
         raise ValidationError("the feed names no owner e-mail (itunes:owner, podcast:locked owner): give the "
@@ -274,7 +271,7 @@ def import_show(feed: Feed, *, slug: str | None = None, categories: list[str] | 
         owner_email=email,
         copyright=channel.get("rights") or None,
         website_url=channel.get("link") if is_url(channel.get("link") or "") else None,
-        categories=categories or mapped_categories,
+        categories=categories,
         explicit=raw.explicit,
         show_type=channel.get("itunes_type") if channel.get("itunes_type") in ("episodic", "serial") else "episodic",
         podcast_guid=feed.podcast_guid,
