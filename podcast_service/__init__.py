@@ -43,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     settings = load_settings(test_config)
     app = Flask(__name__, template_folder=str(templates_dir()))
     configure_settings(app, settings)
+    configure_media_replay(app, settings)
     configure_proxies(app, settings)
     configure_logging(app, settings)
     configure_extensions(app, settings)
@@ -81,7 +82,16 @@ class PublicSessionInterface(SecureCookieSessionInterface):
     request), which makes a CDN or proxy keep a copy per visitor. Pages, feeds and media of the public
     site are the same for everyone and set no cookie: they drop it."""
 
+    def open_session(self, app: Flask, request: Any) -> Any:
+        """Without a session cookie there is nothing to verify: no signer is built (the media route is
+        the busiest there is, and apps send no cookie)."""
+        if "HTTP_COOKIE" not in request.environ or self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
+
     def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        if request.blueprint == "web" and not session and not session.modified:
+            return  # nothing to set or clear, and the answer does not depend on a cookie
         super().save_session(app, session, response)
         if request.blueprint == "web" and not session.modified and "Vary" in response.headers:
             remaining = [v for v in response.vary if v.lower() != "cookie"]
@@ -110,6 +120,15 @@ def engine_options(settings: Settings) -> dict[str, Any]:
         "connect_timeout": seconds, "options": options,
         "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3,
         "tcp_user_timeout": ms}}
+
+
+def configure_media_replay(app: Flask, settings: Settings) -> None:
+    """With nginx sending media (`accel_redirect`), repeated enclosure requests are answered from memory
+    (web/replay.py). Installed before the proxy fix, so it sees the client's address as Flask does."""
+    if settings.accel_redirect:
+        from .web.replay import MediaReplay
+
+        app.wsgi_app = MediaReplay(app, app.wsgi_app)  # type: ignore[method-assign]
 
 
 def configure_proxies(app: Flask, settings: Settings) -> None:

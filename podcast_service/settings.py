@@ -50,6 +50,7 @@ class Settings:
     storage_timeout_seconds: int
     min_free_disk_mb: int
     accel_redirect: str
+    media_lookup_seconds: int
     media_file_mode: int
     queue_url: str
     queue_name: str
@@ -92,6 +93,7 @@ DEFAULTS: dict[str, Any] = {
     "storage_timeout_seconds": 30,
     "min_free_disk_mb": 1024,
     "accel_redirect": "",
+    "media_lookup_seconds": 5,
     "media_file_mode": "0640",
     "queue_url": "",
     "queue_name": "podcast",
@@ -256,6 +258,7 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "storage_timeout_seconds": _positive_int,
     "min_free_disk_mb": _positive_int,
     "accel_redirect": _accel_prefix,
+    "media_lookup_seconds": _count,
     "media_file_mode": _file_mode,
     "queue_url": _queue_url,
     "queue_name": _queue_name,

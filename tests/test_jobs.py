@@ -7,7 +7,6 @@ share ten uploads with each made exactly once.
 
 from __future__ import annotations
 
-import time
 
 import pytest
 from sqlalchemy import func, select

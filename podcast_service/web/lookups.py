@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from flask import abort
+from flask import abort, current_app
 from sqlalchemy import Select, and_, bindparam, select, union_all
 
 from ..extensions import db
 from ..models import AlternateFile, Episode, MediaFile, Show, utcnow
+from .recent import RecentMedia, recent_media
 
 
 def show_or_404(slug: str) -> Show:
@@ -102,23 +103,30 @@ def public_media_or_404(public_id: str, preview_key: str | None = None, show: Sh
 
     Without `show`, only files of public shows; with it (a subscriber's
     request), only files of that show. A file of an episode that is not
-    published is served only with that episode's preview key.
+    published is served only with that episode's preview key. What is
+    found without the key is kept a few seconds (recent.py); what
+    only the key opens, never.
     """
+    show_id = show.id if show is not None else None
+    recent = recent_media(current_app)
+    found = recent.decision(public_id, show_id)
+    if found is not None:
+        return found
+    generation = RecentMedia.generation
     connection = db.session.connection()
     row = connection.execute(_FILE, {"public_id": public_id}).first()
     if row is None:
         abort(404)
     served = ServedFile(*row)
-    values: dict[str, Any] = {"media_id": served.id, "now": utcnow()}
-    if show is not None:
-        values["show_id"] = show.id
+    values: dict[str, Any] = {"media_id": served.id, "now": utcnow(), "show_id": show_id}
     owner = connection.execute(_SHOW_OWNER if show is not None else _PUBLIC_OWNER, values).scalar()
-    if owner is not None:
-        return Found(served, owner)
+    if owner is not None or connection.execute(_SHOW_ART if show is not None else _PUBLIC_SHOW_ART,
+                                               values).first() is not None:
+        found = Found(served, owner)
+        recent.keep_decision(public_id, show_id, found, generation)
+        return found
     if preview_key:
         owner = connection.execute(_PREVIEW_OWNER, {**values, "preview_key": preview_key}).scalar()
         if owner is not None:
             return Found(served, owner)
-    if connection.execute(_SHOW_ART if show is not None else _PUBLIC_SHOW_ART, values).first() is not None:
-        return Found(served, None)
     abort(404)

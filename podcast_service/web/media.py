@@ -9,9 +9,10 @@ from ..episodes import storage_of
 from ..subscribers import subscriber_or_error
 from . import bp
 from .lookups import Found, public_media_or_404
+from .replay import REPLAYABLE
 
 # Keys are immutable (a replaced file gets a new URL), so clients may keep a copy a long time.
-MAX_AGE = 7 * 24 * 3600
+KEEP = f"public, max-age={7 * 24 * 3600}, immutable"
 # Answers that deliver the bytes: sent here, handed to nginx (X-Accel-Redirect), or redirected to the store.
 DELIVERED = frozenset({200, 206, 302})
 
@@ -45,22 +46,26 @@ def _send(found: Found, filename: str, *, private: bool, counted: bool) -> Respo
         row.key, mimetype=row.mime_type, etag=row.etag, last_modified=row.created_at, download_name=filename,
         public=not private,
     )
+    recording = None
     if counted and found.episode_id is not None and row.mime_type.startswith("audio/") \
-            and response.status_code in DELIVERED and current_app.config["PODCAST"].analytics:
+            and current_app.config["PODCAST"].analytics:
         # An episode's audio (its enclosure or a rendition) on its way, from here, nginx or the store:
         # recorded for counting. A 304 or a 416 delivers nothing.
-        recorder.record(request, episode_id=found.episode_id, media_id=row.id, file_size=row.size,
-                        threshold=counting.threshold(row.size, row.duration, row.bitrate), private=private)
+        recording = {"episode_id": found.episode_id, "media_id": row.id, "file_size": row.size,
+                     "threshold": counting.threshold(row.size, row.duration, row.bitrate), "private": private}
+        if response.status_code in DELIVERED:
+            recorder.record(request, **recording)
+    headers = response.headers
     if private:
         response.cache_control.no_store = True
         response.cache_control.public = False
     elif response.status_code not in (301, 302, 303, 307, 308):
         # A key is never reused (a replaced file gets a new URL), so a proxy, a CDN or an app may keep the
         # bytes as long as it likes; a redirect keeps the short life its backend gave it.
-        response.cache_control.no_cache = None
-        response.cache_control.public = True
-        response.cache_control.max_age = MAX_AGE
-        response.cache_control.immutable = True
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Expose-Headers"] = "Content-Length, Content-Range, Accept-Ranges"
+        headers["Cache-Control"] = KEEP
+    headers["Access-Control-Allow-Origin"] = "*"
+    headers["Access-Control-Expose-Headers"] = "Content-Length, Content-Range, Accept-Ranges"
+    if not private and response.status_code == 200 and "X-Accel-Redirect" in headers:
+        # Headers only, the same for everyone until the file changes: replay.py answers the next ones.
+        request.environ[REPLAYABLE] = recording
     return response

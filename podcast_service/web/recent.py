@@ -1,0 +1,91 @@
+"""The media route's recent work, kept a few seconds (`media_lookup_seconds`) by each process.
+
+Apps fetch an episode in many ranged requests, and many listeners fetch a
+new episode at once: the same lookups, and with `accel_redirect` the same
+headers-only answer, again and again. Both are kept here: which file a URL
+is and which episode it was found through (lookups.py), and the answer
+itself (replay.py answers from it without Flask).
+
+Within the process, any commit that touches a show, an episode or a file
+forgets everything at once; another process (a second gunicorn worker or
+machine) goes on serving a just-withdrawn file until its copy expires. Only
+files found are kept (an unknown id is asked of the database each time, so
+made-up ids fill nothing), and at most `LIMIT` of each.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from flask import Flask
+from flask_sqlalchemy.session import Session
+from sqlalchemy import event
+
+from ..models import AlternateFile, Episode, MediaFile, Show
+
+_DECIDED_BY = (Show, Episode, MediaFile, AlternateFile)
+
+
+class RecentMedia:
+    LIMIT = 10_000
+    generation = 0  # bumped by every commit in this process that touches what a decision rests on
+
+    def __init__(self, seconds: int) -> None:
+        self.seconds = seconds
+        self.decisions: dict[Any, tuple[float, int, Any]] = {}
+        self.answers: dict[Any, tuple[float, int, Any]] = {}
+        self.lock = threading.Lock()
+
+    def decision(self, public_id: str, show_id: int | None) -> Any:
+        return self._get(self.decisions, (public_id, show_id))
+
+    def keep_decision(self, public_id: str, show_id: int | None, found: Any, generation: int) -> None:
+        self._keep(self.decisions, (public_id, show_id), found, generation)
+
+    def answer(self, path: str) -> Any:
+        return self._get(self.answers, path)
+
+    def keep_answer(self, path: str, answer: Any, generation: int) -> None:
+        self._keep(self.answers, path, answer, generation)
+
+    @staticmethod
+    def _get(held: dict[Any, tuple[float, int, Any]], key: Any) -> Any:
+        entry = held.get(key)
+        if entry is None or entry[0] < time.monotonic() or entry[1] != RecentMedia.generation:
+            return None
+        return entry[2]
+
+    def _keep(self, held: dict[Any, tuple[float, int, Any]], key: Any, value: Any, generation: int) -> None:
+        if not self.seconds:
+            return
+        with self.lock:
+            if len(held) >= self.LIMIT:
+                held.clear()
+            held[key] = (time.monotonic() + self.seconds, generation, value)
+
+
+def recent_media(app: Flask) -> RecentMedia:
+    held = app.extensions.get("podcast_recent_media")
+    if held is None:
+        held = app.extensions.setdefault("podcast_recent_media",
+                                         RecentMedia(app.config["PODCAST"].media_lookup_seconds))
+    return held
+
+
+@event.listens_for(Session, "after_flush")
+def _note_decisive_change(session, _flush_context) -> None:  # noqa: ANN001
+    if any(isinstance(obj, _DECIDED_BY) for obj in (*session.new, *session.dirty, *session.deleted)):
+        session.info["media_decisions_stale"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget(session) -> None:  # noqa: ANN001
+    if session.info.pop("media_decisions_stale", False):
+        RecentMedia.generation += 1
+
+
+@event.listens_for(Session, "after_rollback")
+def _nothing_changed(session) -> None:  # noqa: ANN001
+    session.info.pop("media_decisions_stale", None)
