@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from . import (accounts, announce, backup, consistency, jobs, producer_commands, run_locks, schema, spools,
                storage_migration)
 from .imports import feed as feed_import
+from .imports.progress import Progress
 from .episodes import stores
 from .settings import STORAGE_BACKENDS
 from .storage import Storage
@@ -146,33 +147,29 @@ def import_feed_command(source: str, slug: str | None, categories: tuple[str, ..
     Exits with status 1 if any episode could not be imported.
     """
     with run_locks.held("import-feed"):
+        # What an earlier run killed midway left on disk goes first; its episodes stay, and are skipped.
+        spools.remove_abandoned(current_app.config["PODCAST"].upload_temp_path)
         owner = accounts.find_user(owner_user) if owner_user else None
-        feed = feed_import.read_feed(source)
-        new = feed_import.existing_show(feed, slug) is None
-        notes: list[str] = []
-        show = feed_import.import_show(feed, slug=slug, categories=list(categories) or None,
-                                       into_existing=into_existing, owner_email=owner_email,
-                                       override_lock=override_lock, notes=notes)
-        click.echo(f"show {show.slug}: {show.title}")
-        for note in notes if new else []:
-            click.secho(note, fg="yellow")
-        counts = {"imported": 0, "present": 0, "failed": 0}
-        for item in feed_import.import_episodes(show, feed):
-            counts[item.outcome] += 1
-            line = f"{item.outcome:>9}  {item.title} ({item.guid})"
-            if item.outcome == "failed":
-                click.secho(f"{line}: {item.message}", fg="red", err=True)
-            elif item.message:  # imported, with something it carried left out
-                click.secho(f"{line}; {item.message}", fg="yellow")
-            else:
-                click.echo(line)
+        with feed_import.open_feed(source) as feed:
+            new = feed_import.existing_show(feed, slug) is None
+            notes: list[str] = []
+            show = feed_import.import_show(feed, slug=slug, categories=list(categories) or None,
+                                           into_existing=into_existing, owner_email=owner_email,
+                                           override_lock=override_lock, notes=notes)
+            click.echo(f"show {show.slug}: {show.title}; {len(feed.items)} items in the feed")
+            for note in notes if new else []:
+                click.secho(note, fg="yellow")
+            with Progress(len(feed.items)) as progress:
+                for item in feed_import.import_episodes(show, feed):
+                    progress.done(item)
+        counts = progress.counts
         if new and counts["failed"] and not counts["imported"]:
             feed_import.discard_show(show)
             click.secho(f"no episode could be imported: show {show.slug} not created", fg="red", err=True)
             raise click.exceptions.Exit(1)
         if owner is not None:
             accounts.set_member(show, owner, "owner")
-    click.echo(", ".join(f"{n} {outcome}" for outcome, n in counts.items()))
+    click.echo(progress.summary())
     if counts["failed"]:
         raise click.exceptions.Exit(1)
 

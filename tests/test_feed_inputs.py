@@ -140,5 +140,6 @@ def test_an_imported_feed_keeps_its_podcast_guid(app, tmp_path):
   <itunes:owner><itunes:name>Someone</itunes:name><itunes:email>someone@example.net</itunes:email></itunes:owner>
   <podcast:guid>{PODROLL_GUID}</podcast:guid>
 </channel></rss>""")
-    show = feed_import.import_show(feed_import.read_feed(str(rss)))
+    with feed_import.open_feed(str(rss)) as feed:
+        show = feed_import.import_show(feed)
     assert show.podcast_guid == PODROLL_GUID

@@ -35,7 +35,8 @@ FEED = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
-    """Files from the folder, plus /redirect?to=URL and /drip (bytes that come one at a time)."""
+    """Files from the folder, plus /redirect?to=URL, /slow/FILE (after a pause) and /drip (bytes that come one
+    at a time)."""
 
     def log_message(self, *args):  # noqa: ANN002
         pass
@@ -45,6 +46,10 @@ class QuietHandler(SimpleHTTPRequestHandler):
             self.send_response(302)
             self.send_header("Location", self.path.split("=", 1)[1])
             self.end_headers()
+        elif self.path.startswith("/slow/"):  # a file that takes a moment to start
+            time.sleep(0.4)
+            self.path = self.path.removeprefix("/slow")
+            super().do_GET()
         elif self.path == "/drip":
             self.send_response(200)
             self.send_header("Content-Length", "1000")

@@ -1,7 +1,9 @@
 """Moving a podcast here from another host: its RSS feed read, its media fetched, its guids kept.
 
-feedparser reads the feed (it copes with the malformed feeds real hosts
-serve). Each episode is downloaded into the upload folder under the upload
+The feed is split as it is read (items.py): the channel stays in memory,
+the items wait on disk, so a feed of 10,000 episodes takes no more memory
+than one of ten; feedparser reads the channel and each item (it copes with
+the malformed markup real hosts serve). Each episode is downloaded into the upload folder under the upload
 size limit and goes through the same save_episode as an upload, keeping the
 old guid and publication date, so listeners' apps see the same episodes.
 An episode whose guid the show already has is skipped: re-running the import
@@ -11,7 +13,6 @@ them. Every URL the feed names is fetched through fetcher.py.
 
 from __future__ import annotations
 
-import calendar
 import logging
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -34,14 +35,13 @@ from ..errors import Conflict, PodcastServiceError, ValidationError
 from ..extensions import db
 from ..inputs import EpisodeInput, ShowInput, make_slug
 from ..models import Episode, Show
-from . import fetcher, podcasting
-from .podcasting import PODCAST_NAMESPACES
+from . import fetcher, items, podcasting
+from .podcasting import ITUNES, PODCAST_NAMESPACES
 from .fetcher import is_url
 from .text import cut_to_bytes, notes_of, text_of
 
 log = logging.getLogger(__name__)
 
-ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 # What one fetch may take: a feed of 10,000 episodes with long notes is some tens of MB.
 FEED_MAX_BYTES = 64 * 1024 * 1024
 FEED_SECONDS = 120
@@ -61,6 +61,7 @@ class ImportedItem:
     title: str
     outcome: str  # "imported", "present" or "failed"
     message: str = ""
+    size: int = 0  # bytes of audio fetched for it
 
 
 @contextmanager
@@ -114,7 +115,6 @@ class Channel:
     """
 
     explicit: bool = False
-    item_explicit: dict[str, bool] = field(default_factory=dict)
     podcast_guid: str | None = None
     locked: bool | None = None  # podcast:locked; None when the feed does not say
     locked_owner: str | None = None  # its owner attribute: the e-mail that may move the feed
@@ -123,13 +123,9 @@ class Channel:
     owner_email: str | None = None
     description: str | None = None
     show_fields: dict[str, Any] = field(default_factory=dict)  # from podcast: tags (podcasting.py)
-    items: dict[str, podcasting.ItemExtras] = field(default_factory=dict)  # by guid
 
 
-def _read_channel(raw: bytes) -> Channel:
-    def flag(node: Any) -> bool:
-        return (node.findtext(f"{{{ITUNES}}}explicit") or "").strip().lower() in ("true", "yes", "explicit")
-
+def _read_channel(root: Any) -> Channel:
     def text(node: Any, *paths: str) -> str | None:
         for path in paths:
             value = (node.findtext(path) or "").strip()
@@ -137,10 +133,6 @@ def _read_channel(raw: bytes) -> Channel:
                 return value
         return None
 
-    try:
-        root = etree.fromstring(raw, parser=etree.XMLParser(resolve_entities=False, no_network=True, recover=True))
-    except etree.XMLSyntaxError:
-        return Channel()
     channel = root.find("channel") if root is not None else None
     if channel is None:
         return Channel()
@@ -149,8 +141,7 @@ def _read_channel(raw: bytes) -> Channel:
     lock_value = (lock.text or "").strip().lower() if lock is not None else ""
     owner = channel.find(f"{{{ITUNES}}}owner")
     return Channel(
-        explicit=flag(channel),
-        item_explicit={(i.findtext("guid") or "").strip(): flag(i) for i in channel.iter("item")},
+        explicit=items.explicit(channel),
         podcast_guid=guid.lower() if guid else None,
         locked={"yes": True, "no": False}.get(lock_value),
         locked_owner=(lock.get("owner") or "").strip() or None if lock is not None else None,
@@ -159,13 +150,7 @@ def _read_channel(raw: bytes) -> Channel:
         owner_email=text(owner, f"{{{ITUNES}}}email") if owner is not None else None,
         description=text(channel, f"{{{ITUNES}}}summary", "description"),
         show_fields=podcasting.show_fields(channel),
-        items={(i.findtext("guid") or "").strip(): podcasting.item_extras(i) for i in channel.iter("item")},
     )
-
-
-def _published(entry: dict) -> datetime | None:
-    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
-    return datetime.fromtimestamp(calendar.timegm(parsed), UTC) if parsed else None
 
 
 def _number(value: Any) -> int | None:
@@ -175,25 +160,26 @@ def _number(value: Any) -> int | None:
 @dataclass(frozen=True)
 class Feed:
     source: str  # URL or file; enclosures are resolved against it
-    channel: dict
-    entries: list[dict]
+    channel: dict  # feedparser's reading of the channel (without its items)
     raw: Channel
+    items: items.ItemSpool
 
     @property
     def podcast_guid(self) -> str | None:
         return self.raw.podcast_guid
 
 
-def read_feed(source: str) -> Feed:
-    """The feed's channel and entries, from a URL or a file."""
+@contextmanager
+def open_feed(source: str) -> Iterator[Feed]:
+    """The feed's channel, and its items spooled to disk, from a URL or a file (items.py)."""
     if not is_url(source):
         source = str(Path(source).resolve())
-    with _fetch(source, source, FEED_MAX_BYTES, FEED_SECONDS) as path:
-        raw = path.read_bytes()
-    parsed = feedparser.parse(raw)
-    if not parsed.feed.get("title"):
-        raise ValidationError(f"{source} is not an RSS feed with a title")
-    return Feed(source, parsed.feed, parsed.entries, _read_channel(raw))
+    with _fetch(source, source, FEED_MAX_BYTES, FEED_SECONDS) as path, \
+            items.split(path, current_app.config["PODCAST"].upload_temp_path) as (root, spooled):
+        channel = feedparser.parse(etree.tostring(root)).feed if root is not None else {}
+        if not channel.get("title"):
+            raise ValidationError(f"{source} is not an RSS feed with a title")
+        yield Feed(source, channel, _read_channel(root), spooled)
 
 
 def existing_show(feed: Feed, slug: str | None) -> Show | None:
@@ -326,12 +312,13 @@ def discard_show(show: Show) -> None:
 
 
 def import_episodes(show: Show, feed: Feed) -> Iterator[ImportedItem]:
-    """Each entry of the feed, imported unless the show already has its guid; oldest first."""
-    entries, source, explicit = feed.entries, feed.source, feed.raw.item_explicit
+    """Each item of the feed, imported unless the show already has its guid; oldest first."""
+    source = feed.source
     known = set(db.session.scalars(select(Episode.guid).where(Episode.show_id == show.id)))
     slugs = SlugAllocator(set(db.session.scalars(select(Episode.slug).where(Episode.show_id == show.id))))
     limit = current_app.config["PODCAST"].max_upload_bytes
-    for entry in sorted(entries, key=lambda e: _published(e) or datetime.min.replace(tzinfo=UTC)):
+    for item in feed.items:
+        entry, extras = item.entry, item.extras
         guid = (entry.get("id") or "").strip() or next((e.get("href") for e in entry.get("enclosures", [])), "")
         title = entry.get("title") or guid
         if guid in known:
@@ -350,20 +337,20 @@ def import_episodes(show: Show, feed: Feed) -> Iterator[ImportedItem]:
             slug=slugs.propose(title),
             summary=cut_to_bytes(text_of(description or notes), SUMMARY_MAX_BYTES),
             notes=notes_of(notes or description),
-            published_at=_published(entry) or datetime.now(UTC),
+            published_at=items.published(entry) or datetime.now(UTC),
             season=_number(entry.get("itunes_season")),
             number=_number(entry.get("itunes_episode")),
             episode_type=entry.get("itunes_episodetype") if entry.get("itunes_episodetype") in (
                 "full", "trailer", "bonus") else "full",
-            explicit=explicit.get(guid, False),
+            explicit=item.explicit,
             guid=guid,
         )
-        extras = feed.raw.items.get(guid) or podcasting.ItemExtras()
         data = replace(data, people=extras.people, soundbites=extras.soundbites,
                        season=data.season or extras.season, number=data.number or extras.number)
         try:
             with ExitStack() as files:
                 path = files.enter_context(_fetch(audio, source, limit, AUDIO_SECONDS))
+                size = path.stat().st_size
                 full, missed = _with_files(files, data, extras, source)
                 try:
                     episode = save_episode(show, full, path, audio_name=Path(urlsplit(audio).path).name)
@@ -382,7 +369,7 @@ def import_episodes(show: Show, feed: Feed) -> Iterator[ImportedItem]:
             continue
         known.add(guid)
         slugs.taken.add(data.slug)
-        yield ImportedItem(guid, title, "imported", "; ".join(missed))
+        yield ImportedItem(guid, title, "imported", "; ".join(missed), size)
 
 
 def _alternates(episode: Episode, sources: list[str], enclosure: str, source: str, limit: int) -> list[str]:
