@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -93,6 +94,50 @@ def app_config(request, tmp_path):
                       s3_endpoint_url=seaweedfs.endpoint, s3_region="us-east-1",
                       queue_url=REDIS_URL, queue_name=f"test-{uuid.uuid4().hex}")
         yield config
+
+
+@pytest.fixture
+def other_instance(request, app_config, tmp_path):
+    """A factory of more instances of the same stack, each with its own database and store, migrated and
+    empty: `other_instance(base_url=...)` (settings given override the test's)."""
+    with contextlib.ExitStack() as stack:
+        def make(**overrides):
+            number = len(made) + 1
+            config = dict(app_config)
+            if request.config.getoption("stack") == "sqlite-local":
+                config.update(database_url=f"sqlite:///{tmp_path / f'other-{number}.db'}",
+                              storage_path=str(tmp_path / f"other-{number}"))
+            else:
+                seaweedfs = request.getfixturevalue("seaweedfs")
+                bucket = seaweedfs.new_bucket()
+                stack.callback(seaweedfs.drop_bucket, bucket)
+                config.update(database_url=stack.enter_context(postgres_schema()), s3_bucket=bucket)
+            config.update(upload_temp_path=str(tmp_path / f"other-{number}-spools"), **overrides)
+            app = create_app(config)
+            app.test_client_class = RequestClient
+            with app.app_context():
+                flask_migrate.upgrade()
+                db.session.remove()
+            stack.callback(_dispose, app)
+            made.append(app)
+            return app
+
+        made: list = []
+        yield make
+
+
+def _dispose(app) -> None:  # noqa: ANN001
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def cli(app, *args: str):  # noqa: ANN001, ANN201
+    """Run a command against `app` (the test's own app context would otherwise be used)."""
+    with app.app_context():
+        result = app.test_cli_runner().invoke(args=list(args))
+        db.session.remove()
+    return result
 
 
 @pytest.fixture

@@ -3,46 +3,18 @@
 from __future__ import annotations
 
 import json
-from contextlib import ExitStack
 
-import flask_migrate
 import pytest
 
-from conftest import AUDIO, RequestClient
-from podcast_service import create_app
+from conftest import AUDIO, cli
 from podcast_service.episodes import add_alternate
 from podcast_service.extensions import db
 from podcast_service.models import Episode, MediaFile
-from services import postgres_schema
 
 
 @pytest.fixture
-def empty_instance(request, app_config, tmp_path):
-    """A second instance with its own database and store, of the same stack, migrated and empty."""
-    with ExitStack() as stack:
-        config = dict(app_config)
-        if request.config.getoption("stack") == "sqlite-local":
-            config.update(database_url=f"sqlite:///{tmp_path / 'restored.db'}", storage_path=str(tmp_path / "restored"))
-        else:
-            seaweedfs = request.getfixturevalue("seaweedfs")
-            bucket = seaweedfs.new_bucket()
-            stack.callback(seaweedfs.drop_bucket, bucket)
-            config.update(database_url=stack.enter_context(postgres_schema()), s3_bucket=bucket)
-        app = create_app(config)
-        with app.app_context():
-            flask_migrate.upgrade()
-            db.session.remove()
-        yield app
-        with app.app_context():
-            db.engine.dispose()
-
-
-def cli(app, *args: str):
-    """Run a command against `app` (the test's own app context would otherwise be used)."""
-    with app.app_context():
-        result = app.test_cli_runner().invoke(args=list(args))
-        db.session.remove()
-    return result
+def empty_instance(other_instance):
+    return other_instance()
 
 
 def media_bytes(app) -> dict[str, bytes]:
@@ -79,7 +51,6 @@ def test_a_show_with_every_kind_of_file_round_trips(app, runner, demo, make_epis
     assert restored.exit_code == 0, restored.output
     assert "database and store agree" in restored.output
     assert media_bytes(empty_instance) == original_files
-    empty_instance.test_client_class = RequestClient
     other = empty_instance.test_client()
     assert other.get("/shows/cyber-security-coalition/feed.xml").data == original_feed
     found = other.get("/shows/cyber-security-coalition/search?q=digital")  # the search index was rebuilt

@@ -38,7 +38,7 @@ from ..models import Episode, Show
 from . import fetcher, items, podcasting
 from .podcasting import ITUNES, PODCAST_NAMESPACES
 from .fetcher import is_url
-from .text import cut_to_bytes, notes_of, text_of
+from .text import cut_to_bytes, notes_of, says_more_than_text, text_of
 
 log = logging.getLogger(__name__)
 
@@ -266,9 +266,10 @@ def import_show(feed: Feed, *, slug: str | None = None, categories: list[str] | 
     if not data.categories:
         raise ValidationError("the feed names no category from Apple's list; give one with --category")
     data.validated()  # what is wrong with the show is said now, not blamed on its cover art
+    show_fields = {**raw.show_fields, **({"season_names": feed.items.season_names} if feed.items.season_names else {})}
     try:
-        replace(data, **raw.show_fields).validated()
-        data = replace(data, **raw.show_fields)
+        replace(data, **show_fields).validated()
+        data = replace(data, **show_fields)
     except ValidationError as e:  # a malformed podcast: tag costs those tags, not the move
         log.warning("%s: the feed's podcast: tags not imported: %s", source, e)
     image_url = (channel.get("image") or {}).get("href")
@@ -328,15 +329,19 @@ def import_episodes(show: Show, feed: Feed) -> Iterator[ImportedItem]:
         if not audio:
             yield ImportedItem(guid, title, "failed", "no enclosure")
             continue
-        content = entry.get("content") or []
-        # content:encoded holds the show notes where a feed has it; else its description is both.
+        # feedparser lists content:encoded (HTML) here, and also an itunes:summary beside a description (text).
+        content = [c for c in entry.get("content") or [] if c.get("type") != "text/plain"]
+        # content:encoded holds the show notes where a feed has it; else a description with more than a
+        # sentence's plain text in it (markup, line breaks, links) is both summary and notes.
         notes = (content[0].get("value") or "") if content else ""
         description = entry.get("summary") or ""
+        if not notes and says_more_than_text(description):
+            notes = description
         data = EpisodeInput(
             title=title,
             slug=slugs.propose(title),
             summary=cut_to_bytes(text_of(description or notes), SUMMARY_MAX_BYTES),
-            notes=notes_of(notes or description),
+            notes=notes_of(notes),
             published_at=items.published(entry) or datetime.now(UTC),
             season=_number(entry.get("itunes_season")),
             number=_number(entry.get("itunes_episode")),

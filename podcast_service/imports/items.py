@@ -55,8 +55,12 @@ class ItemSpool:
     def __init__(self, spool: IO[bytes]) -> None:
         self.spool = spool
         self.places: list[tuple[datetime, int, int, int]] = []  # (published, order in feed, offset, length)
+        self.season_names: dict[str, str] = {}  # a season's name, from the first item that gives one
 
     def add(self, item: Any) -> None:
+        season = podcasting.season_name(item)
+        if season is not None:
+            self.season_names.setdefault(*season)
         data = etree.tostring(item)
         when = _parse_date(item.findtext("pubDate") or "")
         offset = self.spool.seek(0, 2)

@@ -54,9 +54,27 @@ def _number(value: str) -> int | None:
     return int(text) if text.isdigit() and int(text) > 0 else None
 
 
+def season_name(item: Any) -> tuple[str, str] | None:
+    """(season number, its name) from an item's podcast:season, if it names its season."""
+    season = _first(item, "season")
+    number = _number(_text(season))
+    name = (season.get("name") or "").strip()[:128] if season is not None else ""
+    return (str(number), name) if number and name else None
+
+
+def _yes(node: Any) -> bool:
+    return _text(node).lower() == "yes"
+
+
 def show_fields(channel: Any) -> dict[str, Any]:
-    """ShowInput fields the channel's podcast: tags give (only those it has)."""
+    """ShowInput fields the channel's itunes: and podcast: tags give (only those it has)."""
     fields: dict[str, Any] = {}
+    # Kept out of Apple's directory (itunes:block) or every directory (podcast:block without an id) at the
+    # old host: kept out here too. A finished show stays finished.
+    if _yes(channel.find(f"{{{ITUNES}}}block")) or any(_yes(b) for b in _all(channel, "block") if not b.get("id")):
+        fields["block"] = True
+    if _yes(channel.find(f"{{{ITUNES}}}complete")):
+        fields["complete"] = True
     people = _people(channel)
     if people:
         fields["people"] = people

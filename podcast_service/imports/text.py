@@ -63,6 +63,12 @@ _URL = re.compile(r"(?<![<(\[])\bhttps?://[^\s<>()]+[^\s<>().,;:!?'\"]")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]#+!|>])")
 
 
+def says_more_than_text(value: str) -> bool:
+    """Whether a description shown as plain text would lose something: markup, line breaks or links.
+    Such a description is also the episode's show notes; a plain sentence is only its summary."""
+    return bool(_TAG.search(value) or "\n" in value.strip() or _URL.search(value))
+
+
 def notes_of(value: str) -> str:
     """Show notes from a feed, as Markdown: its HTML cleaned and converted; plain text with its line breaks
     kept (Markdown would join lines) and its addresses made links."""
