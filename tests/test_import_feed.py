@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import functools
+import io
 from dataclasses import replace
 import threading
 import time
 from datetime import UTC, datetime
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
+import feedparser
+import podcastparser
 import pytest
 
-from conftest import AUDIO, DEMO_EPISODES
+from conftest import AUDIO, BASE_URL, DEMO_EPISODES
 from podcast_service import fields
 from podcast_service.episodes import save_show
 from podcast_service.extensions import db
 from podcast_service.imports import feed as feed_import, fetcher
 from podcast_service.inputs import PersonInput
 from podcast_service.models import Episode, Show
+from test_feed_complete import partytime
 
 ITEM = """<item><title>{title}</title><guid isPermaLink="false">{guid}</guid>
 <pubDate>{date}</pubDate><description>About {title}.</description>
@@ -376,7 +380,9 @@ CHAPTERS_JSON = ('{"version": "1.2.0", "chapters": [{"startTime": 0, "title": "S
 VTT = "WEBVTT\n\n00:00:00.000 --> 00:00:02.000\nHello from the old host.\n\n00:00:02.000 --> 00:00:04.000\nBye.\n"
 
 
-def test_podcasting_tags_of_the_show_and_its_episodes_arrive_and_are_published(runner, old_host, client):
+@pytest.fixture
+def tagged(runner, old_host):  # noqa: ANN001, ANN201
+    """A feed using the Podcasting 2.0 tags the service models, imported: (the show, the episode)."""
     (old_host.root / "chapters.json").write_text(CHAPTERS_JSON)
     (old_host.root / "transcript.vtt").write_text(VTT)
     (old_host.root / "episode.jpg").write_bytes((DEMO_EPISODES / "cover.jpg").read_bytes())
@@ -388,24 +394,28 @@ def test_podcasting_tags_of_the_show_and_its_episodes_arrive_and_are_published(r
         '<podcast:txt purpose="verify">S6lpp-7ZCn8-dZfGc-OoyaG</podcast:txt><podcast:medium>podcast</podcast:medium>'
         '<podcast:updateFrequency rrule="FREQ=MONTHLY">Monthly</podcast:updateFrequency>'
         '<podcast:podroll><podcast:remoteItem feedGuid="917393e3-1b1e-5cef-ace4-edaa54e1f810"/></podcast:podroll>')
-    tagged = item("<podcast:season>3</podcast:season><podcast:episode>12</podcast:episode>"
+    tagged_item = item('<podcast:season name="Year three">3</podcast:season><podcast:episode>12</podcast:episode>'
             '<podcast:person role="guest" group="cast">Guest Person</podcast:person>'
             '<podcast:soundbite startTime="1.5" duration="2.0">The best bit</podcast:soundbite>'
             '<podcast:chapters url="{base}/chapters.json" type="application/json+chapters"/>'
             '<podcast:transcript url="{base}/transcript.html" type="text/html"/>'
             '<podcast:transcript url="{base}/transcript.vtt" type="text/vtt"/>'
             '<itunes:image href="{base}/episode.jpg"/>', title="Tagged", guid="tagged-1")
-    url = old_host.write(channel(show_tags, items=tagged))
+    url = old_host.write(channel(show_tags, items=tagged_item))
     result = runner.invoke(args=["import-feed", url])
     assert result.exit_code == 0, result.output
-    show = db.session.query(Show).one()
+    return db.session.query(Show).one(), db.session.query(Episode).one()
+
+
+def test_podcasting_tags_of_the_show_and_its_episodes_arrive_and_are_published(tagged, client):
+    show, episode = tagged
     assert [(c.name, c.role) for c in show.credits] == [("Ann Host", "host")]
     assert show.funding == [["https://example.org/support", "Support us"]]
     assert (show.location_name, show.location_geo, show.location_osm) == ("Brussels", "geo:50.8466,4.3528", "R54094")
     assert (show.license, show.license_url) == ("cc-by-4.0", "https://creativecommons.org/licenses/by/4.0/")
     assert show.txt == [["S6lpp-7ZCn8-dZfGc-OoyaG", "verify"]] and show.update_frequency == "FREQ=MONTHLY"
     assert show.podroll == [["917393e3-1b1e-5cef-ace4-edaa54e1f810", None]]
-    episode = db.session.query(Episode).one()
+    assert show.season_names == {"3": "Year three"}
     assert (episode.season, episode.number) == (3, 12)
     assert [(c.name, c.role) for c in episode.credits] == [("Guest Person", "guest")]
     assert episode.soundbites == [[1.5, 2.0, "The best bit"]]
@@ -414,9 +424,51 @@ def test_podcasting_tags_of_the_show_and_its_episodes_arrive_and_are_published(r
     assert episode.image is not None and episode.image.sha256
     feed = client.get(f"/shows/{show.slug}/feed.xml").text
     for published in ("Ann Host", "Guest Person", "The best bit", "Brussels", "cc-by-4.0", "Support us",
-                      "S6lpp-7ZCn8-dZfGc-OoyaG", "917393e3-1b1e-5cef-ace4-edaa54e1f810", "<podcast:season>3",
+                      "S6lpp-7ZCn8-dZfGc-OoyaG", "917393e3-1b1e-5cef-ace4-edaa54e1f810", ">3</podcast:season>",
                       "chapters.json", "transcript.vtt"):
         assert published in feed, published
+
+
+def test_what_arrived_is_read_back_from_our_feed_by_the_apps_parsers(tagged, client):
+    """podcastparser (gPodder), feedparser and podcast-partytime (the Podcast Index's) each find it."""
+    show, episode = tagged
+    data = client.get(f"/shows/{show.slug}/feed.xml").data
+    page = f"{BASE_URL}/shows/{show.slug}/{episode.slug}"
+
+    [one] = podcastparser.parse(BASE_URL + "/feed.xml", io.BytesIO(data))["episodes"]
+    assert (one["guid"], one["title"], one["number"], one["type"]) == ("tagged-1", "Tagged", 12, "full")
+    assert one["published"] == int(datetime(2022, 3, 1, 9, tzinfo=UTC).timestamp())
+    assert one["episode_art_url"].startswith(BASE_URL + "/media/")
+    assert one["enclosures"][0]["file_size"] == episode.audio.size
+    # podcastparser 0.6.11 (the latest) knows the podcast: namespace only by its former address.
+    legacy = data.replace(PODCAST_NS.encode(), b"https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/1.0.md")
+    gpodder = podcastparser.parse(BASE_URL + "/feed.xml", io.BytesIO(legacy))
+    assert gpodder["funding_url"] == "https://example.org/support"
+    [one] = gpodder["episodes"]
+    assert one["chapters_json_url"] == page + "/chapters.json"
+    assert one["transcript_url"].startswith(page + "/transcript.")
+    assert [(p["name"], p["role"]) for p in one["persons"]] == [("Guest Person", "guest")]
+
+    entry = feedparser.parse(data).entries[0]
+    assert (entry.id, entry.podcast_episode, entry.podcast_season) == ("tagged-1", "12", {"name": "Year three"})
+    assert entry.itunes_episode == "12" and entry.itunes_season == "3"
+    assert entry.podcast_soundbite == {"starttime": "1.5", "duration": "2"}
+
+    feed = partytime(data)
+    assert feed["podcastPeople"] == [{"name": "Ann Host", "role": "Host", "group": "Cast",
+                                      "img": "https://example.org/ann.jpg", "href": "https://example.org/ann"}]
+    assert feed["podcastFunding"] == [{"message": "Support us", "url": "https://example.org/support"}]
+    assert feed["podcastLocation"] == {"name": "Brussels", "geo": "geo:50.8466,4.3528", "osm": "R54094"}
+    assert feed["license"] == {"identifier": "cc-by-4.0", "url": "https://creativecommons.org/licenses/by/4.0/"}
+    assert feed["podcastTxt"] == [{"value": "S6lpp-7ZCn8-dZfGc-OoyaG", "purpose": "verify"}]
+    assert feed["podroll"] == [{"feedGuid": "917393e3-1b1e-5cef-ace4-edaa54e1f810"}]
+    assert feed["medium"] == "podcast" and feed["podcastSeasons"]["3"] == {"number": 3, "name": "Year three"}
+    [item_] = feed["items"]
+    assert item_["podcastSeason"] == {"number": 3, "name": "Year three"} and item_["podcastEpisode"] == {"number": 12}
+    assert item_["podcastSoundbites"] == [{"startTime": 1.5, "duration": 2, "title": "The best bit"}]
+    assert item_["podcastPeople"] == [{"name": "Guest Person", "role": "Guest", "group": "Cast"}]
+    assert item_["podcastChapters"] == {"url": page + "/chapters.json", "type": "application/json+chapters"}
+    assert "text/vtt" in {t["type"] for t in item_["podcastTranscripts"]}
 
 
 def test_broken_side_files_cost_only_themselves(runner, old_host):
