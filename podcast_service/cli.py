@@ -15,8 +15,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from . import (accounts, announce, backup, consistency, jobs, producer_commands, run_locks, schema, spools,
                storage_migration)
-from .imports import feed as feed_import
 from .imports.progress import Progress
+from .imports.run import NothingImported, import_feed
 from .episodes import stores
 from .settings import STORAGE_BACKENDS
 from .storage import Storage
@@ -150,27 +150,17 @@ def import_feed_command(source: str, slug: str | None, categories: tuple[str, ..
         # What an earlier run killed midway left on disk goes first; its episodes stay, and are skipped.
         spools.remove_abandoned(current_app.config["PODCAST"].upload_temp_path)
         owner = accounts.find_user(owner_user) if owner_user else None
-        with feed_import.open_feed(source) as feed:
-            new = feed_import.existing_show(feed, slug) is None
-            notes: list[str] = []
-            show = feed_import.import_show(feed, slug=slug, categories=list(categories) or None,
-                                           into_existing=into_existing, owner_email=owner_email,
-                                           override_lock=override_lock, notes=notes)
-            click.echo(f"show {show.slug}: {show.title}; {len(feed.items)} items in the feed")
-            for note in notes if new else []:
-                click.secho(note, fg="yellow")
-            with Progress(len(feed.items)) as progress:
-                for item in feed_import.import_episodes(show, feed):
-                    progress.done(item)
-        counts = progress.counts
-        if new and counts["failed"] and not counts["imported"]:
-            feed_import.discard_show(show)
-            click.secho(f"no episode could be imported: show {show.slug} not created", fg="red", err=True)
-            raise click.exceptions.Exit(1)
+        with Progress() as progress:
+            try:
+                show = import_feed(source, progress, slug=slug, categories=list(categories) or None,
+                                   into_existing=into_existing, owner_email=owner_email, override_lock=override_lock)
+            except NothingImported as e:
+                click.secho(str(e), fg="red", err=True)
+                raise click.exceptions.Exit(1) from None
         if owner is not None:
             accounts.set_member(show, owner, "owner")
     click.echo(progress.summary())
-    if counts["failed"]:
+    if progress.counts["failed"]:
         raise click.exceptions.Exit(1)
 
 

@@ -16,6 +16,8 @@ Jobs:
 - `sweep()`: every minute (and once soon after a worker starts), requeue audio jobs
   whose worker died or whose message was lost, and send announcements any lost
   message left behind;
+- `import_feed(import_id)`: a feed import started from the admin (imports/background.py),
+  queued again in 30 s while another import runs;
 - `analytics_roll_up()`: every ten minutes, count each finished day's enclosure
   requests into daily downloads and delete them with the day's salt
   (analytics/counting.py), one worker at a time.
@@ -34,6 +36,7 @@ from flask import Flask, current_app
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 
 from . import announce, audio_jobs, run_locks
+from .imports import background
 from .analytics import counting
 from .errors import Conflict
 from .settings import Settings
@@ -69,6 +72,7 @@ class Jobs:
         self._process_audio = huey.task(retries=RETRIES, retry_delay=RETRY_DELAY_SECONDS, retry_backoff=2,
                                         name="process_audio")(self._in_app(audio_jobs.run))
         self._announce = huey.task(name="send_announcements")(self._in_app(self._send_announcements))
+        self._import_feed = huey.task(name="import_feed")(self._in_app(self._run_import))
         self._sweep = huey.periodic_task(crontab(minute="*"), name="sweep")(self._in_app(self._sweep_all))
         self._roll_up = huey.periodic_task(crontab(minute="*/10"), name="analytics_roll_up")(
             self._in_app(self._analytics_roll_up))
@@ -86,7 +90,15 @@ class Jobs:
         for job_id in audio_jobs.stalled():
             log.warning("audio job %s stalled (its worker stopped or its message was lost): queued again", job_id)
             self.process_audio(job_id)
+        for import_id in background.lost():
+            log.warning("feed import %s was never taken by a worker (its message was lost): queued again", import_id)
+            self.import_feed(import_id)
         self._send_announcements()
+
+    def _run_import(self, import_id: int) -> None:
+        wait = background.run(import_id)
+        if wait is not None and not self.huey.immediate:
+            self._import_feed.schedule((import_id,), delay=wait)
 
     def _analytics_roll_up(self) -> None:
         try:
@@ -117,14 +129,22 @@ class Jobs:
             log.exception("announcements could not be queued; the next sweep sends them")
 
     def process_audio(self, job_id: int) -> None:
-        """Queue an audio job. Never fails the caller: a queue that is down leaves the job to the sweep."""
+        """Queue an audio job."""
+        self._enqueue("_process_audio", job_id, what=f"audio job {job_id}")
+
+    def import_feed(self, import_id: int) -> None:
+        """Queue a feed import."""
+        self._enqueue("_import_feed", import_id, what=f"feed import {import_id}")
+
+    def _enqueue(self, task: str, *args: Any, what: str) -> None:
+        """Never fails the caller: a queue that is down leaves the work to the sweep."""
         huey = self.huey
         try:
-            self._process_audio(job_id)
+            getattr(self, task)(*args)
         except Exception:
             if huey.immediate:
                 raise
-            log.exception("audio job %s could not be queued; the sweep will queue it", job_id)
+            log.exception("%s could not be queued; the sweep will queue it", what)
 
     def sweep_soon(self) -> None:
         """A sweep once a dead worker's leases have run out: a restarted worker picks up its jobs."""

@@ -669,3 +669,41 @@ class AnalyticsSalt(db.Model):
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     salt: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class FeedImport(db.Model):
+    """A feed import a producer started from the admin, run by a worker (imports/background.py).
+
+    The row is what the progress page shows: counts as the worker goes, and
+    what failed or was left out. A worker that dies leaves it `running` with
+    an `updated_at` that stops moving; the producer can start it again, and
+    it goes on from where it stopped (episodes already here are skipped).
+    """
+
+    __tablename__ = "feed_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(2048))
+    slug: Mapped[str | None] = mapped_column(String(100))
+    override_lock: Mapped[bool] = mapped_column(default=False)
+    owner_email: Mapped[str | None] = mapped_column(String(254))
+    show_id: Mapped[int | None] = mapped_column(ForeignKey("shows.id", ondelete="SET NULL"))
+    state: Mapped[str] = mapped_column(String(10), default="queued")
+    items_total: Mapped[int] = mapped_column(Integer, default=0)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    present: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    bytes_fetched: Mapped[int] = mapped_column(BigInteger, default=0)
+    message: Mapped[str] = mapped_column(Text, default="")  # the outcome, or why it stopped
+    remarks: Mapped[list] = mapped_column(JSON, default=list)  # [[title, what failed or was left out], ...]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    show: Mapped[Show | None] = relationship()
+
+    __table_args__ = (CheckConstraint(state.in_(JOB_STATES), name="import_state"),)
+
+    @property
+    def items_done(self) -> int:
+        return self.imported + self.present + self.failed

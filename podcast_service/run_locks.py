@@ -16,6 +16,10 @@ from .extensions import db
 from .models import RunLock, utcnow
 
 
+class Held(Conflict):
+    """The lock is held by a run that is still alive."""
+
+
 def _me() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -46,12 +50,12 @@ def held(name: str) -> Iterator[None]:
         lock = db.session.execute(select(RunLock.holder, RunLock.started_at).where(RunLock.name == name)).first()
         if lock is None or not _dead(lock.holder):
             holder = "another run" if lock is None else f"process {lock.holder} (since {lock.started_at:%H:%M} UTC)"
-            raise Conflict(f"{name} is already running in {holder}; wait for it to finish") from None
+            raise Held(f"{name} is already running in {holder}; wait for it to finish") from None
         taken = db.session.execute(update(RunLock).where(RunLock.name == name, RunLock.holder == lock.holder)
                                    .values(holder=me, started_at=utcnow())).rowcount
         db.session.commit()
         if not taken:
-            raise Conflict(f"{name} was just started by another run; wait for it to finish") from None
+            raise Held(f"{name} was just started by another run; wait for it to finish") from None
     try:
         yield
     finally:

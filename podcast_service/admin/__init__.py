@@ -41,4 +41,4 @@ def no_caching(response: Response) -> Response:
     return response
 
 
-from . import account, analytics, episodes, shows  # noqa: E402,F401  (registers the routes)
+from . import account, analytics, episodes, imports, shows  # noqa: E402,F401  (registers the routes)

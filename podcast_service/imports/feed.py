@@ -184,14 +184,14 @@ def open_feed(source: str) -> Iterator[Feed]:
 
 def existing_show(feed: Feed, slug: str | None) -> Show | None:
     """The show this feed would go into that exists already (made by an earlier import, or with the slug)."""
-    earlier = _show_from(feed)
+    earlier = imported_from(feed)
     if earlier is not None:
         return earlier
     return db.session.scalar(select(Show).where(Show.slug == make_slug(slug, feed.channel.get("title", ""),
                                                                        "show slug")))
 
 
-def _show_from(feed: Feed) -> Show | None:
+def imported_from(feed: Feed) -> Show | None:
     """The show an earlier import made from this feed: by its address, or by its podcast:guid."""
     shows = select(Show).where(Show.import_source.is_not(None))
     show = db.session.scalar(shows.where(Show.import_source == feed.source))
@@ -216,7 +216,7 @@ def import_show(feed: Feed, *, slug: str | None = None, categories: list[str] | 
     into a show it did not create from this feed, unless `into_existing` asks
     for exactly that; even then the show's settings are left alone.
     """
-    earlier = _show_from(feed)
+    earlier = imported_from(feed)
     if earlier is not None:
         if slug and slug != earlier.slug:
             raise Conflict(f"this feed was imported before, as the show {earlier.slug!r}; run the import "
@@ -233,8 +233,8 @@ def import_show(feed: Feed, *, slug: str | None = None, categories: list[str] | 
     existing = db.session.scalar(select(Show).where(Show.slug == slug))
     if existing is not None:
         if not into_existing:
-            raise Conflict(f"there is already a show {slug!r}, not imported from this feed; choose another "
-                           "--slug, or pass --into-existing to add this feed's episodes to it")
+            raise Conflict(f"there is already a show {slug!r}, not imported from this feed: choose another slug "
+                           "(on the command line, --into-existing adds this feed's episodes to it)")
         if existing.import_source is None:
             existing.import_source = source
             db.session.commit()

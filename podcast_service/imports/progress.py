@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from ..models import Show
 from .feed import ImportedItem
 
 
@@ -24,21 +25,25 @@ def _megabytes(size: int) -> str:
 
 
 class Progress:
-    def __init__(self, total: int, *, terminal: bool | None = None) -> None:
-        self.total = total
+    def __init__(self, *, terminal: bool | None = None) -> None:
         self.terminal = sys.stdout.isatty() if terminal is None else terminal
         self.counts: Counter[str] = Counter({"imported": 0, "present": 0, "failed": 0})
         self.fetched = 0
         self.remarks: list[ImportedItem] = []  # failed, or imported with something left out
-        self.started = time.monotonic()
+        self.started_at = time.monotonic()
         self.bar: Any = None
 
     def __enter__(self) -> Progress:
+        return self
+
+    def started(self, show: Show, total: int, notes: list[str]) -> None:
+        click.echo(f"show {show.slug}: {show.title}; {total} items in the feed")
+        for note in notes:
+            click.secho(note, fg="yellow")
         if self.terminal:
-            self.bar = click.progressbar(length=self.total, label="importing", show_pos=True, width=30,
+            self.bar = click.progressbar(length=total, label="importing", show_pos=True, width=30,
                                          item_show_func=lambda _: _megabytes(self.fetched))
             self.bar.__enter__()
-        return self
 
     def done(self, item: ImportedItem) -> None:
         self.counts[item.outcome] += 1
@@ -58,7 +63,7 @@ class Progress:
                 _say(item)
 
     def summary(self) -> str:
-        seconds = max(time.monotonic() - self.started, 1e-3)
+        seconds = max(time.monotonic() - self.started_at, 1e-3)
         handled = sum(self.counts.values())
         return (", ".join(f"{n} {outcome}" for outcome, n in self.counts.items())
                 + f"; {_megabytes(self.fetched)} fetched in {seconds:.0f} s ({handled / seconds:.1f} items/s)")

@@ -48,20 +48,42 @@
     }
   });
 
+  // Follow a background job: its state is asked for every 2 s; `each(state)` updates the page and says
+  // whether the job goes on (false: it ended, and the page is loaded again to show the outcome).
+  function follow(url, each) {
+    function step() {
+      fetch(url, {headers: {"Accept": "application/json"}}).then(function (r) { return r.json(); })
+        .then(function (state) {
+          if (each(state) === false) { window.location.reload(); return; }
+          setTimeout(step, 2000);
+        }).catch(function () { setTimeout(step, 5000); });
+    }
+    setTimeout(step, 2000);
+  }
+
   // While the audio is processed, follow the job's progress; reload once it ends (the files table changes).
   (function () {
     var box = document.getElementById("audio-state");
     if (!box || !box.dataset.poll) return;
     var bar = box.querySelector("progress"), text = box.querySelector(".progress-text");
-    function poll() {
-      fetch(box.dataset.poll, {headers: {"Accept": "application/json"}}).then(function (r) { return r.json(); })
-        .then(function (state) {
-          if (state.state !== "processing") { window.location.reload(); return; }
-          bar.value = state.job.progress; text.textContent = state.job.progress + " %";
-          setTimeout(poll, 2000);
-        }).catch(function () { setTimeout(poll, 5000); });
-    }
-    setTimeout(poll, 2000);
+    follow(box.dataset.poll, function (state) {
+      if (state.state !== "processing") return false;
+      bar.value = state.job.progress; text.textContent = state.job.progress + " %";
+    });
+  })();
+
+  // A feed import: episodes handled of all, and megabytes fetched, until it ends.
+  (function () {
+    var box = document.getElementById("import-state");
+    if (!box || !box.dataset.poll) return;
+    var bar = box.querySelector("progress"), text = box.querySelector(".progress-text");
+    follow(box.dataset.poll, function (s) {
+      if (s.state !== "queued" && s.state !== "running") return false;
+      box.querySelector(".import-label").textContent = s.state === "running" ? "Importing" : "Waiting for a worker";
+      bar.max = s.items_total || 1; bar.value = s.items_done;
+      text.textContent = s.items_done + " of " + s.items_total + " episodes · " + s.imported + " imported, " +
+        s.present + " already here, " + s.failed + " failed · " + (s.bytes_fetched / 1e6).toFixed(1) + " MB fetched";
+    });
   })();
 
   // Forms that destroy something ask first (data-confirm holds the question).

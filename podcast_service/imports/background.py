@@ -1,0 +1,172 @@
+"""Feed imports started from the admin: queued, run by a worker, followed on a page.
+
+A producer pastes a feed's address; the request only checks that it is one
+and queues the import (jobs.py: `import_feed`), so a feed of a thousand
+episodes never holds a web request. The worker runs the same import as the
+command line (run.py) and writes its progress to the import's row after
+each item; the admin's page reads the row. An import waits while another
+runs (one at a time per instance, as on the command line). A worker that
+dies leaves the row `running` with no progress: the producer may start it
+again, and it goes on where it stopped (episodes already here are skipped).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from .. import accounts, run_locks
+from ..errors import Conflict, Forbidden, PodcastServiceError, ValidationError
+from ..extensions import db
+from ..inputs import make_slug
+from ..models import FeedImport, Show, User, utcnow
+from .feed import ImportedItem
+from .fetcher import is_url
+from .run import import_feed
+
+log = logging.getLogger(__name__)
+
+# No progress for this long and still `running`: its worker has most likely stopped. One episode's download
+# can take minutes; ten without a single one done is a worker that is gone.
+STALLED_AFTER = timedelta(minutes=10)
+# Queued this long without a worker taking it: its message was lost (the sweep queues it again).
+LOST_AFTER = timedelta(minutes=2)
+# Waiting for another import to finish: asked again after this long.
+WAIT_SECONDS = 30
+MAX_REMARKS = 500
+
+
+def start(user: User, source: str, *, slug: str | None = None, owner_email: str | None = None,
+          override_lock: bool = False) -> FeedImport:
+    """Record and queue an import of the feed at `source` for `user`; what is wrong with the form is said now."""
+    from ..jobs import jobs
+
+    source = (source or "").strip()
+    if not is_url(source) or len(source) > 2048:
+        raise ValidationError("give the feed's address, starting with https:// or http:// (at most 2,048 "
+                              "characters)")
+    slug = make_slug(slug, "", "show slug") if (slug or "").strip() else None
+    owner_email = (owner_email or "").strip() or None
+    if owner_email is not None and (len(owner_email) > 254 or "@" not in owner_email):
+        raise ValidationError("the owner e-mail must be an e-mail address")
+    row = FeedImport(user_id=user.id, source=source, slug=slug, owner_email=owner_email,
+                     override_lock=override_lock)
+    db.session.add(row)
+    db.session.commit()
+    jobs().import_feed(row.id)
+    return row
+
+
+def visible(user: User, import_id: int) -> FeedImport | None:
+    """The import, if `user` started it (or is an admin)."""
+    row = db.session.get(FeedImport, import_id)
+    return row if row is not None and (row.user_id == user.id or user.is_admin) else None
+
+
+def stalled(row: FeedImport) -> bool:
+    return row.state == "running" and row.updated_at < utcnow() - STALLED_AFTER
+
+
+def may_restart(row: FeedImport) -> bool:
+    return row.state == "failed" or stalled(row)
+
+
+def lost() -> list[int]:
+    """Imports queued long ago that no worker has taken (their message was lost)."""
+    return list(db.session.scalars(select(FeedImport.id).where(
+        FeedImport.state == "queued", FeedImport.updated_at < utcnow() - LOST_AFTER)))
+
+
+class RowReporter:
+    """Progress written to the import's row, one small commit per item (each episode is committed already)."""
+
+    def __init__(self, row: FeedImport) -> None:
+        self.row = row
+        self.counts: Counter[str] = Counter({"imported": 0, "present": 0, "failed": 0})
+        self.row.imported = self.row.present = self.row.failed = 0
+        self.row.bytes_fetched = 0
+
+    def started(self, show: Show, total: int, notes: list[str]) -> None:
+        self.row.show_id, self.row.items_total = show.id, total
+        self.row.remarks = [["", note] for note in notes]
+        self._save()
+
+    def done(self, item: ImportedItem) -> None:
+        self.counts[item.outcome] += 1
+        setattr(self.row, item.outcome, self.counts[item.outcome])
+        self.row.bytes_fetched += item.size
+        if (item.outcome == "failed" or item.message) and len(self.row.remarks) < MAX_REMARKS:
+            self.row.remarks = [*self.row.remarks, [item.title, item.message]]
+        self._save()
+
+    def _save(self) -> None:
+        self.row.updated_at = utcnow()
+        db.session.commit()
+
+
+def run(import_id: int) -> float | None:
+    """The worker's side: run the import, or say why not. Returns seconds to wait before asking again
+    (another import runs), else None."""
+    row = db.session.get(FeedImport, import_id)
+    if row is None or row.state == "done":
+        return None
+    user = db.session.get(User, row.user_id)
+    row.state, row.message, row.updated_at = "running", "", utcnow()
+    db.session.commit()
+    reporter = RowReporter(row)
+
+    def may_add_to(show: Show) -> None:
+        if user.role_in(show) is None:
+            raise Forbidden("this feed was imported before, into a show you do not edit: ask one of its owners to "
+                            "add you, then import it again")
+
+    try:
+        with run_locks.held("import-feed"):
+            show = import_feed(row.source, reporter, slug=row.slug, owner_email=row.owner_email,
+                               override_lock=row.override_lock, may_add_to=may_add_to)
+            if not user.is_admin and user.role_in(show) is None:
+                accounts.set_member(show, user, "owner")
+    except run_locks.Held:
+        db.session.rollback()
+        row.state, row.message, row.updated_at = "queued", "waiting for another import to finish", utcnow()
+        db.session.commit()
+        return WAIT_SECONDS
+    except PodcastServiceError as e:
+        db.session.rollback()
+        row.state, row.message, row.updated_at = "failed", str(e), utcnow()
+        db.session.commit()
+        return None
+    counts = reporter.counts
+    row.state, row.updated_at = "done", utcnow()
+    row.message = (f"{counts['imported']} imported, {counts['present']} already here, {counts['failed']} failed")
+    db.session.commit()
+    log.info("feed import %s done: %s", row.id, row.message)
+    return None
+
+
+def restart(row: FeedImport) -> None:
+    from ..jobs import jobs
+
+    if not may_restart(row):
+        raise Conflict("this import is not stopped: it is queued, running or done")
+    row.state, row.message, row.updated_at = "queued", "", utcnow()
+    db.session.commit()
+    jobs().import_feed(row.id)
+
+
+def as_json(row: FeedImport) -> dict:
+    return {"id": row.id, "state": "stalled" if stalled(row) else row.state, "source": row.source,
+            "items_total": row.items_total, "items_done": row.items_done, "imported": row.imported,
+            "present": row.present, "failed": row.failed, "bytes_fetched": row.bytes_fetched,
+            "message": row.message, "show": row.show.slug if row.show is not None else None}
+
+
+def mine(user: User, limit: int = 20) -> list[FeedImport]:
+    query = select(FeedImport).order_by(FeedImport.id.desc()).limit(limit)
+    if not user.is_admin:
+        query = query.where(FeedImport.user_id == user.id)
+    return list(db.session.scalars(query))
+

@@ -1,0 +1,55 @@
+"""One import of a feed, started from the command line or from the admin: the same steps, reported to either.
+
+The command line reports to a terminal (progress.py); the admin's worker to
+the import's row, which the progress page reads (background.py).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Protocol
+
+from ..errors import ValidationError
+from ..models import Show
+from . import feed as feed_import
+from .feed import ImportedItem
+
+
+class Reporter(Protocol):
+    counts: Counter[str]
+
+    def started(self, show: Show, total: int, notes: list[str]) -> None: ...
+
+    def done(self, item: ImportedItem) -> None: ...
+
+
+class NothingImported(ValidationError):
+    """A first import of which no episode could be brought over: the show it made is gone again."""
+
+
+def import_feed(source: str, reporter: Reporter, *, slug: str | None = None, categories: list[str] | None = None,
+                owner_email: str | None = None, into_existing: bool = False, override_lock: bool = False,
+                may_add_to: Callable[[Show], None] | None = None) -> Show:
+    """Import the feed at `source` (see feed.py for what arrives); returns the show.
+
+    `may_add_to(show)` raises when the one importing may not add episodes to
+    the show an earlier import of this feed made: the admin lets a producer
+    do that only to shows they edit. (A show that merely has the slug is
+    never written into without `into_existing`.)
+    """
+    with feed_import.open_feed(source) as feed:
+        earlier = feed_import.existing_show(feed, slug)
+        if may_add_to is not None and (made_before := feed_import.imported_from(feed)) is not None:
+            may_add_to(made_before)
+        notes: list[str] = []
+        show = feed_import.import_show(feed, slug=slug, categories=categories, into_existing=into_existing,
+                                       owner_email=owner_email, override_lock=override_lock, notes=notes)
+        reporter.started(show, len(feed.items), notes if earlier is None else [])
+        for item in feed_import.import_episodes(show, feed):
+            reporter.done(item)
+    if earlier is None and reporter.counts["failed"] and not reporter.counts["imported"]:
+        made = show.slug
+        feed_import.discard_show(show)
+        raise NothingImported(f"no episode could be imported: show {made} not created")
+    return show
