@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, db_watchdog, jobs, search  # noqa: F401  (search: its session listener keeps the index)
+from . import cli, db_watchdog, i18n, jobs, search  # noqa: F401  (search: its session listener keeps the index)
 from .errors import RETRY_AFTER_SECONDS, PodcastServiceError
 from .extensions import csrf, db, login_manager, migrate
 from .models import User
@@ -49,6 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     configure_extensions(app, settings)
     configure_blueprints(app)
     configure_template_helpers(app)
+    i18n.init_app(app)
     configure_static_files(app)
     configure_error_handlers(app)
     configure_feed_changes(app)
@@ -268,7 +269,8 @@ def configure_error_handlers(app: Flask) -> None:
             response.set_data(json.dumps({"error": {"status": code, "title": title, "message": message}}))
             response.mimetype = "application/json"
         else:
-            response.set_data(render_template("errors/error.html", code=code, title=title, message=message))
+            response.set_data(render_template("errors/error.html", code=code, title=i18n.error_title(code, title),
+                                              message=message))
             response.mimetype = "text/html"
         response.status_code = code
         return response
@@ -276,7 +278,10 @@ def configure_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException) -> Response:
         # Start from the exception's own response: it carries headers such as a 416's Content-Range.
-        return respond(e.get_response(), e.code or 500, e.name, e.description or e.name)
+        message = e.description or e.name
+        if request.blueprint != "api" and e.description == type(e).description:
+            message = i18n.error_message(e.code or 500, message)  # Werkzeug's own words are English
+        return respond(e.get_response(), e.code or 500, e.name, message)
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)

@@ -12,7 +12,7 @@ from podcast_service.models import LoginFailure
 from podcast_service.extensions import db
 
 SAMPLE_VALUES = {"slug": "test-show", "episode_id": 1, "token_id": 1, "member_id": 1, "alternate_id": 1,
-                 "subscriber_id": 1}
+                 "subscriber_id": 1, "import_id": 1}
 
 
 def _url(rule) -> str:

@@ -6,6 +6,7 @@ tests/screenshots/ (ignored by git) for people to look at.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -142,3 +143,32 @@ def test_the_downloads_dashboard_shows_what_apps_fetched(live_demo, page):  # no
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "downloads-dashboard.png"), full_page=True)
 
+
+
+# Words of the page's own chrome in English: none may be left on a Dutch, French or German page.
+ENGLISH_CHROME = ("Chapters", "Transcript", "Show notes", "Download", "Embed this episode", "Speed", "left",
+                  "Search", "People", "Season", "episode", "Copy")
+
+
+@pytest.mark.parametrize("language", ["en", "nl", "fr", "de"])
+def test_the_episode_page_in_each_language_is_photographed_and_has_no_english_chrome(live_demo, page,  # noqa: F811
+                                                                                       language):
+    base, _ = live_demo
+    page.set_viewport_size(DESKTOP)
+    page.goto(f"{base}{EPISODE}?lang={language}")
+    until(page, "document.querySelector('.controls .left') && "
+                "document.querySelector('.controls .left').textContent !== ''")
+    assert page.evaluate("document.documentElement.lang") == language
+    # The page's own words: what the producer wrote is marked with the show's language and set aside.
+    chrome = page.evaluate("""() => {
+        const body = document.body.cloneNode(true);
+        body.querySelectorAll('[lang], script, template, svg').forEach((node) => node.remove());
+        return body.innerText;
+    }""")
+    left = [word for word in ENGLISH_CHROME if re.search(rf"\b{word}\b", chrome)]
+    if language == "en":
+        assert "Chapters" in chrome and "Speed" in chrome
+    else:
+        assert left == [], f"English left in the {language} page: {left}"
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"episode-{language}.png"), full_page=True)

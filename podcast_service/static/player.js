@@ -80,16 +80,8 @@
   var followChapters = follower(".chapters [data-start]", false);
   var followCues = follower(".cues [data-start]", true);
 
-  var controls = document.createElement("div");
-  controls.className = "controls";
-  controls.innerHTML =
-    '<button type="button" data-skip="-15" aria-label="&#8722;15 s: back 15 seconds">&#8722;15 s</button>' +
-    '<button type="button" data-skip="30" aria-label="+30 s: forward 30 seconds">+30 s</button>' +
-    '<label>Speed <select aria-label="Playback speed">' +
-    ["0.75", "1", "1.25", "1.5", "1.75", "2"].map(function (rate) {
-      return '<option value="' + rate + '"' + (rate === "1" ? " selected" : "") + ">" + rate + "&#215;</option>";
-    }).join("") + "</select></label>" +
-    '<span class="left" aria-live="off"></span>';
+  // The controls come from the page (its <template>, in the page's language).
+  var controls = document.getElementById("player-controls").content.firstElementChild.cloneNode(true);
   player.insertAdjacentElement("afterend", controls);
   controls.querySelectorAll("[data-skip]").forEach(function (button) {
     button.addEventListener("click", function () { skip(parseFloat(button.dataset.skip)); });
@@ -118,7 +110,9 @@
       var played = String(player.currentTime / player.duration);
       waveStops.forEach(function (stop) { stop.setAttribute("offset", played); });
     }
-    if (isFinite(player.duration)) left.textContent = "-" + clock(player.duration - player.currentTime) + " left";
+    if (isFinite(player.duration)) {
+      left.textContent = controls.dataset.left.replace("{time}", "-" + clock(player.duration - player.currentTime));
+    }
   }
   ["timeupdate", "seeked", "loadedmetadata"].forEach(function (name) { player.addEventListener(name, update); });
 
@@ -149,7 +143,7 @@
         cue.hidden = !match;
         if (match) shown += 1;
       });
-      search.querySelector("output").textContent = words ? shown + " matching" : "";
+      search.querySelector("output").textContent = words ? search.dataset.matching.replace("{count}", shown) : "";
     });
   }
 })();

@@ -5,7 +5,7 @@
   document.querySelectorAll("button[data-copy]").forEach(function (button) {
     var field = document.getElementById(button.dataset.copy);
     if (!field) return;
-    var label = button.textContent;
+    var label = button.textContent;  // data-copied and data-copy-failed say the outcome in the page's language
     button.hidden = false;
     button.addEventListener("click", function () {
       function done(message) {
@@ -14,10 +14,10 @@
       }
       field.select();
       if (navigator.clipboard && window.isSecureContext) {
-        navigator.clipboard.writeText(field.value).then(function () { done("Copied"); },
-                                                        function () { done("Press Ctrl+C to copy"); });
+        navigator.clipboard.writeText(field.value).then(function () { done(button.dataset.copied); },
+                                                        function () { done(button.dataset.copyFailed); });
       } else {
-        done(document.execCommand("copy") ? "Copied" : "Press Ctrl+C to copy");
+        done(document.execCommand("copy") ? button.dataset.copied : button.dataset.copyFailed);
       }
     });
   });

@@ -13,6 +13,7 @@ import re
 from urllib.parse import urlsplit
 
 from flask import Response, abort, jsonify, make_response, render_template, request
+from flask_babel import gettext
 from markupsafe import escape
 
 from .. import urls
@@ -30,7 +31,7 @@ def embed(show_slug: str, episode_slug: str) -> Response:
     episode = published_episode_or_404(show_or_404(show_slug), episode_slug)
     theme = request.args.get("theme", "light")
     if theme not in THEMES:
-        abort(404, description="The theme is light or dark.")
+        abort(404, description=gettext("The theme is light or dark."))
     return make_response(render_template("embed/episode.html", episode=episode, show=episode.show, theme=theme))
 
 

@@ -10,10 +10,12 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from flask import abort, current_app
+from flask_babel import gettext
 from sqlalchemy import Select, and_, bindparam, select, union_all
 
 from ..extensions import db
 from ..models import AlternateFile, Episode, MediaFile, Show, utcnow
+from ..i18n import page_language
 from .recent import RecentMedia, recent_media
 
 
@@ -21,21 +23,23 @@ def show_or_404(slug: str) -> Show:
     """A public show; a private one answers as if it did not exist."""
     show = db.session.scalar(select(Show).where(Show.slug == slug, Show.private.is_(False)))
     if show is None:
-        abort(404, description=f"There is no show called {slug!r}.")
+        abort(404, description=gettext("There is no show called %(slug)r.", slug=slug))
+    page_language(show.language)
     return show
 
 
 def published_episode_or_404(show: Show, slug: str) -> Episode:
     episode = db.session.scalar(select(Episode).where(Episode.show_id == show.id, Episode.slug == slug))
     if episode is None or not episode.visible_at(utcnow()):
-        abort(404, description="There is no published episode at this address.")
+        abort(404, description=gettext("There is no published episode at this address."))
     return episode
 
 
 def episode_by_preview_key_or_404(key: str) -> Episode:
     episode = db.session.scalar(select(Episode).where(Episode.preview_key == key)) if len(key) >= 32 else None
     if episode is None:
-        abort(404, description="This preview link is not valid.")
+        abort(404, description=gettext("This preview link is not valid."))
+    page_language(episode.show.language)
     return episode
 
 
@@ -96,6 +100,11 @@ _PUBLIC_SHOW_ART = select(Show.__table__.c.id).where(
     Show.__table__.c.image_id == bindparam("media_id"), Show.__table__.c.private.is_(False)).limit(1)
 _SHOW_ART = select(Show.__table__.c.id).where(
     Show.__table__.c.image_id == bindparam("media_id"), Show.__table__.c.id == bindparam("show_id")).limit(1)
+
+
+def forget_decision(public_id: str) -> bool:
+    """Drop what this process keeps about the file (for any show); whether it kept anything."""
+    return recent_media(current_app).forget(public_id)
 
 
 def public_media_or_404(public_id: str, preview_key: str | None = None, show: Show | None = None) -> Found:

@@ -8,7 +8,8 @@ from ..analytics import counting, recorder
 from ..episodes import storage_of
 from ..subscribers import subscriber_or_error
 from . import bp
-from .lookups import Found, public_media_or_404
+from ..errors import StorageError
+from .lookups import Found, forget_decision, public_media_or_404
 from .replay import REPLAYABLE
 
 # Keys are immutable (a replaced file gets a new URL), so clients may keep a copy a long time.
@@ -27,8 +28,16 @@ def media(public_id: str, filename: str) -> Response:
     """
     preview_key = request.args.get("preview")
     # A preview is the producers' own listening: served, not counted.
-    return _send(public_media_or_404(public_id, preview_key), filename, private=bool(preview_key),
-                 counted=not preview_key)
+    try:
+        found = public_media_or_404(public_id, preview_key)
+        return _send(found, filename, private=bool(preview_key), counted=not preview_key)
+    except StorageError:
+        # This process's memory of the file may predate its move to another store (storage-migrate in
+        # another process): asked again of the database before the error is believed.
+        if not forget_decision(public_id):
+            raise
+        return _send(public_media_or_404(public_id, preview_key), filename, private=bool(preview_key),
+                     counted=not preview_key)
 
 
 @bp.route("/subscriptions/<token>/media/<public_id>/<filename>", methods=["GET", "HEAD"])

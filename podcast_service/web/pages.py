@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, abort, jsonify, make_response, render_template, request
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -43,7 +44,7 @@ def show(show_slug: str) -> str:
     try:
         page = paginate(published_query(show), page_number(request.args.get("page")), SHOW_PAGE_SIZE)
     except NotFound:
-        abort(404, description="There is no such page of episodes.")
+        abort(404, description=gettext("There is no such page of episodes."))
     return render_template("web/show.html", show=show, page=page, episodes=page.items)
 
 
@@ -57,14 +58,14 @@ def search_show(show_slug: str) -> Response:
     show = show_or_404(show_slug)
     query = request.args.get("q", "").strip()
     if len(query) > MAX_QUERY_LENGTH:
-        abort(400, description=f"Search for at most {MAX_QUERY_LENGTH} characters.")
+        abort(400, description=gettext("Search for at most %(count)s characters.", count=MAX_QUERY_LENGTH))
     found = search.matching(show, query)
     page = None
     if found is not None:
         try:
             page = paginate(found, page_number(request.args.get("page")), SEARCH_PAGE_SIZE)
         except NotFound:
-            abort(404, description="There is no such page of results.")
+            abort(404, description=gettext("There is no such page of results."))
     response = make_response(render_template("web/search.html", show=show, query=query, page=page,
                                              words=search.terms(query)))
     response.headers["X-Robots-Tag"] = "noindex, follow"
@@ -80,7 +81,7 @@ def _episode_page(episode: Episode, preview_key: str | None = None) -> str:
     try:
         transcript = transcript_parts.part(episode, request.args.get("transcript"))
     except NotFound:
-        abort(404, description="The transcript has no such part.")
+        abort(404, description=gettext("The transcript has no such part."))
     return render_template("web/episode.html", show=episode.show, episode=episode, transcript=transcript,
                            waveform=waveform.for_episode(episode), preview_key=preview_key)
 

@@ -44,6 +44,16 @@ class RecentMedia:
     def keep_decision(self, public_id: str, show_id: int | None, found: Any, generation: int) -> None:
         self._keep(self.decisions, (public_id, show_id), found, generation)
 
+    def forget(self, public_id: str) -> bool:
+        """Forget the decisions about one file (and every kept answer, which are few); whether any was kept."""
+        with self.lock:
+            keys = [key for key in self.decisions if key[0] == public_id]
+            for key in keys:
+                del self.decisions[key]
+            if keys:
+                self.answers.clear()
+        return bool(keys)
+
     def answer(self, path: str) -> Any:
         return self._get(self.answers, path)
 
@@ -78,6 +88,14 @@ def recent_media(app: Flask) -> RecentMedia:
 def _note_decisive_change(session, _flush_context) -> None:  # noqa: ANN001
     if any(isinstance(obj, _DECIDED_BY) for obj in (*session.new, *session.dirty, *session.deleted)):
         session.info["media_decisions_stale"] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_bulk_change(state) -> None:  # noqa: ANN001
+    """An UPDATE or DELETE run through the session (storage-migrate moves files to another store so)."""
+    if (state.is_update or state.is_delete) and state.bind_mapper is not None \
+            and issubclass(state.bind_mapper.class_, _DECIDED_BY):
+        state.session.info["media_decisions_stale"] = True
 
 
 @event.listens_for(Session, "after_commit")

@@ -1,0 +1,104 @@
+"""The languages the site speaks: English, Dutch, French and German (Flask-Babel; catalogues in translations/).
+
+Public pages speak their show's language (its `language` setting) unless the
+visitor chose another, and the choice is in the address (`?lang=nl`), never
+in a cookie: public pages stay cookie-free, and each language version has an
+address of its own for search engines (`hreflang` alternates). The admin
+speaks the producer's browser's language (Accept-Language). The API and the
+command line stay English. Dates and numbers are formatted for the language.
+
+Catalogues: `tools/update-translations.sh` extracts the strings and updates
+them; tests/test_translations.py fails while one is missing or untranslated.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Flask, current_app, g, request
+from flask_babel import Babel, format_date, format_decimal, get_locale, lazy_gettext
+
+LANGUAGES = {"en": "English", "nl": "Nederlands", "fr": "Français", "de": "Deutsch"}
+DEFAULT = "en"
+
+
+def supported(tag: str | None) -> str | None:
+    """The language we speak for a tag such as `nl-BE` or `fr`, or None."""
+    primary = (tag or "").replace("_", "-").split("-")[0].strip().lower()
+    return primary if primary in LANGUAGES else None
+
+
+def page_language(tag: str | None) -> None:
+    """Say which language the page's own content is in (its show's): the default for its chrome."""
+    g.page_language = supported(tag)
+
+
+# How each language's dates and numbers are written: English as in Britain and Belgium (1 March 2022).
+FORMATS = {"en": "en_GB"}
+
+
+def select_locale() -> str:
+    if request.blueprint == "api":
+        code = DEFAULT
+    elif request.blueprint == "admin":
+        code = request.accept_languages.best_match(list(LANGUAGES)) or DEFAULT
+    else:
+        code = chosen() or g.get("page_language") or DEFAULT
+    return FORMATS.get(code, code)
+
+
+def language() -> str:
+    """The page's language, as `lang` attributes name it."""
+    locale = get_locale()
+    return locale.language if locale is not None else DEFAULT
+
+
+def chosen() -> str | None:
+    """The language the visitor chose in the address, if any: links to other public pages keep it."""
+    return supported(request.args.get("lang"))
+
+
+def alternates() -> list[tuple[str, str, str]]:
+    """(language, its name, this page's address in it) for each language, for the switch and `hreflang`.
+    The page's own language needs no `lang` in its address."""
+    own = g.get("page_language") or DEFAULT
+    # On the site's own address (base_url), whatever Host the request named.
+    page = current_app.config["PODCAST"].base_url.rstrip("/") + request.path
+    args = {k: v for k, v in request.args.items() if k != "lang"}
+    found = []
+    for code, name in LANGUAGES.items():
+        query = {**args, **({} if code == own else {"lang": code})}
+        found.append((code, name, page + ("?" + urlencode(query) if query else "")))
+    return found
+
+
+def init_app(app: Flask) -> None:
+    Babel(app, locale_selector=select_locale)
+    app.jinja_env.globals.update(language=language, chosen_language=chosen, language_alternates=alternates,
+                                 format_date=format_date, format_decimal=format_decimal)
+
+
+# What error pages are called, in the page's language (the API keeps the HTTP names).
+ERROR_TITLES = {
+    400: lazy_gettext("Bad request"), 401: lazy_gettext("Sign-in needed"), 403: lazy_gettext("Not allowed"),
+    404: lazy_gettext("Not found"), 405: lazy_gettext("Method not allowed"), 409: lazy_gettext("Conflict"),
+    413: lazy_gettext("Too large"), 415: lazy_gettext("Unsupported file type"),
+    416: lazy_gettext("Range not satisfiable"), 422: lazy_gettext("Cannot be processed"),
+    429: lazy_gettext("Too many requests"), 500: lazy_gettext("Server error"),
+    503: lazy_gettext("Unavailable for now"),
+}
+# Said when the error carries no message of its own (Werkzeug's are English).
+ERROR_MESSAGES = {
+    404: lazy_gettext("There is nothing at this address."),
+    405: lazy_gettext("This address does not answer that kind of request."),
+    500: lazy_gettext("Something went wrong on our side. Try again in a moment."),
+}
+
+
+def error_title(code: int, default: str) -> str:
+    return str(ERROR_TITLES.get(code, default))
+
+
+def error_message(code: int, default: str) -> str:
+    return str(ERROR_MESSAGES.get(code, default))
+
