@@ -218,7 +218,7 @@ def configure_feed_changes(app: Flask) -> None:
 
 def configure_template_helpers(app: Flask) -> None:
     """Filters and globals the templates use."""
-    from . import urls
+    from . import urls, versions
     from .inputs import SUBSCRIBE_APPS
     from .web import embed, sharing
     from .markup import render_markdown
@@ -243,6 +243,8 @@ def configure_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["embed"] = embed
     app.jinja_env.globals["subscribe_apps"] = SUBSCRIBE_APPS
     app.jinja_env.globals["static_url"] = urls.static_url
+    app.jinja_env.globals["versions_of"] = versions.paired_shows
+    app.jinja_env.globals["episode_versions_of"] = versions.paired_episodes
 
 
 def configure_static_files(app: Flask) -> None:

@@ -33,6 +33,11 @@ def page_language(tag: str | None) -> None:
     g.page_language = supported(tag)
 
 
+def page_versions(addresses: dict[str, str]) -> None:
+    """Say where this page is in other languages (versions.py: a show's or an episode's versions)."""
+    g.page_versions = addresses
+
+
 # How each language's dates and numbers are written: English as in Britain and Belgium (1 March 2022).
 FORMATS = {"en": "en_GB"}
 
@@ -60,13 +65,18 @@ def chosen() -> str | None:
 
 def alternates() -> list[tuple[str, str, str]]:
     """(language, its name, this page's address in it) for each language, for the switch and `hreflang`.
-    The page's own language needs no `lang` in its address."""
+    The page's own language needs no `lang` in its address; a language the programme has a version in
+    (another show, or the same episode in it) is that version's page."""
     own = g.get("page_language") or DEFAULT
     # On the site's own address (base_url), whatever Host the request named.
     page = current_app.config["PODCAST"].base_url.rstrip("/") + request.path
     args = {k: v for k, v in request.args.items() if k != "lang"}
     found = []
+    versions = g.get("page_versions") or {}
     for code, name in LANGUAGES.items():
+        if code in versions and code != own:  # the programme's own version in that language
+            found.append((code, name, versions[code]))
+            continue
         query = {**args, **({} if code == own else {"lang": code})}
         found.append((code, name, page + ("?" + urlencode(query) if query else "")))
     return found

@@ -143,6 +143,8 @@ class Show(db.Model):
     txt: Mapped[list] = mapped_column(JSON, default=list)  # [[text, purpose or null], ...]
     podroll: Mapped[list] = mapped_column(JSON, default=list)  # [[feed guid, feed url or null], ...]
     season_names: Mapped[dict] = mapped_column(JSON, default=dict)  # {"1": "2021"}
+    # Shows sharing a group are one programme in several languages (versions.py).
+    version_group: Mapped[str | None] = mapped_column(String(36), index=True)
     # The show's pages in podcast apps and directories, for the show page's subscribe buttons:
     # {"apple": "https://podcasts.apple.com/...", ...}, keys from inputs.SUBSCRIBE_APPS.
     subscribe_links: Mapped[dict] = mapped_column(JSON, default=dict)
@@ -206,6 +208,8 @@ class Episode(db.Model):
     audio_ready: Mapped[bool] = mapped_column(default=True)
     # podcast:soundbite: [[start, duration, title or null], ...] in seconds.
     soundbites: Mapped[list] = mapped_column(JSON, default=list)
+    # Episodes sharing a group are one episode in its show's language versions (versions.py).
+    version_group: Mapped[str | None] = mapped_column(String(36), index=True)
     # The show notes as HTML, rendered from `notes` when they are saved, so a feed build renders nothing.
     notes_html: Mapped[str] = mapped_column(Text, default="")
     # Set when a producer takes a published episode down; published_at is kept for a re-publish.

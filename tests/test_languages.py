@@ -8,8 +8,13 @@ from datetime import UTC, datetime
 import pytest
 from lxml import html
 
+from conftest import AUDIO, PASSWORD, csrf_token, sign_in
+from podcast_service import accounts
 from podcast_service.audio.probe import ChapterInfo
+from podcast_service.episodes import save_episode, save_show
 from podcast_service.extensions import db
+from podcast_service.inputs import EpisodeInput, ShowInput
+from podcast_service.models import Show
 
 BASE = "https://podcasts.example.org"
 
@@ -103,3 +108,76 @@ def test_error_pages_and_the_embed_speak_the_chosen_language(client, french):
 def test_the_api_stays_english(client, french, admin_headers):
     response = client.get("/api/v1/shows/nope", headers={**admin_headers, "Accept-Language": "fr"})
     assert response.status_code == 404 and re.search(r"[Nn]o show|not found", response.json["error"]["message"])
+
+
+@pytest.fixture
+def paired(app, client, signed_in, make_episode, french):  # noqa: ANN001, ANN201
+    """A Dutch show beside the French one, paired by their producer, with the same episode in both."""
+    dutch = save_show(ShowInput(slug="nl-show", title="Nederlandse versie", description="Dezelfde podcast.",
+                                language="nl-BE", author="Tester", owner_name="Owner", owner_email="owner@example.org",
+                                categories=["Technology"]))
+    toekomst = save_episode(dutch, EpisodeInput(title="De digitale toekomst", slug="toekomst",
+                                                published_at=datetime(2021, 5, 3, 9, tzinfo=UTC)), AUDIO / "cbr.mp3")
+    token = csrf_token(client, "/admin/shows/test-show/settings")
+    assert client.post("/admin/shows/test-show/versions", data={"versions": "nl-show\n", "csrf_token": token}
+                       ).status_code == 302
+    page_url = f"/admin/shows/test-show/episodes/{french.id}/"
+    response = client.post(page_url + "versions", data={"versions": "nl-show/toekomst", "csrf_token": token})
+    assert response.status_code == 302
+    return dutch, toekomst
+
+
+def alternates_of(client, path: str) -> tuple[dict, dict]:  # noqa: ANN001
+    _, tree = page(client, path)
+    links = dict(zip(tree.xpath("//link[@hreflang]/@hreflang"), tree.xpath("//link[@hreflang]/@href")))
+    switch = dict(zip(tree.xpath("//nav[@class='languages']//a/@hreflang"),
+                      tree.xpath("//nav[@class='languages']//a/@href")))
+    return links, switch
+
+
+def test_a_dutch_and_a_french_show_paired_link_to_each_other(client, paired):
+    links, switch = alternates_of(client, "/shows/test-show/")
+    assert links["nl"] == switch["nl"] == BASE + "/shows/nl-show/"
+    assert links["fr"] == BASE + "/shows/test-show/" and links["de"] == BASE + "/shows/test-show/?lang=de"
+    links, switch = alternates_of(client, "/shows/nl-show/")
+    assert links["fr"] == switch["fr"] == BASE + "/shows/test-show/"
+    assert links["nl"] == BASE + "/shows/nl-show/" and links["en"] == BASE + "/shows/nl-show/?lang=en"
+    # The paired episodes, each to the other; an episode without a counterpart only to its own languages.
+    links, switch = alternates_of(client, "/shows/test-show/avenir/")
+    assert links["nl"] == switch["nl"] == BASE + "/shows/nl-show/toekomst/"
+    links, _ = alternates_of(client, "/shows/nl-show/toekomst/")
+    assert links["fr"] == BASE + "/shows/test-show/avenir/"
+
+
+def test_pairing_needs_both_shows_and_other_languages(app, client, paired):
+    dutch, _ = paired
+    token = csrf_token(client, "/admin/shows/test-show/settings")
+    # Two Dutch versions of one programme: refused, nothing changed.
+    dutch.language = "nl"
+    other = save_show(ShowInput(slug="also-dutch", title="Ook Nederlands", description="Nog een.", language="nl",
+                                author="x", owner_name="x", owner_email="x@example.org", categories=["Technology"]))
+    response = client.post("/admin/shows/test-show/versions", data={"versions": "nl-show\nalso-dutch",
+                                                                     "csrf_token": token}, follow_redirects=True)
+    assert "each version must be in another language" in response.text
+    assert db.session.get(Show, other.id).version_group is None
+    # A show this producer does not edit cannot be pulled into their programme.
+    client.post("/admin/logout", data={"csrf_token": token})
+    accounts.create_user("editor@example.org", PASSWORD)
+    accounts.set_member(db.session.get(Show, other.id), accounts.find_user("editor@example.org"), "owner")
+    assert sign_in(client, "editor@example.org").status_code == 302
+    token = csrf_token(client, "/admin/shows/also-dutch/settings")
+    response = client.post("/admin/shows/also-dutch/versions", data={"versions": "test-show",
+                                                                     "csrf_token": token}, follow_redirects=True)
+    assert "no show called" in response.text.lower() or "test-show" in response.text
+    assert db.session.get(Show, other.id).version_group is None
+    _, switch = alternates_of(client, "/shows/test-show/")
+    assert switch["nl"] == BASE + "/shows/nl-show/"  # the pairing made by the shows' producer stands
+
+
+def test_a_private_version_is_never_linked_from_public_pages(client, paired):
+    dutch, _ = paired
+    dutch.private = True
+    db.session.commit()
+    links, switch = alternates_of(client, "/shows/test-show/avenir/")
+    assert "nl-show" not in links["nl"] and "nl-show" not in switch["nl"]
+    assert links["nl"] == BASE + "/shows/test-show/avenir/?lang=nl"

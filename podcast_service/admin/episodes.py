@@ -12,7 +12,7 @@ from dataclasses import replace
 from flask import Response, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import accounts, audio_jobs, chapters, episodes, fields
+from .. import accounts, audio_jobs, chapters, episodes, fields, versions
 from ..episodes import delete_episode, episode_input, rotate_preview_link, save_episode
 from ..errors import PodcastServiceError
 from ..extensions import db
@@ -117,6 +117,20 @@ def remove_episode(slug: str, episode_id: int) -> Response:
     delete_episode(episode)
     flash(f"Episode {title!r} and its files are deleted.")
     return redirect(url_for("admin.show", slug=slug))
+
+
+@bp.post("/shows/<slug>/episodes/<int:episode_id>/versions")
+def set_episode_versions(slug: str, episode_id: int) -> Response:
+    """Pair the episode with the same episode in the show's versions in other languages."""
+    _show, episode = _episode(slug, episode_id)
+    try:
+        others = versions.set_episode_versions(current_user, episode, request.form.get("versions", "").splitlines())
+        flash(f"The same episode in other languages: {', '.join(f'{o.show.slug}/{o.slug}' for o in others)}."
+              if others else "This episode is paired with none in other languages now.")
+    except PodcastServiceError as e:
+        db.session.rollback()
+        flash(str(e), "error")
+    return redirect(url_for("admin.edit_episode", slug=slug, episode_id=episode_id) + "#versions")
 
 
 @bp.post("/shows/<slug>/episodes/<int:episode_id>/alternates")

@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from .. import accounts, fields, subscribers, urls
+from .. import accounts, fields, subscribers, urls, versions
 from ..categories import APPLE_CATEGORIES
 from ..episodes import save_show
 from ..errors import PodcastServiceError
@@ -109,6 +109,20 @@ def add_member(slug: str) -> Response | tuple[str, int]:
     except PodcastServiceError as e:
         flash(str(e), "error")
     return redirect(url_for("admin.show_settings", slug=slug))
+
+
+@bp.post("/shows/<slug>/versions")
+def set_versions(slug: str) -> Response:
+    """Name the shows that are this one in other languages (their pages then link to each other)."""
+    show = accounts.producer_show(current_user, slug, owner=True)
+    try:
+        others = versions.set_show_versions(current_user, show, request.form.get("versions", "").splitlines())
+        flash(f"Versions in other languages: {', '.join(o.slug for o in others)}." if others
+              else "This show has no versions in other languages now.")
+    except PodcastServiceError as e:
+        db.session.rollback()
+        flash(str(e), "error")
+    return redirect(url_for("admin.show_settings", slug=slug) + "#versions")
 
 
 @bp.post("/shows/<slug>/members/<int:member_id>/remove")

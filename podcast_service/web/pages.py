@@ -8,10 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from .. import chapters as chapter_json
-from .. import search, transcripts
+from .. import search, transcripts, urls, versions
 from ..episodes import published_query
 from ..errors import NotFound
 from ..extensions import db
+from ..i18n import page_versions, supported
 from ..models import CachedFeed, Episode, Show, utcnow
 from ..pagination import page_number, paginate
 from ..subscribers import subscriber_or_error
@@ -45,6 +46,8 @@ def show(show_slug: str) -> str:
         page = paginate(published_query(show), page_number(request.args.get("page")), SHOW_PAGE_SIZE)
     except NotFound:
         abort(404, description=gettext("There is no such page of episodes."))
+    if page.number == 1:
+        page_versions({supported(s.language): urls.show_url(s) for s in versions.show_versions(show)})
     return render_template("web/show.html", show=show, page=page, episodes=page.items)
 
 
@@ -82,6 +85,8 @@ def _episode_page(episode: Episode, preview_key: str | None = None) -> str:
         transcript = transcript_parts.part(episode, request.args.get("transcript"))
     except NotFound:
         abort(404, description=gettext("The transcript has no such part."))
+    if preview_key is None:
+        page_versions({supported(e.show.language): urls.episode_url(e) for e in versions.episode_versions(episode)})
     return render_template("web/episode.html", show=episode.show, episode=episode, transcript=transcript,
                            waveform=waveform.for_episode(episode), preview_key=preview_key)
 
