@@ -4,7 +4,8 @@ Public pages speak their show's language (its `language` setting) unless the
 visitor chose another, and the choice is in the address (`?lang=nl`), never
 in a cookie: public pages stay cookie-free, and each language version has an
 address of its own for search engines (`hreflang` alternates). The admin
-speaks the producer's browser's language (Accept-Language). The API and the
+speaks the language each producer chose (a setting on their account), else
+their browser's (Accept-Language). The API and the
 command line stay English. Dates and numbers are formatted for the language.
 
 Catalogues: `tools/update-translations.sh` extracts the strings and updates
@@ -46,10 +47,18 @@ def select_locale() -> str:
     if request.blueprint == "api":
         code = DEFAULT
     elif request.blueprint == "admin":
-        code = request.accept_languages.best_match(list(LANGUAGES)) or DEFAULT
+        code = admin_language()
     else:
         code = chosen() or g.get("page_language") or DEFAULT
     return FORMATS.get(code, code)
+
+
+def admin_language() -> str:
+    """The producer's chosen language (their account's setting), else their browser's."""
+    from flask_login import current_user
+
+    chosen_by_user = current_user.language if current_user and current_user.is_authenticated else None
+    return supported(chosen_by_user) or request.accept_languages.best_match(list(LANGUAGES)) or DEFAULT
 
 
 def language() -> str:
@@ -85,6 +94,7 @@ def alternates() -> list[tuple[str, str, str]]:
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
     app.jinja_env.globals.update(language=language, chosen_language=chosen, language_alternates=alternates,
+                                 LANGUAGES=LANGUAGES,
                                  format_date=format_date, format_decimal=format_decimal)
 
 

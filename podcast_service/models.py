@@ -437,6 +437,7 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    language: Mapped[str | None] = mapped_column(String(8))  # of the admin; None: the browser's (i18n.py)
 
     memberships: Mapped[list[ShowMember]] = relationship(back_populates="user", cascade="all, delete-orphan")
     tokens: Mapped[list[ApiToken]] = relationship(

@@ -181,3 +181,20 @@ def test_a_private_version_is_never_linked_from_public_pages(client, paired):
     links, switch = alternates_of(client, "/shows/test-show/avenir/")
     assert "nl-show" not in links["nl"] and "nl-show" not in switch["nl"]
     assert links["nl"] == BASE + "/shows/test-show/avenir/?lang=nl"
+
+
+def test_the_admin_speaks_the_producers_language_else_their_browsers(client, signed_in):
+    assert "Vos podcasts" in client.get("/admin/", headers={"Accept-Language": "fr-BE,fr;q=0.9,en;q=0.5"}).text
+    assert "Your shows" in client.get("/admin/", headers={"Accept-Language": "es"}).text
+    token = csrf_token(client, "/admin/account")
+    response = client.post("/admin/account/language", data={"language": "de", "csrf_token": token})
+    assert response.status_code == 302
+    page = client.get("/admin/account", headers={"Accept-Language": "fr"})
+    assert "Sprache gespeichert." in page.text and "Ihre Podcasts" not in page.text and 'lang="de"' in page.text
+    assert "Ihre Podcasts" in client.get("/admin/", headers={"Accept-Language": "fr"}).text
+    assert "Set-Cookie" not in client.get("/shows/test-show/").headers  # the public site sets none
+    for junk in ("xx", "<script>", "de-DE" * 10):
+        response = client.post("/admin/account/language", data={"language": junk, "csrf_token": token})
+        assert response.status_code == 422
+    assert client.post("/admin/account/language", data={"language": "", "csrf_token": token}).status_code == 302
+    assert "Vos podcasts" in client.get("/admin/", headers={"Accept-Language": "fr"}).text

@@ -106,7 +106,7 @@ def test_the_show_page_pages_through_every_episode(client, catalogue, show):
     titles = []
     for page in (1, 2, 3):
         text = client.get("/shows/test-show/" + (f"?page={page}" if page > 1 else "")).text
-        titles += [line for line in text.splitlines() if "<h3>" in line]
+        titles += [line for line in text.splitlines() if "<h3" in line]
     assert len(titles) == 130
     assert client.get("/shows/test-show/?page=4").status_code == 404
     assert client.get("/shows/test-show/?page=abc").status_code == 404

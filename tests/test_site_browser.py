@@ -172,3 +172,35 @@ def test_the_episode_page_in_each_language_is_photographed_and_has_no_english_ch
         assert left == [], f"English left in the {language} page: {left}"
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"episode-{language}.png"), full_page=True)
+
+
+ENGLISH_ADMIN_CHROME = ("Upload an episode", "Drop the audio file", "choose it", "served as it is", "Shows",
+                        "Account", "Sign out", "API tokens", "draft")
+
+
+def test_the_upload_page_in_each_language_is_photographed_and_has_no_english_chrome(live_demo, page):  # noqa: F811
+    base, _ = live_demo
+    page.set_viewport_size(DESKTOP)
+    page.goto(base + "/admin/login")
+    page.fill("#email", PRODUCER)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    SCREENSHOTS.mkdir(exist_ok=True)
+    for language in ("nl", "fr", "de", "en"):
+        page.goto(base + "/admin/account")
+        page.select_option("#language", language)
+        page.click("form[action$='/account/language'] button")
+        page.goto(base + "/admin/shows/cyber-security-coalition/episodes/new")
+        assert page.evaluate("document.documentElement.lang") == language
+        chrome = page.evaluate("""() => {
+            const body = document.body.cloneNode(true);
+            body.querySelectorAll('[lang], script, template').forEach((node) => node.remove());
+            body.querySelectorAll('.muted').forEach((node) => node.remove());  // the producer's e-mail
+            return body.innerText;
+        }""")
+        left = [words for words in ENGLISH_ADMIN_CHROME if re.search(rf"\\b{words}\\b", chrome)]
+        if language == "en":
+            assert "Upload an episode" in chrome
+        else:
+            assert left == [], f"English left in the {language} upload page: {left}"
+        page.screenshot(path=str(SCREENSHOTS / f"upload-{language}.png"), full_page=True)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Response, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
 from .. import accounts
-from ..errors import Forbidden, NotFound, PodcastServiceError
+from ..errors import Forbidden, NotFound, PodcastServiceError, ValidationError
+from ..i18n import LANGUAGES
 from ..extensions import db
 from ..models import SCOPES, ApiToken, User
 from . import bp
@@ -87,6 +89,18 @@ def account() -> Response | tuple[str, int] | str:
     except PodcastServiceError as e:
         return render_template("admin/account.html", error=str(e)), e.http_status
     flash("Your password is changed. Other sessions have been signed out.")
+    return redirect(url_for("admin.account"))
+
+
+@bp.post("/account/language")
+def account_language() -> Response:
+    """The admin's language for this producer: one of the site's, or empty for the browser's."""
+    chosen = request.form.get("language", "")
+    if chosen and chosen not in LANGUAGES:
+        raise ValidationError(gettext("Choose one of the languages offered."))
+    current_user.language = chosen or None
+    db.session.commit()
+    flash(gettext("Language saved."))
     return redirect(url_for("admin.account"))
 
 

@@ -12,10 +12,14 @@
     var text = box.querySelector(".progress-text");
     var limit = Number(box.dataset.limitBytes);
     function mb(n) { return (n / 1048576).toFixed(1) + " MB"; }
+    // The page's words, in its language: data-* attributes with {placeholders}.
+    function say(name, values) {
+      return box.dataset[name].replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
+    }
     function fail(message) { text.textContent = message; text.setAttribute("role", "alert"); input.disabled = false; }
     function send(file) {
       if (!file) return;
-      if (file.size > limit) { fail(file.name + " is " + mb(file.size) + ", above the upload limit of " + mb(limit) + "."); return; }
+      if (file.size > limit) { fail(say("tooLarge", {name: file.name, size: mb(file.size), limit: mb(limit)})); return; }
       var data = new FormData();
       data.append("csrf_token", box.dataset.csrf);
       data.append("audio", file, file.name);
@@ -24,20 +28,20 @@
       xhr.setRequestHeader("Accept", "application/json");
       xhr.setRequestHeader("X-CSRFToken", box.dataset.csrf);
       bar.hidden = false; bar.max = file.size; bar.value = 0; input.disabled = true;
-      text.textContent = "Uploading " + file.name + "…";
+      text.textContent = say("uploading", {name: file.name});
       xhr.upload.onprogress = function (e) {
         if (!e.lengthComputable) return;
         bar.max = e.total; bar.value = e.loaded;
-        text.textContent = mb(e.loaded) + " of " + mb(e.total) + " sent (" + Math.floor(100 * e.loaded / e.total) + "%)";
+        text.textContent = say("sent", {done: mb(e.loaded), total: mb(e.total), percent: Math.floor(100 * e.loaded / e.total)});
       };
-      xhr.upload.onload = function () { text.textContent = "Sent. Reading the file's details…"; };
+      xhr.upload.onload = function () { text.textContent = say("reading", {}); };
       xhr.onload = function () {
         var body = {};
         try { body = JSON.parse(xhr.responseText); } catch (e) {}
         if (xhr.status >= 200 && xhr.status < 300 && body.edit_url) { window.location = body.edit_url; return; }
-        fail((body.error && body.error.message) || ("The upload failed (HTTP " + xhr.status + ")."));
+        fail((body.error && body.error.message) || say("failed", {status: xhr.status}));
       };
-      xhr.onerror = function () { fail("The connection broke during the upload. Try again."); };
+      xhr.onerror = function () { fail(say("broken", {})); };
       xhr.send(data);
     }
     input.addEventListener("change", function () { send(input.files[0]); });
