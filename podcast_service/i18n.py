@@ -94,7 +94,7 @@ def alternates() -> list[tuple[str, str, str]]:
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
     app.jinja_env.globals.update(language=language, chosen_language=chosen, language_alternates=alternates,
-                                 LANGUAGES=LANGUAGES,
+                                 LANGUAGES=LANGUAGES, STATUS_NAMES=STATUS_NAMES,
                                  format_date=format_date, format_decimal=format_decimal)
 
 
@@ -107,6 +107,9 @@ ERROR_TITLES = {
     429: lazy_gettext("Too many requests"), 500: lazy_gettext("Server error"),
     503: lazy_gettext("Unavailable for now"),
 }
+# An episode's status, as the admin shows it.
+STATUS_NAMES = {"draft": lazy_gettext("draft"), "scheduled": lazy_gettext("scheduled"),
+                "published": lazy_gettext("published"), "withdrawn": lazy_gettext("withdrawn")}
 # Said when the error carries no message of its own (Werkzeug's are English).
 ERROR_MESSAGES = {
     404: lazy_gettext("There is nothing at this address."),
