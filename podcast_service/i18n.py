@@ -94,7 +94,7 @@ def alternates() -> list[tuple[str, str, str]]:
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
     app.jinja_env.globals.update(language=language, chosen_language=chosen, language_alternates=alternates,
-                                 LANGUAGES=LANGUAGES, STATUS_NAMES=STATUS_NAMES,
+                                 LANGUAGES=LANGUAGES, STATUS_NAMES=STATUS_NAMES, IMPORT_STATES=IMPORT_STATES,
                                  format_date=format_date, format_decimal=format_decimal)
 
 
@@ -110,6 +110,9 @@ ERROR_TITLES = {
 # An episode's status, as the admin shows it.
 STATUS_NAMES = {"draft": lazy_gettext("draft"), "scheduled": lazy_gettext("scheduled"),
                 "published": lazy_gettext("published"), "withdrawn": lazy_gettext("withdrawn")}
+# A feed import's state, as the admin lists it.
+IMPORT_STATES = {"queued": lazy_gettext("queued"), "running": lazy_gettext("running"), "done": lazy_gettext("done"),
+                 "failed": lazy_gettext("failed")}
 # Said when the error carries no message of its own (Werkzeug's are English).
 ERROR_MESSAGES = {
     404: lazy_gettext("There is nothing at this address."),

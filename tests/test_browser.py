@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import flask_migrate
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Error as PlaywrightError, sync_playwright
 from werkzeug.serving import make_server
 
 from conftest import DEMO_EPISODES, PASSWORD
@@ -66,7 +66,12 @@ def until(target, expression: str, timeout: float = 15):  # noqa: ANN001, ANN201
     """
     deadline = time.monotonic() + timeout
     while True:
-        value = target.evaluate(expression)
+        try:
+            value = target.evaluate(expression)
+        except PlaywrightError as e:  # the page navigated (a reload) while it was being asked: ask again
+            if "context was destroyed" not in str(e) or time.monotonic() > deadline:
+                raise
+            value = None
         if value or time.monotonic() > deadline:
             assert value, f"{expression} still false after {timeout} s"
             return value

@@ -83,10 +83,12 @@
     var bar = box.querySelector("progress"), text = box.querySelector(".progress-text");
     follow(box.dataset.poll, function (s) {
       if (s.state !== "queued" && s.state !== "running") return false;
-      box.querySelector(".import-label").textContent = s.state === "running" ? "Importing" : "Waiting for a worker";
+      var label = box.querySelector(".import-label");
+      label.textContent = label.dataset[s.state];
       bar.max = s.items_total || 1; bar.value = s.items_done;
-      text.textContent = s.items_done + " of " + s.items_total + " episodes · " + s.imported + " imported, " +
-        s.present + " already here, " + s.failed + " failed · " + (s.bytes_fetched / 1e6).toFixed(1) + " MB fetched";
+      var values = {done: s.items_done, total: s.items_total, imported: s.imported, present: s.present,
+                    failed: s.failed, mb: (s.bytes_fetched / 1e6).toFixed(1)};
+      text.textContent = text.dataset.words.replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
     });
   })();
 
