@@ -88,7 +88,7 @@ def account() -> Response | tuple[str, int] | str:
                                  request.form.get("new_password", ""))
     except PodcastServiceError as e:
         return render_template("admin/account.html", error=str(e)), e.http_status
-    flash("Your password is changed. Other sessions have been signed out.")
+    flash(gettext("Your password is changed. Other sessions have been signed out."))
     return redirect(url_for("admin.account"))
 
 
@@ -124,7 +124,7 @@ def revoke_token(token_id: int) -> Response:
     if token is None or token.user_id != current_user.id:
         raise NotFound("there is no such token")
     accounts.revoke_token(token)
-    flash(f"Token {token.name!r} is revoked.")
+    flash(gettext("Token %(name)r is revoked.", name=token.name))
     return redirect(url_for("admin.tokens"))
 
 
@@ -137,7 +137,7 @@ def users() -> tuple[str, int] | str:
         try:
             user = accounts.create_user(request.form.get("email", ""), request.form.get("password", ""),
                                         admin=request.form.get("admin") == "true")
-            flash(f"User {user.email} created.")
+            flash(gettext("User %(email)s created.", email=user.email))
         except PodcastServiceError as e:
             error, status = str(e), e.http_status
     return render_template("admin/users.html", users=db.session.scalars(select(User).order_by(User.email)).all(),

@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from flask import Response, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from .. import accounts, audio_jobs, chapters, episodes, fields, versions
 from ..episodes import delete_episode, episode_input, rotate_preview_link, save_episode
 from ..errors import PodcastServiceError
+from ..i18n import STATUS_NAMES
 from ..extensions import db
 from ..inputs import EpisodeInput
 from ..feed import warnings
@@ -40,7 +42,7 @@ def upload_episode(slug: str) -> tuple[Response, int]:
     show = accounts.producer_show(current_user, slug)
     audio, name = uploaded(request.files.get("audio"), "audio", required=True)
     episode = save_episode(show, EpisodeInput(), audio, audio_name=name)
-    flash(f"Uploaded {name}. Check the details the file carried, then publish.")
+    flash(gettext("Uploaded %(name)s. Check the details the file carried, then publish.", name=name))
     return jsonify(edit_url=url_for("admin.edit_episode", slug=slug, episode_id=episode.id)), 201
 
 
@@ -80,7 +82,7 @@ def edit_episode(slug: str, episode_id: int) -> Response | tuple[str, int]:
     except PodcastServiceError as e:
         db.session.rollback()
         return _edit_page(show, episode, error=str(e), form=request.form, status=e.http_status)
-    flash(f"Saved. The episode is {episode.status.value}.")
+    flash(gettext("Saved. The episode is %(status)s.", status=STATUS_NAMES[episode.status.value]))
     return redirect(url_for("admin.edit_episode", slug=slug, episode_id=episode_id))
 
 
@@ -98,7 +100,7 @@ def replace_audio(slug: str, episode_id: int) -> Response:
     show, episode = _episode(slug, episode_id)
     audio, name = uploaded(request.files.get("audio"), "audio", required=True)
     save_episode(show, episode_input(episode), audio, existing=episode, audio_name=name)
-    flash(f"The audio is replaced by {name}.")
+    flash(gettext("The audio is replaced by %(name)s.", name=name))
     return jsonify(edit_url=url_for("admin.edit_episode", slug=slug, episode_id=episode_id))
 
 
@@ -106,7 +108,7 @@ def replace_audio(slug: str, episode_id: int) -> Response:
 def new_preview_link(slug: str, episode_id: int) -> Response:
     _show, episode = _episode(slug, episode_id)
     rotate_preview_link(episode)
-    flash("The episode has a new private preview link; the old one no longer works.")
+    flash(gettext("The episode has a new private preview link; the old one no longer works."))
     return redirect(url_for("admin.edit_episode", slug=slug, episode_id=episode_id))
 
 
@@ -115,7 +117,7 @@ def remove_episode(slug: str, episode_id: int) -> Response:
     _show, episode = _episode(slug, episode_id)
     title = episode.title
     delete_episode(episode)
-    flash(f"Episode {title!r} and its files are deleted.")
+    flash(gettext("Episode %(title)r and its files are deleted.", title=title))
     return redirect(url_for("admin.show", slug=slug))
 
 
@@ -125,8 +127,9 @@ def set_episode_versions(slug: str, episode_id: int) -> Response:
     _show, episode = _episode(slug, episode_id)
     try:
         others = versions.set_episode_versions(current_user, episode, request.form.get("versions", "").splitlines())
-        flash(f"The same episode in other languages: {', '.join(f'{o.show.slug}/{o.slug}' for o in others)}."
-              if others else "This episode is paired with none in other languages now.")
+        flash(gettext("The same episode in other languages: %(episodes)s.",
+                      episodes=", ".join(f"{o.show.slug}/{o.slug}" for o in others))
+              if others else gettext("This episode is paired with none in other languages now."))
     except PodcastServiceError as e:
         db.session.rollback()
         flash(str(e), "error")
@@ -140,7 +143,7 @@ def add_alternate(slug: str, episode_id: int) -> Response:
     try:
         audio, name = uploaded(request.files.get("audio"), "audio", required=True)
         episodes.add_alternate(episode, audio, name)
-        flash(f"Added {name} as another rendition.")
+        flash(gettext("Added %(name)s as another rendition.", name=name))
     except PodcastServiceError as e:
         db.session.rollback()
         flash(str(e), "error")
@@ -153,7 +156,7 @@ def remove_alternate(slug: str, episode_id: int, alternate_id: int) -> Response:
     alternate = db.session.get(AlternateFile, alternate_id)
     if alternate is not None and alternate.episode_id == episode.id:
         episodes.remove_alternate(episode, alternate)
-        flash("Rendition removed.")
+        flash(gettext("Rendition removed."))
     return redirect(url_for("admin.edit_episode", slug=slug, episode_id=episode_id) + "#renditions")
 
 
@@ -170,7 +173,7 @@ def process_audio_again(slug: str, episode_id: int) -> Response:
     _show, episode = _episode(slug, episode_id)
     try:
         episodes.process_again(episode)
-        flash("The audio is being processed again; this page shows its progress.")
+        flash(gettext("The audio is being processed again; this page shows its progress."))
     except PodcastServiceError as e:
         db.session.rollback()
         flash(str(e), "error")

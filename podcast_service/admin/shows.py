@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -53,7 +54,7 @@ def new_show() -> Response | tuple[str, int]:
         return _show_form({"data": blank, "form": form, "show": None}, str(e), e.http_status)
     if not current_user.is_admin:
         accounts.set_member(show, current_user, "owner")
-    flash(f"Show {show.title!r} created. Upload its first episode.")
+    flash(gettext("Show %(title)r created. Upload its first episode.", title=show.title))
     return redirect(url_for("admin.show", slug=show.slug))
 
 
@@ -95,7 +96,7 @@ def show_settings(slug: str) -> Response | tuple[str, int]:
     except PodcastServiceError as e:
         db.session.rollback()
         return _show_form({"data": current, "form": form, "show": show}, str(e), e.http_status)
-    flash("Show settings saved.")
+    flash(gettext("Show settings saved."))
     return redirect(url_for("admin.show_settings", slug=slug))
 
 
@@ -104,8 +105,8 @@ def add_member(slug: str) -> Response | tuple[str, int]:
     show = accounts.producer_show(current_user, slug, owner=True)
     try:
         member = accounts.add_member(show, request.form.get("email", ""), request.form.get("role", ""))
-        flash(f"{member.email} has the role {member.role} on this show. "
-              "Without an account yet, the role starts when an admin creates one for this address.")
+        flash(gettext("%(email)s has the role %(role)s on this show. Without an account yet, the role starts when "
+                      "an admin creates one for this address.", email=member.email, role=gettext(member.role)))
     except PodcastServiceError as e:
         flash(str(e), "error")
     return redirect(url_for("admin.show_settings", slug=slug))
@@ -117,8 +118,8 @@ def set_versions(slug: str) -> Response:
     show = accounts.producer_show(current_user, slug, owner=True)
     try:
         others = versions.set_show_versions(current_user, show, request.form.get("versions", "").splitlines())
-        flash(f"Versions in other languages: {', '.join(o.slug for o in others)}." if others
-              else "This show has no versions in other languages now.")
+        flash(gettext("Versions in other languages: %(shows)s.", shows=", ".join(o.slug for o in others)) if others
+              else gettext("This show has no versions in other languages now."))
     except PodcastServiceError as e:
         db.session.rollback()
         flash(str(e), "error")
@@ -153,5 +154,5 @@ def revoke_subscriber(slug: str, subscriber_id: int) -> Response:
     subscriber = db.session.get(Subscriber, subscriber_id)
     if subscriber is not None and subscriber.show_id == show.id:
         subscribers.revoke_subscriber(subscriber)
-        flash(f"{subscriber.name}'s feed URL no longer works.")
+        flash(gettext("%(name)s’s feed URL no longer works.", name=subscriber.name))
     return redirect(url_for("admin.show", slug=slug) + "#subscribers")
