@@ -23,10 +23,15 @@ LANGUAGES = {"en": "English", "nl": "Nederlands", "fr": "Français", "de": "Deut
 DEFAULT = "en"
 
 
+def primary(tag: str | None) -> str:
+    """A language tag's language: `nl` for `nl-BE` or `nl_BE`."""
+    return (tag or "").replace("_", "-").split("-")[0].strip().lower()
+
+
 def supported(tag: str | None) -> str | None:
     """The language we speak for a tag such as `nl-BE` or `fr`, or None."""
-    primary = (tag or "").replace("_", "-").split("-")[0].strip().lower()
-    return primary if primary in LANGUAGES else None
+    language = primary(tag)
+    return language if language in LANGUAGES else None
 
 
 def page_language(tag: str | None) -> None:

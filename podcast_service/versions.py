@@ -17,12 +17,8 @@ from sqlalchemy import select
 from . import accounts
 from .errors import ValidationError
 from .extensions import db
-from .i18n import supported
+from .i18n import primary, supported
 from .models import Episode, Show, User, utcnow
-
-
-def _primary(show: Show) -> str:
-    return (show.language or "").replace("_", "-").split("-")[0].lower()
 
 
 def set_show_versions(user: User, show: Show, slugs: list[str]) -> list[Show]:
@@ -33,7 +29,7 @@ def set_show_versions(user: User, show: Show, slugs: list[str]) -> list[Show]:
             continue
         other = accounts.producer_show(user, slug)  # a show this producer does not edit does not exist to them
         others.append(other)
-    languages = [_primary(s) for s in (show, *others)]
+    languages = [primary(s.language) for s in (show, *others)]
     if len(set(languages)) != len(languages):
         raise ValidationError("each version must be in another language: two of these shows have the same one "
                               f"({', '.join(sorted({lang for lang in languages if languages.count(lang) > 1}))})")
@@ -50,7 +46,7 @@ def show_versions(show: Show) -> list[Show]:
         return []
     found = db.session.scalars(select(Show).where(Show.version_group == show.version_group, Show.id != show.id,
                                                   Show.private.is_(False))).all()
-    return sorted((s for s in found if supported(s.language)), key=_primary)
+    return sorted((s for s in found if supported(s.language)), key=lambda s: primary(s.language))
 
 
 def set_episode_versions(user: User, episode: Episode, addresses: list[str]) -> list[Episode]:

@@ -25,7 +25,7 @@ from ..inputs import make_slug
 from ..models import FeedImport, Show, User, utcnow
 from .feed import ImportedItem
 from .fetcher import is_url
-from .run import import_feed
+from .run import import_feed, no_counts
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class RowReporter:
 
     def __init__(self, row: FeedImport) -> None:
         self.row = row
-        self.counts: Counter[str] = Counter({"imported": 0, "present": 0, "failed": 0})
+        self.counts: Counter[str] = no_counts()
         self.row.imported = self.row.present = self.row.failed = 0
         self.row.bytes_fetched = 0
 

@@ -18,6 +18,7 @@ import click
 
 from ..models import Show
 from .feed import ImportedItem
+from .run import no_counts
 
 
 def _megabytes(size: int) -> str:
@@ -27,7 +28,7 @@ def _megabytes(size: int) -> str:
 class Progress:
     def __init__(self, *, terminal: bool | None = None) -> None:
         self.terminal = sys.stdout.isatty() if terminal is None else terminal
-        self.counts: Counter[str] = Counter({"imported": 0, "present": 0, "failed": 0})
+        self.counts: Counter[str] = no_counts()
         self.fetched = 0
         self.remarks: list[ImportedItem] = []  # failed, or imported with something left out
         self.started_at = time.monotonic()

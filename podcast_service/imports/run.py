@@ -16,6 +16,11 @@ from . import feed as feed_import
 from .feed import ImportedItem
 
 
+def no_counts() -> Counter[str]:
+    """Items so far by outcome, each outcome present from the start (the summary names all three)."""
+    return Counter({"imported": 0, "present": 0, "failed": 0})
+
+
 class Reporter(Protocol):
     counts: Counter[str]
 

@@ -3,6 +3,11 @@
 (function () {
   "use strict";
 
+  // The page's words, in its language, come in data-* attributes with {placeholders} to fill.
+  function fill(words, values) {
+    return words.replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
+  }
+
   // Uploads (.uploader blocks: the upload page and the edit page's "replace audio" form): the chosen file
   // goes by XHR so the bar can show bytes sent; the server answers with the page to go to.
   document.querySelectorAll(".uploader").forEach(function (box) {
@@ -12,10 +17,7 @@
     var text = box.querySelector(".progress-text");
     var limit = Number(box.dataset.limitBytes);
     function mb(n) { return (n / 1048576).toFixed(1) + " MB"; }
-    // The page's words, in its language: data-* attributes with {placeholders}.
-    function say(name, values) {
-      return box.dataset[name].replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
-    }
+    function say(name, values) { return fill(box.dataset[name], values); }
     function fail(message) { text.textContent = message; text.setAttribute("role", "alert"); input.disabled = false; }
     function send(file) {
       if (!file) return;
@@ -88,7 +90,7 @@
       bar.max = s.items_total || 1; bar.value = s.items_done;
       var values = {done: s.items_done, total: s.items_total, imported: s.imported, present: s.present,
                     failed: s.failed, mb: (s.bytes_fetched / 1e6).toFixed(1)};
-      text.textContent = text.dataset.words.replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
+      text.textContent = fill(text.dataset.words, values);
     });
   })();
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Response, abort, current_app, request
 
 from ..analytics import counting, recorder
@@ -28,23 +30,26 @@ def media(public_id: str, filename: str) -> Response:
     """
     preview_key = request.args.get("preview")
     # A preview is the producers' own listening: served, not counted.
-    try:
-        found = public_media_or_404(public_id, preview_key)
-        return _send(found, filename, private=bool(preview_key), counted=not preview_key)
-    except StorageError:
-        # This process's memory of the file may predate its move to another store (storage-migrate in
-        # another process): asked again of the database before the error is believed.
-        if not forget_decision(public_id):
-            raise
-        return _send(public_media_or_404(public_id, preview_key), filename, private=bool(preview_key),
-                     counted=not preview_key)
+    return _serve(public_id, filename, lambda: public_media_or_404(public_id, preview_key),
+                  private=bool(preview_key), counted=not preview_key)
 
 
 @bp.route("/subscriptions/<token>/media/<public_id>/<filename>", methods=["GET", "HEAD"])
 def subscriber_media(token: str, public_id: str, filename: str) -> Response:
     """A private show's file, for a subscriber whose token is valid (401 unknown, 403 revoked)."""
-    return _send(public_media_or_404(public_id, show=subscriber_or_error(token).show), filename, private=True,
-                 counted=True)
+    show = subscriber_or_error(token).show
+    return _serve(public_id, filename, lambda: public_media_or_404(public_id, show=show), private=True, counted=True)
+
+
+def _serve(public_id: str, filename: str, find: Callable[[], Found], *, private: bool, counted: bool) -> Response:
+    try:
+        return _send(find(), filename, private=private, counted=counted)
+    except StorageError:
+        # This process's memory of the file may predate its move to another store (storage-migrate in
+        # another process): asked again of the database before the error is believed.
+        if not forget_decision(public_id):
+            raise
+        return _send(find(), filename, private=private, counted=counted)
 
 
 def _send(found: Found, filename: str, *, private: bool, counted: bool) -> Response:
