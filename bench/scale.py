@@ -128,8 +128,10 @@ def run(label: str, config: dict, sizes: list[int], requests: int, shows: int) -
             print(f"-- {size} episodes per show" + ("" if full is None else f" (pages full from {FULL_PAGES})"))
             for name, (seconds, queries) in results.items():
                 base_seconds, base_queries = first[name]
+                # A route answered from memory (the media route's kept decisions) runs no query at all.
+                query_ratio = f"x{queries / base_queries:4.2f}" if base_queries else ("   =" if not queries else " new")
                 line = (f"  {name:22} {seconds * 1000:8.2f} ms  x{seconds / base_seconds:5.2f} of 10   "
-                        f"{queries:3d} queries  x{queries / base_queries:4.2f}")
+                        f"{queries:3d} queries  {query_ratio}")
                 if full is not None:
                     line += f"   time x{seconds / full[name][0]:5.2f} of {FULL_PAGES}"
                 print(line)

@@ -22,7 +22,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import Select, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from . import images, transcripts, urls
 from .audio import probe as audio_probe
@@ -537,9 +537,19 @@ def rotate_preview_link(episode: Episode) -> None:
     db.session.commit()
 
 
+def listed() -> tuple:
+    """Loader options for an episode as a list shows it (a card of the show page or of search results, a row
+    of the admin): the few columns a row prints and its audio's duration. Not the show notes (kilobytes each,
+    twice: Markdown and HTML) nor the two dozen other columns, which a page of 50 or 100 rows would read,
+    copy and throw away."""
+    return (load_only(Episode.id, Episode.show_id, Episode.slug, Episode.title, Episode.summary,
+                      Episode.published_at, Episode.withdrawn_at, Episode.audio_ready),
+            joinedload(Episode.audio).load_only(MediaFile.duration))
+
+
 def published_query(show: Show, now: datetime | None = None) -> Select:
-    """The show's episodes a listener may see, newest first, with their audio row."""
-    return (select(Episode).options(joinedload(Episode.audio))
+    """The show's episodes a listener may see, newest first, as lists show them."""
+    return (select(Episode).options(*listed())
             .where(Episode.show_id == show.id, Episode.public_at(now or utcnow()))
             .order_by(Episode.published_at.desc(), Episode.id.desc()))
 

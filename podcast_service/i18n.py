@@ -14,10 +14,11 @@ them; tests/test_translations.py fails while one is missing or untranslated.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from urllib.parse import urlencode
 
 from flask import Flask, current_app, g, request
-from flask_babel import Babel, format_date, format_decimal, get_locale, lazy_gettext
+from flask_babel import Babel, format_decimal, get_locale, get_timezone, lazy_gettext
 
 LANGUAGES = {"en": "English", "nl": "Nederlands", "fr": "Français", "de": "Deutsch"}
 DEFAULT = "en"
@@ -96,11 +97,35 @@ def alternates() -> list[tuple[str, str, str]]:
     return found
 
 
+def long_date(value: datetime) -> str:
+    """A date as the page's language writes it in full (`1 maart 2022`), as Babel's format_date(value, 'long').
+
+    A list page writes fifty of them: the locale's pattern is looked up once
+    per request instead of once per date (Flask-Babel's format_date looks up
+    the context, the time zone and the pattern again each time).
+    """
+    found = g.get("long_date_pattern")
+    if found is None:
+        locale = get_locale()
+        found = g.long_date_pattern = (locale.date_formats["long"], locale, get_timezone())
+    pattern, locale, zone = found
+    if value.tzinfo is None:  # stored in UTC
+        value = value.replace(tzinfo=timezone.utc)
+    return pattern.apply(value.astimezone(zone).date(), locale)
+
+
+def translated(names: dict) -> dict[str, str]:
+    """A table of lazy names (STATUS_NAMES...) in the page's language, for a list that prints one a row:
+    a lazy string looks its translation up again each time it is printed."""
+    return {key: str(name) for key, name in names.items()}
+
+
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
     app.jinja_env.globals.update(language=language, chosen_language=chosen, language_alternates=alternates,
                                  LANGUAGES=LANGUAGES, STATUS_NAMES=STATUS_NAMES, IMPORT_STATES=IMPORT_STATES,
-                                 format_date=format_date, format_decimal=format_decimal)
+                                 translated=translated,
+                                 long_date=long_date, format_decimal=format_decimal)
 
 
 # What error pages are called, in the page's language (the API keeps the HTTP names).

@@ -23,9 +23,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from sqlalchemy import Connection, Select, column, event, func, inspect, literal_column, select, table, text
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import (Connection, Float, Integer, Select, column, event, func, inspect, literal_column, select, table,
+                        text)
+from sqlalchemy.orm import Session
 
+from .episodes import listed
 from .extensions import db
 from .models import Episode, Show, utcnow
 
@@ -34,6 +36,8 @@ MAX_TERMS = 8
 MAX_TERM_LENGTH = 64
 # Title, then summary and notes: bm25's column weights on SQLite (PostgreSQL's ts_rank weighs A over B itself).
 TITLE_WEIGHT, BODY_WEIGHT = 10.0, 1.0
+# How many of a query's matches are ranked at most: the most recently added (see matching).
+MAX_RANKED = 1000
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -112,21 +116,35 @@ def _keep_index(session: Session, _context: object) -> None:
 
 def matching(show: Show, query: str) -> Select | None:
     """The show's published episodes matching every word of `query`, best first (newest first among equals);
-    None when the query has no word to look for."""
+    None when the query has no word to look for.
+
+    Only the show's MAX_RANKED most recently added matches are ranked (and
+    the published ones among them shown): a word found in nearly every
+    episode of a long-running show would otherwise have each of its thousands
+    of matches scored (bm25, ts_rank) to show the first twenty, and the cost
+    of a search would grow with the catalogue.
+    """
     words = terms(query)
     if not words:
         return None
-    found = (select(Episode).options(joinedload(Episode.audio))
-             .where(Episode.show_id == show.id, Episode.public_at(utcnow())))
+    found = select(Episode).options(*listed()).where(Episode.show_id == show.id, Episode.public_at(utcnow()))
     newest = (Episode.published_at.desc(), Episode.id.desc())
     if db.session.get_bind().dialect.name == "postgresql":
         index = table(TABLE, column("episode_id"), column("document"))
         tsquery = func.to_tsquery(literal_column("'simple'"), " & ".join([*words[:-1], words[-1] + ":*"]))
-        return (found.join(index, index.c.episode_id == Episode.id)
-                .where(index.c.document.op("@@")(tsquery))
+        recent = (select(index.c.episode_id).join(Episode, Episode.id == index.c.episode_id)
+                  .where(index.c.document.op("@@")(tsquery), Episode.show_id == show.id)
+                  .order_by(index.c.episode_id.desc()).limit(MAX_RANKED).subquery())
+        return (found.join(recent, recent.c.episode_id == Episode.id)
+                .join(index, index.c.episode_id == Episode.id)
                 .order_by(func.ts_rank(index.c.document, tsquery).desc(), *newest))
-    index = table(TABLE, column("rowid"))
+    # bm25() is only defined inside the FTS5 query, so the recent matches are scored there. CROSS JOIN keeps
+    # SQLite reading the full-text index first, newest rowid first, stopping at MAX_RANKED: led by the show's
+    # episodes instead, it would run the full-text query once per episode.
     fts_query = " ".join([*(f'"{w}"' for w in words[:-1]), f'"{words[-1]}"*'])
-    return (found.join(index, index.c.rowid == Episode.id)
-            .where(literal_column(TABLE).op("MATCH")(fts_query))
-            .order_by(func.bm25(literal_column(TABLE), TITLE_WEIGHT, BODY_WEIGHT), *newest))
+    recent = (text(f"SELECT {TABLE}.rowid AS episode_id, bm25({TABLE}, :title, :body) AS rank FROM {TABLE} "
+                   f"CROSS JOIN episodes ON episodes.id = {TABLE}.rowid WHERE {TABLE} MATCH :query "
+                   f"AND episodes.show_id = :show ORDER BY {TABLE}.rowid DESC LIMIT :most")
+              .bindparams(title=TITLE_WEIGHT, body=BODY_WEIGHT, query=fts_query, show=show.id, most=MAX_RANKED)
+              .columns(episode_id=Integer, rank=Float).subquery())
+    return found.join(recent, recent.c.episode_id == Episode.id).order_by(recent.c.rank, *newest)

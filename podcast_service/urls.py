@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import current_app, url_for
@@ -74,16 +76,24 @@ def opml_url() -> str:
     return absolute("web.opml")
 
 
-def _pattern(endpoint: str, *names: str, **values: object) -> str:
-    """The endpoint's absolute URL as a str.format pattern with {0}, {1}... for `names`, in order.
+# What stands for each name while a pattern is built: a number (an <int:> converter takes nothing else),
+# drawn at random so that no slug or id in the same URL can be taken for it.
+_MARK = 10**17 + secrets.randbelow(10**17)
+
+
+def pattern(endpoint: str, *names: str, build: Callable[..., str] = absolute, **values: object) -> str:
+    """The endpoint's URL (absolute, or as `build` makes it: url_for for a page's own links) as a str.format
+    pattern with {0}, {1}... for `names`, in order.
 
     Werkzeug's URL building costs microseconds per call; a feed of thousands
-    of episodes needs several URLs each, so it builds each pattern once.
+    of episodes needs several URLs each, and a list page one a row, so each
+    builds its pattern once. What fills it must need no quoting in a URL (a
+    slug, an id, a public id, a file name made of them).
     """
-    url = absolute(endpoint, **values, **{n: f"__{n}__" for n in names})
+    url = build(endpoint, **values, **{n: _MARK + i for i, n in enumerate(names)})
     url = url.replace("{", "{{").replace("}", "}}")
-    for i, n in enumerate(names):
-        url = url.replace(f"__{n}__", f"{{{i}}}")
+    for i in range(len(names)):
+        url = url.replace(str(_MARK + i), f"{{{i}}}")
     return url
 
 
@@ -102,16 +112,16 @@ class FeedUrls:
         if token is None:
             self.feed = feed_url(show)
             self.show_page = show_url(show)
-            self._media = _pattern("web.media", "public_id", "filename")
-            self._chapters = _pattern("web.chapters", "episode_slug", show_slug=show.slug)
-            self._transcript = _pattern("web.transcript", "episode_slug", "fmt", show_slug=show.slug)
-            self._page = _pattern("web.episode", "episode_slug", show_slug=show.slug)
+            self._media = pattern("web.media", "public_id", "filename")
+            self._chapters = pattern("web.chapters", "episode_slug", show_slug=show.slug)
+            self._transcript = pattern("web.transcript", "episode_slug", "fmt", show_slug=show.slug)
+            self._page = pattern("web.episode", "episode_slug", show_slug=show.slug)
         else:
             self.feed = subscriber_feed_url(token)
             self.show_page = show.website_url or current_app.config["PODCAST"].base_url + "/"
-            self._media = _pattern("web.subscriber_media", "public_id", "filename", token=token)
-            self._chapters = _pattern("web.subscriber_chapters", "episode_slug", token=token)
-            self._transcript = _pattern("web.subscriber_transcript", "episode_slug", "fmt", token=token)
+            self._media = pattern("web.subscriber_media", "public_id", "filename", token=token)
+            self._chapters = pattern("web.subscriber_chapters", "episode_slug", token=token)
+            self._transcript = pattern("web.subscriber_transcript", "episode_slug", "fmt", token=token)
             self._page = None
 
     def media(self, row: MediaFile | None, name: str) -> str | None:

@@ -127,3 +127,15 @@ def test_reindex_rebuilds_what_bulk_writes_bypassed(app, client, make_episode):
     with db.engine.begin() as connection:
         assert search.reindex(connection) == 1
     assert titles(client, "rebuilt") == ["Rebuilt later"]
+
+
+def test_a_word_in_more_episodes_than_are_ranked_ranks_the_most_recently_added_ones(client, make_episode,
+                                                                                     monkeypatch):
+    """Ranking stops at MAX_RANKED matches, the newest added: the cost of a common word stays bounded."""
+    monkeypatch.setattr(search, "MAX_RANKED", 3)
+    make_episode(title="Common ground", published_at=utcnow() - timedelta(days=9))  # best match, added first
+    for n in range(4):
+        make_episode(title=f"Episode {n}", notes="A common word.", published_at=utcnow() - timedelta(days=5 - n))
+    make_episode(title="Common draft", published_at=None)  # counted among the newest, never shown
+    assert titles(client, "common") == ["Episode 3", "Episode 2"]
+    assert titles(client, "ground") == ["Common ground"]  # a rarer word still finds it

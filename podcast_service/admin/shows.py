@@ -6,11 +6,10 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
 
 from .. import accounts, fields, subscribers, urls, versions
 from ..categories import APPLE_CATEGORIES
-from ..episodes import save_show
+from ..episodes import listed, save_show
 from ..errors import PodcastServiceError
 from ..extensions import db
 from ..inputs import ShowInput
@@ -63,12 +62,12 @@ def show(slug: str) -> str:
     return _show_page(accounts.producer_show(current_user, slug))
 
 
-# Episodes per page of a show's admin page.
-ADMIN_PAGE_SIZE = 100
+# Episodes per page of a show's admin page, as many as its public page shows.
+ADMIN_PAGE_SIZE = 50
 
 
 def _show_page(show: Show, new_feed_url: str | None = None) -> str:
-    query = (select(Episode).options(joinedload(Episode.audio)).where(Episode.show_id == show.id)
+    query = (select(Episode).options(*listed()).where(Episode.show_id == show.id)
              .order_by(Episode.created_at.desc(), Episode.id.desc()))
     page = paginate(query, page_number(request.args.get("page")), ADMIN_PAGE_SIZE)
     subscribers = None

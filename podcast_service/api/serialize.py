@@ -55,8 +55,23 @@ def subscriber_json(subscriber: Subscriber, token: str | None = None) -> dict:
     return data
 
 
-def episode_json(episode: Episode) -> dict:
+class EpisodeLinks:
+    """The addresses in a show's episodes' JSON, from URL patterns built once (urls.pattern): a page of
+    fifty episodes would otherwise build two hundred URLs through Werkzeug, one by one."""
+
+    def __init__(self, show: Show) -> None:
+        self.files = urls.FeedUrls(show)
+        self._preview = urls.pattern("web.preview", "key")
+
+    def preview(self, episode: Episode) -> str:
+        return self._preview.format(episode.preview_key)
+
+
+def episode_json(episode: Episode, links: EpisodeLinks | None = None) -> dict:
+    """An episode; `links` from the show when a list writes many of the same show."""
     audio = episode.audio
+    links = links or EpisodeLinks(episode.show)
+    files = links.files
     return {
         "id": episode.id,
         "slug": episode.slug,
@@ -73,16 +88,16 @@ def episode_json(episode: Episode) -> dict:
         "duration": audio.duration,
         "mime_type": audio.mime_type,
         "size": audio.size,
-        "audio_url": urls.audio_url(episode),
-        "image_url": urls.file_url(episode.image, episode.slug),
-        "page_url": urls.episode_url(episode),
-        "preview_url": urls.preview_url(episode),
+        "audio_url": files.media(audio, episode.slug),
+        "image_url": files.media(episode.image, episode.slug),
+        "page_url": files.page(episode),
+        "preview_url": links.preview(episode),
         "chapters": [{"start": c.start, "end": c.end, "title": c.title, "url": c.url} for c in episode.chapters],
-        "transcript_url": urls.file_url(episode.transcript, episode.slug),
+        "transcript_url": files.media(episode.transcript, episode.slug),
         "people": [person_json(c) for c in episode.credits],
         "links": [{"title": link.title, "url": link.url, "rel": link.rel} for link in episode.links],
         "soundbites": [{"start": s, "duration": d, "title": t} for s, d, t in episode.soundbites],
-        "alternates": [{"id": a.id, "url": urls.media_url(a.media, episode.slug), "mime_type": a.media.mime_type,
+        "alternates": [{"id": a.id, "url": files.media(a.media, episode.slug), "mime_type": a.media.mime_type,
                         "size": a.media.size, "bitrate": a.media.bitrate, "duration": a.media.duration}
                        for a in episode.alternates],
         "audio": audio_state(episode),

@@ -21,7 +21,7 @@ from ..models import AlternateFile, Episode, Show, Subscriber, utcnow
 from ..pagination import Page, page_number, paginate
 from ..uploads import accepts_uploads, uploaded
 from . import bp
-from .serialize import episode_json, show_json, subscriber_json
+from .serialize import EpisodeLinks, episode_json, show_json, subscriber_json
 
 
 def _json_body() -> dict[str, Any]:
@@ -117,7 +117,8 @@ def list_episodes(slug: str) -> Response:
     query = (select(Episode).options(*episode_details()).where(Episode.show_id == show.id)
              .order_by(Episode.created_at.desc(), Episode.id.desc()))
     page = paginate(query, *_page_request())
-    return _paged(page, [episode_json(e) for e in page.items])
+    links = EpisodeLinks(show)
+    return _paged(page, [episode_json(e, links) for e in page.items])
 
 
 def _idempotency_key() -> str | None:
