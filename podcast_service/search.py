@@ -20,12 +20,16 @@ users type is never handed to the database's query syntax as such.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
-from sqlalchemy import (Connection, Float, Integer, Select, column, event, func, inspect, literal_column, select, table,
-                        text)
+from typing import Any
+from sqlalchemy import Connection, Select, column, event, func, inspect, literal_column, select, table, text
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import Join
 
 from .episodes import listed
 from .extensions import db
@@ -139,12 +143,34 @@ def matching(show: Show, query: str) -> Select | None:
                 .join(index, index.c.episode_id == Episode.id)
                 .order_by(func.ts_rank(index.c.document, tsquery).desc(), *newest))
     # bm25() is only defined inside the FTS5 query, so the recent matches are scored there. CROSS JOIN keeps
-    # SQLite reading the full-text index first, newest rowid first, stopping at MAX_RANKED: led by the show's
-    # episodes instead, it would run the full-text query once per episode.
+    # SQLite reading the full-text index first, newest rowid first, stopping at MAX_RANKED (led by the show's
+    # episodes it would run the full-text query once per episode), then the candidates before the episodes
+    # (led by the show's episodes, it would read all of them).
     fts_query = " ".join([*(f'"{w}"' for w in words[:-1]), f'"{words[-1]}"*'])
-    recent = (text(f"SELECT {TABLE}.rowid AS episode_id, bm25({TABLE}, :title, :body) AS rank FROM {TABLE} "
-                   f"CROSS JOIN episodes ON episodes.id = {TABLE}.rowid WHERE {TABLE} MATCH :query "
-                   f"AND episodes.show_id = :show ORDER BY {TABLE}.rowid DESC LIMIT :most")
-              .bindparams(title=TITLE_WEIGHT, body=BODY_WEIGHT, query=fts_query, show=show.id, most=MAX_RANKED)
-              .columns(episode_id=Integer, rank=Float).subquery())
-    return found.join(recent, recent.c.episode_id == Episode.id).order_by(recent.c.rank, *newest)
+    index = table(TABLE, column("rowid"))
+    episodes = Episode.__table__
+    recent = (select(index.c.rowid.label("episode_id"),
+                     func.bm25(literal_column(TABLE), TITLE_WEIGHT, BODY_WEIGHT).label("rank"))
+              .select_from(LeadingJoin(index, episodes, episodes.c.id == index.c.rowid))
+              .where(literal_column(TABLE).op("MATCH")(fts_query), episodes.c.show_id == show.id)
+              .order_by(index.c.rowid.desc()).limit(MAX_RANKED).subquery())
+    return (found.select_from(LeadingJoin(recent, episodes, recent.c.episode_id == episodes.c.id))
+            .order_by(recent.c.rank, *newest))
+
+
+class LeadingJoin(Join):
+    """An inner join whose left side SQLite reads first: written CROSS JOIN, which its planner never
+    reorders (https://sqlite.org/optoverview.html#manual_control_of_join_order_using_cross_join).
+    Other databases get a plain JOIN and their planner's choice, informed by statistics SQLite lacks."""
+
+    inherit_cache = True
+
+
+@compiles(LeadingJoin, "sqlite")
+def _cross_join(join: LeadingJoin, compiler: SQLCompiler, asfrom: bool = False, from_linter: Any = None,
+                **kw: Any) -> str:
+    if from_linter:  # the two sides are joined, not a cartesian product
+        from_linter.edges.update(itertools.product(join.left._from_objects, join.right._from_objects))
+    return (join.left._compiler_dispatch(compiler, asfrom=True, from_linter=from_linter, **kw) + " CROSS JOIN "
+            + join.right._compiler_dispatch(compiler, asfrom=True, from_linter=from_linter, **kw) + " ON "
+            + join.onclause._compiler_dispatch(compiler, from_linter=from_linter, **kw))
