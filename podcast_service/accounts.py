@@ -15,6 +15,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -49,24 +50,24 @@ class TooManyAttempts(PodcastServiceError):
 
 def normalise_email(value: object) -> str:
     email = require_text(value, "e-mail address").lower()
-    local, _, domain = email.partition("@")
+    local, _at, domain = email.partition("@")
     if not local or "." not in domain or " " in email:
-        raise ValidationError(f"{email!r} is not an e-mail address")
+        raise ValidationError(_("%(email)s is not an e-mail address", email=repr(email)))
     return email
 
 
 def check_password(password: object) -> str:
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+        raise ValidationError(_("a password needs at least %(least)s characters", least=MIN_PASSWORD_LENGTH))
     if len(password) > 1024:
-        raise ValidationError("a password may have at most 1024 characters")
+        raise ValidationError(_("a password may have at most 1024 characters"))
     return password
 
 
 def create_user(email: str, password: str, *, admin: bool = False) -> User:
     email = normalise_email(email)
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Conflict(f"there is already a user {email}")
+        raise Conflict(_("there is already a user %(email)s", email=email))
     user = User(email=email, password_hash=generate_password_hash(check_password(password)), is_admin=admin)
     db.session.add(user)
     db.session.flush()
@@ -126,13 +127,13 @@ def authenticate(email: str, password: str, client: str, *, known_device: bool =
         check_password_hash(_DUMMY_HASH, password or "")
     db.session.add_all(LoginFailure(subject=s) for s in (*subjects, *account))
     db.session.commit()
-    raise ValidationError("The e-mail address or the password is wrong.")
+    raise ValidationError(_("The e-mail address or the password is wrong."))
 
 
 def change_password(user: User, current: str, new: str) -> None:
     """From the account page: this session stays, every other one ends."""
     if not check_password_hash(user.password_hash, current or ""):
-        raise ValidationError("the current password is wrong")
+        raise ValidationError(_("the current password is wrong"))
     set_password(user, new, keep_session=user.session_key)
 
 
@@ -176,7 +177,7 @@ def create_token(user: User, name: str, scopes: list[str]) -> tuple[ApiToken, st
     name = require_text(name, "token name", max_len=100)
     unknown = set(scopes) - set(SCOPES)
     if not scopes or unknown:
-        raise ValidationError(f"token scopes must be one or more of {', '.join(SCOPES)}")
+        raise ValidationError(_("token scopes must be one or more of %(choices)s", choices=", ".join(SCOPES)))
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user=user, name=name, token_hash=token_hash(secret), prefix=secret[:12],
                      scopes=[s for s in SCOPES if s in scopes])
@@ -192,7 +193,7 @@ def token_hash(secret: str) -> str:
 
 def bearer_secret(authorization: str | None) -> str | None:
     """The token of an `Authorization: Bearer <token>` header, or None for anything else."""
-    scheme, _, secret = (authorization or "").partition(" ")
+    scheme, _space, secret = (authorization or "").partition(" ")
     return (secret.strip() or None) if scheme.lower() == "bearer" else None
 
 
@@ -247,7 +248,7 @@ def add_member(show: Show, email: str, role: str) -> ShowMember:
     Both cases look the same to the owner who asks.
     """
     if role not in ROLES:
-        raise ValidationError(f"role must be one of {', '.join(ROLES)}")
+        raise ValidationError(_("role must be one of %(choices)s", choices=", ".join(ROLES)))
     email = normalise_email(email)
     member = db.session.scalar(select(ShowMember).where(ShowMember.show_id == show.id, ShowMember.email == email))
     if member is None:
@@ -270,7 +271,7 @@ def require_role(user: User, show: Show, *, owner: bool = False) -> None:
     if role is None:
         raise _no_show(show.slug)
     if owner and role != "owner":
-        raise Forbidden(f"you are not an owner of the show {show.slug!r}")
+        raise Forbidden(_("you are not an owner of the show %(slug)s", slug=repr(show.slug)))
 
 
 def visible_shows_query(user: User) -> Select:
@@ -293,7 +294,7 @@ def show_by_slug(slug: str) -> Show:
 
 
 def _no_show(slug: str) -> NotFound:
-    return NotFound(f"there is no show {slug!r}")
+    return NotFound(_("there is no show %(slug)s", slug=repr(slug)))
 
 
 def producer_show(user: User, slug: str, *, owner: bool = False) -> Show:
@@ -307,5 +308,5 @@ def producer_episode(show: Show, episode_id: int) -> Episode:
     """An episode of a show the producer may edit, whatever its status."""
     episode = db.session.get(Episode, episode_id)
     if episode is None or episode.show_id != show.id:
-        raise NotFound(f"the show {show.slug!r} has no episode {episode_id}")
+        raise NotFound(_("the show %(slug)s has no episode %(number)s", slug=repr(show.slug), number=episode_id))
     return episode

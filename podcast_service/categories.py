@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 from .errors import ValidationError
 
 APPLE_CATEGORIES: dict[str, tuple[str, ...]] = {
@@ -36,12 +38,13 @@ def parse_category(text: str) -> list[str | None]:
     """'News > Tech News' or 'Technology' -> [category, subcategory or None], checked against Apple's list."""
     parts = [p.strip() for p in text.split(">")]
     if len(parts) > 2 or not parts[0]:
-        raise ValidationError(f"category {text!r}: write 'Category' or 'Category > Subcategory'")
+        raise ValidationError(_("category %(text)s: write 'Category' or 'Category > Subcategory'", text=repr(text)))
     category, sub = parts[0], (parts[1] if len(parts) == 2 else None)
     if category not in APPLE_CATEGORIES:
-        raise ValidationError(f"category {category!r} is not in Apple's list")
+        raise ValidationError(_("category %(category)s is not in Apple's list", category=repr(category)))
     if sub is not None and sub not in APPLE_CATEGORIES[category]:
-        raise ValidationError(f"{sub!r} is not a subcategory of {category!r} in Apple's list")
+        raise ValidationError(_("%(sub)s is not a subcategory of %(category)s in Apple's list", sub=repr(sub),
+                                category=repr(category)))
     return [category, sub]
 
 

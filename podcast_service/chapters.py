@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from flask_babel import gettext as _
+
 from .errors import ValidationError
 from .audio.probe import ChapterInfo
 
@@ -18,23 +20,23 @@ def parse_json(text: str) -> list[ChapterInfo]:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as e:
-        raise ValidationError(f"chapters: not valid JSON ({e})") from None
+        raise ValidationError(_("chapters: not valid JSON (%(error)s)", error=e)) from None
     items = doc.get("chapters") if isinstance(doc, dict) else None
     if not isinstance(items, list):
-        raise ValidationError('chapters: expected an object with a "chapters" list')
+        raise ValidationError(_('chapters: expected an object with a "chapters" list'))
     chapters = []
     for i, item in enumerate(items, 1):
         if not isinstance(item, dict):
-            raise ValidationError(f"chapters: item {i} is not an object")
+            raise ValidationError(_("chapters: item %(number)s is not an object", number=i))
         start = item.get("startTime")
         end = item.get("endTime")
         if isinstance(start, bool) or not isinstance(start, (int, float)):
-            raise ValidationError(f"chapters: item {i} needs a numeric startTime in seconds")
+            raise ValidationError(_("chapters: item %(number)s needs a numeric startTime in seconds", number=i))
         if end is not None and (isinstance(end, bool) or not isinstance(end, (int, float)) or end < start):
-            raise ValidationError(f"chapters: item {i} has an endTime before its startTime")
+            raise ValidationError(_("chapters: item %(number)s has an endTime before its startTime", number=i))
         title = item.get("title")
         if not isinstance(title, str) or not title.strip():
-            raise ValidationError(f"chapters: item {i} needs a title")
+            raise ValidationError(_("chapters: item %(number)s needs a title", number=i))
         url = item.get("url")
         chapters.append(ChapterInfo(float(start), None if end is None else float(end), title.strip(),
                                     url if isinstance(url, str) and url else None))
@@ -59,4 +61,4 @@ def read_file(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise ValidationError("chapters: the file is not UTF-8 JSON text") from None
+        raise ValidationError(_("chapters: the file is not UTF-8 JSON text")) from None

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload, load_only, selectinload
 
@@ -190,7 +191,7 @@ def save_show(data: ShowInput, *, image: Path | None = None, fingerprint: str | 
     data = data.validated()
     show = db.session.scalar(select(Show).where(Show.slug == data.slug))
     if new and show is not None:
-        raise Conflict(f"there is already a show with the slug {data.slug!r}")
+        raise Conflict(_("there is already a show with the slug %(slug)s", slug=repr(data.slug)))
     with media_change() as change:
         if show is not None:
             change.lock_show(show)
@@ -220,11 +221,11 @@ def _set_transcript(change: MediaChange, episode: Episode, path: Path | None, re
     if unchanged and episode.transcript_cues is not None:
         return
     if path.stat().st_size > transcripts.MAX_BYTES:
-        raise TooLarge(f"the transcript is larger than {transcripts.MAX_BYTES // 1048576} MB")
+        raise TooLarge(_("the transcript is larger than %(most)s MB", most=transcripts.MAX_BYTES // 1048576))
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise ValidationError("a transcript must be UTF-8 text (WebVTT or SRT)") from None
+        raise ValidationError(_("a transcript must be UTF-8 text (WebVTT or SRT)")) from None
     cues = transcripts.parse(text)
     if not unchanged:
         fmt = transcripts.detect_format(text)
@@ -273,7 +274,7 @@ def save_episode(show: Show, data: EpisodeInput, audio: Path | None = None, *, e
     `audio_name` is the name the producer's file had, when `audio` is a spool.
     """
     if audio is None and existing is None:
-        raise ValidationError("a new episode needs an audio file")
+        raise ValidationError(_("a new episode needs an audio file"))
     end_transaction()
     info = audio_probe.probe(audio) if audio is not None else None
     if info is not None:
@@ -287,16 +288,17 @@ def save_episode(show: Show, data: EpisodeInput, audio: Path | None = None, *, e
         chapters = None
     for start, length, title in data.soundbites:
         if start + length > duration:
-            raise ValidationError(f"soundbite {title or start!r} ends after the audio ({duration:.3f} s)")
+            raise ValidationError(_("soundbite %(name)s ends after the audio (%(end).3f s)", name=repr(title or start),
+                                        end=duration))
     renditions = None if data.alternates is None else [(p, audio_probe.probe(p)) for p in data.alternates]
     for _path, rendition in renditions or ():
         _check_rendition(rendition, duration)
     clash = db.session.scalar(select(Episode).where(Episode.show_id == show.id, Episode.slug == data.slug))
     if clash is not None and clash is not existing:
-        raise Conflict(f"the show already has an episode with the slug {data.slug!r}")
+        raise Conflict(_("the show already has an episode with the slug %(slug)s", slug=repr(data.slug)))
     if data.guid and existing is None and db.session.scalar(
             select(Episode.id).where(Episode.show_id == show.id, Episode.guid == data.guid)) is not None:
-        raise Conflict(f"the show already has an episode with the guid {data.guid!r}")
+        raise Conflict(_("the show already has an episode with the guid %(guid)s", guid=repr(data.guid)))
     new_audio = info is not None and not _same_file(existing.audio if existing else None, audio)
     kept, added = _rendition_changes(existing, renditions)
     end_transaction()
@@ -359,7 +361,7 @@ def reloaded(episode_id: int) -> Episode:
              .execution_options(populate_existing=True))
     episode = db.session.scalar(query)
     if episode is None:
-        raise Conflict("the episode was deleted meanwhile")
+        raise Conflict(_("the episode was deleted meanwhile"))
     return episode
 
 
@@ -396,7 +398,7 @@ def process_again(episode: Episode) -> Episode:
     """
     job = episode.audio_job
     if job is not None and job.state in ("queued", "running"):
-        raise Conflict("the audio is already being processed")
+        raise Conflict(_("the audio is already being processed"))
     with media_change() as change:
         change.lock_show(episode.show)
         plan_audio_job(episode, episode.master or episode.audio)
@@ -479,8 +481,8 @@ def _set_image(change: MediaChange, episode: Episode, data: EpisodeInput, cover:
 def _check_rendition(info: audio_probe.AudioInfo, episode_duration: float) -> None:
     """A rendition must be the same recording: the same length within a second, or apps seek wrong."""
     if abs(info.duration - episode_duration) > 1.0:
-        raise ValidationError(f"the alternate file plays {info.duration:.1f} s but the episode's audio "
-                              f"{episode_duration:.1f} s; it must be the same recording")
+        raise ValidationError(_("the alternate file plays %(file).1f s but the episode's audio %(audio).1f s; it must "
+                                "be the same recording", file=info.duration, audio=episode_duration))
 
 
 def _add_rendition(change: MediaChange, episode: Episode, staged: Staged, info: audio_probe.AudioInfo,
@@ -506,7 +508,8 @@ def add_alternate(episode: Episode, path: Path, filename: str | None = None) -> 
     info = audio_probe.probe(path)
     _check_rendition(info, episode.audio.duration or 0)
     if any(_same_file(f, path) for f in episode.audio_files()):
-        raise Conflict(f"the episode already has this file ({info.format.upper()} at {info.bitrate // 1000} kb/s)")
+        raise Conflict(_("the episode already has this file (%(format)s at %(bitrate)s kb/s)", format=info.format.upper(),
+                         bitrate=info.bitrate // 1000))
     download_name = f"{episode.slug}{info.extension}"
     end_transaction()
     with media_change() as change:

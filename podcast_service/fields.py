@@ -14,6 +14,9 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from . import chapters as chapter_json
 from .categories import format_category
 from .episodes import SHOW_FIELDS, people_inputs
@@ -29,7 +32,7 @@ def boolean(value: Any, what: str) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in TRUE | FALSE:
         return value.strip().lower() in TRUE
-    raise ValidationError(f"{what} must be true or false")
+    raise ValidationError(_("%(what)s must be true or false", what=what))
 
 
 def integer(value: Any, what: str) -> int | None:
@@ -39,7 +42,7 @@ def integer(value: Any, what: str) -> int | None:
         return int(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    raise ValidationError(f"{what} must be a whole number")
+    raise ValidationError(_("%(what)s must be a whole number", what=what))
 
 
 def timestamp(value: Any, what: str) -> datetime | None:
@@ -51,7 +54,8 @@ def timestamp(value: Any, what: str) -> datetime | None:
     except ValueError:
         parsed = None
     if parsed is None or parsed.tzinfo is None:
-        raise ValidationError(f"{what} must be an ISO 8601 date and time with an offset, e.g. 2026-12-01T09:00:00Z")
+        raise ValidationError(_("%(what)s must be an ISO 8601 date and time with an offset, e.g. 2026-12-01T09:00:00Z",
+                                what=what))
     return parsed
 
 
@@ -62,7 +66,7 @@ def clock(value: str, what: str) -> float:
     except ValueError:
         parts = []
     if not 1 <= len(parts) <= 3 or any(p < 0 for p in parts):
-        raise ValidationError(f"{what}: {value!r} is not a time such as 1:23 or 1:01:23")
+        raise ValidationError(_("%(what)s: %(value)s is not a time such as 1:23 or 1:01:23", what=what, value=repr(value)))
     seconds = 0.0
     for p in parts:
         seconds = seconds * 60 + p
@@ -75,7 +79,7 @@ def _structured(value: Any) -> Any:
         try:
             return json.loads(value)
         except json.JSONDecodeError as e:
-            raise ValidationError(f"not valid JSON: {e}") from None
+            raise ValidationError(_("not valid JSON: %(error)s", error=e)) from None
     return value
 
 
@@ -92,9 +96,10 @@ def _records(value: Any, what: str, names: tuple[str, ...], cls: type) -> list:
         value = [dict(zip(names, parts)) for parts in _lines(value)]
         for item in value:
             if len(item) > len(names):
-                raise ValidationError(f"{what}: at most {len(names)} parts per line ({' | '.join(names)})")
+                raise ValidationError(_("%(what)s: at most %(count)s parts per line (%(parts)s)", what=what, count=len(names),
+                                        parts=" | ".join(names)))
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-        raise ValidationError(f"{what} must be a list of objects")
+        raise ValidationError(_("%(what)s must be a list of objects", what=what))
     try:
         return [cls(**{k: v for k, v in item.items() if v not in ("", None)}) for item in value]
     except TypeError as e:
@@ -102,11 +107,11 @@ def _records(value: Any, what: str, names: tuple[str, ...], cls: type) -> list:
 
 
 def people(value: Any) -> list[PersonInput]:
-    return _records(value, "people", ("name", "role", "title", "href", "img", "group"), PersonInput)
+    return _records(value, _l("people"), ("name", "role", "title", "href", "img", "group"), PersonInput)
 
 
 def links(value: Any) -> list[LinkInput]:
-    return _records(value, "links", ("title", "url", "rel"), LinkInput)
+    return _records(value, _l("links"), ("title", "url", "rel"), LinkInput)
 
 
 def chapter_list(value: Any) -> list[ChapterInfo]:
@@ -117,17 +122,17 @@ def chapter_list(value: Any) -> list[ChapterInfo]:
     if isinstance(value, str):
         value = [dict(zip(("start", "title", "url"), parts)) for parts in _lines(value)]
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-        raise ValidationError("chapters must be a list of objects with start and title")
+        raise ValidationError(_("chapters must be a list of objects with start and title"))
     result = []
     for i, item in enumerate(value, 1):
         start = item.get("start", item.get("startTime"))
         if isinstance(start, str):
             start = clock(start, f"chapter {i}")
         if isinstance(start, bool) or not isinstance(start, (int, float)):
-            raise ValidationError(f"chapter {i} needs a start time")
+            raise ValidationError(_("chapter %(number)s needs a start time", number=i))
         title = item.get("title")
         if not isinstance(title, str) or not title.strip():
-            raise ValidationError(f"chapter {i} needs a title")
+            raise ValidationError(_("chapter %(number)s needs a title", number=i))
         result.append(ChapterInfo(float(start), None, title.strip(), item.get("url") or None))
     return result
 
@@ -140,7 +145,7 @@ def pairs(value: Any, what: str) -> list[list[str]]:
     if isinstance(value, str):
         value = _lines(value)
     if not isinstance(value, list):
-        raise ValidationError(f"{what} must be a list of entries")
+        raise ValidationError(_("%(what)s must be a list of entries", what=what))
     return [list(item.values()) if isinstance(item, dict) else item for item in value]
 
 
@@ -150,7 +155,7 @@ def season_names(value: Any) -> dict:
     if isinstance(value, str):
         value = {parts[0]: parts[-1] for parts in _lines(value)}
     if not isinstance(value, dict):
-        raise ValidationError("season names must map season numbers to names")
+        raise ValidationError(_("season names must map season numbers to names"))
     return value
 
 
@@ -160,7 +165,7 @@ def subscribe_links(value: Any) -> dict:
     if isinstance(value, str):
         value = {parts[0].strip().lower(): parts[-1].strip() for parts in _lines(value)}
     if not isinstance(value, dict):
-        raise ValidationError("subscribe links must map apps to the show's URL there")
+        raise ValidationError(_("subscribe links must map apps to the show's URL there"))
     return value
 
 
@@ -170,7 +175,7 @@ def soundbites(value: Any) -> list[list]:
     if isinstance(value, str):
         value = _lines(value)
     if not isinstance(value, list):
-        raise ValidationError("soundbites must be a list")
+        raise ValidationError(_("soundbites must be a list"))
     result = []
     for i, item in enumerate(value, 1):
         if isinstance(item, dict):
@@ -186,7 +191,7 @@ def categories(value: Any) -> list[str]:
     if isinstance(value, str):
         value = [line.strip() for line in value.replace(",", "\n").splitlines() if line.strip()]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValidationError("categories must be a list such as [\"Technology\", \"News > Tech News\"]")
+        raise ValidationError(_("categories must be a list such as [\"Technology\", \"News > Tech News\"]"))
     return value
 
 
@@ -196,7 +201,7 @@ SHOW_TEXT = ("title", "slug", "description", "language", "author", "owner_name",
              "location_osm", "license", "license_url", "update_frequency", "update_frequency_text",
              "measurement_prefix")
 SHOW_FLAGS = ("explicit", "block", "complete", "private", "locked", "normalize_masters", "normalize_compressed")
-SHOW_NUMBERS = {"audio_bitrate": "audio bitrate", "audio_channels": "audio channels"}
+SHOW_NUMBERS = {"audio_bitrate": _l("audio bitrate"), "audio_channels": _l("audio channels")}
 SHOW_PAIRS = ("funding", "txt", "podroll")
 
 
@@ -213,13 +218,13 @@ def episode_changes(fields: Mapping[str, Any], current: EpisodeInput, now: datet
             changes[name] = fields[name] if fields[name] is not None else ""
     if "description" in fields and "summary" not in fields:
         changes["summary"] = fields["description"] or ""
-    for name, what in (("season", "season"), ("number", "episode number")):
+    for name, what in (("season", _l("season")), ("number", _l("episode number"))):
         if name in fields:
             changes[name] = integer(fields[name], what)
     if "type" in fields or "episode_type" in fields:
         changes["episode_type"] = fields.get("episode_type", fields.get("type"))
     if "explicit" in fields:
-        changes["explicit"] = boolean(fields["explicit"], "explicit")
+        changes["explicit"] = boolean(fields["explicit"], _l("explicit"))
     if "people" in fields:
         changes["people"] = people(fields["people"])
     if "links" in fields:

@@ -14,10 +14,10 @@ them; tests/test_translations.py fails while one is missing or untranslated.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from urllib.parse import urlencode
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import Babel, format_decimal, get_locale, get_timezone, lazy_gettext
 
 LANGUAGES = {"en": "English", "nl": "Nederlands", "fr": "Français", "de": "Deutsch"}
@@ -50,6 +50,8 @@ FORMATS = {"en": "en_GB"}
 
 
 def select_locale() -> str:
+    if not has_request_context():  # the command line and background jobs speak English
+        return DEFAULT
     if request.blueprint == "api":
         code = DEFAULT
     elif request.blueprint == "admin":
@@ -97,8 +99,9 @@ def alternates() -> list[tuple[str, str, str]]:
     return found
 
 
-def long_date(value: datetime) -> str:
-    """A date as the page's language writes it in full (`1 maart 2022`), as Babel's format_date(value, 'long').
+def long_date(value: date) -> str:
+    """A date (or a UTC time's day) as the page's language writes it in full (`1 maart 2022`), as Babel's
+    format_date(value, 'long').
 
     A list page writes fifty of them: the locale's pattern is looked up once
     per request instead of once per date (Flask-Babel's format_date looks up
@@ -109,9 +112,14 @@ def long_date(value: datetime) -> str:
         locale = get_locale()
         found = g.long_date_pattern = (locale.date_formats["long"], locale, get_timezone())
     pattern, locale, zone = found
-    if value.tzinfo is None:  # stored in UTC
-        value = value.replace(tzinfo=timezone.utc)
-    return pattern.apply(value.astimezone(zone).date(), locale)
+    if isinstance(value, datetime):
+        value = (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(zone).date()
+    return pattern.apply(value, locale)
+
+
+def country_name(code: str) -> str:
+    """A country's name in the page's language, from its ISO 3166 code (`BE`: België, Belgique, Belgien)."""
+    return get_locale().territories.get(code.upper(), code)
 
 
 def translated(names: dict) -> dict[str, str]:
@@ -124,7 +132,7 @@ def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
     app.jinja_env.globals.update(language=language, chosen_language=chosen, language_alternates=alternates,
                                  LANGUAGES=LANGUAGES, STATUS_NAMES=STATUS_NAMES, IMPORT_STATES=IMPORT_STATES,
-                                 translated=translated,
+                                 translated=translated, country_name=country_name,
                                  long_date=long_date, format_decimal=format_decimal)
 
 

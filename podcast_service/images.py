@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask_babel import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from .errors import ValidationError
@@ -36,22 +37,23 @@ def inspect(path: Path, *, artwork: bool = True) -> ImageInfo:
         with Image.open(path) as im:
             kind, size, mode = im.format, im.size, im.mode
             if size[0] * size[1] > MAX_PIXELS:
-                raise ValidationError(f"the image is {size[0]}×{size[1]} pixels, far larger than cover art")
+                raise ValidationError(_("the image is %(width)s×%(height)s pixels, far larger than cover art", width=size[0],
+                                        height=size[1]))
             im.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
-        raise ValidationError("the image is not a readable JPEG or PNG file") from None
+        raise ValidationError(_("the image is not a readable JPEG or PNG file")) from None
     if kind not in FORMATS:
-        raise ValidationError(f"the image is {kind}; cover art must be JPEG or PNG")
+        raise ValidationError(_("the image is %(kind)s; cover art must be JPEG or PNG", kind=kind))
     width, height = size
     if artwork:
         if width != height:
-            raise ValidationError(f"cover art must be square; this image is {width}×{height} pixels")
+            raise ValidationError(_("cover art must be square; this image is %(width)s×%(height)s pixels", width=width,
+                                    height=height))
         if not MIN_SIDE <= width <= MAX_SIDE:
-            raise ValidationError(
-                f"cover art must be {MIN_SIDE} to {MAX_SIDE} pixels a side; this image is {width}×{height}"
-            )
+            raise ValidationError(_("cover art must be %(least)s to %(most)s pixels a side; this image is %(width)s×%(height)s",
+                                    least=MIN_SIDE, most=MAX_SIDE, width=width, height=height))
         if mode not in ("RGB", "P", "L"):
-            raise ValidationError(f"cover art must be in RGB colour; this image is {mode}")
+            raise ValidationError(_("cover art must be in RGB colour; this image is %(mode)s", mode=mode))
     mime, ext = FORMATS[kind]
     return ImageInfo(mime, ext, width, height)
 

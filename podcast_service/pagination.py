@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import Select
 
 from .errors import NotFound
@@ -34,7 +35,7 @@ def page_number(value: str | None) -> int:
     if value is None or value == "":
         return 1
     if not value.isdigit() or int(value) < 1:
-        raise NotFound(f"there is no page {value!r}")
+        raise NotFound(_("there is no page %(number)s", number=repr(value)))
     return int(value)
 
 
@@ -42,5 +43,5 @@ def paginate(query: Select, number: int, size: int) -> Page:
     """The page's rows; a page past the last is a 404 (page 1 always exists, empty or not)."""
     rows = list(db.session.scalars(query.limit(size + 1).offset((number - 1) * size)).unique())
     if number > 1 and not rows:
-        raise NotFound(f"there is no page {number}")
+        raise NotFound(_("there is no page %(number)s", number=number))
     return Page(rows[:size], number, size, len(rows) > size)

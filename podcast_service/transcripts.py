@@ -13,6 +13,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 from .errors import ValidationError
 from .xmltext import clean
 
@@ -46,14 +48,14 @@ def detect_format(text: str) -> str:
 def parse(text: str) -> list[Cue]:
     """Cues of a WebVTT or SRT document; ValidationError when it is neither."""
     if len(text) > MAX_BYTES:
-        raise ValidationError(f"the transcript is larger than {MAX_BYTES // 1048576} MB")
+        raise ValidationError(_("the transcript is larger than %(most)s MB", most=MAX_BYTES // 1048576))
     text = clean(text).lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     fmt = detect_format(text)
     blocks = [b.strip("\n") for b in re.split(r"\n{2,}", text) if b.strip()]
     if fmt == "vtt":
         header = blocks.pop(0)
         if not re.match(r"^WEBVTT(?:[ \t].*)?$", header.split("\n")[0]):
-            raise ValidationError("transcript: the WebVTT header line is malformed")
+            raise ValidationError(_("transcript: the WebVTT header line is malformed"))
     cues = []
     for block in blocks:
         lines = block.split("\n")
@@ -61,18 +63,18 @@ def parse(text: str) -> list[Cue]:
             continue
         timing_at = next((i for i, line in enumerate(lines[:2]) if "-->" in line), None)
         if timing_at is None:
-            raise ValidationError(f"transcript: no cue timing in block {block[:40]!r}")
+            raise ValidationError(_("transcript: no cue timing in block %(block)s", block=repr(block[:40])))
         match = _CUE_TIMING.match(lines[timing_at].strip())
         if not match:
-            raise ValidationError(f"transcript: bad cue timing {lines[timing_at]!r}")
+            raise ValidationError(_("transcript: bad cue timing %(line)s", line=repr(lines[timing_at])))
         g = match.groups()
         start, end = _seconds(*g[:4]), _seconds(*g[4:])
         if end < start:
-            raise ValidationError(f"transcript: cue ends before it starts: {lines[timing_at]!r}")
+            raise ValidationError(_("transcript: cue ends before it starts: %(line)s", line=repr(lines[timing_at])))
         cue_text = "\n".join(lines[timing_at + 1:]).strip()
         cues.append(Cue(start, end, cue_text))
     if not cues:
-        raise ValidationError("transcript: not a WebVTT or SRT document (no cues found)")
+        raise ValidationError(_("transcript: not a WebVTT or SRT document (no cues found)"))
     return cues
 
 

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import IO, Any, TypeVar
 
 from flask import Request, current_app, request
+from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -62,9 +63,8 @@ class Spool:
     def write(self, data: bytes) -> int:
         self.written += len(data)
         if self.written > self.limit:
-            raise RequestEntityTooLarge(
-                f"The file is larger than the limit of {self.limit // (1024 * 1024)} MB for uploads."
-            )
+            raise RequestEntityTooLarge(_("The file is larger than the limit of %(most)s MB for uploads.",
+                                          most=self.limit // (1024 * 1024)))
         try:
             return self._file.write(data)
         except OSError as e:
@@ -110,13 +110,13 @@ def uploaded(file: FileStorage | None, what: str, *, required: bool = False) -> 
     """The spooled file of a form field and the name the producer's file had; None if not sent."""
     if file is None or (not file.filename and not getattr(file.stream, "written", 0)):
         if required:
-            raise ValidationError(f"{what} is missing: send it as a file in the form field")
+            raise ValidationError(_("%(what)s is missing: send it as a file in the form field", what=what))
         return None
     stream = file.stream
     if not isinstance(stream, Spool):
-        raise ValidationError(f"{what} must be sent as a file upload")
+        raise ValidationError(_("%(what)s must be sent as a file upload", what=what))
     if stream.written == 0:
-        raise ValidationError(f"{what} is empty")
+        raise ValidationError(_("%(what)s is empty", what=what))
     return stream.path, safe_name(file.filename)
 
 

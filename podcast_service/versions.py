@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from . import accounts
@@ -31,8 +32,9 @@ def set_show_versions(user: User, show: Show, slugs: list[str]) -> list[Show]:
         others.append(other)
     languages = [primary(s.language) for s in (show, *others)]
     if len(set(languages)) != len(languages):
-        raise ValidationError("each version must be in another language: two of these shows have the same one "
-                              f"({', '.join(sorted({lang for lang in languages if languages.count(lang) > 1}))})")
+        same = ", ".join(sorted({lang for lang in languages if languages.count(lang) > 1}))
+        raise ValidationError(_("each version must be in another language: two of these shows have the same one "
+                                "(%(languages)s)", languages=same))
     group = str(uuid.uuid4()) if others else None
     for member in (show, *others):
         member.version_group = group
@@ -54,18 +56,19 @@ def set_episode_versions(user: User, episode: Episode, addresses: list[str]) -> 
     shows = {s.slug: s for s in paired_shows(episode.show)}
     others = []
     for address in dict.fromkeys(a.strip().strip("/") for a in addresses if a.strip()):
-        show_slug, _, episode_slug = address.rpartition("/")
+        show_slug, _slash, episode_slug = address.rpartition("/")
         show = shows.get(show_slug)
         if show is None:
-            raise ValidationError(f"{address!r}: give SHOW/EPISODE, SHOW being a version of this show "
-                                  "(the show's settings name its versions)")
+            raise ValidationError(_("%(address)s: give SHOW/EPISODE, SHOW being a version of this show (the show's "
+                                    "settings name its versions)", address=repr(address)))
         accounts.require_role(user, show)
         other = db.session.scalar(select(Episode).where(Episode.show_id == show.id, Episode.slug == episode_slug))
         if other is None:
-            raise ValidationError(f"{address!r}: the show {show_slug!r} has no episode {episode_slug!r}")
+            raise ValidationError(_("%(address)s: the show %(show)s has no episode %(episode)s", address=repr(address),
+                                    show=repr(show_slug), episode=repr(episode_slug)))
         others.append(other)
     if len({o.show_id for o in others}) != len(others):
-        raise ValidationError("name at most one episode of each version")
+        raise ValidationError(_("name at most one episode of each version"))
     group = str(uuid.uuid4()) if others else None
     for member in (episode, *others):
         member.version_group = group

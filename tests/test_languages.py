@@ -198,3 +198,40 @@ def test_the_admin_speaks_the_producers_language_else_their_browsers(client, sig
         assert response.status_code == 422
     assert client.post("/admin/account/language", data={"language": "", "csrf_token": token}).status_code == 302
     assert "Vos podcasts" in client.get("/admin/", headers={"Accept-Language": "fr"}).text
+
+
+def test_the_services_validation_messages_speak_the_producers_language(app, client, signed_in, admin_headers,
+                                                                        make_episode):
+    """The same rule, broken in the admin, is explained in the producer's language; the API and the command
+    line keep English."""
+    episode = make_episode(title="Avenir")
+    path = f"/admin/shows/test-show/episodes/{episode.id}/"
+    token = csrf_token(client, path)
+    said = {"en": "episode title is longer than 255 characters", "nl": "titel van de aflevering is langer dan 255 tekens",
+            "fr": "titre de l'épisode : plus de 255 caractères", "de": "Titel der Folge ist länger als 255 Zeichen"}
+    for language, message in said.items():
+        response = client.post(path, data={"csrf_token": token, "title": "x" * 300},
+                               headers={"Accept-Language": language})
+        assert response.status_code == 422
+        assert html.fromstring(response.data).xpath("string(//*[@role='alert'])").strip() == message
+    response = client.post(path, data={"csrf_token": token, "title": "Avenir", "season": "zero"},
+                           headers={"Accept-Language": "de"})
+    assert response.status_code == 422 and "Staffel muss eine ganze Zahl sein" in response.text
+    api = client.patch(f"/api/v1/shows/test-show/episodes/{episode.id}", json={"title": "x" * 300},
+                       headers={**admin_headers, "Accept-Language": "nl"})
+    assert api.status_code == 422 and api.get_json()["error"]["message"] == said["en"]
+    result = app.test_cli_runner().invoke(args=["create-user", "not-an-address", "--password-stdin"],
+                                          input="a long enough password\n")
+    assert result.exit_code != 0 and "'not-an-address' is not an e-mail address" in result.output
+
+
+def test_the_downloads_dashboard_speaks_the_producers_language(client, signed_in, make_episode):
+    make_episode(title="Avenir")
+    page = html.fromstring(client.get("/admin/shows/test-show/analytics?days=7",
+                                      headers={"Accept-Language": "fr"}).data)
+    text = page.text_content()
+    assert page.xpath("string(//h1)") == "Téléchargements"
+    assert "Applis de podcast (le flux)" in text and "Premiers 7 jours" not in text and "7 premiers jours" in text
+    assert page.xpath("//svg/title/text()")[0].startswith("Téléchargements par jour, du ")
+    assert all(t.endswith(" : 0 téléchargement") for t in page.xpath("//rect[@class='bar']/title/text()"))
+    assert "Downloads per day" not in text and "No download" not in text

@@ -7,11 +7,11 @@ set -e
 cd "$(dirname "$0")/.."
 BABEL=.venv/bin/pybabel
 DIR=podcast_service/translations
-$BABEL extract -F babel.cfg -k lazy_gettext --no-location --sort-output \
+$BABEL extract -F babel.cfg -k lazy_gettext -k _l --no-location --sort-output -w 120 \
   --project podcast-service --copyright-holder "podcast-service" -o "$DIR/messages.pot" .
 for lang in nl fr de; do
   if [ -f "$DIR/$lang/LC_MESSAGES/messages.po" ]; then
-    $BABEL update --no-fuzzy-matching --ignore-obsolete -i "$DIR/messages.pot" -d "$DIR" -l "$lang"
+    $BABEL update -w 120 --no-fuzzy-matching --ignore-obsolete -i "$DIR/messages.pot" -d "$DIR" -l "$lang"
   else
     $BABEL init -i "$DIR/messages.pot" -d "$DIR" -l "$lang"
   fi

@@ -122,7 +122,7 @@ def tokens() -> tuple[str, int] | str:
 def revoke_token(token_id: int) -> Response:
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != current_user.id:
-        raise NotFound("there is no such token")
+        raise NotFound(gettext("there is no such token"))
     accounts.revoke_token(token)
     flash(gettext("Token %(name)r is revoked.", name=token.name))
     return redirect(url_for("admin.tokens"))
@@ -131,7 +131,7 @@ def revoke_token(token_id: int) -> Response:
 @bp.route("/users", methods=["GET", "POST"])
 def users() -> tuple[str, int] | str:
     if not current_user.is_admin:
-        raise Forbidden("only an admin can manage users")
+        raise Forbidden(gettext("only an admin can manage users"))
     error, status = None, 200
     if request.method == "POST":
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from flask import Response, current_app, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 
 from .. import accounts, audio_jobs, chapters, episodes, fields, versions
@@ -40,7 +40,7 @@ def new_episode(slug: str) -> str:
 def upload_episode(slug: str) -> tuple[Response, int]:
     """The upload page's XHR target: stores the file as a draft and answers with its edit URL."""
     show = accounts.producer_show(current_user, slug)
-    audio, name = uploaded(request.files.get("audio"), "audio", required=True)
+    audio, name = uploaded(request.files.get("audio"), lazy_gettext("audio"), required=True)
     episode = save_episode(show, EpisodeInput(), audio, audio_name=name)
     flash(gettext("Uploaded %(name)s. Check the details the file carried, then publish.", name=name))
     return jsonify(edit_url=url_for("admin.edit_episode", slug=slug, episode_id=episode.id)), 201
@@ -59,7 +59,7 @@ def _form_fields() -> dict[str, str]:
     if publish_at and not publish_at.endswith("Z") and "+" not in publish_at[10:]:
         form["publish_at"] = publish_at + "+00:00"
     if "chapters_file" in request.files and request.files["chapters_file"].filename:
-        spooled = uploaded(request.files["chapters_file"], "chapters file")
+        spooled = uploaded(request.files["chapters_file"], lazy_gettext("chapters file"))
         if spooled:
             form["chapters"] = chapters.read_file(spooled[0])
     return form
@@ -73,8 +73,8 @@ def edit_episode(slug: str, episode_id: int) -> Response | tuple[str, int]:
         return _edit_page(show, episode)
     try:
         data = fields.episode_changes(_form_fields(), episode_input(episode), utcnow())
-        image = uploaded(request.files.get("image"), "episode cover art")
-        transcript = uploaded(request.files.get("transcript"), "transcript")
+        image = uploaded(request.files.get("image"), lazy_gettext("episode cover art"))
+        transcript = uploaded(request.files.get("transcript"), lazy_gettext("transcript"))
         data = replace(data, image=image[0] if image else None, transcript=transcript[0] if transcript else None,
                        remove_image=request.form.get("remove_image") == "true",
                        remove_transcript=request.form.get("remove_transcript") == "true")
@@ -98,7 +98,7 @@ def _edit_page(show: Show, episode: Episode, *, error: str | None = None, form: 
 def replace_audio(slug: str, episode_id: int) -> Response:
     """XHR target of the edit page's audio upload; the guid and the rest of the episode stay."""
     show, episode = _episode(slug, episode_id)
-    audio, name = uploaded(request.files.get("audio"), "audio", required=True)
+    audio, name = uploaded(request.files.get("audio"), lazy_gettext("audio"), required=True)
     save_episode(show, episode_input(episode), audio, existing=episode, audio_name=name)
     flash(gettext("The audio is replaced by %(name)s.", name=name))
     return jsonify(edit_url=url_for("admin.edit_episode", slug=slug, episode_id=episode_id))
@@ -141,7 +141,7 @@ def set_episode_versions(slug: str, episode_id: int) -> Response:
 def add_alternate(slug: str, episode_id: int) -> Response:
     _show, episode = _episode(slug, episode_id)
     try:
-        audio, name = uploaded(request.files.get("audio"), "audio", required=True)
+        audio, name = uploaded(request.files.get("audio"), lazy_gettext("audio"), required=True)
         episodes.add_alternate(episode, audio, name)
         flash(gettext("Added %(name)s as another rendition.", name=name))
     except PodcastServiceError as e:

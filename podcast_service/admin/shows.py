@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -47,7 +47,7 @@ def new_show() -> Response | tuple[str, int]:
     form = request.form.to_dict()
     try:
         data = fields.show_changes(form, blank)
-        image = uploaded(request.files.get("image"), "cover art")
+        image = uploaded(request.files.get("image"), lazy_gettext("cover art"))
         show = save_show(data, image=image[0] if image else None, new=True)
     except PodcastServiceError as e:
         return _show_form({"data": blank, "form": form, "show": None}, str(e), e.http_status)
@@ -90,7 +90,7 @@ def show_settings(slug: str) -> Response | tuple[str, int]:
     form.pop("slug", None)  # the feed URL is built from it
     try:
         data = fields.show_changes(form, current)
-        image = uploaded(request.files.get("image"), "cover art")
+        image = uploaded(request.files.get("image"), lazy_gettext("cover art"))
         save_show(data, image=image[0] if image else None)
     except PodcastServiceError as e:
         db.session.rollback()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import ngettext
+
 WIDTH, HEIGHT, TOP, BOTTOM, LEFT = 720, 180, 12, 22, 36
 
 
@@ -39,5 +41,5 @@ def per_day(series: list[tuple[date, int]]) -> BarChart:
     for i, (day, n) in enumerate(series):
         h = area * n / maximum if maximum else 0
         bars.append(Bar(LEFT + i * step + step * 0.1, HEIGHT - BOTTOM - h, step * 0.8, h,
-                        f"{day.isoformat()}: {n} download{'' if n == 1 else 's'}", n))
+                        ngettext("%(day)s: %(num)d download", "%(day)s: %(num)d downloads", n, day=day.isoformat()), n))
     return BarChart(bars, maximum, series[0][0].isoformat() if series else "", series[-1][0].isoformat() if series else "")

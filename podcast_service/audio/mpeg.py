@@ -19,6 +19,8 @@ import struct
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from flask_babel import gettext as _
+
 from ..errors import MediaError
 
 CHUNK = 1 << 20
@@ -189,11 +191,11 @@ def scan(fh: BinaryIO) -> FrameScan:
             pos += skipped
             junk += skipped
             if junk > MAX_JUNK_RATIO * audio_bytes or junk > max(JUNK_ALLOWANCE, MAX_JUNK_RATIO * (pos - start)):
-                raise MediaError(f"the MP3 file is damaged: more than {junk} of its {audio_bytes} bytes "
-                                 "are not audio frames")
+                raise MediaError(_("the MP3 file is damaged: more than %(junk)s of its %(size)s bytes are not audio "
+                                   "frames", junk=junk, size=audio_bytes))
             continue
         if pos + header.length > end:
-            raise MediaError("the MP3 file is truncated: its last frame is incomplete")
+            raise MediaError(_("the MP3 file is truncated: its last frame is incomplete"))
         if first is None:
             first = header
             if _is_info_frame(window(pos, 64), header):
@@ -206,6 +208,6 @@ def scan(fh: BinaryIO) -> FrameScan:
         pos += header.length
 
     if first is None or frames == 0:
-        raise MediaError("no MPEG audio frames found: the file is not an MP3 or is damaged")
+        raise MediaError(_("no MPEG audio frames found: the file is not an MP3 or is damaged"))
     return FrameScan(frames, samples, first.sample_rate, audio_bytes - junk, has_info,
                      trim if trim < samples else 0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flask_babel import gettext as _
 import mutagen
 from mutagen.aiff import AIFF
 from mutagen.flac import FLAC
@@ -81,18 +82,19 @@ def probe(path: Path | str) -> AudioInfo:
     """Identify and measure an audio file; raise MediaError for anything else."""
     path = Path(path)
     if not path.is_file():
-        raise MediaError(f"the file cannot be read: {path.name} does not exist")
+        raise MediaError(_("the file cannot be read: %(name)s does not exist", name=path.name))
     with path.open("rb") as fh:
         tag_bytes = metadata_bytes(fh, path.stat().st_size)
     if tag_bytes > MAX_TAG_BYTES:
-        raise TooLarge(f"the file's tags (cover art, chapters, text) take {tag_bytes / 1048576:.0f} MB; "
-                       f"at most {MAX_TAG_BYTES // 1048576} MB are accepted: make the embedded cover smaller")
+        raise TooLarge(_("the file's tags (cover art, chapters, text) take %(size).0f MB; at most %(most)s MB are "
+                         "accepted: make the embedded cover smaller", size=tag_bytes / 1048576,
+                         most=MAX_TAG_BYTES // 1048576))
     try:
         audio = mutagen.File(path, options=list(FORMATS))
     except mutagen.MutagenError as e:
-        raise MediaError(f"the file is damaged or not audio ({e})") from None
+        raise MediaError(_("the file is damaged or not audio (%(error)s)", error=e)) from None
     if audio is None or audio.info is None:
-        raise MediaError(f"the file is not a supported audio file (supported: {SUPPORTED})")
+        raise MediaError(_("the file is not a supported audio file (supported: %(formats)s)", formats=SUPPORTED))
     fmt, mime = FORMATS[type(audio)]
     info = audio.info
     duration = float(info.length or 0.0)
@@ -100,7 +102,7 @@ def probe(path: Path | str) -> AudioInfo:
     if isinstance(audio, MP3):
         duration, bitrate = _mp3_duration(path, duration, bitrate)
     if duration <= 0:
-        raise MediaError("the file holds no audio (its duration is zero)")
+        raise MediaError(_("the file holds no audio (its duration is zero)"))
     if not bitrate:
         bitrate = round(path.stat().st_size * 8 / duration)
     tags = _read_tags(audio)

@@ -16,6 +16,8 @@ import logging
 from collections import Counter
 from datetime import timedelta
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from .. import accounts, run_locks
@@ -46,12 +48,12 @@ def start(user: User, source: str, *, slug: str | None = None, owner_email: str 
 
     source = (source or "").strip()
     if not is_url(source) or len(source) > 2048:
-        raise ValidationError("give the feed's address, starting with https:// or http:// (at most 2,048 "
-                              "characters)")
-    slug = make_slug(slug, "", "show slug") if (slug or "").strip() else None
+        raise ValidationError(_("give the feed's address, starting with https:// or http:// (at most 2,048 "
+                                "characters)"))
+    slug = make_slug(slug, "", _l("show slug")) if (slug or "").strip() else None
     owner_email = (owner_email or "").strip() or None
     if owner_email is not None and (len(owner_email) > 254 or "@" not in owner_email):
-        raise ValidationError("the owner e-mail must be an e-mail address")
+        raise ValidationError(_("the owner e-mail must be an e-mail address"))
     row = FeedImport(user_id=user.id, source=source, slug=slug, owner_email=owner_email,
                      override_lock=override_lock)
     db.session.add(row)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .. import transcripts
@@ -38,5 +39,5 @@ def part(episode: Episode, number: str | None) -> Page | None:
     n = page_number(number)
     start = (n - 1) * PART_SIZE
     if start >= len(cues):
-        raise NotFound(f"the transcript has no part {n}")
+        raise NotFound(_("the transcript has no part %(number)s", number=n))
     return Page(list(cues[start:start + PART_SIZE]), n, PART_SIZE, start + PART_SIZE < len(cues))
