@@ -66,7 +66,8 @@ def clock(value: str, what: str) -> float:
     except ValueError:
         parts = []
     if not 1 <= len(parts) <= 3 or any(p < 0 for p in parts):
-        raise ValidationError(_("%(what)s: %(value)s is not a time such as 1:23 or 1:01:23", what=what, value=repr(value)))
+        raise ValidationError(_("%(what)s: %(value)s is not a time such as 1:23 or 1:01:23", what=what,
+                                value=repr(value)))
     seconds = 0.0
     for p in parts:
         seconds = seconds * 60 + p
@@ -96,8 +97,8 @@ def _records(value: Any, what: str, names: tuple[str, ...], cls: type) -> list:
         value = [dict(zip(names, parts)) for parts in _lines(value)]
         for item in value:
             if len(item) > len(names):
-                raise ValidationError(_("%(what)s: at most %(count)s parts per line (%(parts)s)", what=what, count=len(names),
-                                        parts=" | ".join(names)))
+                raise ValidationError(_("%(what)s: at most %(count)s parts per line (%(parts)s)", what=what,
+                                        count=len(names), parts=" | ".join(names)))
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
         raise ValidationError(_("%(what)s must be a list of objects", what=what))
     try:

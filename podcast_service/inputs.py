@@ -70,7 +70,8 @@ def _pairs(value: object, what: str, first: str, second: str, *, first_url: bool
     result = []
     for item in value:
         if not isinstance(item, (list, tuple)) or not 1 <= len(item) <= 2:
-            raise ValidationError(_("%(what)s: each entry is %(first)s | %(second)s", what=what, first=first, second=second))
+            raise ValidationError(_("%(what)s: each entry is %(first)s | %(second)s", what=what, first=first,
+                                    second=second))
         a, b = (list(item) + [None])[:2]
         a = require_url(a, f"{what} {first}") if first_url else require_text(a, f"{what} {first}", max_len=128)
         if second_url:
@@ -102,8 +103,8 @@ def make_slug(value: object, fallback: str, what: str = _l("slug")) -> str:
     if not slug:
         raise ValidationError(_("%(what)s: cannot make a URL slug from %(value)s", what=what, value=repr(text)))
     if value and slug != value:
-        raise ValidationError(_("%(what)s %(value)s must be lowercase ASCII words joined by '-', e.g. %(slug)s", what=what,
-                                value=repr(value), slug=repr(slug)))
+        raise ValidationError(_("%(what)s %(value)s must be lowercase ASCII words joined by '-', e.g. %(slug)s",
+                                what=what, value=repr(value), slug=repr(slug)))
     return slug
 
 
@@ -226,8 +227,8 @@ class ShowInput:
         if unknown:
             raise ValidationError(_("subscribe links: %(app)s is not one of %(choices)s", app=repr(unknown[0]),
                                     choices=", ".join(SUBSCRIBE_APPS)))
-        links = {app: require_url(url, _l("%(app)s link", app=SUBSCRIBE_APPS[app])) for app, url in self.subscribe_links.items()
-                 if url}
+        links = {app: require_url(url, _l("%(app)s link", app=SUBSCRIBE_APPS[app]))
+                 for app, url in self.subscribe_links.items() if url}
         if self.audio_bitrate not in MP3_BITRATES:
             raise ValidationError(_("audio bitrate must be one of %(choices)s (kb/s)",
                                     choices=", ".join(map(str, MP3_BITRATES))))
@@ -281,7 +282,8 @@ class ShowInput:
             txt=_pairs(self.txt, _l("txt"), _l("text"), _l("purpose"), second_required=False),
             podroll=podroll,
             season_names=seasons,
-            podcast_guid=_matching(self.podcast_guid, _l("podcast guid"), _UUID, "ead4c236-bf58-58c6-a2c6-a6b28d128cb6"),
+            podcast_guid=_matching(self.podcast_guid, _l("podcast guid"), _UUID,
+                                   "ead4c236-bf58-58c6-a2c6-a6b28d128cb6"),
             audio_bitrate=self.audio_bitrate,
             audio_channels=self.audio_channels,
             normalize_masters=self.normalize_masters,
@@ -294,7 +296,8 @@ class ShowInput:
 def _measurement_prefix(value: object) -> str:
     """An https URL ending in '/', such as https://op3.dev/e/; empty for none."""
     text = require_text(value, _l("measurement prefix"), max_len=200, required=False) or ""
-    if text and (not text.startswith("https://") or not text.endswith("/") or not require_url(text, _l("measurement prefix"))):
+    if text and (not text.startswith("https://") or not text.endswith("/")
+                 or not require_url(text, _l("measurement prefix"))):
         raise ValidationError(_("measurement prefix must be an https URL ending in '/', such as https://op3.dev/e/"))
     return text
 
@@ -402,9 +405,11 @@ def check_soundbites(items: object) -> list[list]:
         start, duration, title = (list(item) + [None])[:3]
         for value, what in ((start, _l("start")), (duration, _l("duration"))):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise ValidationError(_("soundbite %(number)s: %(what)s must be a number of seconds", number=i, what=what))
+                raise ValidationError(_("soundbite %(number)s: %(what)s must be a number of seconds", number=i,
+                                        what=what))
         if duration <= 0 or duration > 300:
-            raise ValidationError(_("soundbite %(number)s: duration must be more than 0 and at most 300 seconds", number=i))
+            raise ValidationError(_("soundbite %(number)s: duration must be more than 0 and at most 300 seconds",
+                                    number=i))
         title = require_text(title, _l("soundbite %(number)s title", number=i), max_len=128, required=False) or None
         result.append([float(start), float(duration), title])
     return result

@@ -41,7 +41,16 @@ def page_number(value: str | None) -> int:
 
 def paginate(query: Select, number: int, size: int) -> Page:
     """The page's rows; a page past the last is a 404 (page 1 always exists, empty or not)."""
-    rows = list(db.session.scalars(query.limit(size + 1).offset((number - 1) * size)).unique())
+    rows = _read(query.limit(size + 1).offset((number - 1) * size))
     if number > 1 and not rows:
         raise NotFound(_("there is no page %(number)s", number=number))
     return Page(rows[:size], number, size, len(rows) > size)
+
+
+def _read(query: Select) -> list[Any]:
+    """Whole objects for a select of a model, plain rows for a select of columns."""
+    result = db.session.execute(query)
+    [first, *more] = query.column_descriptions
+    if not more and first["entity"] is not None and first["expr"] is first["entity"]:
+        return list(result.scalars().unique())
+    return list(result)

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import Join
 
-from .episodes import listed
+from .episodes import cards
 from .extensions import db
 from .models import Episode, Show, utcnow
 
@@ -119,8 +119,8 @@ def _keep_index(session: Session, _context: object) -> None:
 
 
 def matching(show: Show, query: str) -> Select | None:
-    """The show's published episodes matching every word of `query`, best first (newest first among equals);
-    None when the query has no word to look for.
+    """The show's published episodes matching every word of `query` as cards (episodes.cards), best first
+    (newest first among equals); None when the query has no word to look for.
 
     Only the show's MAX_RANKED most recently added matches are ranked (and
     the published ones among them shown): a word found in nearly every
@@ -131,16 +131,17 @@ def matching(show: Show, query: str) -> Select | None:
     words = terms(query)
     if not words:
         return None
-    found = select(Episode).options(*listed()).where(Episode.show_id == show.id, Episode.public_at(utcnow()))
+    public = (Episode.show_id == show.id, Episode.public_at(utcnow()))
     newest = (Episode.published_at.desc(), Episode.id.desc())
+    episodes = Episode.__table__
     if db.session.get_bind().dialect.name == "postgresql":
         index = table(TABLE, column("episode_id"), column("document"))
         tsquery = func.to_tsquery(literal_column("'simple'"), " & ".join([*words[:-1], words[-1] + ":*"]))
-        recent = (select(index.c.episode_id).join(Episode, Episode.id == index.c.episode_id)
-                  .where(index.c.document.op("@@")(tsquery), Episode.show_id == show.id)
+        recent = (select(index.c.episode_id).join(episodes, episodes.c.id == index.c.episode_id)
+                  .where(index.c.document.op("@@")(tsquery), episodes.c.show_id == show.id)
                   .order_by(index.c.episode_id.desc()).limit(MAX_RANKED).subquery())
-        return (found.join(recent, recent.c.episode_id == Episode.id)
-                .join(index, index.c.episode_id == Episode.id)
+        return (cards().join(recent, recent.c.episode_id == episodes.c.id)
+                .join(index, index.c.episode_id == episodes.c.id).where(*public)
                 .order_by(func.ts_rank(index.c.document, tsquery).desc(), *newest))
     # bm25() is only defined inside the FTS5 query, so the recent matches are scored there. CROSS JOIN keeps
     # SQLite reading the full-text index first, newest rowid first, stopping at MAX_RANKED (led by the show's
@@ -148,13 +149,12 @@ def matching(show: Show, query: str) -> Select | None:
     # (led by the show's episodes, it would read all of them).
     fts_query = " ".join([*(f'"{w}"' for w in words[:-1]), f'"{words[-1]}"*'])
     index = table(TABLE, column("rowid"))
-    episodes = Episode.__table__
     recent = (select(index.c.rowid.label("episode_id"),
                      func.bm25(literal_column(TABLE), TITLE_WEIGHT, BODY_WEIGHT).label("rank"))
               .select_from(LeadingJoin(index, episodes, episodes.c.id == index.c.rowid))
               .where(literal_column(TABLE).op("MATCH")(fts_query), episodes.c.show_id == show.id)
               .order_by(index.c.rowid.desc()).limit(MAX_RANKED).subquery())
-    return (found.select_from(LeadingJoin(recent, episodes, recent.c.episode_id == episodes.c.id))
+    return (cards(LeadingJoin(recent, episodes, recent.c.episode_id == episodes.c.id)).where(*public)
             .order_by(recent.c.rank, *newest))
 
 

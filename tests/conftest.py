@@ -127,6 +127,10 @@ def other_instance(request, app_config, tmp_path):
 
 
 def _dispose(app) -> None:  # noqa: ANN001
+    """Let go of the app's database before its schema is dropped: the analytics writer's last batch first."""
+    held = app.extensions.get("podcast_analytics")
+    if held is not None:
+        held.close()
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -146,8 +150,7 @@ def app(app_config):
     with app.app_context():
         flask_migrate.upgrade()
         yield app
-        db.session.remove()
-        db.engine.dispose()
+    _dispose(app)
 
 
 class RequestClient(FlaskClient):

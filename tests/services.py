@@ -129,8 +129,16 @@ def postgres_schema():
     try:
         yield f"{PG_URL}?options=-csearch_path%3D{schema}"
     finally:
-        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        # A thread of the app under test (a live server finishing a request) may still hold a lock the drop
+        # waits for while waiting on one the drop took: PostgreSQL cancels one of the two; drop again.
+        for attempt in range(3):
+            try:
+                with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+                    conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+                break
+            except psycopg.errors.DeadlockDetected:
+                if attempt == 2:
+                    raise
 
 
 ROOT = Path(__file__).resolve().parent.parent

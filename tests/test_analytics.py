@@ -298,6 +298,18 @@ def test_a_failing_database_loses_the_rows_not_the_download(app, client, clock, 
     r.close()
 
 
+def test_closing_the_recorder_writes_what_waits_and_ends_its_thread(app, client, clock, enclosure):
+    """An app going away (a test's, a worker's) stops its writer before its database goes."""
+    path, _size, _needed = enclosure
+    held = recording.recorder(app)
+    held.interval = 3600  # the thread would not write before the close
+    client.get(path, headers={"User-Agent": APPLE, "Range": "bytes=0-1"}).close()
+    assert held._thread is not None and held._thread.is_alive()
+    held.close()
+    assert not held._thread.is_alive()
+    assert db.session.scalar(select(MediaRequest.range_end)) == 1
+
+
 def test_listener_keys_hide_the_address_and_cut_ipv6(app):
     assert listeners.network("2001:db8:1:2:3:4:5:6") == "2001:db8:1:2::/64"
     assert listeners.network("::ffff:192.0.2.1") == "192.0.2.1"

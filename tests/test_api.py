@@ -181,3 +181,35 @@ def test_cli_create_token_prints_a_working_token(runner, admin_user, client):
     assert stored.prefix in listed and "read" in listed
     assert runner.invoke(args=["revoke-token", "admin@example.org", stored.prefix]).exit_code == 0
     assert client.get(f"{API_PREFIX}/shows", headers=headers).status_code == 401
+
+
+def test_language_versions_are_named_and_read_through_the_api(api, api_show, make_token):
+    """A French show and its Dutch version paired by slug, their episodes by show-slug/episode-slug; what is
+    not the producer's, in the same language or malformed is refused with nothing changed."""
+    api("PATCH", f"/shows/{api_show}", json={"language": "fr-BE"})
+    assert api("POST", "/shows", json={**SHOW_FIELDS, "slug": "coalition-nl", "language": "nl-BE"}).status_code == 201
+    french = upload(api, api_show, title="Avenir").get_json()
+    dutch = upload(api, "coalition-nl", title="Toekomst").get_json()
+    response = api("PUT", f"/shows/{api_show}/versions", json={"shows": ["coalition-nl"]})
+    assert response.status_code == 200 and [s["slug"] for s in response.get_json()["shows"]] == ["coalition-nl"]
+    assert [s["language"] for s in api("GET", "/shows/coalition-nl/versions").get_json()["shows"]] == ["fr-BE"]
+    response = api("PUT", f"/shows/{api_show}/episodes/{french['id']}/versions",
+                   json={"episodes": ["coalition-nl/toekomst"]})
+    assert response.status_code == 200 and response.get_json()["episodes"][0]["id"] == dutch["id"]
+    assert api("GET", f"/shows/coalition-nl/episodes/{dutch['id']}/versions").get_json()["episodes"][0]["name"] == (
+        f"{api_show}/avenir")
+
+    assert api("PUT", f"/shows/{api_show}/versions", json={"shows": "coalition-nl"}).status_code == 422
+    assert api("PUT", f"/shows/{api_show}/versions", json=["coalition-nl"]).status_code == 422
+    api("POST", "/shows", json={**SHOW_FIELDS, "slug": "coalition-fr", "language": "fr"})
+    response = api("PUT", f"/shows/{api_show}/versions", json={"shows": ["coalition-nl", "coalition-fr"]})
+    assert response.status_code == 422 and "another language" in response.get_json()["error"]["message"]
+    assert api("PUT", f"/shows/{api_show}/episodes/{french['id']}/versions",
+               json={"episodes": ["coalition-fr/nothing"]}).status_code == 422
+    stranger = make_token(accounts.create_user("stranger@example.org", "a long enough password"))
+    assert api("GET", f"/shows/{api_show}/versions", headers=stranger).status_code == 404
+    assert api("PUT", "/shows/coalition-nl/versions", headers=stranger, json={"shows": []}).status_code == 404
+    # Nothing above changed the pairing.
+    assert [s["slug"] for s in api("GET", f"/shows/{api_show}/versions").get_json()["shows"]] == ["coalition-nl"]
+    assert api("PUT", f"/shows/{api_show}/versions", json={"shows": []}).get_json() == {"shows": []}
+    assert api("GET", "/shows/coalition-nl/versions").get_json() == {"shows": []}

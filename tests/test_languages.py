@@ -207,7 +207,8 @@ def test_the_services_validation_messages_speak_the_producers_language(app, clie
     episode = make_episode(title="Avenir")
     path = f"/admin/shows/test-show/episodes/{episode.id}/"
     token = csrf_token(client, path)
-    said = {"en": "episode title is longer than 255 characters", "nl": "titel van de aflevering is langer dan 255 tekens",
+    said = {"en": "episode title is longer than 255 characters",
+            "nl": "titel van de aflevering is langer dan 255 tekens",
             "fr": "titre de l'épisode : plus de 255 caractères", "de": "Titel der Folge ist länger als 255 Zeichen"}
     for language, message in said.items():
         response = client.post(path, data={"csrf_token": token, "title": "x" * 300},

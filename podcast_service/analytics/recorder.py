@@ -15,7 +15,6 @@ import logging
 import queue
 import re
 import threading
-import time
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -68,6 +67,7 @@ class Recorder:
         self.site = urlsplit(app.config["PODCAST"].base_url).netloc  # the host of the site's own players
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._closed = threading.Event()
 
     def add(self, row: dict[str, Any]) -> None:
         self.rows.put(row)
@@ -79,9 +79,15 @@ class Recorder:
                     atexit.register(self.flush)
 
     def _run(self) -> None:
-        while True:
-            time.sleep(self.interval)
+        while not self._closed.wait(self.interval):
             self.flush()
+
+    def close(self) -> None:
+        """Stop the writing thread and write what waits: the app is going away (its database with it)."""
+        self._closed.set()
+        if self._thread is not None:
+            self._thread.join()
+        self.flush()
 
     def flush(self) -> int:
         """Write every row waiting; returns how many. A failure (database down) keeps nothing and says so:

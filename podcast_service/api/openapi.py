@@ -336,9 +336,26 @@ def _op(summary: str, ok: dict, errors: dict, *, scope: str, body: dict | None =
     return op
 
 
+def _names(key: str, what: str) -> dict:
+    return {"type": "object", "required": [key],
+            "properties": {key: {"type": "array", "items": {"type": "string"}, "description": what}}}
+
+
+def _versions(key: str, fields: dict, description: str) -> dict:
+    item = {"type": "object", "required": list(fields), "properties": fields}
+    return {"200": _json({"type": "object", "required": [key],
+                          "properties": {key: {"type": "array", "items": item}}}, description)}
+
+
 def document() -> dict:
     episode_ok = {"200": _json(_ref("Episode"), "The episode")}
     show_ok = {"200": _json(_ref("Show"), "The show")}
+    text = {"type": "string"}
+    show_versions_ok = _versions("shows", {"slug": text, "title": text, "language": text, "page_url": text},
+                                 "The other shows of the programme, private ones included")
+    episode_versions_ok = _versions("episodes", {"id": {"type": "integer"}, "name": text, "title": text,
+                                                 "language": text, "status": text},
+                                    "The same episode in the other shows, whatever its status")
     return {
         "openapi": "3.1.0",
         "info": {
@@ -435,6 +452,20 @@ def document() -> dict:
                            scope="read",
                            params=(SLUG, {"name": "days", "in": "query", "required": False,
                                           "schema": {"type": "integer", "minimum": 1, "maximum": 366, "default": 30}})),
+            },
+            "/shows/{slug}/versions": {
+                "get": _op("The shows that are this one in other languages", show_versions_ok, READ, scope="read",
+                           params=(SLUG,)),
+                "put": _op("Name the show's versions in other languages by slug (owners); replaces the pairing, "
+                           "an empty list removes it", show_versions_ok, WRITE, scope="write", params=(SLUG,),
+                           body={"application/json": {"schema": _names("shows", "show slugs")}}),
+            },
+            "/shows/{slug}/episodes/{episode_id}/versions": {
+                "get": _op("The same episode in the show's versions", episode_versions_ok, READ, scope="read",
+                           params=(SLUG, EPISODE_ID)),
+                "put": _op("Pair the episode with its counterparts in the show's versions; replaces the pairing",
+                           episode_versions_ok, WRITE, scope="write", params=(SLUG, EPISODE_ID),
+                           body={"application/json": {"schema": _names("episodes", "show-slug/episode-slug")}}),
             },
             "/shows/{slug}/subscribers": {
                 "get": _op("A private show's subscribers (owners)",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import urls
+from .. import urls, versions
 from ..audio_jobs import audio_state
 from ..categories import format_category
 from ..episodes import AUDIO_SETTINGS, FEED_SETTINGS
@@ -103,3 +103,16 @@ def episode_json(episode: Episode, links: EpisodeLinks | None = None) -> dict:
         "audio": audio_state(episode),
         "warnings": warnings([episode]),
     }
+
+
+def show_versions_json(show: Show) -> dict:
+    """The shows of the same programme in other languages, private ones included (only producers see this)."""
+    return {"shows": [{"slug": s.slug, "title": s.title, "language": s.language, "page_url": urls.show_url(s)}
+                      for s in versions.paired_shows(show)]}
+
+
+def episode_versions_json(episode: Episode) -> dict:
+    """The same episode in the programme's other shows, published or not."""
+    return {"episodes": [{"id": e.id, "name": f"{e.show.slug}/{e.slug}", "title": e.title,
+                          "language": e.show.language, "status": e.status.value}
+                         for e in versions.paired_episodes(episode)]}

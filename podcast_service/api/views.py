@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.exc import IntegrityError
 
-from .. import accounts, fields, subscribers
+from .. import accounts, fields, subscribers, versions
 from ..analytics import reports
 from ..episodes import (add_alternate, delete_episode, episode_details, episode_input, process_again,
                         remove_alternate, rotate_preview_link, save_episode, save_show)
@@ -21,7 +21,8 @@ from ..models import AlternateFile, Episode, Show, Subscriber, utcnow
 from ..pagination import Page, page_number, paginate
 from ..uploads import accepts_uploads, uploaded
 from . import bp
-from .serialize import EpisodeLinks, episode_json, show_json, subscriber_json
+from .serialize import (EpisodeLinks, episode_json, episode_versions_json, show_json, show_versions_json,
+                        subscriber_json)
 
 
 def _json_body() -> dict[str, Any]:
@@ -298,3 +299,41 @@ def revoke_subscriber(slug: str, subscriber_id: int) -> Response:
         raise NotFound("the show has no such subscriber")
     subscribers.revoke_subscriber(subscriber)
     return jsonify(subscriber_json(subscriber))
+
+
+def _names(key: str) -> list[str]:
+    """{"<key>": ["...", ...]}: the list a versions request names (an empty list unpairs)."""
+    names = _json_body().get(key)
+    if not isinstance(names, list) or not all(isinstance(n, str) and len(n) <= 300 for n in names):
+        raise ValidationError(f"send {{\"{key}\": [...]}}, a list of names (an empty list removes every pairing)")
+    return names
+
+
+@bp.get("/shows/<slug>/versions")
+def get_show_versions(slug: str) -> Response:
+    """The shows that are this one in other languages (versions.py)."""
+    return jsonify(show_versions_json(accounts.producer_show(g.api_user, slug)))
+
+
+@bp.put("/shows/<slug>/versions")
+def put_show_versions(slug: str) -> Response:
+    """Name this show's versions in other languages by their slugs (owners; each a show the user edits)."""
+    show = accounts.producer_show(g.api_user, slug, owner=True)
+    versions.set_show_versions(g.api_user, show, _names("shows"))
+    return jsonify(show_versions_json(show))
+
+
+@bp.get("/shows/<slug>/episodes/<int:episode_id>/versions")
+def get_episode_versions(slug: str, episode_id: int) -> Response:
+    """The same episode in the show's versions, as `show-slug/episode-slug`."""
+    show = accounts.producer_show(g.api_user, slug)
+    return jsonify(episode_versions_json(accounts.producer_episode(show, episode_id)))
+
+
+@bp.put("/shows/<slug>/episodes/<int:episode_id>/versions")
+def put_episode_versions(slug: str, episode_id: int) -> Response:
+    """Pair the episode with its counterparts, each named `show-slug/episode-slug` in one of the show's versions."""
+    show = accounts.producer_show(g.api_user, slug)
+    episode = accounts.producer_episode(show, episode_id)
+    versions.set_episode_versions(g.api_user, episode, _names("episodes"))
+    return jsonify(episode_versions_json(episode))
