@@ -4,6 +4,7 @@ and German, with the same placeholders, and the compiled catalogues are those of
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from conftest import ROOT
 from podcast_service.i18n import LANGUAGES
 
 CATALOGUES = ROOT / "podcast_service" / "translations"
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
 
 
 def marked() -> set[str]:
@@ -61,3 +62,38 @@ def test_the_compiled_catalogue_is_the_source(language):
         source = entries(read_po(fh, locale=language))
     compiled = entries(read_mo(io.BytesIO(Path(folder / "messages.mo").read_bytes())))
     assert compiled == source, "run tools/update-translations.sh to compile the catalogues"
+
+
+# Words a page may show untranslated: units, protocol and format names, app names, robots directives.
+UNTRANSLATED = {"MB", "MiB", "kb", "kbit", "Hz", "UTC", "guid", "AntennaPod", "noindex", "nofollow", "follow",
+                "width", "device", "initial", "scale", "player", "nbsp"}
+# What a template shows the user: text between tags and the attributes read out or displayed.
+_TEXT = re.compile(r">([^<>]+)<")
+_SHOWN_ATTRIBUTE = re.compile(r"\b(?:aria-label|title|placeholder|alt)=\"([^\"]*)\"")
+_CODE = re.compile(r"^(?:https?://\S+|geo:\S+|[a-z0-9.-]+|[A-Z]+=[A-Z0-9;=,]+|flask --app .*)$")
+
+
+def unmarked(template: str) -> list[str]:
+    """The template's own words left outside {{ _() }}: Jinja (comments, statements, expressions), scripts
+    and styles taken out, then text nodes and shown attributes made of more than allowed words and code."""
+    text = re.sub(r"\{#.*?#\}|\{\{.*?\}\}|\{%.*?%\}", " ", template, flags=re.S)
+    text = re.sub(r"<(script|style)\b.*?</\1>", " ", text, flags=re.S)
+    found = []
+    for piece in [m.group(1) for m in _TEXT.finditer(text)] + [m.group(1) for m in _SHOWN_ATTRIBUTE.finditer(text)]:
+        piece = piece.strip()
+        words = set(re.findall(r"[A-Za-z]{2,}", piece)) - UNTRANSLATED
+        if words and not _CODE.match(piece):
+            found.append(piece)
+    return found
+
+
+@pytest.mark.parametrize("template", sorted(p.relative_to(ROOT / "templates").as_posix()
+                                            for p in (ROOT / "templates").rglob("*.html")))
+def test_no_template_shows_a_word_nobody_marked_for_translation(template):
+    assert unmarked((ROOT / "templates" / template).read_text()) == []
+
+
+def test_the_unmarked_word_check_finds_what_it_should():
+    assert unmarked('<p>{{ _("Saved") }} · <a title="Open it">{{ x }}</a> Plain words</p>') == ["Plain words",
+                                                                                                 "Open it"]
+    assert unmarked('<p>{{ size }} MB · UTC</p><input placeholder="https://example.org/feed.xml">') == []
