@@ -542,9 +542,8 @@ def rotate_preview_link(episode: Episode) -> None:
 
 def listed() -> tuple:
     """Loader options for an episode as the admin's list shows it: the few columns a row prints and its
-    audio's duration. Not the show notes (kilobytes each,
-    twice: Markdown and HTML) nor the two dozen other columns, which a page of 50 or 100 rows would read,
-    copy and throw away."""
+    audio's duration. Not the show notes (kilobytes each, twice: Markdown and HTML) nor the two dozen other
+    columns, which a page of 50 rows would read, copy and throw away."""
     return (load_only(Episode.id, Episode.show_id, Episode.slug, Episode.title, Episode.summary,
                       Episode.published_at, Episode.withdrawn_at, Episode.audio_ready),
             joinedload(Episode.audio).load_only(MediaFile.duration))
