@@ -4,14 +4,15 @@
 # they free up (--dist loadfile: a file's tests share one worker, so its fixtures and servers
 # are set up once). The tests spend much of their time waiting (on servers they start, on
 # browsers, on worker processes, on slow clients they simulate), so four processes share two
-# cores well. Each stack writes its own log; both are printed when both are done, and the exit
-# status is the first failure's. Extra arguments go to both runs.
+# cores well. Each stack writes its own log, ending with its fifteen slowest steps; both are
+# printed when both are done, and the exit status is the first failure's. Extra arguments go to
+# both runs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 logs=$(mktemp -d)
 pids=()
 for stack in sqlite-local postgres-s3; do
-  .venv/bin/python -m pytest --stack="$stack" -p no:cacheprovider -n 2 --dist loadfile "$@" \
+  .venv/bin/python -m pytest --stack="$stack" -p no:cacheprovider -n 2 --dist loadfile --durations=15 "$@" \
     >"$logs/$stack.log" 2>&1 &
   pids+=($!)
 done

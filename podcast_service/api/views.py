@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Response, g, jsonify, request, url_for
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import defer, joinedload, selectinload
 from sqlalchemy.exc import IntegrityError
 
 from .. import accounts, fields, subscribers, versions
@@ -115,8 +115,9 @@ def put_show_image(slug: str) -> Response:
 @bp.get("/shows/<slug>/episodes")
 def list_episodes(slug: str) -> Response:
     show = accounts.producer_show(g.api_user, slug)
-    query = (select(Episode).options(*episode_details()).where(Episode.show_id == show.id)
-             .order_by(Episode.created_at.desc(), Episode.id.desc()))
+    # The rendered show notes are the feed's and the pages', not the API's: not read for a page of fifty.
+    query = (select(Episode).options(*episode_details(), defer(Episode.notes_html))
+             .where(Episode.show_id == show.id).order_by(Episode.created_at.desc(), Episode.id.desc()))
     page = paginate(query, *_page_request())
     links = EpisodeLinks(show)
     return _paged(page, [episode_json(e, links) for e in page.items])
