@@ -240,12 +240,13 @@ def stalled(now=None) -> list[int]:  # noqa: ANN001
     ))))
 
 
-def audio_state(episode: Episode) -> dict:
+def audio_state(episode: Episode, files: urls.FeedUrls | None = None) -> dict:
     """What a producer follows of the episode's audio (the API's `audio`, the admin's status line).
 
     `state` is "processing" while renditions are made (the episode reaches
     listeners after), "failed" with the reason, or "ready"; the loudness
-    figures are the upload's as measured, with the gain normalisation applied.
+    figures are the upload's as measured, with the gain normalisation applied. `files`: the show's URL
+    patterns, when a list writes many episodes.
     """
     job = episode.audio_job
     source = job.source if job is not None else episode.audio
@@ -264,6 +265,6 @@ def audio_state(episode: Episode) -> dict:
         "master": None if episode.master is None else {
             "mime_type": episode.master.mime_type, "size": episode.master.size,
             "duration": episode.master.duration, "filename": episode.master.original_filename},
-        "waveform_url": urls.file_url(episode.waveform, episode.slug),
+        "waveform_url": (files.media if files else urls.file_url)(episode.waveform, episode.slug),
     }
 

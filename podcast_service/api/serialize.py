@@ -100,7 +100,7 @@ def episode_json(episode: Episode, links: EpisodeLinks | None = None) -> dict:
         "alternates": [{"id": a.id, "url": files.media(a.media, episode.slug), "mime_type": a.media.mime_type,
                         "size": a.media.size, "bitrate": a.media.bitrate, "duration": a.media.duration}
                        for a in episode.alternates],
-        "audio": audio_state(episode),
+        "audio": audio_state(episode, files),
         "warnings": warnings([episode]),
     }
 
