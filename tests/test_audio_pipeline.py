@@ -105,6 +105,8 @@ def test_the_master_is_kept_private_and_deleting_the_episode_deletes_every_file(
     waveform = json.loads(fetch_bytes(client, episode["audio"]["waveform_url"]))
     assert waveform["version"] == 2 and waveform["bits"] == 8 and len(waveform["data"]) == 2 * waveform["length"]
     assert max(waveform["data"]) > 0 > min(waveform["data"])
+    [listed] = api("GET", f"/shows/{api_show}/episodes").get_json()  # the list writes it from the show's pattern
+    assert listed["audio"]["waveform_url"] == episode["audio"]["waveform_url"]
     keys = {m.key for m in db.session.scalars(db.select(MediaFile))}
     assert len(keys) == 4  # master, mp3, opus, waveform
     assert set(storage.keys()) == keys
