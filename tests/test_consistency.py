@@ -63,14 +63,17 @@ def test_abandoned_uploads_are_found_and_aborted_but_young_ones_left_alone(runne
 
 
 def test_healthz_reports_database_and_storage(client, app, admin_headers, make_token):
-    # A new app's first checks (its first connection, its first S3 client) can overrun the 1.8 s budget on a
-    # busy machine and answer "unavailable"; a healthy stack answers ok once they are made.
-    response = wait_for(lambda: (r := client.get("/healthz")).status_code == 200 and r, what="/healthz ok")
-    assert response.get_json() == {"status": "ok"}
+    # Any check can overrun the 1.8 s budget on a busy machine (a new app's first connection, its first S3
+    # client, a check queued behind the suite's other processes) and answer "unavailable", as it should; a
+    # healthy stack answers ok when asked again.
+    def healthy(headers: dict | None = None) -> dict:
+        return wait_for(lambda: (r := client.get("/healthz", headers=headers)).status_code == 200 and r,
+                        what="/healthz ok").get_json()
+
+    assert healthy() == {"status": "ok"}
     # Details for an admin's token only.
-    assert client.get("/healthz", headers=admin_headers).get_json() == {"status": "ok", "database": "ok",
-                                                                        "storage": "ok", "disk": "ok"}
-    assert client.get("/healthz", headers=make_token()).get_json() == {"status": "ok"}
+    assert healthy(admin_headers) == {"status": "ok", "database": "ok", "storage": "ok", "disk": "ok"}
+    assert healthy(make_token()) == {"status": "ok"}
 
 
 def _healthz_until(app, logged: str, caplog):  # noqa: ANN001, ANN202
