@@ -136,10 +136,12 @@ def test_two_workers_share_ten_uploads_and_make_each_once(app, client, admin_hea
 
 def test_an_episode_deleted_while_its_master_is_encoded_leaves_nothing_behind(
         app, client, admin_headers, coalition, workers, tmp_path, storage):
-    master = write_master(tmp_path / "withdrawn.flac", 240.0)
+    # Ten minutes of audio, deleted as soon as its encoding starts (analysis is the first 30 %): a busy machine
+    # must not let the encode finish before the deletion lands.
+    master = write_master(tmp_path / "withdrawn.flac", 600.0)
     episode = upload(client, admin_headers, coalition, master)
     worker = workers()
-    wait_for(lambda: (job := job_of(episode["id"])) is not None and job.state == "running" and job.progress > 0.4,
+    wait_for(lambda: (job := job_of(episode["id"])) is not None and job.state == "running" and job.progress > 0.32,
              120, "the worker to be encoding", [worker])
     r = client.delete(f"/api/v1/shows/{coalition}/episodes/{episode['id']}", headers=admin_headers)
     assert r.status_code == 204
