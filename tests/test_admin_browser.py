@@ -6,11 +6,10 @@ import re
 import threading
 import urllib.request
 
-import flask_migrate
 import pytest
 from werkzeug.serving import make_server
 
-from conftest import DEMO_EPISODES, PASSWORD
+from conftest import DEMO_EPISODES, PASSWORD, migrate
 from podcast_service import accounts, create_app
 from podcast_service.extensions import db
 from services import free_ports
@@ -35,7 +34,7 @@ def live_app(app_config):
     base = f"http://127.0.0.1:{port}"
     app = create_app({**app_config, "base_url": base})
     with app.app_context():
-        flask_migrate.upgrade()
+        migrate(app)
         accounts.create_user("producer@example.org", PASSWORD)
         db.session.remove()
     server = make_server("127.0.0.1", port, app, threaded=True)

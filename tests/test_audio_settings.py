@@ -8,7 +8,7 @@ import io
 import pytest
 from mutagen.mp3 import MP3
 
-from conftest import AUDIO, BASE_URL, fetch
+from conftest import AUDIO, BASE_URL, fetch, migrate
 from masters import damaged_flac, write_master
 from podcast_service.errors import SettingsError
 from podcast_service.extensions import db
@@ -86,12 +86,11 @@ def test_an_upload_succeeds_while_the_queue_is_down_and_the_job_waits_in_the_dat
     from podcast_service import create_app
     from podcast_service.episodes import save_episode, save_show
     from podcast_service.inputs import EpisodeInput, ShowInput
-    import flask_migrate
-
+    
     app = create_app({**app_config, "jobs_immediate": False, "queue_url": "redis://127.0.0.1:1/0",
                       "database_timeout_seconds": 2})
     with app.app_context():
-        flask_migrate.upgrade()
+        migrate(app)
         show = save_show(ShowInput(slug="s", title="S", description="d", author="a", owner_name="o",
                                    owner_email="o@example.org", categories=["Technology"]))
         episode = save_episode(show, EpisodeInput(title="Kept"), write_master(tmp_path / "m.wav", 2.0))

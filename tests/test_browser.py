@@ -7,12 +7,11 @@ import threading
 import time
 from urllib.parse import urlsplit
 
-import flask_migrate
 import pytest
 from playwright.sync_api import Error as PlaywrightError, sync_playwright
 from werkzeug.serving import make_server
 
-from conftest import DEMO_EPISODES, PASSWORD
+from conftest import DEMO_EPISODES, PASSWORD, migrate
 from podcast_service import accounts, create_app
 from podcast_service.extensions import db
 from podcast_service.models import Episode
@@ -30,7 +29,7 @@ def live_demo(app_config):
     base = f"http://127.0.0.1:{port}"
     app = create_app({**app_config, "base_url": base})
     with app.app_context():
-        flask_migrate.upgrade()
+        migrate(app)
         assert app.test_cli_runner().invoke(args=["import-episodes", str(DEMO_EPISODES)]).exit_code == 0
         accounts.create_user(PRODUCER, PASSWORD, admin=True)
         duration = db.session.query(Episode).one().audio.duration

@@ -14,7 +14,7 @@ import feedparser
 import podcastparser
 import pytest
 
-from conftest import AUDIO, BASE_URL, DEMO_EPISODES
+from conftest import AUDIO, BASE_URL, DEMO_EPISODES, migrate
 from podcast_service import fields
 from podcast_service.episodes import save_show
 from podcast_service.extensions import db
@@ -189,13 +189,12 @@ def test_an_import_never_writes_into_a_show_it_did_not_make(runner, old_host, sh
 @pytest.fixture
 def guarded_runner(app_config, tmp_path):
     """The app with the default: imports may not reach private or loopback addresses."""
-    import flask_migrate
-
+    
     from podcast_service import create_app
 
     app = create_app({**app_config, "import_allow_private_networks": False})
     with app.app_context():
-        flask_migrate.upgrade()
+        migrate(app)
         yield app.test_cli_runner()
         db.session.remove()
         db.engine.dispose()

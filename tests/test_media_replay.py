@@ -7,10 +7,9 @@ import http.client
 import urllib.parse
 import uuid
 
-import flask_migrate
 import pytest
 
-from conftest import DEMO_EPISODES, PASSWORD, RequestClient, sign_in, wait_for
+from conftest import DEMO_EPISODES, PASSWORD, RequestClient, migrate, sign_in, wait_for
 from podcast_service import accounts, create_app, urls
 from podcast_service.analytics import recorder
 from podcast_service.extensions import db
@@ -32,7 +31,7 @@ def demo_app(config: dict):  # noqa: ANN201
     app = create_app(config)
     app.test_client_class = RequestClient
     with app.app_context():
-        flask_migrate.upgrade()
+        migrate(app)
         assert app.test_cli_runner().invoke(args=["import-episodes", str(DEMO_EPISODES)]).exit_code == 0
     return app
 

@@ -16,10 +16,9 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-import flask_migrate
 import pytest
 
-from conftest import AUDIO, BASE_URL, DEMO_EPISODES, multipart, wait_for
+from conftest import AUDIO, BASE_URL, DEMO_EPISODES, migrate, multipart, wait_for
 from podcast_service import accounts, create_app, spools, urls
 from podcast_service.extensions import db
 from podcast_service.models import Episode
@@ -100,7 +99,7 @@ def pg_through_proxy(tmp_path):
                   "database_timeout_seconds": 2}
         app = create_app(config)
         with app.app_context():
-            flask_migrate.upgrade()
+            migrate(app)
             assert app.test_cli_runner().invoke(args=["import-episodes", str(DEMO_EPISODES)]).exit_code == 0
             db.session.remove()
         yield app, proxy
@@ -170,7 +169,7 @@ def test_a_hung_store_leaves_feeds_and_pages_serving_and_health_answers_in_time(
                       "s3_bucket": s3_bucket, "s3_endpoint_url": f"http://127.0.0.1:{proxy.port}",
                       "s3_region": "us-east-1", "storage_timeout_seconds": 2})
     with app.app_context():
-        flask_migrate.upgrade()
+        migrate(app)
         assert app.test_cli_runner().invoke(args=["import-episodes", str(DEMO_EPISODES)]).exit_code == 0
         client = app.test_client()
         episode_page = "/shows/cyber-security-coalition/shaping-belgiums-digital-future/"
@@ -219,7 +218,7 @@ def test_a_full_disk_keeps_reads_serving_and_refuses_writes_cleanly(small_disk, 
                       "database_url": f"sqlite:///{small_disk / 'podcast.db'}", "storage_path": str(small_disk / "media"),
                       "upload_temp_path": str(small_disk / "uploads"), "min_free_disk_mb": 8})
     with app.app_context():
-        flask_migrate.upgrade()
+        migrate(app)
         assert app.test_cli_runner().invoke(args=["import-episodes", str(DEMO_EPISODES)]).exit_code == 0
         admin = accounts.create_user("admin@example.org", "a long admin password", admin=True)
         headers = make_token(admin)
@@ -466,7 +465,7 @@ def accel_demo(tmp_path):  # noqa: ANN001, ANN201
               "accel_redirect": "/_media", "trusted_proxies": 1}
     app = create_app(config)
     with app.app_context():
-        flask_migrate.upgrade()
+        migrate(app)
         assert app.test_cli_runner().invoke(args=["import-episodes", str(DEMO_EPISODES)]).exit_code == 0
         episode = db.session.query(Episode).one()
         audio_path = urllib.parse.urlsplit(urls.audio_url(episode)).path

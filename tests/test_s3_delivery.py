@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import flask_migrate
 import pytest
 
-from conftest import AUDIO, fetch
+from conftest import AUDIO, fetch, migrate
 from podcast_service import create_app, urls
 from podcast_service.episodes import save_episode, save_show
 from podcast_service.extensions import db
@@ -25,7 +24,7 @@ def s3_app(tmp_path, seaweedfs, s3_bucket):
         })
         ctx = app.app_context()
         ctx.push()
-        flask_migrate.upgrade()
+        migrate(app)
         show = save_show(ShowInput(slug="s", title="S", description="d", author="a", owner_name="o",
                                    owner_email="o@example.org", categories=["Technology"]))
         episode = save_episode(show, EpisodeInput(title="E", published_at=utcnow()), AUDIO / "cbr.mp3")

@@ -5,11 +5,10 @@ from __future__ import annotations
 import threading
 import time
 
-import flask_migrate
 import pytest
 from sqlalchemy import func, select
 
-from conftest import AUDIO
+from conftest import AUDIO, migrate
 from podcast_service import create_app
 from podcast_service.episodes import save_episode, save_show
 from podcast_service.errors import StorageError
@@ -59,7 +58,7 @@ def test_store_stopped_mid_upload(app_config, fault_server, long_mp3):
     app = create_app({**app_config, "storage_backend": "s3", "s3_bucket": bucket,
                       "s3_endpoint_url": fault_server.endpoint, "s3_region": "us-east-1"})
     with app.app_context():
-        flask_migrate.upgrade()
+        migrate(app)
         store = app.extensions["podcast_stores"].primary
         show = save_show(ShowInput(slug="s", title="S", description="d", author="a", owner_name="o",
                                    owner_email="o@example.org", categories=["Technology"]))

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import flask_migrate
 import pytest
 from sqlalchemy import select
 
-from conftest import DEMO_EPISODES, fetch
+from conftest import DEMO_EPISODES, fetch, migrate
 from podcast_service import create_app, storage_migration, urls
 from podcast_service.extensions import db
 from podcast_service.models import Episode, MediaFile
@@ -22,7 +21,7 @@ def local_app_with_bucket(app_config, tmp_path, seaweedfs, s3_bucket):
         "s3_bucket": s3_bucket, "s3_endpoint_url": seaweedfs.endpoint, "s3_region": "us-east-1",
     })
     with app.app_context():
-        flask_migrate.upgrade()
+        migrate(app)
         assert app.test_cli_runner().invoke(args=["import-episodes", str(DEMO_EPISODES)]).exit_code == 0
         yield app
         db.session.remove()

@@ -9,9 +9,8 @@ from dataclasses import replace
 import pytest
 from lxml import etree
 
-import flask_migrate
 
-from conftest import AUDIO, BASE_URL, PASSWORD, RequestClient, csrf_token, fetch, multipart, sign_in
+from conftest import AUDIO, BASE_URL, PASSWORD, RequestClient, csrf_token, fetch, migrate, multipart, sign_in
 from podcast_service import accounts, create_app, fields
 from podcast_service.episodes import save_show
 from podcast_service.extensions import db
@@ -219,7 +218,7 @@ def proxied(app_config):
     app = create_app({**app_config, "trusted_proxies": 1})
     app.test_client_class = RequestClient
     with app.app_context():
-        flask_migrate.upgrade()
+        migrate(app)
         accounts.create_user("admin@example.org", PASSWORD, admin=True)
         yield app
         db.session.remove()

@@ -11,7 +11,7 @@ import zipfile
 import pytest
 from werkzeug.serving import make_server
 
-from conftest import AUDIO, ROOT, multipart
+from conftest import AUDIO, ROOT, migrate, multipart
 from podcast_service.extensions import db
 from podcast_service.models import Episode, MediaFile
 
@@ -120,11 +120,10 @@ def small_limit_config(app_config):
 def live_server(small_limit_config):
     """The app behind a real HTTP server, as a browser or curl would reach it."""
     from podcast_service import create_app
-    import flask_migrate
-
+    
     app = create_app(small_limit_config)
     with app.app_context():
-        flask_migrate.upgrade()
+        migrate(app)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
