@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import flask_migrate
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from podcast_service import create_app
 from podcast_service.extensions import db
+from services import postgres_schema
 
 
 def decoded(value):
@@ -90,3 +92,38 @@ def test_the_trust_migration_gives_each_credit_its_person_and_each_member_an_add
         assert db.session.execute(text("SELECT user_id FROM show_members")).scalar() == 3
         db.session.remove()
         db.engine.dispose()
+
+
+def _schema(app) -> tuple[dict, str]:  # noqa: ANN001
+    """Every table's columns, indexes, foreign keys and unique constraints, and the revision."""
+    with app.app_context():
+        inspector = inspect(db.engine)
+        tables = {name: (
+            [(c["name"], str(c["type"]), c["nullable"], str(c.get("default"))) for c in inspector.get_columns(name)],
+            sorted((i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in inspector.get_indexes(name)),
+            sorted((f["name"] or "", tuple(f["constrained_columns"]), f["referred_table"],
+                    tuple(f["referred_columns"])) for f in inspector.get_foreign_keys(name)),
+            sorted((u["name"] or "", tuple(u["column_names"])) for u in inspector.get_unique_constraints(name)),
+        ) for name in inspector.get_table_names()}
+        revision = db.session.scalar(text("SELECT version_num FROM alembic_version"))
+        db.session.remove()
+        db.engine.dispose()
+    return tables, revision
+
+
+def test_the_suites_copy_of_a_migrated_database_is_what_an_upgrade_makes(app, app_config, other_instance, request,
+                                                                       tmp_path):
+    """The suite migrates one database per process and copies it (SQLite) or runs its statements again
+    (PostgreSQL) for every other test (conftest.migrate): the copy must be exactly an upgraded database."""
+    copied = other_instance()  # the app fixture's database was the first: this one is a copy
+    with contextlib.ExitStack() as stack:
+        if request.config.getoption("stack") == "sqlite-local":
+            url = f"sqlite:///{tmp_path / 'upgraded.db'}"
+        else:
+            url = stack.enter_context(postgres_schema())
+        upgraded = create_app({**app_config, "database_url": url})
+        with upgraded.app_context():
+            flask_migrate.upgrade()
+        tables, revision = _schema(upgraded)
+    assert len(tables) > 20 and "episodes" in tables
+    assert _schema(copied) == (tables, revision)
