@@ -13,7 +13,7 @@ from conftest import DEMO_EPISODES, PASSWORD, migrate
 from podcast_service import accounts, create_app
 from podcast_service.extensions import db
 from services import free_ports
-from test_browser import page  # noqa: F401  (the Playwright chromium fixture)
+from test_browser import chromium, page  # noqa: F401  (the Playwright chromium fixtures)
 
 DEMO_MP3 = DEMO_EPISODES / "2021-shaping-belgiums-digital-future" / "audio.mp3"
 

@@ -16,7 +16,7 @@ from podcast_service.extensions import db
 from podcast_service.imports import background
 from podcast_service.jobs import jobs
 from podcast_service.models import Episode, FeedImport, Show, ShowMember, utcnow
-from test_browser import PRODUCER, live_demo, page, until  # noqa: F401  (chromium and a live server)
+from test_browser import PRODUCER, chromium, live_demo, page, until  # noqa: F401  (chromium and a live server)
 from test_import_feed import FIRST, channel, old_host  # noqa: F401  (the old host's HTTP server)
 
 

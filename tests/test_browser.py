@@ -44,8 +44,9 @@ def live_demo(app_config):
         db.engine.dispose()
 
 
-@pytest.fixture
-def page():
+@pytest.fixture(scope="module")
+def chromium():
+    """One chromium per test file (starting it is the slow part); each test gets a page of its own."""
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
@@ -53,8 +54,16 @@ def page():
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--autoplay-policy=no-user-gesture-required"],
         )
-        yield browser.new_page()
+        yield browser
         browser.close()
+
+
+@pytest.fixture
+def page(chromium):  # noqa: ANN001
+    """A page in a new browser context: no cookie, storage or cache shared with another test's."""
+    tab = chromium.new_page()
+    yield tab
+    tab.context.close()
 
 
 def until(target, expression: str, timeout: float = 15):  # noqa: ANN001, ANN201

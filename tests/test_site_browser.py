@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from conftest import wait_for
-from test_browser import EPISODE, PASSWORD, PRODUCER, live_demo, page, until  # noqa: F401  (fixtures)
+from test_browser import EPISODE, PASSWORD, PRODUCER, chromium, live_demo, page, until  # noqa: F401  (fixtures)
 
 AXE = Path(__file__).parent / "js" / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = Path(__file__).parent / "screenshots"
