@@ -32,8 +32,13 @@ from ..urls import FeedUrls
 from . import build_feed
 from .data import feed_episodes
 
-_memo: dict[int, tuple[str, bytes, bytes]] = {}  # show id -> (etag, body, gzipped), this process's copy
 _memo_lock = threading.Lock()
+
+
+def _memo() -> dict[int, tuple[str, bytes, bytes]]:
+    """This process's copy of the app's feeds: show id -> (etag, body, gzipped). Kept per app, since show
+    ids are only unique within one database (a process holding two apps must not trade their feeds)."""
+    return current_app.extensions.setdefault("podcast_feed_memo", {})
 
 
 @dataclass(frozen=True)
@@ -108,7 +113,7 @@ def state(show: Show) -> FeedState:
     if not stored:
         current_app.logger.info("feed of show %s changed while it was built; not cached", show.id)
     with _memo_lock:
-        _memo[show.id] = (etag, body, gzipped)
+        _memo()[show.id] = (etag, body, gzipped)
     return FeedState(show.id, etag, last_modified, row.token_slot, (body, gzipped))
 
 
@@ -117,7 +122,7 @@ def content(feed: FeedState) -> tuple[FeedState, bytes, bytes]:
     if feed.built is not None:
         return feed, *feed.built
     with _memo_lock:
-        held = _memo.get(feed.show_id)
+        held = _memo().get(feed.show_id)
     if held is not None and held[0] == feed.etag:
         return feed, held[1], held[2]
     row = db.session.execute(
@@ -125,7 +130,7 @@ def content(feed: FeedState) -> tuple[FeedState, bytes, bytes]:
         .where(CachedFeed.show_id == feed.show_id)
     ).one()
     with _memo_lock:
-        _memo[feed.show_id] = (row.etag, row.body, row.gzipped)
+        _memo()[feed.show_id] = (row.etag, row.body, row.gzipped)
     return FeedState(feed.show_id, row.etag, row.last_modified, row.token_slot), row.body, row.gzipped
 
 
