@@ -29,7 +29,7 @@ from .audio import probe as audio_probe
 from .episodes import media_change, storage_of
 from .errors import MediaError
 from .extensions import db
-from .models import AlternateFile, AudioJob, Episode, Show, utcnow
+from .models import AlternateFile, AudioJob, Episode, MediaFile, Show, utcnow
 from .storage.base import iter_chunks
 
 log = logging.getLogger(__name__)
@@ -240,15 +240,16 @@ def stalled(now=None) -> list[int]:  # noqa: ANN001
     ))))
 
 
-def audio_state(episode: Episode, files: urls.FeedUrls | None = None) -> dict:
+def audio_state(episode: Episode, job: AudioJob | None, master: MediaFile | None,
+                files: urls.FeedUrls | None = None) -> dict:
     """What a producer follows of the episode's audio (the API's `audio`, the admin's status line).
 
     `state` is "processing" while renditions are made (the episode reaches
     listeners after), "failed" with the reason, or "ready"; the loudness
-    figures are the upload's as measured, with the gain normalisation applied. `files`: the show's URL
-    patterns, when a list writes many episodes.
+    figures are the upload's as measured, with the gain normalisation applied. `job` and `master` are the
+    episode's (episode_parts.py reads them for a page at once); `files`: the show's URL patterns, when a
+    list writes many episodes.
     """
-    job = episode.audio_job
     source = job.source if job is not None else episode.audio
     if job is None or job.state == "done" or (episode.audio_ready and job.state != "failed"):
         state = "ready"
@@ -262,9 +263,9 @@ def audio_state(episode: Episode, files: urls.FeedUrls | None = None) -> dict:
         "loudness_lufs": source.loudness,
         "true_peak_dbtp": source.true_peak,
         "gain_db": None if job is None else job.gain,
-        "master": None if episode.master is None else {
-            "mime_type": episode.master.mime_type, "size": episode.master.size,
-            "duration": episode.master.duration, "filename": episode.master.original_filename},
+        "master": None if master is None else {
+            "mime_type": master.mime_type, "size": master.size, "duration": master.duration,
+            "filename": master.original_filename},
         "waveform_url": (files.media if files else urls.file_url)(episode.waveform, episode.slug),
     }
 

@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from . import accounts, fields, subscribers, urls
 from .api.serialize import episode_json
-from .episodes import add_alternate, delete_episode, episode_details, episode_input, save_episode
+from .episode_parts import EpisodeParts
+from .episodes import add_alternate, delete_episode, episode_files, episode_input, save_episode
 from .extensions import db
 from .inputs import PUBLICATION_STATES, EpisodeInput
 from .models import ROLES, SCOPES, Episode, Show, Subscriber, utcnow
@@ -137,13 +138,14 @@ def list_episodes(show_slug: str) -> None:
     of 10,000 episodes costs the memory of one page.
     """
     show = accounts.show_by_slug(show_slug)
-    query = select(Episode).options(*episode_details()).where(Episode.show_id == show.id).order_by(Episode.id)
+    query = select(Episode).options(*episode_files()).where(Episode.show_id == show.id).order_by(Episode.id)
     click.echo("[")
     first, number = True, 1
     while True:
         page = paginate(query, number, LIST_PAGE_SIZE)
+        parts = EpisodeParts.read(page.items)
         for episode in page.items:
-            text = json.dumps(episode_json(episode), indent=2, ensure_ascii=False)
+            text = json.dumps(episode_json(episode, parts=parts), indent=2, ensure_ascii=False)
             click.echo(("" if first else ",\n") + "  " + text.replace("\n", "\n  "), nl=False)
             first = False
         db.session.expunge_all()

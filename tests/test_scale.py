@@ -7,7 +7,7 @@ import threading
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select as sql_select
 
 from catalogue import add_episodes
 from conftest import sign_in
@@ -141,3 +141,57 @@ def test_every_lookup_a_media_request_makes_uses_an_index(app, catalogue, show):
         for table in ("episodes", "media_files"):
             assert f"SCAN {table}" not in plan and f"Seq Scan on {table}" not in plan, (sql, plan)
     db.session.rollback()
+
+
+def enrich(episode_ids: list[int], start: int) -> None:
+    """Give episodes everything an episode can list or carry: an image, a transcript, a master, alternates,
+    and chapters, links and people written out of order."""
+    from sqlalchemy import insert, update
+
+    from podcast_service.models import AlternateFile, Chapter, Credit, Link
+
+    now = utcnow()
+    for n, episode_id in enumerate(episode_ids, start):
+        kinds = {"image": (".jpg", "image/jpeg"), "transcript": (".vtt", "text/vtt"), "master": (".wav", "audio/wav"),
+                 "opus": (".opus", "audio/ogg"), "m4a": (".m4a", "audio/mp4")}
+        files = {kind: db.session.scalar(insert(MediaFile).returning(MediaFile.id).values(
+            public_id=f"rich{kind}{n:08x}", backend="local", key=f"rich/{kind}-{n}{ext}", size=100 + n,
+            mime_type=mime, extension=ext, sha256="0" * 64, duration=60.0, bitrate=64000, created_at=now))
+            for kind, (ext, mime) in kinds.items()}
+        db.session.execute(update(Episode).where(Episode.id == episode_id).values(
+            image_id=files["image"], transcript_id=files["transcript"], master_id=files["master"]))
+        db.session.execute(insert(AlternateFile), [{"episode_id": episode_id, "media_id": files["m4a"], "position": 1},
+                                                   {"episode_id": episode_id, "media_id": files["opus"], "position": 0}])
+        db.session.execute(insert(Chapter), [{"episode_id": episode_id, "start": s, "title": f"At {s}"}
+                                             for s in (600.0, 30.0, 1200.5)])
+        db.session.execute(insert(Link), [{"episode_id": episode_id, "title": f"Link {p}", "url": f"https://example.org/{p}",
+                                           "position": p} for p in (2, 1)])
+        db.session.execute(insert(Credit), [{"episode_id": episode_id, "name": f"Guest {p}", "role": "guest",
+                                             "group": "cast", "position": p} for p in (3, 1)])
+    db.session.commit()
+
+
+def test_a_page_of_episodes_says_of_each_what_it_says_alone_in_the_same_queries(client, catalogue, show,
+                                                                                 admin_headers):
+    """The list reads its page's files, jobs and lists in one query per kind (episode_parts.py); each
+    episode's own endpoint reads them as relationships. Both say the same, and a page of richer episodes
+    costs no more queries."""
+    bulk = db.session.scalars(sql_select(Episode.id).where(Episode.slug.like("bulk-%")).order_by(Episode.id)).all()
+    enrich(bulk[:2], 0)
+    before = queries(client, "/api/v1/shows/test-show/episodes", **admin_headers)
+    enrich(bulk[2:8], 2)
+    assert queries(client, "/api/v1/shows/test-show/episodes", **admin_headers) == before
+    listed = client.get("/api/v1/shows/test-show/episodes", headers=admin_headers).json
+    assert len(listed) == 10
+    for episode in listed:
+        alone = client.get(f"/api/v1/shows/test-show/episodes/{episode['id']}", headers=admin_headers).json
+        assert episode == alone
+    rich = [e for e in listed if e["id"] in bulk[:8]]
+    assert len(rich) == 8
+    for episode in rich:
+        assert [c["start"] for c in episode["chapters"]] == [0.0, 30.0, 600.0, 1200.5]  # add_episodes' first
+        assert [link["title"] for link in episode["links"]] == ["Report", "Link 1", "Link 2"]
+        assert [p["name"] for p in episode["people"]] == ["Host", "Guest 1", "Guest 3"]
+        assert [a["mime_type"] for a in episode["alternates"]] == ["audio/ogg", "audio/mp4"]
+        assert episode["image_url"].endswith(".jpg") and episode["transcript_url"].endswith(".vtt")
+        assert episode["audio"]["master"]["mime_type"] == "audio/wav"

@@ -90,7 +90,7 @@ def _edit_page(show: Show, episode: Episode, *, error: str | None = None, form: 
                status: int = 200) -> tuple[str, int]:
     return render_template("admin/episode_form.html", show=show, episode=episode, data=episode_input(episode),
                            error=error, form=form, limit_mb=_limit_mb(), now=utcnow(),
-                           warnings=warnings([episode]), audio_state=audio_jobs.audio_state(episode)), status
+                           warnings=warnings([episode]), audio_state=audio_jobs.audio_state(episode, episode.audio_job, episode.master)), status
 
 
 @bp.post("/shows/<slug>/episodes/<int:episode_id>/audio")
@@ -164,7 +164,7 @@ def remove_alternate(slug: str, episode_id: int, alternate_id: int) -> Response:
 def audio_state(slug: str, episode_id: int) -> Response:
     """What the edit page polls while the audio is processed (the API's `audio` object)."""
     _show, episode = _episode(slug, episode_id)
-    return jsonify(audio_jobs.audio_state(episode))
+    return jsonify(audio_jobs.audio_state(episode, episode.audio_job, episode.master))
 
 
 @bp.post("/shows/<slug>/episodes/<int:episode_id>/audio/process")

@@ -7,6 +7,7 @@ from typing import Any
 from .. import urls, versions
 from ..audio_jobs import audio_state
 from ..categories import format_category
+from ..episode_parts import EpisodeParts
 from ..episodes import AUDIO_SETTINGS, FEED_SETTINGS
 from ..feed import show_warnings, warnings
 from ..models import Episode, Show, Subscriber
@@ -67,10 +68,11 @@ class EpisodeLinks:
         return self._preview.format(episode.preview_key)
 
 
-def episode_json(episode: Episode, links: EpisodeLinks | None = None) -> dict:
-    """An episode; `links` from the show when a list writes many of the same show."""
+def episode_json(episode: Episode, links: EpisodeLinks | None = None, parts: EpisodeParts | None = None) -> dict:
+    """An episode; `links` from the show and `parts` read for the page when a list writes many."""
     audio = episode.audio
     links = links or EpisodeLinks(episode.show)
+    own = (parts or EpisodeParts.of(episode))[episode]
     files = links.files
     return {
         "id": episode.id,
@@ -89,18 +91,18 @@ def episode_json(episode: Episode, links: EpisodeLinks | None = None) -> dict:
         "mime_type": audio.mime_type,
         "size": audio.size,
         "audio_url": files.media(audio, episode.slug),
-        "image_url": files.media(episode.image, episode.slug),
+        "image_url": files.media(own.image, episode.slug),
         "page_url": files.page(episode),
         "preview_url": links.preview(episode),
-        "chapters": [{"start": c.start, "end": c.end, "title": c.title, "url": c.url} for c in episode.chapters],
-        "transcript_url": files.media(episode.transcript, episode.slug),
-        "people": [person_json(c) for c in episode.credits],
-        "links": [{"title": link.title, "url": link.url, "rel": link.rel} for link in episode.links],
+        "chapters": [{"start": c.start, "end": c.end, "title": c.title, "url": c.url} for c in own.chapters],
+        "transcript_url": files.media(own.transcript, episode.slug),
+        "people": [person_json(c) for c in own.credits],
+        "links": [{"title": link.title, "url": link.url, "rel": link.rel} for link in own.links],
         "soundbites": [{"start": s, "duration": d, "title": t} for s, d, t in episode.soundbites],
         "alternates": [{"id": a.id, "url": files.media(a.media, episode.slug), "mime_type": a.media.mime_type,
                         "size": a.media.size, "bitrate": a.media.bitrate, "duration": a.media.duration}
-                       for a in episode.alternates],
-        "audio": audio_state(episode, files),
+                       for a in own.alternates],
+        "audio": audio_state(episode, own.job, own.master, files),
         "warnings": warnings([episode]),
     }
 

@@ -12,7 +12,8 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import accounts, fields, subscribers, versions
 from ..analytics import reports
-from ..episodes import (add_alternate, delete_episode, episode_details, episode_input, process_again,
+from ..episode_parts import EpisodeParts
+from ..episodes import (add_alternate, delete_episode, episode_files, episode_input, process_again,
                         remove_alternate, rotate_preview_link, save_episode, save_show)
 from ..errors import Conflict, NotFound, ValidationError
 from ..extensions import db
@@ -116,11 +117,11 @@ def put_show_image(slug: str) -> Response:
 def list_episodes(slug: str) -> Response:
     show = accounts.producer_show(g.api_user, slug)
     # The rendered show notes are the feed's and the pages', not the API's: not read for a page of fifty.
-    query = (select(Episode).options(*episode_details(), defer(Episode.notes_html))
+    query = (select(Episode).options(*episode_files(), defer(Episode.notes_html))
              .where(Episode.show_id == show.id).order_by(Episode.created_at.desc(), Episode.id.desc()))
     page = paginate(query, *_page_request())
-    links = EpisodeLinks(show)
-    return _paged(page, [episode_json(e, links) for e in page.items])
+    links, parts = EpisodeLinks(show), EpisodeParts.read(page.items)
+    return _paged(page, [episode_json(e, links, parts) for e in page.items])
 
 
 def _idempotency_key() -> str | None:

@@ -15,7 +15,7 @@ from ..models import Episode, Show
 from ..transcripts import SERVED as TRANSCRIPT_FORMATS
 from ..urls import FeedUrls
 from .atom_links import AtomHubExtension
-from .data import FeedEpisode, apple_file, episodes_without_apple_file, feed_show
+from .data import FeedEpisode, episodes_without_apple_file, feed_show
 from .itunes import ItunesEntryExtension, ItunesExtension
 from .podcast_ns import PodcastEntryExtension, PodcastExtension, Source, Trailer, Transcript
 
@@ -29,7 +29,7 @@ def _warning(title: str) -> str:
 def warnings(episodes: Sequence[Episode]) -> list[str]:
     """What a producer must fix for Apple Podcasts to list these episodes. (An episode whose audio is still
     being made, or failed, reaches nobody yet: its audio state says so instead.)"""
-    return [_warning(e.title) for e in episodes if e.audio_ready and apple_file(e.audio_files()) is None]
+    return [_warning(e.title) for e in episodes if e.audio_ready and not e.apple_playable]
 
 
 def show_warnings(show: Show, limit: int = 10) -> list[str]:
