@@ -12,6 +12,7 @@ import enum
 import secrets
 import uuid
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -65,6 +66,16 @@ class Status(enum.StrEnum):
     SCHEDULED = "scheduled"
     PUBLISHED = "published"
     UNPUBLISHED = "unpublished"
+
+
+def status_at(episode: Any, now: datetime) -> Status:
+    """An episode's status at `now`, from its `published_at` and `withdrawn_at`: of a model or of a row
+    that has those columns (the admin's list reads plain rows)."""
+    if episode.withdrawn_at is not None:
+        return Status.UNPUBLISHED
+    if episode.published_at is None:
+        return Status.DRAFT
+    return Status.PUBLISHED if episode.published_at <= now else Status.SCHEDULED
 
 
 EPISODE_TYPES = ("full", "trailer", "bonus")
@@ -258,11 +269,7 @@ class Episode(db.Model):
     )
 
     def status_at(self, now: datetime) -> Status:
-        if self.withdrawn_at is not None:
-            return Status.UNPUBLISHED
-        if self.published_at is None:
-            return Status.DRAFT
-        return Status.PUBLISHED if self.published_at <= now else Status.SCHEDULED
+        return status_at(self, now)
 
     @property
     def status(self) -> Status:

@@ -14,7 +14,7 @@ from ..errors import PodcastServiceError
 from ..extensions import db
 from ..inputs import ShowInput
 from ..feed import show_warnings
-from ..models import Episode, Show, ShowMember, Subscriber, utcnow
+from ..models import Episode, Show, ShowMember, Subscriber, status_at, utcnow
 from ..pagination import page_number, paginate
 from ..uploads import accepts_uploads, uploaded
 from . import bp
@@ -67,14 +67,15 @@ ADMIN_PAGE_SIZE = 50
 
 
 def _show_page(show: Show, new_feed_url: str | None = None) -> str:
-    query = (select(Episode).options(*listed()).where(Episode.show_id == show.id)
-             .order_by(Episode.created_at.desc(), Episode.id.desc()))
+    query = listed().where(Episode.show_id == show.id).order_by(Episode.created_at.desc(), Episode.id.desc())
     page = paginate(query, page_number(request.args.get("page")), ADMIN_PAGE_SIZE)
     subscribers = None
     if show.private:
         subscribers = paginate(select(Subscriber).where(Subscriber.show_id == show.id).order_by(Subscriber.id.desc()),
                                page_number(request.args.get("subscribers_page")), ADMIN_PAGE_SIZE)
-    return render_template("admin/show.html", show=show, page=page, episodes=page.items, now=utcnow(),
+    now = utcnow()
+    return render_template("admin/show.html", show=show, page=page,
+                           episodes=[(row, status_at(row, now).value) for row in page.items],
                            role=current_user.role_in(show), warnings=show_warnings(show),
                            new_feed_url=new_feed_url, subscribers=subscribers)
 
