@@ -160,12 +160,13 @@ def enrich(episode_ids: list[int], start: int) -> None:
             for kind, (ext, mime) in kinds.items()}
         db.session.execute(update(Episode).where(Episode.id == episode_id).values(
             image_id=files["image"], transcript_id=files["transcript"], master_id=files["master"]))
-        db.session.execute(insert(AlternateFile), [{"episode_id": episode_id, "media_id": files["m4a"], "position": 1},
-                                                   {"episode_id": episode_id, "media_id": files["opus"], "position": 0}])
+        db.session.execute(insert(AlternateFile), [
+            {"episode_id": episode_id, "media_id": files["m4a"], "position": 1},
+            {"episode_id": episode_id, "media_id": files["opus"], "position": 0}])
         db.session.execute(insert(Chapter), [{"episode_id": episode_id, "start": s, "title": f"At {s}"}
                                              for s in (600.0, 30.0, 1200.5)])
-        db.session.execute(insert(Link), [{"episode_id": episode_id, "title": f"Link {p}", "url": f"https://example.org/{p}",
-                                           "position": p} for p in (2, 1)])
+        db.session.execute(insert(Link), [{"episode_id": episode_id, "title": f"Link {p}",
+                                           "url": f"https://example.org/{p}", "position": p} for p in (2, 1)])
         db.session.execute(insert(Credit), [{"episode_id": episode_id, "name": f"Guest {p}", "role": "guest",
                                              "group": "cast", "position": p} for p in (3, 1)])
     db.session.commit()

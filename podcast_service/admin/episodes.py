@@ -90,7 +90,8 @@ def _edit_page(show: Show, episode: Episode, *, error: str | None = None, form: 
                status: int = 200) -> tuple[str, int]:
     return render_template("admin/episode_form.html", show=show, episode=episode, data=episode_input(episode),
                            error=error, form=form, limit_mb=_limit_mb(), now=utcnow(),
-                           warnings=warnings([episode]), audio_state=audio_jobs.audio_state(episode, episode.audio_job, episode.master)), status
+                           warnings=warnings([episode]),
+                           audio_state=audio_jobs.audio_state(episode, episode.audio_job, episode.master)), status
 
 
 @bp.post("/shows/<slug>/episodes/<int:episode_id>/audio")
