@@ -9,13 +9,14 @@ from datetime import timedelta
 
 import pytest
 from lxml import etree
+from sqlalchemy import event
 
 from conftest import AUDIO
 from podcast_service import create_app
-from podcast_service.episodes import episode_input, save_episode
+from podcast_service.episodes import episode_input, save_episode, save_show
 from podcast_service.extensions import db
 from podcast_service.feed import cache
-from podcast_service.inputs import EpisodeInput, PersonInput
+from podcast_service.inputs import EpisodeInput, PersonInput, ShowInput
 from podcast_service.models import CachedFeed, Show, utcnow
 
 FEED = "/shows/test-show/feed.xml"
@@ -89,6 +90,30 @@ def test_built_once_per_change_and_shared_by_every_process(app, app_config, clie
     assert len(builds) == 2
     with other.app_context():
         db.engine.dispose()
+
+
+def test_two_apps_in_one_process_keep_their_own_copies_of_feeds_with_the_same_show_id(
+        app, client, make_episode, show, other_instance):
+    """Show ids repeat across databases: a process serving two apps (or the tests, or a bench) must not take
+    one app's copy of feed 1 for the other's, nor read the feed's bytes from the database at every poll."""
+    make_episode(title="Here")
+    here = show.id  # read in this app's context: inside the other's, the refresh would go to its database
+    other = other_instance()
+    with other.app_context():
+        there = save_show(ShowInput(slug="test-show", title="Another", description="Another database's show.",
+                                    author="Else", owner_name="Else", owner_email="else@example.org",
+                                    categories=["Technology"]))
+        save_episode(there, EpisodeInput(title="There", published_at=utcnow() - timedelta(hours=1)), AUDIO / "cbr.mp3")
+        assert there.id == here
+    other_client = other.test_client()
+    assert titles(client.get(FEED).data) == ["Here"]
+    assert titles(other_client.get(FEED).data) == ["There"]
+    bodies_read = []
+    event.listen(db.engine, "before_cursor_execute",
+                 lambda *args: bodies_read.append(args[2]) if "cached_feeds.body" in args[2] else None)
+    assert titles(client.get(FEED).data) == ["Here"]
+    assert titles(other_client.get(FEED).data) == ["There"]
+    assert bodies_read == []
 
 
 def test_editing_an_episode_or_a_person_invalidates(client, make_episode, show):
