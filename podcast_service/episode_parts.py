@@ -46,13 +46,16 @@ class EpisodeParts:
 
     @classmethod
     def read(cls, episodes: Sequence[Episode]) -> EpisodeParts:
-        """Six queries at most for any number of episodes; lists in the order the models' relationships keep."""
+        """Six queries at most for any number of episodes (none for none); lists in the order the models'
+        relationships keep."""
+        if not episodes:
+            return cls({})
         ids = [e.id for e in episodes]
         wanted = {file_id for e in episodes for file_id in (e.image_id, e.transcript_id, e.master_id)} - {None}
         files = {f.id: f for f in db.session.scalars(select(MediaFile).where(MediaFile.id.in_(wanted)))} \
             if wanted else {}
         jobs = {job.episode_id: job for job in db.session.scalars(
-            select(AudioJob).options(joinedload(AudioJob.source)).where(AudioJob.episode_id.in_(ids)))} if ids else {}
+            select(AudioJob).options(joinedload(AudioJob.source)).where(AudioJob.episode_id.in_(ids)))}
         chapters = _by_episode(select(Chapter.episode_id, Chapter.start, Chapter.end, Chapter.title, Chapter.url),
                                Chapter, ids, Chapter.start)
         credits = _by_episode(select(Credit.episode_id, Credit.name, Credit.role, Credit.group, Credit.title,
@@ -78,8 +81,7 @@ class EpisodeParts:
 def _by_episode(query: Any, model: Any, episode_ids: Sequence[int], order: Any, *,
                 scalars: bool = False) -> dict[int, list]:
     found: dict[int, list] = {}
-    if episode_ids:
-        query = query.where(model.episode_id.in_(episode_ids)).order_by(model.episode_id, order, model.id)
-        for row in (db.session.scalars if scalars else db.session.execute)(query):
-            found.setdefault(row.episode_id, []).append(row)
+    query = query.where(model.episode_id.in_(episode_ids)).order_by(model.episode_id, order, model.id)
+    for row in (db.session.scalars if scalars else db.session.execute)(query):
+        found.setdefault(row.episode_id, []).append(row)
     return found
