@@ -7,13 +7,13 @@ import threading
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, select as sql_select
+from sqlalchemy import event, insert, select as sql_select, update
 
 from catalogue import add_episodes
 from conftest import sign_in
 from podcast_service import urls
 from podcast_service.extensions import db
-from podcast_service.models import Episode, MediaFile, utcnow
+from podcast_service.models import AlternateFile, Chapter, Credit, Episode, Link, MediaFile, utcnow
 
 
 @contextmanager
@@ -146,10 +146,6 @@ def test_every_lookup_a_media_request_makes_uses_an_index(app, catalogue, show):
 def enrich(episode_ids: list[int], start: int) -> None:
     """Give episodes everything an episode can list or carry: an image, a transcript, a master, alternates,
     and chapters, links and people written out of order."""
-    from sqlalchemy import insert, update
-
-    from podcast_service.models import AlternateFile, Chapter, Credit, Link
-
     now = utcnow()
     for n, episode_id in enumerate(episode_ids, start):
         kinds = {"image": (".jpg", "image/jpeg"), "transcript": (".vtt", "text/vtt"), "master": (".wav", "audio/wav"),
@@ -196,3 +192,10 @@ def test_a_page_of_episodes_says_of_each_what_it_says_alone_in_the_same_queries(
         assert [a["mime_type"] for a in episode["alternates"]] == ["audio/ogg", "audio/mp4"]
         assert episode["image_url"].endswith(".jpg") and episode["transcript_url"].endswith(".vtt")
         assert episode["audio"]["master"]["mime_type"] == "audio/wav"
+
+
+def test_a_show_without_episodes_lists_an_empty_page(client, show, admin_headers, runner):
+    r = client.get("/api/v1/shows/test-show/episodes", headers=admin_headers)
+    assert r.status_code == 200 and r.json == [] and 'rel="next"' not in r.headers.get("Link", "")
+    listed = runner.invoke(args=["list-episodes", "test-show"])
+    assert listed.exit_code == 0 and json.loads(listed.output) == []
