@@ -6,7 +6,6 @@ making the SQLite folder: no migrations, no network, no prompts.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from datetime import timedelta
@@ -22,7 +21,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, db_watchdog, i18n, jobs, search  # noqa: F401  (search: its session listener keeps the index)
+from . import cli, db_watchdog, i18n, jobs, json_output, search  # noqa: F401  (search: its session listener keeps the index)
 from .errors import RETRY_AFTER_SECONDS, PodcastServiceError
 from .extensions import csrf, db, login_manager, migrate
 from .models import User
@@ -43,6 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     settings = load_settings(test_config)
     app = Flask(__name__, template_folder=str(templates_dir()))
     configure_settings(app, settings)
+    json_output.init_app(app)
     configure_media_replay(app, settings)
     configure_proxies(app, settings)
     configure_logging(app, settings)
@@ -268,7 +268,7 @@ def configure_error_handlers(app: Flask) -> None:
         if code == 503:
             response.headers.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
         if request.blueprint == "api" or request.accept_mimetypes.best == "application/json":
-            response.set_data(json.dumps({"error": {"status": code, "title": title, "message": message}}))
+            response.set_data(app.json.dumps({"error": {"status": code, "title": title, "message": message}}) + "\n")
             response.mimetype = "application/json"
         else:
             response.set_data(render_template("errors/error.html", code=code, title=i18n.error_title(code, title),

@@ -72,6 +72,21 @@ def test_upload_fills_what_is_left_out_from_the_files_tags(api, api_show):
     assert episode["audio_url"].endswith(".mp3") and episode["guid"]
 
 
+def test_answers_are_compact_json_with_sorted_keys_and_text_as_written(api, api_show, client, admin_headers):
+    """The same bytes whichever encoder writes them: a cache or a client comparing answers sees no change."""
+    def canonical(response) -> bytes:  # noqa: ANN001
+        return (json.dumps(response.get_json(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+                + "\n").encode()
+
+    title = "Façade \u2028 — l'« État » 🎙 \"quoted\" </script>"
+    assert upload(api, api_show, title=title).status_code == 201
+    r = api("GET", f"/shows/{api_show}/episodes")
+    assert r.mimetype == "application/json" and r.data.endswith(b"}]\n")
+    assert [e["title"] for e in r.get_json()] == [title] and r.data == canonical(r)
+    error = client.get(f"{API_PREFIX}/shows/{api_show}/episodes?per_page=0", headers=admin_headers)
+    assert error.status_code == 422 and error.data == canonical(error)
+
+
 def test_given_fields_win_over_tags_and_publish_makes_it_public(api, api_show, client):
     r = upload(api, api_show, title="Our own title", description="Our summary", status="published",
                people=json.dumps([{"name": "Alexander De Croo", "role": "guest"}]),
