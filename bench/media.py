@@ -119,7 +119,7 @@ def main() -> None:
         key = config.pop("_key")
         media = Path(config["storage_path"])
         feeds = workdir / "static-feeds"
-        static = (f"    location /static-media/ {{ alias {media}/; sendfile on; tcp_nopush on; }}\n"
+        static = (f"    location /static-media/ {{ alias {media}/; sendfile on; tcp_nopush off; }}\n"
                   f"    location /static-feeds/ {{ alias {feeds}/; gzip_static on; gzip_vary on; "
                   "types { application/rss+xml xml; } }")
         workers = (os.cpu_count() or 1) * 2 + 1
