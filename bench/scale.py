@@ -44,7 +44,7 @@ from podcast_service.episodes import save_episode, save_show  # noqa: E402
 from podcast_service.extensions import db  # noqa: E402
 from podcast_service.inputs import EpisodeInput, ShowInput  # noqa: E402
 from podcast_service.models import utcnow  # noqa: E402
-from conftest import RequestClient, _dispose, sign_in  # noqa: E402
+from conftest import RequestClient, dispose_app, sign_in  # noqa: E402
 from services import postgres_schema  # noqa: E402
 
 AUDIO = ROOT / "tests" / "fixtures" / "audio" / "cbr.mp3"
@@ -171,7 +171,7 @@ def run(label: str, config_for: Callable[[int], dict], sizes: list[int], request
     catalogues = [build(config_for(size), size, shows) for size in sizes]
     results = measure(catalogues, requests)
     for catalogue in catalogues:
-        _dispose(catalogue.app)  # the analytics writer's last batch, before the database goes away
+        dispose_app(catalogue.app)  # the analytics writer's last batch, before the database goes away
     print(f"\n== {label}: {shows} show(s) ==")
     first = results[sizes[0]]
     full = next((results[size] for size in sizes if size >= FULL_PAGES), None)

@@ -121,7 +121,7 @@ def other_instance(request, app_config, tmp_path):
             app = create_app(config)
             app.test_client_class = RequestClient
             migrate(app)
-            stack.callback(_dispose, app)
+            stack.callback(dispose_app, app)
             made.append(app)
             return app
 
@@ -129,8 +129,13 @@ def other_instance(request, app_config, tmp_path):
         yield make
 
 
-def _dispose(app) -> None:  # noqa: ANN001
-    """Let go of the app's database before its schema is dropped: the analytics writer's last batch first."""
+def dispose_app(app) -> None:  # noqa: ANN001
+    """Let go of the app's database before its schema is dropped: the analytics writer's last batch first.
+
+    Every fixture ends its apps here. Disposing of the engine alone, while the writer still held a
+    connection for a batch, left that connection out of any pool, unclosed: its ResourceWarning then
+    failed whichever test the garbage collector ran in.
+    """
     held = app.extensions.get("podcast_analytics")
     if held is not None:
         held.close()
@@ -153,7 +158,7 @@ def app(app_config):
     migrate(app)
     with app.app_context():
         yield app
-    _dispose(app)
+    dispose_app(app)
 
 
 def migrate(app) -> None:  # noqa: ANN001

@@ -9,7 +9,7 @@ import urllib.request
 import pytest
 from werkzeug.serving import make_server
 
-from conftest import DEMO_EPISODES, PASSWORD, migrate
+from conftest import DEMO_EPISODES, PASSWORD, dispose_app, migrate
 from podcast_service import accounts, create_app
 from podcast_service.extensions import db
 from services import free_ports
@@ -45,7 +45,7 @@ def live_app(app_config):
     thread.join()
     server.server_close()
     with app.app_context():
-        db.engine.dispose()
+        dispose_app(app)
 
 
 # Reports every change of a <progress> bar's value to Python, across page loads.

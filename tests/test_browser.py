@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError, sync_playwright
 from werkzeug.serving import make_server
 
-from conftest import DEMO_EPISODES, PASSWORD, migrate
+from conftest import DEMO_EPISODES, PASSWORD, dispose_app, migrate
 from podcast_service import accounts, create_app
 from podcast_service.extensions import db
 from podcast_service.models import Episode
@@ -41,7 +41,7 @@ def live_demo(app_config):
     server.shutdown()
     thread.join()
     with app.app_context():
-        db.engine.dispose()
+        dispose_app(app)
 
 
 @pytest.fixture(scope="module")

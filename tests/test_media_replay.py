@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from conftest import DEMO_EPISODES, PASSWORD, RequestClient, migrate, sign_in, wait_for
+from conftest import DEMO_EPISODES, PASSWORD, RequestClient, dispose_app, migrate, sign_in, wait_for
 from podcast_service import accounts, create_app, urls
 from podcast_service.analytics import recorder
 from podcast_service.extensions import db
@@ -45,7 +45,7 @@ def accel(app_config, tmp_path):  # noqa: ANN001, ANN201
         db.session.remove()
         yield app, app.test_client(), path
         db.session.remove()
-        db.engine.dispose()
+        dispose_app(app)
 
 
 def change_episode(app, **values) -> Episode:  # noqa: ANN001
@@ -146,7 +146,7 @@ def test_with_media_lookup_seconds_0_every_request_asks_the_database(app_config,
             assert client.get(path, headers=APP).status_code == 200
         assert statements
         db.session.remove()
-        db.engine.dispose()
+        dispose_app(app)
 
 
 def test_another_process_forgets_a_withdrawn_file_within_media_lookup_seconds(app_config, tmp_path):
@@ -176,4 +176,4 @@ def test_another_process_forgets_a_withdrawn_file_within_media_lookup_seconds(ap
         server.stop()
         with app.app_context():
             db.session.remove()
-            db.engine.dispose()
+            dispose_app(app)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import AUDIO, BASE_URL, DEMO_EPISODES, migrate, multipart, wait_for
+from conftest import AUDIO, BASE_URL, DEMO_EPISODES, dispose_app, migrate, multipart, wait_for
 from podcast_service import accounts, create_app, spools, urls
 from podcast_service.extensions import db
 from podcast_service.models import Episode
@@ -109,8 +109,7 @@ def pg_through_proxy(tmp_path):
             # and its ResourceWarning would fail whichever test the garbage collector next runs in.
             wait_for(lambda: db.engine.pool.checkedout() == 0, what="connections back in the pool")
         proxy.stop()
-        with app.app_context():
-            db.engine.dispose()
+        dispose_app(app)
 
 
 FEED = "/shows/cyber-security-coalition/feed.xml"
@@ -194,7 +193,7 @@ def test_a_hung_store_leaves_feeds_and_pages_serving_and_health_answers_in_time(
             proxy.thaw()
             proxy.stop()
         db.session.remove()
-        db.engine.dispose()
+        dispose_app(app)
 
 
 @pytest.fixture
@@ -254,7 +253,7 @@ def test_a_full_disk_keeps_reads_serving_and_refuses_writes_cleanly(small_disk, 
                          headers=headers)
         assert r.status_code == 200 and client.get("/healthz").status_code == 200
         db.session.remove()
-        db.engine.dispose()
+        dispose_app(app)
 
 
 def test_a_retried_upload_with_the_same_idempotency_key_makes_one_episode(client, show, admin_headers):
@@ -476,7 +475,7 @@ def accel_demo(tmp_path):  # noqa: ANN001, ANN201
         audio_path = urllib.parse.urlsplit(urls.audio_url(episode)).path
         stored, sha256 = media / episode.audio.key, episode.audio.sha256
         db.session.remove()
-        db.engine.dispose()
+        dispose_app(app)
     return config, app, audio_path, stored, sha256
 
 
@@ -511,7 +510,7 @@ def test_behind_nginx_media_and_feed_bytes_come_from_nginx_with_the_service_head
             direct = python_served.test_client().get(FEED, headers={"Accept-Encoding": "identity"})
             zipped = python_served.test_client().get(FEED, headers={"Accept-Encoding": "gzip"})
             db.session.remove()
-            db.engine.dispose()
+            dispose_app(python_served)
         status, headers, body = http(proxy.url + FEED, **{"Accept-Encoding": "identity"})
         assert status == 200 and body == direct.data and headers["ETag"] == direct.headers["ETag"]
         assert headers["Last-Modified"] == direct.headers["Last-Modified"] and "gzip" not in headers.get(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from conftest import DEMO_EPISODES, fetch, migrate
+from conftest import DEMO_EPISODES, dispose_app, fetch, migrate
 from podcast_service import create_app, storage_migration, urls
 from podcast_service.extensions import db
 from podcast_service.models import Episode, MediaFile
@@ -25,7 +25,7 @@ def local_app_with_bucket(app_config, tmp_path, seaweedfs, s3_bucket):
         assert app.test_cli_runner().invoke(args=["import-episodes", str(DEMO_EPISODES)]).exit_code == 0
         yield app
         db.session.remove()
-        db.engine.dispose()
+        dispose_app(app)
 
 
 def stores(app):

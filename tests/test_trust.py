@@ -10,7 +10,8 @@ import pytest
 from lxml import etree
 
 
-from conftest import AUDIO, BASE_URL, PASSWORD, RequestClient, csrf_token, fetch, migrate, multipart, sign_in
+from conftest import (AUDIO, BASE_URL, PASSWORD, RequestClient, csrf_token, dispose_app, fetch, migrate, multipart,
+                      sign_in)
 from podcast_service import accounts, create_app, fields
 from podcast_service.episodes import save_show
 from podcast_service.extensions import db
@@ -222,7 +223,7 @@ def proxied(app_config):
         accounts.create_user("admin@example.org", PASSWORD, admin=True)
         yield app
         db.session.remove()
-        db.engine.dispose()
+        dispose_app(app)
 
 
 def _sign_in_from(client, address: str, password: str):

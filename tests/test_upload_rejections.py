@@ -11,7 +11,7 @@ import zipfile
 import pytest
 from werkzeug.serving import make_server
 
-from conftest import AUDIO, ROOT, migrate, multipart
+from conftest import AUDIO, ROOT, dispose_app, migrate, multipart
 from podcast_service.extensions import db
 from podcast_service.models import Episode, MediaFile
 
@@ -132,7 +132,7 @@ def live_server(small_limit_config):
     thread.join()
     server.server_close()
     with app.app_context():
-        db.engine.dispose()
+        dispose_app(app)
 
 
 def test_a_file_above_the_limit_is_stopped_while_it_streams(live_server, tmp_path):
