@@ -171,7 +171,7 @@ def test_the_player_follows_chapters_and_transcript_and_answers_the_keyboard(liv
     # A click on a cue seeks there; the highlight moves with it.
     page.locator(".cues p").nth(1).click()
     until(page, f"{player}.currentTime >= 5.5 && {player}.currentTime < 12", 5)
-    until(page, "document.querySelector('.cues [aria-current]').dataset.start === '5.571'", 5)
+    until(page, "document.querySelector('.cues [aria-current]')?.dataset.start === '5.571'", 5)
 
     # Space pauses and plays again; the skip buttons and the speed choice work.
     page.locator("h1").click()  # the focus on the page, not on a control
