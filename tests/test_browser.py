@@ -20,6 +20,11 @@ from services import free_ports
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 EPISODE = "/shows/cyber-security-coalition/shaping-belgiums-digital-future/"
 PRODUCER = "producer@example.org"
+# Chromium drops media range requests it no longer needs (after a seek); Werkzeug's development server,
+# which stands in for gunicorn here, can leave such a request's file to the garbage collector when the
+# test ends while it is still sending. That warning is about the test server's threads, not the service,
+# and the collector can raise it in any later test of the file, not only in the one that played audio.
+pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
 
 @pytest.fixture
@@ -86,10 +91,6 @@ def until(target, expression: str, timeout: float = 15):  # noqa: ANN001, ANN201
         time.sleep(0.05)
 
 
-# Chromium drops media range requests it no longer needs (after a seek); Werkzeug's development server,
-# which stands in for gunicorn here, can leave such a request's file to the garbage collector when the
-# test ends while it is still sending. That warning is about the test server's threads, not the service.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_player_loads_and_a_chapter_click_seeks(live_demo, page):
     base, duration = live_demo
     statuses = []
@@ -126,7 +127,6 @@ def other_origin(tmp_path):
     server.server_close()
 
 
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # see the first test
 def test_the_embed_plays_inside_an_iframe_on_another_site(live_demo, page, other_origin):
     base, _duration = live_demo
     folder, origin = other_origin
@@ -143,7 +143,6 @@ def test_the_embed_plays_inside_an_iframe_on_another_site(live_demo, page, other
     until(embedded, "document.getElementById('player').currentTime >= 43")
 
 
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # see the first test
 def test_a_shared_link_with_a_time_opens_the_episode_playing_from_there(live_demo, page):
     base, _duration = live_demo
     page.goto(f"{base}{EPISODE}#t=90")
@@ -151,7 +150,6 @@ def test_a_shared_link_with_a_time_opens_the_episode_playing_from_there(live_dem
     assert page.evaluate("document.getElementById('player').currentTime") < 100
 
 
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # see the first test
 def test_the_player_follows_chapters_and_transcript_and_answers_the_keyboard(live_demo, page):
     base, _duration = live_demo
     page.goto(base + EPISODE)

@@ -15,6 +15,8 @@ import pytest
 from conftest import wait_for
 from test_browser import EPISODE, PASSWORD, PRODUCER, chromium, live_demo, page, until  # noqa: F401  (fixtures)
 
+pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # see test_browser.py
+
 AXE = Path(__file__).parent / "js" / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 SHOW = "/shows/cyber-security-coalition/"
@@ -28,7 +30,6 @@ def origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # see test_browser.py
 def test_public_pages_set_no_cookie_and_ask_nothing_of_other_hosts(live_demo, page, app_config):  # noqa: F811
     base, _duration = live_demo
     # The site itself, and with S3 the store its media URLs redirect to; nothing else.
@@ -56,7 +57,6 @@ def axe_violations(page) -> list[str]:  # noqa: ANN001
             for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # see test_browser.py
 def test_axe_finds_no_serious_problem_on_public_pages_and_the_upload_page(live_demo, page):  # noqa: F811
     base, _duration = live_demo
     found = {}
@@ -74,7 +74,6 @@ def test_axe_finds_no_serious_problem_on_public_pages_and_the_upload_page(live_d
     assert found == {name: [] for name in found}
 
 
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # see test_browser.py
 def test_pages_fit_a_phone_and_a_desktop_and_are_photographed(live_demo, page):  # noqa: F811
     base, _duration = live_demo
     SCREENSHOTS.mkdir(exist_ok=True)
@@ -96,7 +95,6 @@ def test_pages_fit_a_phone_and_a_desktop_and_are_photographed(live_demo, page): 
             assert cover["x"] > title["x"] + title["width"] / 2
 
 
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # see test_browser.py
 def test_the_downloads_dashboard_shows_what_apps_fetched(live_demo, page):  # noqa: F811
     """Three apps download the episode, one only asks (HEAD), one probes: the chart and the tables say three."""
     import re
