@@ -21,7 +21,8 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, db_watchdog, i18n, jobs, json_output, search  # noqa: F401  (search: its session listener keeps the index)
+# search: imported for its session listener, which keeps the index.
+from . import cli, db_watchdog, i18n, jobs, json_output, search  # noqa: F401
 from .errors import RETRY_AFTER_SECONDS, PodcastServiceError
 from .extensions import csrf, db, login_manager, migrate
 from .models import User

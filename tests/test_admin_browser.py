@@ -44,8 +44,7 @@ def live_app(app_config):
     server.shutdown()
     thread.join()
     server.server_close()
-    with app.app_context():
-        dispose_app(app)
+    dispose_app(app)
 
 
 # Reports every change of a <progress> bar's value to Python, across page loads.

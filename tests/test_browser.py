@@ -45,8 +45,7 @@ def live_demo(app_config):
     yield base, duration
     server.shutdown()
     thread.join()
-    with app.app_context():
-        dispose_app(app)
+    dispose_app(app)
 
 
 @pytest.fixture(scope="module")

@@ -131,8 +131,7 @@ def live_server(small_limit_config):
     server.shutdown()
     thread.join()
     server.server_close()
-    with app.app_context():
-        dispose_app(app)
+    dispose_app(app)
 
 
 def test_a_file_above_the_limit_is_stopped_while_it_streams(live_server, tmp_path):
