@@ -323,6 +323,21 @@ def test_listener_keys_hide_the_address_and_cut_ipv6(app):
     assert key != listeners.key("192.0.2.2", APPLE, day)
 
 
+def test_no_listener_key_outlives_its_days_salt_even_in_memory(app):
+    """Keys are kept for a listener's next requests (an app asks for many ranges), never past their day."""
+    day = DAY.date()
+    listeners.key.cache_clear()  # keys other tests derived in this process
+    listeners.key("192.0.2.1", APPLE, day)
+    listeners.key("192.0.2.2", APPLE, day)
+    assert listeners.key.cache_info().currsize == 2
+    # A web process, which never rolls up, drops the day's keys with the first request of the next day.
+    listeners.key("192.0.2.1", APPLE, day + timedelta(days=1))
+    assert listeners.key.cache_info().currsize == 1
+    # The worker that counts a day forgets every key it held.
+    counting.roll_up(today=day + timedelta(days=2))
+    assert listeners.key.cache_info().currsize == 0
+
+
 def test_the_development_servers_request_log_names_no_address(app, caplog):
     """`flask run` / `make demo` log each request after the client's address; the app drops it."""
     import logging

@@ -12,6 +12,7 @@ was. Counting windows are therefore UTC calendar days.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -59,6 +60,7 @@ def salt(day: date) -> bytes:
     with _lock:
         _held.clear()  # only one day is ever needed: the day a request arrives on
         _held[day] = value
+    key.cache_clear()  # nor are the keys of another day
     return value
 
 
@@ -67,8 +69,11 @@ def forget(before: date) -> None:
     with _lock:
         for day in [d for d in _held if d < before]:
             del _held[day]
+    key.cache_clear()  # a key must not outlive its salt, even in memory
 
 
+@functools.lru_cache(maxsize=4096)
 def key(address: str, user_agent: str, day: date) -> str:
+    """Kept for the listener's next requests (an app asks for many ranges), until the day is forgotten."""
     message = f"{network(address)}\n{user_agent}".encode()
     return hmac.new(salt(day), message, hashlib.sha256).hexdigest()[:32]
