@@ -20,9 +20,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Request, current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import MediaRequest, utcnow
+from ..models import Episode, MediaRequest, utcnow
 from . import agents, listeners
 from .countries import Countries
 from .datacenters import Datacenters
@@ -105,14 +107,28 @@ class Recorder:
             for start in range(0, len(batch), BATCH):
                 chunk = batch[start:start + BATCH]
                 try:
-                    db.session.execute(MediaRequest.__table__.insert(), chunk)
-                    db.session.commit()
-                    written += len(chunk)
+                    written += _insert(chunk)
                 except Exception:  # noqa: BLE001  (any database failure: the rows are lost, delivery is not)
                     db.session.rollback()
                     log.exception("analytics: %d request rows not written", len(chunk))
             db.session.remove()
         return written
+
+
+def _insert(chunk: list[dict[str, Any]]) -> int:
+    try:
+        db.session.execute(MediaRequest.__table__.insert(), chunk)
+        db.session.commit()
+        return len(chunk)
+    except IntegrityError:
+        db.session.rollback()
+    # An episode deleted since the request (or a log line naming none): its rows go, the others are kept.
+    ids = set(db.session.scalars(select(Episode.id).where(Episode.id.in_({row["episode_id"] for row in chunk}))))
+    kept = [row for row in chunk if row["episode_id"] in ids]
+    if kept:
+        db.session.execute(MediaRequest.__table__.insert(), kept)
+        db.session.commit()
+    return len(kept)
 
 
 def recorder(app: Flask | None = None) -> Recorder:
@@ -123,10 +139,9 @@ def recorder(app: Flask | None = None) -> Recorder:
     return held
 
 
-def source(request: Request, private: bool, site: str) -> tuple[str, str | None]:
+def source(referrer: str | None, private: bool, site: str) -> tuple[str, str | None]:
     """(where the request came from, the referring host): a subscriber's private feed, the site's episode
     page or embed (on `site`, the site's host), another web page, or an app (no referrer)."""
-    referrer = request.referrer
     if private:
         return "private", None
     if not referrer:
@@ -141,26 +156,34 @@ def source(request: Request, private: bool, site: str) -> tuple[str, str | None]
 
 def record(request: Request, *, episode_id: int, media_id: int, file_size: int, threshold: int,
            private: bool) -> None:
-    """Queue the row for an enclosure request (GET or HEAD); never raises into the media route."""
+    """Queue the row for an enclosure request (GET or HEAD) answered here; never raises into the media route."""
     try:
-        now: datetime = utcnow()
-        user_agent = (request.user_agent.string or "")[:300]
-        agent = agents.classify(user_agent)
-        span = byte_range(request.headers.get("Range"), file_size)
-        address = request.remote_addr or ""
-        rec = recorder()
-        where, referrer = source(request, private, rec.site)
-        name = agent.name
-        if agent.kind == "browser" and referrer:
-            name = agents.web_app(request.referrer or "") or name
-        recorder_row = {
-            "episode_id": episode_id, "media_id": media_id, "day": now.date(), "at": now,
-            "listener": listeners.key(address, user_agent, now.date()), "method": request.method,
-            "range_start": span[0] if span else -1, "range_end": span[1] if span else -1,
-            "file_size": file_size, "threshold": threshold, "user_agent": user_agent, "app": name,
-            "bot": agent.bot or rec.datacenters.contains(address), "source": where, "referrer": referrer,
-            "country": rec.countries.of(address),
-        }
-        rec.add(recorder_row)
+        add_request(recorder(), address=request.remote_addr or "", user_agent=request.user_agent.string or "",
+                    method=request.method, range_header=request.headers.get("Range"), referrer=request.referrer,
+                    at=utcnow(), episode_id=episode_id, media_id=media_id, file_size=file_size,
+                    threshold=threshold, private=private)
     except Exception:  # noqa: BLE001  (counting is never worth a failed download)
         log.exception("analytics: request not recorded")
+
+
+def add_request(rec: Recorder, *, address: str, user_agent: str, method: str, range_header: str | None,
+                referrer: str | None, at: datetime, episode_id: int, media_id: int, file_size: int,
+                threshold: int, private: bool) -> None:
+    """Queue the row for one enclosure request, however it was seen: by the media route, or in the web
+    server's log of the requests it answered alone (nginx_log.py)."""
+    user_agent = user_agent[:300]
+    agent = agents.classify(user_agent)
+    span = byte_range(range_header, file_size)
+    where, referring_host = source(referrer, private, rec.site)
+    name = agent.name
+    if agent.kind == "browser" and referring_host:
+        name = agents.web_app(referrer or "") or name
+    day = at.date()
+    rec.add({
+        "episode_id": episode_id, "media_id": media_id, "day": day, "at": at,
+        "listener": listeners.key(address, user_agent, day), "method": method,
+        "range_start": span[0] if span else -1, "range_end": span[1] if span else -1,
+        "file_size": file_size, "threshold": threshold, "user_agent": user_agent, "app": name,
+        "bot": agent.bot or rec.datacenters.contains(address), "source": where, "referrer": referring_host,
+        "country": rec.countries.of(address),
+    })
