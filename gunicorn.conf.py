@@ -7,6 +7,7 @@ PODCAST_THREADS override the address and the pool sizes.
 """
 
 import os
+import sys
 
 bind = os.environ.get("PODCAST_BIND", "127.0.0.1:8000")
 
@@ -33,12 +34,33 @@ accesslog = "-"
 access_log_format = '"%(m)s %(U)s" %(s)s %(B)s %(M)sms "%(a)s"'
 
 
+# nginx's log of the media requests it answers alone (analytics_log_socket), bound before the fork.
+media_log = None
+
+
 def on_starting(server):  # noqa: ANN001, ANN201
-    """No worker runs yet on this machine: every spool in the upload folder was left by a killed one."""
+    """No worker runs yet on this machine: every spool in the upload folder was left by a killed one.
+    With `analytics_log_socket`, bind the socket nginx reports media requests to; every worker reads it."""
+    global media_log
     from podcast_service import spools
+    from podcast_service.analytics import nginx_log
     from podcast_service.settings import load_settings
 
-    removed = spools.remove_abandoned(load_settings().upload_temp_path)
+    settings = load_settings()
+    removed = spools.remove_abandoned(settings.upload_temp_path)
     if removed:
         server.log.info("removed %d abandoned upload spools (%d bytes)", len(removed),
                         sum(s.size for s in removed))
+    if settings.analytics_log_socket:
+        try:
+            media_log = nginx_log.bind(settings.analytics_log_socket)
+        except OSError as e:
+            sys.exit(str(e))
+
+
+def post_worker_init(worker):  # noqa: ANN001, ANN201
+    """Each worker reads its share of nginx's media log (podcast_service/analytics/nginx_log.py)."""
+    if media_log is not None:
+        from podcast_service.analytics import nginx_log
+
+        nginx_log.start(worker.wsgi, media_log)

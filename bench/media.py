@@ -1,7 +1,8 @@
-"""Media benchmark: bytes through the service behind nginx (accel_redirect) against nginx serving the same files.
+"""Media benchmark: bytes through the service behind nginx against nginx serving the same files.
 
 Starts the README's production setup (nginx with deploy/nginx.conf in front
-of gunicorn with gunicorn.conf.py, `accel_redirect = "/_media"`) on SQLite and
+of gunicorn with gunicorn.conf.py, `accel_redirect = "/_media"`, nginx's
+media log going to the service over `analytics_log_socket`) on SQLite and
 the local media folder with the demo show, plus, in the same nginx, plain
 static locations for the same media file and the feed's bytes: the baseline.
 The media file is a 40 MB MP3, the size of a real episode (the demo's is
@@ -9,15 +10,18 @@ The media file is a 40 MB MP3, the size of a real episode (the demo's is
 with --connections connections, in turns of two seconds for --seconds
 each (so a slow spell of the machine falls on both sides alike):
 
-1. 100 KB ranges at random offsets of the episode's audio: service vs static;
+1. 100 KB ranges at random offsets of the episode's audio: service (nginx
+   sends them alone from the service's kept decision, and reports each to
+   the service, which counts it) vs static; also how many of the requests
+   made were recorded;
 2. full downloads of the audio: service vs static;
 3. the public feed, plain and gzipped, through nginx's 5-second cache
    (revalidated with the service) vs the same bytes as static files;
 4. download recording: 100 KB ranges through nginx with analytics on (every
-   request recorded) vs a second gunicorn with `analytics = false`;
-5. the media route's decision alone (gunicorn directly, which answers with
-   X-Accel-Redirect headers and no body) vs a Flask hello-world app
-   (bench/hello_app.py) under the same gunicorn settings.
+   request reported and recorded) vs a second gunicorn with `analytics = false`;
+5. the media route's answer in gunicorn alone (X-Accel-Redirect headers and
+   no body, what a request nginx cannot answer alone costs) vs a Flask
+   hello-world app (bench/hello_app.py) under the same gunicorn settings.
 
 Prints requests per second for each and the ratio. Goals: media at least
 0.9 of static, the feed at least 0.8, recording on at least 0.9 of off (it
@@ -34,9 +38,11 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,7 +74,7 @@ def prepare(workdir: Path) -> dict:
     config = {"database_url": f"sqlite:///{workdir / 'podcast.db'}", "storage_path": str(workdir / "media"),
               "upload_temp_path": str(workdir / "spools"), "base_url": "http://127.0.0.1:8000",
               "secret_key": "bench-only-9c2e7a1f5d3b8046e2c9a7f1d5b3e8a0", "log_level": "WARNING",
-              "trusted_proxies": 1, "accel_redirect": "/_media"}
+              "trusted_proxies": 1, "accel_redirect": "/_media", "analytics_log_socket": str(workdir / "media-log.sock")}
     app = create_app(config)
     with app.app_context():
         flask_migrate.upgrade()
@@ -88,8 +94,8 @@ def prepare(workdir: Path) -> dict:
 
 
 def wrk(url: str, seconds: int, connections: int, *, script: str | None = None,
-        headers: dict[str, str] | None = None) -> float:
-    """Requests per second wrk measured; any non-2xx/3xx answer stops the benchmark."""
+        headers: dict[str, str] | None = None) -> tuple[float, int]:
+    """Requests per second wrk measured, and how many it made; any non-2xx/3xx answer stops the benchmark."""
     args = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency"]
     for name, value in (headers or {}).items():
         args += ["-H", f"{name}: {value}"]
@@ -101,7 +107,7 @@ def wrk(url: str, seconds: int, connections: int, *, script: str | None = None,
         out = subprocess.run(args + [url], capture_output=True, text=True, check=True).stdout
     if "Non-2xx or 3xx responses" in out:
         raise SystemExit(f"errors while loading {url}:\n{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), int(re.search(r"(\d+) requests in", out).group(1))
 
 
 def main() -> None:
@@ -125,16 +131,18 @@ def main() -> None:
         workers = (os.cpu_count() or 1) * 2 + 1
         server = Gunicorn(app_environment(config), workdir, workers=workers, threads=16)
         server.start()
-        proxy = Nginx(f"127.0.0.1:{server.port}", workdir / "nginx", media=media, extra=static)
+        proxy = Nginx(f"127.0.0.1:{server.port}", workdir / "nginx", media=media, extra=static,
+                      media_log=config["analytics_log_socket"])
         proxy.start()
         (workdir / "off").mkdir()
-        unrecorded = Gunicorn(app_environment({**config, "analytics": False}), workdir / "off", workers=workers,
+        alone = {**config, "analytics_log_socket": ""}  # the servers below read no log
+        unrecorded = Gunicorn(app_environment({**alone, "analytics": False}), workdir / "off", workers=workers,
                               threads=16)
         unrecorded.start()
         unrecorded_proxy = Nginx(f"127.0.0.1:{unrecorded.port}", workdir / "nginx-off", media=media)
         unrecorded_proxy.start()
         (workdir / "hello").mkdir()
-        hello = Gunicorn({**app_environment(config), "PYTHONPATH": str(ROOT / "bench")}, workdir / "hello",
+        hello = Gunicorn({**app_environment(alone), "PYTHONPATH": str(ROOT / "bench")}, workdir / "hello",
                          workers=workers, threads=16, app="hello_app:app")
         hello.start()
         try:
@@ -156,14 +164,24 @@ def main() -> None:
             def compare(name: str, service: dict, baseline: dict, what: str, goal: float) -> None:
                 """Both loaded in turn, two seconds each, `rounds` times: drift in the machine's speed (the
                 other core busy for a while) falls on both alike instead of on whichever ran second."""
-                served, based = [], []
+                served, based, made = [], [], 0
+                recorded = counted_requests()
                 for _ in range(rounds):
-                    served.append(wrk(seconds=2, connections=args.connections, **service))
-                    based.append(wrk(seconds=2, connections=args.connections, **baseline))
+                    rate, count = wrk(seconds=2, connections=args.connections, **service)
+                    served.append(rate)
+                    made += count
+                    based.append(wrk(seconds=2, connections=args.connections, **baseline)[0])
                 service_rate, baseline_rate = sum(served) / rounds, sum(based) / rounds
                 figures[name] = {"service_req_per_s": round(service_rate, 1), "baseline_req_per_s":
                                  round(baseline_rate, 1), "ratio": round(service_rate / baseline_rate, 3),
                                  "baseline": what, "goal": goal}
+                if name.startswith("media 100 KB"):  # did counting keep up? (rows are written within a second)
+                    time.sleep(3)
+                    figures[name]["recorded"] = f"{counted_requests() - recorded} of {made} requests"
+
+            def counted_requests() -> int:
+                with sqlite3.connect(workdir / "podcast.db") as database:
+                    return database.execute("SELECT count(*) FROM media_requests").fetchone()[0]
 
             ranges = RANGES.format(size=size, path=audio)
             static_ranges = RANGES.format(size=size, path=f"/static-media/{key}")
@@ -193,7 +211,8 @@ def main() -> None:
     print(json.dumps(figures, indent=2))
     for name, f in figures.items():
         print(f"{name:22} service {f['service_req_per_s']:9.1f} req/s  {f['baseline']} "
-              f"{f['baseline_req_per_s']:9.1f} req/s  ratio {f['ratio']:.3f} (goal >= {f['goal']})")
+              f"{f['baseline_req_per_s']:9.1f} req/s  ratio {f['ratio']:.3f} (goal >= {f['goal']})"
+              + (f"  recorded {f['recorded']}" if "recorded" in f else ""))
 
 
 if __name__ == "__main__":

@@ -260,8 +260,14 @@ class Gunicorn:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / "gunicorn.log"
+
     def start(self, timeout: float = 30) -> None:
-        [self.port] = free_ports(1)
+        """Start on a free port, or on the same port again after `stop` (nginx in front still points there)."""
+        if not self.port:
+            [self.port] = free_ports(1)
         env = {**self.env, "PODCAST_BIND": f"127.0.0.1:{self.port}", "PODCAST_WORKERS": str(self.workers),
                "PODCAST_THREADS": str(self.threads)}
         self.log = (self.workdir / "gunicorn.log").open("ab")
@@ -326,6 +332,7 @@ class Nginx:
     workdir: Path
     media: Path | None = None  # the service's storage_path, for the internal /_media/ location
     extra: str = ""  # more locations for the server block (bench/media.py's static baseline)
+    media_log: str = ""  # the service's analytics_log_socket, for the media requests nginx answers alone
     process: subprocess.Popen | None = None
     port: int = 0
 
@@ -342,6 +349,8 @@ class Nginx:
             "/var/lib/nginx/body": str(self.workdir / "body"),
             "/var/lib/nginx/proxy": str(self.workdir / "proxy"),
             "alias /srv/podcast/media/;": f"alias {self.media or self.workdir / 'no-media'}/;",
+            "root /srv/podcast/media;": f"root {self.media or self.workdir / 'no-media'};",
+            "/run/podcast/media-log.sock": self.media_log or str(self.workdir / "no-media-log.sock"),
             "/var/cache/nginx/podcast": str(self.workdir / "cache"),
             "/var/log/nginx/podcast-access.log": str(self.workdir / "access.log"),
         }

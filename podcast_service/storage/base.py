@@ -139,6 +139,11 @@ class Storage(ABC):
         unpublished episode): no address that outlives the request's authorisation may be given out.
         """
 
+    def web_server_path(self, key: str) -> str | None:
+        """The object's path under the folder the web server in front reads (nginx's media root), when it
+        may send the object itself; None: only `send` delivers it."""
+        return None
+
     @abstractmethod
     def pending_uploads(self) -> list[PendingUpload]:
         """Uploads begun and neither completed nor abandoned cleanly; a crash leaves these."""

@@ -22,6 +22,12 @@ log = logging.getLogger(__name__)
 TEMP_PREFIX = ".upload-"
 
 
+def delivery_headers(etag: str, last_modified: datetime, download_name: str) -> dict[str, str]:
+    """The headers of a file that nginx sends: the service's own validators, and the name to save it as."""
+    return {"ETag": quote_etag(etag), "Last-Modified": http_date(last_modified),
+            "Content-Disposition": f'inline; filename="{download_name}"'}
+
+
 class LocalStorage(Storage):
     name = "local"
 
@@ -152,14 +158,16 @@ class LocalStorage(Storage):
             max_age=None,  # the caller sets Cache-Control
         )
 
+    def web_server_path(self, key: str) -> str | None:
+        return check_key(key) if self.accel_prefix else None
+
     def _accel(self, key: str, *, mimetype: str, etag: str, last_modified: datetime, download_name: str) -> Response:
         """Headers only: nginx sends the file from its internal location (ranges, HEAD, sendfile).
 
         A conditional request matching the file's ETag is answered 304 here, without nginx. Most
         requests carry no condition, and then none is parsed: this is the busiest answer there is.
         """
-        headers = {"ETag": quote_etag(etag), "Last-Modified": http_date(last_modified),
-                   "Content-Disposition": f'inline; filename="{download_name}"'}
+        headers = delivery_headers(etag, last_modified, download_name)
         environ = request.environ
         if ("HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ) and (
                 request.if_none_match.contains(etag) or (

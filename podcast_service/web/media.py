@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Response, abort, current_app, request
+from werkzeug.exceptions import NotFound
 
-from ..analytics import counting, recorder
+from ..analytics import counting, nginx_log, recorder
 from ..episodes import storage_of
+from ..storage.local import delivery_headers
 from ..subscribers import subscriber_or_error
 from . import bp
 from ..errors import StorageError
@@ -18,6 +20,10 @@ from .replay import REPLAYABLE
 KEEP = f"public, max-age={7 * 24 * 3600}, immutable"
 # Answers that deliver the bytes: sent here, handed to nginx (X-Accel-Redirect), or redirected to the store.
 DELIVERED = frozenset({200, 206, 302})
+# nginx asks with this header before it sends a public episode's audio alone (deploy/nginx.conf); the
+# answer names the file in the media folder, or nothing (the request must come here).
+DECISION_HEADER = "X-Podcast-Media-Decision"
+PATH_HEADER = "X-Podcast-Media-Path"
 
 
 @bp.route("/media/<public_id>/<filename>", methods=["GET", "HEAD"])
@@ -29,6 +35,8 @@ def media(public_id: str, filename: str) -> Response:
     ending in what it really is.
     """
     preview_key = request.args.get("preview")
+    if request.headers.get(DECISION_HEADER) == "1" and not preview_key:
+        return decision(public_id, filename)
     # A preview is the producers' own listening: served, not counted.
     return _serve(public_id, filename, lambda: public_media_or_404(public_id, preview_key),
                   private=bool(preview_key), counted=not preview_key)
@@ -82,4 +90,41 @@ def _send(found: Found, filename: str, *, private: bool, counted: bool) -> Respo
     if not private and response.status_code == 200 and "X-Accel-Redirect" in headers:
         # Headers only, the same for everyone until the file changes: replay.py answers the next ones.
         request.environ[REPLAYABLE] = recording
+    return response
+
+
+def decision(public_id: str, filename: str) -> Response:
+    """nginx's question before it sends a public episode's audio itself, from the media folder.
+
+    The answer is always 200 and empty: nginx's auth_request turns any
+    other status into a 500. It carries the file's path and headers when
+    nginx may send it: the file is audio of something published, in the
+    local store, and its requests are counted from nginx's log
+    (`analytics_log_socket`) or not at all. Otherwise it carries no path,
+    and nginx passes the request here. nginx keeps either answer
+    `media_lookup_seconds` (X-Accel-Expires), so a file unpublished or
+    deleted stops being sent alone within that time.
+    """
+    settings = current_app.config["PODCAST"]
+    response = Response(headers={"X-Accel-Expires": str(settings.media_lookup_seconds)})
+    try:
+        found = public_media_or_404(public_id)
+    except NotFound:
+        return response
+    row = found.file
+    counted = found.episode_id is not None and settings.analytics
+    if not filename.endswith(row.extension) or not filename.isascii() or not row.mime_type.startswith("audio/") \
+            or (counted and not settings.analytics_log_socket):
+        return response
+    try:
+        path = storage_of(row).web_server_path(row.key)
+    except StorageError:
+        path = None
+    if path is None:
+        return response
+    response.headers.update(delivery_headers(row.etag, row.created_at, filename))
+    response.headers[PATH_HEADER] = path
+    if counted:
+        response.headers[nginx_log.COUNT_HEADER] = nginx_log.count_value(
+            found.episode_id, row.id, row.size, counting.threshold(row.size, row.duration, row.bitrate))
     return response

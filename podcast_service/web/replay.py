@@ -11,7 +11,8 @@ with it, each recorded for counting as the route records it.
 A request the kept answer may not fit goes through Flask: a method other
 than GET or HEAD, a query string (a preview key), a cookie (a signed-in
 producer's session, which Flask may refresh) or a condition
-(If-None-Match, If-Modified-Since: the answer may be a 304).
+(If-None-Match, If-Modified-Since: the answer may be a 304), and nginx's own
+question before it sends a file alone (media.py: `decision`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from .recent import RecentMedia, recent_media
 # Set by the media route on an answer that may be replayed: how to record it (None: not counted).
 REPLAYABLE = "podcast.replayable"
 _NOT_REPLAYABLE = object()
-_UNFIT = ("QUERY_STRING", "HTTP_COOKIE", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE")
+_UNFIT = ("QUERY_STRING", "HTTP_COOKIE", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE",
+          "HTTP_X_PODCAST_MEDIA_DECISION")
 
 
 class MediaReplay:

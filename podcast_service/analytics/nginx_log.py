@@ -1,0 +1,149 @@
+"""Counting the enclosure requests nginx answers alone, from the log lines it sends the service.
+
+With `analytics_log_socket` set, nginx (deploy/nginx.conf) keeps the media
+route's decision on a public episode's audio a few seconds and sends the
+file itself, so the service no longer sees each range an app asks for.
+nginx reports each request instead: one JSON line per request, written by
+its `syslog:` access log to a Unix datagram socket. gunicorn's master binds
+that socket before it forks (gunicorn.conf.py); a thread in each worker
+reads lines and records them as the media route records what it answers
+(recorder.add_request). A line's address lives only in memory, as a
+request's does: no file keeps it.
+
+A line names its file by the decision's `X-Podcast-Media-Count` header
+("episode media size threshold"), so reading it asks the database nothing.
+A line that cannot be read (cut at nginx's 2 KB syslog limit, or sent by
+something else with access to the socket) is skipped, and the skips are
+logged once a minute at most.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import stat
+import threading
+import time
+from datetime import UTC, datetime
+
+import orjson
+from flask import Flask
+
+from .recorder import Recorder, add_request, recorder
+
+log = logging.getLogger(__name__)
+
+COUNT_HEADER = "X-Podcast-Media-Count"
+# Enough for bursts while a reader thread waits on the database: about 20,000 lines.
+RECEIVE_BUFFER = 8 * 1024 * 1024
+# Lines read in one go, under one app context, before the next wait.
+GROUP = 500
+DELIVERED = frozenset({"200", "206"})
+
+
+def count_value(episode_id: int, media_id: int, size: int, threshold: int) -> str:
+    return f"{episode_id} {media_id} {size} {threshold}"
+
+
+def bind(path: str) -> socket.socket:
+    """The socket nginx writes to, bound by the process that forks the readers.
+
+    A socket left by a killed server is replaced; one another server still
+    reads is refused (the two would share the lines), and so is any other
+    file at the path, which a wrong setting must not delete. nginx's workers
+    write as their own user: the socket is group-writable, as the media
+    files are group-readable (nginx's user belongs to the service's group).
+    """
+    try:
+        if not stat.S_ISSOCK(os.lstat(path).st_mode):
+            raise OSError(f"analytics_log_socket: {path} exists and is not a socket")
+        if _in_use(path):
+            raise OSError(f"analytics_log_socket: another process reads {path}")
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+        sock.bind(path)
+        os.chmod(path, 0o660)
+    except OSError as e:
+        sock.close()
+        raise OSError(f"analytics_log_socket: cannot make {path}: {e.strerror}") from e
+    return sock
+
+
+def _in_use(path: str) -> bool:
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        probe.connect(path)
+        return True
+    except ConnectionRefusedError:
+        return False
+    finally:
+        probe.close()
+
+
+def start(app: Flask, sock: socket.socket) -> threading.Thread:
+    """Read the socket in a thread of this process, for as long as the process lives."""
+    thread = threading.Thread(target=_read, args=(app, sock), name="media-log-reader", daemon=True)
+    thread.start()
+    return thread
+
+
+class Lines:
+    """Turns nginx's lines into recorded requests, and keeps track of those it could not read."""
+
+    def __init__(self, rec: Recorder, trusted_proxies: int) -> None:
+        self.rec = rec
+        self.trusted = max(1, trusted_proxies)  # nginx itself is the first
+        self.unreadable = 0
+        self._said = time.monotonic()
+
+    def take(self, datagram: bytes) -> bool:
+        """Record the request a line reports if it delivered bytes; False: the line could not be read."""
+        try:
+            line = orjson.loads(datagram[datagram.index(b"{"):])
+            episode_id, media_id, size, threshold = (int(v) for v in line["c"].split())
+            at = datetime.fromtimestamp(float(line["t"]), UTC)
+            if line["s"] in DELIVERED and line["m"] in ("GET", "HEAD"):
+                add_request(self.rec, address=self.client(line["a"], line["f"]), user_agent=line["u"],
+                            method=line["m"], range_header=line["r"] or None, referrer=line["e"] or None,
+                            at=at, episode_id=episode_id, media_id=media_id, file_size=size,
+                            threshold=threshold, private=False)
+            return True
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError):
+            self.unreadable += 1
+            return False
+
+    def client(self, remote: str, forwarded: str) -> str:
+        """The listener's address, as the service takes it from X-Forwarded-For (`trusted_proxies`)."""
+        chain = [part.strip() for part in forwarded.split(",") if part.strip()] + [remote]
+        return chain[-self.trusted] if len(chain) >= self.trusted else remote
+
+    def report(self) -> None:
+        if self.unreadable and time.monotonic() - self._said >= 60:
+            log.warning("analytics: %d lines from nginx's media log could not be read", self.unreadable)
+            self.unreadable = 0
+            self._said = time.monotonic()
+
+
+def _read(app: Flask, sock: socket.socket) -> None:
+    lines = Lines(recorder(app), app.config["PODCAST"].trusted_proxies)
+    while True:
+        try:
+            group = [sock.recv(65536)]
+            while len(group) < GROUP:
+                group.append(sock.recv(65536, socket.MSG_DONTWAIT))
+        except BlockingIOError:
+            pass
+        except OSError:  # the socket was closed: the process is going away
+            return
+        try:
+            with app.app_context():  # the day's salt comes from the database, once a day
+                for datagram in group:
+                    lines.take(datagram)
+            lines.report()
+        except Exception:  # noqa: BLE001  (a failure here loses these lines, never the reader)
+            log.exception("analytics: %d lines from nginx's media log not recorded", len(group))
