@@ -323,6 +323,18 @@ def test_listener_keys_hide_the_address_and_cut_ipv6(app):
     assert key != listeners.key("192.0.2.2", APPLE, day)
 
 
+def test_a_batch_naming_an_episode_deleted_meanwhile_keeps_its_other_rows(app, demo):
+    """Rows are written a second after their request: the episode may be gone by then (or a log line from nginx
+    may name one that never was). Those rows go; the others in the batch are written."""
+    held = recording.recorder(app)
+    for episode_id in (demo.id, 99999, demo.id):
+        recording.add_request(held, address="198.51.100.1", user_agent=APPLE, method="GET", range_header="bytes=0-1",
+                              referrer=None, at=DAY, episode_id=episode_id, media_id=demo.audio_id, file_size=100,
+                              threshold=10, private=False)
+    assert held.flush() == 2
+    assert db.session.scalars(select(MediaRequest.episode_id)).all() == [demo.id, demo.id]
+
+
 def test_no_listener_key_outlives_its_days_salt_even_in_memory(app):
     """Keys are kept for a listener's next requests (an app asks for many ranges), never past their day."""
     day = DAY.date()
