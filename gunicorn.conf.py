@@ -56,6 +56,9 @@ def on_starting(server):  # noqa: ANN001, ANN201
             media_log = nginx_log.bind(settings.analytics_log_socket)
         except OSError as e:
             sys.exit(str(e))
+        warning = nginx_log.queue_warning()
+        if warning:
+            server.log.warning(warning)
 
 
 def post_worker_init(worker):  # noqa: ANN001, ANN201

@@ -77,9 +77,9 @@ def test_ranged_head_and_full_requests_through_nginx_are_each_recorded_once(tmp_
                 rows = db.session.execute(select(MediaRequest.method, MediaRequest.range_start, MediaRequest.range_end)
                                           .order_by(MediaRequest.id)).all()
                 db.session.remove()
-            return rows if len(rows) >= 3 else None
-        rows = wait_for(recorded, what="three recorded requests", logs=[server])
-        assert [tuple(r) for r in rows] == [("GET", 100, 65635), ("HEAD", 0, size - 1), ("GET", 0, size - 1)]
+            return rows if len(rows) >= 2 else None
+        rows = wait_for(recorded, what="two recorded requests", logs=[server])
+        assert [tuple(r) for r in rows] == [("GET", 100, 65635), ("GET", 0, size - 1)]  # a HEAD is never kept
     finally:
         proxy.stop()
         server.stop()
@@ -133,9 +133,9 @@ def test_plain_requests_are_sent_by_nginx_alone_and_each_counted_once_from_its_l
         assert alone["ETag"] == f'"{sha256}"' and alone["Content-Type"] == "audio/mpeg"
         assert "X-Podcast-Media-Path" not in alone and "X-Podcast-Media-Count" not in alone
 
-        rows = wait_for(lambda: recorded_rows(app, 5), what="five recorded requests", logs=[server])
+        rows = wait_for(lambda: recorded_rows(app, 4), what="four recorded requests", logs=[server])
         assert sorted(r[:3] for r in rows) == sorted([
-            ("GET", 100, 65635), ("HEAD", 0, size - 1), ("GET", 0, size - 1), ("GET", 0, 1),  # from nginx's log
+            ("GET", 100, 65635), ("GET", 0, size - 1), ("GET", 0, 1),  # from nginx's log (a HEAD is never kept)
             ("GET", 0, size - 1)])  # by the service: the request with a cookie
         assert len({r[3] for r in rows}) == 1  # one listener, whichever process saw the address
         assert media_lines(server) == 4
@@ -242,3 +242,12 @@ def test_gunicorn_refuses_to_start_with_a_log_socket_it_cannot_make(tmp_path):
     assert done.returncode != 0
     assert f"analytics_log_socket: cannot make {tmp_path}/missing/media.sock" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_operator_is_told_when_the_kernel_lets_too_few_lines_wait(tmp_path):
+    setting = tmp_path / "max_dgram_qlen"
+    setting.write_text("10\n")
+    assert "sysctl -w net.unix.max_dgram_qlen=1024" in nginx_log.queue_warning(setting)
+    setting.write_text("4096\n")
+    assert nginx_log.queue_warning(setting) is None
+    assert nginx_log.queue_warning(tmp_path / "not-linux") is None

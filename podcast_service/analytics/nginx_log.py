@@ -19,6 +19,7 @@ logged once a minute at most.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import socket
@@ -26,11 +27,13 @@ import stat
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import orjson
 from flask import Flask
 
-from .recorder import Recorder, add_request, recorder
+from ..extensions import db
+from .recorder import Recorder, add_request, counted_span, recorder
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,7 @@ RECEIVE_BUFFER = 8 * 1024 * 1024
 # Lines read in one go, under one app context, before the next wait.
 GROUP = 500
 DELIVERED = frozenset({"200", "206"})
+MIN_QUEUE = 1024
 
 
 def count_value(episode_id: int, media_id: int, size: int, threshold: int) -> str:
@@ -74,6 +78,26 @@ def bind(path: str) -> socket.socket:
     return sock
 
 
+def queue_warning(setting: Path = Path("/proc/sys/net/unix/max_dgram_qlen")) -> str | None:
+    """What to tell the operator when the kernel lets too few lines wait for a reader.
+
+    Linux keeps at most `net.unix.max_dgram_qlen` datagrams (10 by default)
+    waiting on a Unix socket; nginx drops the lines that find it full,
+    silently. A busy server (thousands of requests a second) needs room for
+    the moments its reader is not running: bench/media.py lost about a
+    fifth of the lines at 10, a few hundredths at 1024.
+    """
+    try:
+        waiting = int(setting.read_text())
+    except (OSError, ValueError):
+        return None
+    if waiting >= MIN_QUEUE:
+        return None
+    return (f"analytics: the kernel lets only {waiting} lines of nginx's media log wait (net.unix.max_dgram_qlen); "
+            f"under load nginx drops the others and they are not counted. Raise it before starting gunicorn: "
+            f"sysctl -w net.unix.max_dgram_qlen={MIN_QUEUE} (and in /etc/sysctl.d/)")
+
+
 def _in_use(path: str) -> bool:
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     try:
@@ -86,10 +110,28 @@ def _in_use(path: str) -> bool:
 
 
 def start(app: Flask, sock: socket.socket) -> threading.Thread:
-    """Read the socket in a thread of this process, for as long as the process lives."""
-    thread = threading.Thread(target=_read, args=(app, sock), name="media-log-reader", daemon=True)
+    """Read the socket in a thread of this process, for as long as the process lives, while no other
+    worker does.
+
+    One reader at a time: several would each wake for a line or two, and
+    cost twice as much a line as one that reads them in groups. The others
+    wait on a lock beside the socket; when the reading worker exits or is
+    killed, the kernel frees its lock and one of them reads on.
+    """
+    thread = threading.Thread(target=_read_alone, args=(app, sock), name="media-log-reader", daemon=True)
     thread.start()
     return thread
+
+
+def _read_alone(app: Flask, sock: socket.socket) -> None:
+    path = sock.getsockname()
+    try:
+        lock = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+    except OSError as e:
+        log.error("analytics: cannot take %s.lock (%s); this worker reads the media log alongside others",
+                  path, e.strerror)
+    _read(app, sock)
 
 
 class Lines:
@@ -102,16 +144,16 @@ class Lines:
         self._said = time.monotonic()
 
     def take(self, datagram: bytes) -> bool:
-        """Record the request a line reports if it delivered bytes; False: the line could not be read."""
+        """Record the request a line reports if it can add to a download; False: the line could not be read."""
         try:
             line = orjson.loads(datagram[datagram.index(b"{"):])
             episode_id, media_id, size, threshold = (int(v) for v in line["c"].split())
-            at = datetime.fromtimestamp(float(line["t"]), UTC)
-            if line["s"] in DELIVERED and line["m"] in ("GET", "HEAD"):
-                add_request(self.rec, address=self.client(line["a"], line["f"]), user_agent=line["u"],
-                            method=line["m"], range_header=line["r"] or None, referrer=line["e"] or None,
-                            at=at, episode_id=episode_id, media_id=media_id, file_size=size,
-                            threshold=threshold, private=False)
+            span = counted_span(line["m"], line["r"] or None, size, threshold) if line["s"] in DELIVERED else None
+            if span is not None:
+                add_request(self.rec, address=self.client(line["a"], line["f"]), user_agent=line["u"], span=span,
+                            referrer=line["e"] or None, at=datetime.fromtimestamp(float(line["t"]), UTC),
+                            episode_id=episode_id, media_id=media_id, file_size=size, threshold=threshold,
+                            private=False)
             return True
         except (ValueError, KeyError, TypeError, AttributeError, OverflowError):
             self.unreadable += 1
@@ -131,19 +173,21 @@ class Lines:
 
 def _read(app: Flask, sock: socket.socket) -> None:
     lines = Lines(recorder(app), app.config["PODCAST"].trusted_proxies)
-    while True:
-        try:
-            group = [sock.recv(65536)]
-            while len(group) < GROUP:
-                group.append(sock.recv(65536, socket.MSG_DONTWAIT))
-        except BlockingIOError:
-            pass
-        except OSError:  # the socket was closed: the process is going away
-            return
-        try:
-            with app.app_context():  # the day's salt comes from the database, once a day
+    with app.app_context():  # for the day's salt, read from the database once a day
+        while True:
+            try:
+                group = [sock.recv(65536)]
+                while len(group) < GROUP:
+                    group.append(sock.recv(65536, socket.MSG_DONTWAIT))
+            except BlockingIOError:
+                pass
+            except OSError:  # the socket was closed: the process is going away
+                return
+            try:
                 for datagram in group:
                     lines.take(datagram)
-            lines.report()
-        except Exception:  # noqa: BLE001  (a failure here loses these lines, never the reader)
-            log.exception("analytics: %d lines from nginx's media log not recorded", len(group))
+                lines.report()
+            except Exception:  # noqa: BLE001  (a failure here loses these lines, never the reader)
+                log.exception("analytics: %d lines from nginx's media log not recorded", len(group))
+            finally:
+                db.session.remove()  # a connection the salt took goes back to the pool

@@ -156,24 +156,36 @@ def source(referrer: str | None, private: bool, site: str) -> tuple[str, str | N
 
 def record(request: Request, *, episode_id: int, media_id: int, file_size: int, threshold: int,
            private: bool) -> None:
-    """Queue the row for an enclosure request (GET or HEAD) answered here; never raises into the media route."""
+    """Queue the row for an enclosure request (GET or HEAD) answered here, if it can add to a download; never
+    raises into the media route."""
     try:
-        add_request(recorder(), address=request.remote_addr or "", user_agent=request.user_agent.string or "",
-                    method=request.method, range_header=request.headers.get("Range"), referrer=request.referrer,
-                    at=utcnow(), episode_id=episode_id, media_id=media_id, file_size=file_size,
-                    threshold=threshold, private=private)
+        span = counted_span(request.method, request.headers.get("Range"), file_size, threshold)
+        if span is not None:
+            add_request(recorder(), address=request.remote_addr or "", user_agent=request.user_agent.string or "",
+                        span=span, referrer=request.referrer, at=utcnow(), episode_id=episode_id,
+                        media_id=media_id, file_size=file_size, threshold=threshold, private=private)
     except Exception:  # noqa: BLE001  (counting is never worth a failed download)
         log.exception("analytics: request not recorded")
 
 
-def add_request(rec: Recorder, *, address: str, user_agent: str, method: str, range_header: str | None,
-                referrer: str | None, at: datetime, episode_id: int, media_id: int, file_size: int,
-                threshold: int, private: bool) -> None:
-    """Queue the row for one enclosure request, however it was seen: by the media route, or in the web
-    server's log of the requests it answered alone (nginx_log.py)."""
+def counted_span(method: str, range_header: str | None, file_size: int, threshold: int) -> tuple[int, int] | None:
+    """The bytes a request asks for, if it can add to a download (counting.py): a GET whose range starts
+    within the file's first minute. None for the others, which are not kept: a HEAD, or a range further
+    on (an app seeking, or streaming the rest), never changes a count, so it costs no key, no row and no
+    write; most of an app's ranges are such."""
+    if method != "GET":
+        return None
+    span = byte_range(range_header, file_size)
+    return span if span is not None and span[0] < threshold else None
+
+
+def add_request(rec: Recorder, *, address: str, user_agent: str, span: tuple[int, int], referrer: str | None,
+                at: datetime, episode_id: int, media_id: int, file_size: int, threshold: int,
+                private: bool) -> None:
+    """Queue the row for one counted GET (`span` from counted_span), however it was seen: by the media
+    route, or in the web server's log of the requests it answered alone (nginx_log.py)."""
     user_agent = user_agent[:300]
     agent = agents.classify(user_agent)
-    span = byte_range(range_header, file_size)
     where, referring_host = source(referrer, private, rec.site)
     name = agent.name
     if agent.kind == "browser" and referring_host:
@@ -181,8 +193,8 @@ def add_request(rec: Recorder, *, address: str, user_agent: str, method: str, ra
     day = at.date()
     rec.add({
         "episode_id": episode_id, "media_id": media_id, "day": day, "at": at,
-        "listener": listeners.key(address, user_agent, day), "method": method,
-        "range_start": span[0] if span else -1, "range_end": span[1] if span else -1,
+        "listener": listeners.key(address, user_agent, day), "method": "GET",
+        "range_start": span[0], "range_end": span[1],
         "file_size": file_size, "threshold": threshold, "user_agent": user_agent, "app": name,
         "bot": agent.bot or rec.datacenters.contains(address), "source": where, "referrer": referring_host,
         "country": rec.countries.of(address),
