@@ -40,7 +40,7 @@ media_log = None
 
 def on_starting(server):  # noqa: ANN001, ANN201
     """No worker runs yet on this machine: every spool in the upload folder was left by a killed one.
-    With `analytics_log_socket`, bind the socket nginx reports media requests to; every worker reads it."""
+    With `analytics_log_socket`, bind the socket nginx reports media requests to, for the workers to read."""
     global media_log
     from podcast_service import spools
     from podcast_service.analytics import nginx_log
@@ -62,7 +62,7 @@ def on_starting(server):  # noqa: ANN001, ANN201
 
 
 def post_worker_init(worker):  # noqa: ANN001, ANN201
-    """Each worker reads its share of nginx's media log (podcast_service/analytics/nginx_log.py)."""
+    """A worker reads nginx's media log while no other does (podcast_service/analytics/nginx_log.py)."""
     if media_log is not None:
         from podcast_service.analytics import nginx_log
 

@@ -5,7 +5,9 @@ alone from the service's kept decision (reporting each request over `analytics_l
 from __future__ import annotations
 
 import http.client
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -251,3 +253,29 @@ def test_the_operator_is_told_when_the_kernel_lets_too_few_lines_wait(tmp_path):
     setting.write_text("4096\n")
     assert nginx_log.queue_warning(setting) is None
     assert nginx_log.queue_warning(tmp_path / "not-linux") is None
+
+
+def test_when_the_reading_worker_is_killed_another_reads_on(tmp_path, media_log):
+    """One worker reads the log at a time (a lock beside the socket); killed outright, its lock goes with it."""
+    config, app, path, _, _ = accel_demo(tmp_path)
+    config.update(analytics_log_socket=media_log, media_lookup_seconds=10)
+    server = Gunicorn(app_environment(config), tmp_path, workers=2)
+    server.start()
+    proxy = Nginx(f"127.0.0.1:{server.port}", tmp_path / "nginx", media=Path(config["storage_path"]),
+                  media_log=media_log)
+    proxy.start()
+    try:
+        assert ask(proxy.port, path, Range="bytes=0-99")[0] == 206
+        wait_for(lambda: recorded_rows(app, 1), what="the first request recorded", logs=[server])
+        lock = os.stat(f"{media_log}.lock").st_ino
+        [reader] = [int(line.split()[4]) for line in Path("/proc/locks").read_text().splitlines()
+                    if "FLOCK" in line and "->" not in line and line.split()[5].endswith(f":{lock}")]
+        assert reader in server.worker_pids()
+        os.kill(reader, signal.SIGKILL)
+        wait_for(lambda: reader not in server.worker_pids(), what="the reader gone", logs=[server])
+        assert ask(proxy.port, path, Range="bytes=100-199")[0] == 206
+        rows = wait_for(lambda: recorded_rows(app, 2), what="the next request recorded", logs=[server])
+        assert [r[:3] for r in rows] == [("GET", 0, 99), ("GET", 100, 199)]
+    finally:
+        proxy.stop()
+        server.stop()

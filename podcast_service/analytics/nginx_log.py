@@ -5,10 +5,10 @@ route's decision on a public episode's audio a few seconds and sends the
 file itself, so the service no longer sees each range an app asks for.
 nginx reports each request instead: one JSON line per request, written by
 its `syslog:` access log to a Unix datagram socket. gunicorn's master binds
-that socket before it forks (gunicorn.conf.py); a thread in each worker
-reads lines and records them as the media route records what it answers
-(recorder.add_request). A line's address lives only in memory, as a
-request's does: no file keeps it.
+that socket before it forks (gunicorn.conf.py); a thread in one worker at a
+time reads lines and records them as the media route records what it
+answers (recorder.add_request). A line's address lives only in memory, as
+a request's does: no file keeps it.
 
 A line names its file by the decision's `X-Podcast-Media-Count` header
 ("episode media size threshold"), so reading it asks the database nothing.
@@ -38,9 +38,9 @@ from .recorder import Recorder, add_request, counted_span, recorder
 log = logging.getLogger(__name__)
 
 COUNT_HEADER = "X-Podcast-Media-Count"
-# Enough for bursts while a reader thread waits on the database: about 20,000 lines.
+# Room for bursts while the reader is not running (the kernel caps it at net.core.rmem_max).
 RECEIVE_BUFFER = 8 * 1024 * 1024
-# Lines read in one go, under one app context, before the next wait.
+# Lines read in one go before they are taken.
 GROUP = 500
 DELIVERED = frozenset({"200", "206"})
 MIN_QUEUE = 1024
