@@ -5,6 +5,7 @@ alone from the service's kept decision (reporting each request over `analytics_l
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import shutil
 import signal
@@ -279,3 +280,40 @@ def test_when_the_reading_worker_is_killed_another_reads_on(tmp_path, media_log)
     finally:
         proxy.stop()
         server.stop()
+
+
+def test_nginx_reports_each_get_that_may_start_within_the_first_minute_and_nothing_else(tmp_path, media_log):
+    """What nginx sends down the socket, read here instead of by gunicorn: one JSON line per GET whose range
+    may start within the threshold (a start with no more digits), none for a HEAD or a range further on."""
+    config, app, path, stored, _ = accel_demo(tmp_path)
+    config.update(analytics_log_socket=media_log, media_lookup_seconds=10)
+    with app.app_context():
+        episode = db.session.scalars(select(Episode)).one()
+        audio = episode.audio
+        count = f"{episode.id} {audio.id} {audio.size} {counting.threshold(audio.size, audio.duration, audio.bitrate)}"
+        db.session.remove()
+    beyond = 10 ** len(count.split()[-1])  # the smallest start with more digits than the threshold
+    server = Gunicorn(app_environment(config), tmp_path)
+    server.start()
+    reading = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    reading.bind(f"{media_log}.here")
+    reading.settimeout(10)
+    proxy = Nginx(f"127.0.0.1:{server.port}", tmp_path / "nginx", media=Path(config["storage_path"]),
+                  media_log=f"{media_log}.here")
+    proxy.start()
+    try:
+        assert ask(proxy.port, path)[0] == 200
+        assert ask(proxy.port, path, "HEAD")[0] == 200
+        assert ask(proxy.port, path, Range=f"bytes={beyond}-{beyond + 99}")[0] in (206, 416)
+        assert ask(proxy.port, path, Range="bytes=0-99", Referer="https://example.org/player")[0] == 206
+        lines = [json.loads(reading.recv(65536).split(b": ", 1)[1]) for _ in range(2)]
+        reading.settimeout(1)
+        with pytest.raises(TimeoutError):
+            reading.recv(65536)  # nothing for the HEAD or the range further on
+    finally:
+        reading.close()
+        proxy.stop()
+        server.stop()
+    assert [(line["m"], line["s"], line["r"], line["e"]) for line in lines] == [
+        ("GET", "200", "", ""), ("GET", "206", "bytes=0-99", "https://example.org/player")]
+    assert {(line["a"], line["u"], line["c"]) for line in lines} == {(CLIENT, APPLE, count)}
