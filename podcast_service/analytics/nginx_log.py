@@ -3,8 +3,9 @@
 With `analytics_log_socket` set, nginx (deploy/nginx.conf) keeps the media
 route's decision on a public episode's audio a few seconds and sends the
 file itself, so the service no longer sees each range an app asks for.
-nginx reports each request instead: one JSON line per request, written by
-its `syslog:` access log to a Unix datagram socket. gunicorn's master binds
+nginx reports the requests that may count instead (GETs whose range may
+start within the first minute: deploy/nginx.conf's map), one JSON line
+each, written by its `syslog:` access log to a Unix datagram socket. gunicorn's master binds
 that socket before it forks (gunicorn.conf.py); a thread in one worker at a
 time reads lines and records them as the media route records what it
 answers (recorder.add_request). A line's address lives only in memory, as
