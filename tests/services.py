@@ -270,7 +270,7 @@ class Gunicorn:
             [self.port] = free_ports(1)
         env = {**self.env, "PODCAST_BIND": f"127.0.0.1:{self.port}", "PODCAST_WORKERS": str(self.workers),
                "PODCAST_THREADS": str(self.threads)}
-        self.log = (self.workdir / "gunicorn.log").open("ab")
+        self.log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), self.app],
             env=env, cwd=self.workdir, stdout=self.log, stderr=subprocess.STDOUT)

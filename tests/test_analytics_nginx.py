@@ -184,7 +184,8 @@ def test_lines_the_service_cannot_use_are_skipped_and_the_next_ones_counted(tmp_
                     f'"a":"{CLIENT}","f":"","u":"{APPLE}","e":"","c":"{episode.id} {episode.audio_id} 100 10"}}')
             db.session.remove()
         sender = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        for hostile in (b"garbage", b"<190>podcast: {", good[:len(good) // 2].encode(), good.replace('"206"', '"416"').encode(),
+        for hostile in (b"garbage", b"<190>podcast: {", good[:len(good) // 2].encode(),
+                        good.replace('"206"', '"416"').encode(),
                         good.replace(f"{episode.id} ", "99999 ").encode(),  # an episode that does not exist
                         good.replace('"t":"1795873386.5"', '"t":"1e400"').encode()):
             sender.sendto(hostile, media_log)

@@ -13,7 +13,7 @@ from ..storage.local import delivery_headers
 from ..subscribers import subscriber_or_error
 from . import bp
 from ..errors import StorageError
-from .lookups import Found, forget_decision, public_media_or_404
+from .lookups import Found, ServedFile, forget_decision, public_media_or_404
 from .replay import REPLAYABLE
 
 # Keys are immutable (a replaced file gets a new URL), so clients may keep a copy a long time.
@@ -60,17 +60,27 @@ def _serve(public_id: str, filename: str, find: Callable[[], Found], *, private:
         return _send(find(), filename, private=private, counted=counted)
 
 
+def _names(row: ServedFile, filename: str) -> bool:
+    """Whether the URL's file name fits the file: any ASCII name, ending in the file's real extension."""
+    return filename.endswith(row.extension) and filename.isascii()
+
+
+def _counted_audio(found: Found) -> bool:
+    """An episode's audio (its enclosure or a rendition), whose requests count as downloads."""
+    return found.episode_id is not None and found.file.mime_type.startswith("audio/") \
+        and current_app.config["PODCAST"].analytics
+
+
 def _send(found: Found, filename: str, *, private: bool, counted: bool) -> Response:
     row = found.file
-    if not filename.endswith(row.extension) or not filename.isascii():
+    if not _names(row, filename):
         abort(404)
     response = storage_of(row).send(
         row.key, mimetype=row.mime_type, etag=row.etag, last_modified=row.created_at, download_name=filename,
         public=not private,
     )
     recording = None
-    if counted and found.episode_id is not None and row.mime_type.startswith("audio/") \
-            and current_app.config["PODCAST"].analytics:
+    if counted and _counted_audio(found):
         # An episode's audio (its enclosure or a rendition) on its way, from here, nginx or the store:
         # recorded for counting. A 304 or a 416 delivers nothing.
         recording = {"episode_id": found.episode_id, "media_id": row.id, "file_size": row.size,
@@ -112,8 +122,8 @@ def decision(public_id: str, filename: str) -> Response:
     except NotFound:
         return response
     row = found.file
-    counted = found.episode_id is not None and settings.analytics
-    if not filename.endswith(row.extension) or not filename.isascii() or not row.mime_type.startswith("audio/") \
+    counted = _counted_audio(found)
+    if not _names(row, filename) or not row.mime_type.startswith("audio/") \
             or (counted and not settings.analytics_log_socket):
         return response
     try:
