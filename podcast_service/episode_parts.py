@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from .episode_rows import ListedEpisode
 from .extensions import db
 from .models import AlternateFile, AudioJob, Chapter, Credit, Episode, Link, MediaFile
 
@@ -45,7 +46,7 @@ class EpisodeParts:
     parts: Mapping[int, Parts]
 
     @classmethod
-    def read(cls, episodes: Sequence[Episode]) -> EpisodeParts:
+    def read(cls, episodes: Sequence[Episode | ListedEpisode]) -> EpisodeParts:
         """Six queries at most for any number of episodes (none for none); lists in the order the models'
         relationships keep."""
         if not episodes:
@@ -74,7 +75,7 @@ class EpisodeParts:
         return cls({episode.id: Parts(episode.image, episode.transcript, episode.master, episode.audio_job,
                                       episode.chapters, episode.credits, episode.links, episode.alternates)})
 
-    def __getitem__(self, episode: Episode) -> Parts:
+    def __getitem__(self, episode: Episode | ListedEpisode) -> Parts:
         return self.parts[episode.id]
 
 

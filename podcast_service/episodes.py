@@ -564,24 +564,20 @@ def published_query(show: Show, now: datetime | None = None) -> Select:
             .order_by(Episode.published_at.desc(), Episode.id.desc()))
 
 
-def episode_files() -> tuple:
-    """Loader options for the files every episode has, its audio and its waveform, joined to its row.
-    The rest of what its JSON shows comes from episode_parts.EpisodeParts.read for a page of episodes,
-    from episode_details() for one.
-
-    Only these two are joined: with all seven of an episode's files and job
-    joined, PostgreSQL spent 15 ms planning each page (it weighs every order
-    of the joins) to run it in 0.3.
-    """
-    return joinedload(Episode.audio), joinedload(Episode.waveform)
-
-
 def episode_details() -> tuple:
-    """episode_files(), and the episode's other files, audio job, chapters, people, links and alternates,
-    each read by id in one query when the episode has one: for one episode."""
-    return (*episode_files(), selectinload(Episode.image), selectinload(Episode.transcript),
-            selectinload(Episode.master), selectinload(Episode.audio_job).joinedload(AudioJob.source),
-            selectinload(Episode.chapters), selectinload(Episode.credits), selectinload(Episode.links),
+    """Loader options for one episode and all its JSON shows (a list's page reads them with
+    episode_rows.py and episode_parts.py instead).
+
+    Its audio and waveform are joined to its row; its other files, audio job,
+    chapters, people, links and alternates are each read by id in one query
+    when the episode has one. Only those two are joined: with all seven of an
+    episode's files and job joined, PostgreSQL spent 15 ms planning each page
+    (it weighs every order of the joins) to run it in 0.3.
+    """
+    return (joinedload(Episode.audio), joinedload(Episode.waveform), selectinload(Episode.image),
+            selectinload(Episode.transcript), selectinload(Episode.master),
+            selectinload(Episode.audio_job).joinedload(AudioJob.source), selectinload(Episode.chapters),
+            selectinload(Episode.credits), selectinload(Episode.links),
             selectinload(Episode.alternates).joinedload(AlternateFile.media))
 
 

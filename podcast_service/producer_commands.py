@@ -12,12 +12,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
 from . import accounts, fields, subscribers, urls
-from .api.serialize import episode_json
+from .api.serialize import EpisodeLinks, episode_json
 from .episode_parts import EpisodeParts
-from .episodes import add_alternate, delete_episode, episode_files, episode_input, save_episode
+from .episode_rows import episode_rows, listed
+from .episodes import add_alternate, delete_episode, episode_input, save_episode
 from .extensions import db
 from .inputs import PUBLICATION_STATES, EpisodeInput
 from .models import ROLES, SCOPES, Episode, Show, Subscriber, utcnow
@@ -138,14 +138,16 @@ def list_episodes(show_slug: str) -> None:
     of 10,000 episodes costs the memory of one page.
     """
     show = accounts.show_by_slug(show_slug)
-    query = select(Episode).options(*episode_files()).where(Episode.show_id == show.id).order_by(Episode.id)
+    query = episode_rows().where(Episode.show_id == show.id).order_by(Episode.id)
+    links = EpisodeLinks(show)
     click.echo("[")
     first, number = True, 1
     while True:
         page = paginate(query, number, LIST_PAGE_SIZE)
-        parts = EpisodeParts.read(page.items)
-        for episode in page.items:
-            text = json.dumps(episode_json(episode, parts=parts), indent=2, ensure_ascii=False)
+        episodes = listed(page.items)
+        parts = EpisodeParts.read(episodes)
+        for episode in episodes:
+            text = json.dumps(episode_json(episode, links, parts), indent=2, ensure_ascii=False)
             click.echo(("" if first else ",\n") + "  " + text.replace("\n", "\n  "), nl=False)
             first = False
         db.session.expunge_all()

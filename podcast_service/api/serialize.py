@@ -8,6 +8,7 @@ from .. import urls, versions
 from ..audio_jobs import audio_state
 from ..categories import format_category
 from ..episode_parts import EpisodeParts
+from ..episode_rows import ListedEpisode
 from ..episodes import AUDIO_SETTINGS, FEED_SETTINGS
 from ..feed import show_warnings, warnings
 from ..models import Episode, Show, Subscriber
@@ -68,8 +69,10 @@ class EpisodeLinks:
         return self._preview.format(episode.preview_key)
 
 
-def episode_json(episode: Episode, links: EpisodeLinks | None = None, parts: EpisodeParts | None = None) -> dict:
-    """An episode; `links` from the show and `parts` read for the page when a list writes many."""
+def episode_json(episode: Episode | ListedEpisode, links: EpisodeLinks | None = None,
+                 parts: EpisodeParts | None = None) -> dict:
+    """An episode, a model or a list's row (episode_rows.py); `links` from the show and `parts` read for the
+    page when a list writes many."""
     audio = episode.audio
     links = links or EpisodeLinks(episode.show)
     own = (parts or EpisodeParts.of(episode))[episode]

@@ -7,13 +7,14 @@ from typing import Any
 
 from flask import Response, g, jsonify, request, url_for
 from sqlalchemy import select
-from sqlalchemy.orm import defer, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.exc import IntegrityError
 
 from .. import accounts, fields, subscribers, versions
 from ..analytics import reports
 from ..episode_parts import EpisodeParts
-from ..episodes import (add_alternate, delete_episode, episode_files, episode_input, process_again,
+from ..episode_rows import episode_rows, listed
+from ..episodes import (add_alternate, delete_episode, episode_input, process_again,
                         remove_alternate, rotate_preview_link, save_episode, save_show)
 from ..errors import Conflict, NotFound, ValidationError
 from ..extensions import db
@@ -116,12 +117,11 @@ def put_show_image(slug: str) -> Response:
 @bp.get("/shows/<slug>/episodes")
 def list_episodes(slug: str) -> Response:
     show = accounts.producer_show(g.api_user, slug)
-    # The rendered show notes are the feed's and the pages', not the API's: not read for a page of fifty.
-    query = (select(Episode).options(*episode_files(), defer(Episode.notes_html))
-             .where(Episode.show_id == show.id).order_by(Episode.created_at.desc(), Episode.id.desc()))
+    query = episode_rows().where(Episode.show_id == show.id).order_by(Episode.created_at.desc(), Episode.id.desc())
     page = paginate(query, *_page_request())
-    links, parts = EpisodeLinks(show), EpisodeParts.read(page.items)
-    return _paged(page, [episode_json(e, links, parts) for e in page.items])
+    episodes = listed(page.items)
+    links, parts = EpisodeLinks(show), EpisodeParts.read(episodes)
+    return _paged(page, [episode_json(e, links, parts) for e in episodes])
 
 
 def _idempotency_key() -> str | None:
