@@ -307,7 +307,9 @@ def test_nginx_reports_each_get_that_may_start_within_the_first_minute_and_nothi
         assert ask(proxy.port, path, "HEAD")[0] == 200
         assert ask(proxy.port, path, Range=f"bytes={beyond}-{beyond + 99}")[0] in (206, 416)
         assert ask(proxy.port, path, Range="bytes=0-99", Referer="https://example.org/player")[0] == 206
-        lines = [json.loads(reading.recv(65536).split(b": ", 1)[1]) for _ in range(2)]
+        assert ask(proxy.port, path, Range="bytes=-100")[0] == 206  # the last bytes: the service decides
+        assert ask(proxy.port, path, Range=f"bytes={beyond - 100}-")[0] in (206, 416)  # as many digits: sent
+        lines = [json.loads(reading.recv(65536).split(b": ", 1)[1]) for _ in range(4)]
         reading.settimeout(1)
         with pytest.raises(TimeoutError):
             reading.recv(65536)  # nothing for the HEAD or the range further on
@@ -315,6 +317,8 @@ def test_nginx_reports_each_get_that_may_start_within_the_first_minute_and_nothi
         reading.close()
         proxy.stop()
         server.stop()
-    assert [(line["m"], line["s"], line["r"], line["e"]) for line in lines] == [
-        ("GET", "200", "", ""), ("GET", "206", "bytes=0-99", "https://example.org/player")]
+    assert [(line["m"], line["r"], line["e"]) for line in lines] == [
+        ("GET", "", ""), ("GET", "bytes=0-99", "https://example.org/player"), ("GET", "bytes=-100", ""),
+        ("GET", f"bytes={beyond - 100}-", "")]
+    assert [line["s"] for line in lines[:3]] == ["200", "206", "206"]
     assert {(line["a"], line["u"], line["c"]) for line in lines} == {(CLIENT, APPLE, count)}
