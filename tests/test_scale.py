@@ -17,15 +17,16 @@ from podcast_service.models import AlternateFile, Chapter, Credit, Episode, Link
 
 
 @contextmanager
-def counting():
+def counting(with_parameters: bool = False):
     """Statements this thread runs (requests through the test client run in it); other threads' writes, such
-    as the analytics writer's batch each second, are not the request's."""
-    statements: list[str] = []
+    as the analytics writer's batch each second, are not the request's. With parameters: (statement,
+    parameters) pairs."""
+    statements: list = []
     here = threading.get_ident()
 
-    def count(conn, cursor, statement, *args):  # noqa: ANN001, ANN002
+    def count(conn, cursor, statement, parameters, *args):  # noqa: ANN001, ANN002
         if threading.get_ident() == here:
-            statements.append(statement)
+            statements.append((statement, parameters) if with_parameters else statement)
 
     event.listen(db.engine, "before_cursor_execute", count)
     try:
@@ -141,6 +142,38 @@ def test_every_lookup_a_media_request_makes_uses_an_index(app, catalogue, show):
         for table in ("episodes", "media_files"):
             assert f"SCAN {table}" not in plan and f"Seq Scan on {table}" not in plan, (sql, plan)
     db.session.rollback()
+
+
+def test_every_statement_a_page_of_the_episode_list_runs_reads_by_index(client, catalogue, show, admin_headers):
+    """EXPLAIN, on the database in use, of each statement a page of the API's episode list ran, with its own
+    parameters: no table is read whole, and the page is read in the order of an index, not sorted (a sort
+    of every episode of the show would grow with the catalogue)."""
+    from sqlalchemy import text
+
+    add_episodes(show, 200, 100)
+    bulk = db.session.scalars(sql_select(Episode.id).where(Episode.slug.like("bulk-%")).order_by(Episode.id)).all()
+    enrich(bulk[-3:], 0)  # the newest: on page 1, with every kind of part
+    db.session.commit()
+    for page in (1, 2):
+        path = f"/api/v1/shows/test-show/episodes?page={page}"
+        client.get(path, headers=admin_headers)
+        with counting(with_parameters=True) as statements:
+            assert client.get(path, headers=admin_headers).status_code == 200
+        dialect = db.engine.dialect
+        connection = db.session.connection()
+        if dialect.name == "postgresql":
+            connection.execute(text("SET LOCAL enable_seqscan = off"))  # what the plan would be on a large table
+        prefix = "EXPLAIN QUERY PLAN " if dialect.name == "sqlite" else "EXPLAIN "
+        pages = [statement for statement, _ in statements if "FROM episodes" in statement and "LIMIT" in statement]
+        assert len(pages) == 1 and len(statements) >= 6, statements
+        for statement, parameters in statements:
+            plan = "\n".join(str(row[-1]) for row in connection.exec_driver_sql(prefix + statement, parameters))
+            scans = [line for line in plan.splitlines()
+                     if "Seq Scan" in line or line.strip().startswith("SCAN") and "CONSTANT ROW" not in line]
+            assert not scans, (statement, plan)
+            if statement in pages:
+                assert "TEMP B-TREE" not in plan and "Sort" not in plan, (statement, plan)
+        db.session.rollback()
 
 
 def enrich(episode_ids: list[int], start: int) -> None:
