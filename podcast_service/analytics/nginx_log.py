@@ -5,11 +5,11 @@ route's decision on a public episode's audio a few seconds and sends the
 file itself, so the service no longer sees each range an app asks for.
 nginx reports the requests that may count instead (GETs whose range may
 start within the first minute: deploy/nginx.conf's map), one JSON line
-each, written by its `syslog:` access log to a Unix datagram socket. gunicorn's master binds
-that socket before it forks (gunicorn.conf.py); a thread in one worker at a
-time reads lines and records them as the media route records what it
-answers (recorder.add_request). A line's address lives only in memory, as
-a request's does: no file keeps it.
+each, written by its `syslog:` access log to a Unix datagram socket.
+gunicorn's master binds that socket before it forks (gunicorn.conf.py); a
+thread in one worker at a time reads lines and records them as the media
+route records what it answers (recorder.add_request). A line's address
+lives only in memory, as a request's does: no file keeps it.
 
 A line names its file by the decision's `X-Podcast-Media-Count` header
 ("episode media size threshold"), so reading it asks the database nothing.
