@@ -11,8 +11,8 @@ with --connections connections, in turns of two seconds for --seconds
 each (so a slow spell of the machine falls on both sides alike):
 
 1. 100 KB ranges at random offsets of the episode's audio: service (nginx
-   sends them alone from the service's kept decision, and reports each to
-   the service, which keeps those that can add to a download) vs static;
+   sends them alone from the link the service left for these ten seconds,
+   and reports those that may add to a download to the service) vs static;
 2. the first 100 KB, again and again: every request reported and kept, the
    most counting can cost; also how many of the requests made were recorded;
 3. full downloads of the audio: service vs static;

@@ -349,7 +349,7 @@ class Nginx:
             "/var/lib/nginx/body": str(self.workdir / "body"),
             "/var/lib/nginx/proxy": str(self.workdir / "proxy"),
             "alias /srv/podcast/media/;": f"alias {self.media or self.workdir / 'no-media'}/;",
-            "root /srv/podcast/media;": f"root {self.media or self.workdir / 'no-media'};",
+            "root /srv/podcast/media/.published;": f"root {self.media or self.workdir / 'no-media'}/.published;",
             "/run/podcast/media-log.sock": self.media_log or str(self.workdir / "no-media-log.sock"),
             "/var/cache/nginx/podcast": str(self.workdir / "cache"),
             "/var/log/nginx/podcast-access.log": str(self.workdir / "access.log"),

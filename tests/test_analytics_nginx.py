@@ -1,5 +1,5 @@
 """Counting behind the production setup: nginx (deploy/nginx.conf) sends the bytes, with X-Accel-Redirect or
-alone from the service's kept decision (reporting each request over `analytics_log_socket`), gunicorn
+alone from the link the service left (reporting each request over `analytics_log_socket`), gunicorn
 (gunicorn.conf.py) records each request once, and no log or table keeps the listener's address."""
 
 from __future__ import annotations
@@ -10,9 +10,11 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from podcast_service.analytics import counting, nginx_log
 from podcast_service.audio import probe
 from podcast_service.extensions import db
 from podcast_service.models import Episode, MediaRequest, utcnow
+from podcast_service.web import media_links
 from services import ROOT, Gunicorn, Nginx, app_environment
 from test_resilience import accel_demo
 
@@ -56,13 +59,29 @@ def recorded_rows(app, at_least: int):  # noqa: ANN001, ANN201
     return [tuple(r) for r in rows] if len(rows) >= at_least else None
 
 
+def sent_alone(port: int, path: str, links: Path, method: str = "GET", **headers: str):  # noqa: ANN201
+    """A request nginx answers alone, and how many times it was made: a HEAD first has the service leave the
+    link for these ten seconds, and the request is made again if the ten seconds turned meanwhile."""
+    public_id, made = path.split("/")[2], 0
+    for _ in range(9):
+        window = media_links.window(time.time())
+        ask(port, path, "HEAD")
+        if not any((links / window).glob(f"*/{public_id}.*")):
+            continue
+        result = answer(port, path, method, **headers)
+        made += 1
+        if media_links.window(time.time()) == window:
+            return (*result, made)
+    raise AssertionError("no link for nine windows in a row")
+
+
 def media_lines(server: Gunicorn) -> int:
     """How many media requests reached gunicorn (its access log: one line per request)."""
     return sum('/media/' in line for line in server.log_path.read_text().splitlines() if line.startswith('"'))
 
 
 def test_ranged_head_and_full_requests_through_nginx_are_each_recorded_once(tmp_path):
-    config, app, path, stored, sha256 = accel_demo(tmp_path)
+    config, app, path, stored, etag = accel_demo(tmp_path)
     size, media = stored.stat().st_size, Path(config["storage_path"])
     server = Gunicorn(app_environment(config), tmp_path)
     server.start()
@@ -73,7 +92,7 @@ def test_ranged_head_and_full_requests_through_nginx_are_each_recorded_once(tmp_
         assert ask(proxy.port, path, "HEAD")[0] == 200
         status, body = ask(proxy.port, path)
         assert status == 200 and len(body) == size
-        assert ask(proxy.port, path, **{"If-None-Match": f'"{sha256}"'})[0] == 304  # nothing delivered
+        assert ask(proxy.port, path, **{"If-None-Match": f'"{etag}"'})[0] == 304  # nothing delivered
 
         def recorded():  # noqa: ANN202
             with app.app_context():
@@ -102,46 +121,50 @@ def media_log():
 
 def served_alone(tmp_path, media_log: str, lookup_seconds: int):  # noqa: ANN201
     """The demo behind nginx and gunicorn, with nginx's media log going to the service."""
-    config, app, path, stored, sha256 = accel_demo(tmp_path)
+    config, app, path, stored, etag = accel_demo(tmp_path)
     config.update(analytics_log_socket=media_log, media_lookup_seconds=lookup_seconds)
     server = Gunicorn(app_environment(config), tmp_path)
     server.start()
     proxy = Nginx(f"127.0.0.1:{server.port}", tmp_path / "nginx", media=Path(config["storage_path"]),
                   media_log=media_log)
     proxy.start()
-    return app, path, stored, sha256, server, proxy
+    return app, path, stored, etag, server, proxy
 
 
 def test_plain_requests_are_sent_by_nginx_alone_and_each_counted_once_from_its_log(tmp_path, media_log):
-    app, path, stored, sha256, server, proxy = served_alone(tmp_path, media_log, lookup_seconds=10)
-    data, size = stored.read_bytes(), stored.stat().st_size
+    app, path, stored, etag, server, proxy = served_alone(tmp_path, media_log, lookup_seconds=10)
+    data, size, links = stored.read_bytes(), stored.stat().st_size, tmp_path / "media" / ".published"
+    gets = []  # every GET made, each recorded once (by nginx's log or by the service)
     try:
-        status, alone, body = answer(proxy.port, path, Range="bytes=100-65635")
+        status, alone, body, tries = sent_alone(proxy.port, path, links, Range="bytes=100-65635")
+        gets += [("GET", 100, 65635)] * tries
         assert status == 206 and body == data[100:65636] and alone["Content-Range"] == f"bytes 100-65635/{size}"
-        assert ask(proxy.port, path, "HEAD") == (200, b"")
-        assert ask(proxy.port, path) == (200, data)
-        assert ask(proxy.port, path, Range="bytes=0-1") == (206, data[:2])
-        # One decision for all four: nginx kept it.
-        assert wait_for(lambda: media_lines(server), what="the decision in gunicorn's log") == 1
+        status, _, body, _ = sent_alone(proxy.port, path, links, "HEAD")
+        assert (status, body) == (200, b"")
+        status, _, body, tries = sent_alone(proxy.port, path, links)
+        gets += [("GET", 0, size - 1)] * tries
+        assert (status, body) == (200, data)
+        status, _, body, tries = sent_alone(proxy.port, path, links, Range="bytes=0-1")
+        gets += [("GET", 0, 1)] * tries
+        assert (status, body) == (206, data[:2])
+        # nginx answers conditions itself: its validators are the service's.
+        assert sent_alone(proxy.port, path, links, **{"If-None-Match": f'"{etag}"'})[0] == 304
+        status, _, _, tries = sent_alone(proxy.port, path, links, Range="bytes=0-9", **{"If-Range": '"other"'})
+        assert status == 200
+        gets += [("GET", 0, 9)] * tries  # recorded as asked, as the service records it
         # A request that is not plain goes to the service, which answers (and counts) it itself, with the
-        # same headers; a client's own decision header is cleared on the way, so it gets the file.
-        status, through, body = answer(proxy.port, path, Cookie="theme=dark", **{"X-Podcast-Media-Decision": "1"})
+        # same headers; a client's own link header is cleared on the way.
+        status, through, body = answer(proxy.port, path, Cookie="theme=dark", **{"X-Podcast-Media-Link": "1"})
         assert status == 200 and body == data
-        assert ask(proxy.port, path, **{"If-None-Match": f'"{sha256}"'})[0] == 304  # nothing delivered
+        gets += [("GET", 0, size - 1)]
         assert ask(proxy.port, path + "?preview=not-a-key")[0] == 200  # served as a preview: not counted
-        wait_for(lambda: media_lines(server) >= 4, what="three more requests in gunicorn's log")
         for name in ("ETag", "Last-Modified", "Content-Type", "Content-Disposition", "Cache-Control",
                      "Access-Control-Allow-Origin", "Access-Control-Expose-Headers"):
             assert alone[name] == through[name], name
-        assert alone["ETag"] == f'"{sha256}"' and alone["Content-Type"] == "audio/mpeg"
-        assert "X-Podcast-Media-Path" not in alone and "X-Podcast-Media-Count" not in alone
-
-        rows = wait_for(lambda: recorded_rows(app, 4), what="four recorded requests", logs=[server])
-        assert sorted(r[:3] for r in rows) == sorted([
-            ("GET", 100, 65635), ("GET", 0, size - 1), ("GET", 0, 1),  # from nginx's log (a HEAD is never kept)
-            ("GET", 0, size - 1)])  # by the service: the request with a cookie
+        assert alone["ETag"] == f'"{etag}"' and alone["Content-Type"] == "audio/mpeg"
+        rows = wait_for(lambda: recorded_rows(app, len(gets)), what="every GET recorded", logs=[server])
+        assert sorted(r[:3] for r in rows) == sorted(gets)
         assert len({r[3] for r in rows}) == 1  # one listener, whichever process saw the address
-        assert media_lines(server) == 4
         with app.app_context():
             assert sum(counting.tally(utcnow().date()).values()) == 1
             db.session.remove()
@@ -158,18 +181,42 @@ def test_nginx_stops_sending_an_unpublished_episode_alone_and_keeps_sending_whil
     try:
         assert ask(proxy.port, path, Range="bytes=0-99")[0] == 206
         server.stop()
-        # The service is down: the kept decision still serves plain requests; the others get the gateway error.
+        # The service is down: the link it left still serves plain requests (this window's, or the latest
+        # once the window has turned); the others get the gateway error.
+        assert ask(proxy.port, path, Range="bytes=0-99") == (206, stored.read_bytes()[:100])
+        time.sleep(media_links.WINDOW_SECONDS)
         assert ask(proxy.port, path, Range="bytes=0-99") == (206, stored.read_bytes()[:100])
         assert ask(proxy.port, path, Cookie="a=b")[0] == 502
         server.start()
+        assert ask(proxy.port, path, Range="bytes=0-99")[0] == 206
         with app.app_context():
             db.session.execute(update(Episode).values(published_at=utcnow() + timedelta(days=1)))
-            db.session.commit()
+            db.session.commit()  # any process's commit drops every link at once
             db.session.remove()
-        # Within media_lookup_seconds (and the one request answered while the decision is renewed):
-        # the service's 404.
-        wait_for(lambda: ask(proxy.port, path, Range="bytes=0-99")[0] == 404, what="a 404", logs=[server])
+        # Within the second nginx trusts what it found: nginx asks the service, which asks the database (not
+        # what it kept) before it leaves a link.
+        wait_for(lambda: ask(proxy.port, path, Range="bytes=0-99")[0] == 404, what="a 404", timeout=5, logs=[server])
         assert [ask(proxy.port, path, method)[0] for method in ("GET", "HEAD")] == [404, 404]
+        server.stop()
+        wait_for(lambda: ask(proxy.port, path, Range="bytes=0-99")[0] == 502, what="no link left to send it from",
+                 timeout=5)
+    finally:
+        proxy.stop()
+        server.stop()
+
+
+def test_a_file_withdrawn_behind_the_services_back_stops_being_sent_alone_when_the_window_turns(
+        tmp_path, media_log):
+    """A change that no process of the service commits (a restore, an operator's SQL) cannot drop the links:
+    nginx stops using them when their ten seconds are over."""
+    app, path, _, _, server, proxy = served_alone(tmp_path, media_log, lookup_seconds=1)
+    database = tmp_path / "db.sqlite"
+    try:
+        assert sent_alone(proxy.port, path, tmp_path / "media" / ".published")[0] == 200
+        with sqlite3.connect(database) as connection:
+            connection.execute("UPDATE episodes SET withdrawn_at = '2026-01-01 00:00:00'")
+        wait_for(lambda: ask(proxy.port, path, Range="bytes=0-99")[0] == 404,
+                 what="a 404 once the window turned", timeout=3 * media_links.WINDOW_SECONDS, logs=[server])
     finally:
         proxy.stop()
         server.stop()
@@ -178,15 +225,14 @@ def test_nginx_stops_sending_an_unpublished_episode_alone_and_keeps_sending_whil
 def test_lines_the_service_cannot_use_are_skipped_and_the_next_ones_counted(tmp_path, media_log):
     app, path, _, _, server, proxy = served_alone(tmp_path, media_log, lookup_seconds=10)
     try:
-        with app.app_context():
-            episode = db.session.scalars(select(Episode)).one()
-            good = (f'<190>Nov 28 13:43:06 podcast: {{"t":"1795873386.5","m":"GET","s":"206","r":"bytes=0-9",'
-                    f'"a":"{CLIENT}","f":"","u":"{APPLE}","e":"","c":"{episode.id} {episode.audio_id} 100 10"}}')
-            db.session.remove()
+        public_id = path.split("/")[2]
+        good = (f'<190>Nov 28 13:43:06 podcast: {{"t":"1795873386.5","m":"GET","s":"206","r":"bytes=0-9",'
+                f'"a":"{CLIENT}","f":"","u":"{APPLE}","e":"","p":"/179587338/6/{public_id}.mp3"}}')
         sender = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         for hostile in (b"garbage", b"<190>podcast: {", good[:len(good) // 2].encode(),
                         good.replace('"206"', '"416"').encode(),
-                        good.replace(f"{episode.id} ", "99999 ").encode(),  # an episode that does not exist
+                        good.replace(public_id, "not-a-file").encode(),  # a file that does not exist
+                        good.replace(f"/{public_id}.mp3", "").encode(),
                         good.replace('"t":"1795873386.5"', '"t":"1e400"').encode()):
             sender.sendto(hostile, media_log)
         sender.sendto(good.encode(), media_log)
@@ -284,41 +330,44 @@ def test_when_the_reading_worker_is_killed_another_reads_on(tmp_path, media_log)
 
 
 def test_nginx_reports_each_get_that_may_start_within_the_first_minute_and_nothing_else(tmp_path, media_log):
-    """What nginx sends down the socket, read here instead of by gunicorn: one JSON line per GET whose range
-    may start within the threshold (a start with no more digits), none for a HEAD or a range further on."""
+    """What nginx sends down the socket, read here instead of by gunicorn: one JSON line per GET it answered
+    alone whose range may start within the threshold (a start with no more digits), none for a HEAD or a range
+    further on."""
     config, app, path, stored, _ = accel_demo(tmp_path)
     config.update(analytics_log_socket=media_log, media_lookup_seconds=10)
     with app.app_context():
-        episode = db.session.scalars(select(Episode)).one()
-        audio = episode.audio
-        count = f"{episode.id} {audio.id} {audio.size} {counting.threshold(audio.size, audio.duration, audio.bitrate)}"
+        audio = db.session.scalars(select(Episode)).one().audio
+        threshold = counting.threshold(audio.size, audio.duration, audio.bitrate)
         db.session.remove()
-    beyond = 10 ** len(count.split()[-1])  # the smallest start with more digits than the threshold
+    digits = len(str(threshold))
+    beyond = 10 ** digits  # the smallest start with more digits than the threshold
     server = Gunicorn(app_environment(config), tmp_path)
     server.start()
     reading = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     reading.bind(f"{media_log}.here")
-    reading.settimeout(10)
     proxy = Nginx(f"127.0.0.1:{server.port}", tmp_path / "nginx", media=Path(config["storage_path"]),
                   media_log=f"{media_log}.here")
     proxy.start()
+    links = Path(config["storage_path"]) / ".published"
     try:
-        assert ask(proxy.port, path)[0] == 200
-        assert ask(proxy.port, path, "HEAD")[0] == 200
-        assert ask(proxy.port, path, Range=f"bytes={beyond}-{beyond + 99}")[0] in (206, 416)
-        assert ask(proxy.port, path, Range="bytes=0-99", Referer="https://example.org/player")[0] == 206
-        assert ask(proxy.port, path, Range="bytes=-100")[0] == 206  # the last bytes: the service decides
-        assert ask(proxy.port, path, Range=f"bytes={beyond - 100}-")[0] in (206, 416)  # as many digits: sent
-        lines = [json.loads(reading.recv(65536).split(b": ", 1)[1]) for _ in range(4)]
-        reading.settimeout(1)
+        assert sent_alone(proxy.port, path, links)[0] == 200
+        assert sent_alone(proxy.port, path, links, "HEAD")[0] == 200
+        assert sent_alone(proxy.port, path, links, Range=f"bytes={beyond}-{beyond + 99}")[0] in (206, 416)
+        assert sent_alone(proxy.port, path, links, Range="bytes=0-99", Referer="https://example.org/player")[0] == 206
+        assert sent_alone(proxy.port, path, links, Range="bytes=-100")[0] == 206  # the last bytes: the service decides
+        assert sent_alone(proxy.port, path, links, Range=f"bytes={beyond - 100}-")[0] in (206, 416)  # as many digits
+        lines = []
+        reading.settimeout(2)
         with pytest.raises(TimeoutError):
-            reading.recv(65536)  # nothing for the HEAD or the range further on
+            while True:  # a request made again when the ten seconds turned may be reported twice
+                lines.append(json.loads(reading.recv(65536).split(b": ", 1)[1]))
     finally:
         reading.close()
         proxy.stop()
         server.stop()
-    assert [(line["m"], line["r"], line["e"]) for line in lines] == [
+    assert {(line["m"], line["r"], line["e"]) for line in lines} == {
         ("GET", "", ""), ("GET", "bytes=0-99", "https://example.org/player"), ("GET", "bytes=-100", ""),
-        ("GET", f"bytes={beyond - 100}-", "")]
-    assert [line["s"] for line in lines[:3]] == ["200", "206", "206"]
-    assert {(line["a"], line["u"], line["c"]) for line in lines} == {(CLIENT, APPLE, count)}
+        ("GET", f"bytes={beyond - 100}-", "")}
+    assert {line["s"] for line in lines if line["r"] in ("", "bytes=0-99")} == {"200", "206"}
+    assert {(line["a"], line["u"]) for line in lines} == {(CLIENT, APPLE)}
+    assert {line["p"].split("/", 2)[2] for line in lines} == {f"{digits}/{path.split('/')[2]}.mp3"}

@@ -462,7 +462,7 @@ def test_behind_nginx_a_slow_300_mb_upload_and_slow_listeners_leave_feed_polls_a
 
 def accel_demo(tmp_path):  # noqa: ANN001, ANN201
     """The demo show on SQLite and the local folder, set up for nginx's X-Accel-Redirect (deploy/nginx.conf):
-    (config, app, the enclosure's path, its stored file, its sha256)."""
+    (config, app, the enclosure's path, its stored file, its ETag)."""
     media = tmp_path / "media"
     config = {"base_url": BASE_URL, "secret_key": "tests-only-4f1d9a7c2b8e6035d1a9f7c3e5b2a8d0",
               "database_url": f"sqlite:///{tmp_path / 'db.sqlite'}", "storage_path": str(media),
@@ -473,15 +473,15 @@ def accel_demo(tmp_path):  # noqa: ANN001, ANN201
         assert app.test_cli_runner().invoke(args=["import-episodes", str(DEMO_EPISODES)]).exit_code == 0
         episode = db.session.query(Episode).one()
         audio_path = urllib.parse.urlsplit(urls.audio_url(episode)).path
-        stored, sha256 = media / episode.audio.key, episode.audio.sha256
+        stored, etag = media / episode.audio.key, episode.audio.etag
         db.session.remove()
         dispose_app(app)
-    return config, app, audio_path, stored, sha256
+    return config, app, audio_path, stored, etag
 
 
 def test_behind_nginx_media_and_feed_bytes_come_from_nginx_with_the_service_headers(tmp_path, make_token):
     """accel_redirect: the service checks and answers with headers; nginx sends the bytes, ranges and HEAD."""
-    config, app, audio_path, stored, sha256 = accel_demo(tmp_path)
+    config, app, audio_path, stored, etag = accel_demo(tmp_path)
     media = Path(config["storage_path"])
     assert oct(stored.stat().st_mode & 0o777) == "0o640"
     server = Gunicorn(app_environment(config), tmp_path)
@@ -491,7 +491,7 @@ def test_behind_nginx_media_and_feed_bytes_come_from_nginx_with_the_service_head
     try:
         data = stored.read_bytes()
         status, headers, body = http(proxy.url + audio_path)
-        assert status == 200 and body == data and headers["ETag"] == f'"{sha256}"'
+        assert status == 200 and body == data and headers["ETag"] == f'"{etag}"'
         assert headers["Content-Type"] == "audio/mpeg" and "immutable" in headers["Cache-Control"]
         assert "Cookie" not in headers.get("Vary", "") and "X-Accel-Redirect" not in headers
         status, headers, body = http(proxy.url + audio_path, Range="bytes=100-65635")
@@ -499,7 +499,7 @@ def test_behind_nginx_media_and_feed_bytes_come_from_nginx_with_the_service_head
         assert headers["Content-Range"] == f"bytes 100-65635/{len(data)}"
         status, headers, body = http(proxy.url + audio_path, method="HEAD")
         assert status == 200 and headers["Content-Length"] == str(len(data)) and body == b""
-        assert http(proxy.url + audio_path, **{"If-None-Match": f'"{sha256}"'})[0] == 304
+        assert http(proxy.url + audio_path, **{"If-None-Match": f'"{etag}"'})[0] == 304
         # What the service refuses, nginx never serves: unknown files, and the internal location itself.
         assert http(proxy.url + audio_path.replace(audio_path.split("/")[2], "0" * 32))[0] == 404
         assert http(f"{proxy.url}/_media/{stored.relative_to(media)}")[0] == 404

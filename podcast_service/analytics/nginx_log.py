@@ -1,19 +1,22 @@
 """Counting the enclosure requests nginx answers alone, from the log lines it sends the service.
 
-With `analytics_log_socket` set, nginx (deploy/nginx.conf) keeps the media
-route's decision on a public episode's audio a few seconds and sends the
-file itself, so the service no longer sees each range an app asks for.
-nginx reports the requests that may count instead (GETs whose range may
-start within the first minute: deploy/nginx.conf's map), one JSON line
-each, written by its `syslog:` access log to a Unix datagram socket.
+With `analytics_log_socket` set, nginx (deploy/nginx.conf) sends a public
+episode's audio itself from the link the service left for it
+(web/media_links.py), so the service no longer sees each range an app asks
+for. nginx reports the requests that may count instead (GETs whose range
+may start within the first minute: deploy/nginx.conf's map, from the link's
+folder), one JSON line each, written by its `syslog:` access log to a Unix
+datagram socket.
 gunicorn's master binds that socket before it forks (gunicorn.conf.py); a
 thread in one worker at a time reads lines and records them as the media
 route records what it answers (recorder.add_request). A line's address
 lives only in memory, as a request's does: no file keeps it.
 
-A line names its file by the decision's `X-Podcast-Media-Count` header
-("episode media size threshold"), so reading it asks the database nothing.
-A line that cannot be read (cut at nginx's 2 KB syslog limit, or sent by
+A line names the link nginx sent (`/WINDOW/CLASS/ID.EXT`); the file and
+the episode it counts for are found as the media route finds them, from
+the public id, and kept as long (web/recent.py), so most lines ask the
+database nothing. A line for a file no longer published is not counted. A
+line that cannot be read (cut at nginx's 2 KB syslog limit, or sent by
 something else with access to the socket) is skipped, and the skips are
 logged once a minute at most.
 """
@@ -32,23 +35,21 @@ from pathlib import Path
 
 import orjson
 from flask import Flask
+from werkzeug.exceptions import NotFound
 
 from ..extensions import db
+from ..web.lookups import Found, public_media_or_404
+from . import counting
 from .recorder import Recorder, add_request, counted_span, recorder
 
 log = logging.getLogger(__name__)
 
-COUNT_HEADER = "X-Podcast-Media-Count"
 # Room for bursts while the reader is not running (the kernel caps it at net.core.rmem_max).
 RECEIVE_BUFFER = 8 * 1024 * 1024
 # Lines read in one go before they are taken.
 GROUP = 500
 DELIVERED = frozenset({"200", "206"})
 MIN_QUEUE = 1024
-
-
-def count_value(episode_id: int, media_id: int, size: int, threshold: int) -> str:
-    return f"{episode_id} {media_id} {size} {threshold}"
 
 
 def bind(path: str) -> socket.socket:
@@ -148,15 +149,22 @@ class Lines:
         """Record the request a line reports if it can add to a download; False: the line could not be read."""
         try:
             line = orjson.loads(datagram[datagram.index(b"{"):])
-            episode_id, media_id, size, threshold = (int(v) for v in line["c"].split())
-            span = counted_span(line["m"], line["r"] or None, size, threshold) if line["s"] in DELIVERED else None
+            if line["s"] not in DELIVERED:
+                return True
+            public_id = line["p"].rsplit("/", 1)[1].split(".", 1)[0]
+            found = counted_file(public_id)
+            if found is None:
+                return True
+            file = found.file
+            threshold = counting.threshold(file.size, file.duration, file.bitrate)
+            span = counted_span(line["m"], line["r"] or None, file.size, threshold)
             if span is not None:
                 add_request(self.rec, address=self.client(line["a"], line["f"]), user_agent=line["u"], span=span,
                             referrer=line["e"] or None, at=datetime.fromtimestamp(float(line["t"]), UTC),
-                            episode_id=episode_id, media_id=media_id, file_size=size, threshold=threshold,
-                            private=False)
+                            episode_id=found.episode_id, media_id=file.id, file_size=file.size,
+                            threshold=threshold, private=False)
             return True
-        except (ValueError, KeyError, TypeError, AttributeError, OverflowError):
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError, OverflowError):
             self.unreadable += 1
             return False
 
@@ -170,6 +178,15 @@ class Lines:
             log.warning("analytics: %d lines from nginx's media log could not be read", self.unreadable)
             self.unreadable = 0
             self._said = time.monotonic()
+
+
+def counted_file(public_id: str) -> Found | None:
+    """The file a line names and the episode it counts for, as the media route finds them; None: not published."""
+    try:
+        found = public_media_or_404(public_id)
+    except NotFound:
+        return None
+    return found if found.episode_id is not None and found.file.mime_type.startswith("audio/") else None
 
 
 def _read(app: Flask, sock: socket.socket) -> None:

@@ -139,8 +139,8 @@ class Storage(ABC):
         unpublished episode): no address that outlives the request's authorisation may be given out.
         """
 
-    def web_server_path(self, key: str) -> str | None:
-        """The object's path under the folder the web server in front reads (nginx's media root), when it
+    def web_server_path(self, key: str) -> Path | None:
+        """The object's file in the folder the web server in front reads (nginx's media root), when it
         may send the object itself; None: only `send` delivers it."""
         return None
 

@@ -158,8 +158,8 @@ class LocalStorage(Storage):
             max_age=None,  # the caller sets Cache-Control
         )
 
-    def web_server_path(self, key: str) -> str | None:
-        return check_key(key) if self.accel_prefix else None
+    def web_server_path(self, key: str) -> Path | None:
+        return self._path(key) if self.accel_prefix else None
 
     def _accel(self, key: str, *, mimetype: str, etag: str, last_modified: datetime, download_name: str) -> Response:
         """Headers only: nginx sends the file from its internal location (ranges, HEAD, sendfile).

@@ -14,7 +14,7 @@ from flask_babel import gettext
 from sqlalchemy import Select, and_, bindparam, select, union_all
 
 from ..extensions import db
-from ..models import AlternateFile, Episode, MediaFile, Show, utcnow
+from ..models import AlternateFile, Episode, MediaFile, Show, utcnow, web_etag
 from ..i18n import page_language
 from .recent import RecentMedia, recent_media
 
@@ -67,7 +67,6 @@ class ServedFile(NamedTuple):
     key: str
     mime_type: str
     extension: str
-    sha256: str
     created_at: datetime
     size: int
     duration: float | None
@@ -75,7 +74,7 @@ class ServedFile(NamedTuple):
 
     @property
     def etag(self) -> str:
-        return self.sha256
+        return web_etag(self.created_at, self.size)
 
 
 class Found(NamedTuple):

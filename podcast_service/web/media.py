@@ -7,11 +7,10 @@ from collections.abc import Callable
 from flask import Response, abort, current_app, request
 from werkzeug.exceptions import NotFound
 
-from ..analytics import counting, nginx_log, recorder
+from ..analytics import counting, recorder
 from ..episodes import storage_of
-from ..storage.local import delivery_headers
 from ..subscribers import subscriber_or_error
-from . import bp
+from . import bp, media_links
 from ..errors import StorageError
 from .lookups import Found, ServedFile, forget_decision, public_media_or_404
 from .replay import REPLAYABLE
@@ -20,10 +19,6 @@ from .replay import REPLAYABLE
 KEEP = f"public, max-age={7 * 24 * 3600}, immutable"
 # Answers that deliver the bytes: sent here, handed to nginx (X-Accel-Redirect), or redirected to the store.
 DELIVERED = frozenset({200, 206, 302})
-# nginx asks with this header before it sends a public episode's audio alone (deploy/nginx.conf); the
-# answer names the file in the media folder, or nothing (the request must come here).
-DECISION_HEADER = "X-Podcast-Media-Decision"
-PATH_HEADER = "X-Podcast-Media-Path"
 
 
 @bp.route("/media/<public_id>/<filename>", methods=["GET", "HEAD"])
@@ -35,11 +30,17 @@ def media(public_id: str, filename: str) -> Response:
     ending in what it really is.
     """
     preview_key = request.args.get("preview")
-    if request.headers.get(DECISION_HEADER) == "1" and not preview_key:
-        return decision(public_id, filename)
-    # A preview is the producers' own listening: served, not counted.
-    return _serve(public_id, filename, lambda: public_media_or_404(public_id, preview_key),
-                  private=bool(preview_key), counted=not preview_key)
+    asked = request.headers.get(media_links.HEADER) == "1" and not preview_key
+    if asked:  # nginx found no link: what it leaves rests on what the database says now, not what was kept
+        forget_decision(public_id)
+    try:
+        # A preview is the producers' own listening: served, not counted.
+        return _serve(public_id, filename, lambda: public_media_or_404(public_id, preview_key),
+                      private=bool(preview_key), counted=not preview_key)
+    except NotFound:
+        if asked:  # nor may nginx send it while the service is down
+            media_links.forget(current_app.config["PODCAST"].storage_path, public_id)
+        raise
 
 
 @bp.route("/subscriptions/<token>/media/<public_id>/<filename>", methods=["GET", "HEAD"])
@@ -51,13 +52,13 @@ def subscriber_media(token: str, public_id: str, filename: str) -> Response:
 
 def _serve(public_id: str, filename: str, find: Callable[[], Found], *, private: bool, counted: bool) -> Response:
     try:
-        return _send(find(), filename, private=private, counted=counted)
+        return _send(find(), public_id, filename, private=private, counted=counted)
     except StorageError:
         # This process's memory of the file may predate its move to another store (storage-migrate in
         # another process): asked again of the database before the error is believed.
         if not forget_decision(public_id):
             raise
-        return _send(find(), filename, private=private, counted=counted)
+        return _send(find(), public_id, filename, private=private, counted=counted)
 
 
 def _names(row: ServedFile, filename: str) -> bool:
@@ -71,7 +72,7 @@ def _counted_audio(found: Found) -> bool:
         and current_app.config["PODCAST"].analytics
 
 
-def _send(found: Found, filename: str, *, private: bool, counted: bool) -> Response:
+def _send(found: Found, public_id: str, filename: str, *, private: bool, counted: bool) -> Response:
     row = found.file
     if not _names(row, filename):
         abort(404)
@@ -87,6 +88,8 @@ def _send(found: Found, filename: str, *, private: bool, counted: bool) -> Respo
                      "threshold": counting.threshold(row.size, row.duration, row.bitrate), "private": private}
         if response.status_code in DELIVERED:
             recorder.record(request, **recording)
+    if not private and request.headers.get(media_links.HEADER) == "1":
+        _leave_link(row, public_id, recording)
     headers = response.headers
     if private:
         response.cache_control.no_store = True
@@ -103,38 +106,18 @@ def _send(found: Found, filename: str, *, private: bool, counted: bool) -> Respo
     return response
 
 
-def decision(public_id: str, filename: str) -> Response:
-    """nginx's question before it sends a public episode's audio itself, from the media folder.
+def _leave_link(row: ServedFile, public_id: str, recording: dict | None) -> None:
+    """nginx asked (it found no link for this file): leave one if nginx may send the file alone.
 
-    The answer is always 200 and empty: nginx's auth_request turns any
-    other status into a 500. It carries the file's path and headers when
-    nginx may send it: the file is audio of something published, in the
-    local store, and its requests are counted from nginx's log
-    (`analytics_log_socket`) or not at all. Otherwise it carries no path,
-    and nginx passes the request here. nginx keeps either answer
-    `media_lookup_seconds` (X-Accel-Expires), so a file unpublished or
-    deleted stops being sent alone within that time.
+    That is audio of something published, in the local store behind nginx
+    (`accel_redirect`), counted from nginx's log (`analytics_log_socket`) or
+    not at all. With `media_lookup_seconds` 0, every request comes here.
     """
     settings = current_app.config["PODCAST"]
-    response = Response(headers={"X-Accel-Expires": str(settings.media_lookup_seconds)})
-    try:
-        found = public_media_or_404(public_id)
-    except NotFound:
-        return response
-    row = found.file
-    counted = _counted_audio(found)
-    if not _names(row, filename) or not row.mime_type.startswith("audio/") \
-            or (counted and not settings.analytics_log_socket):
-        return response
-    try:
-        path = storage_of(row).web_server_path(row.key)
-    except StorageError:
-        path = None
-    if path is None:
-        return response
-    response.headers.update(delivery_headers(row.etag, row.created_at, filename))
-    response.headers[PATH_HEADER] = path
-    if counted:
-        response.headers[nginx_log.COUNT_HEADER] = nginx_log.count_value(
-            found.episode_id, row.id, row.size, counting.threshold(row.size, row.duration, row.bitrate))
-    return response
+    if not row.mime_type.startswith("audio/") or not settings.media_lookup_seconds \
+            or (recording is not None and not settings.analytics_log_socket):
+        return
+    kind = media_links.link_class(recording["threshold"] if recording is not None else None)
+    stored = storage_of(row).web_server_path(row.key)
+    if kind is not None and stored is not None:
+        media_links.leave(settings.storage_path, stored, f"{public_id}{row.extension}", row.created_at, kind)

@@ -7,7 +7,8 @@ is and which episode it was found through (lookups.py), and the answer
 itself (replay.py answers from it without Flask).
 
 Within the process, any commit that touches a show, an episode or a file
-forgets everything at once; another process (a second gunicorn worker or
+forgets everything at once, and drops the links nginx sends public audio
+from (media_links.py, shared by every process); another process (a second gunicorn worker or
 machine) goes on serving a just-withdrawn file until its copy expires. Only
 files found are kept (an unknown id is asked of the database each time, so
 made-up ids fill nothing), and at most `LIMIT` of each.
@@ -19,11 +20,12 @@ import threading
 import time
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 from flask_sqlalchemy.session import Session
 from sqlalchemy import event
 
 from ..models import AlternateFile, Episode, MediaFile, Show
+from . import media_links
 
 _DECIDED_BY = (Show, Episode, MediaFile, AlternateFile)
 
@@ -102,6 +104,8 @@ def _note_bulk_change(state) -> None:  # noqa: ANN001
 def _forget(session) -> None:  # noqa: ANN001
     if session.info.pop("media_decisions_stale", False):
         RecentMedia.generation += 1
+        if has_app_context():
+            media_links.forget_all(current_app.config["PODCAST"].storage_path)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -11,8 +11,8 @@ with it, each recorded for counting as the route records it.
 A request the kept answer may not fit goes through Flask: a method other
 than GET or HEAD, a query string (a preview key), a cookie (a signed-in
 producer's session, which Flask may refresh) or a condition
-(If-None-Match, If-Modified-Since: the answer may be a 304), and nginx's own
-question before it sends a file alone (media.py: `decision`).
+(If-None-Match, If-Modified-Since: the answer may be a 304), and nginx's
+request for a link to send the file alone from (media_links.py).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from .recent import RecentMedia, recent_media
 REPLAYABLE = "podcast.replayable"
 _NOT_REPLAYABLE = object()
 _UNFIT = ("QUERY_STRING", "HTTP_COOKIE", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE",
-          "HTTP_X_PODCAST_MEDIA_DECISION")
+          "HTTP_X_PODCAST_MEDIA_LINK")
 
 
 class MediaReplay:
