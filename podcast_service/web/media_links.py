@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import threading
 import time
@@ -54,6 +55,7 @@ WINDOW_SECONDS = 10  # nginx's map drops the last digit of $msec's seconds
 KEEP_LATEST_SECONDS = 600
 NOT_COUNTED = "n"
 CLASS_DIGITS = range(5, 9)
+PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]+")  # as nginx's media location takes it
 
 
 def link_class(threshold: int | None) -> str | None:
@@ -117,7 +119,10 @@ def _sweep(links: Path, now: float) -> None:
 
 
 def forget(root: Path, public_id: str) -> None:
-    """Drop one file's links (the service found it withdrawn)."""
+    """Drop one file's links (the service found it withdrawn). An id that is no file's (a pattern, a path)
+    drops nothing."""
+    if not PUBLIC_ID.fullmatch(public_id):
+        return
     for link in (root / FOLDER).glob(f"*/*/{public_id}.*"):
         link.unlink(missing_ok=True)
 
