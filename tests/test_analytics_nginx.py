@@ -135,6 +135,7 @@ def test_plain_requests_are_sent_by_nginx_alone_and_each_counted_once_from_its_l
     app, path, stored, etag, server, proxy = served_alone(tmp_path, media_log, lookup_seconds=10)
     data, size, links = stored.read_bytes(), stored.stat().st_size, tmp_path / "media" / ".published"
     gets = []  # every GET made, each recorded once (by nginx's log or by the service)
+    first_window = int(media_links.window(time.time()))
     try:
         status, alone, body, tries = sent_alone(proxy.port, path, links, Range="bytes=100-65635")
         gets += [("GET", 100, 65635)] * tries
@@ -158,6 +159,10 @@ def test_plain_requests_are_sent_by_nginx_alone_and_each_counted_once_from_its_l
         assert status == 200 and body == data
         gets += [("GET", 0, size - 1)]
         assert ask(proxy.port, path + "?preview=not-a-key")[0] == 200  # served as a preview: not counted
+        # The service saw one request per ten seconds (nginx's first of the window) and the two not plain.
+        windows = int(media_links.window(time.time())) - first_window + 1
+        wait_for(lambda: media_lines(server) >= 3, what="three requests in gunicorn's log")
+        assert media_lines(server) <= windows + 2
         for name in ("ETag", "Last-Modified", "Content-Type", "Content-Disposition", "Cache-Control",
                      "Access-Control-Allow-Origin", "Access-Control-Expose-Headers"):
             assert alone[name] == through[name], name
