@@ -103,6 +103,8 @@ def counted_pattern() -> re.Pattern:
     ("GET:/179587338/n/abc.mp3:bytes=0-1", False),
     ("HEAD:/179587338/6/abc.mp3:", False),
     ("GET:/179587338/6/abc.mp3:bytes=1000000-1 2:bytes=0-", False),  # a Range made to look like another key
+    ("GET:/179587338/n/abc.mp3:bytes=-:/1/6/", False),  # ... or like a counted link's folder
+    ("GET:/179587338/6/abc.mp3:bytes=9999999:/1/8/x:bytes=1-", False),
 ])
 def test_nginx_reports_only_gets_that_may_start_within_the_first_minute(key, reported):
     """The map's expression, read from the shipped site and tried with Python's re (the same syntax here)."""

@@ -38,7 +38,7 @@ from flask import Flask
 from werkzeug.exceptions import NotFound
 
 from ..extensions import db
-from ..web.lookups import Found, public_media_or_404
+from ..web.lookups import Found, counted_audio, public_media_or_404
 from . import counting
 from .recorder import Recorder, add_request, counted_span, recorder
 
@@ -181,12 +181,13 @@ class Lines:
 
 
 def counted_file(public_id: str) -> Found | None:
-    """The file a line names and the episode it counts for, as the media route finds them; None: not published."""
+    """The file a line names and the episode it counts for, as the media route finds them; None: not published,
+    or not counted."""
     try:
         found = public_media_or_404(public_id)
     except NotFound:
         return None
-    return found if found.episode_id is not None and found.file.mime_type.startswith("audio/") else None
+    return found if counted_audio(found) else None
 
 
 def _read(app: Flask, sock: socket.socket) -> None:

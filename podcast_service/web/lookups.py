@@ -101,6 +101,12 @@ _SHOW_ART = select(Show.__table__.c.id).where(
     Show.__table__.c.image_id == bindparam("media_id"), Show.__table__.c.id == bindparam("show_id")).limit(1)
 
 
+def counted_audio(found: Found) -> bool:
+    """An episode's audio (its enclosure or a rendition), whose requests count as downloads."""
+    return found.episode_id is not None and found.file.mime_type.startswith("audio/") \
+        and current_app.config["PODCAST"].analytics
+
+
 def forget_decision(public_id: str) -> bool:
     """Drop what this process keeps about the file (for any show); whether it kept anything."""
     return recent_media(current_app).forget(public_id)

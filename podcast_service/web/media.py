@@ -12,7 +12,7 @@ from ..episodes import storage_of
 from ..subscribers import subscriber_or_error
 from . import bp, media_links
 from ..errors import StorageError
-from .lookups import Found, ServedFile, forget_decision, public_media_or_404
+from .lookups import Found, ServedFile, counted_audio, forget_decision, public_media_or_404
 from .replay import REPLAYABLE
 
 # Keys are immutable (a replaced file gets a new URL), so clients may keep a copy a long time.
@@ -66,12 +66,6 @@ def _names(row: ServedFile, filename: str) -> bool:
     return filename.endswith(row.extension) and filename.isascii()
 
 
-def _counted_audio(found: Found) -> bool:
-    """An episode's audio (its enclosure or a rendition), whose requests count as downloads."""
-    return found.episode_id is not None and found.file.mime_type.startswith("audio/") \
-        and current_app.config["PODCAST"].analytics
-
-
 def _send(found: Found, public_id: str, filename: str, *, private: bool, counted: bool) -> Response:
     row = found.file
     if not _names(row, filename):
@@ -81,7 +75,7 @@ def _send(found: Found, public_id: str, filename: str, *, private: bool, counted
         public=not private,
     )
     recording = None
-    if counted and _counted_audio(found):
+    if counted and counted_audio(found):
         # An episode's audio (its enclosure or a rendition) on its way, from here, nginx or the store:
         # recorded for counting. A 304 or a 416 delivers nothing.
         recording = {"episode_id": found.episode_id, "media_id": row.id, "file_size": row.size,
