@@ -140,6 +140,11 @@ def test_plain_requests_are_sent_by_nginx_alone_and_each_counted_once_from_its_l
         status, alone, body, tries = sent_alone(proxy.port, path, links, Range="bytes=100-65635")
         gets += [("GET", 100, 65635)] * tries
         assert status == 206 and body == data[100:65636] and alone["Content-Range"] == f"bytes 100-65635/{size}"
+        # A wrong name for the file reaches the service (no link has it), which answers 404 and leaves the
+        # right name's links alone.
+        public_id = path.split("/")[2]
+        assert ask(proxy.port, f"/media/{public_id}/episode.ogg")[0] == 404
+        assert list((links / "latest").glob(f"*/{public_id}.mp3"))
         status, _, body, _ = sent_alone(proxy.port, path, links, "HEAD")
         assert (status, body) == (200, b"")
         status, _, body, tries = sent_alone(proxy.port, path, links)
@@ -159,10 +164,11 @@ def test_plain_requests_are_sent_by_nginx_alone_and_each_counted_once_from_its_l
         assert status == 200 and body == data
         gets += [("GET", 0, size - 1)]
         assert ask(proxy.port, path + "?preview=not-a-key")[0] == 200  # served as a preview: not counted
-        # The service saw one request per ten seconds (nginx's first of the window) and the two not plain.
+        # The service saw one request per ten seconds (nginx's first of the window), the wrong name and the two
+        # not plain.
         windows = int(media_links.window(time.time())) - first_window + 1
-        wait_for(lambda: media_lines(server) >= 3, what="three requests in gunicorn's log")
-        assert media_lines(server) <= windows + 2
+        wait_for(lambda: media_lines(server) >= 4, what="four requests in gunicorn's log")
+        assert media_lines(server) <= windows + 3
         for name in ("ETag", "Last-Modified", "Content-Type", "Content-Disposition", "Cache-Control",
                      "Access-Control-Allow-Origin", "Access-Control-Expose-Headers"):
             assert alone[name] == through[name], name

@@ -33,14 +33,19 @@ def media(public_id: str, filename: str) -> Response:
     asked = request.headers.get(media_links.HEADER) == "1" and not preview_key
     if asked:  # nginx found no link: what it leaves rests on what the database says now, not what was kept
         forget_decision(public_id)
-    try:
-        # A preview is the producers' own listening: served, not counted.
-        return _serve(public_id, filename, lambda: public_media_or_404(public_id, preview_key),
-                      private=bool(preview_key), counted=not preview_key)
-    except NotFound:
-        if asked:  # nor may nginx send it while the service is down
-            media_links.forget(current_app.config["PODCAST"].storage_path, public_id)
-        raise
+
+    def find() -> Found:
+        try:
+            return public_media_or_404(public_id, preview_key)
+        except NotFound:
+            # Withdrawn: nor may nginx send it while the service is down. (Only here: a wrong name for a
+            # published file must not drop the links of the right one.)
+            if asked:
+                media_links.forget(current_app.config["PODCAST"].storage_path, public_id)
+            raise
+
+    # A preview is the producers' own listening: served, not counted.
+    return _serve(public_id, filename, find, private=bool(preview_key), counted=not preview_key)
 
 
 @bp.route("/subscriptions/<token>/media/<public_id>/<filename>", methods=["GET", "HEAD"])
