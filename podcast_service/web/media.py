@@ -45,7 +45,7 @@ def media(public_id: str, filename: str) -> Response:
             raise
 
     # A preview is the producers' own listening: served, not counted.
-    return _serve(public_id, filename, find, private=bool(preview_key), counted=not preview_key)
+    return _serve(public_id, filename, find, private=bool(preview_key), counted=not preview_key, link=asked)
 
 
 @bp.route("/subscriptions/<token>/media/<public_id>/<filename>", methods=["GET", "HEAD"])
@@ -55,15 +55,17 @@ def subscriber_media(token: str, public_id: str, filename: str) -> Response:
     return _serve(public_id, filename, lambda: public_media_or_404(public_id, show=show), private=True, counted=True)
 
 
-def _serve(public_id: str, filename: str, find: Callable[[], Found], *, private: bool, counted: bool) -> Response:
+def _serve(public_id: str, filename: str, find: Callable[[], Found], *, private: bool, counted: bool,
+           link: bool = False) -> Response:
+    """`link`: nginx asked for a link to send the file from (media_links.py)."""
     try:
-        return _send(find(), public_id, filename, private=private, counted=counted)
+        return _send(find(), public_id, filename, private=private, counted=counted, link=link)
     except StorageError:
         # This process's memory of the file may predate its move to another store (storage-migrate in
         # another process): asked again of the database before the error is believed.
         if not forget_decision(public_id):
             raise
-        return _send(find(), public_id, filename, private=private, counted=counted)
+        return _send(find(), public_id, filename, private=private, counted=counted, link=link)
 
 
 def _names(row: ServedFile, filename: str) -> bool:
@@ -71,7 +73,7 @@ def _names(row: ServedFile, filename: str) -> bool:
     return filename.endswith(row.extension) and filename.isascii()
 
 
-def _send(found: Found, public_id: str, filename: str, *, private: bool, counted: bool) -> Response:
+def _send(found: Found, public_id: str, filename: str, *, private: bool, counted: bool, link: bool) -> Response:
     row = found.file
     if not _names(row, filename):
         abort(404)
@@ -87,7 +89,7 @@ def _send(found: Found, public_id: str, filename: str, *, private: bool, counted
                      "threshold": counting.threshold(row.size, row.duration, row.bitrate), "private": private}
         if response.status_code in DELIVERED:
             recorder.record(request, **recording)
-    if not private and request.headers.get(media_links.HEADER) == "1":
+    if link:
         _leave_link(row, public_id, recording)
     headers = response.headers
     if private:

@@ -28,7 +28,7 @@ reports only the GETs that may start within them. Only 5 to 8 digits
 a file outside them is always sent by the service.
 
 A second link, in `latest/`, is what nginx sends while the service does not
-answer (gunicorn down or restarting): the last decision the service made,
+answer (gunicorn down or restarting): the last decision the service made.
 It goes with `forget_all`, when the service answers 404 for the file
 (`forget`), and when the file has not been asked for in
 `KEEP_LATEST_SECONDS`.
