@@ -34,13 +34,13 @@ accesslog = "-"
 access_log_format = '"%(m)s %(U)s" %(s)s %(B)s %(M)sms "%(a)s"'
 
 
-# nginx's log of the media requests it answers alone (analytics_log_socket), bound before the fork.
+# nginx's log of the media requests it answers alone (analytics_log_file), checked before the fork.
 media_log = None
 
 
 def on_starting(server):  # noqa: ANN001, ANN201
     """No worker runs yet on this machine: every spool in the upload folder was left by a killed one.
-    With `analytics_log_socket`, bind the socket nginx reports media requests to, for the workers to read."""
+    With `analytics_log_file`, make sure the workers can read and free the file nginx reports media requests in."""
     global media_log
     from podcast_service import spools
     from podcast_service.analytics import nginx_log
@@ -51,14 +51,14 @@ def on_starting(server):  # noqa: ANN001, ANN201
     if removed:
         server.log.info("removed %d abandoned upload spools (%d bytes)", len(removed),
                         sum(s.size for s in removed))
-    if settings.analytics_log_socket:
+    if settings.analytics_log_file:
         try:
-            media_log = nginx_log.bind(settings.analytics_log_socket)
+            warnings = nginx_log.prepare(settings.analytics_log_file)
         except OSError as e:
             sys.exit(str(e))
-        warning = nginx_log.queue_warning()
-        if warning:
+        for warning in warnings:
             server.log.warning(warning)
+        media_log = settings.analytics_log_file
 
 
 def post_worker_init(worker):  # noqa: ANN001, ANN201

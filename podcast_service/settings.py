@@ -61,7 +61,7 @@ class Settings:
     analytics_flush_seconds: int
     analytics_datacenter_ranges: str
     analytics_geoip_database: str
-    analytics_log_socket: str
+    analytics_log_file: str
 
     @property
     def max_upload_bytes(self) -> int:
@@ -105,7 +105,7 @@ DEFAULTS: dict[str, Any] = {
     "analytics_flush_seconds": 1,
     "analytics_datacenter_ranges": "",
     "analytics_geoip_database": "",
-    "analytics_log_socket": "",
+    "analytics_log_file": "",
 }
 
 
@@ -214,11 +214,12 @@ def _accel_prefix(value: Any) -> str:
     return prefix
 
 
-def _socket_path(value: Any) -> str:
-    """Empty, or where nginx's media log arrives: an absolute path short enough for a Unix socket."""
+def _log_path(value: Any) -> str:
+    """Empty, or where nginx writes its media log: an absolute path (nginx's and the service's working folders
+    differ)."""
     path = _text(value)
-    if path and (not path.startswith("/") or len(path.encode()) > 100):
-        raise ValueError("must be empty or an absolute path of at most 100 bytes (a Unix socket's limit)")
+    if path and not path.startswith("/"):
+        raise ValueError("must be empty or an absolute path")
     return path
 
 
@@ -279,7 +280,7 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "analytics_flush_seconds": _positive_int,
     "analytics_datacenter_ranges": _optional_file,
     "analytics_geoip_database": _optional_file,
-    "analytics_log_socket": _socket_path,
+    "analytics_log_file": _log_path,
 }
 assert set(PARSERS) == {f.name for f in fields(Settings)} == set(DEFAULTS)
 

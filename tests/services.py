@@ -332,7 +332,7 @@ class Nginx:
     workdir: Path
     media: Path | None = None  # the service's storage_path, for the internal /_media/ location
     extra: str = ""  # more locations for the server block (bench/media.py's static baseline)
-    media_log: str = ""  # the service's analytics_log_socket, for the media requests nginx answers alone
+    media_log: str = ""  # the service's analytics_log_file, for the media requests nginx answers alone
     process: subprocess.Popen | None = None
     port: int = 0
 
@@ -350,7 +350,7 @@ class Nginx:
             "/var/lib/nginx/proxy": str(self.workdir / "proxy"),
             "alias /srv/podcast/media/;": f"alias {self.media or self.workdir / 'no-media'}/;",
             "root /srv/podcast/media/.published;": f"root {self.media or self.workdir / 'no-media'}/.published;",
-            "/run/podcast/media-log.sock": self.media_log or str(self.workdir / "no-media-log.sock"),
+            "/run/podcast/media.log": self.media_log or str(self.workdir / "unread-media.log"),
             "/var/cache/nginx/podcast": str(self.workdir / "cache"),
             "/var/log/nginx/podcast-access.log": str(self.workdir / "access.log"),
         }

@@ -1,5 +1,5 @@
 """Counting behind the production setup: nginx (deploy/nginx.conf) sends the bytes, with X-Accel-Redirect or
-alone from the link the service left (reporting each request over `analytics_log_socket`), gunicorn
+alone from the link the service left (reporting each request in `analytics_log_file`), gunicorn
 (gunicorn.conf.py) records each request once, and no log or table keeps the listener's address."""
 
 from __future__ import annotations
@@ -112,17 +112,16 @@ def test_ranged_head_and_full_requests_through_nginx_are_each_recorded_once(tmp_
 
 
 @pytest.fixture
-def media_log():
-    """A path for the log socket short enough for a Unix socket (pytest's own folders can be too long)."""
-    folder = tempfile.mkdtemp(prefix="podcast-log-", dir="/tmp")
-    yield f"{folder}/media.sock"
-    shutil.rmtree(folder, ignore_errors=True)
+def media_log(tmp_path):
+    """Where nginx writes its media log: inside the test's folder, which is searched for addresses afterwards."""
+    (tmp_path / "run").mkdir()
+    return str(tmp_path / "run" / "media.log")
 
 
 def served_alone(tmp_path, media_log: str, lookup_seconds: int):  # noqa: ANN201
     """The demo behind nginx and gunicorn, with nginx's media log going to the service."""
     config, app, path, stored, etag = accel_demo(tmp_path)
-    config.update(analytics_log_socket=media_log, media_lookup_seconds=lookup_seconds)
+    config.update(analytics_log_file=media_log, media_lookup_seconds=lookup_seconds)
     server = Gunicorn(app_environment(config), tmp_path)
     server.start()
     proxy = Nginx(f"127.0.0.1:{server.port}", tmp_path / "nginx", media=Path(config["storage_path"]),
@@ -200,6 +199,9 @@ def test_nginx_stops_sending_an_unpublished_episode_alone_and_keeps_sending_whil
         assert ask(proxy.port, path, Cookie="a=b")[0] == 502
         server.start()
         assert ask(proxy.port, path, Range="bytes=0-99")[0] == 206
+        # What nginx sent while no reader ran waited in the log, and is counted now: nothing was lost.
+        rows = wait_for(lambda: recorded_rows(app, 4), what="every GET recorded", logs=[server])
+        assert [r[:3] for r in rows] == [("GET", 0, 99)] * 4
         with app.app_context():
             db.session.execute(update(Episode).values(published_at=utcnow() + timedelta(days=1)))
             db.session.commit()  # any process's commit drops every link at once
@@ -237,17 +239,15 @@ def test_lines_the_service_cannot_use_are_skipped_and_the_next_ones_counted(tmp_
     app, path, _, _, server, proxy = served_alone(tmp_path, media_log, lookup_seconds=10)
     try:
         public_id = path.split("/")[2]
-        good = (f'<190>Nov 28 13:43:06 podcast: {{"t":"1795873386.5","m":"GET","s":"206","r":"bytes=0-9",'
-                f'"a":"{CLIENT}","f":"","u":"{APPLE}","e":"","p":"/179587338/6/{public_id}.mp3"}}')
-        sender = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        for hostile in (b"garbage", b"<190>podcast: {", good[:len(good) // 2].encode(),
-                        good.replace('"206"', '"416"').encode(),
-                        good.replace(public_id, "not-a-file").encode(),  # a file that does not exist
-                        good.replace(f"/{public_id}.mp3", "").encode(),
-                        good.replace('"t":"1795873386.5"', '"t":"1e400"').encode()):
-            sender.sendto(hostile, media_log)
-        sender.sendto(good.encode(), media_log)
-        sender.close()
+        good = (f'{{"t":"1795873386.5","m":"GET","s":"206","r":"bytes=0-9","a":"{CLIENT}","f":"","u":"{APPLE}",'
+                f'"e":"","p":"/179587338/6/{public_id}.mp3"}}')
+        hostile = [b"garbage", b"{", b"[1]", good[:len(good) // 2].encode(), good.replace('"206"', '"416"').encode(),
+                   good.replace(public_id, "not-a-file").encode(),  # a file that does not exist
+                   good.replace(f"/{public_id}.mp3", "").encode(),
+                   good.replace('"t":"1795873386.5"', '"t":"1e400"').encode(),
+                   b"x" * (nginx_log.LONGEST_LINE * 2)]  # no line of nginx's is that long
+        with open(media_log, "ab") as log:  # as another writer with access to the file would
+            log.write(b"\n".join(hostile) + b"\n" + b"\0" * 10 + good.encode() + b"\n")
         rows = wait_for(lambda: recorded_rows(app, 1), what="the good line recorded", logs=[server])
         assert [r[:3] for r in rows] == [("GET", 0, 9)]
         assert ask(proxy.port, path, Range="bytes=0-99")[0] == 206  # the reader is still reading
@@ -257,23 +257,77 @@ def test_lines_the_service_cannot_use_are_skipped_and_the_next_ones_counted(tmp_
         server.stop()
 
 
-def test_the_log_socket_replaces_only_a_socket_nobody_reads(tmp_path, media_log):
-    """A wrong setting pointing at a file must not delete it, nor a second server take a running one's lines;
-    a socket a killed server left is replaced."""
-    kept = tmp_path / "notes.txt"
-    kept.write_text("mine")
-    with pytest.raises(OSError, match="not a socket"):
-        nginx_log.bind(str(kept))
-    assert kept.read_text() == "mine"
-    first = nginx_log.bind(media_log)
-    with pytest.raises(OSError, match="another process reads"):
-        nginx_log.bind(media_log)  # a second server started with the same setting
-    first.close()  # the file stays, as after a kill
-    second = nginx_log.bind(media_log)
-    try:
-        assert oct(Path(media_log).stat().st_mode & 0o777) == "0o660"
-    finally:
-        second.close()
+def test_the_service_reads_only_a_file_it_can_free_and_replaces_nothing(tmp_path):
+    """A wrong setting must not delete or follow anything; the file is made for nginx and the service to share
+    (0660), and the operator is told when it is not in memory."""
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "a-folder").mkdir()
+    (folder / "elsewhere").symlink_to(tmp_path / "target")
+    listening = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listening.bind(str(folder / "old.sock"))
+    for wrong in ("a-folder", "elsewhere", "old.sock"):
+        with pytest.raises(OSError, match="exists and is not a regular file"):
+            nginx_log.prepare(str(folder / wrong))
+    listening.close()
+    assert not (tmp_path / "target").exists() and (folder / "old.sock").is_socket()
+    with pytest.raises(OSError, match="cannot open .*/missing/media.log to read and free it"):
+        nginx_log.prepare(str(folder / "missing" / "media.log"))
+    log = folder / "media.log"
+    mounts = tmp_path / "mounts"
+    mounts.write_text(f"/dev/sda1 / ext4 rw 0 0\ntmpfs {folder} tmpfs rw 0 0\n")
+    assert nginx_log.prepare(str(log), mounts) == []
+    assert oct(log.stat().st_mode & 0o777) == "0o660"
+    log.write_bytes(b"kept\n")
+    log.chmod(0o600)
+    mounts.write_text("/dev/sda1 / ext4 rw 0 0\ntmpfs /run tmpfs rw 0 0\n")
+    [warning] = nginx_log.prepare(str(log), mounts)
+    assert "is on ext4, not in memory" in warning
+    assert log.read_bytes() == b"kept\n" and oct(log.stat().st_mode & 0o777) == "0o660"
+
+
+def test_a_filesystem_that_cannot_free_what_was_read_is_refused(tmp_path, monkeypatch):
+    """The file would grow without end, and a restarted reader would count every line again."""
+    def unsupported(fd: int, start: int, length: int) -> None:
+        raise OSError(95, "Operation not supported")
+    monkeypatch.setattr(nginx_log, "_punch", unsupported)
+    with pytest.raises(OSError, match="cannot free the lines read .*tmpfs"):
+        nginx_log.prepare(str(tmp_path / "media.log"))
+
+
+@pytest.fixture(params=["disk", "memory"])
+def log_folder(request, tmp_path):  # noqa: ANN001, ANN201
+    """A folder on the test's own filesystem and one on tmpfs (/dev/shm), where the log is meant to be."""
+    if request.param == "disk":
+        return tmp_path
+    folder = Path(tempfile.mkdtemp(dir="/dev/shm"))
+    request.addfinalizer(lambda: shutil.rmtree(folder, ignore_errors=True))
+    return folder
+
+
+def test_a_reader_takes_whole_lines_frees_them_and_the_next_reader_starts_after_them(log_folder):
+    path = log_folder / "media.log"
+    nginx_log.prepare(str(path))
+    lines = [b'{"n":%d,"pad":"%s"}' % (n, b"x" * 300) for n in range(40)]
+    with open(path, "ab") as writer:
+        writer.write(b"\n".join(lines[:30]) + b"\n" + lines[30][:10])  # the last line not finished yet
+    first = nginx_log.Tail(str(path))
+    assert first.lines() == lines[:30] and first.lines() == []
+    first.free()
+    data = path.read_bytes()
+    assert data[:-10] == bytes(len(data) - 10) and data[-10:] == lines[30][:10]  # read lines are gone
+    assert os.stat(path).st_blocks * 512 < len(data)  # and take no room
+    first.close()  # killed before the rest came
+    with open(path, "ab") as writer:
+        writer.write(lines[30][10:] + b"\n" + b"\n".join(lines[31:]) + b"\n")
+    second = nginx_log.Tail(str(path))
+    assert second.lines() == lines[30:]
+    second.free()
+    assert path.read_bytes() == bytes(path.stat().st_size)
+    second.close()
+    third = nginx_log.Tail(str(path))  # nothing left to read
+    assert third.lines() == []
+    third.close()
 
 
 @pytest.mark.parametrize(("trusted", "forwarded", "client"), [
@@ -293,59 +347,57 @@ def test_nginx_sends_each_stored_audio_format_with_the_type_the_service_gives_it
     assert types == {extension: mime for extension, mime in probe.FORMATS.values()}
 
 
-def test_gunicorn_refuses_to_start_with_a_log_socket_it_cannot_make(tmp_path):
+def test_gunicorn_refuses_to_start_with_a_log_file_it_cannot_make(tmp_path):
     env = {**app_environment({"database_url": f"sqlite:///{tmp_path / 'db.sqlite'}",
-                              "analytics_log_socket": str(tmp_path / "missing" / "media.sock")}),
+                              "analytics_log_file": str(tmp_path / "missing" / "media.log")}),
            "PODCAST_BIND": "127.0.0.1:0"}
     done = subprocess.run([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
                            "podcast_service:create_app()"], env=env, cwd=tmp_path, capture_output=True, text=True,
                           timeout=60)
     assert done.returncode != 0
-    assert f"analytics_log_socket: cannot make {tmp_path}/missing/media.sock" in done.stderr
+    assert f"analytics_log_file: cannot open {tmp_path}/missing/media.log to read and free it" in done.stderr
     assert "Traceback" not in done.stderr
 
 
-def test_the_operator_is_told_when_the_kernel_lets_too_few_lines_wait(tmp_path):
-    setting = tmp_path / "max_dgram_qlen"
-    setting.write_text("10\n")
-    assert "sysctl -w net.unix.max_dgram_qlen=1024" in nginx_log.queue_warning(setting)
-    setting.write_text("4096\n")
-    assert nginx_log.queue_warning(setting) is None
-    assert nginx_log.queue_warning(tmp_path / "not-linux") is None
-
-
 def test_when_the_reading_worker_is_killed_another_reads_on(tmp_path, media_log):
-    """One worker reads the log at a time (a lock beside the socket); killed outright, its lock goes with it."""
+    """One worker reads the log at a time (a lock beside the file); killed outright, its lock goes with it, and
+    the next reader starts after the lines the first freed: none is counted twice."""
     config, app, path, _, _ = accel_demo(tmp_path)
-    config.update(analytics_log_socket=media_log, media_lookup_seconds=10)
+    config.update(analytics_log_file=media_log, media_lookup_seconds=10)
     server = Gunicorn(app_environment(config), tmp_path, workers=2)
     server.start()
     proxy = Nginx(f"127.0.0.1:{server.port}", tmp_path / "nginx", media=Path(config["storage_path"]),
                   media_log=media_log)
     proxy.start()
+    links = Path(config["storage_path"]) / ".published"
     try:
-        assert ask(proxy.port, path, Range="bytes=0-99")[0] == 206
-        wait_for(lambda: recorded_rows(app, 1), what="the first request recorded", logs=[server])
+        status, _, _, tries = sent_alone(proxy.port, path, links, Range="bytes=0-99")
+        assert status == 206
+        gets = [("GET", 0, 99)] * tries
+        wait_for(lambda: recorded_rows(app, len(gets)), what="the first request recorded", logs=[server])
         lock = os.stat(f"{media_log}.lock").st_ino
         [reader] = [int(line.split()[4]) for line in Path("/proc/locks").read_text().splitlines()
                     if "FLOCK" in line and "->" not in line and line.split()[5].endswith(f":{lock}")]
         assert reader in server.worker_pids()
         os.kill(reader, signal.SIGKILL)
         wait_for(lambda: reader not in server.worker_pids(), what="the reader gone", logs=[server])
-        assert ask(proxy.port, path, Range="bytes=100-199")[0] == 206
-        rows = wait_for(lambda: recorded_rows(app, 2), what="the next request recorded", logs=[server])
-        assert [r[:3] for r in rows] == [("GET", 0, 99), ("GET", 100, 199)]
+        status, _, _, tries = sent_alone(proxy.port, path, links, Range="bytes=100-199")
+        assert status == 206
+        gets += [("GET", 100, 199)] * tries
+        wait_for(lambda: recorded_rows(app, len(gets)), what="the next request recorded", logs=[server])
+        time.sleep(2 * nginx_log.POLL_SECONDS + 1)  # a reader that read the first line again has counted it by now
+        assert sorted(r[:3] for r in recorded_rows(app, 0)) == sorted(gets)
     finally:
         proxy.stop()
         server.stop()
 
 
 def test_nginx_reports_each_get_that_may_start_within_the_first_minute_and_nothing_else(tmp_path, media_log):
-    """What nginx sends down the socket, read here instead of by gunicorn: one JSON line per GET it answered
+    """What nginx writes to the log, read here instead of by gunicorn: one JSON line per GET it answered
     alone whose range may start within the threshold (a start with no more digits), none for a HEAD or a range
     further on."""
     config, app, path, stored, _ = accel_demo(tmp_path)
-    config.update(analytics_log_socket=media_log, media_lookup_seconds=10)
+    config.update(analytics_log_file=media_log, media_lookup_seconds=10)
     with app.app_context():
         audio = db.session.scalars(select(Episode)).one().audio
         threshold = counting.threshold(audio.size, audio.duration, audio.bitrate)
@@ -354,8 +406,6 @@ def test_nginx_reports_each_get_that_may_start_within_the_first_minute_and_nothi
     beyond = 10 ** digits  # the smallest start with more digits than the threshold
     server = Gunicorn(app_environment(config), tmp_path)
     server.start()
-    reading = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    reading.bind(f"{media_log}.here")
     proxy = Nginx(f"127.0.0.1:{server.port}", tmp_path / "nginx", media=Path(config["storage_path"]),
                   media_log=f"{media_log}.here")
     proxy.start()
@@ -367,15 +417,11 @@ def test_nginx_reports_each_get_that_may_start_within_the_first_minute_and_nothi
         assert sent_alone(proxy.port, path, links, Range="bytes=0-99", Referer="https://example.org/player")[0] == 206
         assert sent_alone(proxy.port, path, links, Range="bytes=-100")[0] == 206  # the last bytes: the service decides
         assert sent_alone(proxy.port, path, links, Range=f"bytes={beyond - 100}-")[0] in (206, 416)  # as many digits
-        lines = []
-        reading.settimeout(2)
-        with pytest.raises(TimeoutError):
-            while True:  # a request made again when the ten seconds turned may be reported twice
-                lines.append(json.loads(reading.recv(65536).split(b": ", 1)[1]))
     finally:
-        reading.close()
-        proxy.stop()
+        proxy.stop()  # nginx writes what it holds as it stops
         server.stop()
+    # A request made again when the ten seconds turned may be reported twice.
+    lines = [json.loads(line) for line in Path(f"{media_log}.here").read_bytes().splitlines()]
     assert {(line["m"], line["r"], line["e"]) for line in lines} == {
         ("GET", "", ""), ("GET", "bytes=0-99", "https://example.org/player"), ("GET", "bytes=-100", ""),
         ("GET", f"bytes={beyond - 100}-", "")}

@@ -1,33 +1,43 @@
-"""Counting the enclosure requests nginx answers alone, from the log lines it sends the service.
+"""Counting the enclosure requests nginx answers alone, from the lines its media log writes for the service.
 
-With `analytics_log_socket` set, nginx (deploy/nginx.conf) sends a public
+With `analytics_log_file` set, nginx (deploy/nginx.conf) sends a public
 episode's audio itself from the link the service left for it
 (web/media_links.py), so the service no longer sees each range an app asks
 for. nginx reports the requests that may count instead (GETs whose range
 may start within the first minute: deploy/nginx.conf's map, from the link's
-folder), one JSON line each, written by its `syslog:` access log to a Unix
-datagram socket.
-gunicorn's master binds that socket before it forks (gunicorn.conf.py); a
-thread in one worker at a time reads lines and records them as the media
-route records what it answers (recorder.add_request). A line's address
-lives only in memory, as a request's does: no file keeps it.
+folder), one JSON line each, in an access log it buffers and writes to that
+file at most a second later.
+A thread in one worker at a time reads the new lines once or twice a second
+and records them as the media route records what it answers
+(recorder.add_request), then frees the bytes it read (fallocate's punch
+hole): the file keeps nothing read, so a listener's address stays only as
+long as it waits for the reader, on tmpfs (/run) nowhere but in memory,
+and a reader that starts after a restart or a kill begins where the last
+stopped (the first bytes not freed).
+
+Why a file and not a socket: nginx's `syslog:` log sends each line alone,
+and the reader woke for every one (about 160 µs of CPU a line, the cost
+that held bench/media.py's ranges under 0.9 of static), while Linux keeps
+only `net.unix.max_dgram_qlen` (10) lines waiting and nginx drops the rest.
+A buffered file log costs one write for many lines and loses none.
 
 A line names the link nginx sent (`/WINDOW/CLASS/ID.EXT`); the file and
 the episode it counts for are found as the media route finds them, from
 the public id, and kept as long (web/recent.py), so most lines ask the
 database nothing. A line for a file no longer published is not counted. A
-line that cannot be read (cut at nginx's 2 KB syslog limit, or sent by
-something else with access to the socket) is skipped, and the skips are
-logged once a minute at most.
+line that cannot be read (written by something else with access to the
+file) is skipped, and the skips are logged once a minute at most.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import fcntl
 import logging
 import os
-import socket
 import stat
+import re
 import threading
 import time
 from datetime import UTC, datetime
@@ -44,96 +54,167 @@ from .recorder import Recorder, add_request, counted_span, recorder
 
 log = logging.getLogger(__name__)
 
-# Room for bursts while the reader is not running (the kernel caps it at net.core.rmem_max).
-RECEIVE_BUFFER = 8 * 1024 * 1024
-# Lines read in one go before they are taken.
-GROUP = 500
 DELIVERED = frozenset({"200", "206"})
-MIN_QUEUE = 1024
+# How long the reader waits when it finds no new line (nginx writes its buffer within a second: flush=1s).
+POLL_SECONDS = 0.5
+# How long the reader waits when the file cannot be opened or read (removed, wrong owner).
+RETRY_SECONDS = 10
+# The most read at once; more waits for the next turn.
+CHUNK = 1024 * 1024
+# An unfinished line longer than this is not one of nginx's (its lines are a few hundred bytes): dropped.
+LONGEST_LINE = 64 * 1024
+# fallocate(2): free a range of a file, leaving its size as it is.
+_PUNCH_HOLE = 0x02 | 0x01  # FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+# Where prepare() checks that the filesystem can free bytes: past the end of the file, so no line is touched.
+PROBE_BEYOND = 1 << 30
+_IN_MEMORY = frozenset({"tmpfs", "ramfs"})
+_ESCAPED = re.compile(r"\\([0-7]{3})")
 
 
-def bind(path: str) -> socket.socket:
-    """The socket nginx writes to, bound by the process that forks the readers.
+def free(fd: int, end: int) -> None:
+    """Free the file's bytes before `end`: they read as zeros and take no room."""
+    if end > 0:
+        _punch(fd, 0, end)
 
-    A socket left by a killed server is replaced; one another server still
-    reads is refused (the two would share the lines), and so is any other
-    file at the path, which a wrong setting must not delete. nginx's workers
-    write as their own user: the socket is group-writable, as the media
-    files are group-readable (nginx's user belongs to the service's group).
+
+def _punch(fd: int, start: int, length: int) -> None:
+    if _libc.fallocate(fd, _PUNCH_HOLE, start, length) != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code))
+
+
+def prepare(path: str, mounts: Path = Path("/proc/self/mounts")) -> list[str]:
+    """Make sure the media log is a file the service can read and free, before any worker reads it; what to
+    tell the operator.
+
+    The file is made if missing (0660: nginx's master opens it as root; on a
+    reopen nginx gives it to its own user and keeps the group's rights). Any
+    other kind of file at the path (a socket, a symlink, a folder) is
+    refused, not replaced, so a wrong setting deletes nothing; so is a
+    filesystem that cannot free a file's bytes, where the file would grow
+    without end and every line would be counted again after a restart.
     """
     try:
-        if not stat.S_ISSOCK(os.lstat(path).st_mode):
-            raise OSError(f"analytics_log_socket: {path} exists and is not a socket")
-        if _in_use(path):
-            raise OSError(f"analytics_log_socket: another process reads {path}")
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        mode = os.lstat(path).st_mode
+    except OSError:
+        mode = None  # missing (made below), or out of reach (opening it below says why)
+    if mode is not None and not stat.S_ISREG(mode):
+        raise OSError(f"analytics_log_file: {path} exists and is not a regular file")
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
-        sock.bind(path)
-        os.chmod(path, 0o660)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o660)
     except OSError as e:
-        sock.close()
-        raise OSError(f"analytics_log_socket: cannot make {path}: {e.strerror}") from e
-    return sock
-
-
-def queue_warning(setting: Path = Path("/proc/sys/net/unix/max_dgram_qlen")) -> str | None:
-    """What to tell the operator when the kernel lets too few lines wait for a reader.
-
-    Linux keeps at most `net.unix.max_dgram_qlen` datagrams (10 by default)
-    waiting on a Unix socket; nginx drops the lines that find it full,
-    silently. A busy server (thousands of requests a second) needs room for
-    the moments its reader is not running: bench/media.py lost about a
-    fifth of the lines at 10, a few hundredths at 1024.
-    """
+        raise OSError(f"analytics_log_file: cannot open {path} to read and free it: {e.strerror} (make it "
+                      "before nginx starts, as the service's user, or give it to the service's group with "
+                      "mode 0660)") from e
     try:
-        waiting = int(setting.read_text())
-    except (OSError, ValueError):
-        return None
-    if waiting >= MIN_QUEUE:
-        return None
-    return (f"analytics: the kernel lets only {waiting} lines of nginx's media log wait (net.unix.max_dgram_qlen); "
-            f"under load nginx drops the others and they are not counted. Raise it before starting gunicorn: "
-            f"sysctl -w net.unix.max_dgram_qlen={MIN_QUEUE} (and in /etc/sysctl.d/)")
-
-
-def _in_use(path: str) -> bool:
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    try:
-        probe.connect(path)
-        return True
-    except ConnectionRefusedError:
-        return False
+        made = os.fstat(fd)
+        if made.st_uid == os.geteuid() and made.st_mode & 0o777 != 0o660:  # whatever the umask
+            os.fchmod(fd, 0o660)
+        _punch(fd, made.st_size + PROBE_BEYOND, 1)  # far past the end, where nginx writes nothing yet
+    except OSError as e:
+        raise OSError(f"analytics_log_file: the filesystem of {path} cannot free the lines read ({e.strerror}); "
+                      "put the file on tmpfs, such as /run/podcast/") from e
     finally:
-        probe.close()
+        os.close(fd)
+    kind = filesystem(path, mounts)
+    if kind is not None and kind not in _IN_MEMORY:
+        return [f"analytics: {path} is on {kind}, not in memory: lines hold listeners' addresses until they are "
+                "read (longer while gunicorn is stopped), and would reach the disk; put the file on tmpfs, such "
+                "as /run/podcast/"]
+    return []
 
 
-def start(app: Flask, sock: socket.socket) -> threading.Thread:
-    """Read the socket in a thread of this process, for as long as the process lives, while no other
-    worker does.
+def filesystem(path: str, mounts: Path = Path("/proc/self/mounts")) -> str | None:
+    """The type of the filesystem holding `path` (the longest mount point above it); None if unknown."""
+    where = os.path.realpath(path)
+    best, kind = "", None
+    try:
+        table = mounts.read_text()
+    except OSError:
+        return None
+    for entry in table.splitlines():
+        fields = entry.split()
+        if len(fields) < 3:
+            continue
+        point = _ESCAPED.sub(lambda m: chr(int(m[1], 8)), fields[1])  # a space is written \040
+        inside = point == "/" or where == point or where.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            best, kind = point, fields[2]
+    return kind
 
-    One reader at a time: several would each wake for a line or two, and
-    cost twice as much a line as one that reads them in groups. The others
-    wait on a lock beside the socket; when the reading worker exits or is
-    killed, the kernel frees its lock and one of them reads on.
+
+def start(app: Flask, path: str) -> threading.Thread:
+    """Read the log in a thread of this process, for as long as the process lives, while no other worker
+    does.
+
+    One reader at a time: two would read the same lines. The others wait on a
+    lock beside the file; when the reading worker exits or is killed, the
+    kernel frees its lock and one of them reads on, from the first line
+    its predecessor did not free.
     """
-    thread = threading.Thread(target=_read_alone, args=(app, sock), name="media-log-reader", daemon=True)
+    thread = threading.Thread(target=_read_alone, args=(app, path), name="media-log-reader", daemon=True)
     thread.start()
     return thread
 
 
-def _read_alone(app: Flask, sock: socket.socket) -> None:
-    path = sock.getsockname()
+def _read_alone(app: Flask, path: str) -> None:
     try:
         lock = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         fcntl.flock(lock, fcntl.LOCK_EX)
     except OSError as e:
-        log.error("analytics: cannot take %s.lock (%s); this worker reads the media log alongside others",
+        log.error("analytics: cannot take %s.lock (%s); nginx's media log is not read by this worker",
                   path, e.strerror)
-    _read(app, sock)
+        return
+    _read(app, path)
+
+
+class Tail:
+    """The part of the log no reader has taken yet: whole lines from the first byte not freed, then freed."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
+        self.offset = self._first_unfreed()
+        self.pending = b""  # a line nginx has not finished writing
+
+    def _first_unfreed(self) -> int:
+        try:
+            return os.lseek(self.fd, 0, os.SEEK_DATA)
+        except OSError as e:
+            if e.errno != errno.ENXIO:
+                raise
+            return os.fstat(self.fd).st_size  # nothing unread
+
+    def lines(self) -> list[bytes]:
+        """The whole lines written since the last call (empty if none yet)."""
+        chunk = os.pread(self.fd, CHUNK, self.offset)
+        if not chunk:
+            return []
+        self.offset += len(chunk)
+        done, _, self.pending = (self.pending + chunk).rpartition(b"\n")
+        lines = [line.lstrip(b"\0") for line in done.split(b"\n") if line.strip(b"\0")]
+        if len(self.pending) > LONGEST_LINE:  # given as it is, to be found unreadable
+            lines.append(self.pending)
+            self.pending = b""
+        return lines
+
+    def free(self) -> None:
+        """Free every line returned so far."""
+        free(self.fd, self.offset - len(self.pending))
+
+    def replaced(self) -> bool:
+        """Whether the path now names another file (an operator removed or replaced it), so nginx will write
+        there once it reopens its logs."""
+        try:
+            now, mine = os.stat(self.path), os.fstat(self.fd)
+        except FileNotFoundError:
+            return False  # nothing to read elsewhere yet
+        return (now.st_dev, now.st_ino) != (mine.st_dev, mine.st_ino)
+
+    def close(self) -> None:
+        os.close(self.fd)
 
 
 class Lines:
@@ -145,10 +226,10 @@ class Lines:
         self.unreadable = 0
         self._said = time.monotonic()
 
-    def take(self, datagram: bytes) -> bool:
+    def take(self, text: bytes) -> bool:
         """Record the request a line reports if it can add to a download; False: the line could not be read."""
         try:
-            line = orjson.loads(datagram[datagram.index(b"{"):])
+            line = orjson.loads(text)
             if line["s"] not in DELIVERED:
                 return True
             public_id = line["p"].rsplit("/", 1)[1].split(".", 1)[0]
@@ -190,23 +271,36 @@ def counted_file(public_id: str) -> Found | None:
     return found if counted_audio(found) else None
 
 
-def _read(app: Flask, sock: socket.socket) -> None:
+def _read(app: Flask, path: str) -> None:
     lines = Lines(recorder(app), app.config["PODCAST"].trusted_proxies)
+    tail = None
     with app.app_context():  # for the day's salt, read from the database once a day
         while True:
             try:
-                group = [sock.recv(65536)]
-                while len(group) < GROUP:
-                    group.append(sock.recv(65536, socket.MSG_DONTWAIT))
-            except BlockingIOError:
-                pass
-            except OSError:  # the socket was closed: the process is going away
-                return
+                tail = tail or Tail(path)
+                group = tail.lines()
+                if not group and not tail.pending and tail.replaced():
+                    tail.close()
+                    tail = None
+                    log.warning("analytics: %s was replaced; reading the new file", path)
+                    continue
+            except OSError as e:
+                log.error("analytics: cannot read %s (%s); trying again in %d s", path, e.strerror, RETRY_SECONDS)
+                time.sleep(RETRY_SECONDS)
+                continue
+            if not group:
+                lines.report()
+                time.sleep(POLL_SECONDS)
+                continue
             try:
-                for datagram in group:
-                    lines.take(datagram)
+                for line in group:
+                    lines.take(line)
                 lines.report()
             except Exception:  # noqa: BLE001  (a failure here loses these lines, never the reader)
                 log.exception("analytics: %d lines from nginx's media log not recorded", len(group))
             finally:
                 db.session.remove()  # a connection the salt took goes back to the pool
+            try:
+                tail.free()
+            except OSError as e:
+                log.error("analytics: cannot free what was read of %s (%s)", path, e.strerror)

@@ -111,12 +111,12 @@ def _leave_link(row: ServedFile, public_id: str, recording: dict | None) -> None
     """nginx asked (it found no link for this file): leave one if nginx may send the file alone.
 
     That is audio of something published, in the local store behind nginx
-    (`accel_redirect`), counted from nginx's log (`analytics_log_socket`) or
+    (`accel_redirect`), counted from nginx's log (`analytics_log_file`) or
     not at all. With `media_lookup_seconds` 0, every request comes here.
     """
     settings = current_app.config["PODCAST"]
     if not row.mime_type.startswith("audio/") or not settings.media_lookup_seconds \
-            or (recording is not None and not settings.analytics_log_socket):
+            or (recording is not None and not settings.analytics_log_file):
         return
     kind = media_links.link_class(recording["threshold"] if recording is not None else None)
     stored = storage_of(row).web_server_path(row.key)
