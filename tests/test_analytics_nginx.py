@@ -245,11 +245,13 @@ def test_lines_the_service_cannot_use_are_skipped_and_the_next_ones_counted(tmp_
                    good.replace(public_id, "not-a-file").encode(),  # a file that does not exist
                    good.replace(f"/{public_id}.mp3", "").encode(),
                    good.replace('"t":"1795873386.5"', '"t":"1e400"').encode(),
+                   good.replace('"t":"1795873386.5"', '"t":"1e18"').encode(),  # a time no clock can say
                    b"x" * (nginx_log.LONGEST_LINE * 2)]  # no line of nginx's is that long
         with open(media_log, "ab") as log:  # as another writer with access to the file would
             log.write(b"\n".join(hostile) + b"\n" + b"\0" * 10 + good.encode() + b"\n")
         rows = wait_for(lambda: recorded_rows(app, 1), what="the good line recorded", logs=[server])
         assert [r[:3] for r in rows] == [("GET", 0, 9)]
+        assert "Traceback" not in server.log_path.read_text()  # each line skipped alone, not its group
         assert ask(proxy.port, path, Range="bytes=0-99")[0] == 206  # the reader is still reading
         wait_for(lambda: recorded_rows(app, 2), what="the next request recorded", logs=[server])
     finally:

@@ -245,7 +245,7 @@ class Lines:
                             episode_id=found.episode_id, media_id=file.id, file_size=file.size,
                             threshold=threshold, private=False)
             return True
-        except (ValueError, KeyError, IndexError, TypeError, AttributeError, OverflowError):
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError, OverflowError, OSError):
             self.unreadable += 1
             return False
 
