@@ -346,12 +346,13 @@ def save_episode(show: Show, data: EpisodeInput, audio: Path | None = None, *, e
         episode.credits = _credits(data.people)
         episode.source_fingerprint = fingerprint
         show.updated_at = utcnow()
-    if staged_audio is not None:
-        episode_id, job_id = episode.id, episode.audio_job.id
+        db.session.flush()  # ids, read before the commit expires the rows
+        episode_id = episode.id
+        job_id = episode.audio_job.id if staged_audio is not None else None
+    if job_id is not None:
         end_transaction()  # and expire what this session read: a job in immediate mode changes the rows
         queue_audio_job(job_id)
-        return reloaded(episode_id)
-    return episode
+    return reloaded(episode_id)
 
 
 def reloaded(episode_id: int) -> Episode:

@@ -523,3 +523,30 @@ def test_behind_nginx_media_and_feed_bytes_come_from_nginx_with_the_service_head
     finally:
         proxy.stop()
         server.stop()
+
+
+@pytest.mark.parametrize("same_audio", [False, True])
+def test_a_saved_episode_is_answered_from_one_read_of_its_row_and_files(app, make_episode, same_audio):
+    """What an edit answers is read in one statement after the commit. Read row by row, a replacement of
+    the audio committed between the episode's row and its file's left the answer with no file: a 500, seen
+    with concurrent replacements when one of them uploaded the file the episode already had."""
+    from dataclasses import replace
+
+    from sqlalchemy import event
+
+    from podcast_service.api.serialize import episode_json
+    from podcast_service.episodes import episode_input, save_episode
+    episode = make_episode(title="Before")
+    audio = AUDIO / "cbr.mp3" if same_audio else None
+    saved = save_episode(episode.show, replace(episode_input(episode), title="After"), audio, existing=episode)
+    read = []
+
+    def keep(_connection, _cursor, statement, *_rest) -> None:  # noqa: ANN001
+        read.append(statement)
+    event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        answer = episode_json(saved)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", keep)
+    assert answer["title"] == "After" and answer["duration"] > 0
+    assert [s for s in read if "episodes" in s or "media_files" in s] == []
