@@ -36,8 +36,8 @@ import errno
 import fcntl
 import logging
 import os
-import stat
 import re
+import stat
 import threading
 import time
 from datetime import UTC, datetime
@@ -73,13 +73,8 @@ _IN_MEMORY = frozenset({"tmpfs", "ramfs"})
 _ESCAPED = re.compile(r"\\([0-7]{3})")
 
 
-def free(fd: int, end: int) -> None:
-    """Free the file's bytes before `end`: they read as zeros and take no room."""
-    if end > 0:
-        _punch(fd, 0, end)
-
-
 def _punch(fd: int, start: int, length: int) -> None:
+    """Free a range of the file: it reads as zeros and takes no room."""
     if _libc.fallocate(fd, _PUNCH_HOLE, start, length) != 0:
         code = ctypes.get_errno()
         raise OSError(code, os.strerror(code))
@@ -202,7 +197,9 @@ class Tail:
 
     def free(self) -> None:
         """Free every line returned so far."""
-        free(self.fd, self.offset - len(self.pending))
+        end = self.offset - len(self.pending)
+        if end > 0:
+            _punch(self.fd, 0, end)
 
     def replaced(self) -> bool:
         """Whether the path now names another file (an operator removed or replaced it), so nginx will write

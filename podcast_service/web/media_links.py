@@ -20,7 +20,7 @@ A change that could withdraw a file, committed by any of the service's
 processes (recent.py), drops every link at once (`forget_all`); one made
 some other way stops within the window.
 
-CLASS tells nginx which requests to report over `analytics_log_file` for
+CLASS tells nginx which requests to report in `analytics_log_file` for
 counting: `n` for a file not counted, else the number of digits of the
 bytes that hold its first minute (counting.threshold), so that nginx
 reports only the GETs that may start within them. Only 5 to 8 digits

@@ -10,9 +10,9 @@ Within the process, any commit that touches a show, an episode or a file
 forgets everything at once, and drops the links nginx sends public audio
 from (media_links.py, shared by every process); another process (a second
 gunicorn worker or machine) goes on serving a just-withdrawn file until its
-copy expires. Only
-files found are kept (an unknown id is asked of the database each time, so
-made-up ids fill nothing), and at most `LIMIT` of each.
+copy expires. Only files found are kept (an unknown id is asked of the
+database each time, so made-up ids fill nothing), and at most `LIMIT` of
+each.
 """
 
 from __future__ import annotations
