@@ -532,21 +532,13 @@ def test_a_saved_episode_is_answered_from_one_read_of_its_row_and_files(app, mak
     with concurrent replacements when one of them uploaded the file the episode already had."""
     from dataclasses import replace
 
-    from sqlalchemy import event
-
     from podcast_service.api.serialize import episode_json
     from podcast_service.episodes import episode_input, save_episode
+    from test_scale import counting
     episode = make_episode(title="Before")
     audio = AUDIO / "cbr.mp3" if same_audio else None
     saved = save_episode(episode.show, replace(episode_input(episode), title="After"), audio, existing=episode)
-    read = []
-
-    def keep(_connection, _cursor, statement, *_rest) -> None:  # noqa: ANN001
-        read.append(statement)
-    event.listen(db.engine, "before_cursor_execute", keep)
-    try:
+    with counting() as read:
         answer = episode_json(saved)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", keep)
     assert answer["title"] == "After" and answer["duration"] > 0
     assert [s for s in read if "episodes" in s or "media_files" in s] == []
