@@ -595,6 +595,9 @@ class CachedFeed(db.Model):
     valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # How many episodes the built feed lists: the home page shows it without counting every episode.
     item_count: Mapped[int | None] = mapped_column(Integer)
+    # The bytes' sizes: with `last_modified`, the ETags nginx gives the files it sends (web/feed_files.py).
+    size: Mapped[int | None] = mapped_column(Integer)
+    gzipped_size: Mapped[int | None] = mapped_column(Integer)
     # Where a private feed's bytes hold a subscriber's token: random, never shown (cache.py).
     token_slot: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
     # Last, so reading the small columns above never walks the large values' pages (SQLite stores a

@@ -351,7 +351,6 @@ class Nginx:
             "alias /srv/podcast/media/;": f"alias {self.media or self.workdir / 'no-media'}/;",
             "root /srv/podcast/media/.published;": f"root {self.media or self.workdir / 'no-media'}/.published;",
             "/run/podcast/media.log": self.media_log or str(self.workdir / "unread-media.log"),
-            "/var/cache/nginx/podcast": str(self.workdir / "cache"),
             "/var/log/nginx/podcast-access.log": str(self.workdir / "access.log"),
         }
         for old, new in replacements.items():

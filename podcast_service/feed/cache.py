@@ -27,7 +27,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import CachedFeed, Episode, Show, utcnow
+from ..models import CachedFeed, Episode, Show, utcnow, web_etag
 from ..urls import FeedUrls
 from . import build_feed
 from .data import feed_episodes
@@ -44,11 +44,23 @@ def _memo() -> dict[int, tuple[str, bytes, bytes]]:
 @dataclass(frozen=True)
 class FeedState:
     show_id: int
-    etag: str
+    etag: str  # the body's SHA-256: a build that changed nothing keeps the date
     last_modified: datetime
     token_slot: str
+    generation: int
+    size: int
+    gzipped_size: int
+    valid_until: datetime | None  # when the next scheduled episode goes live
     # The bytes, when this request built them: served as built even if another process stores others.
     built: tuple[bytes, bytes] | None = None
+
+    def web_etag(self, gzipped: bool) -> str:
+        """The ETag of the plain or gzipped bytes: nginx's for the files it sends (web/feed_files.py).
+
+        The date changes with every version and the size tells the two
+        encodings apart, so the tag is strong and unique to its bytes.
+        """
+        return web_etag(self.last_modified, self.gzipped_size if gzipped else self.size)
 
 
 def next_change(show: Show, now: datetime) -> datetime | None:
@@ -91,7 +103,8 @@ def state(show: Show) -> FeedState:
     now = utcnow()
     row = _row(show)
     if row.fresh_at(now):
-        return FeedState(show.id, row.etag, row.last_modified, row.token_slot)
+        return FeedState(show.id, row.etag, row.last_modified, row.token_slot, row.generation, row.size,
+                         row.gzipped_size, row.valid_until)
     generation, old_etag, old_modified = row.generation, row.etag, row.last_modified
     body, item_count = _build(show, now, row.token_slot)
     etag = hashlib.sha256(body).hexdigest()
@@ -103,18 +116,21 @@ def state(show: Show) -> FeedState:
         if old_modified is not None and last_modified <= old_modified:
             last_modified = old_modified + timedelta(seconds=1)
     gzipped = gzip.compress(body, compresslevel=6, mtime=0)
+    valid_until = next_change(show, now)
     stored = db.session.execute(
         update(CachedFeed)
         .where(CachedFeed.show_id == show.id, CachedFeed.generation == generation)
         .values(body=body, gzipped=gzipped, etag=etag, last_modified=last_modified, stale=False,
-                valid_until=next_change(show, now), item_count=item_count)
+                valid_until=valid_until, item_count=item_count, size=len(body), gzipped_size=len(gzipped))
     ).rowcount
     db.session.commit()
     if not stored:
         current_app.logger.info("feed of show %s changed while it was built; not cached", show.id)
     with _memo_lock:
         _memo()[show.id] = (etag, body, gzipped)
-    return FeedState(show.id, etag, last_modified, row.token_slot, (body, gzipped))
+    # Not stored: no generation vouches for these bytes, so nginx is given no file of them (web/feed_files.py).
+    return FeedState(show.id, etag, last_modified, row.token_slot, generation if stored else -1, len(body),
+                     len(gzipped), valid_until, (body, gzipped))
 
 
 def content(feed: FeedState) -> tuple[FeedState, bytes, bytes]:
@@ -126,12 +142,19 @@ def content(feed: FeedState) -> tuple[FeedState, bytes, bytes]:
     if held is not None and held[0] == feed.etag:
         return feed, held[1], held[2]
     row = db.session.execute(
-        select(CachedFeed.etag, CachedFeed.last_modified, CachedFeed.token_slot, CachedFeed.body, CachedFeed.gzipped)
+        select(CachedFeed.etag, CachedFeed.last_modified, CachedFeed.token_slot, CachedFeed.generation,
+               CachedFeed.valid_until, CachedFeed.body, CachedFeed.gzipped)
         .where(CachedFeed.show_id == feed.show_id)
     ).one()
     with _memo_lock:
         _memo()[feed.show_id] = (row.etag, row.body, row.gzipped)
-    return FeedState(feed.show_id, row.etag, row.last_modified, row.token_slot), row.body, row.gzipped
+    return (FeedState(feed.show_id, row.etag, row.last_modified, row.token_slot, row.generation, len(row.body),
+                      len(row.gzipped), row.valid_until), row.body, row.gzipped)
+
+
+def generation(show_id: int) -> int | None:
+    """The feed's generation as committed now: a change committed since a state was read has bumped it."""
+    return db.session.scalar(select(CachedFeed.generation).where(CachedFeed.show_id == show_id))
 
 
 def mark_stale(connection, show_ids: set[int]) -> None:  # noqa: ANN001

@@ -4,19 +4,21 @@ A listener rather than calls in each service function: a rule written once
 cannot be forgotten by the next entry point. In the same transaction as the
 change, the touched feeds are marked stale (cache.py) and an announcement to
 hubs and directories is queued (announce.py), also for the moment a
-scheduled episode goes live.
+scheduled episode goes live. Once it is committed, the files nginx sends
+feeds from are dropped (web/feed_files.py).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app
+from flask import current_app, has_app_context
 from flask_sqlalchemy.session import Session
 from sqlalchemy import event, inspect, select
 
 from .. import announce
 from ..models import AlternateFile, Chapter, Credit, Episode, Link, Show, Status, utcnow
+from ..web import feed_files
 from .cache import mark_stale
 
 _EPISODE_PARTS = (Chapter, Link, AlternateFile)
@@ -70,6 +72,8 @@ def _after_flush(session, flush_context) -> None:  # noqa: ANN001
     if shows == set() and not scheduled:
         return
     mark_stale(connection, shows)
+    if shows:
+        session.info["feeds_stale"] = True
     # A transaction flushes several times; its announcements are queued once.
     queued = session.info.setdefault("announced", set())
     new_scheduled = [(s, at) for s, at in scheduled if (s, at) not in queued]
@@ -80,7 +84,10 @@ def _after_flush(session, flush_context) -> None:  # noqa: ANN001
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session) -> None:  # noqa: ANN001
-    """Have the queue send what the transaction queued: now, and at each scheduled time."""
+    """Have nginx ask the service for feeds again, and the queue send what the transaction queued: now, and at
+    each scheduled time."""
+    if session.info.pop("feeds_stale", False) and has_app_context():
+        feed_files.forget_all(current_app.config["PODCAST"].storage_path)
     queued = session.info.pop("announced", None)
     if queued:
         current_app.extensions["podcast_jobs"].announce({at for _, at in queued})
@@ -89,3 +96,4 @@ def _after_commit(session) -> None:  # noqa: ANN001
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session) -> None:  # noqa: ANN001
     session.info.pop("announced", None)
+    session.info.pop("feeds_stale", None)

@@ -3,32 +3,38 @@
 The bytes come from feed/cache.py, built once per change; a poll costs one
 small query, and a 304 needs nothing more. Strong ETags differ between the
 plain and the gzipped body, as RFC 9110 asks of different representations.
+Behind nginx, a public feed is sent by nginx alone from files the service
+leaves when nginx asks (feed_files.py), with the same bytes and headers.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
-from flask import Response, redirect, request
+
+from flask import Response, current_app, redirect, request
 
 from ..feed import cache
+from ..models import Show
 from ..subscribers import subscriber_or_error
 from ..urls import feed_url
-from . import bp
+from . import bp, feed_files
 from .lookups import show_or_404
 
 FEED_MAX_AGE = 300
 
 
-def _etag(feed: cache.FeedState, token: str | None) -> str:
-    return feed.etag if token is None else hashlib.sha256(f"{feed.etag}:{token}".encode()).hexdigest()
+def _etag(feed: cache.FeedState, token: str | None, gzipped: bool) -> str:
+    """nginx's tag for a public feed's bytes; a subscriber's copy, whose bytes carry their token, gets its own."""
+    if token is None:
+        return feed.web_etag(gzipped)
+    return hashlib.sha256(f"{feed.etag}:{token}".encode()).hexdigest() + ("-gzip" if gzipped else "")
 
 
 def _respond(feed: cache.FeedState, *, token: str | None = None) -> Response:
     """The feed, or a 304, with validators and caching headers; a subscriber's copy carries their token."""
-    etag = _etag(feed, token)
     wants_gzip = request.accept_encodings["gzip"] > 0
-    tags = {etag, etag + "-gzip"}
+    tags = {_etag(feed, token, False), _etag(feed, token, True)}
     if request.if_none_match:
         not_modified = request.if_none_match.star_tag or any(request.if_none_match.contains(t) for t in tags)
     else:
@@ -41,11 +47,10 @@ def _respond(feed: cache.FeedState, *, token: str | None = None) -> Response:
         if token is not None:
             body = body.replace(feed.token_slot.encode(), token.encode())
             gzipped = gzip.compress(body, compresslevel=6, mtime=0) if wants_gzip else b""
-        etag = _etag(feed, token)
         response = Response(gzipped if wants_gzip else body, mimetype="application/rss+xml")
         if wants_gzip:
             response.content_encoding = "gzip"
-    response.set_etag(etag + "-gzip" if wants_gzip else etag)
+    response.set_etag(_etag(feed, token, wants_gzip))
     response.last_modified = feed.last_modified
     response.vary.add("Accept-Encoding")
     response.cache_control.max_age = FEED_MAX_AGE
@@ -62,7 +67,19 @@ def feed(show_slug: str) -> Response:
     show = show_or_404(show_slug)
     if show.new_feed_url:
         return redirect(show.new_feed_url, code=301)
-    return _respond(cache.state(show))
+    feed = cache.state(show)
+    if request.headers.get(feed_files.HEADER) == "1":
+        _leave_files(show, feed)
+    return _respond(feed)
+
+
+def _leave_files(show: Show, feed: cache.FeedState) -> None:
+    """nginx asked (it found no file of this feed for these ten seconds): leave this version's."""
+    settings = current_app.config["PODCAST"]
+    feed, body, gzipped = cache.content(feed)
+    feed_files.leave(settings.storage_path, show.slug, feed.last_modified, feed.valid_until, body, gzipped,
+                     mode=settings.media_file_mode,
+                     still_current=lambda: cache.generation(show.id) == feed.generation)
 
 
 @bp.route("/subscriptions/<token>/feed.xml")

@@ -32,6 +32,10 @@ answer (gunicorn down or restarting): the last decision the service made.
 It goes with `forget_all`, when the service answers 404 for the file
 (`forget`), and when the file has not been asked for in
 `KEEP_LATEST_SECONDS`.
+
+Public feeds are left in the same windows, in a `feeds` folder of their
+own (feed_files.py); `forget_all` and the sweep of past windows take them
+too.
 """
 
 from __future__ import annotations
@@ -83,25 +87,31 @@ def leave(root: Path, stored: Path, name: str, created_at: datetime, kind: str, 
         if int(stored.stat().st_mtime) != stamp:
             os.utime(stored, (stamp, stamp))
         folder = links / window(now) / kind
-        if not folder.is_dir():
-            folder.mkdir(parents=True, exist_ok=True)
-            try:
-                _sweep(links, now)
-            except OSError as e:  # another process sweeping at the same moment: the next window's sweep
-                log.info("sweeping %s: %s", links, e.strerror)
+        new_window(links, folder, now)
         for place in (folder, links / LATEST / kind):
-            _link(place / name, stored)
+            link(place / name, stored)
     except OSError as e:
         log.warning("cannot leave %s for nginx in %s: %s", name, links, e.strerror)
 
 
-def _link(link: Path, target: Path) -> None:
-    """Made beside and renamed into place: nginx never finds half a link, and two processes may race."""
-    link.parent.mkdir(parents=True, exist_ok=True)
-    temp = link.with_name(f".{link.name}.{os.getpid()}.{threading.get_ident()}")
+def new_window(links: Path, folder: Path, now: float) -> None:
+    """Make this window's `folder` (in `links`); whoever makes the window's first sweeps the past ones."""
+    if not folder.is_dir():
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            _sweep(links, now)
+        except OSError as e:  # another process sweeping at the same moment: the next window's sweep
+            log.info("sweeping %s: %s", links, e.strerror)
+
+
+def link(path: Path, target: Path) -> None:
+    """A link at `path` to `target`, made beside and renamed into place: nginx never finds half a link, and
+    two processes may race."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
     temp.unlink(missing_ok=True)
-    os.symlink(os.path.relpath(target, link.parent), temp)
-    os.replace(temp, link)
+    os.symlink(os.path.relpath(target, path.parent), temp)
+    os.replace(temp, path)
 
 
 def _sweep(links: Path, now: float) -> None:
@@ -123,8 +133,8 @@ def forget(root: Path, public_id: str) -> None:
     drops nothing."""
     if not PUBLIC_ID.fullmatch(public_id):
         return
-    for link in (root / FOLDER).glob(f"*/*/{public_id}.*"):
-        link.unlink(missing_ok=True)
+    for found in (root / FOLDER).glob(f"*/[{NOT_COUNTED}{CLASS_DIGITS[0]}-{CLASS_DIGITS[-1]}]/{public_id}.*"):
+        found.unlink(missing_ok=True)
 
 
 def forget_all(root: Path) -> None:

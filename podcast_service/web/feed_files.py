@@ -1,0 +1,146 @@
+"""Public feeds that nginx sends alone: files the service leaves beside the media links, per ten seconds.
+
+Feeds are polled far more than they change, by every subscriber's app and
+by every app at once after a hub ping. nginx (deploy/nginx.conf) looks for
+`STORAGE/.published/WINDOW/feeds/SLUG.xml` for a GET or HEAD of
+`/shows/SLUG/feed.xml`, WINDOW being the clock's ten seconds as for the
+media links (media_links.py), and sends it with `gzip_static` (the `.gz`
+beside it to an app that takes gzip), its own ETag and Last-Modified and
+the service's other headers. The feed's ETag is nginx's (the file's mtime,
+set to the feed's `last_modified`, and its size: `FeedState.web_etag`), so
+an app's `If-None-Match` gets its 304 from either. Not found, nginx passes
+the poll to the service with `X-Podcast-Feed-Link: 1`; the service answers
+and leaves the files for the rest of the window. A feed then costs the
+service one request every ten seconds, and nginx a file it already holds
+open (`open_file_cache`) instead of a cache lookup: nginx's `proxy_cache`,
+which kept the service's answer for 5 s before, measured 0.78 to 0.89 of
+static files in bench/media.py.
+
+The bytes are written once per version, to `.published/feeds/SLUG.xml` and
+`.xml.gz`; a window's entries are links to them. Those files are also what
+nginx sends while the service does not answer (gunicorn down or
+restarting): the last version the service gave.
+
+What must never be sent is dropped, like the media links:
+- a commit by any of the service's processes that makes any feed stale
+  drops every feed file at once (`forget_all`, from feed/changes.py); a
+  build that another change overtook leaves nothing, and a change committed
+  while files were being left has them dropped by whichever of the two
+  comes second (`leave` reads the feed's generation again afterwards);
+- a scheduled episode going live: no file is left in a window that reaches
+  that moment, so polls go to the service, which builds the feed anew;
+- a private show, a moved one (a 301) or an unknown slug: the service
+  answers, and leaves nothing;
+- a change made some other way (SQL, a restore) stops being sent when the
+  window turns.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from . import media_links
+
+log = logging.getLogger(__name__)
+
+HEADER = "X-Podcast-Feed-Link"
+FEEDS = "feeds"
+SLUG = re.compile(r"[A-Za-z0-9_-]+")  # as nginx's feed location takes it
+
+
+def leave(root: Path, slug: str, last_modified: datetime, valid_until: datetime | None, body: bytes,
+          gzipped: bytes, *, mode: int, still_current: Callable[[], bool], now: float | None = None) -> None:
+    """Leave this version of the feed for nginx to send for the rest of the window.
+
+    `still_current()` says whether no change was committed meanwhile; if one
+    was, what was left goes again. Failures are logged, never raised:
+    without the files the service goes on answering the polls itself.
+    """
+    now = time.time() if now is None else now
+    window_ends = (int(media_links.window(now)) + 1) * media_links.WINDOW_SECONDS
+    if not SLUG.fullmatch(slug) or (valid_until is not None and valid_until.timestamp() <= window_ends):
+        return
+    links = root / media_links.FOLDER
+    try:
+        current = links / FEEDS
+        current.mkdir(parents=True, exist_ok=True)
+        stamp = int(last_modified.timestamp())
+        plain = current / f"{slug}.xml"
+        # The gzip first: nginx finding the plain file but not yet the .gz would send plain bytes to an app
+        # that asked for gzip, with another ETag than the service's.
+        for path, data in ((plain.with_name(plain.name + ".gz"), gzipped), (plain, body)):
+            _write(path, data, stamp, mode)
+        folder = links / media_links.window(now) / FEEDS
+        media_links.new_window(links, folder, now)
+        for name in (f"{slug}.xml.gz", f"{slug}.xml"):
+            media_links.link(folder / name, current / name)
+    except OSError as e:
+        log.warning("cannot leave the feed %s for nginx in %s: %s", slug, links, e.strerror)
+    if not still_current():
+        forget(root, slug)
+
+
+def _write(path: Path, data: bytes, stamp: int, mode: int) -> None:
+    """This version's bytes at `path`, unless they are there already or a later version is.
+
+    Written beside and renamed into place, so nginx never finds half a file;
+    each version has a later date than the one before (feed/cache.py).
+    """
+    try:
+        there = path.stat()
+    except FileNotFoundError:
+        there = None
+    if there is not None and (int(there.st_mtime) > stamp or (int(there.st_mtime), there.st_size) == (stamp, len(data))):
+        return
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    try:
+        with open(temp, "wb") as out:
+            os.fchmod(out.fileno(), mode)
+            out.write(data)
+        os.utime(temp, (stamp, stamp))
+        os.replace(temp, path)
+    except OSError:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def forget(root: Path, slug: str) -> None:
+    """Drop one feed's files: its version and every window's links to it."""
+    if not SLUG.fullmatch(slug):
+        return
+    links = root / media_links.FOLDER
+    for name in (f"{slug}.xml", f"{slug}.xml.gz"):
+        for path in (*links.glob(f"*/{FEEDS}/{name}"), links / FEEDS / name):
+            path.unlink(missing_ok=True)
+
+
+def forget_all(root: Path) -> None:
+    """Drop every feed's files at once (each folder renamed away, then deleted): nginx asks the service again."""
+    links = root / media_links.FOLDER
+    try:
+        # The windows' links before the files they point to.
+        folders = [Path(entry.path) / FEEDS for entry in os.scandir(links) if entry.name.isdigit()] + [links / FEEDS]
+    except FileNotFoundError:
+        return
+    except OSError as e:
+        log.warning("cannot drop nginx's feed files in %s: %s", links, e.strerror)
+        return
+    for folder in folders:
+        gone = root / f"{media_links.FOLDER}-gone-{uuid.uuid4().hex}"
+        try:
+            os.rename(folder, gone)
+        except FileNotFoundError:
+            continue
+        except OSError as e:
+            log.warning("cannot drop nginx's feed files in %s: %s", folder, e.strerror)
+            continue
+        shutil.rmtree(gone, ignore_errors=True)
