@@ -350,6 +350,7 @@ class Nginx:
             "/var/lib/nginx/proxy": str(self.workdir / "proxy"),
             "alias /srv/podcast/media/;": f"alias {self.media or self.workdir / 'no-media'}/;",
             "root /srv/podcast/media/.published;": f"root {self.media or self.workdir / 'no-media'}/.published;",
+            "alias /srv/podcast/media/.published/": f"alias {self.media or self.workdir / 'no-media'}/.published/",
             "/run/podcast/media.log": self.media_log or str(self.workdir / "unread-media.log"),
             "/var/log/nginx/podcast-access.log": str(self.workdir / "access.log"),
         }
