@@ -16,8 +16,8 @@ each (so a slow spell of the machine falls on both sides alike):
 2. the first 100 KB, again and again: every request reported and kept, the
    most counting can cost; also how many of the requests made were recorded;
 3. full downloads of the audio: service vs static;
-4. the public feed, plain and gzipped, through nginx's 5-second cache
-   (revalidated with the service) vs the same bytes as static files;
+4. the public feed, plain and gzipped: nginx alone from the files the
+   service left for these ten seconds vs the same bytes as static files;
 5. download recording: 100 KB ranges through nginx with analytics on (every
    request reported) vs a second gunicorn with `analytics = false`;
 6. the media route's answer in gunicorn alone (X-Accel-Redirect headers and

@@ -265,21 +265,6 @@ def test_files_left_while_a_change_commits_are_dropped_by_whichever_comes_second
     assert (links / "feeds" / f"{SLUG}.xml").read_bytes() == response.data
 
 
-def test_an_older_version_never_replaces_a_newer_one(demo):
-    app, links = demo
-    old = poll_for_nginx(app)
-    old_bytes = (links / "feeds" / f"{SLUG}.xml").read_bytes()
-    edit(app, lambda session: setattr(session.scalar(select(Episode)), "title", "Newer"))
-    new = poll_for_nginx(app)
-    assert titles(new.data) == ["Newer"] and old.data == old_bytes
-    # A slower process answering the old version afterwards leaves the newer one where it is.
-    stamp = int(old.last_modified.timestamp())
-    feed_files.leave(links.parent, SLUG, old.last_modified, None, old.data, gzip.compress(old.data), mode=0o640,
-                     still_current=lambda: True)
-    assert (links / "feeds" / f"{SLUG}.xml").read_bytes() == new.data
-    assert int((links / "feeds" / f"{SLUG}.xml").stat().st_mtime) > stamp
-
-
 def test_a_full_disk_or_an_unusable_folder_leaves_nothing_and_the_poll_is_answered(demo, monkeypatch, caplog):
     app, links = demo
     real_utime = os.utime

@@ -40,10 +40,8 @@ from __future__ import annotations
 import logging
 import os
 import re
-import shutil
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -90,16 +88,18 @@ def leave(root: Path, slug: str, last_modified: datetime, valid_until: datetime 
 
 
 def _write(path: Path, data: bytes, stamp: int, mode: int) -> None:
-    """This version's bytes at `path`, unless they are there already or a later version is.
+    """This version's bytes at `path`, dated `stamp`, unless they are there already (the same date and size:
+    each version has a later date than the one before, feed/cache.py).
 
-    Written beside and renamed into place, so nginx never finds half a file;
-    each version has a later date than the one before (feed/cache.py).
+    Written beside and renamed into place, so nginx never finds half a file.
+    A process that answers an older version than another just left has its
+    files dropped by `leave`'s second look at the generation.
     """
     try:
         there = path.stat()
     except FileNotFoundError:
         there = None
-    if there is not None and (int(there.st_mtime) > stamp or (int(there.st_mtime), there.st_size) == (stamp, len(data))):
+    if there is not None and (int(there.st_mtime), there.st_size) == (stamp, len(data)):
         return
     temp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
     try:
@@ -135,12 +135,4 @@ def forget_all(root: Path) -> None:
         log.warning("cannot drop nginx's feed files in %s: %s", links, e.strerror)
         return
     for folder in folders:
-        gone = root / f"{media_links.FOLDER}-gone-{uuid.uuid4().hex}"
-        try:
-            os.rename(folder, gone)
-        except FileNotFoundError:
-            continue
-        except OSError as e:
-            log.warning("cannot drop nginx's feed files in %s: %s", folder, e.strerror)
-            continue
-        shutil.rmtree(gone, ignore_errors=True)
+        media_links.drop(root, folder)

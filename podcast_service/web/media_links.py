@@ -138,14 +138,18 @@ def forget(root: Path, public_id: str) -> None:
 
 
 def forget_all(root: Path) -> None:
-    """Drop every link at once (renamed away, then deleted): nginx asks the service again for each file."""
-    links = root / FOLDER
+    """Drop every link at once: nginx asks the service again for each file (and each feed)."""
+    drop(root, root / FOLDER)
+
+
+def drop(root: Path, folder: Path) -> None:
+    """Take `folder` (within `root`) away at once, renamed beside `root`'s links, then delete it."""
     gone = root / f"{FOLDER}-gone-{uuid.uuid4().hex}"
     try:
-        os.rename(links, gone)
+        os.rename(folder, gone)
     except FileNotFoundError:
         return
     except OSError as e:
-        log.warning("cannot drop nginx's links in %s: %s", links, e.strerror)
+        log.warning("cannot drop nginx's links in %s: %s", folder, e.strerror)
         return
     shutil.rmtree(gone, ignore_errors=True)
