@@ -606,7 +606,9 @@ class CachedFeed(db.Model):
     gzipped: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
 
     def fresh_at(self, now: datetime) -> bool:
-        return not self.stale and self.etag is not None and (self.valid_until is None or now < self.valid_until)
+        """Current, and built with its sizes (a process of an older release may store a build without them)."""
+        return (not self.stale and self.etag is not None and self.size is not None
+                and (self.valid_until is None or now < self.valid_until))
 
 
 class Announcement(db.Model):
