@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -59,25 +60,34 @@ def recorded_rows(app, at_least: int):  # noqa: ANN001, ANN201
     return [tuple(r) for r in rows] if len(rows) >= at_least else None
 
 
-def sent_alone(port: int, path: str, links: Path, method: str = "GET", **headers: str):  # noqa: ANN201
-    """A request nginx answers alone, and how many times it was made: a HEAD first has the service leave the
-    link for these ten seconds, and the request is made again if the ten seconds turned meanwhile."""
-    public_id, made = path.split("/")[2], 0
+def answered_alone(port: int, path: str, left: Callable[[str], bool], method: str = "GET",
+                   **headers: str):  # noqa: ANN201
+    """A request nginx answers alone, and how many times it was made: a HEAD first has the service leave what
+    nginx sends for these ten seconds (`left(window)` says whether it is there), and the request is made again
+    if the ten seconds turned meanwhile."""
+    made = 0
     for _ in range(9):
         window = media_links.window(time.time())
         ask(port, path, "HEAD")
-        if not any((links / window).glob(f"*/{public_id}.*")):
+        if not left(window):
             continue
         result = answer(port, path, method, **headers)
         made += 1
         if media_links.window(time.time()) == window:
             return (*result, made)
-    raise AssertionError("no link for nine windows in a row")
+    raise AssertionError("nothing left for nginx for nine windows in a row")
 
 
-def media_lines(server: Gunicorn) -> int:
-    """How many media requests reached gunicorn (its access log: one line per request)."""
-    return sum('/media/' in line for line in server.log_path.read_text().splitlines() if line.startswith('"'))
+def sent_alone(port: int, path: str, links: Path, method: str = "GET", **headers: str):  # noqa: ANN201
+    """An audio request nginx answers alone from the link the service left: (status, headers, body, made)."""
+    public_id = path.split("/")[2]
+    return answered_alone(port, path, lambda window: any((links / window).glob(f"*/{public_id}.*")), method,
+                          **headers)
+
+
+def service_lines(server: Gunicorn, part: str) -> int:
+    """How many requests whose line holds `part` reached gunicorn (its access log: one line per request)."""
+    return sum(part in line for line in server.log_path.read_text().splitlines() if line.startswith('"'))
 
 
 def test_ranged_head_and_full_requests_through_nginx_are_each_recorded_once(tmp_path):
@@ -166,8 +176,8 @@ def test_plain_requests_are_sent_by_nginx_alone_and_each_counted_once_from_its_l
         # The service saw one request per ten seconds (nginx's first of the window), the wrong name and the two
         # not plain.
         windows = int(media_links.window(time.time())) - first_window + 1
-        wait_for(lambda: media_lines(server) >= 4, what="four requests in gunicorn's log")
-        assert media_lines(server) <= windows + 3
+        wait_for(lambda: service_lines(server, "/media/") >= 4, what="four requests in gunicorn's log")
+        assert service_lines(server, "/media/") <= windows + 3
         for name in ("ETag", "Last-Modified", "Content-Type", "Content-Disposition", "Cache-Control",
                      "Access-Control-Allow-Origin", "Access-Control-Expose-Headers"):
             assert alone[name] == through[name], name

@@ -26,7 +26,7 @@ from podcast_service.inputs import EpisodeInput
 from podcast_service.models import CachedFeed, Chapter, Episode, Show, utcnow
 from podcast_service.web import feed_files, media_links
 from services import Gunicorn, Nginx, app_environment
-from test_analytics_nginx import answer
+from test_analytics_nginx import answer, answered_alone, service_lines
 from test_resilience import accel_demo
 
 SLUG = "cyber-security-coalition"
@@ -40,28 +40,20 @@ def titles(data: bytes) -> list[str]:
     return etree.fromstring(gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data).xpath("//item/title/text()")
 
 
-def feed_lines(server: Gunicorn) -> int:
-    """How many feed polls reached gunicorn (its access log: one line per request)."""
-    return sum("/feed.xml" in line for line in server.log_path.read_text().splitlines() if line.startswith('"'))
-
-
 def left(links: Path) -> list[str]:
     """The feed files left for nginx: this version's and every window's links, relative to `links`."""
     return sorted(str(p.relative_to(links)) for p in links.glob("**/*.xml*") if "feeds" in p.parts)
 
 
 def sent_alone(port: int, links: Path, method: str = "GET", path: str = FEED, **headers: str):  # noqa: ANN201
-    """A poll nginx answers alone: a HEAD first has the service leave the files for these ten seconds, and the
-    poll is made again if the ten seconds turned meanwhile."""
-    for _ in range(9):
-        window = media_links.window(time.time())
-        answer(port, path, "HEAD")
-        if not (links / window / "feeds" / f"{SLUG}.xml").is_symlink():
-            continue
-        result = answer(port, path, method, **headers)
-        if media_links.window(time.time()) == window:
-            return result
-    raise AssertionError("no feed file for nine windows in a row")
+    """A poll nginx answers alone from the files the service left: (status, headers, body)."""
+    return answered_alone(port, path, lambda window: (links / window / "feeds" / f"{SLUG}.xml").is_symlink(),
+                          method, **headers)[:3]
+
+
+def nginx_etag(row: CachedFeed) -> str:
+    """The ETag nginx gives the plain feed's file: its mtime (the version's date) and size, in hex."""
+    return f'"{int(row.last_modified.timestamp()):x}-{row.size:x}"'
 
 
 @pytest.fixture
@@ -118,8 +110,8 @@ def test_nginx_sends_the_feed_alone_with_the_services_bytes_and_headers(behind_n
         assert answer(proxy.port, FEED)[0] == 200
     assert answer(proxy.port, FEED, "POST")[0] == 405  # the service's answer, which says what it allows
     windows = int(media_links.window(time.time())) - first_window + 1
-    wait_for(lambda: feed_lines(server) >= 2, what="the service's polls in its log")
-    assert feed_lines(server) <= windows + 1
+    wait_for(lambda: service_lines(server, "/feed.xml") >= 2, what="the service's polls in its log")
+    assert service_lines(server, "/feed.xml") <= windows + 1
     # One copy of the version's bytes, readable by nginx's group as media files are, dated as the service dates
     # it; each window's files are links to it.
     for encoding, name in (("identity", f"{SLUG}.xml"), ("gzip", f"{SLUG}.xml.gz")):
@@ -251,8 +243,8 @@ def test_files_left_while_a_change_commits_are_dropped_by_whichever_comes_second
 
     def change_while_leaving(*args, still_current, **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
         def check() -> bool:  # the change commits after the files are written, before they are checked
-            with app.app_context():  # its own session, as another process's
-                edit(app, lambda session: setattr(session.scalar(select(Episode)), "title", "Changed"))
+            # In its own app context, hence its own session, as another process's.
+            edit(app, lambda session: setattr(session.scalar(select(Episode)), "title", "Changed"))
             return still_current()
         real_leave(*args, still_current=check, **kwargs)
     monkeypatch.setattr(feed_files, "leave", change_while_leaving)
@@ -304,8 +296,7 @@ def test_an_upgraded_database_builds_its_feeds_again_with_nginxs_etags(app_confi
         assert (row.stale, row.generation, row.size) == (True, fresh.generation + 1, None) and not fresh.stale
         response = app.test_client().get(FEED)
         row = db.session.scalar(select(CachedFeed))
-        assert response.headers["ETag"] == f'"{int(row.last_modified.timestamp()):x}-{row.size:x}"'
-        assert row.size == len(response.data)
+        assert response.headers["ETag"] == nginx_etag(row) and row.size == len(response.data)
         db.session.remove()
         dispose_app(app)
 
@@ -320,4 +311,4 @@ def test_a_feed_stored_without_its_sizes_by_an_older_release_is_built_again(app,
     response = client.get("/shows/test-show/feed.xml")
     row = db.session.scalar(select(CachedFeed))
     assert response.status_code == 200 and row.size == len(response.data)
-    assert response.headers["ETag"] == f'"{int(row.last_modified.timestamp()):x}-{row.size:x}"'
+    assert response.headers["ETag"] == nginx_etag(row)

@@ -72,19 +72,22 @@ def leave(root: Path, slug: str, last_modified: datetime, valid_until: datetime 
         current = links / FEEDS
         current.mkdir(parents=True, exist_ok=True)
         stamp = int(last_modified.timestamp())
-        plain = current / f"{slug}.xml"
-        # The gzip first: nginx finding the plain file but not yet the .gz would send plain bytes to an app
-        # that asked for gzip, with another ETag than the service's.
-        for path, data in ((plain.with_name(plain.name + ".gz"), gzipped), (plain, body)):
-            _write(path, data, stamp, mode)
+        for name, data in zip(_names(slug), (gzipped, body)):
+            _write(current / name, data, stamp, mode)
         folder = links / media_links.window(now) / FEEDS
         media_links.new_window(links, folder, now)
-        for name in (f"{slug}.xml.gz", f"{slug}.xml"):
+        for name in _names(slug):
             media_links.link(folder / name, current / name)
     except OSError as e:
         log.warning("cannot leave the feed %s for nginx in %s: %s", slug, links, e.strerror)
     if not still_current():
         forget(root, slug)
+
+
+def _names(slug: str) -> tuple[str, str]:
+    """A feed's gzipped and plain file, in the order they are left: nginx finding the plain file but not yet
+    the .gz would send plain bytes to an app that asked for gzip, with another ETag than the service's."""
+    return f"{slug}.xml.gz", f"{slug}.xml"
 
 
 def _write(path: Path, data: bytes, stamp: int, mode: int) -> None:
@@ -118,7 +121,7 @@ def forget(root: Path, slug: str) -> None:
     if not SLUG.fullmatch(slug):
         return
     links = root / media_links.FOLDER
-    for name in (f"{slug}.xml", f"{slug}.xml.gz"):
+    for name in _names(slug):
         for path in (*links.glob(f"*/{FEEDS}/{name}"), links / FEEDS / name):
             path.unlink(missing_ok=True)
 
