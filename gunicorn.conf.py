@@ -42,9 +42,9 @@ def on_starting(server):  # noqa: ANN001, ANN201
     """No worker runs yet on this machine: every spool in the upload folder was left by a killed one.
     With `analytics_log_file`, make sure the workers can read and free the file nginx reports media requests in."""
     global media_log
-    from podcast_service import spools
+    from podcast_service.core import spools
     from podcast_service.analytics import nginx_log
-    from podcast_service.settings import load_settings
+    from podcast_service.core.settings import load_settings
 
     settings = load_settings()
     removed = spools.remove_abandoned(settings.upload_temp_path)

@@ -49,10 +49,10 @@ def populate(app, episodes: int) -> None:  # noqa: ANN001
     import flask_migrate
     from sqlalchemy import insert
 
-    from podcast_service.episodes import save_show
-    from podcast_service.extensions import db
-    from podcast_service.inputs import PersonInput, ShowInput
-    from podcast_service.markup import render_markdown
+    from podcast_service.catalogue.service import save_show
+    from podcast_service.core.extensions import db
+    from podcast_service.catalogue.inputs import PersonInput, ShowInput
+    from podcast_service.core.markup import render_markdown
     from podcast_service.models import AlternateFile, Chapter, Credit, Episode, MediaFile, TranscriptCues, utcnow
 
     with app.app_context():
@@ -169,11 +169,11 @@ def bare_feedgen(channel, records) -> bytes:  # noqa: ANN001
 
 
 def measure_builds(app, rounds: int) -> dict:  # noqa: ANN001
-    from podcast_service.extensions import db
+    from podcast_service.core.extensions import db
     from podcast_service.feed import cache
     from podcast_service.feed.data import feed_episodes
     from podcast_service.models import Show, utcnow
-    from podcast_service.urls import FeedUrls
+    from podcast_service.core.urls import FeedUrls
 
     with app.app_context():
         show = db.session.scalar(db.select(Show))
@@ -274,7 +274,7 @@ def main() -> None:
         print(f"{args.episodes} episodes inserted in {time.perf_counter() - started:.1f} s")
         builds = measure_builds(app, args.rounds)
         with app.app_context():
-            from podcast_service.extensions import db
+            from podcast_service.core.extensions import db
             from podcast_service.models import CachedFeed, web_etag
 
             row = db.session.scalars(db.select(CachedFeed)).one()

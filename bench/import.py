@@ -39,9 +39,9 @@ import flask_migrate  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from podcast_service import create_app  # noqa: E402
-from podcast_service.episodes import save_episode  # noqa: E402
-from podcast_service.extensions import db  # noqa: E402
-from podcast_service.inputs import EpisodeInput  # noqa: E402
+from podcast_service.catalogue.service import save_episode  # noqa: E402
+from podcast_service.core.extensions import db  # noqa: E402
+from podcast_service.catalogue.inputs import EpisodeInput  # noqa: E402
 from podcast_service.models import Episode, Show, utcnow  # noqa: E402
 
 AUDIO = ROOT / "tests" / "fixtures" / "audio" / "cbr.mp3"

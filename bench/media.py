@@ -51,9 +51,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from sqlalchemy import select  # noqa: E402
 
-from podcast_service.episodes import save_episode  # noqa: E402
-from podcast_service.extensions import db  # noqa: E402
-from podcast_service.inputs import EpisodeInput  # noqa: E402
+from podcast_service.catalogue.service import save_episode  # noqa: E402
+from podcast_service.core.extensions import db  # noqa: E402
+from podcast_service.catalogue.inputs import EpisodeInput  # noqa: E402
 from podcast_service.models import Show, utcnow  # noqa: E402
 from services import Gunicorn, Nginx, app_environment  # noqa: E402
 

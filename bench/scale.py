@@ -39,10 +39,12 @@ import flask_migrate  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
 from catalogue import add_episodes  # noqa: E402
-from podcast_service import accounts, create_app, urls  # noqa: E402
-from podcast_service.episodes import save_episode, save_show  # noqa: E402
-from podcast_service.extensions import db  # noqa: E402
-from podcast_service.inputs import EpisodeInput, ShowInput  # noqa: E402
+from podcast_service.accounts import service as accounts
+from podcast_service import create_app
+from podcast_service.core import urls  # noqa: E402
+from podcast_service.catalogue.service import save_episode, save_show  # noqa: E402
+from podcast_service.core.extensions import db  # noqa: E402
+from podcast_service.catalogue.inputs import EpisodeInput, ShowInput  # noqa: E402
 from podcast_service.models import utcnow  # noqa: E402
 from conftest import RequestClient, dispose_app, sign_in  # noqa: E402
 from services import postgres_schema  # noqa: E402

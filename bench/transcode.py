@@ -42,7 +42,7 @@ from masters import RATE, speechlike  # noqa: E402
 SERVICE = """
 import json, sys, time
 from pathlib import Path
-from podcast_service.audio import process
+from podcast_service.media.audio import process
 def status_kib(field):  # VmHWM, not ru_maxrss: after fork and exec, ru_maxrss starts at the parent's size
     for line in open("/proc/self/status"):
         if line.startswith(field + ":"):

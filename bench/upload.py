@@ -39,7 +39,7 @@ def child(kind: str, path: Path, endpoint: str, bucket: str, workdir: Path) -> d
         import flask_migrate
 
         from podcast_service import create_app
-        from podcast_service.episodes import media_change
+        from podcast_service.catalogue.service import media_change
 
         app = create_app({
             "database_url": f"sqlite:///{workdir / 'bench.db'}", "storage_backend": "s3", "s3_bucket": bucket,

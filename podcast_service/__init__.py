@@ -22,13 +22,16 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 # search: imported for its session listener, which keeps the index.
-from . import cli, db_watchdog, i18n, jobs, json_output, search  # noqa: F401
-from .errors import RETRY_AFTER_SECONDS, PodcastServiceError
-from .extensions import csrf, db, login_manager, migrate
+from .cli import commands as cli
+from . import jobs
+from .catalogue import search
+from .core import db_watchdog, i18n, json_output  # noqa: F401
+from .core.errors import RETRY_AFTER_SECONDS, PodcastServiceError
+from .core.extensions import csrf, db, login_manager, migrate
 from .models import User
-from .settings import Settings, load_settings
-from .storage import make_stores
-from .uploads import UploadRequest
+from .core.settings import Settings, load_settings
+from .media.storage import make_stores
+from .core.uploads import UploadRequest
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -126,9 +129,9 @@ def engine_options(settings: Settings) -> dict[str, Any]:
 
 def configure_media_replay(app: Flask, settings: Settings) -> None:
     """With nginx sending media (`accel_redirect`), repeated enclosure requests are answered from memory
-    (web/replay.py). Installed before the proxy fix, so it sees the client's address as Flask does."""
+    (delivery/replay.py). Installed before the proxy fix, so it sees the client's address as Flask does."""
     if settings.accel_redirect:
-        from .web.replay import MediaReplay
+        from .delivery.replay import MediaReplay
 
         app.wsgi_app = MediaReplay(app, app.wsgi_app)  # type: ignore[method-assign]
 
@@ -186,7 +189,7 @@ def configure_extensions(app: Flask, settings: Settings) -> None:
 
 def load_user(session_key: str) -> User | None:
     """The signed-in user, while their session lives on the server (logout and password changes end it)."""
-    from .accounts import session_user
+    from .accounts.service import session_user
 
     return session_user(session_key)
 
@@ -219,10 +222,11 @@ def configure_feed_changes(app: Flask) -> None:
 
 def configure_template_helpers(app: Flask) -> None:
     """Filters and globals the templates use."""
-    from . import urls, versions
-    from .inputs import SUBSCRIBE_APPS
+    from .core import urls
+    from .catalogue import languages as versions
+    from .catalogue.inputs import SUBSCRIBE_APPS
     from .web import embed, sharing
-    from .markup import render_markdown
+    from .core.markup import render_markdown
 
     def hms(seconds: float | None) -> str:
         total = round(seconds or 0)

@@ -34,11 +34,13 @@ from typing import Any
 from sqlalchemy import Connection, DateTime, Table, create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 
-from . import consistency, schema, search
-from .errors import PodcastServiceError, StorageError, ValidationError
-from .extensions import db
+from .media.storage import check as consistency
+from .catalogue import search
+from .core import revision as schema
+from .core.errors import PodcastServiceError, StorageError, ValidationError
+from .core.extensions import db
 from .models import UTCDateTime, utcnow
-from .storage import Stores
+from .media.storage import Stores
 
 FORMAT = "podcast-service-backup/1"
 # Rebuilt by the service itself, or meaningful only while a process runs: not backed up.

@@ -5,12 +5,12 @@ in worker processes: `flask --app podcast_service worker`. The queue is an
 SQLite file by default, so one machine needs nothing running, or Redis
 (`queue_url = "redis://..."`), so web and worker processes on many machines
 share it. Huey hands each message to one worker; the jobs' own rows decide
-whether work is still to be done (audio_jobs.py), so a message delivered
+whether work is still to be done (catalogue/audio_jobs.py), so a message delivered
 twice, or a worker killed mid-job, never makes a file twice or loses one.
 
 Jobs:
 - `process_audio(job_id)`: measure an upload, and make MP3 and Opus from a master;
-- `send_announcements()`: ping hubs and directories about changed feeds (announce.py),
+- `send_announcements()`: ping hubs and directories about changed feeds (feed/announce.py),
   queued after each change and for each scheduled episode's time; it queues itself
   again for the next retry or scheduled ping;
 - `sweep()`: every minute (and once soon after a worker starts), requeue audio jobs
@@ -35,11 +35,13 @@ import redis
 from flask import Flask, current_app
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 
-from . import announce, audio_jobs, run_locks
+from .feed import announce
+from .catalogue import audio_jobs
+from .core import locks as run_locks
 from .imports import background
 from .analytics import counting
-from .errors import Conflict
-from .settings import Settings
+from .core.errors import Conflict
+from .core.settings import Settings
 
 log = logging.getLogger(__name__)
 # A store or database that was down: tried again after 30 s, 60 s, 120 s.

@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy import ColumnElement, and_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .extensions import db
+from .core.extensions import db
 
 
 def utcnow() -> datetime:
@@ -116,7 +116,7 @@ class MediaFile(db.Model):
 def web_etag(created_at: datetime, size: int) -> str:
     """A file's validator, as nginx makes it from the file's mtime and size ("5f1c2d3e-2625a00").
 
-    nginx sends public audio alone with its own ETag (web/media_links.py sets
+    nginx sends public audio alone with its own ETag (delivery/media_links.py sets
     the file's mtime to `created_at`), so the service gives the same one: an
     app's If-Range or If-None-Match holds whichever of the two answered it.
     A key is never reused (a replaced file gets a new URL), so time and size
@@ -152,7 +152,7 @@ class Show(db.Model):
     new_feed_url: Mapped[str | None] = mapped_column(String(1000))
     # A private show is served only through subscribers' personal feed URLs.
     private: Mapped[bool] = mapped_column(default=False)
-    # Podcasting 2.0 channel facts (podcast_ns.py). Lists hold plain JSON, validated in inputs.py.
+    # Podcasting 2.0 channel facts (podcast_ns.py). Lists hold plain JSON, validated in catalogue/inputs.py.
     locked: Mapped[bool] = mapped_column(default=True)
     medium: Mapped[str] = mapped_column(String(20), default="podcast")
     funding: Mapped[list] = mapped_column(JSON, default=list)  # [[url, text], ...]
@@ -166,7 +166,7 @@ class Show(db.Model):
     txt: Mapped[list] = mapped_column(JSON, default=list)  # [[text, purpose or null], ...]
     podroll: Mapped[list] = mapped_column(JSON, default=list)  # [[feed guid, feed url or null], ...]
     season_names: Mapped[dict] = mapped_column(JSON, default=dict)  # {"1": "2021"}
-    # Shows sharing a group are one programme in several languages (versions.py).
+    # Shows sharing a group are one programme in several languages (catalogue/languages.py).
     version_group: Mapped[str | None] = mapped_column(String(36), index=True)
     # The show's pages in podcast apps and directories, for the show page's subscribe buttons:
     # {"apple": "https://podcasts.apple.com/...", ...}, keys from inputs.SUBSCRIBE_APPS.
@@ -231,7 +231,7 @@ class Episode(db.Model):
     audio_ready: Mapped[bool] = mapped_column(default=True)
     # podcast:soundbite: [[start, duration, title or null], ...] in seconds.
     soundbites: Mapped[list] = mapped_column(JSON, default=list)
-    # Episodes sharing a group are one episode in its show's language versions (versions.py).
+    # Episodes sharing a group are one episode in its show's language versions (catalogue/languages.py).
     version_group: Mapped[str | None] = mapped_column(String(36), index=True)
     # The show notes as HTML, rendered from `notes` when they are saved, so a feed build renders nothing.
     notes_html: Mapped[str] = mapped_column(Text, default="")
@@ -456,7 +456,7 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    language: Mapped[str | None] = mapped_column(String(8))  # of the admin; None: the browser's (i18n.py)
+    language: Mapped[str | None] = mapped_column(String(8))  # of the admin; None: the browser's (core/i18n.py)
 
     memberships: Mapped[list[ShowMember]] = relationship(back_populates="user", cascade="all, delete-orphan")
     tokens: Mapped[list[ApiToken]] = relationship(
@@ -595,7 +595,7 @@ class CachedFeed(db.Model):
     valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # How many episodes the built feed lists: the home page shows it without counting every episode.
     item_count: Mapped[int | None] = mapped_column(Integer)
-    # The bytes' sizes: with `last_modified`, the ETags nginx gives the files it sends (web/feed_files.py).
+    # The bytes' sizes: with `last_modified`, the ETags nginx gives the files it sends (delivery/feed_files.py).
     size: Mapped[int | None] = mapped_column(Integer)
     gzipped_size: Mapped[int | None] = mapped_column(Integer)
     # Where a private feed's bytes hold a subscriber's token: random, never shown (cache.py).

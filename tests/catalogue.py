@@ -11,8 +11,8 @@ from datetime import timedelta
 
 from sqlalchemy import insert
 
-from podcast_service import search
-from podcast_service.extensions import db
+from podcast_service.catalogue import search
+from podcast_service.core.extensions import db
 from podcast_service.feed.cache import mark_stale
 from podcast_service.models import Chapter, Credit, Episode, Link, MediaFile, utcnow
 

@@ -26,9 +26,9 @@ import pytest
 from sqlalchemy import event, text
 
 from podcast_service import create_app
-from podcast_service.episodes import save_episode, save_show
-from podcast_service.extensions import db
-from podcast_service.inputs import EpisodeInput, ShowInput
+from podcast_service.catalogue.service import save_episode, save_show
+from podcast_service.core.extensions import db
+from podcast_service.catalogue.inputs import EpisodeInput, ShowInput
 from podcast_service.models import Episode, utcnow
 from services import S3_KEY, S3_SECRET, SeaweedFS, postgres_schema
 
@@ -357,7 +357,7 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture
 def admin_user(app):
-    from podcast_service import accounts
+    from podcast_service.accounts import service as accounts
 
     return accounts.create_user("admin@example.org", PASSWORD, admin=True)
 
@@ -365,7 +365,7 @@ def admin_user(app):
 @pytest.fixture
 def make_token(app):
     """An API token's header for a user (default: a new admin), with the given scopes."""
-    from podcast_service import accounts
+    from podcast_service.accounts import service as accounts
 
     def make(user=None, scopes=("read", "write")) -> dict[str, str]:
         if user is None:

@@ -14,9 +14,9 @@ import pytest
 from mutagen.id3 import APIC, ID3
 
 from conftest import AUDIO, csrf_token, multipart
-from podcast_service.audio import mpeg
-from podcast_service.errors import MediaError
-from podcast_service.uploads import SMALL_BODY_BYTES
+from podcast_service.media.audio import mpeg
+from podcast_service.core.errors import MediaError
+from podcast_service.core.uploads import SMALL_BODY_BYTES
 
 
 class CountingStream(io.RawIOBase):

@@ -7,9 +7,9 @@ import re
 import pytest
 
 from conftest import PASSWORD, csrf_token, sign_in
-from podcast_service import accounts
+from podcast_service.accounts import service as accounts
 from podcast_service.models import LoginFailure
-from podcast_service.extensions import db
+from podcast_service.core.extensions import db
 
 SAMPLE_VALUES = {"slug": "test-show", "episode_id": 1, "token_id": 1, "member_id": 1, "alternate_id": 1,
                  "subscriber_id": 1, "import_id": 1}

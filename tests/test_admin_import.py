@@ -11,8 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from conftest import PASSWORD, csrf_token, sign_in
-from podcast_service import accounts, create_app, run_locks
-from podcast_service.extensions import db
+from podcast_service.accounts import service as accounts
+from podcast_service import create_app
+from podcast_service.core import locks as run_locks
+from podcast_service.core.extensions import db
 from podcast_service.imports import background
 from podcast_service.jobs import jobs
 from podcast_service.models import Episode, FeedImport, Show, ShowMember, utcnow

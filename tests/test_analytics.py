@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from podcast_service import urls
+from podcast_service.core import urls
 from podcast_service.analytics import counting, listeners, recorder as recording
-from podcast_service.extensions import db
+from podcast_service.core.extensions import db
 from podcast_service.models import AnalyticsSalt, DailyDownloads, MediaRequest
 
 DAY = datetime(2026, 11, 20, tzinfo=UTC)
@@ -236,7 +236,7 @@ def test_countries_come_from_a_configured_geoip_database_and_only_the_code_is_ke
 
 def test_a_missing_geoip_or_datacenter_file_fails_the_start_not_each_request(app_config, tmp_path):
     from podcast_service import create_app
-    from podcast_service.settings import SettingsError
+    from podcast_service.core.settings import SettingsError
 
     for name in ("analytics_geoip_database", "analytics_datacenter_ranges"):
         with pytest.raises(SettingsError, match="is not a file"):

@@ -24,10 +24,10 @@ from sqlalchemy import select, update
 
 from conftest import wait_for
 from podcast_service.analytics import counting, nginx_log
-from podcast_service.audio import probe
-from podcast_service.extensions import db
+from podcast_service.media.audio import probe
+from podcast_service.core.extensions import db
 from podcast_service.models import Episode, MediaRequest, utcnow
-from podcast_service.web import media_links
+from podcast_service.delivery import media_links
 from services import ROOT, Gunicorn, Nginx, app_environment
 from test_resilience import accel_demo
 

@@ -56,7 +56,7 @@ def test_dashboard_csv_and_api_show_yesterday_counted_and_today_live(app, client
 
 
 def test_only_the_shows_producers_see_its_downloads(app, client, demo, make_token):
-    from podcast_service import accounts
+    from podcast_service.accounts import service as accounts
 
     stranger = accounts.create_user("stranger@example.org", "a long enough password")
     headers = make_token(stranger)

@@ -16,7 +16,7 @@ import pytest
 from lxml import etree
 
 from conftest import AUDIO, BASE_URL, multipart
-from podcast_service.extensions import db
+from podcast_service.core.extensions import db
 from podcast_service.models import Announcement, utcnow
 from services import Gunicorn, Worker, app_environment
 

@@ -10,8 +10,8 @@ from openapi_spec_validator import validate
 
 from conftest import AUDIO, MANIFEST, ROOT, multipart
 from openapi_check import API_PREFIX, check_response, openapi_path
-from podcast_service import accounts
-from podcast_service.extensions import db
+from podcast_service.accounts import service as accounts
+from podcast_service.core.extensions import db
 from podcast_service.models import ApiToken, Episode, MediaFile, utcnow
 
 SHOW_FIELDS = {

@@ -19,7 +19,7 @@ from mutagen.oggopus import OggOpus
 
 from conftest import BASE_URL, FIXTURES, ROOT, fetch
 from masters import damaged_flac, write_master
-from podcast_service.extensions import db
+from podcast_service.core.extensions import db
 from podcast_service.models import AudioJob, Episode, MediaFile
 from test_api import api, api_show, document, upload  # noqa: F401  (fixtures)
 
@@ -88,7 +88,7 @@ def test_a_master_becomes_a_tagged_mp3_and_an_opus_alternate_at_the_target_loudn
 
 def _gapless_ok(path) -> bool:
     """mutagen counts FFmpeg's encoder delay and padding (it reads LAME's tag only); the service does not."""
-    from podcast_service.audio import probe
+    from podcast_service.media.audio import probe
     return abs(probe.probe(path).duration - SECONDS) < 0.05
 
 
@@ -99,7 +99,7 @@ def test_the_master_is_kept_private_and_deleting_the_episode_deletes_every_file(
     row = db.session.get(Episode, episode["id"])
     master_row = row.master
     assert master_row is not None and master_row.extension == ".flac"
-    from podcast_service import urls
+    from podcast_service.core import urls
     assert client.get(urls.media_url(master_row, "x").removeprefix(BASE_URL), buffered=True).status_code == 404
     # Its waveform is public, in audiowaveform's layout.
     waveform = json.loads(fetch_bytes(client, episode["audio"]["waveform_url"]))

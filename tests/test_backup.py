@@ -7,8 +7,8 @@ import json
 import pytest
 
 from conftest import AUDIO, cli
-from podcast_service.episodes import add_alternate
-from podcast_service.extensions import db
+from podcast_service.catalogue.service import add_alternate
+from podcast_service.core.extensions import db
 from podcast_service.models import Episode, MediaFile
 
 

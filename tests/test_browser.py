@@ -12,8 +12,9 @@ from playwright.sync_api import Error as PlaywrightError, sync_playwright
 from werkzeug.serving import make_server
 
 from conftest import DEMO_EPISODES, PASSWORD, dispose_app, migrate
-from podcast_service import accounts, create_app
-from podcast_service.extensions import db
+from podcast_service.accounts import service as accounts
+from podcast_service import create_app
+from podcast_service.core.extensions import db
 from podcast_service.models import Episode
 from services import free_ports
 

@@ -9,9 +9,9 @@ import pytest
 
 from conftest import wait_for
 from podcast_service import create_app
-from podcast_service.extensions import db
-from podcast_service.storage import new_key
-from podcast_service.storage.s3 import S3Storage
+from podcast_service.core.extensions import db
+from podcast_service.media.storage import new_key
+from podcast_service.media.storage.s3 import S3Storage
 
 
 def test_clean_store_reports_agreement(runner, demo):

@@ -16,8 +16,8 @@ from lxml import etree, html
 
 from conftest import AUDIO, BASE_URL, wait_for
 from masters import write_master
-from podcast_service.episodes import delete_episode, episode_input, save_episode, save_show
-from podcast_service.inputs import EpisodeInput, ShowInput
+from podcast_service.catalogue.service import delete_episode, episode_input, save_episode, save_show
+from podcast_service.catalogue.inputs import EpisodeInput, ShowInput
 from podcast_service.models import utcnow
 from podcast_service.web import discovery
 from test_scale import counting

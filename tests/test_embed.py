@@ -9,8 +9,8 @@ import pytest
 from lxml import html
 
 from conftest import AUDIO, BASE_URL, policy
-from podcast_service.episodes import save_episode, save_show
-from podcast_service.inputs import EpisodeInput, ShowInput
+from podcast_service.catalogue.service import save_episode, save_show
+from podcast_service.catalogue.inputs import EpisodeInput, ShowInput
 from podcast_service.models import utcnow
 
 

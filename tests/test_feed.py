@@ -10,7 +10,7 @@ import podcastparser
 from lxml import etree
 
 from conftest import BASE_URL, fetch
-from podcast_service.extensions import db
+from podcast_service.core.extensions import db
 from podcast_service.models import utcnow
 
 FEED = "/shows/cyber-security-coalition/feed.xml"

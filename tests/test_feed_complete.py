@@ -21,11 +21,11 @@ import pytest
 from lxml import etree
 
 from conftest import AUDIO, BASE_URL, DEMO_EPISODES, ROOT, fetch
-from podcast_service.episodes import add_alternate, save_episode, save_show
-from podcast_service.extensions import db
+from podcast_service.catalogue.service import add_alternate, save_episode, save_show
+from podcast_service.core.extensions import db
 from podcast_service.feed import cache
-from podcast_service.inputs import EpisodeInput, LinkInput, PersonInput, ShowInput
-from podcast_service.audio.probe import ChapterInfo
+from podcast_service.catalogue.inputs import EpisodeInput, LinkInput, PersonInput, ShowInput
+from podcast_service.media.audio.probe import ChapterInfo
 from podcast_service.models import utcnow
 
 PODCAST = "https://podcastindex.org/namespace/1.0"

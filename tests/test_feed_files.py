@@ -1,5 +1,5 @@
 """Public feeds behind the production setup: nginx (deploy/nginx.conf) sends them alone from the files the
-service leaves for ten seconds (podcast_service/web/feed_files.py), with the service's bytes and headers,
+service leaves for ten seconds (podcast_service/delivery/feed_files.py), with the service's bytes and headers,
 and never a version that a change, a schedule or a withdrawal has overtaken."""
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from sqlalchemy import select
 
 from conftest import AUDIO, DEMO_EPISODES, dispose_app, wait_for
 from podcast_service import create_app
-from podcast_service.episodes import save_episode
-from podcast_service.extensions import db
-from podcast_service.inputs import EpisodeInput
+from podcast_service.catalogue.service import save_episode
+from podcast_service.core.extensions import db
+from podcast_service.catalogue.inputs import EpisodeInput
 from podcast_service.models import CachedFeed, Chapter, Episode, Show, utcnow
-from podcast_service.web import feed_files, media_links
+from podcast_service.delivery import feed_files, media_links
 from services import Gunicorn, Nginx, app_environment
 from test_analytics_nginx import answer, answered_alone, service_lines
 from test_resilience import accel_demo

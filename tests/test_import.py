@@ -7,7 +7,7 @@ import shutil
 from sqlalchemy import func, select
 
 from conftest import AUDIO
-from podcast_service.extensions import db
+from podcast_service.core.extensions import db
 from podcast_service.models import Chapter, Episode, MediaFile, Show
 
 EPISODE_DIR = "2021-shaping-belgiums-digital-future"

@@ -15,11 +15,11 @@ import podcastparser
 import pytest
 
 from conftest import AUDIO, BASE_URL, DEMO_EPISODES, migrate
-from podcast_service import fields
-from podcast_service.episodes import save_show
-from podcast_service.extensions import db
+from podcast_service.catalogue import coercion as fields
+from podcast_service.catalogue.service import save_show
+from podcast_service.core.extensions import db
 from podcast_service.imports import feed as feed_import, fetcher
-from podcast_service.inputs import PersonInput
+from podcast_service.catalogue.inputs import PersonInput
 from podcast_service.models import Episode, Show
 from test_feed_complete import partytime
 
@@ -352,7 +352,7 @@ def _shape(fragment: str) -> list[tuple[str, str]]:
 def test_html_show_notes_arrive_as_the_same_sanitised_html(runner, old_host, client):
     import nh3
 
-    from podcast_service.markup import ALLOWED_TAGS
+    from podcast_service.core.markup import ALLOWED_TAGS
 
     notes = ('<p>Prime Minister <strong>Alexander De Croo</strong> on <a href="https://example.org/r">the '
              'report</a>.</p><ul><li>One</li><li>Two <em>points</em></li></ul><h3>Chapters</h3>'

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select as sql_select
 
 from conftest import wait_for
-from podcast_service.extensions import db
+from podcast_service.core.extensions import db
 from podcast_service.models import Episode
 from services import app_environment
 from test_import_feed import FEED, ITEM, old_host  # noqa: F401  (the old host's HTTP server)

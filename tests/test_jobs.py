@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from conftest import BASE_URL, multipart, wait_for
 from masters import write_master
-from podcast_service.extensions import db
+from podcast_service.core.extensions import db
 from podcast_service.models import AlternateFile, AudioJob, Episode, MediaFile
 from services import Worker, app_environment
 from test_api import SHOW_FIELDS

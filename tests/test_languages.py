@@ -9,11 +9,11 @@ import pytest
 from lxml import html
 
 from conftest import AUDIO, PASSWORD, csrf_token, sign_in
-from podcast_service import accounts
-from podcast_service.audio.probe import ChapterInfo
-from podcast_service.episodes import save_episode, save_show
-from podcast_service.extensions import db
-from podcast_service.inputs import EpisodeInput, ShowInput
+from podcast_service.accounts import service as accounts
+from podcast_service.media.audio.probe import ChapterInfo
+from podcast_service.catalogue.service import save_episode, save_show
+from podcast_service.core.extensions import db
+from podcast_service.catalogue.inputs import EpisodeInput, ShowInput
 from podcast_service.models import Show
 
 BASE = "https://podcasts.example.org"

@@ -1,4 +1,4 @@
-"""The links nginx sends public audio from (podcast_service/web/media_links.py), on a real folder, and the map in
+"""The links nginx sends public audio from (podcast_service/delivery/media_links.py), on a real folder, and the map in
 deploy/nginx.conf that reads their folders to decide which requests to report for counting."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from podcast_service.web import media_links
+from podcast_service.delivery import media_links
 
 CREATED = datetime(2026, 11, 2, 9, 30, 15, 250000, tzinfo=UTC)
 NOW = 1_795_873_386.5  # a time in the window 179587338

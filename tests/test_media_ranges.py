@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from conftest import AUDIO, fetch
-from podcast_service import urls
+from podcast_service.core import urls
 from podcast_service.models import utcnow
 
 FILE = AUDIO / "cbr.mp3"

@@ -1,4 +1,4 @@
-"""Enclosures handed to nginx are answered from memory after the first request (web/replay.py, recent.py):
+"""Enclosures handed to nginx are answered from memory after the first request (delivery/replay.py, recent.py):
 no database, no Flask, yet every request is recorded, and nothing the kept answer may not fit is given it."""
 
 from __future__ import annotations
@@ -10,11 +10,13 @@ import uuid
 import pytest
 
 from conftest import DEMO_EPISODES, PASSWORD, RequestClient, dispose_app, migrate, sign_in, wait_for
-from podcast_service import accounts, create_app, urls
+from podcast_service.accounts import service as accounts
+from podcast_service import create_app
+from podcast_service.core import urls
 from podcast_service.analytics import recorder
-from podcast_service.extensions import db
+from podcast_service.core.extensions import db
 from podcast_service.models import Episode, MediaRequest, utcnow
-from podcast_service.web.recent import recent_media
+from podcast_service.delivery.recent import recent_media
 from services import Gunicorn, app_environment
 from test_scale import counting
 

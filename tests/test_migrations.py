@@ -9,7 +9,7 @@ import flask_migrate
 from sqlalchemy import inspect, text
 
 from podcast_service import create_app
-from podcast_service.extensions import db
+from podcast_service.core.extensions import db
 from services import postgres_schema
 
 

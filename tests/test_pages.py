@@ -8,9 +8,9 @@ import lxml.html
 import pytest
 
 from conftest import AUDIO, BASE_URL
-from podcast_service import urls
-from podcast_service.episodes import save_episode
-from podcast_service.inputs import EpisodeInput
+from podcast_service.core import urls
+from podcast_service.catalogue.service import save_episode
+from podcast_service.catalogue.inputs import EpisodeInput
 from podcast_service.models import utcnow
 
 SHOW = "/shows/cyber-security-coalition/"

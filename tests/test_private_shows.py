@@ -8,8 +8,8 @@ import pytest
 from lxml import etree
 
 from conftest import AUDIO, BASE_URL, csrf_token, fetch, multipart
-from podcast_service import fields
-from podcast_service.episodes import save_show
+from podcast_service.catalogue import coercion as fields
+from podcast_service.catalogue.service import save_show
 
 FEED = "/shows/test-show/feed.xml"
 

@@ -11,8 +11,8 @@ import mutagen
 import pytest
 
 from conftest import AUDIO, MANIFEST
-from podcast_service.audio import probe as media
-from podcast_service.errors import MediaError
+from podcast_service.media.audio import probe as media
+from podcast_service.core.errors import MediaError
 
 
 @pytest.mark.parametrize("name", sorted(MANIFEST))

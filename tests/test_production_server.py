@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from podcast_service import urls
+from podcast_service.core import urls
 from services import Gunicorn, app_environment
 
 

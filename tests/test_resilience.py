@@ -19,8 +19,10 @@ from pathlib import Path
 import pytest
 
 from conftest import AUDIO, BASE_URL, DEMO_EPISODES, dispose_app, migrate, multipart, wait_for
-from podcast_service import accounts, create_app, spools, urls
-from podcast_service.extensions import db
+from podcast_service.accounts import service as accounts
+from podcast_service import create_app
+from podcast_service.core import spools, urls
+from podcast_service.core.extensions import db
 from podcast_service.models import Episode
 from services import Gunicorn, Nginx, TcpProxy, app_environment, postgres_schema
 
@@ -349,8 +351,8 @@ def test_replacing_audio_while_other_episodes_are_edited_never_fails(app, app_co
 
 def test_no_transaction_is_open_while_audio_is_probed_or_sent(client, show, make_episode, admin_headers, storage,
                                                              monkeypatch):
-    from podcast_service import episodes as service
-    from podcast_service.audio import probe as media
+    from podcast_service.catalogue import service as service
+    from podcast_service.media.audio import probe as media
 
     episode_id = make_episode().id
     seen = []
@@ -515,8 +517,8 @@ def test_a_saved_episode_is_answered_from_one_read_of_its_row_and_files(app, mak
     with concurrent replacements when one of them uploaded the file the episode already had."""
     from dataclasses import replace
 
-    from podcast_service.api.serialize import episode_json
-    from podcast_service.episodes import episode_input, save_episode
+    from podcast_service.catalogue.serialize import episode_json
+    from podcast_service.catalogue.service import episode_input, save_episode
     from test_scale import counting
     episode = make_episode(title="Before")
     audio = AUDIO / "cbr.mp3" if same_audio else None

@@ -11,8 +11,8 @@ from sqlalchemy import event, insert, select as sql_select, text, update
 
 from catalogue import add_episodes
 from conftest import sign_in
-from podcast_service import urls
-from podcast_service.extensions import db
+from podcast_service.core import urls
+from podcast_service.core.extensions import db
 from podcast_service.models import AlternateFile, Chapter, Credit, Episode, Link, MediaFile, utcnow
 
 
@@ -168,7 +168,7 @@ def test_every_lookup_a_media_request_makes_uses_an_index(app, catalogue, show):
     from sqlalchemy import select
 
     from podcast_service.models import Show
-    from podcast_service.web.lookups import owners_of
+    from podcast_service.delivery.lookups import owners_of
 
     add_episodes(show, 200, 100)
     episode = catalogue
@@ -233,7 +233,7 @@ def enrich(episode_ids: list[int], start: int) -> None:
 
 def test_a_page_of_episodes_says_of_each_what_it_says_alone_in_the_same_queries(client, catalogue, show,
                                                                                  admin_headers):
-    """The list reads its page's files, jobs and lists in one query per kind (episode_parts.py); each
+    """The list reads its page's files, jobs and lists in one query per kind (catalogue/lists.py); each
     episode's own endpoint reads them as relationships. Both say the same, and a page of richer episodes
     costs no more queries."""
     bulk = db.session.scalars(sql_select(Episode.id).where(Episode.slug.like("bulk-%")).order_by(Episode.id)).all()

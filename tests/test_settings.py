@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from podcast_service.errors import SettingsError
-from podcast_service.settings import load_settings
+from podcast_service.core.errors import SettingsError
+from podcast_service.core.settings import load_settings
 
 
 def test_defaults_need_nothing(tmp_path):
@@ -61,7 +61,7 @@ def test_environment_overrides_file_and_mapping_overrides_environment(tmp_path):
 
 def test_unknown_key_in_file_is_logged_not_fatal(tmp_path, caplog):
     (tmp_path / "config.toml").write_text('base_ulr = "https://typo.example.org"\n')
-    with caplog.at_level(logging.WARNING, logger="podcast_service.settings"):
+    with caplog.at_level(logging.WARNING, logger="podcast_service.core.settings"):
         s = load_settings(environ={}, cwd=tmp_path)
     assert "unknown setting 'base_ulr'" in caplog.text
     assert s.base_url == "http://127.0.0.1:5000"

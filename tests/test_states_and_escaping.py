@@ -11,7 +11,7 @@ from lxml import etree
 from mutagen.id3 import COMM, ID3, TIT2
 
 from conftest import AUDIO, fetch, multipart
-from podcast_service import urls
+from podcast_service.core import urls
 from podcast_service.models import utcnow
 
 HOSTILE = '<script>alert("x")</script> & <b>bold</b>'

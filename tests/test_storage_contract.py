@@ -8,10 +8,10 @@ import os
 
 import pytest
 
-from podcast_service.errors import StorageError
-from podcast_service.storage import new_key
-from podcast_service.storage.local import LocalStorage
-from podcast_service.storage.s3 import S3Storage
+from podcast_service.core.errors import StorageError
+from podcast_service.media.storage import new_key
+from podcast_service.media.storage.local import LocalStorage
+from podcast_service.media.storage.s3 import S3Storage
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -6,8 +6,10 @@ import pytest
 from sqlalchemy import select
 
 from conftest import DEMO_EPISODES, dispose_app, fetch, migrate
-from podcast_service import create_app, storage_migration, urls
-from podcast_service.extensions import db
+from podcast_service import create_app
+from podcast_service.media.storage import migrate as storage_migration
+from podcast_service.core import urls
+from podcast_service.core.extensions import db
 from podcast_service.models import Episode, MediaFile
 
 
@@ -95,7 +97,7 @@ def test_a_corrupt_copy_is_refused_and_the_file_stays(local_app_with_bucket):
 
 
 def test_an_episode_deleted_during_the_move_is_skipped_and_leaves_no_copy(local_app_with_bucket):
-    from podcast_service.episodes import delete_episode
+    from podcast_service.catalogue.service import delete_episode
 
     app = local_app_with_bucket
     local, s3 = stores(app)

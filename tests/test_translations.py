@@ -13,7 +13,7 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from conftest import ROOT
-from podcast_service.i18n import LANGUAGES
+from podcast_service.core.i18n import LANGUAGES
 
 CATALOGUES = ROOT / "podcast_service" / "translations"
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}

@@ -12,10 +12,12 @@ from lxml import etree
 
 from conftest import (AUDIO, BASE_URL, PASSWORD, RequestClient, csrf_token, dispose_app, fetch, migrate, multipart,
                       sign_in)
-from podcast_service import accounts, create_app, fields
-from podcast_service.episodes import save_show
-from podcast_service.extensions import db
-from podcast_service.inputs import ShowInput
+from podcast_service.accounts import service as accounts
+from podcast_service import create_app
+from podcast_service.catalogue import coercion as fields
+from podcast_service.catalogue.service import save_show
+from podcast_service.core.extensions import db
+from podcast_service.catalogue.inputs import ShowInput
 from podcast_service.models import CachedFeed
 
 PODCAST = "{https://podcastindex.org/namespace/1.0}"

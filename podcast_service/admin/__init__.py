@@ -4,7 +4,7 @@ Every route needs a signed-in user except the sign-in page itself; the check
 runs before any view, so a new route cannot forget it. CSRF tokens are
 checked after it, so an anonymous request is turned away before its body is
 even read; and only a signed-in producer's request to an upload route may
-carry a large body (uploads.py).
+carry a large body (core/uploads.py).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, redirect, request, url_for
 from flask_login import current_user
 
-from ..errors import Unauthorized
-from ..extensions import csrf
-from ..uploads import allow_uploads_for_this_view
+from ..core.errors import Unauthorized
+from ..core.extensions import csrf
+from ..core.uploads import allow_uploads_for_this_view
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -10,10 +10,10 @@ from flask_login import current_user, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
-from .. import accounts
-from ..errors import Forbidden, NotFound, PodcastServiceError, ValidationError
-from ..i18n import LANGUAGES
-from ..extensions import db
+from ..accounts import service as accounts
+from ..core.errors import Forbidden, NotFound, PodcastServiceError, ValidationError
+from ..core.i18n import LANGUAGES
+from ..core.extensions import db
 from ..models import SCOPES, ApiToken, User
 from . import bp
 
@@ -26,7 +26,7 @@ def _safe_next(target: str | None) -> str:
 
 
 # A device that signed in keeps a signed list of the accounts it signed in to, so the account-wide
-# throttle (accounts.py) never locks it out.
+# throttle (accounts/service.py) never locks it out.
 DEVICE_COOKIE = "known_device"
 DEVICE_COOKIE_DAYS = 365
 

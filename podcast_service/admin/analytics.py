@@ -8,7 +8,7 @@ import io
 from flask import Response, abort, render_template, request, stream_with_context
 from flask_login import current_user
 
-from .. import accounts
+from ..accounts import service as accounts
 from ..analytics import charts, reports
 from . import bp
 

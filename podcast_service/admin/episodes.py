@@ -13,15 +13,16 @@ from flask import Response, current_app, flash, jsonify, redirect, render_templa
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 
-from .. import accounts, audio_jobs, chapters, episodes, fields, versions
-from ..episodes import delete_episode, episode_input, rotate_preview_link, save_episode
-from ..errors import PodcastServiceError
-from ..i18n import STATUS_NAMES
-from ..extensions import db
-from ..inputs import EpisodeInput
-from ..feed import warnings
+from ..accounts import service as accounts
+from ..catalogue import audio_jobs, chapters, service as episodes, coercion as fields, languages as versions
+from ..catalogue.service import delete_episode, episode_input, rotate_preview_link, save_episode
+from ..core.errors import PodcastServiceError
+from ..core.i18n import STATUS_NAMES
+from ..core.extensions import db
+from ..catalogue.inputs import EpisodeInput
+from ..catalogue.apple import warnings
 from ..models import AlternateFile, Episode, Show, utcnow
-from ..uploads import accepts_uploads, uploaded
+from ..core.uploads import accepts_uploads, uploaded
 from . import bp
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Response, abort, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..errors import PodcastServiceError
+from ..core.errors import PodcastServiceError
 from ..imports import background
 from ..models import FeedImport
 from . import bp

@@ -7,16 +7,18 @@ from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from .. import accounts, fields, subscribers, urls, versions
-from ..categories import APPLE_CATEGORIES
-from ..episodes import listed, save_show
-from ..errors import PodcastServiceError
-from ..extensions import db
-from ..inputs import ShowInput
-from ..feed import show_warnings
+from ..accounts import service as accounts, subscribers
+from ..catalogue import coercion as fields, languages as versions
+from ..core import urls
+from ..catalogue.categories import APPLE_CATEGORIES
+from ..catalogue.service import listed, save_show
+from ..core.errors import PodcastServiceError
+from ..core.extensions import db
+from ..catalogue.inputs import ShowInput
+from ..catalogue.apple import show_warnings
 from ..models import Episode, Show, ShowMember, Subscriber, status_at, utcnow
-from ..pagination import page_number, paginate
-from ..uploads import accepts_uploads, uploaded
+from ..core.pagination import page_number, paginate
+from ..core.uploads import accepts_uploads, uploaded
 from . import bp
 
 

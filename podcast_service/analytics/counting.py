@@ -29,7 +29,7 @@ from itertools import groupby
 
 from sqlalchemy import delete, select
 
-from ..extensions import db
+from ..core.extensions import db
 from ..models import AnalyticsSalt, DailyDownloads, Episode, MediaRequest, utcnow
 from . import listeners
 

@@ -23,7 +23,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..extensions import db
+from ..core.extensions import db
 from ..models import AnalyticsSalt
 
 _held: dict[date, bytes] = {}

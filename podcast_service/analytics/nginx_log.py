@@ -2,7 +2,7 @@
 
 With `analytics_log_file` set, nginx (deploy/nginx.conf) sends a public
 episode's audio itself from the link the service left for it
-(web/media_links.py), so the service no longer sees each range an app asks
+(delivery/media_links.py), so the service no longer sees each range an app asks
 for. nginx reports the requests that may count instead (GETs whose range
 may start within the first minute: deploy/nginx.conf's map, from the link's
 folder), one JSON line each, in an access log it buffers and writes to that
@@ -23,7 +23,7 @@ A buffered file log costs one write for many lines and loses none.
 
 A line names the link nginx sent (`/WINDOW/CLASS/ID.EXT`); the file and
 the episode it counts for are found as the media route finds them, from
-the public id, and kept as long (web/recent.py), so most lines ask the
+the public id, and kept as long (delivery/recent.py), so most lines ask the
 database nothing. A line for a file no longer published is not counted. A
 line that cannot be read (written by something else with access to the
 file) is skipped, and the skips are logged once a minute at most.
@@ -47,8 +47,8 @@ import orjson
 from flask import Flask
 from werkzeug.exceptions import NotFound
 
-from ..extensions import db
-from ..web.lookups import Found, counted_audio, public_media_or_404
+from ..core.extensions import db
+from ..delivery.lookups import Found, counted_audio, public_media_or_404
 from . import counting
 from .recorder import Recorder, add_request, counted_span, recorder
 

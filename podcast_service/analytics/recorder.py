@@ -23,7 +23,7 @@ from flask import Flask, Request, current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..extensions import db
+from ..core.extensions import db
 from ..models import Episode, MediaRequest, utcnow
 from . import agents, listeners
 from .countries import Countries

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from ..extensions import db
+from ..core.extensions import db
 from ..models import DailyDownloads, Episode, Show, utcnow
 from .counting import tally
 

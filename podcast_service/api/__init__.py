@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from flask import Blueprint, g, request
 
-from ..accounts import bearer_secret, token_for
-from ..errors import Forbidden, Unauthorized
-from ..uploads import allow_uploads_for_this_view
+from ..accounts.service import bearer_secret, token_for
+from ..core.errors import Forbidden, Unauthorized
+from ..core.uploads import allow_uploads_for_this_view
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

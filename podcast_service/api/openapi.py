@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Response, jsonify
 
-from ..inputs import SUBSCRIBE_APPS
+from ..catalogue.inputs import SUBSCRIBE_APPS
 from . import bp
 
 

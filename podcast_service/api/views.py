@@ -10,20 +10,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.exc import IntegrityError
 
-from .. import accounts, fields, subscribers, versions
+from ..accounts import service as accounts, subscribers
+from ..catalogue import coercion as fields, languages as versions
 from ..analytics import reports
-from ..episode_parts import EpisodeParts
-from ..episode_rows import episode_rows, listed
-from ..episodes import (add_alternate, delete_episode, episode_input, process_again,
-                        remove_alternate, rotate_preview_link, save_episode, save_show)
-from ..errors import Conflict, NotFound, ValidationError
-from ..extensions import db
-from ..inputs import EpisodeInput, ShowInput
+from ..catalogue.lists import EpisodeParts
+from ..catalogue.lists import episode_rows, listed
+from ..catalogue.service import add_alternate, delete_episode, episode_input, process_again, remove_alternate, rotate_preview_link, save_episode, save_show
+from ..core.errors import Conflict, NotFound, ValidationError
+from ..core.extensions import db
+from ..catalogue.inputs import EpisodeInput, ShowInput
 from ..models import AlternateFile, Episode, Show, Subscriber, utcnow
-from ..pagination import Page, page_number, paginate
-from ..uploads import accepts_uploads, uploaded
+from ..core.pagination import Page, page_number, paginate
+from ..core.uploads import accepts_uploads, uploaded
 from . import bp
-from .serialize import (EpisodeLinks, episode_json, episode_versions_json, show_json, show_versions_json,
+from ..catalogue.serialize import (EpisodeLinks, episode_json, episode_versions_json, show_json, show_versions_json,
                         subscriber_json)
 
 
@@ -313,7 +313,7 @@ def _names(key: str) -> list[str]:
 
 @bp.get("/shows/<slug>/versions")
 def get_show_versions(slug: str) -> Response:
-    """The shows that are this one in other languages (versions.py)."""
+    """The shows that are this one in other languages (catalogue/languages.py)."""
     return jsonify(show_versions_json(accounts.producer_show(g.api_user, slug)))
 
 

@@ -11,41 +11,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from feedgen.feed import FeedGenerator
 
-from ..models import Episode, Show
-from ..transcripts import SERVED as TRANSCRIPT_FORMATS
-from ..urls import FeedUrls
+from ..models import Show
+from ..catalogue.transcripts import SERVED as TRANSCRIPT_FORMATS
+from ..core.urls import FeedUrls
 from .atom_links import AtomHubExtension
-from .data import FeedEpisode, episodes_without_apple_file, feed_show
+from .data import FeedEpisode, feed_show
 from .itunes import ItunesEntryExtension, ItunesExtension
 from .podcast_ns import PodcastEntryExtension, PodcastExtension, Source, Trailer, Transcript
 
 GENERATOR = "podcast-service"
 
 
-def _warning(title: str) -> str:
-    return f"Episode {title!r} has no MP3 or M4A file, so Apple Podcasts will not list it; add an MP3 or M4A rendition."
-
-
-def warnings(episodes: Sequence[Episode]) -> list[str]:
-    """What a producer must fix for Apple Podcasts to list these episodes. (An episode whose audio is still
-    being made, or failed, reaches nobody yet: its audio state says so instead.)"""
-    return [_warning(e.title) for e in episodes if e.audio_ready and not e.apple_playable]
-
-
-def show_warnings(show: Show, limit: int = 10) -> list[str]:
-    """The same for a whole show, in two queries however many episodes it has (the first `limit` named)."""
-    titles, total = episodes_without_apple_file(show.id, limit)
-    found = [_warning(title) for title in titles]
-    if total > len(titles):
-        found.append(f"{total - len(titles)} more episodes have no MP3 or M4A file either.")
-    return found
-
-
 def build_feed(show: Show, episodes: Sequence[FeedEpisode], urls: FeedUrls, hubs: Sequence[str] = ()) -> bytes:
     """The show's feed, newest episode first (data.feed_episodes); `urls` makes it the public feed or a
     subscriber's. Its lastBuildDate is the latest publication or show change, not the time of the build.
 
-    Every text is XML-safe whatever the rows hold (xmltext.py), so a stored value cannot make it fail."""
+    Every text is XML-safe whatever the rows hold (core/xmltext.py), so a stored value cannot make it fail."""
     show = feed_show(show)
     fg = FeedGenerator()
     fg.register_extension("itunes", ItunesExtension, ItunesEntryExtension)

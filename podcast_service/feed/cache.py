@@ -26,9 +26,9 @@ from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..extensions import db
+from ..core.extensions import db
 from ..models import CachedFeed, Episode, Show, utcnow, web_etag
-from ..urls import FeedUrls
+from ..core.urls import FeedUrls
 from . import build_feed
 from .data import feed_episodes
 
@@ -55,7 +55,7 @@ class FeedState:
     built: tuple[bytes, bytes] | None = None
 
     def web_etag(self, gzipped: bool) -> str:
-        """The ETag of the plain or gzipped bytes: nginx's for the files it sends (web/feed_files.py).
+        """The ETag of the plain or gzipped bytes: nginx's for the files it sends (delivery/feed_files.py).
 
         The date changes with every version and the size tells the two
         encodings apart, so the tag is strong and unique to its bytes.
@@ -128,7 +128,7 @@ def state(show: Show) -> FeedState:
         current_app.logger.info("feed of show %s changed while it was built; not cached", show.id)
     with _memo_lock:
         _memo()[show.id] = (etag, body, gzipped)
-    # Not stored: no generation vouches for these bytes, so nginx is given no file of them (web/feed_files.py).
+    # Not stored: no generation vouches for these bytes, so nginx is given no file of them (delivery/feed_files.py).
     return FeedState(show.id, etag, last_modified, row.token_slot, generation if stored else -1, len(body),
                      len(gzipped), valid_until, (body, gzipped))
 

@@ -5,7 +5,7 @@ cannot be forgotten by the next entry point. In the same transaction as the
 change, the touched feeds are marked stale (cache.py) and an announcement to
 hubs and directories is queued (announce.py), also for the moment a
 scheduled episode goes live. Once it is committed, the files nginx sends
-feeds from are dropped (web/feed_files.py).
+feeds from are dropped (delivery/feed_files.py).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from flask import current_app, has_app_context
 from flask_sqlalchemy.session import Session
 from sqlalchemy import event, inspect, select
 
-from .. import announce
+from . import announce
 from ..models import AlternateFile, Chapter, Credit, Episode, Link, Show, Status, utcnow
-from ..web import feed_files
+from ..delivery import feed_files
 from .cache import mark_stale
 
 _EPISODE_PARTS = (Chapter, Link, AlternateFile)

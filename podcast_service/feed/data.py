@@ -13,12 +13,12 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from ..extensions import db
-from ..audio.probe import APPLE_PLAYABLE
+from ..core.extensions import db
+from ..media.audio.probe import APPLE_PLAYABLE
 from ..models import AlternateFile, Chapter, Credit, Episode, MediaFile, Show
-from ..xmltext import clean_all
+from ..core.xmltext import clean_all
 from .podcast_ns import Person
 
 
@@ -60,25 +60,12 @@ def apple_file(files: list) -> object | None:
 
 
 def feed_show(show: Show) -> SimpleNamespace:
-    """The show's columns, cover and people as the feed prints them, every text XML-safe (xmltext.py)."""
+    """The show's columns, cover and people as the feed prints them, every text XML-safe (core/xmltext.py)."""
     values = {column.key: getattr(show, column.key) for column in Show.__table__.columns}
     values["people"] = [Person(c.name, c.role, c.group, c.img, c.href) for c in show.credits]
     values = clean_all(values)
     values["image"] = show.image
     return SimpleNamespace(**values)
-
-
-def episodes_without_apple_file(show_id: int, limit: int) -> tuple[list[str], int]:
-    """(titles of the first `limit`, how many in all) of the show's episodes with no MP3 or M4A rendition.
-
-    Read from the episodes' `apple_playable` flag through its index: the cost is that of the answer.
-    """
-    missing = select(Episode.title).where(Episode.show_id == show_id, Episode.apple_playable.is_(False),
-                                          Episode.audio_ready.is_(True))
-    titles = list(db.session.scalars(missing.order_by(Episode.id).limit(limit)))
-    total = len(titles) if len(titles) < limit else db.session.scalar(
-        select(func.count()).select_from(missing.subquery()))
-    return titles, total
 
 
 _FILE_COLUMNS = ("public_id", "extension", "size", "mime_type", "bitrate")

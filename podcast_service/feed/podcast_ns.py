@@ -2,7 +2,7 @@
 
 https://podcastindex.org/namespace/1.0 — the URI the specification names.
 Some parsers only know the older GitHub URI; that is their bug, so this
-writes the current one. Values arrive already checked (inputs.py), and each
+writes the current one. Values arrive already checked (catalogue/inputs.py), and each
 class writes only what it was given, so a show using few features gets a
 short feed.
 """

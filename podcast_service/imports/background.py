@@ -20,10 +20,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from .. import accounts, run_locks
-from ..errors import Conflict, Forbidden, PodcastServiceError, ValidationError
-from ..extensions import db
-from ..inputs import make_slug
+from ..accounts import service as accounts
+from ..core import locks as run_locks
+from ..core.errors import Conflict, Forbidden, PodcastServiceError, ValidationError
+from ..core.extensions import db
+from ..catalogue.inputs import make_slug
 from ..models import FeedImport, Show, User, utcnow
 from .feed import ImportedItem
 from .fetcher import is_url

@@ -27,13 +27,13 @@ from flask import current_app
 from lxml import etree
 from sqlalchemy import select
 
-from .. import chapters as chapter_json
-from .. import images
-from ..categories import APPLE_CATEGORIES, RETIRED_CATEGORIES, format_category
-from ..episodes import add_alternate, media_change, save_episode, save_show
-from ..errors import Conflict, PodcastServiceError, ValidationError
-from ..extensions import db
-from ..inputs import EpisodeInput, ShowInput, make_slug
+from ..catalogue import chapters as chapter_json
+from ..catalogue import images
+from ..catalogue.categories import APPLE_CATEGORIES, RETIRED_CATEGORIES, format_category
+from ..catalogue.service import add_alternate, media_change, save_episode, save_show
+from ..core.errors import Conflict, PodcastServiceError, ValidationError
+from ..core.extensions import db
+from ..catalogue.inputs import EpisodeInput, ShowInput, make_slug
 from ..models import Episode, Show
 from . import fetcher, items, podcasting
 from .podcasting import ITUNES, PODCAST_NAMESPACES

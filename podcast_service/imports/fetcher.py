@@ -35,8 +35,8 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 
-from ..errors import ValidationError
-from ..spools import open_spool
+from ..core.errors import ValidationError
+from ..core.spools import open_spool
 
 USER_AGENT = "podcast-service feed import"
 MAX_REDIRECTS = 5

@@ -2,7 +2,7 @@
 
 A feed of 10,000 episodes is tens of MB of XML, and feedparser's reading of
 it all at once takes several times that. So the file is read once with
-lxml's iterparse: each `<item>` is written to a spool file (spools.py: locked
+lxml's iterparse: each `<item>` is written to a spool file (core/spools.py: locked
 while the import lives, removed if it is killed) as it is met and dropped
 from the tree, and only its publication time and place in the spool stay in
 memory (a few dozen bytes an item). What is left of the tree is the channel
@@ -25,7 +25,7 @@ import feedparser
 from feedparser.datetimes import _parse_date  # the date parser feedparser applies to every entry
 from lxml import etree
 
-from .. import spools
+from ..core import spools
 from . import podcasting
 
 _OLDEST = datetime.min.replace(tzinfo=UTC)

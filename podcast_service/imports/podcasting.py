@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ValidationError
-from ..inputs import PersonInput
+from ..core.errors import ValidationError
+from ..catalogue.inputs import PersonInput
 
 PODCAST_NAMESPACES = ("https://podcastindex.org/namespace/1.0",
                       "https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/1.0.md")

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Protocol
 
-from ..errors import ValidationError
+from ..core.errors import ValidationError
 from ..models import Show
 from . import feed as feed_import
 from .feed import ImportedItem

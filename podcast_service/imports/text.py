@@ -16,7 +16,7 @@ import nh3
 from lxml import etree, html
 from markdownify import markdownify
 
-from ..markup import ALLOWED_TAGS
+from ..core.markup import ALLOWED_TAGS
 
 _BLOCKS = {"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "tr"}
 _TAG = re.compile(r"<[a-zA-Z][^>]*>|</[a-zA-Z]+>|&[a-zA-Z#0-9]+;")

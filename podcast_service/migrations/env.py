@@ -10,7 +10,7 @@ import logging
 from alembic import context
 from flask import current_app
 
-from podcast_service import search
+from podcast_service.catalogue import search
 
 logger = logging.getLogger("alembic.env")
 config = context.config

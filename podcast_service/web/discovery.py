@@ -28,8 +28,8 @@ from xml.sax.saxutils import escape
 from flask import Response, abort, current_app, url_for
 from sqlalchemy import func, select
 
-from .. import urls
-from ..extensions import db
+from ..core import urls
+from ..core.extensions import db
 from ..feed import cache as feed_cache
 from ..models import CachedFeed, Episode, Show, utcnow
 from . import bp

@@ -16,10 +16,10 @@ from flask import Response, abort, jsonify, make_response, render_template, requ
 from flask_babel import gettext
 from markupsafe import escape
 
-from .. import urls
+from ..core import urls
 from ..models import Episode
 from . import bp
-from .lookups import published_episode_or_404, show_or_404
+from ..delivery.lookups import published_episode_or_404, show_or_404
 
 THEMES = ("light", "dark")
 # The iframe's size: wide enough for the title and the player's controls, tall enough for a few chapters.

@@ -16,10 +16,11 @@ from flask import Response, current_app, redirect, request
 
 from ..feed import cache
 from ..models import Show
-from ..subscribers import subscriber_or_error
-from ..urls import feed_url
-from . import bp, feed_files
-from .lookups import show_or_404
+from ..accounts.subscribers import subscriber_or_error
+from ..core.urls import feed_url
+from . import bp
+from ..delivery import feed_files
+from ..delivery.lookups import show_or_404
 
 FEED_MAX_AGE = 300
 

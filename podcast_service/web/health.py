@@ -16,12 +16,12 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from flask import Flask, Response, current_app, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import schema
-from ..accounts import bearer_secret, token_for
-from ..episodes import storage
-from ..errors import RETRY_AFTER_SECONDS, StorageError
-from ..extensions import db
-from ..settings import Settings
+from ..core import revision as schema
+from ..accounts.service import bearer_secret, token_for
+from ..catalogue.service import storage
+from ..core.errors import RETRY_AFTER_SECONDS, StorageError
+from ..core.extensions import db
+from ..core.settings import Settings
 from . import bp
 
 HEALTH_SECONDS = 1.8

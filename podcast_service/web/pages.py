@@ -7,17 +7,18 @@ from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from .. import chapters as chapter_json
-from .. import search, transcripts, urls, versions
-from ..episodes import published_query
-from ..errors import NotFound
-from ..extensions import db
-from ..i18n import page_versions, supported
+from ..catalogue import chapters as chapter_json
+from ..catalogue import search, transcripts, languages as versions
+from ..core import urls
+from ..catalogue.service import published_query
+from ..core.errors import NotFound
+from ..core.extensions import db
+from ..core.i18n import page_versions, supported
 from ..models import CachedFeed, Episode, Show, utcnow
-from ..pagination import page_number, paginate
-from ..subscribers import subscriber_or_error
+from ..core.pagination import page_number, paginate
+from ..accounts.subscribers import subscriber_or_error
 from . import bp, transcript_parts, waveform
-from .lookups import episode_by_preview_key_or_404, published_episode_or_404, show_or_404
+from ..delivery.lookups import episode_by_preview_key_or_404, published_episode_or_404, show_or_404
 
 
 # Episodes per page of a show's page, and of its search results.

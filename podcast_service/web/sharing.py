@@ -8,7 +8,7 @@ never indexed.
 
 from __future__ import annotations
 
-from .. import urls
+from ..core import urls
 from ..models import Episode, Show
 
 

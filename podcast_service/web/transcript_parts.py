@@ -14,11 +14,11 @@ import functools
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from .. import transcripts
-from ..errors import NotFound
-from ..extensions import db
+from ..catalogue import transcripts
+from ..core.errors import NotFound
+from ..core.extensions import db
 from ..models import Episode, TranscriptCues
-from ..pagination import Page, page_number
+from ..core.pagination import Page, page_number
 
 PART_SIZE = 200
 

@@ -16,8 +16,8 @@ import json
 import logging
 from dataclasses import dataclass
 
-from ..episodes import stores
-from ..errors import StorageError
+from ..catalogue.service import stores
+from ..core.errors import StorageError
 from ..models import Episode
 
 log = logging.getLogger(__name__)

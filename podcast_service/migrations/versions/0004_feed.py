@@ -11,7 +11,7 @@ from alembic import op
 import sqlalchemy as sa
 from flask import current_app
 
-from podcast_service.markup import render_markdown
+from podcast_service.core.markup import render_markdown
 
 
 # revision identifiers, used by Alembic.

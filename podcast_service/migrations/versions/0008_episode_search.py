@@ -7,7 +7,7 @@ Create Date: 2026-11-27 19:00:00
 """
 from alembic import op
 
-from podcast_service import search
+from podcast_service.catalogue import search
 
 
 revision = '0008_episode_search'

@@ -1,0 +1,262 @@
+"""Commands for `flask --app podcast_service ...`, registered by create_app."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..accounts import service as accounts
+from ..feed import announce
+from .. import backup, jobs
+from ..media.storage import check as consistency, migrate as storage_migration
+from . import producers as producer_commands
+from ..core import locks as run_locks, revision as schema, spools
+from ..imports.progress import Progress
+from ..imports.run import NothingImported, import_feed
+from ..catalogue.service import stores
+from ..core.settings import STORAGE_BACKENDS
+from ..media.storage import Storage
+from ..core.errors import PodcastServiceError
+from ..core.extensions import db
+from ..imports.folders import Outcome, import_folder
+
+
+@click.command("import-episodes")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def import_episodes(folder: Path) -> None:
+    """Import the show in FOLDER/show.toml and each episode folder beside it.
+
+    Safe to run again: unchanged folders are skipped, edited ones update their
+    episode. Exits with status 1 if any folder could not be imported.
+    """
+    with run_locks.held("import-episodes"):
+        try:
+            results = import_folder(folder)
+        except PodcastServiceError as e:
+            raise click.ClickException(f"{folder}: {e}") from None
+    failed = 0
+    for result in results:
+        line = f"{result.outcome.value:>9}  {result.source}"
+        if result.outcome is Outcome.FAILED:
+            failed += 1
+            click.secho(f"{line}: {result.message}", fg="red", err=True)
+        else:
+            click.echo(line)
+    counts = {o: sum(r.outcome is o for r in results) for o in Outcome}
+    click.echo(", ".join(f"{n} {o.value}" for o, n in counts.items()))
+    if failed:
+        raise click.exceptions.Exit(1)
+
+
+@click.command("storage-check")
+@click.option("--fix", is_flag=True, help="Delete orphaned objects and abort abandoned uploads.")
+@click.option("--grace-minutes", type=click.IntRange(min=0), default=60, show_default=True,
+              help="Uploads begun more recently may still be running and are left alone.")
+def storage_check(fix: bool, grace_minutes: int) -> None:
+    """List objects without a row and rows without an object, in every configured store, and spools
+    (upload_temp_path) that a killed process left behind.
+
+    Exits with status 1 while anything is out of step (after --fix: while rows
+    still lack their object, which needs a producer to re-upload).
+    """
+    grace = timedelta(minutes=grace_minutes)
+    clean = True
+    for store in stores():
+        clean &= _check_store(store, fix, grace)
+    clean &= _check_spools(fix, grace)
+    if not clean:
+        raise click.exceptions.Exit(1)
+
+
+def _check_spools(fix: bool, grace: timedelta) -> bool:
+    """Upload and import spools that a killed process left in upload_temp_path."""
+    folder = current_app.config["PODCAST"].upload_temp_path
+    found = spools.abandoned(folder, grace)
+    for spool in found:
+        click.echo(f"spools: abandoned {spool.path.name} ({spool.size} bytes, "
+                   f"{int(spool.age.total_seconds() // 60)} minutes old)")
+    if fix and found:
+        removed = spools.remove_abandoned(folder, grace)
+        click.echo(f"spools: removed {len(removed)} abandoned spools")
+        return True
+    if not found:
+        click.echo("spools: none abandoned")
+    return not found
+
+
+def _check_store(store: Storage, fix: bool, grace: timedelta) -> bool:
+    report = consistency.check(store, grace)
+    for key in report.orphaned_objects:
+        click.echo(f"{store.name}: object without a row: {key}")
+    for key in report.missing_objects:
+        click.echo(f"{store.name}: row without an object: {key}")
+    for upload in report.abandoned_uploads:
+        click.echo(f"{store.name}: abandoned upload: {upload.key} "
+                   f"({upload.upload_id}, begun {upload.started:%Y-%m-%d %H:%M} UTC)")
+    if fix:
+        consistency.fix(store, report)
+        click.echo(f"{store.name}: removed {len(report.orphaned_objects)} orphaned objects, "
+                   f"aborted {len(report.abandoned_uploads)} abandoned uploads")
+        report = consistency.check(store, grace)
+    if report.clean:
+        click.echo(f"{store.name}: storage and database agree")
+    return report.clean
+
+
+@click.command("storage-migrate")
+@click.option("--to", "target", required=True, type=click.Choice(STORAGE_BACKENDS), help="Backend to move media to.")
+@click.option("--keep-source", is_flag=True, help="Leave each original in place after it is copied.")
+def storage_migrate(target: str, keep_source: bool) -> None:
+    """Move every media file to the backend TO, one verified file at a time.
+
+    Safe to interrupt and run again: it carries on where it stopped. Set
+    storage_backend to TO afterwards (or before: new uploads then go there too).
+    """
+    with run_locks.held("storage-migrate"):
+        remaining = len(storage_migration.pending(target))
+        click.echo(f"{remaining} files to move to {target}")
+        for done, row in enumerate(storage_migration.migrate(stores(), target, keep_source=keep_source), 1):
+            click.echo(f"[{done}/{remaining}] {row.key} ({row.size} bytes)")
+    click.echo(f"all media is on {target}")
+
+
+@click.command("import-feed")
+@click.argument("source")
+@click.option("--slug", help="Slug of the show here (default: made from the feed's title).")
+@click.option("--category", "categories", multiple=True,
+              help="Apple category such as 'Technology' or 'News > Tech News', when the feed names none.")
+@click.option("--owner", "owner_user", help="E-mail of a user here to make owner of the show.")
+@click.option("--owner-email", help="The show's owner e-mail, when the feed names none (itunes:owner).")
+@click.option("--into-existing", is_flag=True,
+              help="Add the feed's episodes to the existing show with this slug, made here or from another feed.")
+@click.option("--override-lock", is_flag=True,
+              help="Import a feed marked podcast:locked yes: only for its owner, who could not unlock it.")
+def import_feed_command(source: str, slug: str | None, categories: tuple[str, ...], owner_user: str | None,
+                        owner_email: str | None, into_existing: bool, override_lock: bool) -> None:
+    """Import a podcast from another host: SOURCE is its RSS feed's URL or a file.
+
+    Episodes keep their guids and dates. Run it again to fetch only new ones:
+    the show's settings stay as its producers set them. It never writes into
+    a show that was not imported from this feed unless --into-existing says so,
+    and refuses a feed its owner locked (podcast:locked) unless --override-lock.
+    A first import that brings no episode over leaves no show behind.
+    Exits with status 1 if any episode could not be imported.
+    """
+    with run_locks.held("import-feed"):
+        # What an earlier run killed midway left on disk goes first; its episodes stay, and are skipped.
+        spools.remove_abandoned(current_app.config["PODCAST"].upload_temp_path)
+        owner = accounts.find_user(owner_user) if owner_user else None
+        with Progress() as progress:
+            try:
+                show = import_feed(source, progress, slug=slug, categories=list(categories) or None,
+                                   into_existing=into_existing, owner_email=owner_email, override_lock=override_lock)
+            except NothingImported as e:
+                click.secho(str(e), fg="red", err=True)
+                raise click.exceptions.Exit(1) from None
+        if owner is not None:
+            accounts.set_member(show, owner, "owner")
+    click.echo(progress.summary())
+    if progress.counts["failed"]:
+        raise click.exceptions.Exit(1)
+
+
+@click.command("backup")
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+def backup_command(dest: Path) -> None:
+    """Write a consistent backup into the new folder DEST: every table's rows as of one moment and every
+    media file those rows reference, with checksums in DEST/manifest.json."""
+    with run_locks.held("backup"):
+        manifest = backup.backup(stores(), dest)
+    click.echo(f"backed up {sum(manifest['tables'].values())} rows and {len(manifest['files'])} files "
+               f"({sum(f['size'] for f in manifest['files'])} bytes) into {dest}")
+
+
+@click.command("restore")
+@click.argument("src", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def restore_command(src: Path) -> None:
+    """Restore the backup in SRC into this empty instance (run `db upgrade` first), then check that
+    database and store agree. Every file is checked against the manifest before anything is written."""
+    with run_locks.held("restore"):
+        report = backup.restore(stores(), src)
+    if not report.clean:
+        raise click.ClickException(f"restored, but the store disagrees with the database: "
+                                   f"{len(report.missing_objects)} missing, {len(report.orphaned_objects)} extra; "
+                                   "see `flask storage-check`")
+    click.echo(f"restored {src}; database and store agree")
+
+
+@click.command("announce")
+def announce_command() -> None:
+    """Send the due notices to WebSub hubs and pubnotify URLs now.
+
+    Web processes do this by themselves in the background; this is for a
+    deployment whose changes come only from the CLI, run from cron.
+    """
+    next_due = announce.run_due()
+    click.echo(f"next announcement due at {next_due.isoformat()}" if next_due else "no announcement queued")
+
+
+@click.command("worker")
+@click.option("--threads", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Jobs run at once in this process: with two, a hub ping never waits behind an encode "
+                   "(an audio job keeps one core busy).")
+def worker_command(threads: int) -> None:
+    """Run queued jobs (audio encoding, sweeps) until stopped with Ctrl-C or SIGTERM.
+
+    Start as many as there are cores to spare, on this machine or others that
+    share the database, the store and a Redis queue (README: production).
+    """
+    settings = current_app.config["PODCAST"]
+    if settings.jobs_immediate:
+        raise click.ClickException("jobs_immediate is set: jobs run in the requests that queue them, "
+                                   "and there is nothing for a worker to do")
+    click.echo(f"worker: {threads} thread(s) on {settings.queue_url.split('@')[-1]} ({settings.queue_name})")
+    jobs.run_worker(current_app._get_current_object(), threads)
+
+
+def _guarded(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a command only on a database at the code's schema, and turn any failure into one line.
+
+    Run from the wrong folder, a command would otherwise create an empty
+    SQLite file and print a traceback; it now says where it looked and what
+    to do. Errors of the service, the database and the store end the command
+    with `Error: ...` and exit status 1.
+    """
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        settings = current_app.config["PODCAST"]
+        missing = schema.missing_sqlite_file(settings.database_url)
+        if missing is not None:
+            raise click.ClickException(
+                f"there is no database at {missing}. Run commands from the folder that holds config.toml "
+                f"(or set PODCAST_CONFIG or PODCAST_DATABASE_URL); to create it, run `{schema.UPGRADE}`")
+        try:
+            state = schema.state()
+            if not state.ok:
+                raise click.ClickException(state.problem())
+            return callback(*args, **kwargs)
+        except PodcastServiceError as e:
+            db.session.rollback()
+            raise click.ClickException(str(e)) from None
+        except SQLAlchemyError as e:
+            db.session.rollback()
+            raise click.ClickException(f"database error: {str(e).splitlines()[0]}") from None
+
+    return run
+
+
+def register(app: Flask) -> None:
+    commands = (import_episodes, import_feed_command, storage_check, storage_migrate, backup_command, restore_command,
+                announce_command, worker_command,
+                *producer_commands.COMMANDS)
+    for command in commands:
+        command.callback = _guarded(command.callback)
+        app.cli.add_command(command)

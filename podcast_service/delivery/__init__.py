@@ -1,0 +1,8 @@
+"""What the public may fetch, and how it is sent fast: the machinery behind the feed and media routes.
+
+- lookups.py: which episodes and files the public may see;
+- media_links.py, feed_files.py: the files nginx sends alone, left per ten-second window;
+- recent.py, replay.py: each process's short memory of media answers, and the
+  middleware that answers repeated enclosure requests from it.
+The design is in docs/architecture.md (nginx publication).
+"""
