@@ -57,7 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     configure_static_files(app)
     configure_error_handlers(app)
     configure_feed_changes(app)
-    jobs.init_app(app)
+    configure_jobs(app)
     cli.register(app)
     return app
 
@@ -218,6 +218,16 @@ def configure_blueprints(app: Flask) -> None:
 def configure_feed_changes(app: Flask) -> None:
     """Mark feeds stale and queue hub pings on every change (feed/changes.py); the job queue sends them."""
     from .feed import changes  # noqa: F401  (registers the session listeners)
+
+
+def configure_jobs(app: Flask) -> None:
+    """The queue, with the tasks of every capability that has some (each registers its own on import)."""
+    from .analytics import counting  # noqa: F401
+    from .catalogue import audio_jobs  # noqa: F401
+    from .feed import announce  # noqa: F401
+    from .imports import background  # noqa: F401
+
+    jobs.init_app(app)
 
 
 def configure_template_helpers(app: Flask) -> None:

@@ -148,7 +148,7 @@ def test_an_import_waits_while_another_runs_and_a_lost_one_is_queued_again(clien
     assert row.state == "queued" and "waiting for another import" in client.get(location).text
     row.updated_at = utcnow() - timedelta(minutes=3)  # and its message to try again was lost
     db.session.commit()
-    jobs()._sweep_all()
+    jobs().sweep()
     assert the_import().state == "done"
     assert re.search(r"2 imported", client.get(location).text)
 

@@ -29,6 +29,11 @@ from itertools import groupby
 
 from sqlalchemy import delete, select
 
+from huey import crontab
+
+from .. import jobs
+from ..core import locks
+from ..core.errors import Conflict
 from ..core.extensions import db
 from ..models import AnalyticsSalt, DailyDownloads, Episode, MediaRequest, utcnow
 from . import listeners
@@ -129,3 +134,13 @@ def roll_up(today: date | None = None) -> list[date]:
     db.session.commit()
     listeners.forget(today)
     return days
+
+
+@jobs.periodic("analytics_roll_up", crontab(minute="*/10"))
+def scheduled_roll_up() -> None:
+    """Every ten minutes, on one worker at a time."""
+    try:
+        with locks.held("analytics-roll-up"):
+            roll_up()
+    except Conflict:
+        log.info("analytics roll-up already running elsewhere")

@@ -23,6 +23,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import or_, select, update
 
+from .. import jobs
 from ..core import urls
 from ..media.audio import id3, process
 from ..media.audio import probe as audio_probe
@@ -97,6 +98,7 @@ class _Heartbeat:
             raise LeaseLost(self.job_id)
 
 
+@jobs.task("process_audio", retries=jobs.RETRIES)
 def run(job_id: int) -> None:
     """Do the job if it is ours to do (see the module's docstring)."""
     token = claim(job_id)
@@ -238,6 +240,13 @@ def stalled(now=None) -> list[int]:  # noqa: ANN001
         (AudioJob.state == "running") & (AudioJob.lease_until < now),
         (AudioJob.state == "queued") & (AudioJob.created_at < now - lease),
     ))))
+
+
+@jobs.sweeper
+def _requeue_stalled(queue: jobs.Jobs) -> None:
+    for job_id in stalled():
+        log.warning("audio job %s stalled (its worker stopped or its message was lost): queued again", job_id)
+        queue.enqueue("process_audio", job_id, what=f"audio job {job_id}")
 
 
 def audio_state(episode: Episode, job: AudioJob | None, master: MediaFile | None,

@@ -26,6 +26,7 @@ from sqlalchemy import FromClause, Select, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from . import images, transcripts
+from ..jobs import jobs
 from ..core import urls
 from ..media.audio import probe as audio_probe
 from ..core.errors import Conflict, PodcastServiceError, TooLarge, ValidationError
@@ -412,7 +413,7 @@ def process_again(episode: Episode) -> Episode:
 
 def queue_audio_job(job_id: int) -> None:
     """Hand the job to the workers, once its row is committed for them to read."""
-    current_app.extensions["podcast_jobs"].process_audio(job_id)
+    jobs().enqueue("process_audio", job_id, what=f"audio job {job_id}")
 
 
 def _retire_audio(change: MediaChange, episode: Episode) -> None:

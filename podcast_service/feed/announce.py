@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, insert, select, update
 
+from .. import jobs
 from ..core.extensions import db
 from ..models import Announcement, Show, utcnow
 from ..core.settings import Settings
@@ -120,3 +121,28 @@ def run_due() -> datetime | None:
                                                                 last_error="; ".join(errors)[:2000]))
         db.session.commit()
     return db.session.scalar(select(Announcement.due_at).order_by(Announcement.due_at).limit(1))
+
+
+@jobs.task("send_announcements")
+def send_due() -> None:
+    """The queue's task: send what is due, and ask to run again when the next announcement falls due."""
+    next_due = run_due()
+    if next_due is not None:
+        jobs.jobs().later("send_announcements", eta=next_due)
+
+
+@jobs.sweeper
+def _send_left_behind(queue: jobs.Jobs) -> None:
+    send_due()
+
+
+def queue(times: set[datetime | None]) -> None:
+    """Send queued announcements now (None) and at each scheduled time; never fails the caller."""
+    if not targets_configured(current_app.config["PODCAST"]):
+        return
+    work = jobs.jobs()
+    for at in times:
+        if at is None:
+            work.enqueue("send_announcements", what="announcements")
+        else:
+            work.later("send_announcements", eta=at)

@@ -90,7 +90,7 @@ def _after_commit(session) -> None:  # noqa: ANN001
         feed_files.forget_all(current_app.config["PODCAST"].storage_path)
     queued = session.info.pop("announced", None)
     if queued:
-        current_app.extensions["podcast_jobs"].announce({at for _, at in queued})
+        announce.queue({at for _, at in queued})
 
 
 @event.listens_for(Session, "after_rollback")

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from .. import jobs
 from ..accounts import service as accounts
 from ..core import locks as run_locks
 from ..core.errors import Conflict, Forbidden, PodcastServiceError, ValidationError
@@ -45,8 +46,6 @@ MAX_REMARKS = 500
 def start(user: User, source: str, *, slug: str | None = None, owner_email: str | None = None,
           override_lock: bool = False) -> FeedImport:
     """Record and queue an import of the feed at `source` for `user`; what is wrong with the form is said now."""
-    from ..jobs import jobs
-
     source = (source or "").strip()
     if not is_url(source) or len(source) > 2048:
         raise ValidationError(_("give the feed's address, starting with https:// or http:// (at most 2,048 "
@@ -59,7 +58,7 @@ def start(user: User, source: str, *, slug: str | None = None, owner_email: str 
                      override_lock=override_lock)
     db.session.add(row)
     db.session.commit()
-    jobs().import_feed(row.id)
+    _queue(row.id)
     return row
 
 
@@ -151,13 +150,30 @@ def run(import_id: int) -> float | None:
 
 
 def restart(row: FeedImport) -> None:
-    from ..jobs import jobs
-
     if not may_restart(row):
         raise Conflict("this import is not stopped: it is queued, running or done")
     row.state, row.message, row.updated_at = "queued", "", utcnow()
     db.session.commit()
-    jobs().import_feed(row.id)
+    _queue(row.id)
+
+
+def _queue(import_id: int) -> None:
+    jobs.jobs().enqueue("import_feed", import_id, what=f"feed import {import_id}")
+
+
+@jobs.task("import_feed")
+def run_queued(import_id: int) -> None:
+    """The queue's task: run the import, or ask again in a while when another import holds the show."""
+    wait = run(import_id)
+    if wait is not None:
+        jobs.jobs().later("import_feed", import_id, delay=wait)
+
+
+@jobs.sweeper
+def _requeue_lost(queue: jobs.Jobs) -> None:
+    for import_id in lost():
+        log.warning("feed import %s was never taken by a worker (its message was lost): queued again", import_id)
+        queue.enqueue("import_feed", import_id, what=f"feed import {import_id}")
 
 
 def as_json(row: FeedImport) -> dict:
