@@ -43,7 +43,7 @@ def on_starting(server):  # noqa: ANN001, ANN201
     With `analytics_log_file`, make sure the workers can read and free the file nginx reports media requests in."""
     global media_log
     from podcast_service.core import spools
-    from podcast_service.analytics import nginx_log
+    from podcast_service.delivery import nginx_log
     from podcast_service.core.settings import load_settings
 
     settings = load_settings()
@@ -62,8 +62,8 @@ def on_starting(server):  # noqa: ANN001, ANN201
 
 
 def post_worker_init(worker):  # noqa: ANN001, ANN201
-    """A worker reads nginx's media log while no other does (podcast_service/analytics/nginx_log.py)."""
+    """A worker reads nginx's media log while no other does (podcast_service/delivery/nginx_log.py)."""
     if media_log is not None:
-        from podcast_service.analytics import nginx_log
+        from podcast_service.delivery import nginx_log
 
         nginx_log.start(worker.wsgi, media_log)

@@ -21,10 +21,8 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-# search: imported for its session listener, which keeps the index.
 from .cli import commands as cli
 from . import jobs
-from .catalogue import search
 from .core import db_watchdog, i18n, json_output  # noqa: F401
 from .core.errors import RETRY_AFTER_SECONDS, PodcastServiceError
 from .core.extensions import csrf, db, login_manager, migrate
@@ -56,7 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     configure_static_files(app)
     configure_error_handlers(app)
-    configure_feed_changes(app)
+    configure_change_subscribers(app)
     configure_jobs(app)
     cli.register(app)
     return app
@@ -215,9 +213,12 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(api)
 
 
-def configure_feed_changes(app: Flask) -> None:
-    """Mark feeds stale and queue hub pings on every change (feed/changes.py); the job queue sends them."""
-    from .feed import changes  # noqa: F401  (registers the session listeners)
+def configure_change_subscribers(app: Flask) -> None:
+    """What keeps in step with every committed change (core/changes.py): the search index, the feeds' cache
+    and announcements, nginx's feed files and each process's memory of media answers."""
+    from .catalogue import search  # noqa: F401
+    from .delivery import feed_files, recent  # noqa: F401
+    from .feed import changes  # noqa: F401
 
 
 def configure_jobs(app: Flask) -> None:

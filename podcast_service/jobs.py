@@ -52,11 +52,11 @@ def task(name: str, *, retries: int = 0) -> Callable[[Callable[..., Any]], Calla
     return register
 
 
-def periodic(name: str, schedule: Any) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
-    """Register `fn` to run on a worker at every time `schedule` (a Huey crontab) names."""
+def periodic(name: str, **when: str) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
+    """Register `fn` to run on a worker at every time `when` names (crontab fields: minute="*/10")."""
 
     def register(fn: Callable[[], Any]) -> Callable[[], Any]:
-        _TASKS[name] = TaskSpec(fn, schedule=schedule)
+        _TASKS[name] = TaskSpec(fn, schedule=crontab(**when))
         return fn
 
     return register

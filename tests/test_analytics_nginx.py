@@ -23,7 +23,8 @@ import pytest
 from sqlalchemy import select, update
 
 from conftest import wait_for
-from podcast_service.analytics import counting, nginx_log
+from podcast_service.analytics import counting
+from podcast_service.delivery import nginx_log
 from podcast_service.media.audio import probe
 from podcast_service.core.extensions import db
 from podcast_service.models import Episode, MediaRequest, utcnow

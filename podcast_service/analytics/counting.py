@@ -29,8 +29,6 @@ from itertools import groupby
 
 from sqlalchemy import delete, select
 
-from huey import crontab
-
 from .. import jobs
 from ..core import locks
 from ..core.errors import Conflict
@@ -136,7 +134,7 @@ def roll_up(today: date | None = None) -> list[date]:
     return days
 
 
-@jobs.periodic("analytics_roll_up", crontab(minute="*/10"))
+@jobs.periodic("analytics_roll_up", minute="*/10")
 def scheduled_roll_up() -> None:
     """Every ten minutes, on one worker at a time."""
     try:

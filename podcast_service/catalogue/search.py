@@ -25,12 +25,12 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from typing import Any
-from sqlalchemy import Connection, Select, column, event, func, inspect, literal_column, select, table, text
+from sqlalchemy import Connection, Select, column, func, inspect, literal_column, select, table, text
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import Join
 
+from ..core import changes
 from .service import cards
 from ..core.extensions import db
 from ..models import Episode, Show, utcnow
@@ -106,14 +106,14 @@ def _changed(episode: Episode) -> bool:
     return any(state.attrs[name].history.has_changes() for name in _INDEXED)
 
 
-@event.listens_for(Session, "after_flush")
-def _keep_index(session: Session, _context: object) -> None:
-    written = [e for e in session.new if isinstance(e, Episode)]
-    written += [e for e in session.dirty if isinstance(e, Episode) and _changed(e)]
-    removed = [e.id for e in session.deleted if isinstance(e, Episode)]
+@changes.on_flush
+def _keep_index(flush: changes.Flush) -> None:
+    written = [e for e in flush.new if isinstance(e, Episode)]
+    written += [e for e in flush.dirty if isinstance(e, Episode) and _changed(e)]
+    removed = [e.id for e in flush.deleted if isinstance(e, Episode)]
     if not (written or removed):
         return
-    connection = session.connection()
+    connection = flush.session.connection()
     _remove(connection, removed)
     _write(connection, [_document(e.id, e.title, e.summary, e.notes) for e in written])
 

@@ -46,6 +46,9 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from flask import current_app, has_app_context
+
+from ..core import changes
 from . import media_links
 
 log = logging.getLogger(__name__)
@@ -139,3 +142,10 @@ def forget_all(root: Path) -> None:
         return
     for folder in folders:
         media_links.drop(root, folder)
+
+
+@changes.after_commit("feeds")
+def _feeds_changed(_shows: set[int]) -> None:
+    """A committed change to a feed: nginx asks the service again (every show's files go: they are cheap)."""
+    if has_app_context():
+        forget_all(current_app.config["PODCAST"].storage_path)

@@ -22,9 +22,8 @@ import time
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
-from flask_sqlalchemy.session import Session
-from sqlalchemy import event
 
+from ..core import changes
 from ..models import AlternateFile, Episode, MediaFile, Show
 from . import media_links
 
@@ -87,28 +86,21 @@ def recent_media(app: Flask) -> RecentMedia:
     return held
 
 
-@event.listens_for(Session, "after_flush")
-def _note_decisive_change(session, _flush_context) -> None:  # noqa: ANN001
-    if any(isinstance(obj, _DECIDED_BY) for obj in (*session.new, *session.dirty, *session.deleted)):
-        session.info["media_decisions_stale"] = True
+@changes.on_flush
+def _note_decisive_change(flush: changes.Flush) -> None:
+    if any(flush.rows(*_DECIDED_BY)):
+        flush.note("media")
 
 
-@event.listens_for(Session, "do_orm_execute")
-def _note_bulk_change(state) -> None:  # noqa: ANN001
+@changes.on_bulk
+def _note_bulk_change(session: Any, model: type) -> None:
     """An UPDATE or DELETE run through the session (storage-migrate moves files to another store so)."""
-    if (state.is_update or state.is_delete) and state.bind_mapper is not None \
-            and issubclass(state.bind_mapper.class_, _DECIDED_BY):
-        state.session.info["media_decisions_stale"] = True
+    if issubclass(model, _DECIDED_BY):
+        changes.note(session, "media")
 
 
-@event.listens_for(Session, "after_commit")
-def _forget(session) -> None:  # noqa: ANN001
-    if session.info.pop("media_decisions_stale", False):
-        RecentMedia.generation += 1
-        if has_app_context():
-            media_links.forget_all(current_app.config["PODCAST"].storage_path)
-
-
-@event.listens_for(Session, "after_rollback")
-def _nothing_changed(session) -> None:  # noqa: ANN001
-    session.info.pop("media_decisions_stale", None)
+@changes.after_commit("media")
+def _forget(_: set[Any]) -> None:
+    RecentMedia.generation += 1
+    if has_app_context():
+        media_links.forget_all(current_app.config["PODCAST"].storage_path)

@@ -1,24 +1,23 @@
-"""Which shows' feeds a database change touches, seen at every flush.
+"""Which shows' feeds a change touches, seen at every flush (core/changes.py).
 
-A listener rather than calls in each service function: a rule written once
+A subscriber rather than calls in each service function: a rule written once
 cannot be forgotten by the next entry point. In the same transaction as the
 change, the touched feeds are marked stale (cache.py) and an announcement to
 hubs and directories is queued (announce.py), also for the moment a
-scheduled episode goes live. Once it is committed, the files nginx sends
-feeds from are dropped (delivery/feed_files.py).
+scheduled episode goes live; the shows are noted under "feeds" for whatever
+keeps copies of feeds (delivery/feed_files.py), and the announcements are
+handed to the queue once the transaction commits.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app, has_app_context
-from flask_sqlalchemy.session import Session
-from sqlalchemy import event, inspect, select
+from sqlalchemy import select
 
-from . import announce
+from ..core import changes
 from ..models import AlternateFile, Chapter, Credit, Episode, Link, Show, Status, utcnow
-from ..delivery import feed_files
+from . import announce
 from .cache import mark_stale
 
 _EPISODE_PARTS = (Chapter, Link, AlternateFile)
@@ -27,12 +26,7 @@ _EPISODE_PARTS = (Chapter, Link, AlternateFile)
 _NOT_IN_FEED = frozenset({"waveform_id", "waveform", "audio_job", "updated_at"})
 
 
-def _changes_feed(obj: Episode) -> bool:
-    changed = {a.key for a in inspect(obj).attrs if a.history.has_changes()}
-    return bool(changed - _NOT_IN_FEED)
-
-
-def _touched(session) -> tuple[set[int], set[int], list[tuple[int, datetime]]]:  # noqa: ANN001
+def _touched(flush: changes.Flush) -> tuple[set[int], set[int], list[tuple[int, datetime]]]:
     """(show ids, ids of episodes whose show is still to look up, (show id, time) of scheduled publications).
 
     Only the shows whose rows changed: nothing a producer writes is shared
@@ -42,29 +36,26 @@ def _touched(session) -> tuple[set[int], set[int], list[tuple[int, datetime]]]: 
     episode_ids: set[int] = set()
     scheduled: list[tuple[int, datetime]] = []
     now = utcnow()
-    for obj in (*session.new, *session.dirty, *session.deleted):
+    for obj in flush.rows(Show, Episode, Credit, *_EPISODE_PARTS):
         if isinstance(obj, Show):
             shows.add(obj.id)
         elif isinstance(obj, Episode):
-            if obj in session.dirty and not _changes_feed(obj):
+            if obj in flush.dirty and not changes.changed_attributes(obj) - _NOT_IN_FEED:
                 continue
             shows.add(obj.show_id)
-            if obj not in session.deleted and obj.status_at(now) is Status.SCHEDULED:
+            if obj not in flush.deleted and obj.status_at(now) is Status.SCHEDULED:
                 scheduled.append((obj.show_id, obj.published_at))
-        elif isinstance(obj, Credit):
-            if obj.show_id is not None:
-                shows.add(obj.show_id)
-            else:
-                episode_ids.add(obj.episode_id)
-        elif isinstance(obj, _EPISODE_PARTS):
+        elif isinstance(obj, Credit) and obj.show_id is not None:
+            shows.add(obj.show_id)
+        else:
             episode_ids.add(obj.episode_id)
     return shows, episode_ids, scheduled
 
 
-@event.listens_for(Session, "after_flush")
-def _after_flush(session, flush_context) -> None:  # noqa: ANN001
-    shows, episode_ids, scheduled = _touched(session)
-    connection = session.connection()
+@changes.on_flush
+def _feeds_changed(flush: changes.Flush) -> None:
+    shows, episode_ids, scheduled = _touched(flush)
+    connection = flush.session.connection()
     if episode_ids:
         shows |= set(connection.execute(
             select(Episode.__table__.c.show_id).where(Episode.__table__.c.id.in_(episode_ids))).scalars())
@@ -73,27 +64,16 @@ def _after_flush(session, flush_context) -> None:  # noqa: ANN001
         return
     mark_stale(connection, shows)
     if shows:
-        session.info["feeds_stale"] = True
+        flush.note("feeds", *shows)
     # A transaction flushes several times; its announcements are queued once.
-    queued = session.info.setdefault("announced", set())
+    queued = changes.noted(flush.session, "announcements")
     new_scheduled = [(s, at) for s, at in scheduled if (s, at) not in queued]
     new_shows = shows - {s for s, at in queued if at is None}
     if announce.enqueue(connection, new_shows, new_scheduled):
-        queued.update([(s, None) for s in new_shows] + new_scheduled)
+        flush.note("announcements", *[(s, None) for s in new_shows], *new_scheduled)
 
 
-@event.listens_for(Session, "after_commit")
-def _after_commit(session) -> None:  # noqa: ANN001
-    """Have nginx ask the service for feeds again, and the queue send what the transaction queued: now, and at
-    each scheduled time."""
-    if session.info.pop("feeds_stale", False) and has_app_context():
-        feed_files.forget_all(current_app.config["PODCAST"].storage_path)
-    queued = session.info.pop("announced", None)
-    if queued:
-        announce.queue({at for _, at in queued})
-
-
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session) -> None:  # noqa: ANN001
-    session.info.pop("announced", None)
-    session.info.pop("feeds_stale", None)
+@changes.after_commit("announcements")
+def _queue_announcements(queued: set[tuple[int, datetime | None]]) -> None:
+    """Have the queue send what the transaction queued: now, and at each scheduled time."""
+    announce.queue({at for _, at in queued})

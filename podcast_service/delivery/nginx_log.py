@@ -48,9 +48,9 @@ from flask import Flask
 from werkzeug.exceptions import NotFound
 
 from ..core.extensions import db
-from ..delivery.lookups import Found, counted_audio, public_media_or_404
-from . import counting
-from .recorder import Recorder, add_request, counted_span, recorder
+from .lookups import Found, counted_audio, public_media_or_404
+from ..analytics import counting
+from ..analytics.recorder import Recorder, add_request, counted_span, recorder
 
 log = logging.getLogger(__name__)
 
