@@ -49,8 +49,7 @@ def on_starting(server):  # noqa: ANN001, ANN201
     settings = load_settings()
     removed = spools.remove_abandoned(settings.upload_temp_path)
     if removed:
-        server.log.info("removed %d abandoned upload spools (%d bytes)", len(removed),
-                        sum(s.size for s in removed))
+        server.log.info("removed %d abandoned upload spools (%d bytes)", len(removed), sum(s.size for s in removed))
     if settings.analytics_log_file:
         try:
             warnings = nginx_log.prepare(settings.analytics_log_file)

@@ -35,13 +35,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 BASE_URL = "https://podcasts.example.org"
-NOTES = ("In this episode we talk about **Belgium's cyber security strategy**, the [activity report]"
-         "(https://annualreport.cybersecuritycoalition.be/) and what it asks of companies.\n\n- one\n- two\n") * 3
+NOTES = (
+    "In this episode we talk about **Belgium's cyber security strategy**, the [activity report]"
+    "(https://annualreport.cybersecuritycoalition.be/) and what it asks of companies.\n\n- one\n- two\n"
+) * 3
 
 
 def config(workdir: Path) -> dict:
-    return {"database_url": f"sqlite:///{workdir / 'bench.db'}", "storage_path": str(workdir / "media"),
-            "base_url": BASE_URL, "secret_key": "bench-only-9c2e7a1f5d3b8046e2c9a7f1d5b3e8a0", "log_level": "WARNING"}
+    return {
+        "database_url": f"sqlite:///{workdir / 'bench.db'}",
+        "storage_path": str(workdir / "media"),
+        "base_url": BASE_URL,
+        "secret_key": "bench-only-9c2e7a1f5d3b8046e2c9a7f1d5b3e8a0",
+        "log_level": "WARNING",
+    }
 
 
 def populate(app, episodes: int) -> None:  # noqa: ANN001
@@ -57,47 +64,121 @@ def populate(app, episodes: int) -> None:  # noqa: ANN001
 
     with app.app_context():
         flask_migrate.upgrade()
-        show = save_show(ShowInput(
-            slug="big", title="A big show", description="Ten thousand episodes.", author="Bench",
-            owner_name="Bench", owner_email="bench@example.org", categories=["Technology", "News > Tech News"],
-            season_names={"1": "2021"}, location_name="Brussels", funding=[["https://example.org/give", "Give"]],
-            people=[PersonInput(name="Hannah Host", role="host")],
-        ))
+        show = save_show(
+            ShowInput(
+                slug="big",
+                title="A big show",
+                description="Ten thousand episodes.",
+                author="Bench",
+                owner_name="Bench",
+                owner_email="bench@example.org",
+                categories=["Technology", "News > Tech News"],
+                season_names={"1": "2021"},
+                location_name="Brussels",
+                funding=[["https://example.org/give", "Give"]],
+                people=[PersonInput(name="Hannah Host", role="host")],
+            )
+        )
         now, html = utcnow(), str(render_markdown(NOTES))
         cues = [[i * 3.0, i * 3.0 + 2.5, f"Sentence number {i} of the transcript."] for i in range(200)]
         media, rows = [], []
         for n in range(episodes):
-            media.append({"id": 2 * n + 100, "public_id": f"{n:032x}", "backend": "local", "key": f"audio/{n}.mp3",
-                          "size": 30_000_000 + n, "mime_type": "audio/mpeg", "extension": ".mp3", "sha256": "0" * 64,
-                          "duration": 1800.0 + n, "bitrate": 128000, "created_at": now})
-            media.append({"id": 2 * n + 101, "public_id": f"t{n:031x}", "backend": "local",
-                          "key": f"transcripts/{n}.vtt", "size": 20_000, "mime_type": "text/vtt", "extension": ".vtt",
-                          "sha256": "0" * 64, "created_at": now})
-            rows.append({"id": n + 1, "show_id": show.id, "slug": f"episode-{n}", "guid": f"guid-{n}",
-                         "title": f"Episode {n}: on cyber security", "summary": "A conversation. " * 10,
-                         "notes": NOTES, "notes_html": html, "published_at": now - timedelta(hours=n + 1),
-                         "season": 1, "number": n + 1, "episode_type": "full", "explicit": False,
-                         "audio_id": 2 * n + 100, "transcript_id": 2 * n + 101,
-                         "soundbites": [[60.0, 30.0, "The point"]], "preview_key": f"k{n:042d}",
-                         "created_at": now, "updated_at": now, "withdrawn_at": None})
+            media.append(
+                {
+                    "id": 2 * n + 100,
+                    "public_id": f"{n:032x}",
+                    "backend": "local",
+                    "key": f"audio/{n}.mp3",
+                    "size": 30_000_000 + n,
+                    "mime_type": "audio/mpeg",
+                    "extension": ".mp3",
+                    "sha256": "0" * 64,
+                    "duration": 1800.0 + n,
+                    "bitrate": 128000,
+                    "created_at": now,
+                }
+            )
+            media.append(
+                {
+                    "id": 2 * n + 101,
+                    "public_id": f"t{n:031x}",
+                    "backend": "local",
+                    "key": f"transcripts/{n}.vtt",
+                    "size": 20_000,
+                    "mime_type": "text/vtt",
+                    "extension": ".vtt",
+                    "sha256": "0" * 64,
+                    "created_at": now,
+                }
+            )
+            rows.append(
+                {
+                    "id": n + 1,
+                    "show_id": show.id,
+                    "slug": f"episode-{n}",
+                    "guid": f"guid-{n}",
+                    "title": f"Episode {n}: on cyber security",
+                    "summary": "A conversation. " * 10,
+                    "notes": NOTES,
+                    "notes_html": html,
+                    "published_at": now - timedelta(hours=n + 1),
+                    "season": 1,
+                    "number": n + 1,
+                    "episode_type": "full",
+                    "explicit": False,
+                    "audio_id": 2 * n + 100,
+                    "transcript_id": 2 * n + 101,
+                    "soundbites": [[60.0, 30.0, "The point"]],
+                    "preview_key": f"k{n:042d}",
+                    "created_at": now,
+                    "updated_at": now,
+                    "withdrawn_at": None,
+                }
+            )
         # Ids after the audio and transcript rows' (100 to 2 x episodes + 99).
-        alternates = [{"id": 2 * episodes + 100 + n, "public_id": f"o{n:031x}", "backend": "local",
-                       "key": f"audio/{n}.opus",
-                       "size": 9_000_000, "mime_type": "audio/opus", "extension": ".opus", "sha256": "0" * 64,
-                       "duration": 1800.0 + n, "bitrate": 48000, "created_at": now} for n in range(0, episodes, 4)]
+        alternates = [
+            {
+                "id": 2 * episodes + 100 + n,
+                "public_id": f"o{n:031x}",
+                "backend": "local",
+                "key": f"audio/{n}.opus",
+                "size": 9_000_000,
+                "mime_type": "audio/opus",
+                "extension": ".opus",
+                "sha256": "0" * 64,
+                "duration": 1800.0 + n,
+                "bitrate": 48000,
+                "created_at": now,
+            }
+            for n in range(0, episodes, 4)
+        ]
         db.session.execute(insert(MediaFile), media + alternates)
         db.session.execute(insert(Episode), rows)
         db.session.execute(insert(TranscriptCues), [{"episode_id": n + 1, "cues": cues} for n in range(episodes)])
-        db.session.execute(insert(AlternateFile), [
-            {"episode_id": n + 1, "media_id": 2 * episodes + 100 + n, "title": "OPUS", "position": 0}
-            for n in range(0, episodes, 4)])
-        db.session.execute(insert(Chapter), [
-            {"episode_id": n + 1, "start": s, "end": None, "title": f"Part {s}"}
-            for n in range(episodes) for s in (0.0, 600.0, 1200.0)])
+        db.session.execute(
+            insert(AlternateFile),
+            [
+                {"episode_id": n + 1, "media_id": 2 * episodes + 100 + n, "title": "OPUS", "position": 0}
+                for n in range(0, episodes, 4)
+            ],
+        )
+        db.session.execute(
+            insert(Chapter),
+            [
+                {"episode_id": n + 1, "start": s, "end": None, "title": f"Part {s}"}
+                for n in range(episodes)
+                for s in (0.0, 600.0, 1200.0)
+            ],
+        )
         people = (("Hannah Host", None, "host"), ("Guest Person", "https://example.org/guest", "guest"))
-        db.session.execute(insert(Credit), [
-            {"episode_id": n + 1, "name": name, "href": href, "role": r, "group": "cast", "position": i}
-            for n in range(episodes) for i, (name, href, r) in enumerate(people)])
+        db.session.execute(
+            insert(Credit),
+            [
+                {"episode_id": n + 1, "name": name, "href": href, "role": r, "group": "cast", "position": i}
+                for n in range(episodes)
+                for i, (name, href, r) in enumerate(people)
+            ],
+        )
         db.session.commit()
 
 
@@ -108,22 +189,49 @@ def bare_records(show, episodes, urls):  # noqa: ANN001, ANN201
     records = []
     for e in episodes:
         main = e.apple_file
-        records.append(Rec(
-            guid=e.guid, title=e.title, link=urls.page(e), summary=e.summary, html=e.notes_html,
-            enclosure=(urls.media(main, e.slug), str(main.size), main.mime_type), published=e.published_at,
-            duration=round(e.duration), episode=e.number, season=e.season, type=e.episode_type,
-            transcripts=[(urls.transcript(e, f), m) for f, m in
-                         (("vtt", "text/vtt"), ("srt", "application/x-subrip"), ("json", "application/json"),
-                          ("html", "text/html"))],
-            chapters=urls.chapters(e), soundbites=[tuple(s) for s in e.soundbites], people=e.people,
-            season_name=show.season_names.get(str(e.season)),
-            alternates=[(urls.media(f, e.slug), f.size, f.mime_type, f.bitrate, f.extension[1:].upper(), f is main)
-                        for f in e.files]))
-    channel = Rec(title=show.title, feed=urls.feed, site=show.website_url or urls.show_page,
-                  description=show.description, language=show.language,
-                  people=[Rec(name=c.name, role=c.role, group=c.group, img=c.img, href=c.href)
-                          for c in show.credits],
-                  image=urls.media(show.image, show.slug), categories=show.categories, guid=show.podcast_guid)
+        records.append(
+            Rec(
+                guid=e.guid,
+                title=e.title,
+                link=urls.page(e),
+                summary=e.summary,
+                html=e.notes_html,
+                enclosure=(urls.media(main, e.slug), str(main.size), main.mime_type),
+                published=e.published_at,
+                duration=round(e.duration),
+                episode=e.number,
+                season=e.season,
+                type=e.episode_type,
+                transcripts=[
+                    (urls.transcript(e, f), m)
+                    for f, m in (
+                        ("vtt", "text/vtt"),
+                        ("srt", "application/x-subrip"),
+                        ("json", "application/json"),
+                        ("html", "text/html"),
+                    )
+                ],
+                chapters=urls.chapters(e),
+                soundbites=[tuple(s) for s in e.soundbites],
+                people=e.people,
+                season_name=show.season_names.get(str(e.season)),
+                alternates=[
+                    (urls.media(f, e.slug), f.size, f.mime_type, f.bitrate, f.extension[1:].upper(), f is main)
+                    for f in e.files
+                ],
+            )
+        )
+    channel = Rec(
+        title=show.title,
+        feed=urls.feed,
+        site=show.website_url or urls.show_page,
+        description=show.description,
+        language=show.language,
+        people=[Rec(name=c.name, role=c.role, group=c.group, img=c.img, href=c.href) for c in show.credits],
+        image=urls.media(show.image, show.slug),
+        categories=show.categories,
+        guid=show.podcast_guid,
+    )
     return channel, records
 
 
@@ -132,8 +240,7 @@ def bare_feedgen(channel, records) -> bytes:  # noqa: ANN001
     from feedgen.feed import FeedGenerator
 
     from podcast_service.feed.itunes import ItunesEntryExtension, ItunesExtension
-    from podcast_service.feed.podcast_ns import (Person, PodcastEntryExtension, PodcastExtension, Source,
-                                                 Transcript)
+    from podcast_service.feed.podcast_ns import Person, PodcastEntryExtension, PodcastExtension, Source, Transcript
 
     fg = FeedGenerator()
     fg.register_extension("itunes", ItunesExtension, ItunesEntryExtension)
@@ -197,9 +304,17 @@ def measure_builds(app, rounds: int) -> dict:  # noqa: ANN001
         stored = time.perf_counter() - start
         row = db.session.get(cache.CachedFeed, show.id)
         # The fastest round of each, as timeit reports: the others only add the machine's noise.
-        return {"service_s": min(service), "bare_s": min(bare), "rebuild_s": stored,
-                "service_median_s": statistics.median(service), "bare_median_s": statistics.median(bare),
-                "size": len(body), "bare_size": len(baseline), "gzip_size": len(row.gzipped), "path": None}
+        return {
+            "service_s": min(service),
+            "bare_s": min(bare),
+            "rebuild_s": stored,
+            "service_median_s": statistics.median(service),
+            "bare_median_s": statistics.median(bare),
+            "size": len(body),
+            "bare_size": len(baseline),
+            "gzip_size": len(row.gzipped),
+            "path": None,
+        }
 
 
 def serve(workdir: Path, port: int) -> None:
@@ -227,6 +342,7 @@ def serve(workdir: Path, port: int) -> None:
 
 def hammer(port: int, path: str, requests: int, threads: int = 4, **headers: str) -> tuple[float, int, float]:
     """(requests per second, status of the last, median seconds per request) from this client process."""
+
     def one(_: int) -> tuple[int, float]:
         start = time.perf_counter()
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -306,13 +422,17 @@ def main() -> None:
     static_rps = statistics.median(r[1] for r in rounds)
     result = {
         "episodes": args.episodes,
-        "feed_bytes": builds["size"], "feed_gzip_bytes": builds["gzip_size"], "bare_feed_bytes": builds["bare_size"],
-        "uncached_build_s": round(builds["service_s"], 3), "bare_feedgen_build_s": round(builds["bare_s"], 3),
+        "feed_bytes": builds["size"],
+        "feed_gzip_bytes": builds["gzip_size"],
+        "bare_feed_bytes": builds["bare_size"],
+        "uncached_build_s": round(builds["service_s"], 3),
+        "bare_feedgen_build_s": round(builds["bare_s"], 3),
         "uncached_build_median_s": round(builds["service_median_s"], 3),
         "bare_feedgen_build_median_s": round(builds["bare_median_s"], 3),
         "build_ratio_service_over_bare": round(builds["service_s"] / builds["bare_s"], 3),
         "full_rebuild_with_gzip_and_store_s": round(builds["rebuild_s"], 3),
-        "cached_feed_req_per_s": round(service_rps, 1), "static_file_req_per_s": round(static_rps, 1),
+        "cached_feed_req_per_s": round(service_rps, 1),
+        "static_file_req_per_s": round(static_rps, 1),
         "cached_over_static_ratio": round(service_rps / static_rps, 3),
         "not_modified_median_ms": round(not_modified[2] * 1000, 2),
         "not_modified_req_per_s": round(not_modified[0], 1),
@@ -321,8 +441,10 @@ def main() -> None:
     print(json.dumps(result, indent=2))
     print(f"uncached build / bare feedgen: {result['build_ratio_service_over_bare']} (goal <= 1.3)")
     print(f"cached feed / static file: {result['cached_over_static_ratio']} (goal >= 0.8)")
-    print(f"304: {result['not_modified_median_ms']} ms; feed {builds['size'] / 1e6:.1f} MB, "
-          f"{builds['gzip_size'] / 1e6:.1f} MB gzipped")
+    print(
+        f"304: {result['not_modified_median_ms']} ms; feed {builds['size'] / 1e6:.1f} MB, "
+        f"{builds['gzip_size'] / 1e6:.1f} MB gzipped"
+    )
 
 
 if __name__ == "__main__":

@@ -81,8 +81,11 @@ def write_feed(folder: Path, base: str, items: int) -> Path:
         out.write(CHANNEL)
         for n in range(items, 0, -1):
             day = time.gmtime(946_710_000 + n * 86_400 * 3)
-            out.write(ITEM.format(n=n, base=base, size=size, notes=NOTES,
-                                  date=time.strftime("%a, %d %b %Y %H:%M:%S +0000", day)))
+            out.write(
+                ITEM.format(
+                    n=n, base=base, size=size, notes=NOTES, date=time.strftime("%a, %d %b %Y %H:%M:%S +0000", day)
+                )
+            )
         out.write("</channel></rss>\n")
     (folder / "episode.mp3").write_bytes(AUDIO.read_bytes())
     return path
@@ -97,11 +100,13 @@ def memory_kib(field: str) -> int:
 
 def feedparser_growth(feed: Path) -> float:
     """MiB feedparser's whole-feed parse adds to a fresh process."""
-    script = ("import sys, feedparser\n"
-              "def kib(f):\n"
-              "    return int(next(l for l in open('/proc/self/status') if l.startswith(f + ':')).split()[1])\n"
-              "before = kib('VmRSS'); data = open(sys.argv[1], 'rb').read(); parsed = feedparser.parse(data)\n"
-              "print((kib('VmHWM') - before) / 1024, len(parsed.entries))")
+    script = (
+        "import sys, feedparser\n"
+        "def kib(f):\n"
+        "    return int(next(l for l in open('/proc/self/status') if l.startswith(f + ':')).split()[1])\n"
+        "before = kib('VmRSS'); data = open(sys.argv[1], 'rb').read(); parsed = feedparser.parse(data)\n"
+        "print((kib('VmHWM') - before) / 1024, len(parsed.entries))"
+    )
     out = subprocess.run([sys.executable, "-c", script, str(feed)], capture_output=True, text=True, check=True)
     return float(out.stdout.split()[0])
 
@@ -120,9 +125,17 @@ def main() -> None:
         threading.Thread(target=server.serve_forever, daemon=True).start()
         base = f"http://127.0.0.1:{server.server_port}"
         feed = write_feed(host, base, args.items)
-        app = create_app({"database_url": f"sqlite:///{work / 'podcast.db'}", "storage_path": str(work / "media"),
-                          "upload_temp_path": str(work / "spools"), "base_url": "http://127.0.0.1:5000",
-                          "secret_key": SECRET, "log_level": "WARNING", "import_allow_private_networks": True})
+        app = create_app(
+            {
+                "database_url": f"sqlite:///{work / 'podcast.db'}",
+                "storage_path": str(work / "media"),
+                "upload_temp_path": str(work / "spools"),
+                "base_url": "http://127.0.0.1:5000",
+                "secret_key": SECRET,
+                "log_level": "WARNING",
+                "import_allow_private_networks": True,
+            }
+        )
         with app.app_context():
             flask_migrate.upgrade()
             runner = app.test_cli_runner()
@@ -137,22 +150,32 @@ def main() -> None:
             show = db.session.scalar(select(Show))
             started = time.perf_counter()
             for n in range(args.baseline):
-                save_episode(show, EpisodeInput(title=f"Direct {n}", slug=f"direct-{n}", notes=NOTES,
-                                                published_at=utcnow()), AUDIO)
+                save_episode(
+                    show,
+                    EpisodeInput(title=f"Direct {n}", slug=f"direct-{n}", notes=NOTES, published_at=utcnow()),
+                    AUDIO,
+                )
             direct = args.baseline / (time.perf_counter() - started)
         server.shutdown()
         figures = {
-            "items": args.items, "imported": imported, "feed_mb": round(feed.stat().st_size / 1e6, 1),
-            "peak_memory_growth_mib": round(growth, 1), "goal_mib": 200,
+            "items": args.items,
+            "imported": imported,
+            "feed_mb": round(feed.stat().st_size / 1e6, 1),
+            "peak_memory_growth_mib": round(growth, 1),
+            "goal_mib": 200,
             "feedparser_whole_feed_growth_mib": round(feedparser_growth(feed), 1),
-            "import_items_per_s": round(imported / seconds, 1), "save_episode_items_per_s": round(direct, 1),
-            "ratio": round(imported / seconds / direct, 3), "summary": result.output.strip().splitlines()[-1],
+            "import_items_per_s": round(imported / seconds, 1),
+            "save_episode_items_per_s": round(direct, 1),
+            "ratio": round(imported / seconds / direct, 3),
+            "summary": result.output.strip().splitlines()[-1],
         }
     print(json.dumps(figures, indent=2))
-    print(f"import-feed of {args.items} items ({figures['feed_mb']} MB of feed): peak memory growth "
-          f"{figures['peak_memory_growth_mib']} MiB (goal < 200; feedparser on the whole feed alone: "
-          f"{figures['feedparser_whole_feed_growth_mib']} MiB); {figures['import_items_per_s']} items/s against "
-          f"{figures['save_episode_items_per_s']} episodes/s saved directly: ratio {figures['ratio']}")
+    print(
+        f"import-feed of {args.items} items ({figures['feed_mb']} MB of feed): peak memory growth "
+        f"{figures['peak_memory_growth_mib']} MiB (goal < 200; feedparser on the whole feed alone: "
+        f"{figures['feedparser_whole_feed_growth_mib']} MiB); {figures['import_items_per_s']} items/s against "
+        f"{figures['save_episode_items_per_s']} episodes/s saved directly: ratio {figures['ratio']}"
+    )
 
 
 if __name__ == "__main__":

@@ -50,10 +50,15 @@ def prepare(workdir: Path) -> tuple[dict, str]:
     from podcast_service.accounts import service as accounts
     from podcast_service import create_app
 
-    config = {"database_url": f"sqlite:///{workdir / 'podcast.db'}", "storage_path": str(workdir / "media"),
-              "upload_temp_path": str(workdir / "spools"), "base_url": "http://127.0.0.1:8000",
-              "secret_key": "bench-only-9c2e7a1f5d3b8046e2c9a7f1d5b3e8a0", "log_level": "WARNING",
-              "trusted_proxies": 1}
+    config = {
+        "database_url": f"sqlite:///{workdir / 'podcast.db'}",
+        "storage_path": str(workdir / "media"),
+        "upload_temp_path": str(workdir / "spools"),
+        "base_url": "http://127.0.0.1:8000",
+        "secret_key": "bench-only-9c2e7a1f5d3b8046e2c9a7f1d5b3e8a0",
+        "log_level": "WARNING",
+        "trusted_proxies": 1,
+    }
     app = create_app(config)
     with app.app_context():
         flask_migrate.upgrade()
@@ -80,10 +85,13 @@ class Recorder:
         out = {}
         for kind, values in sorted(self.latencies.items()):
             values = sorted(values)
-            out[kind] = {"requests": len(values), "req_per_s": round(len(values) / seconds, 1),
-                         "p50_ms": round(1000 * statistics.median(values), 1),
-                         "p99_ms": round(1000 * values[min(len(values) - 1, int(len(values) * 0.99))], 1),
-                         "errors": self.errors[kind]}
+            out[kind] = {
+                "requests": len(values),
+                "req_per_s": round(len(values) / seconds, 1),
+                "p50_ms": round(1000 * statistics.median(values), 1),
+                "p99_ms": round(1000 * values[min(len(values) - 1, int(len(values) * 0.99))], 1),
+                "errors": self.errors[kind],
+            }
         return out
 
 
@@ -123,10 +131,20 @@ def listener(port: int, audio: str, size: int, stop: threading.Event, rec: Recor
 
 def wav(size_mb: int) -> bytes:
     samples = size_mb * 1024 * 1024
-    header = (b"RIFF" + (36 + samples).to_bytes(4, "little") + b"WAVEfmt " + (16).to_bytes(4, "little")
-              + (1).to_bytes(2, "little") + (2).to_bytes(2, "little") + (48000).to_bytes(4, "little")
-              + (192000).to_bytes(4, "little") + (4).to_bytes(2, "little") + (16).to_bytes(2, "little")
-              + b"data" + samples.to_bytes(4, "little"))
+    header = (
+        b"RIFF"
+        + (36 + samples).to_bytes(4, "little")
+        + b"WAVEfmt "
+        + (16).to_bytes(4, "little")
+        + (1).to_bytes(2, "little")
+        + (2).to_bytes(2, "little")
+        + (48000).to_bytes(4, "little")
+        + (192000).to_bytes(4, "little")
+        + (4).to_bytes(2, "little")
+        + (16).to_bytes(2, "little")
+        + b"data"
+        + samples.to_bytes(4, "little")
+    )
     return header + bytes(samples)
 
 
@@ -134,14 +152,24 @@ def producer(port: int, token: str, master: bytes, stop: threading.Event, rec: R
     count = 0
     while not stop.is_set():
         count += 1
-        body = (f"--b\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nBench {n}-{count}\r\n"
-                "--b\r\nContent-Disposition: form-data; name=\"audio\"; filename=\"master.wav\"\r\n"
-                "Content-Type: audio/wav\r\n\r\n").encode() + master + b"\r\n--b--\r\n"
+        body = (
+            (
+                f'--b\r\nContent-Disposition: form-data; name="title"\r\n\r\nBench {n}-{count}\r\n'
+                '--b\r\nContent-Disposition: form-data; name="audio"; filename="master.wav"\r\n'
+                "Content-Type: audio/wav\r\n\r\n"
+            ).encode()
+            + master
+            + b"\r\n--b--\r\n"
+        )
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
         started = time.perf_counter()
         try:
-            conn.request("POST", f"/api/v1/shows/{SHOW}/episodes", body=body, headers={
-                "Authorization": f"Bearer {token}", "Content-Type": "multipart/form-data; boundary=b"})
+            conn.request(
+                "POST",
+                f"/api/v1/shows/{SHOW}/episodes",
+                body=body,
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "multipart/form-data; boundary=b"},
+            )
             response = conn.getresponse()
             response.read()
             ok = response.status == 201
@@ -152,8 +180,16 @@ def producer(port: int, token: str, master: bytes, stop: threading.Event, rec: R
         rec.record("upload", time.perf_counter() - started, ok)
 
 
-def run_phase(port: int, audio: str, size: int, listeners: int, seconds: float, producers: int = 0,
-              token: str = "", master: bytes = b"") -> dict:
+def run_phase(
+    port: int,
+    audio: str,
+    size: int,
+    listeners: int,
+    seconds: float,
+    producers: int = 0,
+    token: str = "",
+    master: bytes = b"",
+) -> dict:
     rec, stop = Recorder(), threading.Event()
     threads = [threading.Thread(target=listener, args=(port, audio, size, stop, rec)) for _ in range(listeners)]
     threads += [threading.Thread(target=producer, args=(port, token, master, stop, rec, n)) for n in range(producers)]
@@ -194,21 +230,35 @@ def main() -> None:
             conn.close()
             run_phase(proxy.port, audio, size, args.listeners, 5)  # warm-up: workers started, feed cached
             baseline = run_phase(proxy.port, audio, size, args.listeners, args.baseline_seconds)
-            loaded = run_phase(proxy.port, audio, size, args.listeners, args.seconds, args.producers, token,
-                               wav(args.upload_mb))
+            loaded = run_phase(
+                proxy.port, audio, size, args.listeners, args.seconds, args.producers, token, wav(args.upload_mb)
+            )
         finally:
             proxy.stop()
             server.stop()
 
     ratio = loaded["feed"]["p99_ms"] / baseline["feed"]["p99_ms"]
     errors = sum(k["errors"] for phase in (baseline, loaded) for k in phase.values())
-    print(json.dumps({"listeners": args.listeners, "producers": args.producers, "without_uploads": baseline,
-                      "with_uploads": loaded, "feed_p99_ratio": round(ratio, 2), "errors": errors}, indent=2))
+    print(
+        json.dumps(
+            {
+                "listeners": args.listeners,
+                "producers": args.producers,
+                "without_uploads": baseline,
+                "with_uploads": loaded,
+                "feed_p99_ratio": round(ratio, 2),
+                "errors": errors,
+            },
+            indent=2,
+        )
+    )
     for name, phase in (("without uploads", baseline), ("with uploads", loaded)):
         print(f"{name}:")
         for kind, figures in phase.items():
-            print(f"  {kind:9} {figures['req_per_s']:8} req/s  p50 {figures['p50_ms']:7} ms  "
-                  f"p99 {figures['p99_ms']:8} ms  errors {figures['errors']}")
+            print(
+                f"  {kind:9} {figures['req_per_s']:8} req/s  p50 {figures['p50_ms']:7} ms  "
+                f"p99 {figures['p99_ms']:8} ms  errors {figures['errors']}"
+            )
     print(f"feed p99 with uploads / without: {ratio:.2f} (goal <= 2); errors: {errors} (goal 0)")
 
 

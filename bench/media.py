@@ -72,11 +72,17 @@ def prepare(workdir: Path) -> dict:
 
     from podcast_service import create_app
 
-    config = {"database_url": f"sqlite:///{workdir / 'podcast.db'}", "storage_path": str(workdir / "media"),
-              "upload_temp_path": str(workdir / "spools"), "base_url": "http://127.0.0.1:8000",
-              "secret_key": "bench-only-9c2e7a1f5d3b8046e2c9a7f1d5b3e8a0", "log_level": "WARNING",
-              "trusted_proxies": 1, "accel_redirect": "/_media",
-              "analytics_log_file": str(workdir / "media.log")}
+    config = {
+        "database_url": f"sqlite:///{workdir / 'podcast.db'}",
+        "storage_path": str(workdir / "media"),
+        "upload_temp_path": str(workdir / "spools"),
+        "base_url": "http://127.0.0.1:8000",
+        "secret_key": "bench-only-9c2e7a1f5d3b8046e2c9a7f1d5b3e8a0",
+        "log_level": "WARNING",
+        "trusted_proxies": 1,
+        "accel_redirect": "/_media",
+        "analytics_log_file": str(workdir / "media.log"),
+    }
     app = create_app(config)
     with app.app_context():
         flask_migrate.upgrade()
@@ -89,14 +95,16 @@ def prepare(workdir: Path) -> dict:
         long_mp3 = workdir / "long.mp3"
         long_mp3.write_bytes(demo[:tag_end] + demo[tag_end:] * 40)
         show = db.session.scalar(select(Show))
-        episode = save_episode(show, EpisodeInput(title="A long episode", slug="long-master", published_at=utcnow()),
-                               long_mp3)
+        episode = save_episode(
+            show, EpisodeInput(title="A long episode", slug="long-master", published_at=utcnow()), long_mp3
+        )
         config["_key"] = episode.audio.key
     return config
 
 
-def wrk(url: str, seconds: int, connections: int, *, script: str | None = None,
-        headers: dict[str, str] | None = None) -> tuple[float, int]:
+def wrk(
+    url: str, seconds: int, connections: int, *, script: str | None = None, headers: dict[str, str] | None = None
+) -> tuple[float, int]:
     """Requests per second wrk measured, and how many it made; any non-2xx/3xx answer stops the benchmark."""
     args = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency"]
     for name, value in (headers or {}).items():
@@ -128,25 +136,38 @@ def main() -> None:
         key = config.pop("_key")
         media = Path(config["storage_path"])
         feeds = workdir / "static-feeds"
-        static = (f"    location /static-media/ {{ alias {media}/; sendfile on; tcp_nopush off; }}\n"
-                  f"    location /static-feeds/ {{ alias {feeds}/; gzip_static on; gzip_vary on; "
-                  "types { application/rss+xml xml; } }")
+        static = (
+            f"    location /static-media/ {{ alias {media}/; sendfile on; tcp_nopush off; }}\n"
+            f"    location /static-feeds/ {{ alias {feeds}/; gzip_static on; gzip_vary on; "
+            "types { application/rss+xml xml; } }"
+        )
         workers = (os.cpu_count() or 1) * 2 + 1
         server = Gunicorn(app_environment(config), workdir, workers=workers, threads=16)
         server.start()
-        proxy = Nginx(f"127.0.0.1:{server.port}", workdir / "nginx", media=media, extra=static,
-                      media_log=config["analytics_log_file"])
+        proxy = Nginx(
+            f"127.0.0.1:{server.port}",
+            workdir / "nginx",
+            media=media,
+            extra=static,
+            media_log=config["analytics_log_file"],
+        )
         proxy.start()
         (workdir / "off").mkdir()
         alone = {**config, "analytics_log_file": ""}  # the servers below read no log
-        unrecorded = Gunicorn(app_environment({**alone, "analytics": False}), workdir / "off", workers=workers,
-                              threads=16)
+        unrecorded = Gunicorn(
+            app_environment({**alone, "analytics": False}), workdir / "off", workers=workers, threads=16
+        )
         unrecorded.start()
         unrecorded_proxy = Nginx(f"127.0.0.1:{unrecorded.port}", workdir / "nginx-off", media=media)
         unrecorded_proxy.start()
         (workdir / "hello").mkdir()
-        hello = Gunicorn({**app_environment(alone), "PYTHONPATH": str(ROOT / "bench")}, workdir / "hello",
-                         workers=workers, threads=16, app="hello_app:app")
+        hello = Gunicorn(
+            {**app_environment(alone), "PYTHONPATH": str(ROOT / "bench")},
+            workdir / "hello",
+            workers=workers,
+            threads=16,
+            app="hello_app:app",
+        )
         hello.start()
         try:
             conn = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=30)
@@ -178,9 +199,13 @@ def main() -> None:
                     made += count
                     based.append(wrk(seconds=2, connections=args.connections, **baseline)[0])
                 service_rate, baseline_rate = sum(served) / rounds, sum(based) / rounds
-                figures[name] = {"service_req_per_s": round(service_rate, 1), "baseline_req_per_s":
-                                 round(baseline_rate, 1), "ratio": round(service_rate / baseline_rate, 3),
-                                 "baseline": what, "goal": goal}
+                figures[name] = {
+                    "service_req_per_s": round(service_rate, 1),
+                    "baseline_req_per_s": round(baseline_rate, 1),
+                    "ratio": round(service_rate / baseline_rate, 3),
+                    "baseline": what,
+                    "goal": goal,
+                }
                 if watched:
                     time.sleep(3)
                     figures[name]["recorded"] = f"{counted_requests() - recorded} of {made} requests"
@@ -194,23 +219,48 @@ def main() -> None:
             plain, gzipped = {"Accept-Encoding": "identity"}, {"Accept-Encoding": "gzip"}
             first_minute = {"Range": "bytes=0-102399"}  # every such request is kept for counting
             cases = {
-                "media 100 KB ranges": ({"url": base + audio, "script": ranges},
-                                        {"url": base + f"/static-media/{key}", "script": static_ranges},
-                                        "nginx static", 0.9),
-                "media first-minute ranges": ({"url": base + audio, "headers": first_minute},
-                                              {"url": base + f"/static-media/{key}", "headers": first_minute},
-                                              "nginx static", 0.9),
-                "media full downloads": ({"url": base + audio}, {"url": base + f"/static-media/{key}"},
-                                         "nginx static", 0.9),
-                "feed plain": ({"url": base + FEED, "headers": plain},
-                               {"url": base + "/static-feeds/feed.xml", "headers": plain}, "nginx static", 0.8),
-                "feed gzipped": ({"url": base + FEED, "headers": gzipped},
-                                 {"url": base + "/static-feeds/feed.xml", "headers": gzipped}, "nginx static", 0.8),
-                "recording on vs off": ({"url": base + audio, "script": ranges},
-                                        {"url": unrecorded_proxy.url + audio, "script": ranges},
-                                        "analytics off", 0.9),
-                "media decision": ({"url": server.url + audio, "headers": {"Range": "bytes=0-102399"}},
-                                   {"url": hello.url + "/"}, "Flask hello-world", 0.7),
+                "media 100 KB ranges": (
+                    {"url": base + audio, "script": ranges},
+                    {"url": base + f"/static-media/{key}", "script": static_ranges},
+                    "nginx static",
+                    0.9,
+                ),
+                "media first-minute ranges": (
+                    {"url": base + audio, "headers": first_minute},
+                    {"url": base + f"/static-media/{key}", "headers": first_minute},
+                    "nginx static",
+                    0.9,
+                ),
+                "media full downloads": (
+                    {"url": base + audio},
+                    {"url": base + f"/static-media/{key}"},
+                    "nginx static",
+                    0.9,
+                ),
+                "feed plain": (
+                    {"url": base + FEED, "headers": plain},
+                    {"url": base + "/static-feeds/feed.xml", "headers": plain},
+                    "nginx static",
+                    0.8,
+                ),
+                "feed gzipped": (
+                    {"url": base + FEED, "headers": gzipped},
+                    {"url": base + "/static-feeds/feed.xml", "headers": gzipped},
+                    "nginx static",
+                    0.8,
+                ),
+                "recording on vs off": (
+                    {"url": base + audio, "script": ranges},
+                    {"url": unrecorded_proxy.url + audio, "script": ranges},
+                    "analytics off",
+                    0.9,
+                ),
+                "media decision": (
+                    {"url": server.url + audio, "headers": {"Range": "bytes=0-102399"}},
+                    {"url": hello.url + "/"},
+                    "Flask hello-world",
+                    0.7,
+                ),
             }
             for name, case in cases.items():
                 if args.only in name:
@@ -220,9 +270,11 @@ def main() -> None:
                 process.stop()
     print(json.dumps(figures, indent=2))
     for name, f in figures.items():
-        print(f"{name:22} service {f['service_req_per_s']:9.1f} req/s  {f['baseline']} "
-              f"{f['baseline_req_per_s']:9.1f} req/s  ratio {f['ratio']:.3f} (goal >= {f['goal']})"
-              + (f"  recorded {f['recorded']}" if "recorded" in f else ""))
+        print(
+            f"{name:22} service {f['service_req_per_s']:9.1f} req/s  {f['baseline']} "
+            f"{f['baseline_req_per_s']:9.1f} req/s  ratio {f['ratio']:.3f} (goal >= {f['goal']})"
+            + (f"  recorded {f['recorded']}" if "recorded" in f else "")
+        )
 
 
 if __name__ == "__main__":

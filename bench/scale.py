@@ -57,13 +57,23 @@ SECRET = "bench-only-9c2e7a1f5d3b8046e2c9a7f1d5b3e8a0"
 
 
 def new_show(slug: str):  # noqa: ANN201
-    return save_show(ShowInput(slug=slug, title=slug.title(), description="A show.", author="Bench",
-                               owner_name="Bench", owner_email="bench@example.org", categories=["Technology"]))
+    return save_show(
+        ShowInput(
+            slug=slug,
+            title=slug.title(),
+            description="A show.",
+            author="Bench",
+            owner_name="Bench",
+            owner_email="bench@example.org",
+            categories=["Technology"],
+        )
+    )
 
 
 def routes(app, show, episode) -> dict[str, tuple[str, dict]]:  # noqa: ANN001
     return {
-        "home": ("/", {}), "show page": (f"/shows/{show.slug}/", {}),
+        "home": ("/", {}),
+        "show page": (f"/shows/{show.slug}/", {}),
         "episode page": (f"/shows/{show.slug}/{episode.slug}/", {}),
         "embed player": (f"/shows/{show.slug}/{episode.slug}/embed", {}),
         "oembed": (f"/oembed?url={urls.episode_url(episode)}", {}),
@@ -71,8 +81,10 @@ def routes(app, show, episode) -> dict[str, tuple[str, dict]]:  # noqa: ANN001
         "search, 1 match": (f"/shows/{show.slug}/search?q=real+one", {}),
         "search, all match": (f"/shows/{show.slug}/search?q=bulk", {}),
         "sitemap": ("/sitemap.xml", {}),
-        "media (64 KiB range)": (urls.audio_url(episode).removeprefix(app.config["PODCAST"].base_url),
-                                 {"Range": "bytes=0-65535"}),
+        "media (64 KiB range)": (
+            urls.audio_url(episode).removeprefix(app.config["PODCAST"].base_url),
+            {"Range": "bytes=0-65535"},
+        ),
         "feed (cached)": (f"/shows/{show.slug}/feed.xml", {"Accept-Encoding": "gzip"}),
         "opml": ("/opml.xml", {}),
         "api episodes, page 1": (f"/api/v1/shows/{show.slug}/episodes", "token"),
@@ -115,8 +127,12 @@ def build(config: dict, size: int, shows: int) -> Catalogue:
         app.test_client_class = RequestClient
         anonymous, session = app.test_client(), app.test_client()
         assert sign_in(session, "bench@example.org", "a bench password").status_code == 302
-        clients = {"anonymous": anonymous, "session": session, "token": {"Authorization": f"Bearer {secret}"},
-                   "engine": db.engine}
+        clients = {
+            "anonymous": anonymous,
+            "session": session,
+            "token": {"Authorization": f"Bearer {secret}"},
+            "engine": db.engine,
+        }
         table = routes(app, all_shows[0], episode)
         db.session.remove()
     return Catalogue(size, app, clients, table)
@@ -131,6 +147,7 @@ def measure(catalogues: list[Catalogue], requests: int) -> dict[int, dict[str, t
     slower at the end of the run than at its start then lands on every size
     and route alike, not on whichever was being timed.
     """
+
     def ask(catalogue: Catalogue, name: str) -> tuple[float, int]:
         path, headers = catalogue.table[name]
         clients = catalogue.clients
@@ -165,8 +182,10 @@ def measure(catalogues: list[Catalogue], requests: int) -> dict[int, dict[str, t
                 times[(catalogue.size, name)].append(elapsed)
                 # The most any request ran: the media route's kept decision can lapse between two requests.
                 queries[(catalogue.size, name)] = max(queries.get((catalogue.size, name), 0), count)
-    return {c.size: {name: (statistics.median(times[(c.size, name)]), queries[(c.size, name)]) for name in names}
-            for c in catalogues}
+    return {
+        c.size: {name: (statistics.median(times[(c.size, name)]), queries[(c.size, name)]) for name in names}
+        for c in catalogues
+    }
 
 
 def run(label: str, config_for: Callable[[int], dict], sizes: list[int], requests: int, shows: int) -> None:
@@ -184,8 +203,10 @@ def run(label: str, config_for: Callable[[int], dict], sizes: list[int], request
             base_seconds, base_queries = first[name]
             # A route answered from memory (the media route's kept decisions) runs no query at all.
             query_ratio = f"x{queries / base_queries:4.2f}" if base_queries else ("   =" if not queries else " new")
-            line = (f"  {name:23} {seconds * 1000:8.2f} ms  x{seconds / base_seconds:5.2f} of 10   "
-                    f"{queries:3d} queries  {query_ratio}")
+            line = (
+                f"  {name:23} {seconds * 1000:8.2f} ms  x{seconds / base_seconds:5.2f} of 10   "
+                f"{queries:3d} queries  {query_ratio}"
+            )
             if shown_full:
                 line += f"   time x{seconds / full[name][0]:5.2f} of {FULL_PAGES}"
             print(line)
@@ -199,9 +220,15 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+
         def config(name: str, database_url: str) -> dict:
-            return {"secret_key": SECRET, "log_level": "WARNING", "storage_path": f"{tmp}/{name}-media",
-                    "base_url": "http://bench.example.org", "database_url": database_url}
+            return {
+                "secret_key": SECRET,
+                "log_level": "WARNING",
+                "storage_path": f"{tmp}/{name}-media",
+                "base_url": "http://bench.example.org",
+                "database_url": database_url,
+            }
 
         databases = [("SQLite", lambda name: config(name, f"sqlite:///{tmp}/{name}.db"))]
         if not args.skip_postgres:

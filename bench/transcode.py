@@ -76,17 +76,57 @@ def write_master(path: Path, minutes: int) -> None:
 def command_line(master: Path, out: Path) -> tuple[float, float]:
     started = time.perf_counter()
     measured = subprocess.run(
-        ["ffmpeg", "-hide_banner", "-nostats", "-i", str(master), "-af",
-         "aformat=sample_fmts=dbl:channel_layouts=mono,ebur128=peak=true", "-f", "null", "-"],
-        capture_output=True, text=True, check=True).stderr
+        [
+            "ffmpeg",
+            "-hide_banner",
+            "-nostats",
+            "-i",
+            str(master),
+            "-af",
+            "aformat=sample_fmts=dbl:channel_layouts=mono,ebur128=peak=true",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stderr
     loudness = float(re.findall(r"I:\s+(-?[\d.]+) LUFS", measured)[-1])
     gain = -19.0 - loudness
     subprocess.run(
-        ["ffmpeg", "-hide_banner", "-nostats", "-loglevel", "error", "-y", "-i", str(master), "-filter_complex",
-         f"[0:a]aformat=sample_fmts=dbl:channel_layouts=mono,volume={gain:.3f}dB:precision=double,asplit=2[m][o]",
-         "-map", "[m]", "-c:a", "libmp3lame", "-b:a", "64k", "-ar", "44100", str(out / "cli.mp3"),
-         "-map", "[o]", "-c:a", "libopus", "-b:a", "32k", "-ar", "48000", str(out / "cli.opus")],
-        check=True)
+        [
+            "ffmpeg",
+            "-hide_banner",
+            "-nostats",
+            "-loglevel",
+            "error",
+            "-y",
+            "-i",
+            str(master),
+            "-filter_complex",
+            f"[0:a]aformat=sample_fmts=dbl:channel_layouts=mono,volume={gain:.3f}dB:precision=double,asplit=2[m][o]",
+            "-map",
+            "[m]",
+            "-c:a",
+            "libmp3lame",
+            "-b:a",
+            "64k",
+            "-ar",
+            "44100",
+            str(out / "cli.mp3"),
+            "-map",
+            "[o]",
+            "-c:a",
+            "libopus",
+            "-b:a",
+            "32k",
+            "-ar",
+            "48000",
+            str(out / "cli.opus"),
+        ],
+        check=True,
+    )
     return time.perf_counter() - started, loudness
 
 
@@ -105,12 +145,19 @@ def main() -> None:
         print(f"master: {args.minutes} min, {master.stat().st_size / 1048576:.0f} MiB WAV (48 kHz stereo)")
         cli_seconds, cli_loudness = command_line(master, work)
         extra = ["--pyav-only"] if args.pyav_only else []
-        result = subprocess.run([sys.executable, "-c", SERVICE, str(master), str(work), str(duration), *extra],
-                                capture_output=True, text=True, check=True, cwd=ROOT)
+        result = subprocess.run(
+            [sys.executable, "-c", SERVICE, str(master), str(work), str(duration), *extra],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
         service = json.loads(result.stdout)
         print(f"ffmpeg command line  {cli_seconds:7.1f} s   (measured {cli_loudness:.1f} LUFS)")
-        print(f"service pipeline     {service['seconds']:7.1f} s   (measured {service['loudness']:.1f} LUFS, "
-              f"gain {service['gain']:+.1f} dB, waveform of {service['waveform_points']} points)")
+        print(
+            f"service pipeline     {service['seconds']:7.1f} s   (measured {service['loudness']:.1f} LUFS, "
+            f"gain {service['gain']:+.1f} dB, waveform of {service['waveform_points']} points)"
+        )
         ratio = service["seconds"] / cli_seconds
         print(f"ratio service / command line: {ratio:.2f} (goal <= 1.2)")
         print(f"service peak memory growth: {service['growth_mib']:.1f} MiB (goal < 100)")

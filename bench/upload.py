@@ -41,26 +41,34 @@ def child(kind: str, path: Path, endpoint: str, bucket: str, workdir: Path) -> d
         from podcast_service import create_app
         from podcast_service.catalogue.service import media_change
 
-        app = create_app({
-            "database_url": f"sqlite:///{workdir / 'bench.db'}", "storage_backend": "s3", "s3_bucket": bucket,
-            "s3_endpoint_url": endpoint, "s3_region": "us-east-1", "secret_key": "bench-only-9c2e7a1f5d3b8046e2c9a7f1d5b3e8a0",
-        })
+        app = create_app(
+            {
+                "database_url": f"sqlite:///{workdir / 'bench.db'}",
+                "storage_backend": "s3",
+                "s3_bucket": bucket,
+                "s3_endpoint_url": endpoint,
+                "s3_region": "us-east-1",
+                "secret_key": "bench-only-9c2e7a1f5d3b8046e2c9a7f1d5b3e8a0",
+            }
+        )
         with app.app_context():
             flask_migrate.upgrade()
             app.extensions["podcast_stores"].primary.client  # noqa: B018 - build the client before measuring
             before = rss_kib()
             start = time.perf_counter()
             with media_change() as change:
-                row = change.store_file(path, kind="audio", extension=".mp3", mime_type="audio/mpeg",
-                                        download_name="bench.mp3")
+                row = change.store_file(
+                    path, kind="audio", extension=".mp3", mime_type="audio/mpeg", download_name="bench.mp3"
+                )
             seconds = time.perf_counter() - start
             assert row.size == path.stat().st_size
     else:
         import boto3
         from botocore.config import Config
 
-        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                              config=Config(s3={"addressing_style": "path"}))
+        client = boto3.client(
+            "s3", endpoint_url=endpoint, region_name="us-east-1", config=Config(s3={"addressing_style": "path"})
+        )
         before = rss_kib()
         start = time.perf_counter()
         client.upload_file(str(path), bucket, "baseline/bench.mp3", ExtraArgs={"ContentType": "audio/mpeg"})
@@ -105,9 +113,23 @@ def main() -> int:
             for _ in range(args.rounds):
                 for kind in ("service", "boto3"):
                     proc = subprocess.run(
-                        [sys.executable, __file__, "--child", kind, "--file", str(data), "--endpoint",
-                         server.endpoint, "--bucket", bucket, "--workdir", str(work)],
-                        env=env, capture_output=True, text=True,
+                        [
+                            sys.executable,
+                            __file__,
+                            "--child",
+                            kind,
+                            "--file",
+                            str(data),
+                            "--endpoint",
+                            server.endpoint,
+                            "--bucket",
+                            bucket,
+                            "--workdir",
+                            str(work),
+                        ],
+                        env=env,
+                        capture_output=True,
+                        text=True,
                     )
                     if proc.returncode:
                         sys.exit(f"{kind} upload failed:\n{proc.stderr}")
@@ -122,10 +144,14 @@ def main() -> int:
     service, boto = best("service"), best("boto3")
     mib = size / 2**20
     print(f"file: {mib:.0f} MiB, {args.rounds} rounds each, best round shown")
-    print(f"service (store_file, S3 multipart): {mib / service['seconds']:7.1f} MiB/s, "
-          f"peak memory growth {service['peak_growth_mib']:6.1f} MiB")
-    print(f"boto3 upload_file (baseline):       {mib / boto['seconds']:7.1f} MiB/s, "
-          f"peak memory growth {boto['peak_growth_mib']:6.1f} MiB")
+    print(
+        f"service (store_file, S3 multipart): {mib / service['seconds']:7.1f} MiB/s, "
+        f"peak memory growth {service['peak_growth_mib']:6.1f} MiB"
+    )
+    print(
+        f"boto3 upload_file (baseline):       {mib / boto['seconds']:7.1f} MiB/s, "
+        f"peak memory growth {boto['peak_growth_mib']:6.1f} MiB"
+    )
     print(f"throughput ratio service/boto3: {boto['seconds'] / service['seconds']:.2f}  (goal >= 0.8)")
     print(f"service peak memory growth: {service['peak_growth_mib']:.1f} MiB  (goal < 64)")
     return 0

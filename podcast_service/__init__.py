@@ -68,8 +68,11 @@ def configure_settings(app: Flask, settings: Settings) -> None:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(settings)
     secure = settings.base_url.startswith("https://")
     app.config.update(
-        SESSION_COOKIE_SECURE=secure, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True,
-        REMEMBER_COOKIE_SECURE=secure, REMEMBER_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=secure,
+        REMEMBER_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=timedelta(days=14),
         # CSRF tokens live as long as the session: a long upload must not outlive its form's token.
         WTF_CSRF_TIME_LIMIT=None,
@@ -117,12 +120,22 @@ def engine_options(settings: Settings) -> dict[str, Any]:
     ms = seconds * 1000
     # Options given in the URL (a search_path, say) are kept: connect_args would replace them.
     given = make_url(settings.database_url).query.get("options", "")
-    options = " ".join([*([given] if isinstance(given, str) else given),
-                        f"-c statement_timeout={ms}", f"-c lock_timeout={ms}"]).strip()
-    return {"pool_pre_ping": True, "pool_timeout": seconds, "connect_args": {
-        "connect_timeout": seconds, "options": options,
-        "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3,
-        "tcp_user_timeout": ms}}
+    options = " ".join(
+        [*([given] if isinstance(given, str) else given), f"-c statement_timeout={ms}", f"-c lock_timeout={ms}"]
+    ).strip()
+    return {
+        "pool_pre_ping": True,
+        "pool_timeout": seconds,
+        "connect_args": {
+            "connect_timeout": seconds,
+            "options": options,
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 10,
+            "keepalives_count": 3,
+            "tcp_user_timeout": ms,
+        },
+    }
 
 
 def configure_media_replay(app: Flask, settings: Settings) -> None:
@@ -170,7 +183,7 @@ class _NoClientAddress(logging.Filter):
 def configure_extensions(app: Flask, settings: Settings) -> None:
     """Database, migrations and the media store."""
     if settings.is_sqlite and settings.database_url.startswith("sqlite:////"):
-        Path(settings.database_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        Path(settings.database_url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
     db.init_app(app)
     if not settings.is_sqlite:
         with app.app_context():  # the engine exists from init_app on; nothing connects here
@@ -287,8 +300,9 @@ def configure_error_handlers(app: Flask) -> None:
             response.set_data(app.json.dumps({"error": {"status": code, "title": title, "message": message}}) + "\n")
             response.mimetype = "application/json"
         else:
-            response.set_data(render_template("errors/error.html", code=code, title=i18n.error_title(code, title),
-                                              message=message))
+            response.set_data(
+                render_template("errors/error.html", code=code, title=i18n.error_title(code, title), message=message)
+            )
             response.mimetype = "text/html"
         response.status_code = code
         return response
@@ -308,8 +322,11 @@ def configure_error_handlers(app: Flask) -> None:
         db.session.rollback()
         detail = str(e.orig).splitlines()[0] if e.orig is not None else type(e).__name__
         app.logger.error("database unavailable: %s", detail)
-        message = ("The server's disk is full; nothing can be saved until space is freed."
-                   if "full" in detail.lower() else "The database is not available right now; try again shortly.")
+        message = (
+            "The server's disk is full; nothing can be saved until space is freed."
+            if "full" in detail.lower()
+            else "The database is not available right now; try again shortly."
+        )
         return respond(Response(), 503, "Service Unavailable", message)
 
     @app.errorhandler(PodcastServiceError)

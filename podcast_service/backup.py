@@ -44,8 +44,16 @@ from .media.storage import Stores
 
 FORMAT = "podcast-service-backup/1"
 # Rebuilt by the service itself, or meaningful only while a process runs: not backed up.
-SKIPPED = {"cached_feeds", "user_sessions", "login_failures", "announcements", "run_locks", "alembic_version",
-           "media_requests", "analytics_salts"}  # raw requests and their salt live a day, never copied
+SKIPPED = {
+    "cached_feeds",
+    "user_sessions",
+    "login_failures",
+    "announcements",
+    "run_locks",
+    "alembic_version",
+    "media_requests",
+    "analytics_salts",
+}  # raw requests and their salt live a day, never copied
 CHUNK = 1024 * 1024
 
 
@@ -119,8 +127,13 @@ def backup(stores: Stores, dest: Path) -> dict[str, Any]:
     if not state.ok:
         raise ValidationError(state.problem())
     (dest / "tables").mkdir(parents=True, exist_ok=True)
-    manifest: dict[str, Any] = {"format": FORMAT, "created_at": utcnow().isoformat(), "schema": state.current,
-                                "tables": {}, "files": []}
+    manifest: dict[str, Any] = {
+        "format": FORMAT,
+        "created_at": utcnow().isoformat(),
+        "schema": state.current,
+        "tables": {},
+        "files": [],
+    }
     with _snapshot() as connection:
         for table in _tables():
             count = 0
@@ -130,8 +143,9 @@ def backup(stores: Stores, dest: Path) -> dict[str, Any]:
                     count += 1
             manifest["tables"][table.name] = count
         media = db.metadata.tables["media_files"]
-        rows = connection.execute(select(media.c.key, media.c.backend, media.c.size, media.c.sha256)
-                                  .order_by(media.c.id)).all()
+        rows = connection.execute(
+            select(media.c.key, media.c.backend, media.c.size, media.c.sha256).order_by(media.c.id)
+        ).all()
     vanished = []
     for key, backend, size, sha256 in rows:
         target = dest / "media" / key
@@ -148,12 +162,16 @@ def backup(stores: Stores, dest: Path) -> dict[str, Any]:
             target.unlink(missing_ok=True)
             continue
         if (copied, digest.hexdigest()) != (size, sha256):
-            raise BackupError(f"{key} in the {backend} store does not match its recorded size and SHA-256; "
-                              "run `flask storage-check` and back up again")
+            raise BackupError(
+                f"{key} in the {backend} store does not match its recorded size and SHA-256; "
+                "run `flask storage-check` and back up again"
+            )
         manifest["files"].append({"key": key, "size": size, "sha256": sha256})
     if vanished:
-        raise BackupError(f"{len(vanished)} files were deleted while the backup ran (first: {vanished[0]}); "
-                          "run the backup again into a new folder")
+        raise BackupError(
+            f"{len(vanished)} files were deleted while the backup ran (first: {vanished[0]}); "
+            "run the backup again into a new folder"
+        )
     for table in manifest["tables"]:
         path = dest / "tables" / f"{table}.jsonl"
         manifest.setdefault("table_files", {})[table] = _sha256_of(path)
@@ -193,9 +211,11 @@ def restore(stores: Stores, src: Path) -> consistency.Report:
     manifest = verify(src)
     state = schema.state()
     if state.current != manifest["schema"]:
-        raise ValidationError(f"the backup is of schema {manifest['schema']} but this database is at "
-                              f"{state.current or 'no schema'}; run `{schema.UPGRADE}` with the version of "
-                              "the service that made the backup")
+        raise ValidationError(
+            f"the backup is of schema {manifest['schema']} but this database is at "
+            f"{state.current or 'no schema'}; run `{schema.UPGRADE}` with the version of "
+            "the service that made the backup"
+        )
     store = stores.primary
     with db.engine.begin() as connection:
         if not _empty(connection):
@@ -242,6 +262,9 @@ def _reset_sequences(connection: Connection) -> None:
     for table in _tables():
         [column, *more] = table.primary_key.columns
         if not more and _python_type(column) is int:  # tables without a sequence get NULL, which setval ignores
-            connection.execute(text(
-                f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'), "
-                f"COALESCE((SELECT max({column.name}) FROM {table.name}), 0) + 1, false)"))
+            connection.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'), "
+                    f"COALESCE((SELECT max({column.name}) FROM {table.name}), 0) + 1, false)"
+                )
+            )

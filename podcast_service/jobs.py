@@ -74,7 +74,9 @@ def _make_huey(settings: Settings) -> Huey:
     if settings.queue_url.startswith("sqlite:///"):
         path = Path(settings.queue_url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
-        return SqliteHuey(settings.queue_name, filename=str(path), results=False, timeout=settings.database_timeout_seconds)
+        return SqliteHuey(
+            settings.queue_name, filename=str(path), results=False, timeout=settings.database_timeout_seconds
+        )
     pool = redis.ConnectionPool.from_url(
         settings.queue_url,
         socket_timeout=settings.storage_timeout_seconds,
@@ -166,5 +168,7 @@ def run_worker(app: Flask, workers: int) -> None:
     queue: Jobs = app.extensions["podcast_jobs"]
     queue.enqueue("sweep", what="the first sweep")
     queue.sweep_soon()
-    consumer = queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=True, check_worker_health=True)
+    consumer = queue.huey.create_consumer(
+        workers=workers, worker_type="thread", periodic=True, check_worker_health=True
+    )
     consumer.run()

@@ -290,8 +290,12 @@ class Episode(db.Model):
     @classmethod
     def public_at(cls, now: datetime) -> ColumnElement[bool]:
         """The SQL condition of `visible_at(now)`: what listeners and visitors may see."""
-        return and_(cls.withdrawn_at.is_(None), cls.published_at.is_not(None), cls.published_at <= now,
-                    cls.audio_ready.is_(True))
+        return and_(
+            cls.withdrawn_at.is_(None),
+            cls.published_at.is_not(None),
+            cls.published_at <= now,
+            cls.audio_ready.is_(True),
+        )
 
     def visible_at(self, now: datetime) -> bool:
         """Published, and its audio made: an episode published while its master is encoded waits for it."""
@@ -411,9 +415,7 @@ class Credit(db.Model):
     show: Mapped[Show | None] = relationship(back_populates="credits")
     episode: Mapped[Episode | None] = relationship(back_populates="credits")
 
-    __table_args__ = (
-        CheckConstraint("(show_id IS NULL) <> (episode_id IS NULL)", name="one_owner"),
-    )
+    __table_args__ = (CheckConstraint("(show_id IS NULL) <> (episode_id IS NULL)", name="one_owner"),)
 
 
 class Link(db.Model):
@@ -607,8 +609,12 @@ class CachedFeed(db.Model):
 
     def fresh_at(self, now: datetime) -> bool:
         """Current, and built with its sizes (a process of an older release may store a build without them)."""
-        return (not self.stale and self.etag is not None and self.size is not None
-                and (self.valid_until is None or now < self.valid_until))
+        return (
+            not self.stale
+            and self.etag is not None
+            and self.size is not None
+            and (self.valid_until is None or now < self.valid_until)
+        )
 
 
 class Announcement(db.Model):
@@ -671,8 +677,10 @@ class MediaRequest(db.Model):
     referrer: Mapped[str | None] = mapped_column(String(255))  # the referring host, never its path
     country: Mapped[str] = mapped_column(String(2), default="")  # ISO code when a GeoIP database is configured
 
-    __table_args__ = (Index("ix_media_requests_day_episode_listener", "day", "episode_id", "listener"),
-                      Index("ix_media_requests_episode_id", "episode_id"))
+    __table_args__ = (
+        Index("ix_media_requests_day_episode_listener", "day", "episode_id", "listener"),
+        Index("ix_media_requests_episode_id", "episode_id"),
+    )
 
 
 class DailyDownloads(db.Model):

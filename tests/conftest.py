@@ -46,8 +46,9 @@ STACKS = ("sqlite-local", "postgres-s3")
 
 
 def pytest_addoption(parser):
-    parser.addoption("--stack", choices=STACKS, default="sqlite-local",
-                     help="database and media store every app fixture uses")
+    parser.addoption(
+        "--stack", choices=STACKS, default="sqlite-local", help="database and media store every app fixture uses"
+    )
 
 
 def pytest_report_header(config):
@@ -86,8 +87,11 @@ def app_config(request, tmp_path):
     # Jobs run inside the requests that queue them (Huey's immediate mode); tests/test_jobs.py runs real
     # workers on each stack's queue instead.
     # A test marked `jobs_wait` sees jobs stay queued, as when no worker is running.
-    config = {"base_url": BASE_URL, "secret_key": "tests-only-4f1d9a7c2b8e6035d1a9f7c3e5b2a8d0",
-              "jobs_immediate": request.node.get_closest_marker("jobs_wait") is None}
+    config = {
+        "base_url": BASE_URL,
+        "secret_key": "tests-only-4f1d9a7c2b8e6035d1a9f7c3e5b2a8d0",
+        "jobs_immediate": request.node.get_closest_marker("jobs_wait") is None,
+    }
     if request.config.getoption("stack") == "sqlite-local":
         config.update(database_url=f"sqlite:///{tmp_path / 'test.db'}", storage_path=str(tmp_path / "media"))
         yield config
@@ -95,9 +99,15 @@ def app_config(request, tmp_path):
     seaweedfs = request.getfixturevalue("seaweedfs")
     bucket = request.getfixturevalue("s3_bucket")
     with postgres_schema() as url:
-        config.update(database_url=url, storage_backend="s3", s3_bucket=bucket,
-                      s3_endpoint_url=seaweedfs.endpoint, s3_region="us-east-1",
-                      queue_url=REDIS_URL, queue_name=f"test-{uuid.uuid4().hex}")
+        config.update(
+            database_url=url,
+            storage_backend="s3",
+            s3_bucket=bucket,
+            s3_endpoint_url=seaweedfs.endpoint,
+            s3_region="us-east-1",
+            queue_url=REDIS_URL,
+            queue_name=f"test-{uuid.uuid4().hex}",
+        )
         yield config
 
 
@@ -106,12 +116,15 @@ def other_instance(request, app_config, tmp_path):
     """A factory of more instances of the same stack, each with its own database and store, migrated and
     empty: `other_instance(base_url=...)` (settings given override the test's)."""
     with contextlib.ExitStack() as stack:
+
         def make(**overrides):
             number = len(made) + 1
             config = dict(app_config)
             if request.config.getoption("stack") == "sqlite-local":
-                config.update(database_url=f"sqlite:///{tmp_path / f'other-{number}.db'}",
-                              storage_path=str(tmp_path / f"other-{number}"))
+                config.update(
+                    database_url=f"sqlite:///{tmp_path / f'other-{number}.db'}",
+                    storage_path=str(tmp_path / f"other-{number}"),
+                )
             else:
                 seaweedfs = request.getfixturevalue("seaweedfs")
                 bucket = seaweedfs.new_bucket()
@@ -200,8 +213,14 @@ def _sqlite_model(app) -> Path:  # noqa: ANN001
     if not _MIGRATED_SQLITE:
         folder = Path(tempfile.mkdtemp(prefix="migrated-"))
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        model = create_app({"base_url": BASE_URL, "secret_key": app.config["SECRET_KEY"],
-                            "database_url": f"sqlite:///{folder / 'empty.db'}", "storage_path": str(folder / "media")})
+        model = create_app(
+            {
+                "base_url": BASE_URL,
+                "secret_key": app.config["SECRET_KEY"],
+                "database_url": f"sqlite:///{folder / 'empty.db'}",
+                "storage_path": str(folder / "media"),
+            }
+        )
         with model.app_context():
             flask_migrate.upgrade()
             with db.engine.connect() as connection:  # everything in the main file, none in the WAL
@@ -272,10 +291,17 @@ def storage(app):
 
 @pytest.fixture
 def show(app):
-    return save_show(ShowInput(
-        slug="test-show", title="Test Show", description="A show for tests.", author="Tester",
-        owner_name="Owner", owner_email="owner@example.org", categories=["Technology"],
-    ))
+    return save_show(
+        ShowInput(
+            slug="test-show",
+            title="Test Show",
+            description="A show for tests.",
+            author="Tester",
+            owner_name="Owner",
+            owner_email="owner@example.org",
+            categories=["Technology"],
+        )
+    )
 
 
 @pytest.fixture
@@ -348,8 +374,12 @@ def fetch(client, path: str, method: str = "GET", **headers: str) -> Fetched:
 
 def policy(response) -> dict[str, list[str]]:  # noqa: ANN001
     """A response's Content-Security-Policy as {directive: [sources]}."""
-    return {name: values for name, *values in
-            (part.split() for part in response.headers["Content-Security-Policy"].split(";") if part.strip())}
+    return {
+        name: values
+        for name, *values in (
+            part.split() for part in response.headers["Content-Security-Policy"].split(";") if part.strip()
+        )
+    }
 
 
 PASSWORD = "correct horse battery"
@@ -394,8 +424,7 @@ def csrf_token(client, path: str = "/admin/login") -> str:
 
 
 def sign_in(client, email: str = "admin@example.org", password: str = PASSWORD):
-    return client.post("/admin/login", data={"email": email, "password": password,
-                                             "csrf_token": csrf_token(client)})
+    return client.post("/admin/login", data={"email": email, "password": password, "csrf_token": csrf_token(client)})
 
 
 @pytest.fixture

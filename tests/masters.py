@@ -61,10 +61,11 @@ def write_master(path: Path, seconds: float) -> Path:
             stream.bit_rate = 96000
         step = 960
         for start in range(0, len(samples), step):
-            chunk = samples[start:start + step]
+            chunk = samples[start : start + step]
             if sample_format == "s16":
-                frame = av.AudioFrame.from_ndarray((chunk * 32767).astype("<i2").reshape(1, -1), format="s16",
-                                                   layout="stereo")
+                frame = av.AudioFrame.from_ndarray(
+                    (chunk * 32767).astype("<i2").reshape(1, -1), format="s16", layout="stereo"
+                )
             else:
                 frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="flt", layout="stereo")
             frame.sample_rate = RATE

@@ -11,7 +11,7 @@ API_PREFIX = "/api/v1"
 
 def openapi_path(rule: str) -> str:
     """A Flask rule (/api/v1/shows/<slug>) as an OpenAPI path (/shows/{slug})."""
-    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule[len(API_PREFIX):])
+    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule[len(API_PREFIX) :])
 
 
 def check_response(app, document: dict, method: str, path: str, response) -> None:

@@ -55,9 +55,14 @@ class SeaweedFS:
         return f"http://127.0.0.1:{self.s3_port}"
 
     def client(self):
-        return boto3.client("s3", endpoint_url=self.endpoint, aws_access_key_id=S3_KEY,
-                            aws_secret_access_key=S3_SECRET, region_name="us-east-1",
-                            config=Config(s3={"addressing_style": "path"}))
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=S3_KEY,
+            aws_secret_access_key=S3_SECRET,
+            region_name="us-east-1",
+            config=Config(s3={"addressing_style": "path"}),
+        )
 
     def start(self, timeout: float = 60) -> None:
         """Start, or start again on the same ports and data after stop()."""
@@ -72,14 +77,30 @@ class SeaweedFS:
         master, master_g, volume, volume_g, filer, filer_g, s3, s3_g = self.ports
         self.log = log = (self.workdir / "weed.log").open("ab")
         self.process = subprocess.Popen(
-            [weed_binary(), "server", f"-dir={self.workdir / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-             f"-master.port={master}", f"-master.port.grpc={master_g}", "-master.volumeSizeLimitMB=64",
-             "-master.telemetry=false",  # a test run sends nothing off this machine
-             f"-volume.port={volume}", f"-volume.port.grpc={volume_g}", "-volume.max=0",  # 0: as many as the disk allows
-             f"-filer.port={filer}", f"-filer.port.grpc={filer_g}",
-             "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3_g}", f"-s3.config={config}",
-             "-s3.port.iceberg=0", "-s3.port.lance=0"],
-            stdout=log, stderr=subprocess.STDOUT,
+            [
+                weed_binary(),
+                "server",
+                f"-dir={self.workdir / 'data'}",
+                "-ip=127.0.0.1",
+                "-ip.bind=127.0.0.1",
+                f"-master.port={master}",
+                f"-master.port.grpc={master_g}",
+                "-master.volumeSizeLimitMB=64",
+                "-master.telemetry=false",  # a test run sends nothing off this machine
+                f"-volume.port={volume}",
+                f"-volume.port.grpc={volume_g}",
+                "-volume.max=0",  # 0: as many as the disk allows
+                f"-filer.port={filer}",
+                f"-filer.port.grpc={filer_g}",
+                "-s3",
+                f"-s3.port={s3}",
+                f"-s3.port.grpc={s3_g}",
+                f"-s3.config={config}",
+                "-s3.port.iceberg=0",
+                "-s3.port.lance=0",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         probe = f"probe-{uuid.uuid4().hex[:8]}"
@@ -228,8 +249,9 @@ def _terminate(process: subprocess.Popen | None, timeout: float) -> None:
             process.wait()
 
 
-def _wait_until_listening(port: int, process: subprocess.Popen, timeout: float, log: Path,
-                          stop: Callable[[], None]) -> None:
+def _wait_until_listening(
+    port: int, process: subprocess.Popen, timeout: float, log: Path, stop: Callable[[], None]
+) -> None:
     """Return once `port` accepts connections; if the process dies or time runs out, stop it and raise
     with its log."""
     deadline = time.monotonic() + timeout
@@ -268,12 +290,20 @@ class Gunicorn:
         """Start on a free port, or on the same port again after `stop` (nginx in front still points there)."""
         if not self.port:
             [self.port] = free_ports(1)
-        env = {**self.env, "PODCAST_BIND": f"127.0.0.1:{self.port}", "PODCAST_WORKERS": str(self.workers),
-               "PODCAST_THREADS": str(self.threads)}
+        env = {
+            **self.env,
+            "PODCAST_BIND": f"127.0.0.1:{self.port}",
+            "PODCAST_WORKERS": str(self.workers),
+            "PODCAST_THREADS": str(self.threads),
+        }
         self.log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), self.app],
-            env=env, cwd=self.workdir, stdout=self.log, stderr=subprocess.STDOUT)
+            env=env,
+            cwd=self.workdir,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         _wait_until_listening(self.port, self.process, timeout, self.workdir / "gunicorn.log", self.stop)
 
     def worker_pids(self) -> list[int]:
@@ -303,7 +333,11 @@ class Worker:
         self.log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "podcast_service", "worker", "--threads", str(self.threads)],
-            env=self.env, cwd=self.workdir, stdout=self.log, stderr=subprocess.STDOUT)
+            env=self.env,
+            cwd=self.workdir,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
 
     def kill(self) -> None:
         """As the kernel's OOM killer or a lost machine would: no cleanup at all."""
@@ -319,8 +353,9 @@ class Worker:
 def app_environment(config: dict) -> dict[str, str]:
     """The environment a server process needs to run with a test's app configuration."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PODCAST_")}
-    env.update({f"PODCAST_{k.upper()}": ",".join(v) if isinstance(v, (list, tuple)) else str(v)
-                for k, v in config.items()})
+    env.update(
+        {f"PODCAST_{k.upper()}": ",".join(v) if isinstance(v, (list, tuple)) else str(v) for k, v in config.items()}
+    )
     return env
 
 
@@ -361,10 +396,12 @@ class Nginx:
             head, _, tail = site.rpartition("}")
             site = f"{head}{self.extra}\n}}{tail}"
         w = self.workdir
-        return (f"daemon off;\nuser root;\nworker_processes 1;\npid {w / 'nginx.pid'};\n"
-                f"error_log {w / 'error.log'} warn;\nevents {{ worker_connections 512; }}\n"
-                f"http {{\n access_log off;\n fastcgi_temp_path {w / 'fastcgi'};\n uwsgi_temp_path {w / 'uwsgi'};\n"
-                f" scgi_temp_path {w / 'scgi'};\n{site}\n}}\n")
+        return (
+            f"daemon off;\nuser root;\nworker_processes 1;\npid {w / 'nginx.pid'};\n"
+            f"error_log {w / 'error.log'} warn;\nevents {{ worker_connections 512; }}\n"
+            f"http {{\n access_log off;\n fastcgi_temp_path {w / 'fastcgi'};\n uwsgi_temp_path {w / 'uwsgi'};\n"
+            f" scgi_temp_path {w / 'scgi'};\n{site}\n}}\n"
+        )
 
     def start(self, timeout: float = 15) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -372,8 +409,9 @@ class Nginx:
         conf = self.workdir / "nginx.conf"
         conf.write_text(self.config())
         binary = shutil.which("nginx") or "/usr/sbin/nginx"
-        self.process = subprocess.Popen([binary, "-c", str(conf), "-p", str(self.workdir)],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [binary, "-c", str(conf), "-p", str(self.workdir)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+        )
         _wait_until_listening(self.port, self.process, timeout, self.workdir / "error.log", self.stop)
 
     def stop(self) -> None:

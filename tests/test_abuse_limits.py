@@ -48,8 +48,9 @@ class CountingStream(io.RawIOBase):
 
 
 def post_stream(client, path: str, stream: CountingStream, content_type: str, **headers):
-    return client.post(path, input_stream=stream, content_type=content_type,
-                       headers={"Content-Length": str(stream.size), **headers})
+    return client.post(
+        path, input_stream=stream, content_type=content_type, headers={"Content-Length": str(stream.size), **headers}
+    )
 
 
 def spooled_files(app) -> list:
@@ -70,8 +71,11 @@ def test_a_large_json_body_is_refused_even_with_a_valid_token(app, client, show,
     assert r.status_code == 413 and "error" in r.json
     assert stream.read_bytes == 0
     # Within the limit, JSON works as before.
-    r = client.patch("/api/v1/shows/test-show", headers=admin_headers,
-                     json={"description": "x" * 3000, "funding": [["https://example.org/", "y" * 100]] * 50})
+    r = client.patch(
+        "/api/v1/shows/test-show",
+        headers=admin_headers,
+        json={"description": "x" * 3000, "funding": [["https://example.org/", "y" * 100]] * 50},
+    )
     assert r.status_code == 200
 
 
@@ -128,8 +132,11 @@ def test_an_oversized_embedded_picture_is_refused_before_it_is_loaded(client, sh
     tags = ID3()
     tags.add(APIC(encoding=3, mime="image/jpeg", type=3, desc="cover", data=b"\xff\xd8" + b"\0" * (20 << 20)))
     tags.save(path)
-    r = client.post("/api/v1/shows/test-show/episodes", headers=admin_headers,
-                    **multipart(audio=(path.read_bytes(), "big-cover.mp3")))
+    r = client.post(
+        "/api/v1/shows/test-show/episodes",
+        headers=admin_headers,
+        **multipart(audio=(path.read_bytes(), "big-cover.mp3")),
+    )
     assert r.status_code == 413 and "tags" in r.json["error"]["message"]
 
 
@@ -137,15 +144,21 @@ def test_a_huge_transcript_is_refused(client, make_episode, admin_headers):
     episode = make_episode()
     cue = "00:00:00.000 --> 00:00:01.000\n" + "word " * 40 + "\n\n"
     huge = ("WEBVTT\n\n" + cue * (3 * 1024 * 1024 // len(cue))).encode()
-    r = client.put(f"/api/v1/shows/test-show/episodes/{episode.id}/transcript", headers=admin_headers,
-                   **multipart(transcript=(huge, "huge.vtt")))
+    r = client.put(
+        f"/api/v1/shows/test-show/episodes/{episode.id}/transcript",
+        headers=admin_headers,
+        **multipart(transcript=(huge, "huge.vtt")),
+    )
     assert r.status_code == 413 and "transcript" in r.json["error"]["message"]
     page = client.get(f"/shows/test-show/{episode.slug}/")
     assert page.status_code == 200 and len(page.data) < 100_000
 
 
 def test_a_json_list_of_many_fields_is_a_clear_error(client, show, admin_headers):
-    r = client.patch("/api/v1/shows/test-show", headers=admin_headers,
-                     data=json.dumps({"description": "x" * (SMALL_BODY_BYTES + 1)}),
-                     content_type="application/json")
+    r = client.patch(
+        "/api/v1/shows/test-show",
+        headers=admin_headers,
+        data=json.dumps({"description": "x" * (SMALL_BODY_BYTES + 1)}),
+        content_type="application/json",
+    )
     assert r.status_code == 413

@@ -11,8 +11,15 @@ from podcast_service.accounts import service as accounts
 from podcast_service.models import LoginFailure
 from podcast_service.core.extensions import db
 
-SAMPLE_VALUES = {"slug": "test-show", "episode_id": 1, "token_id": 1, "member_id": 1, "alternate_id": 1,
-                 "subscriber_id": 1, "import_id": 1}
+SAMPLE_VALUES = {
+    "slug": "test-show",
+    "episode_id": 1,
+    "token_id": 1,
+    "member_id": 1,
+    "alternate_id": 1,
+    "subscriber_id": 1,
+    "import_id": 1,
+}
 
 
 def _url(rule) -> str:
@@ -40,8 +47,9 @@ def test_every_admin_and_write_api_route_refuses_anonymous_requests(app, client,
 
 
 def test_create_user_cli_asks_for_the_password_or_reads_stdin(runner, client):
-    r = runner.invoke(args=["create-user", "Ed@Example.org", "--role", "admin"],
-                      input="a long password\na long password\n")
+    r = runner.invoke(
+        args=["create-user", "Ed@Example.org", "--role", "admin"], input="a long password\na long password\n"
+    )
     assert r.exit_code == 0, r.output
     assert "Password" in r.output and "a long password" not in r.output
     r = runner.invoke(args=["create-user", "pat@example.org", "--password-stdin"], input="another password\n")
@@ -88,9 +96,15 @@ def test_password_change_ends_other_sessions(app, signed_in, admin_user):
     other = app.test_client()
     assert sign_in(other).status_code == 302
     token = csrf_token(signed_in, "/admin/account")
-    r = signed_in.post("/admin/account", data={"csrf_token": token, "current_password": PASSWORD,
-                                               "new_password": "a brand new password",
-                                               "confirm_password": "a brand new password"})
+    r = signed_in.post(
+        "/admin/account",
+        data={
+            "csrf_token": token,
+            "current_password": PASSWORD,
+            "new_password": "a brand new password",
+            "confirm_password": "a brand new password",
+        },
+    )
     assert r.status_code == 302
     assert signed_in.get("/admin/").status_code == 200
     assert other.get("/admin/").status_code == 302
@@ -111,6 +125,8 @@ def test_an_editor_cannot_manage_the_show_or_see_others(app, client, show, make_
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/admin/tokens"])
 def test_sign_in_only_redirects_within_the_site(client, admin_user, target):
-    r = client.post("/admin/login", data={"email": "admin@example.org", "password": PASSWORD, "next": target,
-                                          "csrf_token": csrf_token(client)})
+    r = client.post(
+        "/admin/login",
+        data={"email": "admin@example.org", "password": PASSWORD, "next": target, "csrf_token": csrf_token(client)},
+    )
     assert r.location == (target if target.startswith("/admin") else "/admin/")

@@ -87,8 +87,10 @@ def test_producer_uploads_edits_and_publishes(live_app, page, big_mp3):  # noqa:
     # A producer's uplink, not loopback speed: 8 MB/s, so the 20 MB take a few seconds to send.
     cdp = page.context.new_cdp_session(page)
     cdp.send("Network.enable")
-    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 20, "downloadThroughput": -1,
-                                                  "uploadThroughput": 8 * 1024 * 1024})
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 20, "downloadThroughput": -1, "uploadThroughput": 8 * 1024 * 1024},
+    )
     page.set_input_files("#audio", str(big_mp3))
     page.wait_for_url(re.compile(r"/admin/shows/cyber-security-coalition-podcast/episodes/\d+/$"))
 
@@ -116,6 +118,8 @@ def test_producer_uploads_edits_and_publishes(live_app, page, big_mp3):  # noqa:
     assert page.is_visible("text=2021 activity report")
     with urllib.request.urlopen(base + "/shows/cyber-security-coalition-podcast/feed.xml", timeout=10) as r:
         feed = r.read().decode()
-    assert "Shaping Belgium&apos;s digital future, with Alexander De Croo" in feed or \
-        "Shaping Belgium's digital future, with Alexander De Croo" in feed
+    assert (
+        "Shaping Belgium&apos;s digital future, with Alexander De Croo" in feed
+        or "Shaping Belgium's digital future, with Alexander De Croo" in feed
+    )
     assert f'length="{size}"' in feed

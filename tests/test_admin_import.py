@@ -35,8 +35,9 @@ def producer(app, client):  # noqa: ANN001, ANN201
 
 
 def start(client, source: str, **fields: str):  # noqa: ANN001, ANN201
-    return client.post("/admin/imports/new", data={"source": source, "csrf_token": csrf_token(client, "/admin/imports/new"),
-                                                   **fields})
+    return client.post(
+        "/admin/imports/new", data={"source": source, "csrf_token": csrf_token(client, "/admin/imports/new"), **fields}
+    )
 
 
 def the_import() -> FeedImport:
@@ -67,11 +68,20 @@ def test_the_import_waits_on_the_queue_and_its_page_follows_it(client, producer,
     assert "Waiting for a worker" in page and f'data-poll="/admin/imports/{row.id}.json"' in page
     assert background.run(row.id) is None  # the worker's side
     assert client.get(response.location + ".json").json["state"] == "done"
-    assert 'data-poll' not in client.get(response.location).text
+    assert "data-poll" not in client.get(response.location).text
 
 
-@pytest.mark.parametrize("source", ["", "not a url", "file:///etc/passwd", "javascript:alert(1)",
-                                    "ftp://example.org/feed.xml", "https://example.org/" + "a" * 2100])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "",
+        "not a url",
+        "file:///etc/passwd",
+        "javascript:alert(1)",
+        "ftp://example.org/feed.xml",
+        "https://example.org/" + "a" * 2100,
+    ],
+)
 def test_what_is_not_a_feed_address_is_refused_on_the_form(client, producer, source):
     response = start(client, source)
     assert response.status_code == 422 and "https://" in response.text
@@ -109,7 +119,8 @@ def test_nobody_reaches_another_producers_show_or_imports(app, client, producer,
     assert "Failed" in page and "a show you do not edit" in page
     show = db.session.scalar(select(Show).where(Show.slug == "moved"))
     assert [m.email for m in db.session.scalars(select(ShowMember).where(ShowMember.show_id == show.id))] == [
-        "producer@example.org"] and len(show.episodes) == 2
+        "producer@example.org"
+    ] and len(show.episodes) == 2
     # And a slug taken by a show this producer does not edit is refused too.
     page = client.get(start(client, old_host(FIRST, title="Another Show", name="other.xml"), slug="moved").location)
     assert "Failed" in page.text and "already a show" in page.text
@@ -154,8 +165,12 @@ def test_an_import_waits_while_another_runs_and_a_lost_one_is_queued_again(clien
 
 
 @pytest.mark.jobs_wait
-def test_in_a_browser_the_page_follows_the_import_until_it_is_done(app_config, live_demo, page,  # noqa: F811
-                                                                    old_host):
+def test_in_a_browser_the_page_follows_the_import_until_it_is_done(
+    app_config,
+    live_demo,
+    page,  # noqa: F811
+    old_host,
+):
     base, _ = live_demo
     page.goto(base + "/admin/login")
     page.fill("#email", PRODUCER)

@@ -75,8 +75,9 @@ def replay(app, client, clock, path: str, hits: list[Hit]) -> None:
             headers["Range"] = hit.range
         if hit.referrer:
             headers["Referer"] = hit.referrer
-        r = client.open(path, method=hit.method, headers=headers, environ_base={"REMOTE_ADDR": hit.address},
-                        buffered=True)
+        r = client.open(
+            path, method=hit.method, headers=headers, environ_base={"REMOTE_ADDR": hit.address}, buffered=True
+        )
         assert r.status_code in (200, 206, 302), r.status_code
         r.close()
     recording.recorder(app).flush()
@@ -85,8 +86,9 @@ def replay(app, client, clock, path: str, hits: list[Hit]) -> None:
 def counted(app, until_day: int = 3) -> dict[tuple[str, str, str], int]:
     """{(date, app, source): downloads} after rolling up every day before DAY + until_day."""
     counting.roll_up(today=(DAY + timedelta(days=until_day)).date())
-    return {(row.day.isoformat(), row.app, row.source): row.downloads
-            for row in db.session.scalars(select(DailyDownloads))}
+    return {
+        (row.day.isoformat(), row.app, row.source): row.downloads for row in db.session.scalars(select(DailyDownloads))
+    }
 
 
 def total(app) -> int:
@@ -109,31 +111,51 @@ def test_a_bytes_0_1_probe_is_not_a_download(app, client, clock, enclosure):
 
 def test_a_probe_then_the_first_minute_is_one_download(app, client, clock, enclosure):
     path, _size, needed = enclosure
-    replay(app, client, clock, path, [Hit(1, "198.51.100.1", APPLE, range="bytes=0-1"),
-                                      Hit(2, "198.51.100.1", APPLE, range=f"bytes=0-{needed - 1}")])
+    replay(
+        app,
+        client,
+        clock,
+        path,
+        [
+            Hit(1, "198.51.100.1", APPLE, range="bytes=0-1"),
+            Hit(2, "198.51.100.1", APPLE, range=f"bytes=0-{needed - 1}"),
+        ],
+    )
     assert counted(app) == {("2026-11-20", "Apple Podcasts", "feed"): 1}
 
 
 def test_split_ranges_count_when_together_they_cover_the_first_minute(app, client, clock, enclosure):
     path, size, needed = enclosure
     third = needed // 3
-    replay(app, client, clock, path, [
-        Hit(1, "198.51.100.1", OVERCAST, range=f"bytes={2 * third}-{needed + 10}"),  # out of order
-        Hit(1.1, "198.51.100.1", OVERCAST, range=f"bytes=0-{third}"),
-        Hit(1.2, "198.51.100.1", OVERCAST, range=f"bytes={third}-{2 * third}"),
-        Hit(5, "198.51.100.1", OVERCAST, range=f"bytes={needed}-"),  # more afterwards: still one
-    ])
+    replay(
+        app,
+        client,
+        clock,
+        path,
+        [
+            Hit(1, "198.51.100.1", OVERCAST, range=f"bytes={2 * third}-{needed + 10}"),  # out of order
+            Hit(1.1, "198.51.100.1", OVERCAST, range=f"bytes=0-{third}"),
+            Hit(1.2, "198.51.100.1", OVERCAST, range=f"bytes={third}-{2 * third}"),
+            Hit(5, "198.51.100.1", OVERCAST, range=f"bytes={needed}-"),  # more afterwards: still one
+        ],
+    )
     assert counted(app) == {("2026-11-20", "Overcast", "feed"): 1}
 
 
 def test_split_ranges_short_of_the_first_minute_do_not_count(app, client, clock, enclosure):
     path, size, needed = enclosure
-    replay(app, client, clock, path, [
-        Hit(1, "198.51.100.1", OVERCAST, range=f"bytes=0-{needed // 2}"),
-        Hit(2, "198.51.100.1", OVERCAST, range=f"bytes={needed // 2 + 10}-{needed + 100}"),  # a gap of 9 bytes
-        Hit(3, "198.51.100.2", POCKET, range=f"bytes={needed}-"),  # everything but the start
-        Hit(4, "198.51.100.3", ANTENNA, range=f"bytes=-{size - 100}"),  # the last bytes, not the first 100
-    ])
+    replay(
+        app,
+        client,
+        clock,
+        path,
+        [
+            Hit(1, "198.51.100.1", OVERCAST, range=f"bytes=0-{needed // 2}"),
+            Hit(2, "198.51.100.1", OVERCAST, range=f"bytes={needed // 2 + 10}-{needed + 100}"),  # a gap of 9 bytes
+            Hit(3, "198.51.100.2", POCKET, range=f"bytes={needed}-"),  # everything but the start
+            Hit(4, "198.51.100.3", ANTENNA, range=f"bytes=-{size - 100}"),  # the last bytes, not the first 100
+        ],
+    )
     assert total(app) == 0
 
 
@@ -149,8 +171,7 @@ def test_the_next_day_counts_again(app, client, clock, enclosure):
     assert counted(app) == {("2026-11-20", "Apple Podcasts", "feed"): 1, ("2026-11-21", "Apple Podcasts", "feed"): 1}
 
 
-def test_the_salt_rotates_at_midnight_and_the_old_one_is_deleted_when_its_day_is_counted(app, client, clock,
-                                                                                       enclosure):
+def test_the_salt_rotates_at_midnight_and_the_old_one_is_deleted_when_its_day_is_counted(app, client, clock, enclosure):
     """UTC calendar days: 23:59 and 00:01 are two windows, under two salts, so two downloads."""
     path, _size, _needed = enclosure
     replay(app, client, clock, path, [Hit(24 * 60 - 1, "198.51.100.1", APPLE), Hit(24 * 60 + 1, "198.51.100.1", APPLE)])
@@ -165,12 +186,20 @@ def test_the_salt_rotates_at_midnight_and_the_old_one_is_deleted_when_its_day_is
 
 def test_ipv6_addresses_in_one_64_are_one_listener_and_ipv4_is_kept_whole(app, client, clock, enclosure):
     path, _size, _needed = enclosure
-    replay(app, client, clock, path, [
-        Hit(1, "2001:db8:aaaa:1::1", APPLE), Hit(2, "2001:db8:aaaa:1:ffff:ffff:ffff:fffe", APPLE),  # same /64
-        Hit(3, "2001:db8:aaaa:2::1", APPLE),  # another /64
-        Hit(4, "198.51.100.1", APPLE), Hit(5, "198.51.100.2", APPLE),  # two IPv4 addresses
-        Hit(6, "::ffff:198.51.100.1", APPLE),  # the first one, mapped into IPv6
-    ])
+    replay(
+        app,
+        client,
+        clock,
+        path,
+        [
+            Hit(1, "2001:db8:aaaa:1::1", APPLE),
+            Hit(2, "2001:db8:aaaa:1:ffff:ffff:ffff:fffe", APPLE),  # same /64
+            Hit(3, "2001:db8:aaaa:2::1", APPLE),  # another /64
+            Hit(4, "198.51.100.1", APPLE),
+            Hit(5, "198.51.100.2", APPLE),  # two IPv4 addresses
+            Hit(6, "::ffff:198.51.100.1", APPLE),  # the first one, mapped into IPv6
+        ],
+    )
     assert counted(app) == {("2026-11-20", "Apple Podcasts", "feed"): 4}
 
 
@@ -182,9 +211,19 @@ def test_one_address_with_several_apps_is_several_listeners(app, client, clock, 
 
 def test_known_bots_and_crawlers_are_filtered(app, client, clock, enclosure):
     path, _size, _needed = enclosure
-    replay(app, client, clock, path, [Hit(1, "198.51.100.1", GOOGLEBOT), Hit(2, "198.51.100.2", "curl/8.5.0"),
-                                      Hit(3, "198.51.100.3", ""), Hit(4, "198.51.100.4", "python-requests/2.31"),
-                                      Hit(5, "198.51.100.5", "Mozilla/5.0 (compatible; bingbot/2.0)")])
+    replay(
+        app,
+        client,
+        clock,
+        path,
+        [
+            Hit(1, "198.51.100.1", GOOGLEBOT),
+            Hit(2, "198.51.100.2", "curl/8.5.0"),
+            Hit(3, "198.51.100.3", ""),
+            Hit(4, "198.51.100.4", "python-requests/2.31"),
+            Hit(5, "198.51.100.5", "Mozilla/5.0 (compatible; bingbot/2.0)"),
+        ],
+    )
     assert db.session.scalar(select(MediaRequest.bot).where(MediaRequest.app == "Googlebot")) is True
     assert total(app) == 0
 
@@ -197,14 +236,18 @@ def test_requests_from_data_centre_ranges_are_filtered_when_a_list_is_configured
     other = create_app({**app_config, "analytics_datacenter_ranges": str(ranges)})
     with other.app_context():
         path = urls.audio_url(db.session.get(type(demo), demo.id)).removeprefix(other.config["PODCAST"].base_url)
-        replay(other, other.test_client(), clock, path, [
-            Hit(1, "203.0.113.9", APPLE), Hit(2, "2001:db8:cccc:1::5", APPLE), Hit(3, "198.51.100.1", APPLE)])
+        replay(
+            other,
+            other.test_client(),
+            clock,
+            path,
+            [Hit(1, "203.0.113.9", APPLE), Hit(2, "2001:db8:cccc:1::5", APPLE), Hit(3, "198.51.100.1", APPLE)],
+        )
         assert total(other) == 1
         db.session.remove()
 
 
-def test_countries_come_from_a_configured_geoip_database_and_only_the_code_is_kept(app_config, tmp_path, clock,
-                                                                                  demo):
+def test_countries_come_from_a_configured_geoip_database_and_only_the_code_is_kept(app_config, tmp_path, clock, demo):
     from mmdb_writer import MMDBWriter
     from netaddr import IPSet
 
@@ -220,9 +263,19 @@ def test_countries_come_from_a_configured_geoip_database_and_only_the_code_is_ke
     with other.app_context():
         episode = db.session.get(type(demo), demo.id)
         path = urls.audio_url(episode).removeprefix(other.config["PODCAST"].base_url)
-        replay(other, other.test_client(), clock, path, [
-            Hit(1, "198.51.100.1", APPLE), Hit(2, "198.51.100.2", APPLE), Hit(3, "198.51.100.200", APPLE),
-            Hit(4, "2001:db8:aaaa:5::1", OVERCAST), Hit(5, "203.0.113.1", OVERCAST)])
+        replay(
+            other,
+            other.test_client(),
+            clock,
+            path,
+            [
+                Hit(1, "198.51.100.1", APPLE),
+                Hit(2, "198.51.100.2", APPLE),
+                Hit(3, "198.51.100.200", APPLE),
+                Hit(4, "2001:db8:aaaa:5::1", OVERCAST),
+                Hit(5, "203.0.113.1", OVERCAST),
+            ],
+        )
         assert sorted(db.session.scalars(select(MediaRequest.country))) == ["", "BE", "BE", "FR", "NL"]
         counting.roll_up(today=(DAY + timedelta(days=1)).date())
         by_country = {}
@@ -247,15 +300,27 @@ def test_apps_and_the_sites_own_players_are_told_apart(app, client, clock, enclo
     path, _size, _needed = enclosure
     base = app.config["PODCAST"].base_url
     page = f"{base}/shows/cyber-security-coalition/{demo.slug}/"
-    hits = [Hit(n, f"198.51.100.{n}", agent) for n, agent in
-            enumerate([APPLE, OVERCAST, POCKET, ANTENNA, GPODDER, CASTRO, ADDICT, SPOTIFY], start=1)]
-    hits += [Hit(20, "198.51.100.20", CHROME, range="bytes=0-", referrer=page),
-             Hit(21, "198.51.100.21", CHROME, range="bytes=0-", referrer=page + "embed"),
-             Hit(22, "198.51.100.22", CHROME, range="bytes=0-", referrer="https://open.spotify.com/episode/x")]
+    hits = [
+        Hit(n, f"198.51.100.{n}", agent)
+        for n, agent in enumerate([APPLE, OVERCAST, POCKET, ANTENNA, GPODDER, CASTRO, ADDICT, SPOTIFY], start=1)
+    ]
+    hits += [
+        Hit(20, "198.51.100.20", CHROME, range="bytes=0-", referrer=page),
+        Hit(21, "198.51.100.21", CHROME, range="bytes=0-", referrer=page + "embed"),
+        Hit(22, "198.51.100.22", CHROME, range="bytes=0-", referrer="https://open.spotify.com/episode/x"),
+    ]
     replay(app, client, clock, path, hits)
     figures = counted(app)
     assert {a for (_d, a, s) in figures if s == "feed"} == {
-        "Apple Podcasts", "Overcast", "Pocket Casts", "AntennaPod", "gPodder", "Castro", "Podcast Addict", "Spotify"}
+        "Apple Podcasts",
+        "Overcast",
+        "Pocket Casts",
+        "AntennaPod",
+        "gPodder",
+        "Castro",
+        "Podcast Addict",
+        "Spotify",
+    }
     assert figures[("2026-11-20", "Chrome", "web")] == 1  # the episode page's player
     assert figures[("2026-11-20", "Chrome", "embed")] == 1  # the embed, wherever it is framed
     assert figures[("2026-11-20", "Spotify", "web")] == 1  # Spotify's web player, by its referrer
@@ -329,9 +394,19 @@ def test_a_batch_naming_an_episode_deleted_meanwhile_keeps_its_other_rows(app, d
     may name one that never was). Those rows go; the others in the batch are written."""
     held = recording.recorder(app)
     for episode_id in (demo.id, 99999, demo.id):
-        recording.add_request(held, address="198.51.100.1", user_agent=APPLE, span=(0, 1), referrer=None, at=DAY,
-                              episode_id=episode_id, media_id=demo.audio_id, file_size=100, threshold=10,
-                              private=False)
+        recording.add_request(
+            held,
+            address="198.51.100.1",
+            user_agent=APPLE,
+            span=(0, 1),
+            referrer=None,
+            at=DAY,
+            episode_id=episode_id,
+            media_id=demo.audio_id,
+            file_size=100,
+            threshold=10,
+            private=False,
+        )
     assert held.flush() == 2
     assert db.session.scalars(select(MediaRequest.episode_id)).all() == [demo.id, demo.id]
 
@@ -356,5 +431,7 @@ def test_the_development_servers_request_log_names_no_address(app, caplog):
     import logging
 
     caplog.set_level("INFO", logger="werkzeug")
-    logging.getLogger("werkzeug").info('203.0.113.5 - - [27/Nov/2026 10:00:00] "%s" %s %s\n', "GET / HTTP/1.1", 200, "-")
+    logging.getLogger("werkzeug").info(
+        '203.0.113.5 - - [27/Nov/2026 10:00:00] "%s" %s %s\n', "GET / HTTP/1.1", 200, "-"
+    )
     assert "203.0.113.5" not in caplog.text and '- - - [27/Nov/2026 10:00:00] "GET / HTTP/1.1" 200' in caplog.text

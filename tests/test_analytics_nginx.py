@@ -55,14 +55,16 @@ def ask(port: int, path: str, method: str = "GET", **headers: str) -> tuple[int,
 def recorded_rows(app, at_least: int):  # noqa: ANN001, ANN201
     """The recorded requests (method, range, listener) once there are `at_least`, else None."""
     with app.app_context():
-        rows = db.session.execute(select(MediaRequest.method, MediaRequest.range_start, MediaRequest.range_end,
-                                         MediaRequest.listener).order_by(MediaRequest.id)).all()
+        rows = db.session.execute(
+            select(
+                MediaRequest.method, MediaRequest.range_start, MediaRequest.range_end, MediaRequest.listener
+            ).order_by(MediaRequest.id)
+        ).all()
         db.session.remove()
     return [tuple(r) for r in rows] if len(rows) >= at_least else None
 
 
-def answered_alone(port: int, path: str, left: Callable[[str], bool], method: str = "GET",
-                   **headers: str):  # noqa: ANN201
+def answered_alone(port: int, path: str, left: Callable[[str], bool], method: str = "GET", **headers: str):  # noqa: ANN201
     """A request nginx answers alone, and how many times it was made: a HEAD first has the service leave what
     nginx sends for these ten seconds (`left(window)` says whether it is there), and the request is made again
     if the ten seconds turned meanwhile."""
@@ -82,8 +84,7 @@ def answered_alone(port: int, path: str, left: Callable[[str], bool], method: st
 def sent_alone(port: int, path: str, links: Path, method: str = "GET", **headers: str):  # noqa: ANN201
     """An audio request nginx answers alone from the link the service left: (status, headers, body, made)."""
     public_id = path.split("/")[2]
-    return answered_alone(port, path, lambda window: any((links / window).glob(f"*/{public_id}.*")), method,
-                          **headers)
+    return answered_alone(port, path, lambda window: any((links / window).glob(f"*/{public_id}.*")), method, **headers)
 
 
 def service_lines(server: Gunicorn, part: str) -> int:
@@ -107,10 +108,14 @@ def test_ranged_head_and_full_requests_through_nginx_are_each_recorded_once(tmp_
 
         def recorded():  # noqa: ANN202
             with app.app_context():
-                rows = db.session.execute(select(MediaRequest.method, MediaRequest.range_start, MediaRequest.range_end)
-                                          .order_by(MediaRequest.id)).all()
+                rows = db.session.execute(
+                    select(MediaRequest.method, MediaRequest.range_start, MediaRequest.range_end).order_by(
+                        MediaRequest.id
+                    )
+                ).all()
                 db.session.remove()
             return rows if len(rows) >= 2 else None
+
         rows = wait_for(recorded, what="two recorded requests", logs=[server])
         assert [tuple(r) for r in rows] == [("GET", 100, 65635), ("GET", 0, size - 1)]  # a HEAD is never kept
     finally:
@@ -135,8 +140,9 @@ def served_alone(tmp_path, media_log: str, lookup_seconds: int):  # noqa: ANN201
     config.update(analytics_log_file=media_log, media_lookup_seconds=lookup_seconds)
     server = Gunicorn(app_environment(config), tmp_path)
     server.start()
-    proxy = Nginx(f"127.0.0.1:{server.port}", tmp_path / "nginx", media=Path(config["storage_path"]),
-                  media_log=media_log)
+    proxy = Nginx(
+        f"127.0.0.1:{server.port}", tmp_path / "nginx", media=Path(config["storage_path"]), media_log=media_log
+    )
     proxy.start()
     return app, path, stored, etag, server, proxy
 
@@ -179,8 +185,15 @@ def test_plain_requests_are_sent_by_nginx_alone_and_each_counted_once_from_its_l
         windows = int(media_links.window(time.time())) - first_window + 1
         wait_for(lambda: service_lines(server, "/media/") >= 4, what="four requests in gunicorn's log")
         assert service_lines(server, "/media/") <= windows + 3
-        for name in ("ETag", "Last-Modified", "Content-Type", "Content-Disposition", "Cache-Control",
-                     "Access-Control-Allow-Origin", "Access-Control-Expose-Headers"):
+        for name in (
+            "ETag",
+            "Last-Modified",
+            "Content-Type",
+            "Content-Disposition",
+            "Cache-Control",
+            "Access-Control-Allow-Origin",
+            "Access-Control-Expose-Headers",
+        ):
             assert alone[name] == through[name], name
         assert alone["ETag"] == f'"{etag}"' and alone["Content-Type"] == "audio/mpeg"
         rows = wait_for(lambda: recorded_rows(app, len(gets)), what="every GET recorded", logs=[server])
@@ -197,7 +210,8 @@ def test_plain_requests_are_sent_by_nginx_alone_and_each_counted_once_from_its_l
 
 
 def test_nginx_stops_sending_an_unpublished_episode_alone_and_keeps_sending_while_the_service_is_down(
-        tmp_path, media_log):
+    tmp_path, media_log
+):
     app, path, stored, _, server, proxy = served_alone(tmp_path, media_log, lookup_seconds=1)
     try:
         assert ask(proxy.port, path, Range="bytes=0-99")[0] == 206
@@ -222,15 +236,15 @@ def test_nginx_stops_sending_an_unpublished_episode_alone_and_keeps_sending_whil
         wait_for(lambda: ask(proxy.port, path, Range="bytes=0-99")[0] == 404, what="a 404", timeout=5, logs=[server])
         assert [ask(proxy.port, path, method)[0] for method in ("GET", "HEAD")] == [404, 404]
         server.stop()
-        wait_for(lambda: ask(proxy.port, path, Range="bytes=0-99")[0] == 502, what="no link left to send it from",
-                 timeout=5)
+        wait_for(
+            lambda: ask(proxy.port, path, Range="bytes=0-99")[0] == 502, what="no link left to send it from", timeout=5
+        )
     finally:
         proxy.stop()
         server.stop()
 
 
-def test_a_file_withdrawn_behind_the_services_back_stops_being_sent_alone_when_the_window_turns(
-        tmp_path, media_log):
+def test_a_file_withdrawn_behind_the_services_back_stops_being_sent_alone_when_the_window_turns(tmp_path, media_log):
     """A change that no process of the service commits (a restore, an operator's SQL) cannot drop the links:
     nginx stops using them when their ten seconds are over."""
     app, path, _, _, server, proxy = served_alone(tmp_path, media_log, lookup_seconds=1)
@@ -239,8 +253,12 @@ def test_a_file_withdrawn_behind_the_services_back_stops_being_sent_alone_when_t
         assert sent_alone(proxy.port, path, tmp_path / "media" / ".published")[0] == 200
         with sqlite3.connect(database) as connection:
             connection.execute("UPDATE episodes SET withdrawn_at = '2026-01-01 00:00:00'")
-        wait_for(lambda: ask(proxy.port, path, Range="bytes=0-99")[0] == 404,
-                 what="a 404 once the window turned", timeout=3 * media_links.WINDOW_SECONDS, logs=[server])
+        wait_for(
+            lambda: ask(proxy.port, path, Range="bytes=0-99")[0] == 404,
+            what="a 404 once the window turned",
+            timeout=3 * media_links.WINDOW_SECONDS,
+            logs=[server],
+        )
     finally:
         proxy.stop()
         server.stop()
@@ -250,14 +268,22 @@ def test_lines_the_service_cannot_use_are_skipped_and_the_next_ones_counted(tmp_
     app, path, _, _, server, proxy = served_alone(tmp_path, media_log, lookup_seconds=10)
     try:
         public_id = path.split("/")[2]
-        good = (f'{{"t":"1795873386.5","m":"GET","s":"206","r":"bytes=0-9","a":"{CLIENT}","f":"","u":"{APPLE}",'
-                f'"e":"","p":"/179587338/6/{public_id}.mp3"}}')
-        hostile = [b"garbage", b"{", b"[1]", good[:len(good) // 2].encode(), good.replace('"206"', '"416"').encode(),
-                   good.replace(public_id, "not-a-file").encode(),  # a file that does not exist
-                   good.replace(f"/{public_id}.mp3", "").encode(),
-                   good.replace('"t":"1795873386.5"', '"t":"1e400"').encode(),
-                   good.replace('"t":"1795873386.5"', '"t":"1e18"').encode(),  # a time no clock can say
-                   b"x" * (nginx_log.LONGEST_LINE * 2)]  # no line of nginx's is that long
+        good = (
+            f'{{"t":"1795873386.5","m":"GET","s":"206","r":"bytes=0-9","a":"{CLIENT}","f":"","u":"{APPLE}",'
+            f'"e":"","p":"/179587338/6/{public_id}.mp3"}}'
+        )
+        hostile = [
+            b"garbage",
+            b"{",
+            b"[1]",
+            good[: len(good) // 2].encode(),
+            good.replace('"206"', '"416"').encode(),
+            good.replace(public_id, "not-a-file").encode(),  # a file that does not exist
+            good.replace(f"/{public_id}.mp3", "").encode(),
+            good.replace('"t":"1795873386.5"', '"t":"1e400"').encode(),
+            good.replace('"t":"1795873386.5"', '"t":"1e18"').encode(),  # a time no clock can say
+            b"x" * (nginx_log.LONGEST_LINE * 2),
+        ]  # no line of nginx's is that long
         with open(media_log, "ab") as log:  # as another writer with access to the file would
             log.write(b"\n".join(hostile) + b"\n" + b"\0" * 10 + good.encode() + b"\n")
         rows = wait_for(lambda: recorded_rows(app, 1), what="the good line recorded", logs=[server])
@@ -301,8 +327,10 @@ def test_the_service_reads_only_a_file_it_can_free_and_replaces_nothing(tmp_path
 
 def test_a_filesystem_that_cannot_free_what_was_read_is_refused(tmp_path, monkeypatch):
     """The file would grow without end, and a restarted reader would count every line again."""
+
     def unsupported(fd: int, start: int, length: int) -> None:
         raise OSError(95, "Operation not supported")
+
     monkeypatch.setattr(nginx_log, "_punch", unsupported)
     with pytest.raises(OSError, match="cannot free the lines read .*tmpfs"):
         nginx_log.prepare(str(tmp_path / "media.log"))
@@ -343,9 +371,17 @@ def test_a_reader_takes_whole_lines_frees_them_and_the_next_reader_starts_after_
     third.close()
 
 
-@pytest.mark.parametrize(("trusted", "forwarded", "client"), [
-    (1, "", "198.51.100.7"), (1, "203.0.113.9", "198.51.100.7"), (2, "203.0.113.9", "203.0.113.9"),
-    (2, "192.0.2.1, 203.0.113.9", "203.0.113.9"), (2, "", "198.51.100.7"), (0, "203.0.113.9", "198.51.100.7")])
+@pytest.mark.parametrize(
+    ("trusted", "forwarded", "client"),
+    [
+        (1, "", "198.51.100.7"),
+        (1, "203.0.113.9", "198.51.100.7"),
+        (2, "203.0.113.9", "203.0.113.9"),
+        (2, "192.0.2.1, 203.0.113.9", "203.0.113.9"),
+        (2, "", "198.51.100.7"),
+        (0, "203.0.113.9", "198.51.100.7"),
+    ],
+)
 def test_the_listener_address_is_taken_as_the_service_takes_it(trusted, forwarded, client):
     """nginx's $remote_addr and the X-Forwarded-For it received, read with `trusted_proxies` as ProxyFix reads
     what nginx forwards (its own $remote_addr appended)."""
@@ -361,12 +397,23 @@ def test_nginx_sends_each_stored_audio_format_with_the_type_the_service_gives_it
 
 
 def test_gunicorn_refuses_to_start_with_a_log_file_it_cannot_make(tmp_path):
-    env = {**app_environment({"database_url": f"sqlite:///{tmp_path / 'db.sqlite'}",
-                              "analytics_log_file": str(tmp_path / "missing" / "media.log")}),
-           "PODCAST_BIND": "127.0.0.1:0"}
-    done = subprocess.run([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
-                           "podcast_service:create_app()"], env=env, cwd=tmp_path, capture_output=True, text=True,
-                          timeout=60)
+    env = {
+        **app_environment(
+            {
+                "database_url": f"sqlite:///{tmp_path / 'db.sqlite'}",
+                "analytics_log_file": str(tmp_path / "missing" / "media.log"),
+            }
+        ),
+        "PODCAST_BIND": "127.0.0.1:0",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "podcast_service:create_app()"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode != 0
     assert f"analytics_log_file: cannot open {tmp_path}/missing/media.log to read and free it" in done.stderr
     assert "Traceback" not in done.stderr
@@ -379,8 +426,9 @@ def test_when_the_reading_worker_is_killed_another_reads_on(tmp_path, media_log)
     config.update(analytics_log_file=media_log, media_lookup_seconds=10)
     server = Gunicorn(app_environment(config), tmp_path, workers=2)
     server.start()
-    proxy = Nginx(f"127.0.0.1:{server.port}", tmp_path / "nginx", media=Path(config["storage_path"]),
-                  media_log=media_log)
+    proxy = Nginx(
+        f"127.0.0.1:{server.port}", tmp_path / "nginx", media=Path(config["storage_path"]), media_log=media_log
+    )
     proxy.start()
     links = Path(config["storage_path"]) / ".published"
     try:
@@ -389,8 +437,11 @@ def test_when_the_reading_worker_is_killed_another_reads_on(tmp_path, media_log)
         gets = [("GET", 0, 99)] * tries
         wait_for(lambda: recorded_rows(app, len(gets)), what="the first request recorded", logs=[server])
         lock = os.stat(f"{media_log}.lock").st_ino
-        [reader] = [int(line.split()[4]) for line in Path("/proc/locks").read_text().splitlines()
-                    if "FLOCK" in line and "->" not in line and line.split()[5].endswith(f":{lock}")]
+        [reader] = [
+            int(line.split()[4])
+            for line in Path("/proc/locks").read_text().splitlines()
+            if "FLOCK" in line and "->" not in line and line.split()[5].endswith(f":{lock}")
+        ]
         assert reader in server.worker_pids()
         os.kill(reader, signal.SIGKILL)
         wait_for(lambda: reader not in server.worker_pids(), what="the reader gone", logs=[server])
@@ -416,11 +467,15 @@ def test_nginx_reports_each_get_that_may_start_within_the_first_minute_and_nothi
         threshold = counting.threshold(audio.size, audio.duration, audio.bitrate)
         db.session.remove()
     digits = len(str(threshold))
-    beyond = 10 ** digits  # the smallest start with more digits than the threshold
+    beyond = 10**digits  # the smallest start with more digits than the threshold
     server = Gunicorn(app_environment(config), tmp_path)
     server.start()
-    proxy = Nginx(f"127.0.0.1:{server.port}", tmp_path / "nginx", media=Path(config["storage_path"]),
-                  media_log=f"{media_log}.here")
+    proxy = Nginx(
+        f"127.0.0.1:{server.port}",
+        tmp_path / "nginx",
+        media=Path(config["storage_path"]),
+        media_log=f"{media_log}.here",
+    )
     proxy.start()
     links = Path(config["storage_path"]) / ".published"
     try:
@@ -436,8 +491,11 @@ def test_nginx_reports_each_get_that_may_start_within_the_first_minute_and_nothi
     # A request made again when the ten seconds turned may be reported twice.
     lines = [json.loads(line) for line in Path(f"{media_log}.here").read_bytes().splitlines()]
     assert {(line["m"], line["r"], line["e"]) for line in lines} == {
-        ("GET", "", ""), ("GET", "bytes=0-99", "https://example.org/player"), ("GET", "bytes=-100", ""),
-        ("GET", f"bytes={beyond - 100}-", "")}
+        ("GET", "", ""),
+        ("GET", "bytes=0-99", "https://example.org/player"),
+        ("GET", "bytes=-100", ""),
+        ("GET", f"bytes={beyond - 100}-", ""),
+    }
     assert {line["s"] for line in lines if line["r"] in ("", "bytes=0-99")} == {"200", "206"}
     assert {(line["a"], line["u"]) for line in lines} == {(CLIENT, APPLE)}
     assert {line["p"].split("/", 2)[2] for line in lines} == {f"{digits}/{path.split('/')[2]}.mp3"}

@@ -16,21 +16,43 @@ from test_analytics import APPLE, CHROME, OVERCAST, Clock, Hit, enclosure, repla
 from test_api import api, api_show, document  # noqa: F401  (fixtures)
 
 
-def test_dashboard_csv_and_api_show_yesterday_counted_and_today_live(app, client, demo, admin_headers, api,  # noqa: F811
-                                                                    monkeypatch, enclosure):
+def test_dashboard_csv_and_api_show_yesterday_counted_and_today_live(
+    app,
+    client,
+    demo,
+    admin_headers,
+    api,  # noqa: F811
+    monkeypatch,
+    enclosure,
+):
     path, _size, _needed = enclosure
     clock = Clock()
     monkeypatch.setattr(recording, "utcnow", clock)
     today = utcnow().replace(hour=12, minute=0, second=0, microsecond=0)
     yesterday = today - timedelta(days=1)
     import test_analytics
+
     monkeypatch.setattr(test_analytics, "DAY", yesterday.replace(hour=0))
-    replay(app, client, clock, path, [Hit(60, "198.51.100.1", APPLE), Hit(61, "198.51.100.2", OVERCAST),
-                                      Hit(62, "198.51.100.3", APPLE)])
+    replay(
+        app,
+        client,
+        clock,
+        path,
+        [Hit(60, "198.51.100.1", APPLE), Hit(61, "198.51.100.2", OVERCAST), Hit(62, "198.51.100.3", APPLE)],
+    )
     counting.roll_up()  # yesterday is over
     monkeypatch.setattr(test_analytics, "DAY", today.replace(hour=0))
-    replay(app, client, clock, path, [Hit(60, "198.51.100.4", OVERCAST), Hit(61, "198.51.100.4", OVERCAST),
-                                      Hit(62, "198.51.100.5", CHROME, range="bytes=0-", referrer=None)])
+    replay(
+        app,
+        client,
+        clock,
+        path,
+        [
+            Hit(60, "198.51.100.4", OVERCAST),
+            Hit(61, "198.51.100.4", OVERCAST),
+            Hit(62, "198.51.100.5", CHROME, range="bytes=0-", referrer=None),
+        ],
+    )
 
     body = api("GET", "/shows/cyber-security-coalition/analytics", query_string={"days": 7}).get_json()
     assert body["total"] == 5 and body["window"] == "UTC calendar day"

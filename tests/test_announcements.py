@@ -84,8 +84,12 @@ def hub():
 
 @pytest.fixture
 def app_config(app_config, hub):
-    app_config.update(websub_hubs=[hub.url + "/hub"], pubnotify_urls=[hub.url + "/pubnotify"],
-                      announce_retry_seconds=1, jobs_immediate=False)
+    app_config.update(
+        websub_hubs=[hub.url + "/hub"],
+        pubnotify_urls=[hub.url + "/pubnotify"],
+        announce_retry_seconds=1,
+        jobs_immediate=False,
+    )
     return app_config
 
 
@@ -107,8 +111,11 @@ def show(show):
 
 
 def publish(client, headers, **fields):
-    return client.post("/api/v1/shows/test-show/episodes", headers=headers,
-                       **multipart(audio=((AUDIO / "cbr.mp3").read_bytes(), "episode.mp3"), **fields))
+    return client.post(
+        "/api/v1/shows/test-show/episodes",
+        headers=headers,
+        **multipart(audio=((AUDIO / "cbr.mp3").read_bytes(), "episode.mp3"), **fields),
+    )
 
 
 def test_a_publish_pings_the_hub_and_pubnotify(client, show, admin_headers, hub, worker):
@@ -119,7 +126,8 @@ def test_a_publish_pings_the_hub_and_pubnotify(client, show, admin_headers, hub,
     assert requests[("GET", "/pubnotify")] == {"url": FEED_URL}
     feed = etree.fromstring(client.get("/shows/test-show/feed.xml").data)
     assert feed.xpath("//atom:link[@rel='hub']/@href", namespaces={"atom": "http://www.w3.org/2005/Atom"}) == [
-        hub.url + "/hub"]
+        hub.url + "/hub"
+    ]
 
 
 def test_a_slow_failing_hub_neither_blocks_the_producer_nor_is_forgotten(client, show, admin_headers, hub, worker):
@@ -161,8 +169,9 @@ def test_private_shows_are_never_announced(app, client, show, admin_headers, hub
     assert hub.calls == [] and db.session.query(Announcement).count() == 0
 
 
-def test_a_worker_started_later_sends_a_scheduled_ping_on_time_with_no_request(app, app_config, make_episode, show,
-                                                                               hub, tmp_path):
+def test_a_worker_started_later_sends_a_scheduled_ping_on_time_with_no_request(
+    app, app_config, make_episode, show, hub, tmp_path
+):
     """The ping was queued while no worker ran (the message may be gone too): the worker finds the row."""
     at = utcnow() + timedelta(seconds=3)
     make_episode(published_at=at)

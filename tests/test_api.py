@@ -15,9 +15,14 @@ from podcast_service.core.extensions import db
 from podcast_service.models import ApiToken, Episode, MediaFile, utcnow
 
 SHOW_FIELDS = {
-    "slug": "coalition", "title": "Coalition podcast", "description": "Talks on cyber security.",
-    "author": "Cyber Security Coalition", "owner_name": "Coalition", "owner_email": "podcast@example.org",
-    "categories": ["Technology", "News > Tech News"], "language": "en",
+    "slug": "coalition",
+    "title": "Coalition podcast",
+    "description": "Talks on cyber security.",
+    "author": "Cyber Security Coalition",
+    "owner_name": "Coalition",
+    "owner_email": "podcast@example.org",
+    "categories": ["Technology", "News > Tech News"],
+    "language": "en",
 }
 DEMO_MP3 = ROOT / "episodes" / "2021-shaping-belgiums-digital-future" / "audio.mp3"
 
@@ -30,10 +35,14 @@ def document(client):
 @pytest.fixture
 def api(app, client, document, admin_headers):
     """Call the API as an admin; every response is checked against the OpenAPI document."""
+
     def call(method: str, path: str, *, headers=None, **kwargs):
-        response = client.open(API_PREFIX + path, method=method, headers=admin_headers if headers is None else headers, **kwargs)
+        response = client.open(
+            API_PREFIX + path, method=method, headers=admin_headers if headers is None else headers, **kwargs
+        )
         check_response(app, document, method, API_PREFIX + path, response)
         return response
+
     return call
 
 
@@ -51,7 +60,8 @@ def test_openapi_document_is_valid_and_covers_every_route(app, document):
     validate(document)
     routes = {
         (openapi_path(rule.rule), method.lower())
-        for rule in app.url_map.iter_rules() if rule.rule.startswith(API_PREFIX) and rule.endpoint != "api.openapi"
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith(API_PREFIX) and rule.endpoint != "api.openapi"
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
     documented = {(path, method) for path, ops in document["paths"].items() for method in ops}
@@ -74,11 +84,13 @@ def test_upload_fills_what_is_left_out_from_the_files_tags(api, api_show):
 
 def test_answers_are_compact_json_with_sorted_keys_and_text_as_written(api, api_show, client, admin_headers):
     """The same bytes whichever encoder writes them: a cache or a client comparing answers sees no change."""
-    def canonical(response) -> bytes:  # noqa: ANN001
-        return (json.dumps(response.get_json(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-                + "\n").encode()
 
-    title = "Façade \u2028 — l'« État » 🎙 \"quoted\" </script>"
+    def canonical(response) -> bytes:  # noqa: ANN001
+        return (
+            json.dumps(response.get_json(), sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
+        ).encode()
+
+    title = 'Façade \u2028 — l\'« État » 🎙 "quoted" </script>'
     assert upload(api, api_show, title=title).status_code == 201
     r = api("GET", f"/shows/{api_show}/episodes")
     assert r.mimetype == "application/json" and r.data.endswith(b"}]\n")
@@ -88,9 +100,15 @@ def test_answers_are_compact_json_with_sorted_keys_and_text_as_written(api, api_
 
 
 def test_given_fields_win_over_tags_and_publish_makes_it_public(api, api_show, client):
-    r = upload(api, api_show, title="Our own title", description="Our summary", status="published",
-               people=json.dumps([{"name": "Alexander De Croo", "role": "guest"}]),
-               links="2021 activity report | https://annualreport.cybersecuritycoalition.be/en | report")
+    r = upload(
+        api,
+        api_show,
+        title="Our own title",
+        description="Our summary",
+        status="published",
+        people=json.dumps([{"name": "Alexander De Croo", "role": "guest"}]),
+        links="2021 activity report | https://annualreport.cybersecuritycoalition.be/en | report",
+    )
     episode = r.get_json()
     assert r.status_code == 201
     assert (episode["title"], episode["summary"], episode["status"]) == ("Our own title", "Our summary", "published")
@@ -139,8 +157,17 @@ def test_transcript_and_chapters(api, api_show):
     vtt = (ROOT / "episodes" / "2021-shaping-belgiums-digital-future" / "transcript.vtt").read_bytes()
     r = api("PUT", path + "/transcript", **multipart(transcript=(vtt, "t.vtt")))
     assert r.status_code == 200 and r.get_json()["transcript_url"].endswith(".vtt")
-    r = api("PUT", path + "/chapters", json={"version": "1.2.0", "chapters": [
-        {"startTime": 0, "title": "Start"}, {"startTime": 61.5, "title": "Later", "url": "https://example.org/"}]})
+    r = api(
+        "PUT",
+        path + "/chapters",
+        json={
+            "version": "1.2.0",
+            "chapters": [
+                {"startTime": 0, "title": "Start"},
+                {"startTime": 61.5, "title": "Later", "url": "https://example.org/"},
+            ],
+        },
+    )
     assert [(c["start"], c["title"]) for c in r.get_json()["chapters"]] == [(0, "Start"), (61.5, "Later")]
     r = api("PUT", path + "/chapters", json=[{"start": 9999, "title": "After the end"}])
     assert r.status_code == 422 and "outside the audio" in r.get_json()["error"]["message"]
@@ -208,19 +235,25 @@ def test_language_versions_are_named_and_read_through_the_api(api, api_show, mak
     response = api("PUT", f"/shows/{api_show}/versions", json={"shows": ["coalition-nl"]})
     assert response.status_code == 200 and [s["slug"] for s in response.get_json()["shows"]] == ["coalition-nl"]
     assert [s["language"] for s in api("GET", "/shows/coalition-nl/versions").get_json()["shows"]] == ["fr-BE"]
-    response = api("PUT", f"/shows/{api_show}/episodes/{french['id']}/versions",
-                   json={"episodes": ["coalition-nl/toekomst"]})
+    response = api(
+        "PUT", f"/shows/{api_show}/episodes/{french['id']}/versions", json={"episodes": ["coalition-nl/toekomst"]}
+    )
     assert response.status_code == 200 and response.get_json()["episodes"][0]["id"] == dutch["id"]
     assert api("GET", f"/shows/coalition-nl/episodes/{dutch['id']}/versions").get_json()["episodes"][0]["name"] == (
-        f"{api_show}/avenir")
+        f"{api_show}/avenir"
+    )
 
     assert api("PUT", f"/shows/{api_show}/versions", json={"shows": "coalition-nl"}).status_code == 422
     assert api("PUT", f"/shows/{api_show}/versions", json=["coalition-nl"]).status_code == 422
     api("POST", "/shows", json={**SHOW_FIELDS, "slug": "coalition-fr", "language": "fr"})
     response = api("PUT", f"/shows/{api_show}/versions", json={"shows": ["coalition-nl", "coalition-fr"]})
     assert response.status_code == 422 and "another language" in response.get_json()["error"]["message"]
-    assert api("PUT", f"/shows/{api_show}/episodes/{french['id']}/versions",
-               json={"episodes": ["coalition-fr/nothing"]}).status_code == 422
+    assert (
+        api(
+            "PUT", f"/shows/{api_show}/episodes/{french['id']}/versions", json={"episodes": ["coalition-fr/nothing"]}
+        ).status_code
+        == 422
+    )
     stranger = make_token(accounts.create_user("stranger@example.org", "a long enough password"))
     assert api("GET", f"/shows/{api_show}/versions", headers=stranger).status_code == 404
     assert api("PUT", "/shows/coalition-nl/versions", headers=stranger, json={"shows": []}).status_code == 404

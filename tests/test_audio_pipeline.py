@@ -25,15 +25,21 @@ from test_api import api, api_show, document, upload  # noqa: F401  (fixtures)
 
 SECONDS = 12.0
 COVER = ROOT / "episodes" / "cover.jpg"
-CHAPTERS = ('[{"start": 0, "title": "Welcome"}, '
-            '{"start": 5, "title": "Belgium\'s digital future", "url": "https://example.org/report"}]')
+CHAPTERS = (
+    '[{"start": 0, "title": "Welcome"}, '
+    '{"start": 5, "title": "Belgium\'s digital future", "url": "https://example.org/report"}]'
+)
 
 
 def decoded(data: bytes) -> tuple[np.ndarray, int]:
     with av.open(io.BytesIO(data)) as container:
         stream = container.streams.audio[0]
-        frames = [f.to_ndarray().reshape(-1, f.layout.nb_channels if f.format.is_packed else 1)
-                  if f.format.is_packed else f.to_ndarray().T for f in container.decode(stream)]
+        frames = [
+            f.to_ndarray().reshape(-1, f.layout.nb_channels if f.format.is_packed else 1)
+            if f.format.is_packed
+            else f.to_ndarray().T
+            for f in container.decode(stream)
+        ]
         return np.concatenate(frames).astype(np.float64), stream.sample_rate
 
 
@@ -51,10 +57,18 @@ def fetch_bytes(client, url: str) -> bytes:
 
 @pytest.mark.parametrize("fmt", ["wav", "flac", "aiff", "opus"])
 def test_a_master_becomes_a_tagged_mp3_and_an_opus_alternate_at_the_target_loudness(
-        api, api_show, client, tmp_path, fmt):
+    api, api_show, client, tmp_path, fmt
+):
     master = write_master(tmp_path / f"interview.{fmt}", SECONDS)
-    r = upload(api, api_show, master, title="Shaping Belgium's digital future", status="published",
-               chapters=CHAPTERS, image=(COVER.read_bytes(), "cover.jpg"))
+    r = upload(
+        api,
+        api_show,
+        master,
+        title="Shaping Belgium's digital future",
+        status="published",
+        chapters=CHAPTERS,
+        image=(COVER.read_bytes(), "cover.jpg"),
+    )
     assert r.status_code == 201, r.get_json()
     episode = r.get_json()
     audio = episode["audio"]
@@ -78,7 +92,9 @@ def test_a_master_becomes_a_tagged_mp3_and_an_opus_alternate_at_the_target_loudn
     toc = tags.getall("CTOC")[0]
     chapters = [tags[f"CHAP:{i}"] for i in toc.child_element_ids]
     assert [(c.start_time, str(c.sub_frames["TIT2"])) for c in chapters] == [
-        (0, "Welcome"), (5000, "Belgium's digital future")]
+        (0, "Welcome"),
+        (5000, "Belgium's digital future"),
+    ]
     assert chapters[1].sub_frames.getall("WXXX")[0].url == "https://example.org/report"
 
     # Mono by default: -19 LUFS.
@@ -89,17 +105,20 @@ def test_a_master_becomes_a_tagged_mp3_and_an_opus_alternate_at_the_target_loudn
 def _gapless_ok(path) -> bool:
     """mutagen counts FFmpeg's encoder delay and padding (it reads LAME's tag only); the service does not."""
     from podcast_service.media.audio import probe
+
     return abs(probe.probe(path).duration - SECONDS) < 0.05
 
 
-def test_the_master_is_kept_private_and_deleting_the_episode_deletes_every_file(app, api, api_show, client, storage,
-                                                                                 tmp_path):
+def test_the_master_is_kept_private_and_deleting_the_episode_deletes_every_file(
+    app, api, api_show, client, storage, tmp_path
+):
     master = write_master(tmp_path / "interview.flac", 6.0)
     episode = upload(api, api_show, master, status="published").get_json()
     row = db.session.get(Episode, episode["id"])
     master_row = row.master
     assert master_row is not None and master_row.extension == ".flac"
     from podcast_service.core import urls
+
     assert client.get(urls.media_url(master_row, "x").removeprefix(BASE_URL), buffered=True).status_code == 404
     # Its waveform is public, in audiowaveform's layout.
     waveform = json.loads(fetch_bytes(client, episode["audio"]["waveform_url"]))
@@ -126,8 +145,9 @@ def test_an_mp3_upload_is_measured_and_served_as_it_is(api, api_show, client):
     assert fetch_bytes(client, episode["audio_url"]) == mp3.read_bytes()
 
 
-def test_a_damaged_master_ends_failed_with_its_reason_and_nothing_reaches_listeners(api, api_show, client, storage,
-                                                                                    tmp_path):
+def test_a_damaged_master_ends_failed_with_its_reason_and_nothing_reaches_listeners(
+    api, api_show, client, storage, tmp_path
+):
     bad = damaged_flac(tmp_path / "damaged.flac")
     r = upload(api, api_show, bad, title="Damaged", status="published")
     assert r.status_code == 201

@@ -18,23 +18,29 @@ from test_api import api, api_show, document, upload  # noqa: F401  (fixtures)
 from test_audio_pipeline import loudness
 
 
-@pytest.mark.parametrize(("fields", "message"), [
-    ({"audio_bitrate": 65}, "audio bitrate must be one of 32, 48, 64, 96, 128, 160, 192"),
-    ({"audio_bitrate": "fast"}, "audio bitrate must be a whole number"),
-    ({"audio_channels": 6}, "audio channels must be 1 (mono) or 2 (stereo)"),
-    ({"normalize_masters": "perhaps"}, "normalize_masters must be true or false"),
-])
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"audio_bitrate": 65}, "audio bitrate must be one of 32, 48, 64, 96, 128, 160, 192"),
+        ({"audio_bitrate": "fast"}, "audio bitrate must be a whole number"),
+        ({"audio_channels": 6}, "audio channels must be 1 (mono) or 2 (stereo)"),
+        ({"normalize_masters": "perhaps"}, "normalize_masters must be true or false"),
+    ],
+)
 def test_bad_audio_settings_are_refused_with_a_message(api, api_show, fields, message):
     r = api("PATCH", f"/shows/{api_show}", json=fields)
     assert r.status_code in (400, 422) and message in r.get_json()["error"]["message"]
 
 
 def test_stereo_128_settings_make_a_stereo_mp3_at_the_stereo_target_and_process_again_remakes_it(
-        api, api_show, client, storage, tmp_path):
+    api, api_show, client, storage, tmp_path
+):
     master = write_master(tmp_path / "music.flac", 8.0)
     episode = upload(api, api_show, master, status="published").get_json()
-    first_key = db.session.get(MediaFile, db.session.scalar(
-        db.select(MediaFile.id).where(MediaFile.public_id == episode["audio_url"].split("/")[-2]))).key
+    first_key = db.session.get(
+        MediaFile,
+        db.session.scalar(db.select(MediaFile.id).where(MediaFile.public_id == episode["audio_url"].split("/")[-2])),
+    ).key
     assert MP3(io.BytesIO(fetch(client, episode["audio_url"].removeprefix(BASE_URL)).data)).info.channels == 1
 
     r = api("PATCH", f"/shows/{api_show}", json={"audio_bitrate": 128, "audio_channels": 2})
@@ -54,8 +60,9 @@ def test_stereo_128_settings_make_a_stereo_mp3_at_the_stereo_target_and_process_
 
 
 @pytest.mark.jobs_wait
-def test_the_admin_shows_a_job_waiting_and_processing_again_is_refused_meanwhile(api, api_show, client, signed_in,
-                                                                                tmp_path):
+def test_the_admin_shows_a_job_waiting_and_processing_again_is_refused_meanwhile(
+    api, api_show, client, signed_in, tmp_path
+):
     episode = upload(api, api_show, write_master(tmp_path / "master.wav", 3.0), status="published").get_json()
     page = client.get(f"/admin/shows/{api_show}/episodes/{episode['id']}/").get_data(as_text=True)
     assert "Making the MP3 and Opus files" in page and "waiting for a worker" in page
@@ -69,8 +76,10 @@ def test_the_admin_shows_why_a_master_failed_and_can_try_again(api, api_show, cl
     episode = upload(api, api_show, damaged_flac(tmp_path / "damaged.flac"), status="published").get_json()
     page = client.get(f"/admin/shows/{api_show}/episodes/{episode['id']}/").get_data(as_text=True)
     assert "The audio could not be processed: the audio is damaged" in page and "Try again" in page
-    r = client.post(f"/admin/shows/{api_show}/episodes/{episode['id']}/audio/process",
-                    data={"csrf_token": _csrf(client, f"/admin/shows/{api_show}/episodes/{episode['id']}/")})
+    r = client.post(
+        f"/admin/shows/{api_show}/episodes/{episode['id']}/audio/process",
+        data={"csrf_token": _csrf(client, f"/admin/shows/{api_show}/episodes/{episode['id']}/")},
+    )
     assert r.status_code == 302
     job = db.session.scalar(db.select(AudioJob))
     assert job.state == "failed" and job.attempts == 1  # the file is still damaged: failed again, cleanly
@@ -78,6 +87,7 @@ def test_the_admin_shows_why_a_master_failed_and_can_try_again(api, api_show, cl
 
 def _csrf(client, path: str) -> str:
     import re
+
     return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
 
 
@@ -86,13 +96,23 @@ def test_an_upload_succeeds_while_the_queue_is_down_and_the_job_waits_in_the_dat
     from podcast_service import create_app
     from podcast_service.catalogue.service import save_episode, save_show
     from podcast_service.catalogue.inputs import EpisodeInput, ShowInput
-    
-    app = create_app({**app_config, "jobs_immediate": False, "queue_url": "redis://127.0.0.1:1/0",
-                      "database_timeout_seconds": 2})
+
+    app = create_app(
+        {**app_config, "jobs_immediate": False, "queue_url": "redis://127.0.0.1:1/0", "database_timeout_seconds": 2}
+    )
     with app.app_context():
         migrate(app)
-        show = save_show(ShowInput(slug="s", title="S", description="d", author="a", owner_name="o",
-                                   owner_email="o@example.org", categories=["Technology"]))
+        show = save_show(
+            ShowInput(
+                slug="s",
+                title="S",
+                description="d",
+                author="a",
+                owner_name="o",
+                owner_email="o@example.org",
+                categories=["Technology"],
+            )
+        )
         episode = save_episode(show, EpisodeInput(title="Kept"), write_master(tmp_path / "m.wav", 2.0))
         job = db.session.scalar(db.select(AudioJob).where(AudioJob.episode_id == episode.id))
         assert job.state == "queued" and episode.audio_ready is False

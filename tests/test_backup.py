@@ -28,12 +28,16 @@ def media_bytes(app) -> dict[str, bytes]:
         return result
 
 
-def test_a_show_with_every_kind_of_file_round_trips(app, runner, demo, make_episode, empty_instance, admin_headers,
-                                                      client, tmp_path):
+def test_a_show_with_every_kind_of_file_round_trips(
+    app, runner, demo, make_episode, empty_instance, admin_headers, client, tmp_path
+):
     add_alternate(make_episode("cbr.mp3"), AUDIO / "opus.opus")  # another show's episode with two renditions
     episode_id = demo.id
-    r = client.patch(f"/api/v1/shows/cyber-security-coalition/episodes/{episode_id}", headers=admin_headers,
-                     json={"notes": "Read the **2021 report**.", "people": [{"name": "Alexander De Croo"}]})
+    r = client.patch(
+        f"/api/v1/shows/cyber-security-coalition/episodes/{episode_id}",
+        headers=admin_headers,
+        json={"notes": "Read the **2021 report**.", "people": [{"name": "Alexander De Croo"}]},
+    )
     assert r.status_code == 200
     original_feed = client.get("/shows/cyber-security-coalition/feed.xml").data
     original_files = media_bytes(app)
@@ -57,8 +61,11 @@ def test_a_show_with_every_kind_of_file_round_trips(app, runner, demo, make_epis
     assert b"Shaping Belgium" in found.data and found.status_code == 200
     # Users and their tokens came along; new rows get new ids.
     assert other.get("/api/v1/shows", headers=admin_headers).status_code == 200
-    r = other.post("/api/v1/shows/cyber-security-coalition/episodes", headers=admin_headers,
-                   data={"audio": ((AUDIO / "cbr.mp3").open("rb"), "new.mp3"), "title": "After the restore"})
+    r = other.post(
+        "/api/v1/shows/cyber-security-coalition/episodes",
+        headers=admin_headers,
+        data={"audio": ((AUDIO / "cbr.mp3").open("rb"), "new.mp3"), "title": "After the restore"},
+    )
     assert r.status_code == 201 and r.json["id"] != episode_id
 
     # A second restore into the now used instance is refused.

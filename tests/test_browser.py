@@ -55,9 +55,16 @@ def chromium():
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--autoplay-policy=no-user-gesture-required"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--autoplay-policy=no-user-gesture-required",
+            ],
         )
         yield browser
         browser.close()
@@ -159,8 +166,12 @@ def test_the_player_follows_chapters_and_transcript_and_answers_the_keyboard(liv
     chapter = page.get_by_role("link", name="We are reaching more and more Belgians")
     chapter.click()
     until(page, f"{player}.currentTime >= 43")
-    until(page, "(document.querySelector('.chapters [aria-current]') || {}).textContent"
-                           ".includes('We are reaching more and more Belgians')", 5)
+    until(
+        page,
+        "(document.querySelector('.chapters [aria-current]') || {}).textContent"
+        ".includes('We are reaching more and more Belgians')",
+        5,
+    )
     cue = page.locator(".cues [aria-current]")
     cue.wait_for()
     start = float(cue.get_attribute("data-start"))

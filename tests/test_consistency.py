@@ -41,8 +41,9 @@ def leave_abandoned_upload(storage) -> None:
     key = new_key("audio", ".mp3")
     if isinstance(storage, S3Storage):
         upload = storage.client.create_multipart_upload(Bucket=storage.bucket, Key=key)
-        storage.client.upload_part(Bucket=storage.bucket, Key=key, UploadId=upload["UploadId"],
-                                   PartNumber=1, Body=b"half an episode")
+        storage.client.upload_part(
+            Bucket=storage.bucket, Key=key, UploadId=upload["UploadId"], PartNumber=1, Body=b"half an episode"
+        )
     else:
         folder = storage.root / "audio"
         folder.mkdir(parents=True, exist_ok=True)
@@ -67,8 +68,9 @@ def test_healthz_reports_database_and_storage(client, app, admin_headers, make_t
     # client, a check queued behind the suite's other processes) and answer "unavailable", as it should; a
     # healthy stack answers ok when asked again.
     def healthy(headers: dict | None = None) -> dict:
-        return wait_for(lambda: (r := client.get("/healthz", headers=headers)).status_code == 200 and r,
-                        what="/healthz ok").get_json()
+        return wait_for(
+            lambda: (r := client.get("/healthz", headers=headers)).status_code == 200 and r, what="/healthz ok"
+        ).get_json()
 
     assert healthy() == {"status": "ok"}
     # Details for an admin's token only.

@@ -12,12 +12,27 @@ from conftest import DEMO_EPISODES, policy, sign_in
 
 def _pages(client, episode) -> list[str]:
     show = f"/shows/test-show/{episode.slug}"
-    return ["/", "/shows/test-show/", "/shows/test-show/?page=1", f"{show}/", f"{show}/embed",
-            f"{show}/embed?theme=dark", f"/preview/{episode.preview_key}/", "/shows/missing/",
-            "/admin/login", "/admin/", "/admin/shows/new", "/admin/shows/test-show/",
-            "/admin/shows/test-show/episodes/new", f"/admin/shows/test-show/episodes/{episode.id}/",
-            "/admin/shows/test-show/settings", "/admin/shows/test-show/analytics", "/admin/account", "/admin/tokens",
-            "/admin/users"]
+    return [
+        "/",
+        "/shows/test-show/",
+        "/shows/test-show/?page=1",
+        f"{show}/",
+        f"{show}/embed",
+        f"{show}/embed?theme=dark",
+        f"/preview/{episode.preview_key}/",
+        "/shows/missing/",
+        "/admin/login",
+        "/admin/",
+        "/admin/shows/new",
+        "/admin/shows/test-show/",
+        "/admin/shows/test-show/episodes/new",
+        f"/admin/shows/test-show/episodes/{episode.id}/",
+        "/admin/shows/test-show/settings",
+        "/admin/shows/test-show/analytics",
+        "/admin/account",
+        "/admin/tokens",
+        "/admin/users",
+    ]
 
 
 def test_every_page_runs_only_the_sites_own_files(client, admin_user, make_episode):

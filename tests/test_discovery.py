@@ -35,11 +35,21 @@ def catalogue(show, make_episode):
         "scheduled": make_episode(title="Scheduled one", published_at=now + timedelta(days=3)),
         "unpublished": make_episode(title="Taken down", withdrawn=True),
     }
-    private = save_show(ShowInput(slug="members-only", title="Members only", description="d", author="a",
-                                  owner_name="o", owner_email="o@example.org", categories=["Technology"],
-                                  private=True))
-    kinds["private"] = save_episode(private, EpisodeInput(title="Secret", published_at=now - timedelta(hours=1)),
-                                    AUDIO / "cbr.mp3")
+    private = save_show(
+        ShowInput(
+            slug="members-only",
+            title="Members only",
+            description="d",
+            author="a",
+            owner_name="o",
+            owner_email="o@example.org",
+            categories=["Technology"],
+            private=True,
+        )
+    )
+    kinds["private"] = save_episode(
+        private, EpisodeInput(title="Secret", published_at=now - timedelta(hours=1)), AUDIO / "cbr.mp3"
+    )
     return kinds
 
 
@@ -61,16 +71,16 @@ def test_robots_txt_points_at_the_sitemap_and_keeps_crawlers_off_private_paths(c
 def test_the_sitemap_lists_every_public_page_and_nothing_else(client, catalogue):
     listed = sitemap_urls(client)
     published = catalogue["published"]
-    assert listed == [f"{BASE_URL}/", f"{BASE_URL}/shows/test-show/",
-                      f"{BASE_URL}/shows/test-show/{published.slug}/"]
+    assert listed == [f"{BASE_URL}/", f"{BASE_URL}/shows/test-show/", f"{BASE_URL}/shows/test-show/{published.slug}/"]
     for page in listed:
         assert client.get(page.removeprefix(BASE_URL)).status_code == 200
 
 
 @pytest.mark.jobs_wait
 def test_an_episode_whose_audio_is_being_made_is_not_in_the_sitemap(client, show, tmp_path):
-    save_episode(show, EpisodeInput(title="Being encoded", published_at=utcnow()),
-                 write_master(tmp_path / "m.wav", 2.0))
+    save_episode(
+        show, EpisodeInput(title="Being encoded", published_at=utcnow()), write_master(tmp_path / "m.wav", 2.0)
+    )
     assert sitemap_urls(client) == [f"{BASE_URL}/", f"{BASE_URL}/shows/test-show/"]
 
 
@@ -106,8 +116,17 @@ def test_the_sitemap_is_built_once_and_follows_every_change(client, show, make_e
     save_episode(show, replace(episode_input(first), title="First, renamed"), existing=first)  # a write
     second = make_episode(title="Second")
     assert f"{BASE_URL}/shows/test-show/{second.slug}/" in sitemap_urls(client)
-    other = save_show(ShowInput(slug="other", title="Other", description="d", author="a", owner_name="o",
-                                owner_email="o@example.org", categories=["Technology"]))
+    other = save_show(
+        ShowInput(
+            slug="other",
+            title="Other",
+            description="d",
+            author="a",
+            owner_name="o",
+            owner_email="o@example.org",
+            categories=["Technology"],
+        )
+    )
     assert f"{BASE_URL}/shows/other/" in sitemap_urls(client)
     late = save_episode(other, EpisodeInput(title="Late", published_at=utcnow()), AUDIO / "cbr.mp3")
     assert f"{BASE_URL}/shows/other/{late.slug}/" in sitemap_urls(client)
@@ -125,8 +144,12 @@ def page_head(client, path: str) -> html.HtmlElement:
 
 
 def test_an_episode_page_carries_open_graph_and_json_ld_that_producer_text_cannot_break(client, make_episode):
-    episode = make_episode(title="</script><script>alert(1)</script> Shaping Belgium's digital future",
-                           summary="The Prime Minister on <b>cyber security</b>.", season=1, number=1)
+    episode = make_episode(
+        title="</script><script>alert(1)</script> Shaping Belgium's digital future",
+        summary="The Prime Minister on <b>cyber security</b>.",
+        season=1,
+        number=1,
+    )
     doc = page_head(client, f"/shows/test-show/{episode.slug}/")
     scripts = doc.xpath("//script[@type='application/ld+json']")
     assert len(scripts) == 1 and not doc.xpath("//script[contains(., 'alert(1)') and not(@type)]")
@@ -135,8 +158,11 @@ def test_an_episode_page_carries_open_graph_and_json_ld_that_producer_text_canno
     assert data["associatedMedia"]["contentUrl"].startswith(f"{BASE_URL}/media/")
     assert data["associatedMedia"]["encodingFormat"] == "audio/mpeg"
     assert re.fullmatch(r"PT(\d+H)?(\d+M)?\d+S", data["associatedMedia"]["duration"])
-    assert data["partOfSeries"] == {"@type": "PodcastSeries", "name": "Test Show",
-                                    "url": f"{BASE_URL}/shows/test-show/"}
+    assert data["partOfSeries"] == {
+        "@type": "PodcastSeries",
+        "name": "Test Show",
+        "url": f"{BASE_URL}/shows/test-show/",
+    }
     assert data["episodeNumber"] == 1 and data["partOfSeason"]["seasonNumber"] == 1
     og = {m.get("property"): m.get("content") for m in doc.xpath("//meta[starts-with(@property, 'og:')]")}
     assert og["og:audio"] == data["associatedMedia"]["contentUrl"] and og["og:audio:type"] == "audio/mpeg"
@@ -161,9 +187,14 @@ def test_a_show_page_describes_the_series_with_its_feed(client, show, make_episo
 
 def test_a_show_page_offers_its_feed_funding_and_people(client, admin_headers, make_episode):
     make_episode()
-    r = client.patch("/api/v1/shows/test-show", headers=admin_headers, json={
-        "funding": [["https://example.org/support", "Support the Coalition"]],
-        "people": [{"name": "Alexander De Croo", "role": "guest", "title": "Prime Minister of Belgium"}]})
+    r = client.patch(
+        "/api/v1/shows/test-show",
+        headers=admin_headers,
+        json={
+            "funding": [["https://example.org/support", "Support the Coalition"]],
+            "people": [{"name": "Alexander De Croo", "role": "guest", "title": "Prime Minister of Belgium"}],
+        },
+    )
     assert r.status_code == 200
     doc = page_head(client, "/shows/test-show/")
     assert doc.xpath("//a[@type='application/rss+xml']/@href") == [f"{BASE_URL}/shows/test-show/feed.xml"]
@@ -172,21 +203,29 @@ def test_a_show_page_offers_its_feed_funding_and_people(client, admin_headers, m
     assert "Prime Minister of Belgium" in doc.xpath("string(//section[contains(@class, 'people')])")
 
 
-def test_subscribe_buttons_come_from_the_links_the_producer_sets_and_bad_ones_are_refused(client, admin_headers,
-                                                                                          make_episode):
+def test_subscribe_buttons_come_from_the_links_the_producer_sets_and_bad_ones_are_refused(
+    client, admin_headers, make_episode
+):
     make_episode()
-    bad = client.patch("/api/v1/shows/test-show", headers=admin_headers,
-                       json={"subscribe_links": {"myspace": "https://myspace.example/show"}})
+    bad = client.patch(
+        "/api/v1/shows/test-show",
+        headers=admin_headers,
+        json={"subscribe_links": {"myspace": "https://myspace.example/show"}},
+    )
     assert bad.status_code == 422 and "'myspace' is not one of apple, spotify" in bad.json["error"]["message"]
-    bad = client.patch("/api/v1/shows/test-show", headers=admin_headers,
-                       json={"subscribe_links": {"apple": "javascript:alert(1)"}})
+    bad = client.patch(
+        "/api/v1/shows/test-show", headers=admin_headers, json={"subscribe_links": {"apple": "javascript:alert(1)"}}
+    )
     assert bad.status_code == 422
-    links = {"apple": "https://podcasts.apple.com/be/podcast/id1234567890",
-             "spotify": "https://open.spotify.com/show/abc"}
+    links = {
+        "apple": "https://podcasts.apple.com/be/podcast/id1234567890",
+        "spotify": "https://open.spotify.com/show/abc",
+    }
     r = client.patch("/api/v1/shows/test-show", headers=admin_headers, json={"subscribe_links": links})
     assert r.status_code == 200 and r.json["subscribe_links"] == links
     doc = page_head(client, "/shows/test-show/")
     buttons = {a.text: a.get("href") for a in doc.xpath("//ul[@class='subscribe']//a")}
     assert buttons["Apple Podcasts"] == links["apple"] and buttons["Spotify"] == links["spotify"]
-    assert buttons["AntennaPod"] == ("https://antennapod.org/deeplink/subscribe?url="
-                                     "https%3A//podcasts.example.org/shows/test-show/feed.xml")
+    assert buttons["AntennaPod"] == (
+        "https://antennapod.org/deeplink/subscribe?url=https%3A//podcasts.example.org/shows/test-show/feed.xml"
+    )

@@ -44,8 +44,18 @@ def test_other_pages_refuse_framing(client, published):
 
 def test_drafts_and_private_shows_have_no_embed_and_no_oembed(client, show, make_episode):
     draft = make_episode(title="Draft", published_at=None)
-    private = save_show(ShowInput(slug="members-only", title="Members", description="d", author="a", owner_name="o",
-                                  owner_email="o@example.org", categories=["Technology"], private=True))
+    private = save_show(
+        ShowInput(
+            slug="members-only",
+            title="Members",
+            description="d",
+            author="a",
+            owner_name="o",
+            owner_email="o@example.org",
+            categories=["Technology"],
+            private=True,
+        )
+    )
     secret = save_episode(private, EpisodeInput(title="Secret", published_at=utcnow()), AUDIO / "cbr.mp3")
     for show_slug, episode in (("test-show", draft), ("members-only", secret)):
         assert client.get(f"/shows/{show_slug}/{episode.slug}/embed").status_code == 404
@@ -70,21 +80,28 @@ def test_oembed_turns_an_episode_link_into_the_player(client, published):
     # The episode page names the endpoint and offers the same code.
     doc = html.fromstring(client.get(f"/shows/test-show/{published.slug}/").data)
     [discovery] = doc.xpath("//link[@type='application/json+oembed']/@href")
-    assert discovery.startswith(f"{BASE_URL}/oembed?") and client.get(discovery.removeprefix(BASE_URL)).status_code == 200
+    assert (
+        discovery.startswith(f"{BASE_URL}/oembed?") and client.get(discovery.removeprefix(BASE_URL)).status_code == 200
+    )
     code = doc.xpath("//textarea[@id='embed-code']/text()")[0]
     assert f'src="{BASE_URL}/shows/test-show/{published.slug}/embed"' in code
-    assert doc.xpath("//meta[@name='twitter:player']/@content") == [f"{BASE_URL}/shows/test-show/{published.slug}/embed"]
+    assert doc.xpath("//meta[@name='twitter:player']/@content") == [
+        f"{BASE_URL}/shows/test-show/{published.slug}/embed"
+    ]
 
 
-@pytest.mark.parametrize(("query", "status"), [
-    ({}, 400),
-    ({"url": "https://evil.example.org/shows/test-show/x/"}, 404),
-    ({"url": "javascript:alert(1)"}, 404),
-    ({"url": f"{BASE_URL}/shows/test-show/../../admin/"}, 404),
-    ({"url": f"{BASE_URL}/shows/test-show/no-such-episode/"}, 404),
-    ({"url": f"{BASE_URL}/shows/test-show/x/", "format": "xml"}, 501),
-    ({"url": f"{BASE_URL}/shows/test-show/x/", "maxwidth": "wide"}, 400),
-])
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ({}, 400),
+        ({"url": "https://evil.example.org/shows/test-show/x/"}, 404),
+        ({"url": "javascript:alert(1)"}, 404),
+        ({"url": f"{BASE_URL}/shows/test-show/../../admin/"}, 404),
+        ({"url": f"{BASE_URL}/shows/test-show/no-such-episode/"}, 404),
+        ({"url": f"{BASE_URL}/shows/test-show/x/", "format": "xml"}, 501),
+        ({"url": f"{BASE_URL}/shows/test-show/x/", "maxwidth": "wide"}, 400),
+    ],
+)
 def test_oembed_refuses_what_is_not_an_episode_page_here(client, published, query, status):
     if "maxwidth" in query:
         query = {**query, "url": f"{BASE_URL}/shows/test-show/{published.slug}/"}

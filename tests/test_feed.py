@@ -14,8 +14,11 @@ from podcast_service.core.extensions import db
 from podcast_service.models import utcnow
 
 FEED = "/shows/cyber-security-coalition/feed.xml"
-NS = {"itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd", "content": "http://purl.org/rss/1.0/modules/content/",
-      "atom": "http://www.w3.org/2005/Atom"}
+NS = {
+    "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",
+    "content": "http://purl.org/rss/1.0/modules/content/",
+    "atom": "http://www.w3.org/2005/Atom",
+}
 
 
 def test_podcastparser_reads_the_demo_episode(client, demo):

@@ -29,8 +29,12 @@ from podcast_service.media.audio.probe import ChapterInfo
 from podcast_service.models import utcnow
 
 PODCAST = "https://podcastindex.org/namespace/1.0"
-NS = {"itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd", "content": "http://purl.org/rss/1.0/modules/content/",
-      "atom": "http://www.w3.org/2005/Atom", "podcast": PODCAST}
+NS = {
+    "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",
+    "content": "http://purl.org/rss/1.0/modules/content/",
+    "atom": "http://www.w3.org/2005/Atom",
+    "podcast": PODCAST,
+}
 FEED = "/shows/everything/feed.xml"
 HUB = "http://127.0.0.1:9/hub"  # nothing listens: announcements fail quietly in the background
 PODROLL_GUID = "917393e3-1b1e-5cef-ace4-edaa54e1f810"
@@ -46,40 +50,99 @@ def app_config(app_config):
 @pytest.fixture
 def everything(app, tmp_path):
     """The show, with a full episode (an Opus rendition beside its MP3), a trailer and an Opus-only bonus."""
-    show = save_show(ShowInput(
-        slug="everything", title="Everything Show", description="Every feature of the feed, in one show. Ça marche.",
-        language="en", author="Cyber Security Coalition", owner_name="The Coalition", owner_email="owner@example.org",
-        copyright="© 2021 Cyber Security Coalition", website_url="https://cybersecuritycoalition.be/",
-        categories=["Technology", "News > Tech News"], show_type="serial", block=True, complete=True, locked=True,
-        medium="podcast", funding=[["https://example.org/support", "Support the show"]],
-        people=[PersonInput(name="Hannah Host", role="host", href="https://example.org/hannah",
-                            img="https://example.org/hannah.jpg")],
-        location_name="Brussels, Belgium", location_geo="geo:50.8466,4.3528", location_osm="R54094",
-        license="cc-by-4.0", license_url="https://creativecommons.org/licenses/by/4.0/",
-        update_frequency="FREQ=YEARLY", update_frequency_text="Once a year, with the report",
-        txt=[["verify-ownership-123", "verify"]], podroll=[[PODROLL_GUID, "https://example.org/other/feed.xml"]],
-        season_names={"1": "2021"},
-    ), image=DEMO_EPISODES / "cover.jpg")
+    show = save_show(
+        ShowInput(
+            slug="everything",
+            title="Everything Show",
+            description="Every feature of the feed, in one show. Ça marche.",
+            language="en",
+            author="Cyber Security Coalition",
+            owner_name="The Coalition",
+            owner_email="owner@example.org",
+            copyright="© 2021 Cyber Security Coalition",
+            website_url="https://cybersecuritycoalition.be/",
+            categories=["Technology", "News > Tech News"],
+            show_type="serial",
+            block=True,
+            complete=True,
+            locked=True,
+            medium="podcast",
+            funding=[["https://example.org/support", "Support the show"]],
+            people=[
+                PersonInput(
+                    name="Hannah Host",
+                    role="host",
+                    href="https://example.org/hannah",
+                    img="https://example.org/hannah.jpg",
+                )
+            ],
+            location_name="Brussels, Belgium",
+            location_geo="geo:50.8466,4.3528",
+            location_osm="R54094",
+            license="cc-by-4.0",
+            license_url="https://creativecommons.org/licenses/by/4.0/",
+            update_frequency="FREQ=YEARLY",
+            update_frequency_text="Once a year, with the report",
+            txt=[["verify-ownership-123", "verify"]],
+            podroll=[[PODROLL_GUID, "https://example.org/other/feed.xml"]],
+            season_names={"1": "2021"},
+        ),
+        image=DEMO_EPISODES / "cover.jpg",
+    )
     now = utcnow()
-    trailer = save_episode(show, EpisodeInput(
-        title="Coming soon", slug="trailer", summary="What the show is about.", episode_type="trailer",
-        season=1, published_at=now - timedelta(days=3)), AUDIO / "aac.m4a")
-    full = save_episode(show, EpisodeInput(
-        title="Shaping Belgium's digital future", slug="digital-future",
-        summary="An interview with our Prime Minister about Belgium's cyber security strategy.",
-        notes="The **cyber security strategy 2.0**, adopted in May 2021.", season=1, number=1,
-        published_at=now - timedelta(days=2), transcript=DEMO_EPISODES / "2021-shaping-belgiums-digital-future" /
-        "transcript.vtt",
-        people=[PersonInput(name="Alexander De Croo", role="guest", title="Prime Minister of Belgium",
-                            href="https://example.org/de-croo", img="https://example.org/de-croo.jpg")],
-        links=[LinkInput("2021 activity report", "https://annualreport.cybersecuritycoalition.be/", "report")],
-        chapters=[ChapterInfo(0.0, None, "Introduction"), ChapterInfo(3.0, None, "The strategy")],
-        soundbites=[[1.0, 2.5, "The strategy in one sentence"]], image=DEMO_EPISODES / "cover.jpg",
-    ), AUDIO / "cbr.mp3")
+    trailer = save_episode(
+        show,
+        EpisodeInput(
+            title="Coming soon",
+            slug="trailer",
+            summary="What the show is about.",
+            episode_type="trailer",
+            season=1,
+            published_at=now - timedelta(days=3),
+        ),
+        AUDIO / "aac.m4a",
+    )
+    full = save_episode(
+        show,
+        EpisodeInput(
+            title="Shaping Belgium's digital future",
+            slug="digital-future",
+            summary="An interview with our Prime Minister about Belgium's cyber security strategy.",
+            notes="The **cyber security strategy 2.0**, adopted in May 2021.",
+            season=1,
+            number=1,
+            published_at=now - timedelta(days=2),
+            transcript=DEMO_EPISODES / "2021-shaping-belgiums-digital-future" / "transcript.vtt",
+            people=[
+                PersonInput(
+                    name="Alexander De Croo",
+                    role="guest",
+                    title="Prime Minister of Belgium",
+                    href="https://example.org/de-croo",
+                    img="https://example.org/de-croo.jpg",
+                )
+            ],
+            links=[LinkInput("2021 activity report", "https://annualreport.cybersecuritycoalition.be/", "report")],
+            chapters=[ChapterInfo(0.0, None, "Introduction"), ChapterInfo(3.0, None, "The strategy")],
+            soundbites=[[1.0, 2.5, "The strategy in one sentence"]],
+            image=DEMO_EPISODES / "cover.jpg",
+        ),
+        AUDIO / "cbr.mp3",
+    )
     add_alternate(full, AUDIO / "opus.opus", "interview.opus")
-    bonus = save_episode(show, EpisodeInput(
-        title="Opus only", slug="opus-only", summary="Uploaded as a file Apple cannot play.", episode_type="bonus", season=1,
-        number=2, published_at=now - timedelta(days=1)), AUDIO / "opus.opus")
+    bonus = save_episode(
+        show,
+        EpisodeInput(
+            title="Opus only",
+            slug="opus-only",
+            summary="Uploaded as a file Apple cannot play.",
+            episode_type="bonus",
+            season=1,
+            number=2,
+            published_at=now - timedelta(days=1),
+        ),
+        AUDIO / "opus.opus",
+    )
     return show, full, trailer, bonus
 
 
@@ -118,18 +181,27 @@ def test_every_channel_tag(client, everything):
     assert text("itunes:complete") == "Yes"
     # Podcasting 2.0
     assert text("podcast:locked") == "yes" and one(ch, "podcast:locked/@owner") == "owner@example.org"
-    expected_guid = uuid.uuid5(uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6"),
-                               "podcasts.example.org/shows/everything/feed.xml")
+    expected_guid = uuid.uuid5(
+        uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6"), "podcasts.example.org/shows/everything/feed.xml"
+    )
     assert text("podcast:guid") == str(expected_guid) == show.podcast_guid
     assert text("podcast:medium") == "podcast"
     assert text("podcast:funding") == "Support the show"
     assert one(ch, "podcast:funding/@url") == "https://example.org/support"
     person = one(ch, "podcast:person")
     assert (person.text, person.get("role"), person.get("group"), person.get("href"), person.get("img")) == (
-        "Hannah Host", "host", "cast", "https://example.org/hannah", "https://example.org/hannah.jpg")
+        "Hannah Host",
+        "host",
+        "cast",
+        "https://example.org/hannah",
+        "https://example.org/hannah.jpg",
+    )
     location = one(ch, "podcast:location")
     assert (location.text, location.get("geo"), location.get("osm")) == (
-        "Brussels, Belgium", "geo:50.8466,4.3528", "R54094")
+        "Brussels, Belgium",
+        "geo:50.8466,4.3528",
+        "R54094",
+    )
     teaser = one(ch, "podcast:trailer")
     assert teaser.text == "Coming soon"
     assert teaser.get("url").endswith("/trailer.m4a") and teaser.get("type") == "audio/x-m4a"
@@ -142,7 +214,10 @@ def test_every_channel_tag(client, everything):
     assert (remote.get("feedGuid"), remote.get("feedUrl")) == (PODROLL_GUID, "https://example.org/other/feed.xml")
     frequency = one(ch, "podcast:updateFrequency")
     assert (frequency.text, frequency.get("rrule"), frequency.get("complete")) == (
-        "Once a year, with the report", "FREQ=YEARLY", "true")
+        "Once a year, with the report",
+        "FREQ=YEARLY",
+        "true",
+    )
 
 
 def test_every_item_tag(client, everything):
@@ -185,7 +260,11 @@ def test_every_item_tag(client, everything):
     assert (bite.get("startTime"), bite.get("duration"), bite.text) == ("1", "2.5", "The strategy in one sentence")
     guest = one(item, "podcast:person")
     assert (guest.text, guest.get("role"), guest.get("href"), guest.get("img")) == (
-        "Alexander De Croo", "guest", "https://example.org/de-croo", "https://example.org/de-croo.jpg")
+        "Alexander De Croo",
+        "guest",
+        "https://example.org/de-croo",
+        "https://example.org/de-croo.jpg",
+    )
     assert text("podcast:season") == "1" and one(item, "podcast:season/@name") == "2021"
     assert text("podcast:episode") == "1"
     mp3, opus = item.xpath("podcast:alternateEnclosure", namespaces=NS)
@@ -231,8 +310,13 @@ def test_podcastparser_reads_it(client, everything):
     assert full_ep["guid"] == full.guid and full_ep["title"] == full.title
     assert full_ep["total_time"] == 6 and full_ep["number"] == 1 and full_ep["type"] == "full"
     assert full_ep["published"] == int(full.published_at.timestamp())
-    assert full_ep["enclosures"] == [{"url": f"{BASE_URL}/media/{full.audio.public_id}/digital-future.mp3",
-                                      "file_size": full.audio.size, "mime_type": "audio/mpeg"}]
+    assert full_ep["enclosures"] == [
+        {
+            "url": f"{BASE_URL}/media/{full.audio.public_id}/digital-future.mp3",
+            "file_size": full.audio.size,
+            "mime_type": "audio/mpeg",
+        }
+    ]
     assert "<strong>" in full_ep["description_html"]
     assert trailer_ep["type"] == "trailer" and trailer_ep["enclosures"][0]["mime_type"] == "audio/x-m4a"
     # Uploaded as Opus: gPodder gets the MP3 made from it.
@@ -245,8 +329,15 @@ def test_podcastparser_reads_it(client, everything):
     episode = next(e for e in reparsed["episodes"] if e["guid"] == full.guid)
     assert episode["transcript_url"].startswith(f"{BASE_URL}/shows/everything/digital-future/transcript.")
     assert episode["chapters_json_url"] == f"{BASE_URL}/shows/everything/digital-future/chapters.json"
-    assert episode["persons"] == [{"name": "Alexander De Croo", "role": "guest", "group": "cast",
-                                   "href": "https://example.org/de-croo", "img": "https://example.org/de-croo.jpg"}]
+    assert episode["persons"] == [
+        {
+            "name": "Alexander De Croo",
+            "role": "guest",
+            "group": "cast",
+            "href": "https://example.org/de-croo",
+            "img": "https://example.org/de-croo.jpg",
+        }
+    ]
 
 
 def test_feedparser_reads_it(client, everything):
@@ -283,8 +374,9 @@ def test_feedparser_reads_it(client, everything):
 
 
 def partytime(xml: bytes) -> dict:
-    result = subprocess.run(["node", str(PARTYTIME / "partytime.js")], input=xml, capture_output=True,
-                            check=True, timeout=60)
+    result = subprocess.run(
+        ["node", str(PARTYTIME / "partytime.js")], input=xml, capture_output=True, check=True, timeout=60
+    )
     return json.loads(result.stdout)
 
 
@@ -298,8 +390,15 @@ def test_podcast_partytime_reads_it_and_knows_every_tag(client, everything):
     assert feed["locked"] is True and feed["podcastOwner"] == "owner@example.org"
     assert feed["medium"] == "podcast"
     assert feed["podcastFunding"] == [{"message": "Support the show", "url": "https://example.org/support"}]
-    assert feed["podcastPeople"] == [{"name": "Hannah Host", "role": "Host", "group": "Cast",
-                                      "img": "https://example.org/hannah.jpg", "href": "https://example.org/hannah"}]
+    assert feed["podcastPeople"] == [
+        {
+            "name": "Hannah Host",
+            "role": "Host",
+            "group": "Cast",
+            "img": "https://example.org/hannah.jpg",
+            "href": "https://example.org/hannah",
+        }
+    ]
     assert feed["podcastLocation"] == {"name": "Brussels, Belgium", "geo": "geo:50.8466,4.3528", "osm": "R54094"}
     [teaser] = feed["trailers"]
     assert teaser["title"] == "Coming soon" and teaser["length"] == trailer.audio.size and teaser["season"] == 1
@@ -311,30 +410,44 @@ def test_podcast_partytime_reads_it_and_knows_every_tag(client, everything):
     item = next(i for i in feed["items"] if i["guid"] == full.guid)
     assert item["enclosure"]["url"].endswith("/digital-future.mp3")
     assert {t["type"] for t in item["podcastTranscripts"]} == {
-        "text/vtt", "application/srt", "application/json", "text/html"}
-    assert item["podcastChapters"] == {"url": f"{BASE_URL}/shows/everything/digital-future/chapters.json",
-                                       "type": "application/json+chapters"}
+        "text/vtt",
+        "application/srt",
+        "application/json",
+        "text/html",
+    }
+    assert item["podcastChapters"] == {
+        "url": f"{BASE_URL}/shows/everything/digital-future/chapters.json",
+        "type": "application/json+chapters",
+    }
     assert item["podcastSoundbites"] == [{"startTime": 1, "duration": 2.5, "title": "The strategy in one sentence"}]
     assert item["podcastPeople"][0]["name"] == "Alexander De Croo"
     assert item["podcastSeason"] == {"number": 1, "name": "2021"}
     assert item["podcastEpisode"] == {"number": 1}
     assert [(a["type"], a["default"]) for a in item["alternativeEnclosures"]] == [
-        ("audio/mpeg", True), ("audio/opus", False)]
+        ("audio/mpeg", True),
+        ("audio/opus", False),
+    ]
 
     emitted = {el.tag.split("}")[1] for el in etree.fromstring(data).iter(f"{{{PODCAST}}}*")}
     emitted -= {"source", "remoteItem"}  # parts of alternateEnclosure and podroll, reported with them
     supported = {tag for tags in feed["pc20support"].values() for tag in tags}
     # podcast-partytime 5.0.0 has no parser for updateFrequency yet; were it to learn it, this asks for it too.
-    knows_frequency = "updateFrequency" in (PARTYTIME / "node_modules/podcast-partytime/dist/parser").joinpath(
-        "phase/index.js").read_text()
+    knows_frequency = (
+        "updateFrequency"
+        in (PARTYTIME / "node_modules/podcast-partytime/dist/parser").joinpath("phase/index.js").read_text()
+    )
     assert emitted - supported == (set() if knows_frequency else {"updateFrequency"})
 
 
 def test_guids_never_change_and_a_moved_show_redirects(client, everything, app):
     show, full, _trailer, _bonus = everything
     guid = full.guid
-    save_episode(show, EpisodeInput(title="A new title", slug="digital-future", published_at=full.published_at),
-                 AUDIO / "vbr_xing.mp3", existing=full)
+    save_episode(
+        show,
+        EpisodeInput(title="A new title", slug="digital-future", published_at=full.published_at),
+        AUDIO / "vbr_xing.mp3",
+        existing=full,
+    )
     assert etree.fromstring(client.get(FEED).data).xpath("//item[title='A new title']/guid/text()") == [guid]
 
     show.new_feed_url = "https://newhost.example.net/feed.rss"

@@ -32,8 +32,15 @@ from test_resilience import accel_demo
 SLUG = "cyber-security-coalition"
 FEED = f"/shows/{SLUG}/feed.xml"
 # What the service says of a feed besides its bytes: nginx sending it alone must say the same.
-HEADERS = ("Content-Type", "Content-Encoding", "ETag", "Last-Modified", "Cache-Control", "Vary",
-           "X-Content-Type-Options")
+HEADERS = (
+    "Content-Type",
+    "Content-Encoding",
+    "ETag",
+    "Last-Modified",
+    "Cache-Control",
+    "Vary",
+    "X-Content-Type-Options",
+)
 
 
 def titles(data: bytes) -> list[str]:
@@ -47,8 +54,9 @@ def left(links: Path) -> list[str]:
 
 def sent_alone(port: int, links: Path, method: str = "GET", path: str = FEED, **headers: str):  # noqa: ANN201
     """A poll nginx answers alone from the files the service left: (status, headers, body)."""
-    return answered_alone(port, path, lambda window: (links / window / "feeds" / f"{SLUG}.xml").is_symlink(),
-                          method, **headers)[:3]
+    return answered_alone(
+        port, path, lambda window: (links / window / "feeds" / f"{SLUG}.xml").is_symlink(), method, **headers
+    )[:3]
 
 
 def nginx_etag(row: CachedFeed) -> str:
@@ -82,8 +90,9 @@ def test_nginx_sends_the_feed_alone_with_the_services_bytes_and_headers(behind_n
     python_served = create_app({**config, "accel_redirect": ""})
     with python_served.app_context():
         client = python_served.test_client()
-        direct = {encoding: client.get(FEED, headers={"Accept-Encoding": encoding})
-                  for encoding in ("identity", "gzip")}
+        direct = {
+            encoding: client.get(FEED, headers={"Accept-Encoding": encoding}) for encoding in ("identity", "gzip")
+        }
         db.session.remove()
         dispose_app(python_served)
     first_window = int(media_links.window(time.time()))
@@ -97,8 +106,12 @@ def test_nginx_sends_the_feed_alone_with_the_services_bytes_and_headers(behind_n
     plain_etag, zipped_etag = direct["identity"].headers["ETag"], direct["gzip"].headers["ETag"]
     modified = direct["identity"].headers["Last-Modified"]
     # An app's validators, whichever of the two gave them, get a 304; a later date as well (as the service).
-    for headers in ({"If-None-Match": plain_etag}, {"If-None-Match": zipped_etag, "Accept-Encoding": "gzip"},
-                    {"If-Modified-Since": modified}, {"If-Modified-Since": "Tue, 01 Jan 2036 00:00:00 GMT"}):
+    for headers in (
+        {"If-None-Match": plain_etag},
+        {"If-None-Match": zipped_etag, "Accept-Encoding": "gzip"},
+        {"If-Modified-Since": modified},
+        {"If-Modified-Since": "Tue, 01 Jan 2036 00:00:00 GMT"},
+    ):
         assert sent_alone(proxy.port, links, **headers)[0] == 304, headers
     status, alone, body = sent_alone(proxy.port, links, "HEAD", **{"Accept-Encoding": "gzip"})
     assert (status, body, alone["ETag"]) == (200, b"", zipped_etag)
@@ -131,6 +144,7 @@ def test_a_change_committed_anywhere_in_the_service_is_in_the_next_poll(behind_n
 
     def retitle(session) -> None:  # noqa: ANN001
         session.scalar(select(Episode)).title = "Retitled"
+
     edit(app, retitle)
     # Within the second nginx trusts what it found open.
     wait_for(lambda: titles(answer(proxy.port, FEED)[2]) == ["Retitled"], what="the new title", timeout=5)
@@ -138,6 +152,7 @@ def test_a_change_committed_anywhere_in_the_service_is_in_the_next_poll(behind_n
 
     def add_chapter(session) -> None:  # noqa: ANN001
         session.add(Chapter(episode_id=session.scalar(select(Episode.id)), start=1.0, title="A new chapter"))
+
     assert sent_alone(proxy.port, links)[0] == 200 and left(links)
     edit(app, add_chapter)  # the feed links to chapters.json: whether its bytes change, the service decides
     assert left(links) == []
@@ -147,8 +162,9 @@ def test_a_scheduled_episode_is_in_the_first_poll_after_it_goes_live(behind_ngin
     _, app, _, proxy, links = behind_nginx
     live_at = utcnow() + timedelta(seconds=media_links.WINDOW_SECONDS + 2)
     with app.app_context():
-        save_episode(db.session.scalar(select(Show)), EpisodeInput(title="Scheduled", published_at=live_at),
-                     AUDIO / "cbr.mp3")
+        save_episode(
+            db.session.scalar(select(Show)), EpisodeInput(title="Scheduled", published_at=live_at), AUDIO / "cbr.mp3"
+        )
         db.session.remove()
     # Polled until just before the moment, without it (nginx alone in the windows that end before it)...
     while utcnow() < live_at - timedelta(seconds=0.5):
@@ -167,6 +183,7 @@ def test_a_private_moved_or_unknown_feed_leaves_no_file(behind_nginx):
 
     def private(session) -> None:  # noqa: ANN001
         session.scalar(select(Show)).private = True
+
     edit(app, private)
     wait_for(lambda: answer(proxy.port, FEED)[0] == 404, what="a 404", timeout=5)
     assert [answer(proxy.port, FEED, method)[0] for method in ("GET", "HEAD")] == [404, 404]
@@ -175,6 +192,7 @@ def test_a_private_moved_or_unknown_feed_leaves_no_file(behind_nginx):
     def moved(session) -> None:  # noqa: ANN001
         show = session.scalar(select(Show))
         show.private, show.new_feed_url = False, "https://elsewhere.example.org/feed.xml"
+
     edit(app, moved)
     for _ in range(3):
         status, headers, _ = answer(proxy.port, FEED)
@@ -182,8 +200,13 @@ def test_a_private_moved_or_unknown_feed_leaves_no_file(behind_nginx):
     assert left(links) == []
     # Unknown shows, and names that are no show's (a path, encoded slashes): refused by nginx (400, a path above
     # the root) or by the service, and nothing is left.
-    for path in ("/shows/no-such-show/feed.xml", "/shows/..%2F..%2Ffeeds%2Fx/feed.xml", "/shows/a.b/feed.xml",
-                 "/shows/x%2F..%2F..%2Ffeeds%2Fy/feed.xml", "/shows/%00/feed.xml"):
+    for path in (
+        "/shows/no-such-show/feed.xml",
+        "/shows/..%2F..%2Ffeeds%2Fx/feed.xml",
+        "/shows/a.b/feed.xml",
+        "/shows/x%2F..%2F..%2Ffeeds%2Fy/feed.xml",
+        "/shows/%00/feed.xml",
+    ):
         assert answer(proxy.port, path)[0] in (400, 404), path
     assert left(links) == []
 
@@ -212,6 +235,7 @@ def test_the_feed_goes_on_while_the_service_is_down_until_a_change_drops_it(behi
 
     def withdraw(session) -> None:  # noqa: ANN001
         session.scalar(select(Episode)).withdrawn_at = utcnow()
+
     edit(app, withdraw)
     assert left(links) == []
     server.stop()
@@ -246,7 +270,9 @@ def test_files_left_while_a_change_commits_are_dropped_by_whichever_comes_second
             # In its own app context, hence its own session, as another process's.
             edit(app, lambda session: setattr(session.scalar(select(Episode)), "title", "Changed"))
             return still_current()
+
         real_leave(*args, still_current=check, **kwargs)
+
     monkeypatch.setattr(feed_files, "leave", change_while_leaving)
     response = poll_for_nginx(app)
     assert response.status_code == 200 and titles(response.data) != ["Changed"]
@@ -265,6 +291,7 @@ def test_a_full_disk_or_an_unusable_folder_leaves_nothing_and_the_poll_is_answer
         if ".xml" in str(path):
             raise OSError(errno.ENOSPC, "No space left on device")
         real_utime(path, *args, **kwargs)
+
     monkeypatch.setattr(os, "utime", full)
     with caplog.at_level(logging.WARNING):
         response = poll_for_nginx(app)

@@ -18,40 +18,57 @@ PODROLL_GUID = "917393e3-1b1e-5cef-ace4-edaa54e1f810"
 SHOW = "/api/v1/shows/test-show"
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"description": "é" * 2001}, "4002 bytes long; Apple Podcasts allows 4000"),
-    ({"categories": ["Technology", "Cooking"]}, "Cooking"),
-    ({"medium": "video"}, "medium must be one of"),
-    ({"location_geo": "50.8,4.3"}, "location geo URI"),
-    ({"location_osm": "Brussels"}, "OpenStreetMap"),
-    ({"update_frequency": "every week"}, "update frequency"),
-    ({"update_frequency": "FREQ=WEEKLY"}, "update frequency text is required"),
-    ({"podroll": [["not-a-guid", "https://example.org/feed.xml"]]}, "is not a podcast:guid"),
-    ({"funding": [["ftp://example.org", "Give"]]}, "funding URL"),
-    ({"new_feed_url": "feed.example.org/rss"}, "new feed URL"),
-    ({"season_names": {"one": "2021"}}, "season names"),
-    ({"private": "maybe"}, "private must be true or false"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"description": "é" * 2001}, "4002 bytes long; Apple Podcasts allows 4000"),
+        ({"categories": ["Technology", "Cooking"]}, "Cooking"),
+        ({"medium": "video"}, "medium must be one of"),
+        ({"location_geo": "50.8,4.3"}, "location geo URI"),
+        ({"location_osm": "Brussels"}, "OpenStreetMap"),
+        ({"update_frequency": "every week"}, "update frequency"),
+        ({"update_frequency": "FREQ=WEEKLY"}, "update frequency text is required"),
+        ({"podroll": [["not-a-guid", "https://example.org/feed.xml"]]}, "is not a podcast:guid"),
+        ({"funding": [["ftp://example.org", "Give"]]}, "funding URL"),
+        ({"new_feed_url": "feed.example.org/rss"}, "new feed URL"),
+        ({"season_names": {"one": "2021"}}, "season names"),
+        ({"private": "maybe"}, "private must be true or false"),
+    ],
+)
 def test_bad_show_settings_are_refused_with_a_message(client, show, admin_headers, change, message):
     r = client.patch(SHOW, json=change, headers=admin_headers)
     assert r.status_code == 422 and message in r.json["error"]["message"], r.json
 
 
 def test_show_settings_round_trip(client, show, admin_headers):
-    settings = {"medium": "music", "locked": False, "block": True, "complete": True,
-                "funding": [["https://example.org/give", "Give"]], "txt": [["abc", "verify"], ["plain", None]],
-                "podroll": [["917393e3-1b1e-5cef-ace4-edaa54e1f810", None]], "season_names": {"1": "2021"},
-                "location_name": "Brussels", "location_geo": "geo:50.8466,4.3528", "location_osm": "R54094",
-                "license": "cc-by-4.0", "license_url": "https://creativecommons.org/licenses/by/4.0/",
-                "update_frequency": "FREQ=YEARLY", "update_frequency_text": "Yearly"}
+    settings = {
+        "medium": "music",
+        "locked": False,
+        "block": True,
+        "complete": True,
+        "funding": [["https://example.org/give", "Give"]],
+        "txt": [["abc", "verify"], ["plain", None]],
+        "podroll": [["917393e3-1b1e-5cef-ace4-edaa54e1f810", None]],
+        "season_names": {"1": "2021"},
+        "location_name": "Brussels",
+        "location_geo": "geo:50.8466,4.3528",
+        "location_osm": "R54094",
+        "license": "cc-by-4.0",
+        "license_url": "https://creativecommons.org/licenses/by/4.0/",
+        "update_frequency": "FREQ=YEARLY",
+        "update_frequency_text": "Yearly",
+    }
     r = client.patch(SHOW, json=settings, headers=admin_headers)
     assert r.status_code == 200, r.json
     assert {k: r.json[k] for k in settings} == settings
 
 
 def test_an_episode_summary_over_4000_bytes_is_refused(client, show, admin_headers):
-    r = client.post(f"{SHOW}/episodes", headers=admin_headers,
-                    **multipart(audio=((AUDIO / "cbr.mp3").read_bytes(), "a.mp3"), description="€" * 1334))
+    r = client.post(
+        f"{SHOW}/episodes",
+        headers=admin_headers,
+        **multipart(audio=((AUDIO / "cbr.mp3").read_bytes(), "a.mp3"), description="€" * 1334),
+    )
     assert r.status_code == 422 and "4002 bytes" in r.json["error"]["message"]
     assert db.session.query(MediaFile).count() == 0
 
@@ -66,8 +83,7 @@ def test_soundbites_must_fit_the_audio(client, show, admin_headers, make_episode
 
 
 @pytest.mark.jobs_wait
-def test_renditions_and_the_warning_when_apple_has_nothing_to_play(client, show, admin_headers, make_episode,
-                                                                   storage):
+def test_renditions_and_the_warning_when_apple_has_nothing_to_play(client, show, admin_headers, make_episode, storage):
     """An episode from before the audio pipeline, with only an Opus file: the producer is told, and may add one."""
     opus_only = make_episode(audio="opus.opus", title="Opus only")
     # As migration 0007 left such an episode: served as it is, no master, no job.
@@ -103,14 +119,24 @@ def test_folder_import_takes_the_feed_settings_and_renditions(runner, demo_folde
     folder = demo_folder / "2021-shaping-belgiums-digital-future"
     shutil.copy(AUDIO / "opus.opus", folder / "audio.opus")
     toml = folder / "episode.toml"
-    toml.write_text(toml.read_text().replace('transcript = "transcript.vtt"',
-                                             'transcript = "transcript.vtt"\nalternates = ["audio.opus"]'))
+    toml.write_text(
+        toml.read_text().replace(
+            'transcript = "transcript.vtt"', 'transcript = "transcript.vtt"\nalternates = ["audio.opus"]'
+        )
+    )
     result = runner.invoke(args=["import-episodes", str(demo_folder)])
     show = db.session.scalar(select(Show))
-    assert show.podcast_guid == str(uuid.uuid5(uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6"),
-                                               "podcasts.example.org/shows/cyber-security-coalition/feed.xml"))
+    assert show.podcast_guid == str(
+        uuid.uuid5(
+            uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6"),
+            "podcasts.example.org/shows/cyber-security-coalition/feed.xml",
+        )
+    )
     assert (show.location_name, show.season_names, show.update_frequency) == (
-        "Brussels, Belgium", {"1": "2021"}, "FREQ=YEARLY")
+        "Brussels, Belgium",
+        {"1": "2021"},
+        "FREQ=YEARLY",
+    )
     # The demo audio plays 116 s and the Opus fixture 6 s: not the same recording, refused, nothing half-made.
     assert result.exit_code == 1 and "must be the same recording" in result.output
     assert db.session.scalar(select(Episode)) is None

@@ -66,8 +66,10 @@ def test_gzip_when_asked(client, make_episode):
     assert gzip.decompress(zipped.data) == plain.data
     assert len(zipped.data) < len(plain.data)
     assert zipped.headers["ETag"] != plain.headers["ETag"]  # another representation, another strong tag
-    assert client.get(FEED, headers={"Accept-Encoding": "gzip",
-                                     "If-None-Match": zipped.headers["ETag"]}).status_code == 304
+    assert (
+        client.get(FEED, headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["ETag"]}).status_code
+        == 304
+    )
 
 
 def test_built_once_per_change_and_shared_by_every_process(app, app_config, client, make_episode, builds):
@@ -93,24 +95,36 @@ def test_built_once_per_change_and_shared_by_every_process(app, app_config, clie
 
 
 def test_two_apps_in_one_process_keep_their_own_copies_of_feeds_with_the_same_show_id(
-        app, client, make_episode, show, other_instance):
+    app, client, make_episode, show, other_instance
+):
     """Show ids repeat across databases: a process serving two apps (or the tests, or a bench) must not take
     one app's copy of feed 1 for the other's, nor read the feed's bytes from the database at every poll."""
     make_episode(title="Here")
     here = show.id  # read in this app's context: inside the other's, the refresh would go to its database
     other = other_instance()
     with other.app_context():
-        there = save_show(ShowInput(slug="test-show", title="Another", description="Another database's show.",
-                                    author="Else", owner_name="Else", owner_email="else@example.org",
-                                    categories=["Technology"]))
+        there = save_show(
+            ShowInput(
+                slug="test-show",
+                title="Another",
+                description="Another database's show.",
+                author="Else",
+                owner_name="Else",
+                owner_email="else@example.org",
+                categories=["Technology"],
+            )
+        )
         save_episode(there, EpisodeInput(title="There", published_at=utcnow() - timedelta(hours=1)), AUDIO / "cbr.mp3")
         assert there.id == here
     other_client = other.test_client()
     assert titles(client.get(FEED).data) == ["Here"]
     assert titles(other_client.get(FEED).data) == ["There"]
     bodies_read = []
-    event.listen(db.engine, "before_cursor_execute",
-                 lambda *args: bodies_read.append(args[2]) if "cached_feeds.body" in args[2] else None)
+    event.listen(
+        db.engine,
+        "before_cursor_execute",
+        lambda *args: bodies_read.append(args[2]) if "cached_feeds.body" in args[2] else None,
+    )
     assert titles(client.get(FEED).data) == ["Here"]
     assert titles(other_client.get(FEED).data) == ["There"]
     assert bodies_read == []
@@ -149,8 +163,11 @@ def test_a_change_during_a_build_is_not_hidden_by_it(app, client, make_episode, 
     def build_while_someone_publishes(*args, **kwargs):
         body = real(*args, **kwargs)
         with app.app_context():  # another request, in its own session, commits meanwhile
-            save_episode(db.session.get(Show, show_id), EpisodeInput(title="New", published_at=utcnow() - timedelta(minutes=1)),
-                         AUDIO / "cbr.mp3")
+            save_episode(
+                db.session.get(Show, show_id),
+                EpisodeInput(title="New", published_at=utcnow() - timedelta(minutes=1)),
+                AUDIO / "cbr.mp3",
+            )
         return body
 
     monkeypatch.setattr(cache, "build_feed", build_while_someone_publishes)

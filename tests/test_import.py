@@ -67,8 +67,11 @@ def test_edited_metadata_updates_the_episode_in_place(runner, demo_folder, stora
     assert runner.invoke(args=["import-episodes", str(demo_folder)]).exit_code == 0
     before = snapshot(storage)
     toml = demo_folder / EPISODE_DIR / "episode.toml"
-    toml.write_text(toml.read_text().replace(
-        'title = "Shaping Belgium\'s digital future"', 'title = "Shaping Belgium\'s digital future (remastered)"'))
+    toml.write_text(
+        toml.read_text().replace(
+            'title = "Shaping Belgium\'s digital future"', 'title = "Shaping Belgium\'s digital future (remastered)"'
+        )
+    )
     result = runner.invoke(args=["import-episodes", str(demo_folder)])
     assert "0 created, 1 updated, 1 unchanged" in result.output
     after = snapshot(storage)

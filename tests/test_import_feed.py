@@ -88,10 +88,19 @@ def old_host(tmp_path):
     base = f"http://127.0.0.1:{server.server_port}"
 
     def publish(items: list[tuple[str, str, str, str]], title: str = "Old Host Show", name: str = "feed.xml") -> str:
-        xml = FEED.replace("Old Host Show", title).format(items="".join(
-            ITEM.format(title=t, guid=g, date=d, file=f if ":" in f else f"{base}/{f}", n=i + 1,
-                        explicit="true" if i == 0 else "false")
-            for i, (t, g, d, f) in enumerate(items)))
+        xml = FEED.replace("Old Host Show", title).format(
+            items="".join(
+                ITEM.format(
+                    title=t,
+                    guid=g,
+                    date=d,
+                    file=f if ":" in f else f"{base}/{f}",
+                    n=i + 1,
+                    explicit="true" if i == 0 else "false",
+                )
+                for i, (t, g, d, f) in enumerate(items)
+            )
+        )
         (root / name).write_text(xml)
         return f"{base}/{name}"
 
@@ -108,8 +117,10 @@ def old_host(tmp_path):
     server.server_close()
 
 
-FIRST = [("First", "old-guid-1", "Tue, 01 Mar 2022 09:00:00 +0000", "cbr.mp3"),
-         ("Second", "https://old.example.org/?p=2", "Fri, 01 Apr 2022 09:00:00 +0000", "vbr_xing.mp3")]
+FIRST = [
+    ("First", "old-guid-1", "Tue, 01 Mar 2022 09:00:00 +0000", "cbr.mp3"),
+    ("Second", "https://old.example.org/?p=2", "Fri, 01 Apr 2022 09:00:00 +0000", "vbr_xing.mp3"),
+]
 
 
 def test_import_keeps_guids_and_dates_and_rerun_fetches_only_new(runner, old_host, client):
@@ -118,8 +129,12 @@ def test_import_keeps_guids_and_dates_and_rerun_fetches_only_new(runner, old_hos
     assert result.exit_code == 0, result.output
     assert "2 imported, 0 present, 0 failed" in result.output
     show = db.session.query(Show).one()
-    assert (show.slug, show.title, show.language, show.owner_email) == ("moved", "Old Host Show", "nl",
-                                                                        "owner@old.example.org")
+    assert (show.slug, show.title, show.language, show.owner_email) == (
+        "moved",
+        "Old Host Show",
+        "nl",
+        "owner@old.example.org",
+    )
     assert show.categories == [["News", "Tech News"]]
     episodes = {e.guid: e for e in db.session.query(Episode)}
     assert set(episodes) == {"old-guid-1", "https://old.example.org/?p=2"}
@@ -157,9 +172,14 @@ def test_a_rerun_changes_nothing_the_producer_set(runner, old_host):
     url = old_host(FIRST)
     assert runner.invoke(args=["import-feed", url]).exit_code == 0
     show = db.session.query(Show).one()
-    settings = replace(fields.show_input(show), private=True, block=True, title="Renamed here",
-                       funding=[["https://example.org/support", "Support us"]],
-                       people=[PersonInput(name="Ann Host", role="host")])
+    settings = replace(
+        fields.show_input(show),
+        private=True,
+        block=True,
+        title="Renamed here",
+        funding=[["https://example.org/support", "Support us"]],
+        people=[PersonInput(name="Ann Host", role="host")],
+    )
     save_show(settings)
     url = old_host(FIRST + [("Third", "old-guid-3", "Sun, 01 May 2022 09:00:00 +0000", "aac.m4a")])
     result = runner.invoke(args=["import-feed", url])
@@ -189,7 +209,7 @@ def test_an_import_never_writes_into_a_show_it_did_not_make(runner, old_host, sh
 @pytest.fixture
 def guarded_runner(app_config, tmp_path):
     """The app with the default: imports may not reach private or loopback addresses."""
-    
+
     from podcast_service import create_app
 
     app = create_app({**app_config, "import_allow_private_networks": False})
@@ -214,12 +234,14 @@ def test_every_hop_is_checked_and_only_http_is_fetched(guarded_runner, old_host,
     monkeypatch.setattr(fetcher, "_address_allowed", lambda address: address == "127.0.0.1")
     port = old_host.base.rsplit(":", 1)[1]
     internal = f"http://127.0.0.2:{port}/cbr.mp3"
-    url = old_host([
-        ("Direct", "g1", "Tue, 01 Mar 2022 09:00:00 +0000", internal),
-        ("Redirected", "g2", "Wed, 02 Mar 2022 09:00:00 +0000", f"{old_host.base}/redirect?to={internal}"),
-        ("Local file", "g3", "Thu, 03 Mar 2022 09:00:00 +0000", "file:///etc/passwd"),
-        ("Fine", "g4", "Fri, 04 Mar 2022 09:00:00 +0000", "cbr.mp3"),
-    ])
+    url = old_host(
+        [
+            ("Direct", "g1", "Tue, 01 Mar 2022 09:00:00 +0000", internal),
+            ("Redirected", "g2", "Wed, 02 Mar 2022 09:00:00 +0000", f"{old_host.base}/redirect?to={internal}"),
+            ("Local file", "g3", "Thu, 03 Mar 2022 09:00:00 +0000", "file:///etc/passwd"),
+            ("Fine", "g4", "Fri, 04 Mar 2022 09:00:00 +0000", "cbr.mp3"),
+        ]
+    )
     result = guarded_runner.invoke(args=["import-feed", url])
     assert "1 imported, 0 present, 3 failed" in result.output, result.output
     assert result.output.count("127.0.0.2, a private, loopback or reserved address") == 2
@@ -257,20 +279,27 @@ def test_slugs_for_repeated_titles_cost_one_step_each():
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 
 
-def channel(extra: str = "", owner: str = "<itunes:owner><itunes:name>Owner</itunes:name>"
-                                         "<itunes:email>owner@old.example.org</itunes:email></itunes:owner>",
-            items: str = "") -> str:
-    return (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" '
-            f'xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd" xmlns:podcast="{PODCAST_NS}" '
-            f'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>Moving Show</title>'
-            f"<link>https://old.example.org/</link><language>fr</language>{owner}"
-            f'<itunes:category text="Technology"/>{extra}{items or ITEM_OK}</channel></rss>')
+def channel(
+    extra: str = "",
+    owner: str = "<itunes:owner><itunes:name>Owner</itunes:name>"
+    "<itunes:email>owner@old.example.org</itunes:email></itunes:owner>",
+    items: str = "",
+) -> str:
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" '
+        f'xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd" xmlns:podcast="{PODCAST_NS}" '
+        f'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>Moving Show</title>'
+        f"<link>https://old.example.org/</link><language>fr</language>{owner}"
+        f'<itunes:category text="Technology"/>{extra}{items or ITEM_OK}</channel></rss>'
+    )
 
 
 def item(tags: str = "", title: str = "One", guid: str = "g-1", date: str = "Tue, 01 Mar 2022 09:00:00 +0000") -> str:
     """An item with the old host's cbr.mp3 as enclosure, and `tags` inside it."""
-    return (f"<item><title>{title}</title><guid>{guid}</guid><pubDate>{date}</pubDate>"
-            f'{tags}<enclosure url="{{base}}/cbr.mp3" type="audio/mpeg" length="1"/></item>')
+    return (
+        f"<item><title>{title}</title><guid>{guid}</guid><pubDate>{date}</pubDate>"
+        f'{tags}<enclosure url="{{base}}/cbr.mp3" type="audio/mpeg" length="1"/></item>'
+    )
 
 
 ITEM_OK = item()
@@ -293,13 +322,16 @@ def test_locked_no_stays_no(runner, old_host):
 
 
 def test_the_show_takes_its_own_description_and_author_not_a_live_items_or_an_email(runner, old_host):
-    url = old_host.write(channel(
-        "<description><![CDATA[<p>Our <b>show</b> about <a href=\"https://old.example.org/about\">cyber</a>."
-        "</p><p>Second paragraph.</p>]]></description>"
-        "<author>someone@old.example.org (Someone)</author><itunes:author>The Real Author</itunes:author>"
-        '<podcast:liveItem status="pending" start="2030-01-01T10:00:00Z" end="2030-01-01T11:00:00Z">'
-        "<title>Live soon</title><description>A live item, not the show</description>"
-        "<guid>live-1</guid></podcast:liveItem>"))
+    url = old_host.write(
+        channel(
+            '<description><![CDATA[<p>Our <b>show</b> about <a href="https://old.example.org/about">cyber</a>.'
+            "</p><p>Second paragraph.</p>]]></description>"
+            "<author>someone@old.example.org (Someone)</author><itunes:author>The Real Author</itunes:author>"
+            '<podcast:liveItem status="pending" start="2030-01-01T10:00:00Z" end="2030-01-01T11:00:00Z">'
+            "<title>Live soon</title><description>A live item, not the show</description>"
+            "<guid>live-1</guid></podcast:liveItem>"
+        )
+    )
     assert runner.invoke(args=["import-feed", url]).exit_code == 0
     show = db.session.query(Show).one()
     assert show.description == ("Our show about cyber (https://old.example.org/about).\n\nSecond paragraph.")
@@ -313,8 +345,9 @@ def test_without_an_owner_email_the_import_says_so_and_takes_one_given_or_the_lo
     assert db.session.query(Show).count() == 0
     assert runner.invoke(args=["import-feed", url, "--owner-email", "me@new.example.org"]).exit_code == 0
     assert db.session.query(Show).one().owner_email == "me@new.example.org"
-    url = old_host.write(channel('<podcast:locked owner="lock@old.example.org">no</podcast:locked>', owner=""),
-                         name="locked-owner.xml")
+    url = old_host.write(
+        channel('<podcast:locked owner="lock@old.example.org">no</podcast:locked>', owner=""), name="locked-owner.xml"
+    )
     assert runner.invoke(args=["import-feed", url, "--slug", "second"]).exit_code == 0
     assert db.session.query(Show).filter(Show.slug == "second").one().owner_email == "lock@old.example.org"
 
@@ -331,8 +364,11 @@ def test_a_long_cyrillic_summary_is_cut_on_bytes_at_a_sentence(runner, old_host)
 
 
 def test_a_feed_whose_enclosures_all_fail_creates_nothing(runner, old_host, storage):
-    items = "".join(f"<item><title>Gone {n}</title><guid>gone-{n}</guid>"
-                    f'<enclosure url="{{base}}/missing-{n}.mp3" type="audio/mpeg" length="1"/></item>' for n in range(3))
+    items = "".join(
+        f"<item><title>Gone {n}</title><guid>gone-{n}</guid>"
+        f'<enclosure url="{{base}}/missing-{n}.mp3" type="audio/mpeg" length="1"/></item>'
+        for n in range(3)
+    )
     (old_host.root / "cover.jpg").write_bytes((DEMO_EPISODES / "cover.jpg").read_bytes())
     url = old_host.write(channel('<itunes:image href="{base}/cover.jpg"/>', items=items))
     result = runner.invoke(args=["import-feed", url])
@@ -354,13 +390,20 @@ def test_html_show_notes_arrive_as_the_same_sanitised_html(runner, old_host, cli
 
     from podcast_service.core.markup import ALLOWED_TAGS
 
-    notes = ('<p>Prime Minister <strong>Alexander De Croo</strong> on <a href="https://example.org/r">the '
-             'report</a>.</p><ul><li>One</li><li>Two <em>points</em></li></ul><h3>Chapters</h3>'
-             '<blockquote><p>A quote</p></blockquote><p>Line<br>break</p>'
-             '<script>alert(1)</script><img src="x" onerror="alert(2)">')
-    items = (item(f"<description>Short text.</description><content:encoded><![CDATA[{notes}]]></content:encoded>")
-             + item("<description>First line\nsecond line, see https://example.org/a_b</description>", title="Two",
-                    guid="g-2", date="Wed, 02 Mar 2022 09:00:00 +0000"))
+    notes = (
+        '<p>Prime Minister <strong>Alexander De Croo</strong> on <a href="https://example.org/r">the '
+        "report</a>.</p><ul><li>One</li><li>Two <em>points</em></li></ul><h3>Chapters</h3>"
+        "<blockquote><p>A quote</p></blockquote><p>Line<br>break</p>"
+        '<script>alert(1)</script><img src="x" onerror="alert(2)">'
+    )
+    items = item(
+        f"<description>Short text.</description><content:encoded><![CDATA[{notes}]]></content:encoded>"
+    ) + item(
+        "<description>First line\nsecond line, see https://example.org/a_b</description>",
+        title="Two",
+        guid="g-2",
+        date="Wed, 02 Mar 2022 09:00:00 +0000",
+    )
     url = old_host.write(channel(items=items))
     assert runner.invoke(args=["import-feed", url]).exit_code == 0
     one, two = db.session.query(Episode).order_by(Episode.published_at).all()
@@ -374,8 +417,10 @@ def test_html_show_notes_arrive_as_the_same_sanitised_html(runner, old_host, cli
     assert "<br>" in two.notes_html and 'href="https://example.org/a_b"' in two.notes_html
 
 
-CHAPTERS_JSON = ('{"version": "1.2.0", "chapters": [{"startTime": 0, "title": "Start"}, '
-                 '{"startTime": 2.5, "title": "Later", "url": "https://example.org/later"}]}')
+CHAPTERS_JSON = (
+    '{"version": "1.2.0", "chapters": [{"startTime": 0, "title": "Start"}, '
+    '{"startTime": 2.5, "title": "Later", "url": "https://example.org/later"}]}'
+)
 VTT = "WEBVTT\n\n00:00:00.000 --> 00:00:02.000\nHello from the old host.\n\n00:00:02.000 --> 00:00:04.000\nBye.\n"
 
 
@@ -392,14 +437,19 @@ def tagged(runner, old_host):  # noqa: ANN001, ANN201
         '<podcast:license url="https://creativecommons.org/licenses/by/4.0/">cc-by-4.0</podcast:license>'
         '<podcast:txt purpose="verify">S6lpp-7ZCn8-dZfGc-OoyaG</podcast:txt><podcast:medium>podcast</podcast:medium>'
         '<podcast:updateFrequency rrule="FREQ=MONTHLY">Monthly</podcast:updateFrequency>'
-        '<podcast:podroll><podcast:remoteItem feedGuid="917393e3-1b1e-5cef-ace4-edaa54e1f810"/></podcast:podroll>')
-    tagged_item = item('<podcast:season name="Year three">3</podcast:season><podcast:episode>12</podcast:episode>'
-            '<podcast:person role="guest" group="cast">Guest Person</podcast:person>'
-            '<podcast:soundbite startTime="1.5" duration="2.0">The best bit</podcast:soundbite>'
-            '<podcast:chapters url="{base}/chapters.json" type="application/json+chapters"/>'
-            '<podcast:transcript url="{base}/transcript.html" type="text/html"/>'
-            '<podcast:transcript url="{base}/transcript.vtt" type="text/vtt"/>'
-            '<itunes:image href="{base}/episode.jpg"/>', title="Tagged", guid="tagged-1")
+        '<podcast:podroll><podcast:remoteItem feedGuid="917393e3-1b1e-5cef-ace4-edaa54e1f810"/></podcast:podroll>'
+    )
+    tagged_item = item(
+        '<podcast:season name="Year three">3</podcast:season><podcast:episode>12</podcast:episode>'
+        '<podcast:person role="guest" group="cast">Guest Person</podcast:person>'
+        '<podcast:soundbite startTime="1.5" duration="2.0">The best bit</podcast:soundbite>'
+        '<podcast:chapters url="{base}/chapters.json" type="application/json+chapters"/>'
+        '<podcast:transcript url="{base}/transcript.html" type="text/html"/>'
+        '<podcast:transcript url="{base}/transcript.vtt" type="text/vtt"/>'
+        '<itunes:image href="{base}/episode.jpg"/>',
+        title="Tagged",
+        guid="tagged-1",
+    )
     url = old_host.write(channel(show_tags, items=tagged_item))
     result = runner.invoke(args=["import-feed", url])
     assert result.exit_code == 0, result.output
@@ -422,9 +472,19 @@ def test_podcasting_tags_of_the_show_and_its_episodes_arrive_and_are_published(t
     assert episode.transcript_cues[0][2] == "Hello from the old host."  # the VTT, chosen over the HTML
     assert episode.image is not None and episode.image.sha256
     feed = client.get(f"/shows/{show.slug}/feed.xml").text
-    for published in ("Ann Host", "Guest Person", "The best bit", "Brussels", "cc-by-4.0", "Support us",
-                      "S6lpp-7ZCn8-dZfGc-OoyaG", "917393e3-1b1e-5cef-ace4-edaa54e1f810", ">3</podcast:season>",
-                      "chapters.json", "transcript.vtt"):
+    for published in (
+        "Ann Host",
+        "Guest Person",
+        "The best bit",
+        "Brussels",
+        "cc-by-4.0",
+        "Support us",
+        "S6lpp-7ZCn8-dZfGc-OoyaG",
+        "917393e3-1b1e-5cef-ace4-edaa54e1f810",
+        ">3</podcast:season>",
+        "chapters.json",
+        "transcript.vtt",
+    ):
         assert published in feed, published
 
 
@@ -440,7 +500,9 @@ def test_what_arrived_is_read_back_from_our_feed_by_the_apps_parsers(tagged, cli
     assert one["episode_art_url"].startswith(BASE_URL + "/media/")
     assert one["enclosures"][0]["file_size"] == episode.audio.size
     # podcastparser 0.6.11 (the latest) knows the podcast: namespace only by its former address.
-    legacy = data.replace(PODCAST_NS.encode(), b"https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/1.0.md")
+    legacy = data.replace(
+        PODCAST_NS.encode(), b"https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/1.0.md"
+    )
     gpodder = podcastparser.parse(BASE_URL + "/feed.xml", io.BytesIO(legacy))
     assert gpodder["funding_url"] == "https://example.org/support"
     [one] = gpodder["episodes"]
@@ -454,8 +516,15 @@ def test_what_arrived_is_read_back_from_our_feed_by_the_apps_parsers(tagged, cli
     assert entry.podcast_soundbite == {"starttime": "1.5", "duration": "2"}
 
     feed = partytime(data)
-    assert feed["podcastPeople"] == [{"name": "Ann Host", "role": "Host", "group": "Cast",
-                                      "img": "https://example.org/ann.jpg", "href": "https://example.org/ann"}]
+    assert feed["podcastPeople"] == [
+        {
+            "name": "Ann Host",
+            "role": "Host",
+            "group": "Cast",
+            "img": "https://example.org/ann.jpg",
+            "href": "https://example.org/ann",
+        }
+    ]
     assert feed["podcastFunding"] == [{"message": "Support us", "url": "https://example.org/support"}]
     assert feed["podcastLocation"] == {"name": "Brussels", "geo": "geo:50.8466,4.3528", "osm": "R54094"}
     assert feed["license"] == {"identifier": "cc-by-4.0", "url": "https://creativecommons.org/licenses/by/4.0/"}
@@ -472,8 +541,12 @@ def test_what_arrived_is_read_back_from_our_feed_by_the_apps_parsers(tagged, cli
 
 def test_broken_side_files_cost_only_themselves(runner, old_host):
     (old_host.root / "bad-chapters.json").write_text("{not json")
-    partly = item('<podcast:chapters url="{base}/bad-chapters.json" type="application/json+chapters"/>'
-                  '<podcast:transcript url="{base}/missing.vtt" type="text/vtt"/>', title="Partly", guid="partly-1")
+    partly = item(
+        '<podcast:chapters url="{base}/bad-chapters.json" type="application/json+chapters"/>'
+        '<podcast:transcript url="{base}/missing.vtt" type="text/vtt"/>',
+        title="Partly",
+        guid="partly-1",
+    )
     result = runner.invoke(args=["import-feed", old_host.write(channel(items=partly))])
     assert result.exit_code == 0, result.output
     assert "chapters:" in result.output and "transcript:" in result.output
@@ -482,10 +555,13 @@ def test_broken_side_files_cost_only_themselves(runner, old_host):
 
 
 def test_retired_apple_categories_are_mapped_and_the_producer_is_told(runner, old_host):
-    url = old_host.write(channel().replace(
-        '<itunes:category text="Technology"/>',
-        '<itunes:category text="Games &amp; Hobbies"><itunes:category text="Video Games"/></itunes:category>'
-        '<itunes:category text="Technology"><itunes:category text="Tech News"/></itunes:category>'))
+    url = old_host.write(
+        channel().replace(
+            '<itunes:category text="Technology"/>',
+            '<itunes:category text="Games &amp; Hobbies"><itunes:category text="Video Games"/></itunes:category>'
+            '<itunes:category text="Technology"><itunes:category text="Tech News"/></itunes:category>',
+        )
+    )
     result = runner.invoke(args=["import-feed", url])
     assert result.exit_code == 0, result.output
     assert db.session.query(Show).one().categories == [["Leisure", "Video Games"], ["News", "Tech News"]]
@@ -510,13 +586,17 @@ def test_a_cover_apple_would_refuse_is_fitted_and_the_producer_told(runner, old_
 
 def test_alternate_enclosures_arrive_as_renditions(runner, old_host, client):
     (old_host.root / "opus.opus").write_bytes((AUDIO / "opus.opus").read_bytes())
-    two = item('<podcast:alternateEnclosure type="audio/mpeg" length="1" default="true">'
-            '<podcast:source uri="{base}/cbr.mp3"/></podcast:alternateEnclosure>'
-            '<podcast:alternateEnclosure type="audio/opus" length="1" bitrate="32000">'
-            '<podcast:source uri="ipfs://bafy-not-fetched"/><podcast:source uri="{base}/opus.opus"/>'
-            "</podcast:alternateEnclosure>"
-            '<podcast:alternateEnclosure type="audio/aac" length="1"><podcast:source uri="{base}/gone.m4a"/>'
-            "</podcast:alternateEnclosure>", title="Two files", guid="two-1")
+    two = item(
+        '<podcast:alternateEnclosure type="audio/mpeg" length="1" default="true">'
+        '<podcast:source uri="{base}/cbr.mp3"/></podcast:alternateEnclosure>'
+        '<podcast:alternateEnclosure type="audio/opus" length="1" bitrate="32000">'
+        '<podcast:source uri="ipfs://bafy-not-fetched"/><podcast:source uri="{base}/opus.opus"/>'
+        "</podcast:alternateEnclosure>"
+        '<podcast:alternateEnclosure type="audio/aac" length="1"><podcast:source uri="{base}/gone.m4a"/>'
+        "</podcast:alternateEnclosure>",
+        title="Two files",
+        guid="two-1",
+    )
     result = runner.invoke(args=["import-feed", old_host.write(channel(items=two))])
     assert result.exit_code == 0, result.output
     assert "alternate enclosure" in result.output and "gone.m4a" in result.output

@@ -45,8 +45,11 @@ def normalised(value: str | None) -> str | None:
     """Either host's address, with whatever id or slug follows it, reduced to what kind of file it names."""
     if value is None:
         return None
-    return re.sub(rf"(?:{re.escape(FIRST)}|{re.escape(SECOND)})/\S*?(\.\w+)?(?=\s|$)",
-                  lambda m: "{host}" + (m.group(1) or ""), value.strip())
+    return re.sub(
+        rf"(?:{re.escape(FIRST)}|{re.escape(SECOND)})/\S*?(\.\w+)?(?=\s|$)",
+        lambda m: "{host}" + (m.group(1) or ""),
+        value.strip(),
+    )
 
 
 def described(node) -> tuple:  # noqa: ANN001
@@ -62,8 +65,12 @@ def channel_and_items(xml: bytes) -> tuple[list[tuple], dict[str, list[tuple]]]:
     return tags, items
 
 
-def test_our_feed_imported_by_a_second_instance_comes_out_the_same(app, client, everything,  # noqa: F811
-                                                                    other_instance):
+def test_our_feed_imported_by_a_second_instance_comes_out_the_same(
+    app,
+    client,
+    everything,  # noqa: F811
+    other_instance,
+):
     original = client.get(FEED).data
     second = other_instance(base_url=SECOND, import_allow_private_networks=True)
     with serving(app):

@@ -32,12 +32,18 @@ def app_config(app_config):
 
 def long_feed(count: int, audio: str) -> str:
     """`count` items, newest first as hosts write them, each with a kilobyte of notes."""
-    items = "".join(ITEM.format(title=f"Episode {n}", guid=f"guid-{n}", n=n, explicit="false", file=audio,
-                                date=f"Mon, {1 + n % 28:02d} Jan {2000 + n // 28} 09:00:00 +0000")
-                    .replace("</item>", f"<content:encoded><![CDATA[{NOTES}]]></content:encoded></item>")
-                    for n in range(count, 0, -1))
-    return FEED.format(items=items).replace(
-        "<rss ", '<rss xmlns:content="http://purl.org/rss/1.0/modules/content/" ')
+    items = "".join(
+        ITEM.format(
+            title=f"Episode {n}",
+            guid=f"guid-{n}",
+            n=n,
+            explicit="false",
+            file=audio,
+            date=f"Mon, {1 + n % 28:02d} Jan {2000 + n // 28} 09:00:00 +0000",
+        ).replace("</item>", f"<content:encoded><![CDATA[{NOTES}]]></content:encoded></item>")
+        for n in range(count, 0, -1)
+    )
+    return FEED.format(items=items).replace("<rss ", '<rss xmlns:content="http://purl.org/rss/1.0/modules/content/" ')
 
 
 # Run in a process of its own: tracemalloc counts every thread's allocations, and a thread an earlier
@@ -73,8 +79,15 @@ print(json.dumps({"titles": read, "ours": ours, "entries": whole, "baseline": ba
 def test_a_long_feed_is_read_in_a_fraction_of_the_memory_of_parsing_it_whole(app, app_config, tmp_path):
     path = tmp_path / "long.xml"
     path.write_text(long_feed(1000, "cbr.mp3"))  # tracemalloc slows feedparser a great deal: no more is needed
-    measured = json.loads(subprocess.run([sys.executable, "-c", MEASURE_MEMORY, str(path)], check=True,
-                                         env=app_environment(app_config), capture_output=True, text=True).stdout)
+    measured = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", MEASURE_MEMORY, str(path)],
+            check=True,
+            env=app_environment(app_config),
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
     assert measured["entries"] == 1000
     assert measured["titles"] == [f"Episode {n}" for n in range(1, 1001)]  # oldest first
     assert measured["ours"] < measured["baseline"] / 5, measured
@@ -82,8 +95,9 @@ def test_a_long_feed_is_read_in_a_fraction_of_the_memory_of_parsing_it_whole(app
 
 
 def cli(app_config: dict, *args: str, **popen) -> subprocess.Popen:  # noqa: ANN003
-    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "podcast_service", *args],
-                            env=app_environment(app_config), **popen)
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "podcast_service", *args], env=app_environment(app_config), **popen
+    )
 
 
 def episodes() -> int:
@@ -93,8 +107,15 @@ def episodes() -> int:
 
 def test_a_killed_import_is_picked_up_where_it_stopped(app, app_config, runner, old_host):  # noqa: F811
     (old_host.root / "feed.xml").write_text(long_feed(8, "slow/cbr.mp3"))  # each download takes a while
-    run = cli(app_config, "import-feed", old_host.base + "/feed.xml", "--slug", "moved",
-              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run = cli(
+        app_config,
+        "import-feed",
+        old_host.base + "/feed.xml",
+        "--slug",
+        "moved",
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for(lambda: episodes() >= 3, timeout=60, what="three episodes imported")
     finally:
@@ -118,8 +139,16 @@ def test_on_a_terminal_a_progress_bar_counts_items_and_megabytes(app, app_config
     # The newest item's enclosure is missing at the old host.
     (old_host.root / "feed.xml").write_text(long_feed(4, "cbr.mp3").replace('"cbr.mp3"', '"missing.mp3"', 1))
     leader, follower = pty.openpty()
-    run = cli(app_config, "import-feed", old_host.base + "/feed.xml", "--slug", "moved",
-              stdin=follower, stdout=follower, stderr=follower)
+    run = cli(
+        app_config,
+        "import-feed",
+        old_host.base + "/feed.xml",
+        "--slug",
+        "moved",
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+    )
     os.close(follower)
     output = b""
     deadline = time.monotonic() + 60

@@ -50,8 +50,11 @@ def coalition(client, admin_headers):
 
 
 def upload(client, headers, slug, path, **form) -> dict:
-    r = client.post(f"/api/v1/shows/{slug}/episodes", headers=headers,
-                    **multipart(audio=(path.read_bytes(), path.name), status="published", **form))
+    r = client.post(
+        f"/api/v1/shows/{slug}/episodes",
+        headers=headers,
+        **multipart(audio=(path.read_bytes(), path.name), status="published", **form),
+    )
     assert r.status_code == 201, r.get_json()
     return r.get_json()
 
@@ -65,14 +68,22 @@ def files_of(episode_id: int) -> dict[str, int]:
     """How many stored files the episode has of each kind: one of each, or something was made twice."""
     db.session.rollback()
     episode = db.session.get(Episode, episode_id)
-    generated = db.session.scalar(select(func.count()).select_from(AlternateFile)
-                                  .where(AlternateFile.episode_id == episode_id, AlternateFile.generated))
-    return {"audio": episode.audio.extension, "master": episode.master.extension if episode.master else None,
-            "generated alternates": generated, "waveform": episode.waveform is not None}
+    generated = db.session.scalar(
+        select(func.count())
+        .select_from(AlternateFile)
+        .where(AlternateFile.episode_id == episode_id, AlternateFile.generated)
+    )
+    return {
+        "audio": episode.audio.extension,
+        "master": episode.master.extension if episode.master else None,
+        "generated alternates": generated,
+        "waveform": episode.waveform is not None,
+    }
 
 
 def test_the_upload_returns_at_once_and_the_episode_reaches_listeners_when_a_worker_has_made_its_mp3(
-        app, client, admin_headers, coalition, workers, tmp_path, storage):
+    app, client, admin_headers, coalition, workers, tmp_path, storage
+):
     master = write_master(tmp_path / "interview.wav", 8.0)
     episode = upload(client, admin_headers, coalition, master, title="Shaping Belgium's digital future")
     assert episode["status"] == "published"
@@ -91,19 +102,23 @@ def test_the_upload_returns_at_once_and_the_episode_reaches_listeners_when_a_wor
     assert client.get(page).status_code == 200
     feed = client.get(f"/shows/{coalition}/feed.xml").get_data(as_text=True)
     assert "digital future" in feed and 'type="audio/mpeg"' in feed
-    assert files_of(episode["id"]) == {"audio": ".mp3", "master": ".wav", "generated alternates": 1,
-                                       "waveform": True}
+    assert files_of(episode["id"]) == {"audio": ".mp3", "master": ".wav", "generated alternates": 1, "waveform": True}
     assert len(list(storage.keys())) == 4
 
 
 def test_a_job_whose_worker_is_killed_mid_way_is_taken_over_and_finishes_once(
-        app, client, admin_headers, coalition, workers, tmp_path, storage):
+    app, client, admin_headers, coalition, workers, tmp_path, storage
+):
     master = write_master(tmp_path / "long-interview.flac", 240.0)
     episode = upload(client, admin_headers, coalition, master)
     first = workers("first")
     # Killed while encoding (past the measuring pass), with its lease still running.
-    wait_for(lambda: (job := job_of(episode["id"])).state == "running" and job.progress > 0.4, 120,
-             "the first worker to be encoding", [first])
+    wait_for(
+        lambda: (job := job_of(episode["id"])).state == "running" and job.progress > 0.4,
+        120,
+        "the first worker to be encoding",
+        [first],
+    )
     first.kill()
     assert job_of(episode["id"]).state == "running"
 
@@ -111,17 +126,19 @@ def test_a_job_whose_worker_is_killed_mid_way_is_taken_over_and_finishes_once(
     job = wait_for(lambda: (j := job_of(episode["id"])).state == "done" and j, 180, "the takeover", [second])
     assert job.attempts == 2 and job.error is None
     assert "stalled" in second.log_path.read_text()
-    assert files_of(episode["id"]) == {"audio": ".mp3", "master": ".flac", "generated alternates": 1,
-                                       "waveform": True}
+    assert files_of(episode["id"]) == {"audio": ".mp3", "master": ".flac", "generated alternates": 1, "waveform": True}
     # Nothing the killed worker had begun is left in the store.
     rows = set(db.session.scalars(select(MediaFile.key)))
     assert set(storage.keys()) == rows and len(rows) == 4
 
 
-def test_two_workers_share_ten_uploads_and_make_each_once(app, client, admin_headers, coalition, workers,
-                                                          tmp_path, storage):
-    episodes = [upload(client, admin_headers, coalition, write_master(tmp_path / f"part-{n}.aiff", 3.0),
-                       title=f"Part {n}") for n in range(10)]
+def test_two_workers_share_ten_uploads_and_make_each_once(
+    app, client, admin_headers, coalition, workers, tmp_path, storage
+):
+    episodes = [
+        upload(client, admin_headers, coalition, write_master(tmp_path / f"part-{n}.aiff", 3.0), title=f"Part {n}")
+        for n in range(10)
+    ]
     logs = [workers("one"), workers("two")]
     ids = [e["id"] for e in episodes]
     wait_for(lambda: all(job_of(i).state == "done" for i in ids), 120, "ten jobs", logs)
@@ -135,14 +152,19 @@ def test_two_workers_share_ten_uploads_and_make_each_once(app, client, admin_hea
 
 
 def test_an_episode_deleted_while_its_master_is_encoded_leaves_nothing_behind(
-        app, client, admin_headers, coalition, workers, tmp_path, storage):
+    app, client, admin_headers, coalition, workers, tmp_path, storage
+):
     # Ten minutes of audio, deleted as soon as its encoding starts (analysis is the first 30 %): a busy machine
     # must not let the encode finish before the deletion lands.
     master = write_master(tmp_path / "withdrawn.flac", 600.0)
     episode = upload(client, admin_headers, coalition, master)
     worker = workers()
-    wait_for(lambda: (job := job_of(episode["id"])) is not None and job.state == "running" and job.progress > 0.32,
-             120, "the worker to be encoding", [worker])
+    wait_for(
+        lambda: (job := job_of(episode["id"])) is not None and job.state == "running" and job.progress > 0.32,
+        120,
+        "the worker to be encoding",
+        [worker],
+    )
     r = client.delete(f"/api/v1/shows/{coalition}/episodes/{episode['id']}", headers=admin_headers)
     assert r.status_code == 204
     wait_for(lambda: "keeps nothing" in worker.log_path.read_text(), 60, "the worker to give up", [worker])

@@ -24,9 +24,14 @@ def french(show, make_episode):  # noqa: ANN001, ANN201
     """A Belgian French show with an episode that has chapters, published on 3 May 2021."""
     show.language = "fr-BE"
     db.session.commit()
-    return make_episode(title="Façonner l’avenir numérique", slug="avenir", season=1, number=2,
-                        published_at=datetime(2021, 5, 3, 9, tzinfo=UTC),
-                        chapters=[ChapterInfo(0.0, None, "Début"), ChapterInfo(1.0, None, "Suite")])
+    return make_episode(
+        title="Façonner l’avenir numérique",
+        slug="avenir",
+        season=1,
+        number=2,
+        published_at=datetime(2021, 5, 3, 9, tzinfo=UTC),
+        chapters=[ChapterInfo(0.0, None, "Début"), ChapterInfo(1.0, None, "Suite")],
+    )
 
 
 def page(client, path: str):  # noqa: ANN001, ANN201
@@ -55,17 +60,21 @@ def test_an_episode_page_speaks_its_shows_language(client, french):
     assert "Vitesse" in html.tostring(controls, encoding="unicode")
 
 
-@pytest.mark.parametrize(("language", "words", "date"), [
-    ("nl", ("Hoofdstukken", "Seizoen 1, aflevering 2"), "3 mei 2021"),
-    ("de", ("Kapitel", "Staffel 1, Folge 2"), "3. Mai 2021"),
-    ("en", ("Chapters", "Season 1, episode 2"), "3 May 2021"),
-])
+@pytest.mark.parametrize(
+    ("language", "words", "date"),
+    [
+        ("nl", ("Hoofdstukken", "Seizoen 1, aflevering 2"), "3 mei 2021"),
+        ("de", ("Kapitel", "Staffel 1, Folge 2"), "3. Mai 2021"),
+        ("en", ("Chapters", "Season 1, episode 2"), "3 May 2021"),
+    ],
+)
 def test_the_visitor_chooses_another_language_in_the_address(client, french, language, words, date):
     response, tree = page(client, f"/shows/test-show/avenir/?lang={language}")
     assert tree.get("lang") == language
     # Links to other public pages keep the choice.
     assert tree.xpath("//a[@href='/shows/test-show/?lang=%s']" % language) and tree.xpath(
-        "//header//a[@href='/?lang=%s']" % language)
+        "//header//a[@href='/?lang=%s']" % language
+    )
     text = chrome(tree)
     assert all(word in text for word in words) and date in text
     assert "Chapitres" not in text
@@ -113,14 +122,28 @@ def test_the_api_stays_english(client, french, admin_headers):
 @pytest.fixture
 def paired(app, client, signed_in, make_episode, french):  # noqa: ANN001, ANN201
     """A Dutch show beside the French one, paired by their producer, with the same episode in both."""
-    dutch = save_show(ShowInput(slug="nl-show", title="Nederlandse versie", description="Dezelfde podcast.",
-                                language="nl-BE", author="Tester", owner_name="Owner", owner_email="owner@example.org",
-                                categories=["Technology"]))
-    toekomst = save_episode(dutch, EpisodeInput(title="De digitale toekomst", slug="toekomst",
-                                                published_at=datetime(2021, 5, 3, 9, tzinfo=UTC)), AUDIO / "cbr.mp3")
+    dutch = save_show(
+        ShowInput(
+            slug="nl-show",
+            title="Nederlandse versie",
+            description="Dezelfde podcast.",
+            language="nl-BE",
+            author="Tester",
+            owner_name="Owner",
+            owner_email="owner@example.org",
+            categories=["Technology"],
+        )
+    )
+    toekomst = save_episode(
+        dutch,
+        EpisodeInput(title="De digitale toekomst", slug="toekomst", published_at=datetime(2021, 5, 3, 9, tzinfo=UTC)),
+        AUDIO / "cbr.mp3",
+    )
     token = csrf_token(client, "/admin/shows/test-show/settings")
-    assert client.post("/admin/shows/test-show/versions", data={"versions": "nl-show\n", "csrf_token": token}
-                       ).status_code == 302
+    assert (
+        client.post("/admin/shows/test-show/versions", data={"versions": "nl-show\n", "csrf_token": token}).status_code
+        == 302
+    )
     page_url = f"/admin/shows/test-show/episodes/{french.id}/"
     response = client.post(page_url + "versions", data={"versions": "nl-show/toekomst", "csrf_token": token})
     assert response.status_code == 302
@@ -130,8 +153,9 @@ def paired(app, client, signed_in, make_episode, french):  # noqa: ANN001, ANN20
 def alternates_of(client, path: str) -> tuple[dict, dict]:  # noqa: ANN001
     _, tree = page(client, path)
     links = dict(zip(tree.xpath("//link[@hreflang]/@hreflang"), tree.xpath("//link[@hreflang]/@href")))
-    switch = dict(zip(tree.xpath("//nav[@class='languages']//a/@hreflang"),
-                      tree.xpath("//nav[@class='languages']//a/@href")))
+    switch = dict(
+        zip(tree.xpath("//nav[@class='languages']//a/@hreflang"), tree.xpath("//nav[@class='languages']//a/@href"))
+    )
     return links, switch
 
 
@@ -154,10 +178,23 @@ def test_pairing_needs_both_shows_and_other_languages(app, client, paired):
     token = csrf_token(client, "/admin/shows/test-show/settings")
     # Two Dutch versions of one programme: refused, nothing changed.
     dutch.language = "nl"
-    other = save_show(ShowInput(slug="also-dutch", title="Ook Nederlands", description="Nog een.", language="nl",
-                                author="x", owner_name="x", owner_email="x@example.org", categories=["Technology"]))
-    response = client.post("/admin/shows/test-show/versions", data={"versions": "nl-show\nalso-dutch",
-                                                                     "csrf_token": token}, follow_redirects=True)
+    other = save_show(
+        ShowInput(
+            slug="also-dutch",
+            title="Ook Nederlands",
+            description="Nog een.",
+            language="nl",
+            author="x",
+            owner_name="x",
+            owner_email="x@example.org",
+            categories=["Technology"],
+        )
+    )
+    response = client.post(
+        "/admin/shows/test-show/versions",
+        data={"versions": "nl-show\nalso-dutch", "csrf_token": token},
+        follow_redirects=True,
+    )
     assert "each version must be in another language" in response.text
     assert db.session.get(Show, other.id).version_group is None
     # A show this producer does not edit cannot be pulled into their programme.
@@ -166,8 +203,9 @@ def test_pairing_needs_both_shows_and_other_languages(app, client, paired):
     accounts.set_member(db.session.get(Show, other.id), accounts.find_user("editor@example.org"), "owner")
     assert sign_in(client, "editor@example.org").status_code == 302
     token = csrf_token(client, "/admin/shows/also-dutch/settings")
-    response = client.post("/admin/shows/also-dutch/versions", data={"versions": "test-show",
-                                                                     "csrf_token": token}, follow_redirects=True)
+    response = client.post(
+        "/admin/shows/also-dutch/versions", data={"versions": "test-show", "csrf_token": token}, follow_redirects=True
+    )
     assert "no show called" in response.text.lower() or "test-show" in response.text
     assert db.session.get(Show, other.id).version_group is None
     _, switch = alternates_of(client, "/shows/test-show/")
@@ -200,36 +238,47 @@ def test_the_admin_speaks_the_producers_language_else_their_browsers(client, sig
     assert "Vos podcasts" in client.get("/admin/", headers={"Accept-Language": "fr"}).text
 
 
-def test_the_services_validation_messages_speak_the_producers_language(app, client, signed_in, admin_headers,
-                                                                        make_episode):
+def test_the_services_validation_messages_speak_the_producers_language(
+    app, client, signed_in, admin_headers, make_episode
+):
     """The same rule, broken in the admin, is explained in the producer's language; the API and the command
     line keep English."""
     episode = make_episode(title="Avenir")
     path = f"/admin/shows/test-show/episodes/{episode.id}/"
     token = csrf_token(client, path)
-    said = {"en": "episode title is longer than 255 characters",
-            "nl": "titel van de aflevering is langer dan 255 tekens",
-            "fr": "titre de l'épisode : plus de 255 caractères", "de": "Titel der Folge ist länger als 255 Zeichen"}
+    said = {
+        "en": "episode title is longer than 255 characters",
+        "nl": "titel van de aflevering is langer dan 255 tekens",
+        "fr": "titre de l'épisode : plus de 255 caractères",
+        "de": "Titel der Folge ist länger als 255 Zeichen",
+    }
     for language, message in said.items():
-        response = client.post(path, data={"csrf_token": token, "title": "x" * 300},
-                               headers={"Accept-Language": language})
+        response = client.post(
+            path, data={"csrf_token": token, "title": "x" * 300}, headers={"Accept-Language": language}
+        )
         assert response.status_code == 422
         assert html.fromstring(response.data).xpath("string(//*[@role='alert'])").strip() == message
-    response = client.post(path, data={"csrf_token": token, "title": "Avenir", "season": "zero"},
-                           headers={"Accept-Language": "de"})
+    response = client.post(
+        path, data={"csrf_token": token, "title": "Avenir", "season": "zero"}, headers={"Accept-Language": "de"}
+    )
     assert response.status_code == 422 and "Staffel muss eine ganze Zahl sein" in response.text
-    api = client.patch(f"/api/v1/shows/test-show/episodes/{episode.id}", json={"title": "x" * 300},
-                       headers={**admin_headers, "Accept-Language": "nl"})
+    api = client.patch(
+        f"/api/v1/shows/test-show/episodes/{episode.id}",
+        json={"title": "x" * 300},
+        headers={**admin_headers, "Accept-Language": "nl"},
+    )
     assert api.status_code == 422 and api.get_json()["error"]["message"] == said["en"]
-    result = app.test_cli_runner().invoke(args=["create-user", "not-an-address", "--password-stdin"],
-                                          input="a long enough password\n")
+    result = app.test_cli_runner().invoke(
+        args=["create-user", "not-an-address", "--password-stdin"], input="a long enough password\n"
+    )
     assert result.exit_code != 0 and "'not-an-address' is not an e-mail address" in result.output
 
 
 def test_the_downloads_dashboard_speaks_the_producers_language(client, signed_in, make_episode):
     make_episode(title="Avenir")
-    page = html.fromstring(client.get("/admin/shows/test-show/analytics?days=7",
-                                      headers={"Accept-Language": "fr"}).data)
+    page = html.fromstring(
+        client.get("/admin/shows/test-show/analytics?days=7", headers={"Accept-Language": "fr"}).data
+    )
     text = page.text_content()
     assert page.xpath("string(//h1)") == "Téléchargements"
     assert "Applis de podcast (le flux)" in text and "Premiers 7 jours" not in text and "7 premiers jours" in text

@@ -26,8 +26,11 @@ def stored(tmp_path: Path) -> Path:
 
 
 def links_of(root: Path) -> list[str]:
-    return sorted(p.relative_to(root / media_links.FOLDER).as_posix()
-                  for p in (root / media_links.FOLDER).rglob("*") if p.is_symlink())
+    return sorted(
+        p.relative_to(root / media_links.FOLDER).as_posix()
+        for p in (root / media_links.FOLDER).rglob("*")
+        if p.is_symlink()
+    )
 
 
 def test_a_link_points_at_the_file_for_its_window_and_as_the_latest_and_dates_the_file(tmp_path, stored):
@@ -76,9 +79,19 @@ def test_a_link_that_cannot_be_made_is_logged_and_the_request_goes_on(tmp_path, 
     assert "cannot leave abc123.mp3 for nginx" in caplog.text
 
 
-@pytest.mark.parametrize(("threshold", "folder"), [
-    (None, "n"), (9_999, None), (10_000, "5"), (99_999, "5"), (960_000, "6"), (2_400_000, "7"),
-    (99_999_999, "8"), (100_000_000, None)])
+@pytest.mark.parametrize(
+    ("threshold", "folder"),
+    [
+        (None, "n"),
+        (9_999, None),
+        (10_000, "5"),
+        (99_999, "5"),
+        (960_000, "6"),
+        (2_400_000, "7"),
+        (99_999_999, "8"),
+        (100_000_000, None),
+    ],
+)
 def test_only_thresholds_nginx_can_filter_get_a_folder(threshold, folder):
     assert media_links.link_class(threshold) == folder
 
@@ -89,23 +102,26 @@ def counted_pattern() -> re.Pattern:
     return re.compile(re.fullmatch(r'"~(.+)"\s+1;', line.strip()).group(1))
 
 
-@pytest.mark.parametrize(("key", "reported"), [
-    ("GET:/179587338/6/abc.mp3:", True),  # no Range
-    ("GET:/179587338/6/abc.mp3:bytes=-100", True),  # the last bytes: the service decides
-    ("GET:/179587338/6/abc.mp3:bytes=999999-", True),
-    ("GET:/179587338/6/abc.mp3:bytes=1000000-", False),  # more digits than any 6-digit threshold
-    ("GET:/179587338/5/abc.mp3:bytes=99999-100000", True),
-    ("GET:/179587338/5/abc.mp3:bytes=100000-", False),
-    ("GET:/179587338/8/abc.mp3:bytes=12345678-", True),
-    ("GET:/179587338/8/abc.mp3:bytes=123456789-", False),
-    ("GET:/latest/7/abc.mp3:bytes=0-1", True),  # sent while the service is down
-    ("GET:/179587338/n/abc.mp3:", False),  # not counted
-    ("GET:/179587338/n/abc.mp3:bytes=0-1", False),
-    ("HEAD:/179587338/6/abc.mp3:", False),
-    ("GET:/179587338/6/abc.mp3:bytes=1000000-1 2:bytes=0-", False),  # a Range made to look like another key
-    ("GET:/179587338/n/abc.mp3:bytes=-:/1/6/", False),  # ... or like a counted link's folder
-    ("GET:/179587338/6/abc.mp3:bytes=9999999:/1/8/x:bytes=1-", False),
-])
+@pytest.mark.parametrize(
+    ("key", "reported"),
+    [
+        ("GET:/179587338/6/abc.mp3:", True),  # no Range
+        ("GET:/179587338/6/abc.mp3:bytes=-100", True),  # the last bytes: the service decides
+        ("GET:/179587338/6/abc.mp3:bytes=999999-", True),
+        ("GET:/179587338/6/abc.mp3:bytes=1000000-", False),  # more digits than any 6-digit threshold
+        ("GET:/179587338/5/abc.mp3:bytes=99999-100000", True),
+        ("GET:/179587338/5/abc.mp3:bytes=100000-", False),
+        ("GET:/179587338/8/abc.mp3:bytes=12345678-", True),
+        ("GET:/179587338/8/abc.mp3:bytes=123456789-", False),
+        ("GET:/latest/7/abc.mp3:bytes=0-1", True),  # sent while the service is down
+        ("GET:/179587338/n/abc.mp3:", False),  # not counted
+        ("GET:/179587338/n/abc.mp3:bytes=0-1", False),
+        ("HEAD:/179587338/6/abc.mp3:", False),
+        ("GET:/179587338/6/abc.mp3:bytes=1000000-1 2:bytes=0-", False),  # a Range made to look like another key
+        ("GET:/179587338/n/abc.mp3:bytes=-:/1/6/", False),  # ... or like a counted link's folder
+        ("GET:/179587338/6/abc.mp3:bytes=9999999:/1/8/x:bytes=1-", False),
+    ],
+)
 def test_nginx_reports_only_gets_that_may_start_within_the_first_minute(key, reported):
     """The map's expression, read from the shipped site and tried with Python's re (the same syntax here)."""
     assert bool(counted_pattern().search(key)) is reported

@@ -58,7 +58,7 @@ def test_single_ranges_are_byte_exact(client, url, header, start, end):
     assert r.status == 206
     assert r.headers["content-range"] == f"bytes {start}-{end}/{SIZE}"
     assert r.headers["content-length"] == str(end - start + 1)
-    assert r.data == DATA[start: end + 1]
+    assert r.data == DATA[start : end + 1]
 
 
 def test_unsatisfiable_range_is_416(client, url):

@@ -25,8 +25,13 @@ APP = {"User-Agent": "AntennaPod/3.4.0"}
 
 def accel_config(app_config: dict, tmp_path, **extra) -> dict:  # noqa: ANN001
     """The stack's database with the local folder behind nginx (replay needs headers-only answers)."""
-    return {**app_config, "storage_backend": "local", "storage_path": str(tmp_path / "media"),
-            "accel_redirect": "/_media", **extra}
+    return {
+        **app_config,
+        "storage_backend": "local",
+        "storage_path": str(tmp_path / "media"),
+        "accel_redirect": "/_media",
+        **extra,
+    }
 
 
 def demo_app(config: dict):  # noqa: ANN201
@@ -64,8 +69,11 @@ def change_episode(app, **values) -> Episode:  # noqa: ANN001
 def recorded(app) -> list[tuple]:  # noqa: ANN001
     recorder.recorder(app).flush()
     with app.app_context():
-        rows = db.session.query(MediaRequest.method, MediaRequest.range_start, MediaRequest.range_end) \
-            .order_by(MediaRequest.id).all()
+        rows = (
+            db.session.query(MediaRequest.method, MediaRequest.range_start, MediaRequest.range_end)
+            .order_by(MediaRequest.id)
+            .all()
+        )
         db.session.remove()
     return [tuple(r) for r in rows]
 
@@ -172,8 +180,9 @@ def test_another_process_forgets_a_withdrawn_file_within_media_lookup_seconds(ap
     try:
         assert [status() for _ in range(6)] == [200] * 6
         change_episode(app, withdrawn_at=utcnow())
-        wait_for(lambda: all(status() == 404 for _ in range(6)), timeout=20, what="404 from every worker",
-                 logs=[server])
+        wait_for(
+            lambda: all(status() == 404 for _ in range(6)), timeout=20, what="404 from every worker", logs=[server]
+        )
     finally:
         server.stop()
         with app.app_context():

@@ -27,15 +27,15 @@ def page(client, path):
 def test_home_lists_the_show_and_announces_its_feed(client, demo):
     doc = page(client, "/")
     assert doc.xpath("//h2/a/text()") == ["Cyber Security Coalition Podcast"]
-    assert doc.xpath("//link[@rel='alternate' and @type='application/rss+xml']/@href") == [
-        BASE_URL + SHOW + "feed.xml"]
+    assert doc.xpath("//link[@rel='alternate' and @type='application/rss+xml']/@href") == [BASE_URL + SHOW + "feed.xml"]
 
 
 def test_show_page_lists_published_episodes_only(client, demo):
     demo_show = demo.show
     save_episode(demo_show, EpisodeInput(title="Unreleased draft"), AUDIO / "cbr.mp3")
-    save_episode(demo_show, EpisodeInput(title="Next week", published_at=utcnow() + timedelta(days=7)),
-                 AUDIO / "cbr.mp3")
+    save_episode(
+        demo_show, EpisodeInput(title="Next week", published_at=utcnow() + timedelta(days=7)), AUDIO / "cbr.mp3"
+    )
     doc = page(client, SHOW)
     assert doc.xpath("//article//h3/a/text()") == ["Shaping Belgium's digital future"]
     assert doc.xpath("//link[@rel='alternate' and not(@hreflang)]/@href") == [BASE_URL + SHOW + "feed.xml"]
@@ -50,8 +50,7 @@ def test_episode_page_has_everything_a_visitor_needs(client, demo):
     minutes, seconds = divmod(round(demo.audio.duration), 60)
     assert doc.xpath("//span[@class='duration']/text()") == [f"{minutes}:{seconds:02d}"]
     assert doc.xpath("//audio/@src") == [urls.audio_url(demo)]
-    assert doc.xpath("//link[@rel='alternate' and @type='application/rss+xml']/@href") == [
-        BASE_URL + SHOW + "feed.xml"]
+    assert doc.xpath("//link[@rel='alternate' and @type='application/rss+xml']/@href") == [BASE_URL + SHOW + "feed.xml"]
     # The report it belongs to is a prominent link.
     report = doc.xpath("//a[@class='report']")
     assert [a.text for a in report] == ["2021 activity report of the Cyber Security Coalition"]
@@ -72,9 +71,12 @@ def test_episode_page_has_everything_a_visitor_needs(client, demo):
 
 
 def test_hostile_metadata_is_shown_as_text(client, make_episode, show):
-    episode = make_episode("vbr_noxing_tagged.mp3", title="<script>alert('t')</script>",
-                           summary="<img src=x onerror=alert(1)>",
-                           notes="<script>alert('n')</script>\n\n[click](javascript:alert(1))")
+    episode = make_episode(
+        "vbr_noxing_tagged.mp3",
+        title="<script>alert('t')</script>",
+        summary="<img src=x onerror=alert(1)>",
+        notes="<script>alert('n')</script>\n\n[click](javascript:alert(1))",
+    )
     response = client.get(f"/shows/{show.slug}/{episode.slug}/")
     assert response.status_code == 200
     assert b"<script>alert" not in response.data

@@ -63,8 +63,10 @@ def test_a_subscriber_feed_works_until_revoked(client, private_show, admin_heade
     other = client.get(other_url.removeprefix(BASE_URL))
     assert other.headers["ETag"] != response.headers["ETag"]
     assert other.data.replace(other_url.split("/")[-2].encode(), token.encode()) == response.data
-    assert client.get(feed_url.removeprefix(BASE_URL),
-                      headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
+    assert (
+        client.get(feed_url.removeprefix(BASE_URL), headers={"If-None-Match": response.headers["ETag"]}).status_code
+        == 304
+    )
 
     listed = client.get("/api/v1/shows/test-show/subscribers", headers=admin_headers).json
     assert [(s["name"], s["prefix"]) for s in listed] == [("Alice", token[:8]), ("Bob", other_url.split("/")[-2][:8])]
@@ -82,12 +84,25 @@ def test_a_token_opens_only_its_own_show(client, private_show, admin_headers):
     _show, episode = private_show
     _id, feed_url = subscribe(client, admin_headers)
     token = feed_url.split("/")[-2]
-    other = client.post("/api/v1/shows", json={
-        "slug": "other", "title": "Other", "description": "Another show.", "author": "A", "owner_name": "O",
-        "owner_email": "o@example.org", "categories": ["Technology"]}, headers=admin_headers)
+    other = client.post(
+        "/api/v1/shows",
+        json={
+            "slug": "other",
+            "title": "Other",
+            "description": "Another show.",
+            "author": "A",
+            "owner_name": "O",
+            "owner_email": "o@example.org",
+            "categories": ["Technology"],
+        },
+        headers=admin_headers,
+    )
     assert other.status_code == 201
-    upload = client.post("/api/v1/shows/other/episodes", headers=admin_headers, **multipart(
-        audio=((AUDIO / "cbr.mp3").read_bytes(), "x.mp3"), status="published"))
+    upload = client.post(
+        "/api/v1/shows/other/episodes",
+        headers=admin_headers,
+        **multipart(audio=((AUDIO / "cbr.mp3").read_bytes(), "x.mp3"), status="published"),
+    )
     other_audio = upload.json["audio_url"].split("/media/")[1]
     assert client.get(f"/subscriptions/{token}/media/{other_audio}").status_code == 404
 
@@ -96,8 +111,10 @@ def test_producers_manage_subscribers_in_the_admin(client, signed_in, private_sh
     page = client.get("/admin/shows/test-show/").text
     assert "Subscribers" in page
 
-    created = client.post("/admin/shows/test-show/subscribers",
-                          data={"name": "Carol", "csrf_token": csrf_token(client, "/admin/shows/test-show/")})
+    created = client.post(
+        "/admin/shows/test-show/subscribers",
+        data={"name": "Carol", "csrf_token": csrf_token(client, "/admin/shows/test-show/")},
+    )
     assert created.status_code == 200
     url = etree.HTML(created.data).xpath("//code[@class='new-subscriber-url']/text()")[0]
     assert url.startswith(f"{BASE_URL}/subscriptions/") and client.get(url.removeprefix(BASE_URL)).status_code == 200

@@ -97,7 +97,7 @@ def test_missing_file_is_a_media_error(tmp_path):
 def test_damaged_middle_is_refused(tmp_path):
     data = bytearray((AUDIO / "cbr.mp3").read_bytes())
     middle = len(data) // 2
-    data[middle: middle + 8000] = os.urandom(8000)
+    data[middle : middle + 8000] = os.urandom(8000)
     path = tmp_path / "damaged.mp3"
     path.write_bytes(bytes(data))
     with pytest.raises(MediaError, match="damaged"):

@@ -52,17 +52,19 @@ def served(app, app_config, runner, tmp_path):
     server.stop()
 
 
-def test_a_worker_killed_mid_upload_leaves_a_spool_that_storage_check_removes(app, served, runner, admin_headers,
-                                                                               tmp_path):
+def test_a_worker_killed_mid_upload_leaves_a_spool_that_storage_check_removes(
+    app, served, runner, admin_headers, tmp_path
+):
     folder = app.config["PODCAST"].upload_temp_path
-    part = (b"--b\r\nContent-Disposition: form-data; name=\"audio\"; filename=\"big.wav\"\r\n"
-            b"Content-Type: audio/wav\r\n\r\n")
+    part = b'--b\r\nContent-Disposition: form-data; name="audio"; filename="big.wav"\r\nContent-Type: audio/wav\r\n\r\n'
     with socket.create_connection(("127.0.0.1", served.port)) as conn:
         conn.sendall(
             b"POST /api/v1/shows/cyber-security-coalition/episodes HTTP/1.1\r\nHost: x\r\n"
             + f"Authorization: {admin_headers['Authorization']}\r\n".encode()
             + b"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 500000000\r\n\r\n"
-            + part + b"\0" * (8 << 20))
+            + part
+            + b"\0" * (8 << 20)
+        )
         spool = wait_for(lambda: [p for p in folder.glob("upload-*") if p.stat().st_size > 0], what="a spool")[0]
         assert spools.abandoned(folder) == []  # its process holds it: not abandoned
         for pid in served.worker_pids():
@@ -95,10 +97,14 @@ def pg_through_proxy(tmp_path):
     """An app on PostgreSQL reached through a TCP proxy the test can stop or freeze, with the demo show."""
     with postgres_schema() as url:
         proxy = TcpProxy(5432)
-        config = {"base_url": BASE_URL, "secret_key": "tests-only-4f1d9a7c2b8e6035d1a9f7c3e5b2a8d0",
-                  "database_url": url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}"),
-                  "storage_path": str(tmp_path / "media"), "upload_temp_path": str(tmp_path / "spools"),
-                  "database_timeout_seconds": 2}
+        config = {
+            "base_url": BASE_URL,
+            "secret_key": "tests-only-4f1d9a7c2b8e6035d1a9f7c3e5b2a8d0",
+            "database_url": url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}"),
+            "storage_path": str(tmp_path / "media"),
+            "upload_temp_path": str(tmp_path / "spools"),
+            "database_timeout_seconds": 2,
+        }
         app = create_app(config)
         with app.app_context():
             migrate(app)
@@ -170,10 +176,18 @@ def test_api_reads_record_a_token_use_at_most_once_a_minute(client, app, admin_h
 
 def test_a_hung_store_leaves_feeds_and_pages_serving_and_health_answers_in_time(tmp_path, seaweedfs, s3_bucket):
     proxy = TcpProxy(seaweedfs.s3_port)
-    app = create_app({"base_url": BASE_URL, "secret_key": "tests-only-4f1d9a7c2b8e6035d1a9f7c3e5b2a8d0",
-                      "database_url": f"sqlite:///{tmp_path / 'db.sqlite'}", "storage_backend": "s3",
-                      "s3_bucket": s3_bucket, "s3_endpoint_url": f"http://127.0.0.1:{proxy.port}",
-                      "s3_region": "us-east-1", "storage_timeout_seconds": 2})
+    app = create_app(
+        {
+            "base_url": BASE_URL,
+            "secret_key": "tests-only-4f1d9a7c2b8e6035d1a9f7c3e5b2a8d0",
+            "database_url": f"sqlite:///{tmp_path / 'db.sqlite'}",
+            "storage_backend": "s3",
+            "s3_bucket": s3_bucket,
+            "s3_endpoint_url": f"http://127.0.0.1:{proxy.port}",
+            "s3_region": "us-east-1",
+            "storage_timeout_seconds": 2,
+        }
+    )
     with app.app_context():
         migrate(app)
         assert app.test_cli_runner().invoke(args=["import-episodes", str(DEMO_EPISODES)]).exit_code == 0
@@ -220,9 +234,16 @@ def fill(folder, name: str = "filler") -> None:
 
 
 def test_a_full_disk_keeps_reads_serving_and_refuses_writes_cleanly(small_disk, make_token):
-    app = create_app({"base_url": BASE_URL, "secret_key": "tests-only-4f1d9a7c2b8e6035d1a9f7c3e5b2a8d0",
-                      "database_url": f"sqlite:///{small_disk / 'podcast.db'}", "storage_path": str(small_disk / "media"),
-                      "upload_temp_path": str(small_disk / "uploads"), "min_free_disk_mb": 8})
+    app = create_app(
+        {
+            "base_url": BASE_URL,
+            "secret_key": "tests-only-4f1d9a7c2b8e6035d1a9f7c3e5b2a8d0",
+            "database_url": f"sqlite:///{small_disk / 'podcast.db'}",
+            "storage_path": str(small_disk / "media"),
+            "upload_temp_path": str(small_disk / "uploads"),
+            "min_free_disk_mb": 8,
+        }
+    )
     with app.app_context():
         migrate(app)
         assert app.test_cli_runner().invoke(args=["import-episodes", str(DEMO_EPISODES)]).exit_code == 0
@@ -241,18 +262,23 @@ def test_a_full_disk_keeps_reads_serving_and_refuses_writes_cleanly(small_disk, 
         for path in (FEED, page, "/shows/cyber-security-coalition/", "/"):
             assert client.get(path).status_code == 200, path
         assert client.get("/api/v1/shows", headers=headers).status_code == 200
-        r = client.patch(f"/api/v1/shows/cyber-security-coalition/episodes/{episode_id}", json={"title": "New"},
-                         headers=headers)
+        r = client.patch(
+            f"/api/v1/shows/cyber-security-coalition/episodes/{episode_id}", json={"title": "New"}, headers=headers
+        )
         assert r.status_code == 503 and "disk is full" in r.json["error"]["message"]
-        r = client.post("/api/v1/shows/cyber-security-coalition/episodes", headers=headers,
-                        **multipart(audio=((AUDIO / "cbr.mp3").read_bytes(), "new.mp3")))
+        r = client.post(
+            "/api/v1/shows/cyber-security-coalition/episodes",
+            headers=headers,
+            **multipart(audio=((AUDIO / "cbr.mp3").read_bytes(), "new.mp3")),
+        )
         assert r.status_code == 503 and "disk is full" in r.json["error"]["message"]
         assert str(small_disk) not in r.text and int(r.headers["Retry-After"]) > 0
 
         (small_disk / "filler").unlink()
         (small_disk / "ballast").unlink()
-        r = client.patch(f"/api/v1/shows/cyber-security-coalition/episodes/{episode_id}", json={"title": "New"},
-                         headers=headers)
+        r = client.patch(
+            f"/api/v1/shows/cyber-security-coalition/episodes/{episode_id}", json={"title": "New"}, headers=headers
+        )
         assert r.status_code == 200 and client.get("/healthz").status_code == 200
         db.session.remove()
         dispose_app(app)
@@ -260,8 +286,11 @@ def test_a_full_disk_keeps_reads_serving_and_refuses_writes_cleanly(small_disk, 
 
 def test_a_retried_upload_with_the_same_idempotency_key_makes_one_episode(client, show, admin_headers):
     def upload(key: str):
-        return client.post("/api/v1/shows/test-show/episodes", headers={**admin_headers, "Idempotency-Key": key},
-                           **multipart(audio=((AUDIO / "cbr.mp3").read_bytes(), "ep.mp3"), title="Once"))
+        return client.post(
+            "/api/v1/shows/test-show/episodes",
+            headers={**admin_headers, "Idempotency-Key": key},
+            **multipart(audio=((AUDIO / "cbr.mp3").read_bytes(), "ep.mp3"), title="Once"),
+        )
 
     first = upload("3f1c1d2e-retry")
     assert first.status_code == 201 and "Idempotent-Replayed" not in first.headers
@@ -295,8 +324,9 @@ def test_a_second_import_at_once_is_refused_in_one_line_naming_the_first(app, ru
     assert db.session.query(RunLock).count() == 0
 
 
-def test_replacing_audio_while_other_episodes_are_edited_never_fails(app, app_config, make_episode, admin_headers,
-                                                                   tmp_path):
+def test_replacing_audio_while_other_episodes_are_edited_never_fails(
+    app, app_config, make_episode, admin_headers, tmp_path
+):
     """Real workers, many threads: on PostgreSQL this deadlocked when locks were taken in no fixed order."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -308,11 +338,20 @@ def test_replacing_audio_while_other_episodes_are_edited_never_fails(app, app_co
     def replace_audio(n: int) -> int:
         boundary = "b0undary"
         name = ("cbr.mp3", "vbr_xing.mp3")[n % 2]
-        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"audio\"; filename=\"{name}\"\r\n"
-                f"Content-Type: audio/mpeg\r\n\r\n").encode() + audio[name] + f"\r\n--{boundary}--\r\n".encode()
+        body = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="audio"; filename="{name}"\r\n'
+                f"Content-Type: audio/mpeg\r\n\r\n"
+            ).encode()
+            + audio[name]
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
         request = urllib.request.Request(
-            f"{server.url}/api/v1/shows/test-show/episodes/{episodes[0]}", data=body, method="PATCH",
-            headers={**admin_headers, "Content-Type": f"multipart/form-data; boundary={boundary}"})
+            f"{server.url}/api/v1/shows/test-show/episodes/{episodes[0]}",
+            data=body,
+            method="PATCH",
+            headers={**admin_headers, "Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
         try:
             with urllib.request.urlopen(request, timeout=60) as r:
                 return r.status
@@ -322,9 +361,11 @@ def test_replacing_audio_while_other_episodes_are_edited_never_fails(app, app_co
     def edit(n: int) -> int:
         episode_id = episodes[1 + n % 3]
         request = urllib.request.Request(
-            f"{server.url}/api/v1/shows/test-show/episodes/{episode_id}", method="PATCH",
+            f"{server.url}/api/v1/shows/test-show/episodes/{episode_id}",
+            method="PATCH",
             data=json.dumps({"title": f"Edit {n}", "people": [{"name": f"Guest {n}"}]}).encode(),
-            headers={**admin_headers, "Content-Type": "application/json"})
+            headers={**admin_headers, "Content-Type": "application/json"},
+        )
         try:
             with urllib.request.urlopen(request, timeout=60) as r:
                 return r.status
@@ -349,8 +390,9 @@ def test_replacing_audio_while_other_episodes_are_edited_never_fails(app, app_co
     assert statuses == [200] * 144, sorted(set(statuses))
 
 
-def test_no_transaction_is_open_while_audio_is_probed_or_sent(client, show, make_episode, admin_headers, storage,
-                                                             monkeypatch):
+def test_no_transaction_is_open_while_audio_is_probed_or_sent(
+    client, show, make_episode, admin_headers, storage, monkeypatch
+):
     from podcast_service.catalogue import service as service
     from podcast_service.media.audio import probe as media
 
@@ -369,16 +411,25 @@ def test_no_transaction_is_open_while_audio_is_probed_or_sent(client, show, make
 
     monkeypatch.setattr(storage, "put", put)
     monkeypatch.setattr(service.audio_probe, "probe", probe)
-    r = client.patch(f"/api/v1/shows/test-show/episodes/{episode_id}", headers=admin_headers,
-                     **multipart(audio=((AUDIO / "vbr_xing.mp3").read_bytes(), "new.mp3")))
+    r = client.patch(
+        f"/api/v1/shows/test-show/episodes/{episode_id}",
+        headers=admin_headers,
+        **multipart(audio=((AUDIO / "vbr_xing.mp3").read_bytes(), "new.mp3")),
+    )
     assert r.status_code == 200, r.json
-    r = client.post(f"/api/v1/shows/test-show/episodes/{episode_id}/alternates", headers=admin_headers,
-                    **multipart(audio=((AUDIO / "opus.opus").read_bytes(), "alt.opus")))
+    r = client.post(
+        f"/api/v1/shows/test-show/episodes/{episode_id}/alternates",
+        headers=admin_headers,
+        **multipart(audio=((AUDIO / "opus.opus").read_bytes(), "alt.opus")),
+    )
     assert r.status_code == 201, r.json
     assert [kind for kind, _ in seen] == ["probe", "put", "probe", "put"]
     # A master: the upload, then the audio job's MP3 and Opus (this job runs in the request: immediate mode).
-    r = client.patch(f"/api/v1/shows/test-show/episodes/{episode_id}", headers=admin_headers,
-                     **multipart(audio=((AUDIO / "flac.flac").read_bytes(), "master.flac")))
+    r = client.patch(
+        f"/api/v1/shows/test-show/episodes/{episode_id}",
+        headers=admin_headers,
+        **multipart(audio=((AUDIO / "flac.flac").read_bytes(), "master.flac")),
+    )
     assert r.status_code == 200 and r.json["mime_type"] == "audio/mpeg", r.json
     assert [kind for kind, _ in seen[4:]] == ["probe", "put", "probe", "put", "probe", "put"]
     assert not any(open_ for _, open_ in seen), seen
@@ -401,28 +452,43 @@ def production(app, app_config, runner, tmp_path):
 def wav_header(seconds: int) -> bytes:
     """A 16-bit stereo 48 kHz WAV header for `seconds` of audio (the samples follow)."""
     data = seconds * 48000 * 4
-    return (b"RIFF" + (36 + data).to_bytes(4, "little") + b"WAVEfmt " + (16).to_bytes(4, "little")
-            + (1).to_bytes(2, "little") + (2).to_bytes(2, "little") + (48000).to_bytes(4, "little")
-            + (48000 * 4).to_bytes(4, "little") + (4).to_bytes(2, "little") + (16).to_bytes(2, "little")
-            + b"data" + data.to_bytes(4, "little"))
+    return (
+        b"RIFF"
+        + (36 + data).to_bytes(4, "little")
+        + b"WAVEfmt "
+        + (16).to_bytes(4, "little")
+        + (1).to_bytes(2, "little")
+        + (2).to_bytes(2, "little")
+        + (48000).to_bytes(4, "little")
+        + (48000 * 4).to_bytes(4, "little")
+        + (4).to_bytes(2, "little")
+        + (16).to_bytes(2, "little")
+        + b"data"
+        + data.to_bytes(4, "little")
+    )
 
 
 def slow_upload(url: str, headers: dict, seconds_of_audio: int, chunk: int = 1 << 20, pause: float = 0.02) -> dict:
     """Send a WAV master as a producer on a slow line would: a megabyte at a time, with pauses."""
     parsed = urllib.parse.urlsplit(url)
-    head = (b"--b\r\nContent-Disposition: form-data; name=\"status\"\r\n\r\npublished\r\n"
-            b"--b\r\nContent-Disposition: form-data; name=\"audio\"; filename=\"master.wav\"\r\n"
-            b"Content-Type: audio/wav\r\n\r\n" + wav_header(seconds_of_audio))
+    head = (
+        b'--b\r\nContent-Disposition: form-data; name="status"\r\n\r\npublished\r\n'
+        b'--b\r\nContent-Disposition: form-data; name="audio"; filename="master.wav"\r\n'
+        b"Content-Type: audio/wav\r\n\r\n" + wav_header(seconds_of_audio)
+    )
     samples, tail = seconds_of_audio * 48000 * 4, b"\r\n--b--\r\n"
     length = len(head) + samples + len(tail)
     with socket.create_connection((parsed.hostname, parsed.port), timeout=120) as conn:
-        conn.sendall(f"POST {parsed.path} HTTP/1.1\r\nHost: {parsed.netloc}\r\n".encode()
-                     + "".join(f"{k}: {v}\r\n" for k, v in headers.items()).encode()
-                     + f"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: {length}\r\n"
-                       "Connection: close\r\n\r\n".encode() + head)
+        conn.sendall(
+            f"POST {parsed.path} HTTP/1.1\r\nHost: {parsed.netloc}\r\n".encode()
+            + "".join(f"{k}: {v}\r\n" for k, v in headers.items()).encode()
+            + f"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: {length}\r\n"
+            "Connection: close\r\n\r\n".encode()
+            + head
+        )
         block = b"\0" * chunk
         for offset in range(0, samples, chunk):
-            conn.sendall(block[:min(chunk, samples - offset)])
+            conn.sendall(block[: min(chunk, samples - offset)])
             time.sleep(pause)
         conn.sendall(tail)
         response = b""
@@ -438,7 +504,7 @@ def test_behind_nginx_a_slow_300_mb_upload_and_slow_listeners_leave_feed_polls_a
 
     base = production.url
     status, _, page = http(f"{base}/shows/cyber-security-coalition/shaping-belgiums-digital-future/")
-    audio = page.decode().split('<audio', 1)[1].split('src="', 1)[1].split('"', 1)[0].removeprefix(BASE_URL)
+    audio = page.decode().split("<audio", 1)[1].split('src="', 1)[1].split('"', 1)[0].removeprefix(BASE_URL)
 
     def slow_listener(_n: int) -> int:
         """Reads the episode at about 160 KB/s: far slower than the server sends."""
@@ -451,8 +517,9 @@ def test_behind_nginx_a_slow_300_mb_upload_and_slow_listeners_leave_feed_polls_a
         return [http(f"{base}{FEED}", timeout=10)[0] for _ in range(20) if time.sleep(0.3) is None]
 
     with ThreadPoolExecutor(max_workers=12) as pool:
-        upload = pool.submit(slow_upload, f"{base}/api/v1/shows/cyber-security-coalition/episodes", admin_headers,
-                             seconds_of_audio=1600)  # 1600 s of 48 kHz stereo: 307 MB
+        upload = pool.submit(
+            slow_upload, f"{base}/api/v1/shows/cyber-security-coalition/episodes", admin_headers, seconds_of_audio=1600
+        )  # 1600 s of 48 kHz stereo: 307 MB
         listeners = [pool.submit(slow_listener, n) for n in range(6)]  # more listeners than gunicorn threads
         feed_statuses = pool.submit(polls).result()
         assert feed_statuses == [200] * 20
@@ -466,9 +533,14 @@ def accel_demo(tmp_path):  # noqa: ANN001, ANN201
     """The demo show on SQLite and the local folder, set up for nginx's X-Accel-Redirect (deploy/nginx.conf):
     (config, app, the enclosure's path, its stored file, its ETag)."""
     media = tmp_path / "media"
-    config = {"base_url": BASE_URL, "secret_key": "tests-only-4f1d9a7c2b8e6035d1a9f7c3e5b2a8d0",
-              "database_url": f"sqlite:///{tmp_path / 'db.sqlite'}", "storage_path": str(media),
-              "accel_redirect": "/_media", "trusted_proxies": 1}
+    config = {
+        "base_url": BASE_URL,
+        "secret_key": "tests-only-4f1d9a7c2b8e6035d1a9f7c3e5b2a8d0",
+        "database_url": f"sqlite:///{tmp_path / 'db.sqlite'}",
+        "storage_path": str(media),
+        "accel_redirect": "/_media",
+        "trusted_proxies": 1,
+    }
     app = create_app(config)
     with app.app_context():
         migrate(app)
@@ -520,6 +592,7 @@ def test_a_saved_episode_is_answered_from_one_read_of_its_row_and_files(app, mak
     from podcast_service.catalogue.serialize import episode_json
     from podcast_service.catalogue.service import episode_input, save_episode
     from test_scale import counting
+
     episode = make_episode(title="Before")
     audio = AUDIO / "cbr.mp3" if same_audio else None
     saved = save_episode(episode.show, replace(episode_input(episode), title="After"), audio, existing=episode)

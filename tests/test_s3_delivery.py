@@ -18,16 +18,31 @@ from podcast_service.models import utcnow
 @pytest.fixture
 def s3_app(tmp_path, seaweedfs, s3_bucket):
     def make(**extra):
-        app = create_app({
-            "database_url": f"sqlite:///{tmp_path / 's3.db'}", "base_url": "https://pod.example.org",
-            "storage_backend": "s3", "s3_bucket": s3_bucket, "s3_endpoint_url": seaweedfs.endpoint,
-            "s3_region": "us-east-1", **extra,
-        })
+        app = create_app(
+            {
+                "database_url": f"sqlite:///{tmp_path / 's3.db'}",
+                "base_url": "https://pod.example.org",
+                "storage_backend": "s3",
+                "s3_bucket": s3_bucket,
+                "s3_endpoint_url": seaweedfs.endpoint,
+                "s3_region": "us-east-1",
+                **extra,
+            }
+        )
         ctx = app.app_context()
         ctx.push()
         migrate(app)
-        show = save_show(ShowInput(slug="s", title="S", description="d", author="a", owner_name="o",
-                                   owner_email="o@example.org", categories=["Technology"]))
+        show = save_show(
+            ShowInput(
+                slug="s",
+                title="S",
+                description="d",
+                author="a",
+                owner_name="o",
+                owner_email="o@example.org",
+                categories=["Technology"],
+            )
+        )
         episode = save_episode(show, EpisodeInput(title="E", published_at=utcnow()), AUDIO / "cbr.mp3")
         apps.append(ctx)
         return app, episode

@@ -54,17 +54,25 @@ def catalogue(app, client, show, make_episode, admin_user, make_token):
 def every_route(app, episode, token_headers: dict[str, str]) -> dict[str, tuple[str, str, dict]]:
     """The public routes, the API's lists and the admin's pages: name -> (who asks, path, headers)."""
     public = {
-        "home": "/", "show page": "/shows/test-show/", "episode page": f"/shows/test-show/{episode.slug}/",
+        "home": "/",
+        "show page": "/shows/test-show/",
+        "episode page": f"/shows/test-show/{episode.slug}/",
         "media": urls.audio_url(episode).removeprefix(app.config["PODCAST"].base_url),
-        "feed": "/shows/test-show/feed.xml", "opml": "/opml.xml",
-        "embed": f"/shows/test-show/{episode.slug}/embed", "oembed": f"/oembed?url={urls.episode_url(episode)}",
-        "search": "/shows/test-show/search?q=real+one", "search, every episode": "/shows/test-show/search?q=bulk",
+        "feed": "/shows/test-show/feed.xml",
+        "opml": "/opml.xml",
+        "embed": f"/shows/test-show/{episode.slug}/embed",
+        "oembed": f"/oembed?url={urls.episode_url(episode)}",
+        "search": "/shows/test-show/search?q=real+one",
+        "search, every episode": "/shows/test-show/search?q=bulk",
         "sitemap": "/sitemap.xml",
     }
-    return {**{name: ("anonymous", path, {}) for name, path in public.items()},
-            "api shows": ("anonymous", "/api/v1/shows", token_headers),
-            "api episodes": ("anonymous", "/api/v1/shows/test-show/episodes", token_headers),
-            "admin show": ("signed", "/admin/shows/test-show/", {}), "admin dashboard": ("signed", "/admin/", {})}
+    return {
+        **{name: ("anonymous", path, {}) for name, path in public.items()},
+        "api shows": ("anonymous", "/api/v1/shows", token_headers),
+        "api episodes": ("anonymous", "/api/v1/shows/test-show/episodes", token_headers),
+        "admin show": ("signed", "/admin/shows/test-show/", {}),
+        "admin dashboard": ("signed", "/admin/", {}),
+    }
 
 
 def test_queries_per_request_do_not_grow_with_the_catalogue(client, catalogue, show, admin_user, make_token, app):
@@ -96,23 +104,38 @@ def explained(statements: list[tuple[str, object]]) -> list[tuple[str, str]]:
         prefix = "EXPLAIN "
     else:
         prefix = "EXPLAIN QUERY PLAN "
-    plans = [(statement, "\n".join(str(row[-1]) for row in connection.exec_driver_sql(prefix + statement, parameters)))
-             for statement, parameters in statements]
+    plans = [
+        (statement, "\n".join(str(row[-1]) for row in connection.exec_driver_sql(prefix + statement, parameters)))
+        for statement, parameters in statements
+    ]
     db.session.rollback()
     return plans
 
 
 # The tables that grow with the catalogue.
-GROWING = ("episodes", "media_files", "chapters", "credits", "links", "alternate_files", "audio_jobs",
-           "media_requests", "daily_downloads", "transcript_cues")
+GROWING = (
+    "episodes",
+    "media_files",
+    "chapters",
+    "credits",
+    "links",
+    "alternate_files",
+    "audio_jobs",
+    "media_requests",
+    "daily_downloads",
+    "transcript_cues",
+)
 
 
 def full_reads(plan: str, tables: tuple[str, ...] | None = None) -> list[str]:
     """The steps of a plan that read a whole table (SQLite's SCAN, PostgreSQL's Seq Scan), of `tables` or
     of any."""
-    return [line for line in plan.splitlines()
-            if ("Seq Scan" in line or line.strip().startswith("SCAN") and "CONSTANT ROW" not in line)
-            and (tables is None or any(f" {table}" in line for table in tables))]
+    return [
+        line
+        for line in plan.splitlines()
+        if ("Seq Scan" in line or line.strip().startswith("SCAN") and "CONSTANT ROW" not in line)
+        and (tables is None or any(f" {table}" in line for table in tables))
+    ]
 
 
 def test_no_route_reads_a_whole_table_of_the_catalogue(client, catalogue, show, admin_user, make_token, app):
@@ -139,8 +162,11 @@ def test_api_lists_come_in_pages_linked_to_each_other(client, catalogue, show, a
     assert r.headers["Link"] == '</api/v1/shows/test-show/episodes?page=2&per_page=50>; rel="next"'
     last = client.get("/api/v1/shows/test-show/episodes?page=3&per_page=50", headers=admin_headers)
     assert len(last.json) == 30 and 'rel="prev"' in last.headers["Link"] and 'rel="next"' not in last.headers["Link"]
-    seen = {e["id"] for page in (1, 2, 3)
-            for e in client.get(f"/api/v1/shows/test-show/episodes?page={page}&per_page=50", headers=admin_headers).json}
+    seen = {
+        e["id"]
+        for page in (1, 2, 3)
+        for e in client.get(f"/api/v1/shows/test-show/episodes?page={page}&per_page=50", headers=admin_headers).json
+    }
     assert len(seen) == 130
     assert client.get("/api/v1/shows/test-show/episodes?page=4&per_page=50", headers=admin_headers).status_code == 404
     for bad in ("per_page=0", "per_page=201", "per_page=x", "page=0", "page=-1"):
@@ -174,14 +200,17 @@ def test_every_lookup_a_media_request_makes_uses_an_index(app, catalogue, show):
     episode = catalogue
     statements = [
         select(MediaFile).where(MediaFile.public_id == episode.audio.public_id),
-        select(Episode).join(Episode.show).where(Episode.id.in_(owners_of(episode.audio_id)),
-                                                 Show.private.is_(False), Episode.public_at(utcnow())),
+        select(Episode)
+        .join(Episode.show)
+        .where(Episode.id.in_(owners_of(episode.audio_id)), Show.private.is_(False), Episode.public_at(utcnow())),
         select(Episode).where(Episode.preview_key == episode.preview_key),
         select(Show.id).where(Show.image_id == episode.audio_id),
         select(Episode).where(Episode.show_id == show.id, Episode.slug == episode.slug),
     ]
-    compiled = [(str(statement.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})), None)
-                for statement in statements]
+    compiled = [
+        (str(statement.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})), None)
+        for statement in statements
+    ]
     for sql, plan in explained(compiled):
         assert not full_reads(plan, ("episodes", "media_files")), (sql, plan)
 
@@ -211,28 +240,65 @@ def enrich(episode_ids: list[int], start: int) -> None:
     and chapters, links and people written out of order."""
     now = utcnow()
     for n, episode_id in enumerate(episode_ids, start):
-        kinds = {"image": (".jpg", "image/jpeg"), "transcript": (".vtt", "text/vtt"), "master": (".wav", "audio/wav"),
-                 "opus": (".opus", "audio/ogg"), "m4a": (".m4a", "audio/mp4")}
-        files = {kind: db.session.scalar(insert(MediaFile).returning(MediaFile.id).values(
-            public_id=f"rich{kind}{n:08x}", backend="local", key=f"rich/{kind}-{n}{ext}", size=100 + n,
-            mime_type=mime, extension=ext, sha256="0" * 64, duration=60.0, bitrate=64000, created_at=now))
-            for kind, (ext, mime) in kinds.items()}
-        db.session.execute(update(Episode).where(Episode.id == episode_id).values(
-            image_id=files["image"], transcript_id=files["transcript"], master_id=files["master"]))
-        db.session.execute(insert(AlternateFile), [
-            {"episode_id": episode_id, "media_id": files["m4a"], "position": 1},
-            {"episode_id": episode_id, "media_id": files["opus"], "position": 0}])
-        db.session.execute(insert(Chapter), [{"episode_id": episode_id, "start": s, "title": f"At {s}"}
-                                             for s in (600.0, 30.0, 1200.5)])
-        db.session.execute(insert(Link), [{"episode_id": episode_id, "title": f"Link {p}",
-                                           "url": f"https://example.org/{p}", "position": p} for p in (2, 1)])
-        db.session.execute(insert(Credit), [{"episode_id": episode_id, "name": f"Guest {p}", "role": "guest",
-                                             "group": "cast", "position": p} for p in (3, 1)])
+        kinds = {
+            "image": (".jpg", "image/jpeg"),
+            "transcript": (".vtt", "text/vtt"),
+            "master": (".wav", "audio/wav"),
+            "opus": (".opus", "audio/ogg"),
+            "m4a": (".m4a", "audio/mp4"),
+        }
+        files = {
+            kind: db.session.scalar(
+                insert(MediaFile)
+                .returning(MediaFile.id)
+                .values(
+                    public_id=f"rich{kind}{n:08x}",
+                    backend="local",
+                    key=f"rich/{kind}-{n}{ext}",
+                    size=100 + n,
+                    mime_type=mime,
+                    extension=ext,
+                    sha256="0" * 64,
+                    duration=60.0,
+                    bitrate=64000,
+                    created_at=now,
+                )
+            )
+            for kind, (ext, mime) in kinds.items()
+        }
+        db.session.execute(
+            update(Episode)
+            .where(Episode.id == episode_id)
+            .values(image_id=files["image"], transcript_id=files["transcript"], master_id=files["master"])
+        )
+        db.session.execute(
+            insert(AlternateFile),
+            [
+                {"episode_id": episode_id, "media_id": files["m4a"], "position": 1},
+                {"episode_id": episode_id, "media_id": files["opus"], "position": 0},
+            ],
+        )
+        db.session.execute(
+            insert(Chapter), [{"episode_id": episode_id, "start": s, "title": f"At {s}"} for s in (600.0, 30.0, 1200.5)]
+        )
+        db.session.execute(
+            insert(Link),
+            [
+                {"episode_id": episode_id, "title": f"Link {p}", "url": f"https://example.org/{p}", "position": p}
+                for p in (2, 1)
+            ],
+        )
+        db.session.execute(
+            insert(Credit),
+            [
+                {"episode_id": episode_id, "name": f"Guest {p}", "role": "guest", "group": "cast", "position": p}
+                for p in (3, 1)
+            ],
+        )
     db.session.commit()
 
 
-def test_a_page_of_episodes_says_of_each_what_it_says_alone_in_the_same_queries(client, catalogue, show,
-                                                                                 admin_headers):
+def test_a_page_of_episodes_says_of_each_what_it_says_alone_in_the_same_queries(client, catalogue, show, admin_headers):
     """The list reads its page's files, jobs and lists in one query per kind (catalogue/lists.py); each
     episode's own endpoint reads them as relationships. Both say the same, and a page of richer episodes
     costs no more queries."""

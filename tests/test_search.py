@@ -46,8 +46,7 @@ def test_a_match_in_the_title_ranks_above_one_in_the_notes(client, make_episode)
     assert titles(client, "phishing") == ["Phishing, explained", "A talk about budgets"]
 
 
-def test_drafts_scheduled_withdrawn_unready_private_and_other_shows_are_never_found(client, app, show,
-                                                                                     make_episode):
+def test_drafts_scheduled_withdrawn_unready_private_and_other_shows_are_never_found(client, app, show, make_episode):
     make_episode(title="Secret public one")
     make_episode(title="Secret draft", published_at=None)
     make_episode(title="Secret scheduled", published_at=utcnow() + timedelta(days=1))
@@ -55,17 +54,38 @@ def test_drafts_scheduled_withdrawn_unready_private_and_other_shows_are_never_fo
     save_episode(show, replace(episode_input(withdrawn), withdrawn=True), existing=withdrawn)
     unready = make_episode(title="Secret unready")
     unready.audio_ready = False
-    private = save_show(ShowInput(slug="members", title="Members", description="d", author="a", owner_name="o",
-                                  owner_email="o@example.org", categories=["Technology"], private=True))
+    private = save_show(
+        ShowInput(
+            slug="members",
+            title="Members",
+            description="d",
+            author="a",
+            owner_name="o",
+            owner_email="o@example.org",
+            categories=["Technology"],
+            private=True,
+        )
+    )
     save_episode(private, EpisodeInput(title="Secret members", published_at=utcnow()), AUDIO / "cbr.mp3")
-    other = save_show(ShowInput(slug="other", title="Other", description="d", author="a", owner_name="o",
-                                owner_email="o@example.org", categories=["Technology"]))
+    other = save_show(
+        ShowInput(
+            slug="other",
+            title="Other",
+            description="d",
+            author="a",
+            owner_name="o",
+            owner_email="o@example.org",
+            categories=["Technology"],
+        )
+    )
     save_episode(other, EpisodeInput(title="Secret other show", published_at=utcnow()), AUDIO / "cbr.mp3")
     db.session.commit()
     assert titles(client, "secret") == ["Secret public one"]
     assert client.get("/shows/members/search?q=secret").status_code == 404
-    assert [t.strip() for t in html.fromstring(client.get("/shows/other/search?q=secret").data)
-            .xpath("//article/h3/a/text()")] == ["Secret other show"]
+    assert [
+        t.strip()
+        for t in html.fromstring(client.get("/shows/other/search?q=secret").data).xpath("//article/h3/a/text()")
+    ] == ["Secret other show"]
 
 
 def test_the_index_follows_edits_and_deletions(client, show, make_episode):
@@ -98,8 +118,30 @@ def test_the_show_page_offers_search_and_results_are_not_indexed(client, make_ep
     assert b'name="robots" content="noindex, follow"' in r.data
 
 
-HOSTILE = ['"', '""', "'", "\\", "*", "a*", ":*", "NEAR(a b)", "title:x", "a AND OR NOT b", "(((", "a & | ! b",
-           "'; DROP TABLE episodes; --", "%", "_", "\x00", "🎙️", "a" * 200, " ".join(["word"] * 39), "^x", "-x", "+x"]
+HOSTILE = [
+    '"',
+    '""',
+    "'",
+    "\\",
+    "*",
+    "a*",
+    ":*",
+    "NEAR(a b)",
+    "title:x",
+    "a AND OR NOT b",
+    "(((",
+    "a & | ! b",
+    "'; DROP TABLE episodes; --",
+    "%",
+    "_",
+    "\x00",
+    "🎙️",
+    "a" * 200,
+    " ".join(["word"] * 39),
+    "^x",
+    "-x",
+    "+x",
+]
 
 
 def test_hostile_queries_get_an_answer_never_an_error(client, make_episode):
@@ -129,8 +171,7 @@ def test_reindex_rebuilds_what_bulk_writes_bypassed(app, client, make_episode):
     assert titles(client, "rebuilt") == ["Rebuilt later"]
 
 
-def test_a_word_in_more_episodes_than_are_ranked_ranks_the_most_recently_added_ones(client, make_episode,
-                                                                                     monkeypatch):
+def test_a_word_in_more_episodes_than_are_ranked_ranks_the_most_recently_added_ones(client, make_episode, monkeypatch):
     """Ranking stops at MAX_RANKED matches, the newest added: the cost of a common word stays bounded."""
     monkeypatch.setattr(search, "MAX_RANKED", 3)
     make_episode(title="Common ground", published_at=utcnow() - timedelta(days=9))  # best match, added first

@@ -42,7 +42,9 @@ def test_podcast_config_replaces_the_file_and_resolves_paths_against_it(tmp_path
 
 
 def test_environment_overrides_file_and_mapping_overrides_environment(tmp_path):
-    (tmp_path / "config.toml").write_text('base_url = "https://file.example.org"\nsecret_key = "from-file-5e8a1c3f7b9d2046"\n')
+    (tmp_path / "config.toml").write_text(
+        'base_url = "https://file.example.org"\nsecret_key = "from-file-5e8a1c3f7b9d2046"\n'
+    )
     env = {
         "PODCAST_BASE_URL": "https://env.example.org",
         "PODCAST_DATABASE_URL": "postgresql+psycopg://u@db/pod",
@@ -70,9 +72,18 @@ def test_unknown_key_in_file_is_logged_not_fatal(tmp_path, caplog):
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"PODCAST_BASE_URL": "podcasts.example.org"}, "base_url (from environment variable PODCAST_BASE_URL) must be an absolute"),
-        ({"PODCAST_STORAGE_BACKEND": "ftp"}, "storage_backend (from environment variable PODCAST_STORAGE_BACKEND) must be one of"),
-        ({"PODCAST_DATABASE_URL": "podcast.db"}, "database_url (from environment variable PODCAST_DATABASE_URL) must be an SQLAlchemy URL"),
+        (
+            {"PODCAST_BASE_URL": "podcasts.example.org"},
+            "base_url (from environment variable PODCAST_BASE_URL) must be an absolute",
+        ),
+        (
+            {"PODCAST_STORAGE_BACKEND": "ftp"},
+            "storage_backend (from environment variable PODCAST_STORAGE_BACKEND) must be one of",
+        ),
+        (
+            {"PODCAST_DATABASE_URL": "podcast.db"},
+            "database_url (from environment variable PODCAST_DATABASE_URL) must be an SQLAlchemy URL",
+        ),
         ({"PODCAST_LOG_LEVEL": "loud"}, "log_level"),
         ({"PODCAST_CONFIG": "/nonexistent/config.toml"}, "config file /nonexistent/config.toml does not exist"),
         ({"PODCAST_SECRET_KEY": "hunter2"}, "secret_key (from environment variable PODCAST_SECRET_KEY) is too short"),
@@ -108,7 +119,11 @@ def test_cli_reports_a_bad_config_in_one_line(tmp_path):
     env["PODCAST_CONFIG"] = str(bad)
     proc = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "podcast_service", "db", "upgrade"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr
@@ -119,8 +134,14 @@ def test_cli_reports_a_bad_config_in_one_line(tmp_path):
 
 def _flask(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("PODCAST_")}
-    return subprocess.run([sys.executable, "-m", "flask", "--app", "podcast_service", *args], cwd=cwd,
-                          env={**environ, **env}, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "podcast_service", *args],
+        cwd=cwd,
+        env={**environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_a_command_run_from_the_wrong_folder_says_where_it_looked(tmp_path):
@@ -136,5 +157,6 @@ def test_a_command_on_an_unmigrated_database_names_the_fix(tmp_path):
     (tmp_path / "empty.db").write_bytes(b"")
     proc = _flask(["list-episodes", "any-show"], tmp_path, PODCAST_DATABASE_URL=f"sqlite:///{tmp_path / 'empty.db'}")
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    assert "Error: the database has no schema yet: create it with `flask --app podcast_service db upgrade`" \
-        in proc.stderr
+    assert (
+        "Error: the database has no schema yet: create it with `flask --app podcast_service db upgrade`" in proc.stderr
+    )

@@ -20,8 +20,14 @@ pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptio
 AXE = Path(__file__).parent / "js" / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 SHOW = "/shows/cyber-security-coalition/"
-PUBLIC_PAGES = {"home": "/", "show": SHOW, "episode": EPISODE, "search": SHOW + "search?q=digital+future",
-                "embed": EPISODE + "embed", "embed-dark": EPISODE + "embed?theme=dark"}
+PUBLIC_PAGES = {
+    "home": "/",
+    "show": SHOW,
+    "episode": EPISODE,
+    "search": SHOW + "search?q=digital+future",
+    "embed": EPISODE + "embed",
+    "embed-dark": EPISODE + "embed?theme=dark",
+}
 PHONE, DESKTOP = {"width": 390, "height": 844}, {"width": 1280, "height": 900}
 
 
@@ -53,8 +59,11 @@ def axe_violations(page) -> list[str]:  # noqa: ANN001
     protocol, so the page's Content-Security-Policy stays in force)."""
     page.evaluate(AXE.read_text())
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    return [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 def test_axe_finds_no_serious_problem_on_public_pages_and_the_upload_page(live_demo, page):  # noqa: F811
@@ -104,14 +113,18 @@ def test_the_downloads_dashboard_shows_what_apps_fetched(live_demo, page):  # no
     base, _duration = live_demo
     feed = urllib.request.urlopen(f"{base}{SHOW}feed.xml", timeout=10).read().decode()
     enclosure = re.search(r'<enclosure url="([^"]+)"', feed).group(1)
-    asks = [("GET", "Podcasts/1555.2.1 CFNetwork/1410.0.3 Darwin/22.6.0", {}),
-            ("GET", "Overcast/3.0 (+http://overcast.fm/; iOS podcast app)", {}),
-            ("GET", "AntennaPod/3.2.0", {"Range": "bytes=0-"}),
-            ("HEAD", "Pocket Casts", {}),
-            ("GET", "gPodder/3.11.1 (+http://gpodder.org/) Linux", {"Range": "bytes=0-1"})]
+    asks = [
+        ("GET", "Podcasts/1555.2.1 CFNetwork/1410.0.3 Darwin/22.6.0", {}),
+        ("GET", "Overcast/3.0 (+http://overcast.fm/; iOS podcast app)", {}),
+        ("GET", "AntennaPod/3.2.0", {"Range": "bytes=0-"}),
+        ("HEAD", "Pocket Casts", {}),
+        ("GET", "gPodder/3.11.1 (+http://gpodder.org/) Linux", {"Range": "bytes=0-1"}),
+    ]
+
     class Stay(urllib.request.HTTPRedirectHandler):  # with S3 the service answers 302: that is what it counts
         def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
             return None
+
     opener = urllib.request.build_opener(Stay)
     for method, agent, headers in asks:
         request = urllib.request.Request(enclosure, method=method, headers={"User-Agent": agent, **headers})
@@ -130,27 +143,44 @@ def test_the_downloads_dashboard_shows_what_apps_fetched(live_demo, page):  # no
     def total() -> bool:  # the rows reach the database within a second (the writer's batch)
         page.goto(dashboard)
         return page.inner_text("strong.total") == "3"
+
     wait_for(total, what="the dashboard showing three downloads")
     bars = page.locator("rect.bar")
     assert bars.count() == 7 and bars.last.get_attribute("data-downloads") == "3"
     assert "3 downloads" in bars.last.text_content()  # its <title>, the tooltip
-    apps = {row.locator("td").first.inner_text(): row.locator("td").last.inner_text()
-            for row in page.locator("table.apps tr").all()[1:]}
+    apps = {
+        row.locator("td").first.inner_text(): row.locator("td").last.inner_text()
+        for row in page.locator("table.apps tr").all()[1:]
+    }
     assert apps == {"Apple Podcasts": "1", "Overcast": "1", "AntennaPod": "1"}
     assert page.locator("table.episodes tr").nth(1).locator("td").last.inner_text() == "3"
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "downloads-dashboard.png"), full_page=True)
 
 
-
 # Words of the page's own chrome in English: none may be left on a Dutch, French or German page.
-ENGLISH_CHROME = ("Chapters", "Transcript", "Show notes", "Download", "Embed this episode", "Speed", "left",
-                  "Search", "People", "Season", "episode", "Copy")
+ENGLISH_CHROME = (
+    "Chapters",
+    "Transcript",
+    "Show notes",
+    "Download",
+    "Embed this episode",
+    "Speed",
+    "left",
+    "Search",
+    "People",
+    "Season",
+    "episode",
+    "Copy",
+)
 
 
 @pytest.mark.parametrize("language", ["en", "nl", "fr", "de"])
-def test_the_episode_page_in_each_language_is_photographed_and_has_no_english_chrome(live_demo, page,  # noqa: F811
-                                                                                       language):
+def test_the_episode_page_in_each_language_is_photographed_and_has_no_english_chrome(
+    live_demo,
+    page,  # noqa: F811
+    language,
+):
     base, _ = live_demo
     page.set_viewport_size(DESKTOP)
     page.goto(f"{base}{EPISODE}?lang={language}")
@@ -171,8 +201,17 @@ def test_the_episode_page_in_each_language_is_photographed_and_has_no_english_ch
     page.screenshot(path=str(SCREENSHOTS / f"episode-{language}.png"), full_page=True)
 
 
-ENGLISH_ADMIN_CHROME = ("Upload an episode", "Drop the audio file", "choose it", "served as it is", "Shows",
-                        "Account", "Sign out", "API tokens", "draft")
+ENGLISH_ADMIN_CHROME = (
+    "Upload an episode",
+    "Drop the audio file",
+    "choose it",
+    "served as it is",
+    "Shows",
+    "Account",
+    "Sign out",
+    "API tokens",
+    "draft",
+)
 
 
 def test_the_upload_page_in_each_language_is_photographed_and_has_no_english_chrome(live_demo, page):  # noqa: F811

@@ -20,8 +20,7 @@ HOSTILE = '<script>alert("x")</script> & <b>bold</b>'
 @pytest.mark.parametrize("state", ["draft", "scheduled", "unpublished"])
 def test_a_non_public_episode_is_in_no_page_feed_or_media_url(client, make_episode, state):
     published_at = {"draft": None, "scheduled": utcnow() + timedelta(days=1), "unpublished": "past"}[state]
-    episode = make_episode(published_at=published_at, title="Secret episode",
-                           withdrawn=state == "unpublished")
+    episode = make_episode(published_at=published_at, title="Secret episode", withdrawn=state == "unpublished")
     assert episode.status.value == state
     path = urls.audio_url(episode).removeprefix("https://podcasts.example.org")
     for url in ("/", "/shows/test-show/", "/shows/test-show/feed.xml"):
@@ -47,21 +46,30 @@ def test_a_scheduled_episode_goes_live_at_its_time(client, make_episode):
     assert client.get(f"/shows/test-show/{episode.slug}/").status_code == 200
 
 
-def test_html_in_id3_tags_is_text_on_every_page_and_escaped_in_the_feed(client, signed_in, show, tmp_path,
-                                                                      admin_headers):
+def test_html_in_id3_tags_is_text_on_every_page_and_escaped_in_the_feed(
+    client, signed_in, show, tmp_path, admin_headers
+):
     audio = tmp_path / "tagged.mp3"
     shutil.copy(AUDIO / "cbr.mp3", audio)
     tags = ID3()
     tags.add(TIT2(encoding=3, text=HOSTILE))
     tags.add(COMM(encoding=3, lang="eng", desc="", text=HOSTILE))
     tags.save(audio)
-    r = client.post("/api/v1/shows/test-show/episodes", headers=admin_headers,
-                    **multipart(audio=(audio.read_bytes(), "tagged.mp3"), status="published"))
+    r = client.post(
+        "/api/v1/shows/test-show/episodes",
+        headers=admin_headers,
+        **multipart(audio=(audio.read_bytes(), "tagged.mp3"), status="published"),
+    )
     assert r.status_code == 201
     episode = r.get_json()
     assert episode["title"] == HOSTILE
-    pages = ["/", "/shows/test-show/", f"/shows/test-show/{episode['slug']}/",
-             "/admin/shows/test-show/", f"/admin/shows/test-show/episodes/{episode['id']}/"]
+    pages = [
+        "/",
+        "/shows/test-show/",
+        f"/shows/test-show/{episode['slug']}/",
+        "/admin/shows/test-show/",
+        f"/admin/shows/test-show/episodes/{episode['id']}/",
+    ]
     for page in pages:
         html = signed_in.get(page).get_data(as_text=True)
         assert "<script>alert" not in html and "<b>bold</b>" not in html, page

@@ -20,8 +20,12 @@ def store(request, tmp_path):
         return LocalStorage(tmp_path / "media")
     seaweedfs = request.getfixturevalue("seaweedfs")
     # A small part size, so a few MiB already take the multipart path.
-    return S3Storage(request.getfixturevalue("s3_bucket"), endpoint_url=seaweedfs.endpoint,
-                     region="us-east-1", part_size=5 * 1024 * 1024)
+    return S3Storage(
+        request.getfixturevalue("s3_bucket"),
+        endpoint_url=seaweedfs.endpoint,
+        region="us-east-1",
+        part_size=5 * 1024 * 1024,
+    )
 
 
 PAYLOAD = os.urandom(11 * 1024 * 1024 + 17)  # several chunks and parts, not a multiple of either
@@ -42,7 +46,7 @@ def test_open_reads_exact_ranges(store, start, end):
     store.put(key, io.BytesIO(PAYLOAD), content_type="audio/mpeg")
     with store.open(key, start, end) as fh:
         data = fh.read()
-    assert data == PAYLOAD[start: None if end is None else end + 1]
+    assert data == PAYLOAD[start : None if end is None else end + 1]
 
 
 def test_short_reads_from_the_source_lose_no_bytes(store):

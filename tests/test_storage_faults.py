@@ -55,13 +55,29 @@ def stop_when_upload_begins(server: SeaweedFS, bucket: str) -> threading.Thread:
 
 def test_store_stopped_mid_upload(app_config, fault_server, long_mp3):
     bucket = fault_server.new_bucket()
-    app = create_app({**app_config, "storage_backend": "s3", "s3_bucket": bucket,
-                      "s3_endpoint_url": fault_server.endpoint, "s3_region": "us-east-1"})
+    app = create_app(
+        {
+            **app_config,
+            "storage_backend": "s3",
+            "s3_bucket": bucket,
+            "s3_endpoint_url": fault_server.endpoint,
+            "s3_region": "us-east-1",
+        }
+    )
     with app.app_context():
         migrate(app)
         store = app.extensions["podcast_stores"].primary
-        show = save_show(ShowInput(slug="s", title="S", description="d", author="a", owner_name="o",
-                                   owner_email="o@example.org", categories=["Technology"]))
+        show = save_show(
+            ShowInput(
+                slug="s",
+                title="S",
+                description="d",
+                author="a",
+                owner_name="o",
+                owner_email="o@example.org",
+                categories=["Technology"],
+            )
+        )
         watcher = stop_when_upload_begins(fault_server, bucket)
 
         with pytest.raises(StorageError) as exc:

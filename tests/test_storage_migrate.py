@@ -16,12 +16,17 @@ from podcast_service.models import Episode, MediaFile
 @pytest.fixture
 def local_app_with_bucket(app_config, tmp_path, seaweedfs, s3_bucket):
     """New files go to the local folder; the S3 bucket is configured as the destination."""
-    app = create_app({
-        **app_config,
-        "database_url": f"sqlite:///{tmp_path / 'migrate.db'}",
-        "storage_backend": "local", "storage_path": str(tmp_path / "local-media"),
-        "s3_bucket": s3_bucket, "s3_endpoint_url": seaweedfs.endpoint, "s3_region": "us-east-1",
-    })
+    app = create_app(
+        {
+            **app_config,
+            "database_url": f"sqlite:///{tmp_path / 'migrate.db'}",
+            "storage_backend": "local",
+            "storage_path": str(tmp_path / "local-media"),
+            "s3_bucket": s3_bucket,
+            "s3_endpoint_url": seaweedfs.endpoint,
+            "s3_region": "us-east-1",
+        }
+    )
     with app.app_context():
         migrate(app)
         assert app.test_cli_runner().invoke(args=["import-episodes", str(DEMO_EPISODES)]).exit_code == 0

@@ -38,7 +38,9 @@ def test_a_long_transcript_comes_in_parts_with_links_between_them(client, make_e
     assert third[-1].endswith(f"Cue number {2 * PART + 49}")
     doc = html.fromstring(client.get(path + "?transcript=2").data)
     assert doc.xpath("//nav[@aria-label='Parts of the transcript']/a/@href") == [
-        f"{path}#transcript", f"{path}?transcript=3#transcript"]
+        f"{path}#transcript",
+        f"{path}?transcript=3#transcript",
+    ]
     for bad in ("4", "0", "x", "-1", "1e3"):
         assert client.get(path, query_string={"transcript": bad}).status_code == 404, bad
     # The whole file stays one link away.

@@ -54,6 +54,7 @@ def test_every_marked_string_is_translated(language, strings):
 @pytest.mark.parametrize("language", [code for code in LANGUAGES if code != "en"])
 def test_the_compiled_catalogue_is_the_source(language):
     folder = CATALOGUES / language / "LC_MESSAGES"
+
     def entries(catalog) -> dict:  # noqa: ANN001
         same = lambda value: tuple(value) if isinstance(value, (list, tuple)) else value  # noqa: E731
         return {same(m.id): same(m.string) for m in catalog if m.id}
@@ -65,8 +66,25 @@ def test_the_compiled_catalogue_is_the_source(language):
 
 
 # Words a page may show untranslated: units, protocol and format names, app names, robots directives.
-UNTRANSLATED = {"MB", "MiB", "kb", "kbit", "Hz", "UTC", "guid", "AntennaPod", "noindex", "nofollow", "follow",
-                "width", "device", "initial", "scale", "player", "nbsp"}
+UNTRANSLATED = {
+    "MB",
+    "MiB",
+    "kb",
+    "kbit",
+    "Hz",
+    "UTC",
+    "guid",
+    "AntennaPod",
+    "noindex",
+    "nofollow",
+    "follow",
+    "width",
+    "device",
+    "initial",
+    "scale",
+    "player",
+    "nbsp",
+}
 # What a template shows the user: text between tags and the attributes read out or displayed.
 _TEXT = re.compile(r">([^<>]+)<")
 _SHOWN_ATTRIBUTE = re.compile(r"\b(?:aria-label|title|placeholder|alt)=\"([^\"]*)\"")
@@ -87,13 +105,16 @@ def unmarked(template: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("template", sorted(p.relative_to(ROOT / "templates").as_posix()
-                                            for p in (ROOT / "templates").rglob("*.html")))
+@pytest.mark.parametrize(
+    "template", sorted(p.relative_to(ROOT / "templates").as_posix() for p in (ROOT / "templates").rglob("*.html"))
+)
 def test_no_template_shows_a_word_nobody_marked_for_translation(template):
     assert unmarked((ROOT / "templates" / template).read_text()) == []
 
 
 def test_the_unmarked_word_check_finds_what_it_should():
-    assert unmarked('<p>{{ _("Saved") }} · <a title="Open it">{{ x }}</a> Plain words</p>') == ["Plain words",
-                                                                                                 "Open it"]
+    assert unmarked('<p>{{ _("Saved") }} · <a title="Open it">{{ x }}</a> Plain words</p>') == [
+        "Plain words",
+        "Open it",
+    ]
     assert unmarked('<p>{{ size }} MB · UTC</p><input placeholder="https://example.org/feed.xml">') == []

@@ -10,8 +10,18 @@ import pytest
 from lxml import etree
 
 
-from conftest import (AUDIO, BASE_URL, PASSWORD, RequestClient, csrf_token, dispose_app, fetch, migrate, multipart,
-                      sign_in)
+from conftest import (
+    AUDIO,
+    BASE_URL,
+    PASSWORD,
+    RequestClient,
+    csrf_token,
+    dispose_app,
+    fetch,
+    migrate,
+    multipart,
+    sign_in,
+)
 from podcast_service.accounts import service as accounts
 from podcast_service import create_app
 from podcast_service.catalogue import coercion as fields
@@ -22,16 +32,30 @@ from podcast_service.models import CachedFeed
 
 PODCAST = "{https://podcastindex.org/namespace/1.0}"
 ITUNES = "{http://www.itunes.com/dtds/podcast-1.0.dtd}"
-DE_CROO = {"name": "Alexander De Croo", "role": "guest", "title": "Prime Minister of Belgium",
-           "href": "https://www.premier.be/", "img": "https://www.premier.be/decroo.jpg"}
+DE_CROO = {
+    "name": "Alexander De Croo",
+    "role": "guest",
+    "title": "Prime Minister of Belgium",
+    "href": "https://www.premier.be/",
+    "img": "https://www.premier.be/decroo.jpg",
+}
 
 
 @pytest.fixture
 def rival(app, make_token):
     """A producer who owns a show of their own and has no role on test-show."""
     user = accounts.create_user("rival@example.org", "a long rival password")
-    other = save_show(ShowInput(slug="rival-show", title="Rival", description="d", author="R", owner_name="R",
-                                owner_email="r@example.org", categories=["Technology"]))
+    other = save_show(
+        ShowInput(
+            slug="rival-show",
+            title="Rival",
+            description="d",
+            author="R",
+            owner_name="R",
+            owner_email="r@example.org",
+            categories=["Technology"],
+        )
+    )
     accounts.set_member(other, user, "owner")
     return make_token(user)
 
@@ -56,24 +80,29 @@ def test_crediting_the_same_name_on_another_show_changes_nothing_here(client, sh
     evil = dict(DE_CROO, href="https://evil.example/", img="https://evil.example/x.jpg")
     upload(client, rival, "rival-show", people=json.dumps([evil]))
 
-    assert feed_people(client) == [{"role": "guest", "group": "cast", "href": DE_CROO["href"],
-                                    "img": DE_CROO["img"], "name": DE_CROO["name"]}]
+    assert feed_people(client) == [
+        {"role": "guest", "group": "cast", "href": DE_CROO["href"], "img": DE_CROO["img"], "name": DE_CROO["name"]}
+    ]
     assert "evil.example" not in client.get(page).text
 
     # The owner clears the picture: cleared, not kept from before.
     cleared = dict(DE_CROO, img="")
-    r = client.patch(f"/api/v1/shows/test-show/episodes/{mine['id']}", json={"people": [cleared]},
-                     headers=admin_headers)
+    r = client.patch(
+        f"/api/v1/shows/test-show/episodes/{mine['id']}", json={"people": [cleared]}, headers=admin_headers
+    )
     assert r.status_code == 200 and r.json["people"][0]["img"] is None
     assert "img" not in feed_people(client)[0]
 
 
 def test_another_show_producer_cannot_even_see_the_show(client, show, rival, make_episode):
     episode = make_episode()
-    for method, path in [("GET", "/api/v1/shows/test-show"), ("PATCH", "/api/v1/shows/test-show"),
-                         ("GET", f"/api/v1/shows/test-show/episodes/{episode.id}"),
-                         ("POST", f"/api/v1/shows/test-show/episodes/{episode.id}/audio/process"),
-                         ("DELETE", f"/api/v1/shows/test-show/episodes/{episode.id}")]:
+    for method, path in [
+        ("GET", "/api/v1/shows/test-show"),
+        ("PATCH", "/api/v1/shows/test-show"),
+        ("GET", f"/api/v1/shows/test-show/episodes/{episode.id}"),
+        ("POST", f"/api/v1/shows/test-show/episodes/{episode.id}/audio/process"),
+        ("DELETE", f"/api/v1/shows/test-show/episodes/{episode.id}"),
+    ]:
         r = client.open(path, method=method, headers=rival, json={})
         assert r.status_code == 404, (method, path, r.status_code)
         unknown = client.open(path.replace("test-show", "no-such-show"), method=method, headers=rival, json={})
@@ -103,9 +132,15 @@ def test_producer_text_cannot_carry_a_subscriber_token_elsewhere(client, private
     service once used as its token placeholder; the token appears only in the service's own URLs."""
     bait = "https://evil.example/collect/subscriber-token-placeholder"
     slot = db.session.get(CachedFeed, private_show.id)
-    r = client.patch("/api/v1/shows/test-show/episodes/1", headers=admin_headers, json={
-        "notes": f"[listen]({bait}) {bait}", "summary": bait,
-        "people": [{"name": "Eve", "href": bait, "img": bait + ".jpg"}]})
+    r = client.patch(
+        "/api/v1/shows/test-show/episodes/1",
+        headers=admin_headers,
+        json={
+            "notes": f"[listen]({bait}) {bait}",
+            "summary": bait,
+            "people": [{"name": "Eve", "href": bait, "img": bait + ".jpg"}],
+        },
+    )
     assert r.status_code == 200, r.json
     r = client.post("/api/v1/shows/test-show/subscribers", json={"name": "Alice"}, headers=admin_headers)
     token = r.json["feed_url"].split("/")[-2]
@@ -116,6 +151,7 @@ def test_producer_text_cannot_carry_a_subscriber_token_elsewhere(client, private
         body = feed.get_data()  # the test client decodes nothing: gunzip by hand
         if encoding == "gzip":
             import gzip
+
             body = gzip.decompress(body)
         text = body.decode()
         assert "evil.example" in text  # the producer's text is there...
@@ -162,9 +198,15 @@ def test_adding_a_member_does_not_tell_which_addresses_have_accounts(app, client
     assert sign_in(client, "owner@example.org", "an owner's password").status_code == 302
     answers = []
     for email in ("known@example.org", "stranger@example.org"):
-        r = client.post("/admin/shows/test-show/members", data={
-            "email": email, "role": "editor", "csrf_token": csrf_token(client, "/admin/shows/test-show/settings")},
-            follow_redirects=True)
+        r = client.post(
+            "/admin/shows/test-show/members",
+            data={
+                "email": email,
+                "role": "editor",
+                "csrf_token": csrf_token(client, "/admin/shows/test-show/settings"),
+            },
+            follow_redirects=True,
+        )
         flash = re.search(r'<p class="flash" role="status">(.*?)</p>', r.text).group(1)
         answers.append((r.status_code, flash.replace(email, "ADDRESS")))
         assert f"<td>{email}</td><td>editor</td>" in r.text
@@ -182,8 +224,12 @@ def test_control_characters_never_reach_storage_through_any_entry_point(client, 
     tags = ID3()
     tags.add(TIT2(encoding=3, text="Shaping\x01 Belgium\x1b's digital future"))
     tags.save(tagged)
-    body = multipart(audio=(tagged.read_bytes(), "tagged.mp3"), status="published", summary="A\x01B",
-                     people='[{"name": "Ann\\u0001", "href": "https://example.org/\\u0001ann"}]')
+    body = multipart(
+        audio=(tagged.read_bytes(), "tagged.mp3"),
+        status="published",
+        summary="A\x01B",
+        people='[{"name": "Ann\\u0001", "href": "https://example.org/\\u0001ann"}]',
+    )
     r = client.post("/api/v1/shows/test-show/episodes", headers=admin_headers, **body)
     assert r.status_code == 201, r.json
     assert r.json["title"] == "Shaping Belgium's digital future"
@@ -199,12 +245,18 @@ def test_a_row_with_control_characters_cannot_take_the_feed_down(client, show, m
 
     episode = make_episode(title="Fine", chapters=[], people=[])
     bad = "Bad\x01title\x0b"
-    db.session.execute(text("UPDATE episodes SET title = :a, summary = :b, notes_html = :c WHERE id = :id"),
-                       {"a": bad, "b": bad, "c": bad, "id": episode.id})
+    db.session.execute(
+        text("UPDATE episodes SET title = :a, summary = :b, notes_html = :c WHERE id = :id"),
+        {"a": bad, "b": bad, "c": bad, "id": episode.id},
+    )
     db.session.execute(text("UPDATE shows SET description = :a, author = :b"), {"a": "Bad\x01show", "b": "Bad\x01show"})
-    db.session.execute(text("INSERT INTO credits (episode_id, name, href, img, role, \"group\", position) "
-                            "VALUES (:id, :t, :u, :u, 'guest', 'cast', 0)"),
-                       {"id": episode.id, "t": "Eve\x01", "u": "https://example.org/\x01eve"})
+    db.session.execute(
+        text(
+            'INSERT INTO credits (episode_id, name, href, img, role, "group", position) '
+            "VALUES (:id, :t, :u, :u, 'guest', 'cast', 0)"
+        ),
+        {"id": episode.id, "t": "Eve\x01", "u": "https://example.org/\x01eve"},
+    )
     db.session.commit()
     r = client.get("/shows/test-show/feed.xml")
     assert r.status_code == 200
@@ -230,8 +282,11 @@ def proxied(app_config):
 
 def _sign_in_from(client, address: str, password: str):
     token = csrf_token(client)
-    return client.post("/admin/login", data={"email": "admin@example.org", "password": password,
-                                             "csrf_token": token}, headers={"X-Forwarded-For": address})
+    return client.post(
+        "/admin/login",
+        data={"email": "admin@example.org", "password": password, "csrf_token": token},
+        headers={"X-Forwarded-For": address},
+    )
 
 
 def test_an_attacker_behind_the_proxy_cannot_lock_the_owner_out(proxied, monkeypatch):
@@ -245,9 +300,11 @@ def test_an_attacker_behind_the_proxy_cannot_lock_the_owner_out(proxied, monkeyp
         assert _sign_in_from(attacker, "203.0.113.9", "guess").status_code == 422
     assert _sign_in_from(attacker, "203.0.113.9", "guess").status_code == 429
     # A forged X-Forwarded-For does not help: the proxy appends the address it saw, and that one counts.
-    r = attacker.post("/admin/login", data={"email": "admin@example.org", "password": "guess",
-                                            "csrf_token": csrf_token(attacker)},
-                      headers={"X-Forwarded-For": "10.0.0.1, 203.0.113.9"})
+    r = attacker.post(
+        "/admin/login",
+        data={"email": "admin@example.org", "password": "guess", "csrf_token": csrf_token(attacker)},
+        headers={"X-Forwarded-For": "10.0.0.1, 203.0.113.9"},
+    )
     assert r.status_code == 429
     # The owner, from another address, is not affected.
     assert _sign_in_from(proxied.test_client(), "192.0.2.44", PASSWORD).status_code == 302
@@ -262,10 +319,16 @@ def test_an_attacker_behind_the_proxy_cannot_lock_the_owner_out(proxied, monkeyp
 
 def test_without_trusted_proxies_forwarded_headers_are_ignored(client, admin_user):
     for n in range(accounts.FAILURES_PER_ACCOUNT_AND_CLIENT):
-        client.post("/admin/login", data={"email": "admin@example.org", "password": "guess",
-                                          "csrf_token": csrf_token(client)}, headers={"X-Forwarded-For": f"192.0.2.{n}"})
-    r = client.post("/admin/login", data={"email": "admin@example.org", "password": PASSWORD,
-                                          "csrf_token": csrf_token(client)}, headers={"X-Forwarded-For": "192.0.2.99"})
+        client.post(
+            "/admin/login",
+            data={"email": "admin@example.org", "password": "guess", "csrf_token": csrf_token(client)},
+            headers={"X-Forwarded-For": f"192.0.2.{n}"},
+        )
+    r = client.post(
+        "/admin/login",
+        data={"email": "admin@example.org", "password": PASSWORD, "csrf_token": csrf_token(client)},
+        headers={"X-Forwarded-For": "192.0.2.99"},
+    )
     assert r.status_code == 429
 
 

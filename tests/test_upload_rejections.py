@@ -50,8 +50,11 @@ def assert_nothing_left(storage, upload_dir):
 
 @pytest.mark.parametrize("kind", BAD_AUDIO)
 def test_files_that_are_not_audio_are_refused(client, show, admin_headers, storage, upload_dir, kind):
-    r = client.post("/api/v1/shows/test-show/episodes", headers=admin_headers,
-                    **multipart(audio=(BAD_AUDIO[kind], "episode.mp3"), title="Bad"))
+    r = client.post(
+        "/api/v1/shows/test-show/episodes",
+        headers=admin_headers,
+        **multipart(audio=(BAD_AUDIO[kind], "episode.mp3"), title="Bad"),
+    )
     assert r.status_code == 422, r.data
     message = r.get_json()["error"]["message"]
     assert message and "Traceback" not in message
@@ -60,8 +63,9 @@ def test_files_that_are_not_audio_are_refused(client, show, admin_headers, stora
 
 def test_a_hostile_file_name_never_reaches_a_path_or_a_page(client, show, admin_headers, storage, upload_dir):
     name = "../../etc/<script>alert(1)</script>\x00.mp3"
-    r = client.post("/api/v1/shows/test-show/episodes", headers=admin_headers,
-                    **multipart(audio=(GOOD, name), status="published"))
+    r = client.post(
+        "/api/v1/shows/test-show/episodes", headers=admin_headers, **multipart(audio=(GOOD, name), status="published")
+    )
     assert r.status_code == 201, r.data
     episode = r.get_json()
     row = db.session.get(Episode, episode["id"])
@@ -72,19 +76,23 @@ def test_a_hostile_file_name_never_reaches_a_path_or_a_page(client, show, admin_
     assert not upload_dir.exists() or list(upload_dir.iterdir()) == []
 
 
-@pytest.mark.parametrize("fields, message", [
-    ({"status": "sometimes"}, "status must be one of"),
-    ({"status": "scheduled", "publish_at": "tomorrow"}, "ISO 8601"),
-    ({"season": "two"}, "whole number"),
-    ({"type": "teaser"}, "episode type"),
-    ({"explicit": "maybe"}, "true or false"),
-    ({"people": "[{broken"}, "not valid JSON"),
-    ({"links": "Report | not-a-url"}, "absolute http(s) URL"),
-    ({"title": "x" * 300}, "longer than"),
-])
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"status": "sometimes"}, "status must be one of"),
+        ({"status": "scheduled", "publish_at": "tomorrow"}, "ISO 8601"),
+        ({"season": "two"}, "whole number"),
+        ({"type": "teaser"}, "episode type"),
+        ({"explicit": "maybe"}, "true or false"),
+        ({"people": "[{broken"}, "not valid JSON"),
+        ({"links": "Report | not-a-url"}, "absolute http(s) URL"),
+        ({"title": "x" * 300}, "longer than"),
+    ],
+)
 def test_invalid_fields_are_refused(client, show, admin_headers, storage, upload_dir, fields, message):
-    r = client.post("/api/v1/shows/test-show/episodes", headers=admin_headers,
-                    **multipart(audio=(GOOD, "ok.mp3"), **fields))
+    r = client.post(
+        "/api/v1/shows/test-show/episodes", headers=admin_headers, **multipart(audio=(GOOD, "ok.mp3"), **fields)
+    )
     assert r.status_code == 422
     assert message in r.get_json()["error"]["message"]
     assert_nothing_left(storage, upload_dir)
@@ -97,12 +105,17 @@ def test_missing_audio_is_refused(client, show, admin_headers, storage, upload_d
     assert r.status_code == 422 and "multipart" in r.get_json()["error"]["message"]
 
 
-@pytest.mark.parametrize("content", [b"just words, no cues", b"WEBVTT\n\nnot a cue line\n", "\xff\xfe".encode("latin-1")])
+@pytest.mark.parametrize(
+    "content", [b"just words, no cues", b"WEBVTT\n\nnot a cue line\n", "\xff\xfe".encode("latin-1")]
+)
 def test_a_transcript_that_is_not_webvtt_or_srt_is_refused(client, make_episode, admin_headers, storage, content):
     episode = make_episode()
     before = sorted(storage.keys())
-    r = client.put(f"/api/v1/shows/test-show/episodes/{episode.id}/transcript", headers=admin_headers,
-                   **multipart(transcript=(content, "t.vtt")))
+    r = client.put(
+        f"/api/v1/shows/test-show/episodes/{episode.id}/transcript",
+        headers=admin_headers,
+        **multipart(transcript=(content, "t.vtt")),
+    )
     assert r.status_code == 422, r.data
     assert r.get_json()["error"]["message"]
     assert sorted(storage.keys()) == before
@@ -120,7 +133,7 @@ def small_limit_config(app_config):
 def live_server(small_limit_config):
     """The app behind a real HTTP server, as a browser or curl would reach it."""
     from podcast_service import create_app
-    
+
     app = create_app(small_limit_config)
     with app.app_context():
         migrate(app)
@@ -143,8 +156,17 @@ def test_a_file_above_the_limit_is_stopped_while_it_streams(live_server, tmp_pat
     app, port = live_server
     with app.app_context():
         user = accounts.create_user("big@example.org", "correct horse battery", admin=True)
-        save_show(ShowInput(slug="s", title="S", description="d", author="a", owner_name="o",
-                            owner_email="o@example.org", categories=["Technology"]))
+        save_show(
+            ShowInput(
+                slug="s",
+                title="S",
+                description="d",
+                author="a",
+                owner_name="o",
+                owner_email="o@example.org",
+                categories=["Technology"],
+            )
+        )
         _t, secret = accounts.create_token(user, "t", ["read", "write"])
     boundary = "xyzboundary"
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -153,8 +175,10 @@ def test_a_file_above_the_limit_is_stopped_while_it_streams(live_server, tmp_pat
     conn.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
     conn.putheader("Transfer-Encoding", "chunked")
     conn.endheaders()
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"audio\"; filename=\"big.mp3\"\r\n"
-            "Content-Type: audio/mpeg\r\n\r\n").encode()
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="audio"; filename="big.mp3"\r\n'
+        "Content-Type: audio/mpeg\r\n\r\n"
+    ).encode()
     sent = 0
     try:
         for piece in [head] + [GOOD[:65536]] * 64:  # 4 MiB in all, well past the 1 MiB limit

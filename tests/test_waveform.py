@@ -22,12 +22,13 @@ def bar_heights(page: bytes) -> list[float]:
 def test_the_page_draws_where_the_audio_is_loud_and_where_it_is_silent(client, show, tmp_path):
     """Five seconds of silence, then five of speech: the left half of the drawing is flat, the right is not."""
     samples = np.concatenate([np.zeros((5 * RATE, 2), np.float32), speechlike(5, level=0.5)])
-    episode = save_episode(show, EpisodeInput(title="Half silent", published_at=utcnow()),
-                           write_wav(tmp_path / "half.wav", samples))
+    episode = save_episode(
+        show, EpisodeInput(title="Half silent", published_at=utcnow()), write_wav(tmp_path / "half.wav", samples)
+    )
     page = client.get(f"/shows/test-show/{episode.slug}/")
     heights = bar_heights(page.data)
     assert len(heights) == waveform.BARS
-    left, right = heights[:waveform.BARS // 2 - 2], heights[waveform.BARS // 2 + 2:]
+    left, right = heights[: waveform.BARS // 2 - 2], heights[waveform.BARS // 2 + 2 :]
     assert max(left) <= 1.0  # silence: the thinnest line
     assert 10 < max(right) <= waveform.HEIGHT and np.mean(right) > 3 * np.mean(left)
     doc = html.fromstring(page.data)

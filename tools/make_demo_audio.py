@@ -140,15 +140,34 @@ def main() -> int:
     tags.add(TPE1(encoding=3, text="Cyber Security Coalition"))
     tags.add(TALB(encoding=3, text="Cyber Security Coalition Podcast"))
     tags.add(TDRC(encoding=3, text="2021"))
-    tags.add(COMM(encoding=3, lang="eng", desc="", text="An interview with our Prime Minister about Belgium's cyber security strategy."))
+    tags.add(
+        COMM(
+            encoding=3,
+            lang="eng",
+            desc="",
+            text="An interview with our Prime Minister about Belgium's cyber security strategy.",
+        )
+    )
     tags.add(APIC(encoding=3, mime="image/jpeg", type=3, desc="Cover", data=cover))
     ends = chapter_starts[1:] + [duration]
     ids = [f"chp{i}" for i in range(len(CHAPTERS))]
-    tags.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=ids,
-                  sub_frames=[TIT2(encoding=3, text="Chapters")]))
+    tags.add(
+        CTOC(
+            element_id="toc",
+            flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
+            child_element_ids=ids,
+            sub_frames=[TIT2(encoding=3, text="Chapters")],
+        )
+    )
     for element_id, (title, _), start, end in zip(ids, CHAPTERS, chapter_starts, ends):
-        tags.add(CHAP(element_id=element_id, start_time=round(start * 1000), end_time=round(end * 1000),
-                      sub_frames=[TIT2(encoding=3, text=title)]))
+        tags.add(
+            CHAP(
+                element_id=element_id,
+                start_time=round(start * 1000),
+                end_time=round(end * 1000),
+                sub_frames=[TIT2(encoding=3, text=title)],
+            )
+        )
     tags.save(str(mp3_path), v2_version=4)
 
     lines = ["WEBVTT", ""]

@@ -56,8 +56,9 @@ def write_source(path: Path, rate: int) -> int:
 
 def decoded_seconds(path: Path, rate: int) -> float:
     """What a player plays: ffmpeg's decoded sample count (it honours gapless info where a file has it)."""
-    pcm = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-"],
-                         check=True, capture_output=True).stdout
+    pcm = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-"], check=True, capture_output=True
+    ).stdout
     return len(pcm) / 2 / rate
 
 
@@ -79,8 +80,14 @@ def tag_with_chapters(path: Path) -> None:
     tags.add(TPE1(encoding=3, text="Fixture Artist"))
     tags.add(COMM(encoding=3, lang="eng", desc="", text="A comment from the file."))
     tags.add(APIC(encoding=3, mime="image/png", type=3, desc="", data=small_png()))
-    tags.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
-                  child_element_ids=["c1", "c2"], sub_frames=[]))
+    tags.add(
+        CTOC(
+            element_id="toc",
+            flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
+            child_element_ids=["c1", "c2"],
+            sub_frames=[],
+        )
+    )
     tags.add(CHAP(element_id="c1", start_time=0, end_time=2500, sub_frames=[TIT2(encoding=3, text="Silence")]))
     tags.add(CHAP(element_id="c2", start_time=2500, end_time=6000, sub_frames=[TIT2(encoding=3, text="Noise")]))
     tags.save(str(path), v2_version=4, v1=2)

@@ -23,7 +23,19 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..core.errors import Conflict, Forbidden, NotFound, PodcastServiceError, ValidationError
 from ..core.extensions import db
 from ..catalogue.inputs import require_text
-from ..models import ROLES, SCOPES, ApiToken, Episode, LoginFailure, Show, ShowMember, Subscriber, User, UserSession, utcnow
+from ..models import (
+    ROLES,
+    SCOPES,
+    ApiToken,
+    Episode,
+    LoginFailure,
+    Show,
+    ShowMember,
+    Subscriber,
+    User,
+    UserSession,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +84,9 @@ def create_user(email: str, password: str, *, admin: bool = False) -> User:
     db.session.add(user)
     db.session.flush()
     # Roles that owners gave this address before the account existed.
-    db.session.execute(update(ShowMember).where(ShowMember.email == email, ShowMember.user_id.is_(None))
-                       .values(user_id=user.id))
+    db.session.execute(
+        update(ShowMember).where(ShowMember.email == email, ShowMember.user_id.is_(None)).values(user_id=user.id)
+    )
     db.session.commit()
     return user
 
@@ -95,7 +108,8 @@ def _check_throttle(subjects: dict[str, int]) -> None:
     db.session.execute(delete(LoginFailure).where(LoginFailure.at < since))
     for subject, limit in subjects.items():
         failures = db.session.scalars(
-            select(LoginFailure.at).where(LoginFailure.subject == subject, LoginFailure.at >= since)
+            select(LoginFailure.at)
+            .where(LoginFailure.subject == subject, LoginFailure.at >= since)
             .order_by(LoginFailure.at)
         ).all()
         if len(failures) >= limit:
@@ -116,8 +130,10 @@ def authenticate(email: str, password: str, client: str, *, known_device: bool =
     The message never says whether the address exists.
     """
     email = (email or "").strip().lower()
-    subjects = {_subject("pair", f"{email}|{client}"): FAILURES_PER_ACCOUNT_AND_CLIENT,
-                _subject("client", client): FAILURES_PER_CLIENT}
+    subjects = {
+        _subject("pair", f"{email}|{client}"): FAILURES_PER_ACCOUNT_AND_CLIENT,
+        _subject("client", client): FAILURES_PER_CLIENT,
+    }
     account = {_subject("email", email): FAILURES_PER_ACCOUNT}
     _check_throttle(subjects if known_device else {**subjects, **account})
     user = db.session.scalar(select(User).where(User.email == email)) if email else None
@@ -179,8 +195,13 @@ def create_token(user: User, name: str, scopes: list[str]) -> tuple[ApiToken, st
     if not scopes or unknown:
         raise ValidationError(_("token scopes must be one or more of %(choices)s", choices=", ".join(SCOPES)))
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user=user, name=name, token_hash=token_hash(secret), prefix=secret[:12],
-                     scopes=[s for s in SCOPES if s in scopes])
+    token = ApiToken(
+        user=user,
+        name=name,
+        token_hash=token_hash(secret),
+        prefix=secret[:12],
+        scopes=[s for s in SCOPES if s in scopes],
+    )
     db.session.add(token)
     db.session.commit()
     return token, secret
@@ -227,8 +248,9 @@ def record_last_use(row: ApiToken | Subscriber) -> None:
         db.session.commit()
     except SQLAlchemyError as e:
         db.session.rollback()
-        log.warning("could not record the last use of %s %s: %s", type(row).__name__, row.prefix,
-                    str(e).splitlines()[0])
+        log.warning(
+            "could not record the last use of %s %s: %s", type(row).__name__, row.prefix, str(e).splitlines()[0]
+        )
 
 
 def revoke_token(token: ApiToken) -> None:

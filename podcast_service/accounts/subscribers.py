@@ -21,8 +21,12 @@ from ..models import Show, Subscriber, utcnow
 def create_subscriber(show: Show, name: str) -> tuple[Subscriber, str]:
     """A new personal feed for `name` (a person or a group of listeners); returns it and its token."""
     token = secrets.token_urlsafe(24)
-    subscriber = Subscriber(show=show, name=require_text(name, "subscriber name", max_len=100),
-                            token_hash=token_hash(token), prefix=token[:8])
+    subscriber = Subscriber(
+        show=show,
+        name=require_text(name, "subscriber name", max_len=100),
+        token_hash=token_hash(token),
+        prefix=token[:8],
+    )
     db.session.add(subscriber)
     db.session.commit()
     return subscriber, token

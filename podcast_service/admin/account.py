@@ -43,8 +43,15 @@ def _device_marks() -> list[str]:
 def _remember_device(response: Response, email: str) -> None:
     marks = [m for m in _device_marks() if m != accounts.device_mark(email)][-9:] + [accounts.device_mark(email)]
     value = URLSafeSerializer(current_app.secret_key, salt="known-device").dumps(marks)
-    response.set_cookie(DEVICE_COOKIE, value, max_age=DEVICE_COOKIE_DAYS * 86400, path=url_for("admin.login"),
-                        secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True, samesite="Lax")
+    response.set_cookie(
+        DEVICE_COOKIE,
+        value,
+        max_age=DEVICE_COOKIE_DAYS * 86400,
+        path=url_for("admin.login"),
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -53,11 +60,16 @@ def login() -> Response | tuple[str, int] | str:
         return render_template("admin/login.html", next=request.args.get("next", ""))
     email = request.form.get("email", "")
     try:
-        user = accounts.authenticate(email, request.form.get("password", ""), request.remote_addr or "",
-                                     known_device=accounts.device_mark(email) in _device_marks())
+        user = accounts.authenticate(
+            email,
+            request.form.get("password", ""),
+            request.remote_addr or "",
+            known_device=accounts.device_mark(email) in _device_marks(),
+        )
     except PodcastServiceError as e:
-        page = render_template("admin/login.html", error=str(e), email=request.form.get("email", ""),
-                               next=request.form.get("next", ""))
+        page = render_template(
+            "admin/login.html", error=str(e), email=request.form.get("email", ""), next=request.form.get("next", "")
+        )
         return Response(page, status=e.http_status, headers=e.headers)
     # Nothing from before the sign-in (its CSRF token, say) carries over into the signed-in session.
     session.clear()
@@ -84,8 +96,9 @@ def account() -> Response | tuple[str, int] | str:
     if request.form.get("new_password") != request.form.get("confirm_password"):
         return render_template("admin/account.html", error="The new passwords differ."), 422
     try:
-        accounts.change_password(current_user, request.form.get("current_password", ""),
-                                 request.form.get("new_password", ""))
+        accounts.change_password(
+            current_user, request.form.get("current_password", ""), request.form.get("new_password", "")
+        )
     except PodcastServiceError as e:
         return render_template("admin/account.html", error=str(e)), e.http_status
     flash(gettext("Your password is changed. Other sessions have been signed out."))
@@ -110,12 +123,14 @@ def tokens() -> tuple[str, int] | str:
     status = 200
     if request.method == "POST":
         try:
-            _token, new_secret = accounts.create_token(current_user, request.form.get("name", ""),
-                                                       request.form.getlist("scopes"))
+            _token, new_secret = accounts.create_token(
+                current_user, request.form.get("name", ""), request.form.getlist("scopes")
+            )
         except PodcastServiceError as e:
             error, status = str(e), e.http_status
-    return render_template("admin/tokens.html", tokens=current_user.tokens, scopes=SCOPES,
-                           new_secret=new_secret, error=error), status
+    return render_template(
+        "admin/tokens.html", tokens=current_user.tokens, scopes=SCOPES, new_secret=new_secret, error=error
+    ), status
 
 
 @bp.post("/tokens/<int:token_id>/revoke")
@@ -135,11 +150,14 @@ def users() -> tuple[str, int] | str:
     error, status = None, 200
     if request.method == "POST":
         try:
-            user = accounts.create_user(request.form.get("email", ""), request.form.get("password", ""),
-                                        admin=request.form.get("admin") == "true")
+            user = accounts.create_user(
+                request.form.get("email", ""),
+                request.form.get("password", ""),
+                admin=request.form.get("admin") == "true",
+            )
             flash(gettext("User %(email)s created.", email=user.email))
         except PodcastServiceError as e:
             error, status = str(e), e.http_status
-    return render_template("admin/users.html", users=db.session.scalars(select(User).order_by(User.email)).all(),
-                           error=error), status
-
+    return render_template(
+        "admin/users.html", users=db.session.scalars(select(User).order_by(User.email)).all(), error=error
+    ), status

@@ -27,8 +27,15 @@ def period() -> int:
 def analytics(slug: str) -> str:
     show = accounts.producer_show(current_user, slug)
     figures = reports.show_figures(show, days=period())
-    return render_template("admin/analytics.html", show=show, figures=figures, chart=charts.per_day(figures.per_day),
-                           periods=PERIODS, windows=reports.WINDOWS, sources=reports.SOURCES)
+    return render_template(
+        "admin/analytics.html",
+        show=show,
+        figures=figures,
+        chart=charts.per_day(figures.per_day),
+        periods=PERIODS,
+        windows=reports.WINDOWS,
+        sources=reports.SOURCES,
+    )
 
 
 @bp.get("/shows/<slug>/analytics.csv")
@@ -44,6 +51,7 @@ def analytics_csv(slug: str) -> Response:
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
+
     response = Response(stream_with_context(lines()), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{show.slug}-downloads.csv"'
     return response

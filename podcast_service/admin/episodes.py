@@ -76,9 +76,13 @@ def edit_episode(slug: str, episode_id: int) -> Response | tuple[str, int]:
         data = fields.episode_changes(_form_fields(), episode_input(episode), utcnow())
         image = uploaded(request.files.get("image"), lazy_gettext("episode cover art"))
         transcript = uploaded(request.files.get("transcript"), lazy_gettext("transcript"))
-        data = replace(data, image=image[0] if image else None, transcript=transcript[0] if transcript else None,
-                       remove_image=request.form.get("remove_image") == "true",
-                       remove_transcript=request.form.get("remove_transcript") == "true")
+        data = replace(
+            data,
+            image=image[0] if image else None,
+            transcript=transcript[0] if transcript else None,
+            remove_image=request.form.get("remove_image") == "true",
+            remove_transcript=request.form.get("remove_transcript") == "true",
+        )
         save_episode(show, data, existing=episode)
     except PodcastServiceError as e:
         db.session.rollback()
@@ -87,12 +91,21 @@ def edit_episode(slug: str, episode_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("admin.edit_episode", slug=slug, episode_id=episode_id))
 
 
-def _edit_page(show: Show, episode: Episode, *, error: str | None = None, form: object = None,
-               status: int = 200) -> tuple[str, int]:
-    return render_template("admin/episode_form.html", show=show, episode=episode, data=episode_input(episode),
-                           error=error, form=form, limit_mb=_limit_mb(), now=utcnow(),
-                           warnings=warnings([episode]),
-                           audio_state=audio_jobs.audio_state(episode, episode.audio_job, episode.master)), status
+def _edit_page(
+    show: Show, episode: Episode, *, error: str | None = None, form: object = None, status: int = 200
+) -> tuple[str, int]:
+    return render_template(
+        "admin/episode_form.html",
+        show=show,
+        episode=episode,
+        data=episode_input(episode),
+        error=error,
+        form=form,
+        limit_mb=_limit_mb(),
+        now=utcnow(),
+        warnings=warnings([episode]),
+        audio_state=audio_jobs.audio_state(episode, episode.audio_job, episode.master),
+    ), status
 
 
 @bp.post("/shows/<slug>/episodes/<int:episode_id>/audio")
@@ -129,9 +142,14 @@ def set_episode_versions(slug: str, episode_id: int) -> Response:
     _show, episode = _episode(slug, episode_id)
     try:
         others = versions.set_episode_versions(current_user, episode, request.form.get("versions", "").splitlines())
-        flash(gettext("The same episode in other languages: %(episodes)s.",
-                      episodes=", ".join(f"{o.show.slug}/{o.slug}" for o in others))
-              if others else gettext("This episode is paired with none in other languages now."))
+        flash(
+            gettext(
+                "The same episode in other languages: %(episodes)s.",
+                episodes=", ".join(f"{o.show.slug}/{o.slug}" for o in others),
+            )
+            if others
+            else gettext("This episode is paired with none in other languages now.")
+        )
     except PodcastServiceError as e:
         db.session.rollback()
         flash(str(e), "error")
@@ -180,4 +198,3 @@ def process_audio_again(slug: str, episode_id: int) -> Response:
         db.session.rollback()
         flash(str(e), "error")
     return redirect(url_for("admin.edit_episode", slug=slug, episode_id=episode_id) + "#renditions")
-

@@ -21,11 +21,17 @@ def new_import() -> Response | tuple[str, int] | str:
         return render_template("admin/import_form.html", form={}, imports=background.mine(current_user))
     form = request.form
     try:
-        row = background.start(current_user, form.get("source", ""), slug=form.get("slug"),
-                               owner_email=form.get("owner_email"), override_lock=form.get("override_lock") == "on")
+        row = background.start(
+            current_user,
+            form.get("source", ""),
+            slug=form.get("slug"),
+            owner_email=form.get("owner_email"),
+            override_lock=form.get("override_lock") == "on",
+        )
     except PodcastServiceError as e:
-        return render_template("admin/import_form.html", form=form, error=str(e),
-                               imports=background.mine(current_user)), e.http_status
+        return render_template(
+            "admin/import_form.html", form=form, error=str(e), imports=background.mine(current_user)
+        ), e.http_status
     return redirect(url_for("admin.feed_import", import_id=row.id))
 
 
@@ -39,8 +45,9 @@ def _mine_or_404(import_id: int) -> FeedImport:
 @bp.get("/imports/<int:import_id>")
 def feed_import(import_id: int) -> str:
     row = _mine_or_404(import_id)
-    return render_template("admin/import.html", row=row, status=background.as_json(row),
-                           may_restart=background.may_restart(row))
+    return render_template(
+        "admin/import.html", row=row, status=background.as_json(row), may_restart=background.may_restart(row)
+    )
 
 
 @bp.get("/imports/<int:import_id>.json")
@@ -55,6 +62,7 @@ def restart_import(import_id: int) -> Response | tuple[str, int]:
     try:
         background.restart(row)
     except PodcastServiceError as e:
-        return render_template("admin/import.html", row=row, status=background.as_json(row), error=str(e),
-                               may_restart=False), e.http_status
+        return render_template(
+            "admin/import.html", row=row, status=background.as_json(row), error=str(e), may_restart=False
+        ), e.http_status
     return redirect(url_for("admin.feed_import", import_id=row.id))

@@ -26,18 +26,26 @@ from . import bp
 def dashboard() -> str:
     """The producer's shows with their episode counts, counted by the database in one query."""
     shows = accounts.visible_shows(current_user)
-    counts = dict(db.session.execute(
-        select(Episode.show_id, func.count()).where(Episode.show_id.in_([s.id for s in shows]))
-        .group_by(Episode.show_id)).all())
+    counts = dict(
+        db.session.execute(
+            select(Episode.show_id, func.count())
+            .where(Episode.show_id.in_([s.id for s in shows]))
+            .group_by(Episode.show_id)
+        ).all()
+    )
     return render_template("admin/dashboard.html", shows=[(s, counts.get(s.id, 0)) for s in shows])
 
 
 def _show_form(template_data: dict, error: str | None = None, status: int = 200) -> tuple[str, int]:
     show = template_data["show"]
-    members = [] if show is None else db.session.scalars(
-        select(ShowMember).where(ShowMember.show_id == show.id).order_by(ShowMember.id)).all()
-    return render_template("admin/show_form.html", categories=APPLE_CATEGORIES, error=error, members=members,
-                           **template_data), status
+    members = (
+        []
+        if show is None
+        else db.session.scalars(select(ShowMember).where(ShowMember.show_id == show.id).order_by(ShowMember.id)).all()
+    )
+    return render_template(
+        "admin/show_form.html", categories=APPLE_CATEGORIES, error=error, members=members, **template_data
+    ), status
 
 
 @bp.route("/shows/new", methods=["GET", "POST"])
@@ -73,13 +81,22 @@ def _show_page(show: Show, new_feed_url: str | None = None) -> str:
     page = paginate(query, page_number(request.args.get("page")), ADMIN_PAGE_SIZE)
     subscribers = None
     if show.private:
-        subscribers = paginate(select(Subscriber).where(Subscriber.show_id == show.id).order_by(Subscriber.id.desc()),
-                               page_number(request.args.get("subscribers_page")), ADMIN_PAGE_SIZE)
+        subscribers = paginate(
+            select(Subscriber).where(Subscriber.show_id == show.id).order_by(Subscriber.id.desc()),
+            page_number(request.args.get("subscribers_page")),
+            ADMIN_PAGE_SIZE,
+        )
     now = utcnow()
-    return render_template("admin/show.html", show=show, page=page,
-                           episodes=[(row, status_at(row, now).value) for row in page.items],
-                           role=current_user.role_in(show), warnings=show_warnings(show),
-                           new_feed_url=new_feed_url, subscribers=subscribers)
+    return render_template(
+        "admin/show.html",
+        show=show,
+        page=page,
+        episodes=[(row, status_at(row, now).value) for row in page.items],
+        role=current_user.role_in(show),
+        warnings=show_warnings(show),
+        new_feed_url=new_feed_url,
+        subscribers=subscribers,
+    )
 
 
 @bp.route("/shows/<slug>/settings", methods=["GET", "POST"])
@@ -107,8 +124,14 @@ def add_member(slug: str) -> Response | tuple[str, int]:
     show = accounts.producer_show(current_user, slug, owner=True)
     try:
         member = accounts.add_member(show, request.form.get("email", ""), request.form.get("role", ""))
-        flash(gettext("%(email)s has the role %(role)s on this show. Without an account yet, the role starts when "
-                      "an admin creates one for this address.", email=member.email, role=gettext(member.role)))
+        flash(
+            gettext(
+                "%(email)s has the role %(role)s on this show. Without an account yet, the role starts when "
+                "an admin creates one for this address.",
+                email=member.email,
+                role=gettext(member.role),
+            )
+        )
     except PodcastServiceError as e:
         flash(str(e), "error")
     return redirect(url_for("admin.show_settings", slug=slug))
@@ -120,8 +143,11 @@ def set_versions(slug: str) -> Response:
     show = accounts.producer_show(current_user, slug, owner=True)
     try:
         others = versions.set_show_versions(current_user, show, request.form.get("versions", "").splitlines())
-        flash(gettext("Versions in other languages: %(shows)s.", shows=", ".join(o.slug for o in others)) if others
-              else gettext("This show has no versions in other languages now."))
+        flash(
+            gettext("Versions in other languages: %(shows)s.", shows=", ".join(o.slug for o in others))
+            if others
+            else gettext("This show has no versions in other languages now.")
+        )
     except PodcastServiceError as e:
         db.session.rollback()
         flash(str(e), "error")

@@ -40,6 +40,16 @@ def per_day(series: list[tuple[date, int]]) -> BarChart:
     bars = []
     for i, (day, n) in enumerate(series):
         h = area * n / maximum if maximum else 0
-        bars.append(Bar(LEFT + i * step + step * 0.1, HEIGHT - BOTTOM - h, step * 0.8, h,
-                        ngettext("%(day)s: %(num)d download", "%(day)s: %(num)d downloads", n, day=day.isoformat()), n))
-    return BarChart(bars, maximum, series[0][0].isoformat() if series else "", series[-1][0].isoformat() if series else "")
+        bars.append(
+            Bar(
+                LEFT + i * step + step * 0.1,
+                HEIGHT - BOTTOM - h,
+                step * 0.8,
+                h,
+                ngettext("%(day)s: %(num)d download", "%(day)s: %(num)d downloads", n, day=day.isoformat()),
+                n,
+            )
+        )
+    return BarChart(
+        bars, maximum, series[0][0].isoformat() if series else "", series[-1][0].isoformat() if series else ""
+    )

@@ -90,11 +90,22 @@ def downloads(requests: Iterable[Request]) -> Iterator[tuple[int, str, str, str]
 
 
 def _day_requests(day: date, show_id: int | None = None) -> Iterator[Request]:
-    query = (select(MediaRequest.episode_id, MediaRequest.listener, MediaRequest.method, MediaRequest.range_start,
-                    MediaRequest.range_end, MediaRequest.threshold, MediaRequest.bot, MediaRequest.app,
-                    MediaRequest.source, MediaRequest.country)
-             .where(MediaRequest.day == day)
-             .order_by(MediaRequest.episode_id, MediaRequest.listener, MediaRequest.at, MediaRequest.id))
+    query = (
+        select(
+            MediaRequest.episode_id,
+            MediaRequest.listener,
+            MediaRequest.method,
+            MediaRequest.range_start,
+            MediaRequest.range_end,
+            MediaRequest.threshold,
+            MediaRequest.bot,
+            MediaRequest.app,
+            MediaRequest.source,
+            MediaRequest.country,
+        )
+        .where(MediaRequest.day == day)
+        .order_by(MediaRequest.episode_id, MediaRequest.listener, MediaRequest.at, MediaRequest.id)
+    )
     if show_id is not None:
         query = query.join(Episode, Episode.id == MediaRequest.episode_id).where(Episode.show_id == show_id)
     for row in db.session.execute(query.execution_options(yield_per=5000)):
@@ -114,16 +125,28 @@ def roll_up(today: date | None = None) -> list[date]:
     half-way is simply run again.
     """
     today = today or utcnow().date()
-    days = list(db.session.scalars(select(MediaRequest.day).where(MediaRequest.day < today).distinct()
-                                   .order_by(MediaRequest.day)))
+    days = list(
+        db.session.scalars(
+            select(MediaRequest.day).where(MediaRequest.day < today).distinct().order_by(MediaRequest.day)
+        )
+    )
     for day in days:
         counts = tally(day)
-        shows = dict(db.session.execute(select(Episode.id, Episode.show_id)
-                                        .where(Episode.id.in_({key[0] for key in counts}))).all()) if counts else {}
+        shows = (
+            dict(
+                db.session.execute(
+                    select(Episode.id, Episode.show_id).where(Episode.id.in_({key[0] for key in counts}))
+                ).all()
+            )
+            if counts
+            else {}
+        )
         db.session.execute(delete(DailyDownloads).where(DailyDownloads.day == day))
-        db.session.add_all(DailyDownloads(episode_id=e, day=day, app=a, source=s, country=c, show_id=shows[e],
-                                          downloads=n)
-                           for (e, a, s, c), n in counts.items() if e in shows)
+        db.session.add_all(
+            DailyDownloads(episode_id=e, day=day, app=a, source=s, country=c, show_id=shows[e], downloads=n)
+            for (e, a, s, c), n in counts.items()
+            if e in shows
+        )
         db.session.execute(delete(MediaRequest).where(MediaRequest.day == day))
         db.session.commit()
         log.info("analytics: %s counted, %d downloads", day, sum(counts.values()))

@@ -105,7 +105,7 @@ class Recorder:
             return 0
         with self.app.app_context():
             for start in range(0, len(batch), BATCH):
-                chunk = batch[start:start + BATCH]
+                chunk = batch[start : start + BATCH]
                 try:
                     written += _insert(chunk)
                 except Exception:  # noqa: BLE001  (any database failure: the rows are lost, delivery is not)
@@ -154,16 +154,25 @@ def source(referrer: str | None, private: bool, site: str) -> tuple[str, str | N
     return "web", (parts.hostname or "")[:255] or None
 
 
-def record(request: Request, *, episode_id: int, media_id: int, file_size: int, threshold: int,
-           private: bool) -> None:
+def record(request: Request, *, episode_id: int, media_id: int, file_size: int, threshold: int, private: bool) -> None:
     """Queue the row for an enclosure request (GET or HEAD) answered here, if it can add to a download; never
     raises into the media route."""
     try:
         span = counted_span(request.method, request.headers.get("Range"), file_size, threshold)
         if span is not None:
-            add_request(recorder(), address=request.remote_addr or "", user_agent=request.user_agent.string or "",
-                        span=span, referrer=request.referrer, at=utcnow(), episode_id=episode_id,
-                        media_id=media_id, file_size=file_size, threshold=threshold, private=private)
+            add_request(
+                recorder(),
+                address=request.remote_addr or "",
+                user_agent=request.user_agent.string or "",
+                span=span,
+                referrer=request.referrer,
+                at=utcnow(),
+                episode_id=episode_id,
+                media_id=media_id,
+                file_size=file_size,
+                threshold=threshold,
+                private=private,
+            )
     except Exception:  # noqa: BLE001  (counting is never worth a failed download)
         log.exception("analytics: request not recorded")
 
@@ -179,9 +188,20 @@ def counted_span(method: str, range_header: str | None, file_size: int, threshol
     return span if span is not None and span[0] < threshold else None
 
 
-def add_request(rec: Recorder, *, address: str, user_agent: str, span: tuple[int, int], referrer: str | None,
-                at: datetime, episode_id: int, media_id: int, file_size: int, threshold: int,
-                private: bool) -> None:
+def add_request(
+    rec: Recorder,
+    *,
+    address: str,
+    user_agent: str,
+    span: tuple[int, int],
+    referrer: str | None,
+    at: datetime,
+    episode_id: int,
+    media_id: int,
+    file_size: int,
+    threshold: int,
+    private: bool,
+) -> None:
     """Queue the row for one counted GET (`span` from counted_span), however it was seen: by the media
     route, or in the web server's log of the requests it answered alone (nginx_log.py)."""
     user_agent = user_agent[:300]
@@ -191,11 +211,23 @@ def add_request(rec: Recorder, *, address: str, user_agent: str, span: tuple[int
     if agent.kind == "browser" and referring_host:
         name = agents.web_app(referrer or "") or name
     day = at.date()
-    rec.add({
-        "episode_id": episode_id, "media_id": media_id, "day": day, "at": at,
-        "listener": listeners.key(address, user_agent, day), "method": "GET",
-        "range_start": span[0], "range_end": span[1],
-        "file_size": file_size, "threshold": threshold, "user_agent": user_agent, "app": name,
-        "bot": agent.bot or rec.datacenters.contains(address), "source": where, "referrer": referring_host,
-        "country": rec.countries.of(address),
-    })
+    rec.add(
+        {
+            "episode_id": episode_id,
+            "media_id": media_id,
+            "day": day,
+            "at": at,
+            "listener": listeners.key(address, user_agent, day),
+            "method": "GET",
+            "range_start": span[0],
+            "range_end": span[1],
+            "file_size": file_size,
+            "threshold": threshold,
+            "user_agent": user_agent,
+            "app": name,
+            "bot": agent.bot or rec.datacenters.contains(address),
+            "source": where,
+            "referrer": referring_host,
+            "country": rec.countries.of(address),
+        }
+    )

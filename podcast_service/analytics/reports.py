@@ -53,21 +53,38 @@ def show_figures(show: Show, days: int = 30, today: date | None = None, episodes
     start = today - timedelta(days=days - 1)
     live = tally(today, show.id)
     counted = DailyDownloads.show_id == show.id
-    per_day = Counter(dict(db.session.execute(
-        select(DailyDownloads.day, func.sum(DailyDownloads.downloads))
-        .where(counted, DailyDownloads.day >= start).group_by(DailyDownloads.day)).all()))
+    per_day = Counter(
+        dict(
+            db.session.execute(
+                select(DailyDownloads.day, func.sum(DailyDownloads.downloads))
+                .where(counted, DailyDownloads.day >= start)
+                .group_by(DailyDownloads.day)
+            ).all()
+        )
+    )
     per_day[today] += sum(live.values())
     apps, sources, countries = Counter(), Counter(), Counter()
-    for target, column in ((apps, DailyDownloads.app), (sources, DailyDownloads.source),
-                           (countries, DailyDownloads.country)):
-        target.update(dict(db.session.execute(select(column, func.sum(DailyDownloads.downloads))
-                                              .where(counted, DailyDownloads.day >= start).group_by(column)).all()))
+    for target, column in (
+        (apps, DailyDownloads.app),
+        (sources, DailyDownloads.source),
+        (countries, DailyDownloads.country),
+    ):
+        target.update(
+            dict(
+                db.session.execute(
+                    select(column, func.sum(DailyDownloads.downloads))
+                    .where(counted, DailyDownloads.day >= start)
+                    .group_by(column)
+                ).all()
+            )
+        )
     for (_episode, app, source, country), n in live.items():
         apps[app] += n
         sources[source] += n
         countries[country] += n
     return ShowFigures(
-        start=start, end=today,
+        start=start,
+        end=today,
         per_day=[(start + timedelta(days=n), int(per_day.get(start + timedelta(days=n), 0))) for n in range(days)],
         total=int(sum(per_day[d] for d in per_day if d >= start)),
         apps=_ranked(apps),
@@ -81,17 +98,26 @@ def _ranked(counts: Counter) -> list[tuple[str, int]]:
     return sorted(((k, int(n)) for k, n in counts.items()), key=lambda item: (-item[1], item[0]))
 
 
-def episode_figures(show: Show, today: date, live: dict[tuple[int, str, str, str], int],
-                    limit: int) -> list[EpisodeFigures]:
+def episode_figures(
+    show: Show, today: date, live: dict[tuple[int, str, str, str], int], limit: int
+) -> list[EpisodeFigures]:
     rows = db.session.execute(
         select(Episode.id, Episode.slug, Episode.title, Episode.published_at)
         .where(Episode.show_id == show.id, Episode.public_at(utcnow()))
-        .order_by(Episode.published_at.desc(), Episode.id.desc()).limit(limit)).all()
-    figures = {r.id: EpisodeFigures(r.id, r.slug, r.title, r.published_at.date() if r.published_at else None,
-                                    first_days={w: 0 for w in WINDOWS}) for r in rows}
+        .order_by(Episode.published_at.desc(), Episode.id.desc())
+        .limit(limit)
+    ).all()
+    figures = {
+        r.id: EpisodeFigures(
+            r.id, r.slug, r.title, r.published_at.date() if r.published_at else None, first_days={w: 0 for w in WINDOWS}
+        )
+        for r in rows
+    }
     daily = db.session.execute(
         select(DailyDownloads.episode_id, DailyDownloads.day, func.sum(DailyDownloads.downloads))
-        .where(DailyDownloads.episode_id.in_(figures)).group_by(DailyDownloads.episode_id, DailyDownloads.day)).all()
+        .where(DailyDownloads.episode_id.in_(figures))
+        .group_by(DailyDownloads.episode_id, DailyDownloads.day)
+    ).all()
     live_days = [(key[0], today, n) for key, n in live.items() if key[0] in figures]
     for episode_id, day, n in [*daily, *live_days]:
         each = figures[episode_id]
@@ -106,33 +132,57 @@ def episode_figures(show: Show, today: date, live: dict[tuple[int, str, str, str
 def csv_rows(show: Show) -> Iterator[list[object]]:
     """Every counted day of the show, then today so far: date, episode, app, source, country, downloads."""
     yield ["date", "episode", "title", "app", "source", "country", "downloads"]
-    query = (select(DailyDownloads.day, Episode.slug, Episode.title, DailyDownloads.app, DailyDownloads.source,
-                    DailyDownloads.country, DailyDownloads.downloads)
-             .join(Episode, Episode.id == DailyDownloads.episode_id).where(DailyDownloads.show_id == show.id)
-             .order_by(DailyDownloads.day, Episode.slug, DailyDownloads.app, DailyDownloads.source,
-                       DailyDownloads.country))
+    query = (
+        select(
+            DailyDownloads.day,
+            Episode.slug,
+            Episode.title,
+            DailyDownloads.app,
+            DailyDownloads.source,
+            DailyDownloads.country,
+            DailyDownloads.downloads,
+        )
+        .join(Episode, Episode.id == DailyDownloads.episode_id)
+        .where(DailyDownloads.show_id == show.id)
+        .order_by(DailyDownloads.day, Episode.slug, DailyDownloads.app, DailyDownloads.source, DailyDownloads.country)
+    )
     for row in db.session.execute(query.execution_options(yield_per=5000)):
         yield [row.day.isoformat(), row.slug, row.title, row.app, row.source, row.country, row.downloads]
     today = utcnow().date()
     live = tally(today, show.id)
     if live:
-        names = {row.id: (row.slug, row.title) for row in db.session.execute(
-            select(Episode.id, Episode.slug, Episode.title).where(Episode.id.in_({key[0] for key in live})))}
-        for (episode_id, app, source, country), n in sorted(live.items(), key=lambda item: (
-                names.get(item[0][0], ("",)), item[0][1:])):
+        names = {
+            row.id: (row.slug, row.title)
+            for row in db.session.execute(
+                select(Episode.id, Episode.slug, Episode.title).where(Episode.id.in_({key[0] for key in live}))
+            )
+        }
+        for (episode_id, app, source, country), n in sorted(
+            live.items(), key=lambda item: (names.get(item[0][0], ("",)), item[0][1:])
+        ):
             slug, title = names.get(episode_id, ("", ""))
             yield [today.isoformat(), slug, title, app, source, country, n]
 
 
 def as_json(figures: ShowFigures) -> dict:
     return {
-        "start": figures.start.isoformat(), "end": figures.end.isoformat(), "total": figures.total,
+        "start": figures.start.isoformat(),
+        "end": figures.end.isoformat(),
+        "total": figures.total,
         "window": "UTC calendar day",
         "per_day": [{"date": d.isoformat(), "downloads": n} for d, n in figures.per_day],
         "apps": [{"app": a, "downloads": n} for a, n in figures.apps],
         "sources": figures.sources,
         "countries": [{"country": c or None, "downloads": n} for c, n in figures.countries],
-        "episodes": [{"id": e.id, "slug": e.slug, "title": e.title,
-                      "published": e.published.isoformat() if e.published else None, "downloads": e.total,
-                      "first_days": {str(w): e.first_days[w] for w in WINDOWS}} for e in figures.episodes],
+        "episodes": [
+            {
+                "id": e.id,
+                "slug": e.slug,
+                "title": e.title,
+                "published": e.published.isoformat() if e.published else None,
+                "downloads": e.total,
+                "first_days": {str(w): e.first_days[w] for w in WINDOWS},
+            }
+            for e in figures.episodes
+        ],
     }

@@ -15,7 +15,16 @@ from ..catalogue import coercion as fields, languages as versions
 from ..analytics import reports
 from ..catalogue.lists import EpisodeParts
 from ..catalogue.lists import episode_rows, listed
-from ..catalogue.service import add_alternate, delete_episode, episode_input, process_again, remove_alternate, rotate_preview_link, save_episode, save_show
+from ..catalogue.service import (
+    add_alternate,
+    delete_episode,
+    episode_input,
+    process_again,
+    remove_alternate,
+    rotate_preview_link,
+    save_episode,
+    save_show,
+)
 from ..core.errors import Conflict, NotFound, ValidationError
 from ..core.extensions import db
 from ..catalogue.inputs import EpisodeInput, ShowInput
@@ -23,8 +32,14 @@ from ..models import AlternateFile, Episode, Show, Subscriber, utcnow
 from ..core.pagination import Page, page_number, paginate
 from ..core.uploads import accepts_uploads, uploaded
 from . import bp
-from ..catalogue.serialize import (EpisodeLinks, episode_json, episode_versions_json, show_json, show_versions_json,
-                        subscriber_json)
+from ..catalogue.serialize import (
+    EpisodeLinks,
+    episode_json,
+    episode_versions_json,
+    show_json,
+    show_versions_json,
+    subscriber_json,
+)
 
 
 def _json_body() -> dict[str, Any]:
@@ -65,8 +80,10 @@ def _paged(page: Page, items: list[Any]) -> Response:
     """The page's items, with RFC 8288 Link headers to the next and previous pages."""
     response = jsonify(items)
     links = []
-    for rel, number, present in (("next", page.number + 1, page.has_next), ("prev", page.number - 1,
-                                                                           page.has_previous)):
+    for rel, number, present in (
+        ("next", page.number + 1, page.has_next),
+        ("prev", page.number - 1, page.has_previous),
+    ):
         if present:
             url = url_for(request.endpoint, **request.view_args, page=number, per_page=page.size, _external=False)
             links.append(f'<{url}>; rel="{rel}"')
@@ -307,7 +324,7 @@ def _names(key: str) -> list[str]:
     """{"<key>": ["...", ...]}: the list a versions request names (an empty list unpairs)."""
     names = _json_body().get(key)
     if not isinstance(names, list) or not all(isinstance(n, str) and len(n) <= 300 for n in names):
-        raise ValidationError(f"send {{\"{key}\": [...]}}, a list of names (an empty list removes every pairing)")
+        raise ValidationError(f'send {{"{key}": [...]}}, a list of names (an empty list removes every pairing)')
     return names
 
 

@@ -34,9 +34,11 @@ def episodes_without_apple_file(show_id: int, limit: int) -> tuple[list[str], in
 
     Read from the episodes' `apple_playable` flag through its index: the cost is that of the answer.
     """
-    missing = select(Episode.title).where(Episode.show_id == show_id, Episode.apple_playable.is_(False),
-                                          Episode.audio_ready.is_(True))
+    missing = select(Episode.title).where(
+        Episode.show_id == show_id, Episode.apple_playable.is_(False), Episode.audio_ready.is_(True)
+    )
     titles = list(db.session.scalars(missing.order_by(Episode.id).limit(limit)))
-    total = len(titles) if len(titles) < limit else db.session.scalar(
-        select(func.count()).select_from(missing.subquery()))
+    total = (
+        len(titles) if len(titles) < limit else db.session.scalar(select(func.count()).select_from(missing.subquery()))
+    )
     return titles, total

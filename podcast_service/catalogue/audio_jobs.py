@@ -52,10 +52,13 @@ def settings_of(show: Show, source_extension: str) -> process.EncodeSettings:
     """
     compressed = source_extension in audio_probe.APPLE_PLAYABLE
     configured = current_app.config["PODCAST"].ffmpeg_path
-    return process.EncodeSettings(mp3_kbps=show.audio_bitrate, opus_kbps=max(16, show.audio_bitrate // 2),
-                                  channels=show.audio_channels,
-                                  normalize=show.normalize_compressed if compressed else show.normalize_masters,
-                                  ffmpeg=shutil.which(configured) if configured else None)
+    return process.EncodeSettings(
+        mp3_kbps=show.audio_bitrate,
+        opus_kbps=max(16, show.audio_bitrate // 2),
+        channels=show.audio_channels,
+        normalize=show.normalize_compressed if compressed else show.normalize_masters,
+        ffmpeg=shutil.which(configured) if configured else None,
+    )
 
 
 def _lease_seconds() -> int:
@@ -67,10 +70,17 @@ def claim(job_id: int) -> str | None:
     now, token = utcnow(), secrets.token_hex(16)
     taken = db.session.execute(
         update(AudioJob)
-        .where(AudioJob.id == job_id,
-               or_(AudioJob.state == "queued", (AudioJob.state == "running") & (AudioJob.lease_until < now)))
-        .values(state="running", lease_token=token, lease_until=now + timedelta(seconds=_lease_seconds()),
-                attempts=AudioJob.attempts + 1, error=None)
+        .where(
+            AudioJob.id == job_id,
+            or_(AudioJob.state == "queued", (AudioJob.state == "running") & (AudioJob.lease_until < now)),
+        )
+        .values(
+            state="running",
+            lease_token=token,
+            lease_until=now + timedelta(seconds=_lease_seconds()),
+            attempts=AudioJob.attempts + 1,
+            error=None,
+        )
     ).rowcount
     db.session.commit()
     return token if taken else None
@@ -89,9 +99,9 @@ class _Heartbeat:
             return
         self.last = time.monotonic()
         kept = db.session.execute(
-            update(AudioJob).where(AudioJob.id == self.job_id, AudioJob.lease_token == self.token)
-            .values(progress=round(min(1.0, fraction), 3),
-                    lease_until=utcnow() + timedelta(seconds=_lease_seconds()))
+            update(AudioJob)
+            .where(AudioJob.id == self.job_id, AudioJob.lease_token == self.token)
+            .values(progress=round(min(1.0, fraction), 3), lease_until=utcnow() + timedelta(seconds=_lease_seconds()))
         ).rowcount
         db.session.commit()
         if not kept:
@@ -140,16 +150,22 @@ def run(job_id: int) -> None:
         # replaced or the episode deleted meanwhile (its file gone with it), and there is nothing to retry.
         if _release(job_id, token) or not isinstance(e, Exception):
             raise
-        log.warning("audio job %s: the episode's audio changed while it ran (%s); this run keeps nothing",
-                    job_id, type(e).__name__)
+        log.warning(
+            "audio job %s: the episode's audio changed while it ran (%s); this run keeps nothing",
+            job_id,
+            type(e).__name__,
+        )
 
 
 def _tags(episode: Episode, duration: float) -> id3.Tags:
     show = episode.show
     cover = episode.image or show.image
     return id3.Tags(
-        title=episode.title, show=show.title, author=show.author,
-        year=(episode.published_at or utcnow()).year, duration=duration,
+        title=episode.title,
+        show=show.title,
+        author=show.author,
+        year=(episode.published_at or utcnow()).year,
+        duration=duration,
         chapters=[id3.TagChapter(c.start, c.end, c.title, c.url) for c in episode.chapters],
         cover=storage_of(cover).read_bytes(cover.key) if cover is not None else None,
         cover_mime=cover.mime_type if cover is not None else "image/jpeg",
@@ -157,34 +173,68 @@ def _tags(episode: Episode, duration: float) -> id3.Tags:
 
 
 def _ours(job_id: int, token: str, source_id: int) -> AudioJob | None:
-    job = db.session.scalar(select(AudioJob).where(AudioJob.id == job_id, AudioJob.lease_token == token,
-                                                   AudioJob.state == "running"))
+    job = db.session.scalar(
+        select(AudioJob).where(AudioJob.id == job_id, AudioJob.lease_token == token, AudioJob.state == "running")
+    )
     return job if job is not None and job.source_id == source_id else None
 
 
-def _finish(job_id: int, token: str, source_id: int, analysis: process.Analysis, waveform: Path,
-            made: process.Renditions | None, beat: _Heartbeat) -> None:
+def _finish(
+    job_id: int,
+    token: str,
+    source_id: int,
+    analysis: process.Analysis,
+    waveform: Path,
+    made: process.Renditions | None,
+    beat: _Heartbeat,
+) -> None:
     with media_change() as change:
         slug = db.session.scalar(select(Episode.slug).join(AudioJob).where(AudioJob.id == job_id)) or "episode"
         db.session.commit()
-        staged = [("waveform", ".json", "application/json", None,
-                   change.upload(waveform, kind="waveforms", extension=".json", mime_type="application/json",
-                                 download_name=f"{slug}-waveform.json"))]
+        staged = [
+            (
+                "waveform",
+                ".json",
+                "application/json",
+                None,
+                change.upload(
+                    waveform,
+                    kind="waveforms",
+                    extension=".json",
+                    mime_type="application/json",
+                    download_name=f"{slug}-waveform.json",
+                ),
+            )
+        ]
         beat(1.0, force=True)  # each upload renews the lease: a slow store must not look like a dead worker
         if made is not None:
             for name, path in (("mp3", made.mp3), ("opus", made.opus)):
                 info = audio_probe.probe(path)
-                staged.append((name, info.extension, info.mime_type, info,
-                               change.upload(path, kind="audio", extension=info.extension,
-                                             mime_type=info.mime_type, download_name=f"{slug}{info.extension}")))
+                staged.append(
+                    (
+                        name,
+                        info.extension,
+                        info.mime_type,
+                        info,
+                        change.upload(
+                            path,
+                            kind="audio",
+                            extension=info.extension,
+                            mime_type=info.mime_type,
+                            download_name=f"{slug}{info.extension}",
+                        ),
+                    )
+                )
                 beat(1.0, force=True)
         job = _ours(job_id, token, source_id)
         if job is None:
             raise LeaseLost(job_id)  # media_change deletes what was stored
         episode = job.episode
         change.lock_show(episode.show)
-        rows = {name: change.row(upload, extension=extension, mime_type=mime_type, audio=info)
-                for name, extension, mime_type, info, upload in staged}
+        rows = {
+            name: change.row(upload, extension=extension, mime_type=mime_type, audio=info)
+            for name, extension, mime_type, info, upload in staged
+        }
         job.source.loudness, job.source.true_peak = analysis.loudness, analysis.true_peak
         change.retire(episode.waveform)
         episode.waveform = rows["waveform"]
@@ -196,8 +246,9 @@ def _finish(job_id: int, token: str, source_id: int, analysis: process.Analysis,
                 episode.alternates.remove(alternate)
                 change.retire(alternate.media)
             position = max((a.position for a in episode.alternates), default=-1) + 1
-            episode.alternates.append(AlternateFile(media=rows["opus"], title="OPUS", position=position,
-                                                    generated=True))
+            episode.alternates.append(
+                AlternateFile(media=rows["opus"], title="OPUS", position=position, generated=True)
+            )
             episode.apple_playable = True
             episode.audio_ready = True
             job.gain = made.gain_db
@@ -209,7 +260,8 @@ def _finish(job_id: int, token: str, source_id: int, analysis: process.Analysis,
 def _fail(job_id: int, token: str, reason: str) -> None:
     db.session.rollback()
     failed = db.session.execute(
-        update(AudioJob).where(AudioJob.id == job_id, AudioJob.lease_token == token)
+        update(AudioJob)
+        .where(AudioJob.id == job_id, AudioJob.lease_token == token)
         .values(state="failed", error=reason[:2000], finished_at=utcnow(), lease_token=None)
     ).rowcount
     db.session.commit()
@@ -222,8 +274,11 @@ def _release(job_id: int, token: str) -> bool:
     (True also when the database cannot tell: better a retry that finds nothing to do than a lost job)."""
     try:
         db.session.rollback()
-        released = db.session.execute(update(AudioJob).where(AudioJob.id == job_id, AudioJob.lease_token == token)
-                                      .values(state="queued", lease_token=None, lease_until=None)).rowcount
+        released = db.session.execute(
+            update(AudioJob)
+            .where(AudioJob.id == job_id, AudioJob.lease_token == token)
+            .values(state="queued", lease_token=None, lease_until=None)
+        ).rowcount
         db.session.commit()
         return bool(released)
     except Exception:  # the database itself is down: the lease runs out and the sweep requeues it
@@ -236,10 +291,16 @@ def stalled(now=None) -> list[int]:  # noqa: ANN001
     """Jobs whose worker stopped reporting (its lease ran out), and queued jobs whose message was lost."""
     now = now or utcnow()
     lease = timedelta(seconds=_lease_seconds())
-    return list(db.session.scalars(select(AudioJob.id).where(or_(
-        (AudioJob.state == "running") & (AudioJob.lease_until < now),
-        (AudioJob.state == "queued") & (AudioJob.created_at < now - lease),
-    ))))
+    return list(
+        db.session.scalars(
+            select(AudioJob.id).where(
+                or_(
+                    (AudioJob.state == "running") & (AudioJob.lease_until < now),
+                    (AudioJob.state == "queued") & (AudioJob.created_at < now - lease),
+                )
+            )
+        )
+    )
 
 
 @jobs.sweeper
@@ -249,8 +310,9 @@ def _requeue_stalled(queue: jobs.Jobs) -> None:
         queue.enqueue("process_audio", job_id, what=f"audio job {job_id}")
 
 
-def audio_state(episode: Episode, job: AudioJob | None, master: MediaFile | None,
-                files: urls.FeedUrls | None = None) -> dict:
+def audio_state(
+    episode: Episode, job: AudioJob | None, master: MediaFile | None, files: urls.FeedUrls | None = None
+) -> dict:
     """What a producer follows of the episode's audio (the API's `audio`, the admin's status line).
 
     `state` is "processing" while renditions are made (the episode reaches
@@ -266,15 +328,25 @@ def audio_state(episode: Episode, job: AudioJob | None, master: MediaFile | None
         state = "failed" if job.state == "failed" else "processing"
     return {
         "state": state,
-        "job": None if job is None else {"state": job.state, "progress": round(job.progress * 100),
-                                         "attempts": job.attempts, "error": job.error,
-                                         "encode": job.encode},
+        "job": None
+        if job is None
+        else {
+            "state": job.state,
+            "progress": round(job.progress * 100),
+            "attempts": job.attempts,
+            "error": job.error,
+            "encode": job.encode,
+        },
         "loudness_lufs": source.loudness,
         "true_peak_dbtp": source.true_peak,
         "gain_db": None if job is None else job.gain,
-        "master": None if master is None else {
-            "mime_type": master.mime_type, "size": master.size, "duration": master.duration,
-            "filename": master.original_filename},
+        "master": None
+        if master is None
+        else {
+            "mime_type": master.mime_type,
+            "size": master.size,
+            "duration": master.duration,
+            "filename": master.original_filename,
+        },
         "waveform_url": (files.media if files else urls.file_url)(episode.waveform, episode.slug),
     }
-

@@ -16,18 +16,56 @@ APPLE_CATEGORIES: dict[str, tuple[str, ...]] = {
     "History": (),
     "Health & Fitness": ("Alternative Health", "Fitness", "Medicine", "Mental Health", "Nutrition", "Sexuality"),
     "Kids & Family": ("Education for Kids", "Parenting", "Pets & Animals", "Stories for Kids"),
-    "Leisure": ("Animation & Manga", "Automotive", "Aviation", "Crafts", "Games", "Hobbies",
-                "Home & Garden", "Video Games"),
+    "Leisure": (
+        "Animation & Manga",
+        "Automotive",
+        "Aviation",
+        "Crafts",
+        "Games",
+        "Hobbies",
+        "Home & Garden",
+        "Video Games",
+    ),
     "Music": ("Music Commentary", "Music History", "Music Interviews"),
-    "News": ("Business News", "Daily News", "Entertainment News", "News Commentary", "Politics",
-             "Sports News", "Tech News"),
-    "Religion & Spirituality": ("Buddhism", "Christianity", "Hinduism", "Islam", "Judaism", "Religion",
-                                "Spirituality"),
-    "Science": ("Astronomy", "Chemistry", "Earth Sciences", "Life Sciences", "Mathematics",
-                "Natural Sciences", "Nature", "Physics", "Social Sciences"),
+    "News": (
+        "Business News",
+        "Daily News",
+        "Entertainment News",
+        "News Commentary",
+        "Politics",
+        "Sports News",
+        "Tech News",
+    ),
+    "Religion & Spirituality": ("Buddhism", "Christianity", "Hinduism", "Islam", "Judaism", "Religion", "Spirituality"),
+    "Science": (
+        "Astronomy",
+        "Chemistry",
+        "Earth Sciences",
+        "Life Sciences",
+        "Mathematics",
+        "Natural Sciences",
+        "Nature",
+        "Physics",
+        "Social Sciences",
+    ),
     "Society & Culture": ("Documentary", "Personal Journals", "Philosophy", "Places & Travel", "Relationships"),
-    "Sports": ("Baseball", "Basketball", "Cricket", "Fantasy Sports", "Football", "Golf", "Hockey", "Rugby",
-               "Running", "Soccer", "Swimming", "Tennis", "Volleyball", "Wilderness", "Wrestling"),
+    "Sports": (
+        "Baseball",
+        "Basketball",
+        "Cricket",
+        "Fantasy Sports",
+        "Football",
+        "Golf",
+        "Hockey",
+        "Rugby",
+        "Running",
+        "Soccer",
+        "Swimming",
+        "Tennis",
+        "Volleyball",
+        "Wilderness",
+        "Wrestling",
+    ),
     "Technology": (),
     "True Crime": (),
     "TV & Film": ("After Shows", "Film History", "Film Interviews", "Film Reviews", "TV Reviews"),
@@ -43,8 +81,9 @@ def parse_category(text: str) -> list[str | None]:
     if category not in APPLE_CATEGORIES:
         raise ValidationError(_("category %(category)s is not in Apple's list", category=repr(category)))
     if sub is not None and sub not in APPLE_CATEGORIES[category]:
-        raise ValidationError(_("%(sub)s is not a subcategory of %(category)s in Apple's list", sub=repr(sub),
-                                category=repr(category)))
+        raise ValidationError(
+            _("%(sub)s is not a subcategory of %(category)s in Apple's list", sub=repr(sub), category=repr(category))
+        )
     return [category, sub]
 
 

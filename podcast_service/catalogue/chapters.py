@@ -38,8 +38,14 @@ def parse_json(text: str) -> list[ChapterInfo]:
         if not isinstance(title, str) or not title.strip():
             raise ValidationError(_("chapters: item %(number)s needs a title", number=i))
         url = item.get("url")
-        chapters.append(ChapterInfo(float(start), None if end is None else float(end), title.strip(),
-                                    url if isinstance(url, str) and url else None))
+        chapters.append(
+            ChapterInfo(
+                float(start),
+                None if end is None else float(end),
+                title.strip(),
+                url if isinstance(url, str) and url else None,
+            )
+        )
     return chapters
 
 

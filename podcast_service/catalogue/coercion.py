@@ -54,8 +54,9 @@ def timestamp(value: Any, what: str) -> datetime | None:
     except ValueError:
         parsed = None
     if parsed is None or parsed.tzinfo is None:
-        raise ValidationError(_("%(what)s must be an ISO 8601 date and time with an offset, e.g. 2026-12-01T09:00:00Z",
-                                what=what))
+        raise ValidationError(
+            _("%(what)s must be an ISO 8601 date and time with an offset, e.g. 2026-12-01T09:00:00Z", what=what)
+        )
     return parsed
 
 
@@ -66,8 +67,9 @@ def clock(value: str, what: str) -> float:
     except ValueError:
         parts = []
     if not 1 <= len(parts) <= 3 or any(p < 0 for p in parts):
-        raise ValidationError(_("%(what)s: %(value)s is not a time such as 1:23 or 1:01:23", what=what,
-                                value=repr(value)))
+        raise ValidationError(
+            _("%(what)s: %(value)s is not a time such as 1:23 or 1:01:23", what=what, value=repr(value))
+        )
     seconds = 0.0
     for p in parts:
         seconds = seconds * 60 + p
@@ -97,8 +99,14 @@ def _records(value: Any, what: str, names: tuple[str, ...], cls: type) -> list:
         value = [dict(zip(names, parts)) for parts in _lines(value)]
         for item in value:
             if len(item) > len(names):
-                raise ValidationError(_("%(what)s: at most %(count)s parts per line (%(parts)s)", what=what,
-                                        count=len(names), parts=" | ".join(names)))
+                raise ValidationError(
+                    _(
+                        "%(what)s: at most %(count)s parts per line (%(parts)s)",
+                        what=what,
+                        count=len(names),
+                        parts=" | ".join(names),
+                    )
+                )
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
         raise ValidationError(_("%(what)s must be a list of objects", what=what))
     try:
@@ -192,15 +200,33 @@ def categories(value: Any) -> list[str]:
     if isinstance(value, str):
         value = [line.strip() for line in value.replace(",", "\n").splitlines() if line.strip()]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValidationError(_("categories must be a list such as [\"Technology\", \"News > Tech News\"]"))
+        raise ValidationError(_('categories must be a list such as ["Technology", "News > Tech News"]'))
     return value
 
 
 EPISODE_TEXT = ("title", "slug", "summary", "notes", "guid")
-SHOW_TEXT = ("title", "slug", "description", "language", "author", "owner_name", "owner_email",
-             "copyright", "website_url", "show_type", "new_feed_url", "medium", "location_name", "location_geo",
-             "location_osm", "license", "license_url", "update_frequency", "update_frequency_text",
-             "measurement_prefix")
+SHOW_TEXT = (
+    "title",
+    "slug",
+    "description",
+    "language",
+    "author",
+    "owner_name",
+    "owner_email",
+    "copyright",
+    "website_url",
+    "show_type",
+    "new_feed_url",
+    "medium",
+    "location_name",
+    "location_geo",
+    "location_osm",
+    "license",
+    "license_url",
+    "update_frequency",
+    "update_frequency_text",
+    "measurement_prefix",
+)
 SHOW_FLAGS = ("explicit", "block", "complete", "private", "locked", "normalize_masters", "normalize_compressed")
 SHOW_NUMBERS = {"audio_bitrate": _l("audio bitrate"), "audio_channels": _l("audio channels")}
 SHOW_PAIRS = ("funding", "txt", "podroll")
@@ -237,7 +263,8 @@ def episode_changes(fields: Mapping[str, Any], current: EpisodeInput, now: datet
     if "status" in fields or "publish_at" in fields:
         status = fields.get("status") or _status_of(current, now)
         changes["published_at"], changes["withdrawn"] = publication(
-            status, timestamp(fields.get("publish_at"), "publish_at"), current.published_at, now)
+            status, timestamp(fields.get("publish_at"), "publish_at"), current.published_at, now
+        )
     return replace(current, **changes)
 
 

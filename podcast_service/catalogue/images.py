@@ -37,8 +37,13 @@ def inspect(path: Path, *, artwork: bool = True) -> ImageInfo:
         with Image.open(path) as im:
             kind, size, mode = im.format, im.size, im.mode
             if size[0] * size[1] > MAX_PIXELS:
-                raise ValidationError(_("the image is %(width)s×%(height)s pixels, far larger than cover art",
-                                        width=size[0], height=size[1]))
+                raise ValidationError(
+                    _(
+                        "the image is %(width)s×%(height)s pixels, far larger than cover art",
+                        width=size[0],
+                        height=size[1],
+                    )
+                )
             im.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
         raise ValidationError(_("the image is not a readable JPEG or PNG file")) from None
@@ -47,11 +52,19 @@ def inspect(path: Path, *, artwork: bool = True) -> ImageInfo:
     width, height = size
     if artwork:
         if width != height:
-            raise ValidationError(_("cover art must be square; this image is %(width)s×%(height)s pixels", width=width,
-                                    height=height))
+            raise ValidationError(
+                _("cover art must be square; this image is %(width)s×%(height)s pixels", width=width, height=height)
+            )
         if not MIN_SIDE <= width <= MAX_SIDE:
-            raise ValidationError(_("cover art must be %(least)s to %(most)s pixels a side; this image is "
-                                    "%(width)s×%(height)s", least=MIN_SIDE, most=MAX_SIDE, width=width, height=height))
+            raise ValidationError(
+                _(
+                    "cover art must be %(least)s to %(most)s pixels a side; this image is %(width)s×%(height)s",
+                    least=MIN_SIDE,
+                    most=MAX_SIDE,
+                    width=width,
+                    height=height,
+                )
+            )
         if mode not in ("RGB", "P", "L"):
             raise ValidationError(_("cover art must be in RGB colour; this image is %(mode)s", mode=mode))
     mime, ext = FORMATS[kind]

@@ -57,21 +57,36 @@ def description(value: object, what: str, *, required: bool) -> str:
     text = require_text(value, what, max_len=DESCRIPTION_BYTES, required=required)
     size = len(text.encode("utf-8"))
     if size > DESCRIPTION_BYTES:
-        raise ValidationError(_("%(what)s is %(size)s bytes long; Apple Podcasts allows %(most)s", what=what, size=size,
-                                most=DESCRIPTION_BYTES))
+        raise ValidationError(
+            _(
+                "%(what)s is %(size)s bytes long; Apple Podcasts allows %(most)s",
+                what=what,
+                size=size,
+                most=DESCRIPTION_BYTES,
+            )
+        )
     return text
 
 
-def _pairs(value: object, what: str, first: str, second: str, *, first_url: bool = False,
-           second_url: bool = False, second_required: bool = True) -> list[list[str | None]]:
+def _pairs(
+    value: object,
+    what: str,
+    first: str,
+    second: str,
+    *,
+    first_url: bool = False,
+    second_url: bool = False,
+    second_required: bool = True,
+) -> list[list[str | None]]:
     """[[a, b], ...] lists of the show's Podcasting 2.0 fields, each part checked."""
     if not isinstance(value, (list, tuple)):
         raise ValidationError(_("%(what)s must be a list", what=what))
     result = []
     for item in value:
         if not isinstance(item, (list, tuple)) or not 1 <= len(item) <= 2:
-            raise ValidationError(_("%(what)s: each entry is %(first)s | %(second)s", what=what, first=first,
-                                    second=second))
+            raise ValidationError(
+                _("%(what)s: each entry is %(first)s | %(second)s", what=what, first=first, second=second)
+            )
         a, b = (list(item) + [None])[:2]
         a = require_url(a, f"{what} {first}") if first_url else require_text(a, f"{what} {first}", max_len=128)
         if second_url:
@@ -91,8 +106,9 @@ _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 def _matching(value: object, what: str, pattern: re.Pattern, example: str) -> str | None:
     text = require_text(value, what, required=False) or None
     if text is not None and not pattern.match(text):
-        raise ValidationError(_("%(what)s %(value)s is not valid; for example %(example)s", what=what, value=repr(text),
-                                example=example))
+        raise ValidationError(
+            _("%(what)s %(value)s is not valid; for example %(example)s", what=what, value=repr(text), example=example)
+        )
     return text
 
 
@@ -103,8 +119,14 @@ def make_slug(value: object, fallback: str, what: str = _l("slug")) -> str:
     if not slug:
         raise ValidationError(_("%(what)s: cannot make a URL slug from %(value)s", what=what, value=repr(text)))
     if value and slug != value:
-        raise ValidationError(_("%(what)s %(value)s must be lowercase ASCII words joined by '-', e.g. %(slug)s",
-                                what=what, value=repr(value), slug=repr(slug)))
+        raise ValidationError(
+            _(
+                "%(what)s %(value)s must be lowercase ASCII words joined by '-', e.g. %(slug)s",
+                what=what,
+                value=repr(value),
+                slug=repr(slug),
+            )
+        )
     return slug
 
 
@@ -148,21 +170,37 @@ class LinkInput:
 
 def check_chapters(chapters: list[ChapterInfo], duration: float) -> list[ChapterInfo]:
     """Chapters sorted by start, each starting inside the audio."""
-    ordered = sorted((replace(c, title=require_text(c.title, _l("chapter title"))) for c in chapters),
-                     key=lambda c: c.start)
+    ordered = sorted(
+        (replace(c, title=require_text(c.title, _l("chapter title"))) for c in chapters), key=lambda c: c.start
+    )
     for c in ordered:
         if c.start < 0 or c.start >= duration:
-            raise ValidationError(_("chapter %(title)s starts at %(start).3f s, outside the audio (0 to %(end).3f s)",
-                                    title=repr(c.title), start=c.start, end=duration))
+            raise ValidationError(
+                _(
+                    "chapter %(title)s starts at %(start).3f s, outside the audio (0 to %(end).3f s)",
+                    title=repr(c.title),
+                    start=c.start,
+                    end=duration,
+                )
+            )
         if c.url:
             require_url(c.url, _l("link of chapter %(title)s", title=repr(c.title)))
     return ordered
 
 
 # Apps and directories a show page offers subscribe buttons for, with the producer's link to the show there.
-SUBSCRIBE_APPS = {"apple": "Apple Podcasts", "spotify": "Spotify", "pocketcasts": "Pocket Casts",
-                  "overcast": "Overcast", "youtube": "YouTube Music", "amazon": "Amazon Music", "deezer": "Deezer",
-                  "castbox": "Castbox", "podcastaddict": "Podcast Addict", "podcastindex": "Podcast Index"}
+SUBSCRIBE_APPS = {
+    "apple": "Apple Podcasts",
+    "spotify": "Spotify",
+    "pocketcasts": "Pocket Casts",
+    "overcast": "Overcast",
+    "youtube": "YouTube Music",
+    "amazon": "Amazon Music",
+    "deezer": "Deezer",
+    "castbox": "Castbox",
+    "podcastaddict": "Podcast Addict",
+    "podcastindex": "Podcast Index",
+}
 # MP3 bitrates (kb/s) a show's renditions may have: 64 mono is Apple's advice for speech, 128 stereo for music.
 MP3_BITRATES = (32, 48, 64, 96, 128, 160, 192)
 
@@ -217,21 +255,29 @@ class ShowInput:
             raise ValidationError(_("explicit must be true or false"))
         if not self.categories:
             raise ValidationError(_("a show needs at least one category from Apple's list"))
-        for name in ("explicit", "block", "complete", "private", "locked", "normalize_masters",
-                     "normalize_compressed"):
+        for name in ("explicit", "block", "complete", "private", "locked", "normalize_masters", "normalize_compressed"):
             if not isinstance(getattr(self, name), bool):
                 raise ValidationError(_("%(what)s must be true or false", what=name))
         if not isinstance(self.subscribe_links, dict):
             raise ValidationError(_("subscribe links must map apps to the show's URL there"))
         unknown = sorted(set(self.subscribe_links) - set(SUBSCRIBE_APPS))
         if unknown:
-            raise ValidationError(_("subscribe links: %(app)s is not one of %(choices)s", app=repr(unknown[0]),
-                                    choices=", ".join(SUBSCRIBE_APPS)))
-        links = {app: require_url(url, _l("%(app)s link", app=SUBSCRIBE_APPS[app]))
-                 for app, url in self.subscribe_links.items() if url}
+            raise ValidationError(
+                _(
+                    "subscribe links: %(app)s is not one of %(choices)s",
+                    app=repr(unknown[0]),
+                    choices=", ".join(SUBSCRIBE_APPS),
+                )
+            )
+        links = {
+            app: require_url(url, _l("%(app)s link", app=SUBSCRIBE_APPS[app]))
+            for app, url in self.subscribe_links.items()
+            if url
+        }
         if self.audio_bitrate not in MP3_BITRATES:
-            raise ValidationError(_("audio bitrate must be one of %(choices)s (kb/s)",
-                                    choices=", ".join(map(str, MP3_BITRATES))))
+            raise ValidationError(
+                _("audio bitrate must be one of %(choices)s (kb/s)", choices=", ".join(map(str, MP3_BITRATES)))
+            )
         if self.audio_channels not in (1, 2):
             raise ValidationError(_("audio channels must be 1 (mono) or 2 (stereo)"))
         if self.medium not in MEDIUMS:
@@ -244,10 +290,13 @@ class ShowInput:
                 raise ValidationError(_("season names: %(number)s is not a season number", number=repr(number)))
             seasons[str(int(number))] = require_text(name, _l("name of season %(number)s", number=number), max_len=128)
         frequency = _matching(self.update_frequency, _l("update frequency"), _RRULE, "FREQ=MONTHLY")
-        frequency_text = require_text(self.update_frequency_text, _l("update frequency text"), max_len=128,
-                                      required=bool(frequency)) or None
-        podroll = _pairs(self.podroll, _l("podroll"), _l("feed guid"), _l("feed URL"), second_url=True,
-                         second_required=False)
+        frequency_text = (
+            require_text(self.update_frequency_text, _l("update frequency text"), max_len=128, required=bool(frequency))
+            or None
+        )
+        podroll = _pairs(
+            self.podroll, _l("podroll"), _l("feed guid"), _l("feed URL"), second_url=True, second_required=False
+        )
         for feed_guid, _feed_url in podroll:
             if not _UUID.match(feed_guid):
                 raise ValidationError(_("podroll: %(guid)s is not a podcast:guid (a UUID)", guid=repr(feed_guid)))
@@ -282,8 +331,9 @@ class ShowInput:
             txt=_pairs(self.txt, _l("txt"), _l("text"), _l("purpose"), second_required=False),
             podroll=podroll,
             season_names=seasons,
-            podcast_guid=_matching(self.podcast_guid, _l("podcast guid"), _UUID,
-                                   "ead4c236-bf58-58c6-a2c6-a6b28d128cb6"),
+            podcast_guid=_matching(
+                self.podcast_guid, _l("podcast guid"), _UUID, "ead4c236-bf58-58c6-a2c6-a6b28d128cb6"
+            ),
             audio_bitrate=self.audio_bitrate,
             audio_channels=self.audio_channels,
             normalize_masters=self.normalize_masters,
@@ -296,8 +346,9 @@ class ShowInput:
 def _measurement_prefix(value: object) -> str:
     """An https URL ending in '/', such as https://op3.dev/e/; empty for none."""
     text = require_text(value, _l("measurement prefix"), max_len=200, required=False) or ""
-    if text and (not text.startswith("https://") or not text.endswith("/")
-                 or not require_url(text, _l("measurement prefix"))):
+    if text and (
+        not text.startswith("https://") or not text.endswith("/") or not require_url(text, _l("measurement prefix"))
+    ):
         raise ValidationError(_("measurement prefix must be an https URL ending in '/', such as https://op3.dev/e/"))
     return text
 
@@ -305,8 +356,9 @@ def _measurement_prefix(value: object) -> str:
 PUBLICATION_STATES = ("draft", "scheduled", "published", "unpublished")
 
 
-def publication(status: object, publish_at: datetime | None, current: datetime | None,
-                now: datetime) -> tuple[datetime | None, bool]:
+def publication(
+    status: object, publish_at: datetime | None, current: datetime | None, now: datetime
+) -> tuple[datetime | None, bool]:
     """(published_at, withdrawn) for a requested status; `current` is the episode's published_at.
 
     One rule for the form, the API and the CLI: "published" keeps an earlier
@@ -405,11 +457,13 @@ def check_soundbites(items: object) -> list[list]:
         start, duration, title = (list(item) + [None])[:3]
         for value, what in ((start, _l("start")), (duration, _l("duration"))):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise ValidationError(_("soundbite %(number)s: %(what)s must be a number of seconds", number=i,
-                                        what=what))
+                raise ValidationError(
+                    _("soundbite %(number)s: %(what)s must be a number of seconds", number=i, what=what)
+                )
         if duration <= 0 or duration > 300:
-            raise ValidationError(_("soundbite %(number)s: duration must be more than 0 and at most 300 seconds",
-                                    number=i))
+            raise ValidationError(
+                _("soundbite %(number)s: duration must be more than 0 and at most 300 seconds", number=i)
+            )
         title = require_text(title, _l("soundbite %(number)s title", number=i), max_len=128, required=False) or None
         result.append([float(start), float(duration), title])
     return result

@@ -33,8 +33,12 @@ def set_show_versions(user: User, show: Show, slugs: list[str]) -> list[Show]:
     languages = [primary(s.language) for s in (show, *others)]
     if len(set(languages)) != len(languages):
         same = ", ".join(sorted({lang for lang in languages if languages.count(lang) > 1}))
-        raise ValidationError(_("each version must be in another language: two of these shows have the same one "
-                                "(%(languages)s)", languages=same))
+        raise ValidationError(
+            _(
+                "each version must be in another language: two of these shows have the same one (%(languages)s)",
+                languages=same,
+            )
+        )
     group = str(uuid.uuid4()) if others else None
     for member in (show, *others):
         member.version_group = group
@@ -46,8 +50,9 @@ def show_versions(show: Show) -> list[Show]:
     """The other public shows of the programme, in a language the site speaks, by language."""
     if show.version_group is None:
         return []
-    found = db.session.scalars(select(Show).where(Show.version_group == show.version_group, Show.id != show.id,
-                                                  Show.private.is_(False))).all()
+    found = db.session.scalars(
+        select(Show).where(Show.version_group == show.version_group, Show.id != show.id, Show.private.is_(False))
+    ).all()
     return sorted((s for s in found if supported(s.language)), key=lambda s: primary(s.language))
 
 
@@ -59,13 +64,24 @@ def set_episode_versions(user: User, episode: Episode, addresses: list[str]) -> 
         show_slug, _slash, episode_slug = address.rpartition("/")
         show = shows.get(show_slug)
         if show is None:
-            raise ValidationError(_("%(address)s: give SHOW/EPISODE, SHOW being a version of this show (the show's "
-                                    "settings name its versions)", address=repr(address)))
+            raise ValidationError(
+                _(
+                    "%(address)s: give SHOW/EPISODE, SHOW being a version of this show (the show's "
+                    "settings name its versions)",
+                    address=repr(address),
+                )
+            )
         accounts.require_role(user, show)
         other = db.session.scalar(select(Episode).where(Episode.show_id == show.id, Episode.slug == episode_slug))
         if other is None:
-            raise ValidationError(_("%(address)s: the show %(show)s has no episode %(episode)s", address=repr(address),
-                                    show=repr(show_slug), episode=repr(episode_slug)))
+            raise ValidationError(
+                _(
+                    "%(address)s: the show %(show)s has no episode %(episode)s",
+                    address=repr(address),
+                    show=repr(show_slug),
+                    episode=repr(episode_slug),
+                )
+            )
         others.append(other)
     if len({o.show_id for o in others}) != len(others):
         raise ValidationError(_("name at most one episode of each version"))
@@ -81,9 +97,16 @@ def episode_versions(episode: Episode) -> list[Episode]:
     if episode.version_group is None or episode.show.version_group is None:
         return []
     now = utcnow()
-    found = db.session.scalars(select(Episode).join(Show).where(
-        Episode.version_group == episode.version_group, Episode.id != episode.id,
-        Show.version_group == episode.show.version_group, Show.private.is_(False))).all()
+    found = db.session.scalars(
+        select(Episode)
+        .join(Show)
+        .where(
+            Episode.version_group == episode.version_group,
+            Episode.id != episode.id,
+            Show.version_group == episode.show.version_group,
+            Show.private.is_(False),
+        )
+    ).all()
     return [e for e in found if e.visible_at(now) and supported(e.show.language)]
 
 
@@ -91,14 +114,19 @@ def paired_shows(show: Show) -> list[Show]:
     """Every other show of the programme, private ones included (the admin lists them)."""
     if show.version_group is None:
         return []
-    return list(db.session.scalars(select(Show).where(Show.version_group == show.version_group,
-                                                      Show.id != show.id).order_by(Show.slug)))
+    return list(
+        db.session.scalars(
+            select(Show).where(Show.version_group == show.version_group, Show.id != show.id).order_by(Show.slug)
+        )
+    )
 
 
 def paired_episodes(episode: Episode) -> list[Episode]:
     """Every other episode paired with this one (the admin lists them), published or not."""
     if episode.version_group is None:
         return []
-    return list(db.session.scalars(select(Episode).where(Episode.version_group == episode.version_group,
-                                                         Episode.id != episode.id)))
-
+    return list(
+        db.session.scalars(
+            select(Episode).where(Episode.version_group == episode.version_group, Episode.id != episode.id)
+        )
+    )

@@ -74,17 +74,28 @@ _WAVEFORM = _AUDIO[:2]
 def episode_rows() -> Select:
     """Every episode's row with its audio's and waveform's: add the show and the order."""
     audio, waveform = aliased(MediaFile), aliased(MediaFile)
-    return (select(*(getattr(Episode, name) for name in _COLUMNS), *(getattr(audio, name) for name in _AUDIO),
-                   *(getattr(waveform, name) for name in _WAVEFORM))
-            .join(audio, audio.id == Episode.audio_id).outerjoin(waveform, waveform.id == Episode.waveform_id))
+    return (
+        select(
+            *(getattr(Episode, name) for name in _COLUMNS),
+            *(getattr(audio, name) for name in _AUDIO),
+            *(getattr(waveform, name) for name in _WAVEFORM),
+        )
+        .join(audio, audio.id == Episode.audio_id)
+        .outerjoin(waveform, waveform.id == Episode.waveform_id)
+    )
 
 
 def listed(rows: list[Any]) -> list[ListedEpisode]:
     """The rows of episode_rows() as episodes the serializer writes."""
     own, audio = len(_COLUMNS), len(_COLUMNS) + len(_AUDIO)
-    return [ListedEpisode(*row[:own], audio=ListedFile(*row[own:audio]),
-                          waveform=None if row[audio] is None else ListedFile(*row[audio:]))
-            for row in rows]
+    return [
+        ListedEpisode(
+            *row[:own],
+            audio=ListedFile(*row[own:audio]),
+            waveform=None if row[audio] is None else ListedFile(*row[audio:]),
+        )
+        for row in rows
+    ]
 
 
 class Parts(NamedTuple):
@@ -114,34 +125,76 @@ class EpisodeParts:
             return cls({})
         ids = [e.id for e in episodes]
         wanted = {file_id for e in episodes for file_id in (e.image_id, e.transcript_id, e.master_id)} - {None}
-        files = {f.id: f for f in db.session.scalars(select(MediaFile).where(MediaFile.id.in_(wanted)))} \
-            if wanted else {}
-        jobs = {job.episode_id: job for job in db.session.scalars(
-            select(AudioJob).options(joinedload(AudioJob.source)).where(AudioJob.episode_id.in_(ids)))}
-        chapters = _by_episode(select(Chapter.episode_id, Chapter.start, Chapter.end, Chapter.title, Chapter.url),
-                               Chapter, ids, Chapter.start)
-        credits = _by_episode(select(Credit.episode_id, Credit.name, Credit.role, Credit.group, Credit.title,
-                                     Credit.href, Credit.img), Credit, ids, Credit.position)
+        files = (
+            {f.id: f for f in db.session.scalars(select(MediaFile).where(MediaFile.id.in_(wanted)))} if wanted else {}
+        )
+        jobs = {
+            job.episode_id: job
+            for job in db.session.scalars(
+                select(AudioJob).options(joinedload(AudioJob.source)).where(AudioJob.episode_id.in_(ids))
+            )
+        }
+        chapters = _by_episode(
+            select(Chapter.episode_id, Chapter.start, Chapter.end, Chapter.title, Chapter.url),
+            Chapter,
+            ids,
+            Chapter.start,
+        )
+        credits = _by_episode(
+            select(Credit.episode_id, Credit.name, Credit.role, Credit.group, Credit.title, Credit.href, Credit.img),
+            Credit,
+            ids,
+            Credit.position,
+        )
         links = _by_episode(select(Link.episode_id, Link.title, Link.url, Link.rel), Link, ids, Link.position)
-        alternates = _by_episode(select(AlternateFile).options(joinedload(AlternateFile.media)), AlternateFile, ids,
-                                 AlternateFile.position, scalars=True)
-        return cls({e.id: Parts(files.get(e.image_id), files.get(e.transcript_id), files.get(e.master_id),
-                                jobs.get(e.id), chapters.get(e.id, ()), credits.get(e.id, ()), links.get(e.id, ()),
-                                alternates.get(e.id, ()))
-                    for e in episodes})
+        alternates = _by_episode(
+            select(AlternateFile).options(joinedload(AlternateFile.media)),
+            AlternateFile,
+            ids,
+            AlternateFile.position,
+            scalars=True,
+        )
+        return cls(
+            {
+                e.id: Parts(
+                    files.get(e.image_id),
+                    files.get(e.transcript_id),
+                    files.get(e.master_id),
+                    jobs.get(e.id),
+                    chapters.get(e.id, ()),
+                    credits.get(e.id, ()),
+                    links.get(e.id, ()),
+                    alternates.get(e.id, ()),
+                )
+                for e in episodes
+            }
+        )
 
     @classmethod
     def of(cls, episode: Episode) -> EpisodeParts:
         """One episode's, from its relationships (loaded with it, or read now)."""
-        return cls({episode.id: Parts(episode.image, episode.transcript, episode.master, episode.audio_job,
-                                      episode.chapters, episode.credits, episode.links, episode.alternates)})
+        return cls(
+            {
+                episode.id: Parts(
+                    episode.image,
+                    episode.transcript,
+                    episode.master,
+                    episode.audio_job,
+                    episode.chapters,
+                    episode.credits,
+                    episode.links,
+                    episode.alternates,
+                )
+            }
+        )
 
     def __getitem__(self, episode: Episode | ListedEpisode) -> Parts:
         return self.parts[episode.id]
 
 
-def _by_episode(query: Any, model: Any, episode_ids: Sequence[int], order: Any, *,
-                scalars: bool = False) -> dict[int, list]:
+def _by_episode(
+    query: Any, model: Any, episode_ids: Sequence[int], order: Any, *, scalars: bool = False
+) -> dict[int, list]:
     found: dict[int, list] = {}
     query = query.where(model.episode_id.in_(episode_ids)).order_by(model.episode_id, order, model.id)
     for row in (db.session.scalars if scalars else db.session.execute)(query):

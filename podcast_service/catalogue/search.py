@@ -69,10 +69,14 @@ def _write(connection: Connection, documents: list[dict[str, object]]) -> None:
     if not documents:
         return
     if connection.dialect.name == "postgresql":
-        connection.execute(text(
-            f"INSERT INTO {TABLE} (episode_id, document) VALUES (:id, "
-            "setweight(to_tsvector('simple', :title), 'A') || setweight(to_tsvector('simple', :body), 'B')) "
-            "ON CONFLICT (episode_id) DO UPDATE SET document = EXCLUDED.document"), documents)
+        connection.execute(
+            text(
+                f"INSERT INTO {TABLE} (episode_id, document) VALUES (:id, "
+                "setweight(to_tsvector('simple', :title), 'A') || setweight(to_tsvector('simple', :body), 'B')) "
+                "ON CONFLICT (episode_id) DO UPDATE SET document = EXCLUDED.document"
+            ),
+            documents,
+        )
     else:
         _remove(connection, [d["id"] for d in documents])
         connection.execute(text(f"INSERT INTO {TABLE} (rowid, title, body) VALUES (:id, :title, :body)"), documents)
@@ -89,8 +93,9 @@ def reindex(connection: Connection, batch: int = 1000) -> int:
     """Rebuild the whole index from the episodes table; returns the number of episodes indexed."""
     connection.execute(text(f"DELETE FROM {TABLE}"))
     episodes = Episode.__table__
-    rows = connection.execute(select(episodes.c.id, episodes.c.title, episodes.c.summary, episodes.c.notes)
-                              .order_by(episodes.c.id))
+    rows = connection.execute(
+        select(episodes.c.id, episodes.c.title, episodes.c.summary, episodes.c.notes).order_by(episodes.c.id)
+    )
     count = 0
     while chunk := rows.fetchmany(batch):
         index(connection, chunk)
@@ -137,25 +142,42 @@ def matching(show: Show, query: str) -> Select | None:
     if db.session.get_bind().dialect.name == "postgresql":
         index = table(TABLE, column("episode_id"), column("document"))
         tsquery = func.to_tsquery(literal_column("'simple'"), " & ".join([*words[:-1], words[-1] + ":*"]))
-        recent = (select(index.c.episode_id).join(episodes, episodes.c.id == index.c.episode_id)
-                  .where(index.c.document.op("@@")(tsquery), episodes.c.show_id == show.id)
-                  .order_by(index.c.episode_id.desc()).limit(MAX_RANKED).subquery())
-        return (cards().join(recent, recent.c.episode_id == episodes.c.id)
-                .join(index, index.c.episode_id == episodes.c.id).where(*public)
-                .order_by(func.ts_rank(index.c.document, tsquery).desc(), *newest))
+        recent = (
+            select(index.c.episode_id)
+            .join(episodes, episodes.c.id == index.c.episode_id)
+            .where(index.c.document.op("@@")(tsquery), episodes.c.show_id == show.id)
+            .order_by(index.c.episode_id.desc())
+            .limit(MAX_RANKED)
+            .subquery()
+        )
+        return (
+            cards()
+            .join(recent, recent.c.episode_id == episodes.c.id)
+            .join(index, index.c.episode_id == episodes.c.id)
+            .where(*public)
+            .order_by(func.ts_rank(index.c.document, tsquery).desc(), *newest)
+        )
     # bm25() is only defined inside the FTS5 query, so the recent matches are scored there. CROSS JOIN keeps
     # SQLite reading the full-text index first, newest rowid first, stopping at MAX_RANKED (led by the show's
     # episodes it would run the full-text query once per episode), then the candidates before the episodes
     # (led by the show's episodes, it would read all of them).
     fts_query = " ".join([*(f'"{w}"' for w in words[:-1]), f'"{words[-1]}"*'])
     index = table(TABLE, column("rowid"))
-    recent = (select(index.c.rowid.label("episode_id"),
-                     func.bm25(literal_column(TABLE), TITLE_WEIGHT, BODY_WEIGHT).label("rank"))
-              .select_from(LeadingJoin(index, episodes, episodes.c.id == index.c.rowid))
-              .where(literal_column(TABLE).op("MATCH")(fts_query), episodes.c.show_id == show.id)
-              .order_by(index.c.rowid.desc()).limit(MAX_RANKED).subquery())
-    return (cards(LeadingJoin(recent, episodes, recent.c.episode_id == episodes.c.id)).where(*public)
-            .order_by(recent.c.rank, *newest))
+    recent = (
+        select(
+            index.c.rowid.label("episode_id"), func.bm25(literal_column(TABLE), TITLE_WEIGHT, BODY_WEIGHT).label("rank")
+        )
+        .select_from(LeadingJoin(index, episodes, episodes.c.id == index.c.rowid))
+        .where(literal_column(TABLE).op("MATCH")(fts_query), episodes.c.show_id == show.id)
+        .order_by(index.c.rowid.desc())
+        .limit(MAX_RANKED)
+        .subquery()
+    )
+    return (
+        cards(LeadingJoin(recent, episodes, recent.c.episode_id == episodes.c.id))
+        .where(*public)
+        .order_by(recent.c.rank, *newest)
+    )
 
 
 class LeadingJoin(Join):
@@ -167,10 +189,15 @@ class LeadingJoin(Join):
 
 
 @compiles(LeadingJoin, "sqlite")
-def _cross_join(join: LeadingJoin, compiler: SQLCompiler, asfrom: bool = False, from_linter: Any = None,
-                **kw: Any) -> str:
+def _cross_join(
+    join: LeadingJoin, compiler: SQLCompiler, asfrom: bool = False, from_linter: Any = None, **kw: Any
+) -> str:
     if from_linter:  # the two sides are joined, not a cartesian product
         from_linter.edges.update(itertools.product(join.left._from_objects, join.right._from_objects))
-    return (join.left._compiler_dispatch(compiler, asfrom=True, from_linter=from_linter, **kw) + " CROSS JOIN "
-            + join.right._compiler_dispatch(compiler, asfrom=True, from_linter=from_linter, **kw) + " ON "
-            + join.onclause._compiler_dispatch(compiler, from_linter=from_linter, **kw))
+    return (
+        join.left._compiler_dispatch(compiler, asfrom=True, from_linter=from_linter, **kw)
+        + " CROSS JOIN "
+        + join.right._compiler_dispatch(compiler, asfrom=True, from_linter=from_linter, **kw)
+        + " ON "
+        + join.onclause._compiler_dispatch(compiler, from_linter=from_linter, **kw)
+    )

@@ -19,8 +19,14 @@ def _iso(value: Any) -> str | None:
 
 
 def person_json(credit: Any) -> dict:
-    return {"name": credit.name, "role": credit.role, "group": credit.group, "title": credit.title,
-            "href": credit.href, "img": credit.img}
+    return {
+        "name": credit.name,
+        "role": credit.role,
+        "group": credit.group,
+        "title": credit.title,
+        "href": credit.href,
+        "img": credit.img,
+    }
 
 
 def show_json(show: Show) -> dict:
@@ -49,9 +55,14 @@ def show_json(show: Show) -> dict:
 
 def subscriber_json(subscriber: Subscriber, token: str | None = None) -> dict:
     """A private show's subscriber; the feed URL only when just created (only its hash is kept)."""
-    data = {"id": subscriber.id, "name": subscriber.name, "prefix": subscriber.prefix,
-            "created_at": _iso(subscriber.created_at), "last_used_at": _iso(subscriber.last_used_at),
-            "revoked_at": _iso(subscriber.revoked_at)}
+    data = {
+        "id": subscriber.id,
+        "name": subscriber.name,
+        "prefix": subscriber.prefix,
+        "created_at": _iso(subscriber.created_at),
+        "last_used_at": _iso(subscriber.last_used_at),
+        "revoked_at": _iso(subscriber.revoked_at),
+    }
     if token is not None:
         data["feed_url"] = urls.subscriber_feed_url(token)
     return data
@@ -69,8 +80,9 @@ class EpisodeLinks:
         return self._preview.format(episode.preview_key)
 
 
-def episode_json(episode: Episode | ListedEpisode, links: EpisodeLinks | None = None,
-                 parts: EpisodeParts | None = None) -> dict:
+def episode_json(
+    episode: Episode | ListedEpisode, links: EpisodeLinks | None = None, parts: EpisodeParts | None = None
+) -> dict:
     """An episode, a model or a list's row (catalogue/lists.py); `links` from the show and `parts` read for the
     page when a list writes many."""
     audio = episode.audio
@@ -102,9 +114,17 @@ def episode_json(episode: Episode | ListedEpisode, links: EpisodeLinks | None = 
         "people": [person_json(c) for c in own.credits],
         "links": [{"title": link.title, "url": link.url, "rel": link.rel} for link in own.links],
         "soundbites": [{"start": s, "duration": d, "title": t} for s, d, t in episode.soundbites],
-        "alternates": [{"id": a.id, "url": files.media(a.media, episode.slug), "mime_type": a.media.mime_type,
-                        "size": a.media.size, "bitrate": a.media.bitrate, "duration": a.media.duration}
-                       for a in own.alternates],
+        "alternates": [
+            {
+                "id": a.id,
+                "url": files.media(a.media, episode.slug),
+                "mime_type": a.media.mime_type,
+                "size": a.media.size,
+                "bitrate": a.media.bitrate,
+                "duration": a.media.duration,
+            }
+            for a in own.alternates
+        ],
         "audio": audio_state(episode, own.job, own.master, files),
         "warnings": warnings([episode]),
     }
@@ -112,12 +132,25 @@ def episode_json(episode: Episode | ListedEpisode, links: EpisodeLinks | None = 
 
 def show_versions_json(show: Show) -> dict:
     """The shows of the same programme in other languages, private ones included (only producers see this)."""
-    return {"shows": [{"slug": s.slug, "title": s.title, "language": s.language, "page_url": urls.show_url(s)}
-                      for s in versions.paired_shows(show)]}
+    return {
+        "shows": [
+            {"slug": s.slug, "title": s.title, "language": s.language, "page_url": urls.show_url(s)}
+            for s in versions.paired_shows(show)
+        ]
+    }
 
 
 def episode_versions_json(episode: Episode) -> dict:
     """The same episode in the programme's other shows, published or not."""
-    return {"episodes": [{"id": e.id, "name": f"{e.show.slug}/{e.slug}", "title": e.title,
-                          "language": e.show.language, "status": e.status.value}
-                         for e in versions.paired_episodes(episode)]}
+    return {
+        "episodes": [
+            {
+                "id": e.id,
+                "name": f"{e.show.slug}/{e.slug}",
+                "title": e.title,
+                "language": e.show.language,
+                "status": e.status.value,
+            }
+            for e in versions.paired_episodes(episode)
+        ]
+    }

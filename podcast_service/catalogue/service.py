@@ -86,13 +86,25 @@ class MediaChange:
             stored = self.store.put(key, fh, content_type=mime_type, download_name=download_name)
         return Staged(stored, path)
 
-    def row(self, staged: Staged, *, extension: str, mime_type: str, audio: audio_probe.AudioInfo | None = None,
-            original_name: str | None = None) -> MediaFile:
+    def row(
+        self,
+        staged: Staged,
+        *,
+        extension: str,
+        mime_type: str,
+        audio: audio_probe.AudioInfo | None = None,
+        original_name: str | None = None,
+    ) -> MediaFile:
         """The MediaFile row of an uploaded file."""
         stored = staged.stored
         row = MediaFile(
-            backend=self.store.name, key=stored.key, size=stored.size, sha256=stored.sha256, mime_type=mime_type,
-            extension=extension, original_filename=(original_name or staged.path.name)[:255],
+            backend=self.store.name,
+            key=stored.key,
+            size=stored.size,
+            sha256=stored.sha256,
+            mime_type=mime_type,
+            extension=extension,
+            original_filename=(original_name or staged.path.name)[:255],
         )
         if audio is not None:
             row.duration, row.bitrate = audio.duration, audio.bitrate
@@ -108,8 +120,13 @@ class MediaChange:
     def store_image(self, path: Path, download_stem: str, *, artwork: bool = True) -> MediaFile:
         """Store cover art; `artwork` holds it to Apple's rules (see images.py)."""
         info = images.inspect(path, artwork=artwork)
-        return self.store_file(path, kind="images", extension=info.extension, mime_type=info.mime_type,
-                               download_name=f"{download_stem}{info.extension}")
+        return self.store_file(
+            path,
+            kind="images",
+            extension=info.extension,
+            mime_type=info.mime_type,
+            download_name=f"{download_stem}{info.extension}",
+        )
 
     def retire(self, row: MediaFile | None) -> None:
         """Forget a replaced file: its row now, its object once the change is committed."""
@@ -165,14 +182,44 @@ def _credits(people: list[PersonInput]) -> list[Credit]:
 # The Podcast Index's namespace for podcast:guid values.
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 # Apple's block/complete, moving, privacy and the Podcasting 2.0 channel settings: set as given.
-FEED_SETTINGS = ("block", "complete", "private", "new_feed_url", "locked", "medium", "funding", "location_name",
-                 "location_geo", "location_osm", "license", "license_url", "update_frequency",
-                 "update_frequency_text", "txt", "podroll", "season_names", "subscribe_links",
-                 "measurement_prefix")
+FEED_SETTINGS = (
+    "block",
+    "complete",
+    "private",
+    "new_feed_url",
+    "locked",
+    "medium",
+    "funding",
+    "location_name",
+    "location_geo",
+    "location_osm",
+    "license",
+    "license_url",
+    "update_frequency",
+    "update_frequency_text",
+    "txt",
+    "podroll",
+    "season_names",
+    "subscribe_links",
+    "measurement_prefix",
+)
 # How the audio job makes renditions from masters (audio_jobs.py).
 AUDIO_SETTINGS = ("audio_bitrate", "audio_channels", "normalize_masters", "normalize_compressed")
-SHOW_FIELDS = ("title", "description", "language", "author", "owner_name", "owner_email", "copyright",
-               "website_url", "categories", "explicit", "show_type", *FEED_SETTINGS, *AUDIO_SETTINGS)
+SHOW_FIELDS = (
+    "title",
+    "description",
+    "language",
+    "author",
+    "owner_name",
+    "owner_email",
+    "copyright",
+    "website_url",
+    "categories",
+    "explicit",
+    "show_type",
+    *FEED_SETTINGS,
+    *AUDIO_SETTINGS,
+)
 
 
 def podcast_guid(feed_url: str) -> str:
@@ -180,8 +227,14 @@ def podcast_guid(feed_url: str) -> str:
     return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, feed_url.split("://", 1)[-1].rstrip("/")))
 
 
-def save_show(data: ShowInput, *, image: Path | None = None, fingerprint: str | None = None,
-              new: bool = False, import_source: str | None = None) -> Show:
+def save_show(
+    data: ShowInput,
+    *,
+    image: Path | None = None,
+    fingerprint: str | None = None,
+    new: bool = False,
+    import_source: str | None = None,
+) -> Show:
     """Create the show with this slug, or update it in place (`new`: refuse to update).
 
     `import_source` records the feed a new show was imported from (imports/feed.py).
@@ -232,9 +285,13 @@ def _set_transcript(change: MediaChange, episode: Episode, path: Path | None, re
     if not unchanged:
         fmt = transcripts.detect_format(text)
         change.retire(episode.transcript)
-        episode.transcript = change.store_file(path, kind="transcripts", extension=f".{fmt}",
-                                               mime_type=transcripts.FORMATS[fmt],
-                                               download_name=f"{episode.slug}.{fmt}")
+        episode.transcript = change.store_file(
+            path,
+            kind="transcripts",
+            extension=f".{fmt}",
+            mime_type=transcripts.FORMATS[fmt],
+            download_name=f"{episode.slug}.{fmt}",
+        )
     episode.transcript_cues = [[c.start, c.end, c.text] for c in cues]
 
 
@@ -248,25 +305,41 @@ def title_from_file(info: audio_probe.AudioInfo, filename: str | None) -> str:
 
 def people_inputs(credits: list[Credit]) -> list[PersonInput]:
     """Stored credits (of a show or an episode) as the inputs that would recreate them."""
-    return [PersonInput(name=c.name, role=c.role, group=c.group, title=c.title, href=c.href, img=c.img)
-            for c in credits]
+    return [
+        PersonInput(name=c.name, role=c.role, group=c.group, title=c.title, href=c.href, img=c.img) for c in credits
+    ]
 
 
 def episode_input(episode: Episode) -> EpisodeInput:
     """The episode's current fields, to change some of them with dataclasses.replace()."""
     return EpisodeInput(
-        title=episode.title, slug=episode.slug, summary=episode.summary, notes=episode.notes,
-        published_at=episode.published_at, withdrawn=episode.withdrawn_at is not None,
-        season=episode.season, number=episode.number, episode_type=episode.episode_type,
-        explicit=episode.explicit, guid=episode.guid, soundbites=episode.soundbites,
+        title=episode.title,
+        slug=episode.slug,
+        summary=episode.summary,
+        notes=episode.notes,
+        published_at=episode.published_at,
+        withdrawn=episode.withdrawn_at is not None,
+        season=episode.season,
+        number=episode.number,
+        episode_type=episode.episode_type,
+        explicit=episode.explicit,
+        guid=episode.guid,
+        soundbites=episode.soundbites,
         people=people_inputs(episode.credits),
         links=[LinkInput(title=link.title, url=link.url, rel=link.rel) for link in episode.links],
     )
 
 
-def save_episode(show: Show, data: EpisodeInput, audio: Path | None = None, *, existing: Episode | None = None,
-                 fingerprint: str | None = None, audio_name: str | None = None,
-                 idempotency_key: str | None = None) -> Episode:
+def save_episode(
+    show: Show,
+    data: EpisodeInput,
+    audio: Path | None = None,
+    *,
+    existing: Episode | None = None,
+    fingerprint: str | None = None,
+    audio_name: str | None = None,
+    idempotency_key: str | None = None,
+) -> Episode:
     """Create an episode (audio required), or update `existing`; its guid never changes.
 
     Given audio is probed before anything is stored, so an unreadable file
@@ -280,8 +353,11 @@ def save_episode(show: Show, data: EpisodeInput, audio: Path | None = None, *, e
     end_transaction()
     info = audio_probe.probe(audio) if audio is not None else None
     if info is not None:
-        data = replace(data, title=data.title or title_from_file(info, audio_name or audio.name),
-                       summary=data.summary or info.comment or "")
+        data = replace(
+            data,
+            title=data.title or title_from_file(info, audio_name or audio.name),
+            summary=data.summary or info.comment or "",
+        )
     data = data.validated()
     duration = info.duration if info is not None else existing.audio.duration or 0
     if data.chapters is not None or info is not None:
@@ -290,16 +366,21 @@ def save_episode(show: Show, data: EpisodeInput, audio: Path | None = None, *, e
         chapters = None
     for start, length, title in data.soundbites:
         if start + length > duration:
-            raise ValidationError(_("soundbite %(name)s ends after the audio (%(end).3f s)", name=repr(title or start),
-                                        end=duration))
+            raise ValidationError(
+                _("soundbite %(name)s ends after the audio (%(end).3f s)", name=repr(title or start), end=duration)
+            )
     renditions = None if data.alternates is None else [(p, audio_probe.probe(p)) for p in data.alternates]
     for _path, rendition in renditions or ():
         _check_rendition(rendition, duration)
     clash = db.session.scalar(select(Episode).where(Episode.show_id == show.id, Episode.slug == data.slug))
     if clash is not None and clash is not existing:
         raise Conflict(_("the show already has an episode with the slug %(slug)s", slug=repr(data.slug)))
-    if data.guid and existing is None and db.session.scalar(
-            select(Episode.id).where(Episode.show_id == show.id, Episode.guid == data.guid)) is not None:
+    if (
+        data.guid
+        and existing is None
+        and db.session.scalar(select(Episode.id).where(Episode.show_id == show.id, Episode.guid == data.guid))
+        is not None
+    ):
         raise Conflict(_("the show already has an episode with the guid %(guid)s", guid=repr(data.guid)))
     new_audio = info is not None and not _same_file(existing.audio if existing else None, audio)
     kept, added = _rendition_changes(existing, renditions)
@@ -307,17 +388,46 @@ def save_episode(show: Show, data: EpisodeInput, audio: Path | None = None, *, e
 
     with media_change() as change:
         # The large files first, with no transaction open; then the write transaction, show row first.
-        staged_audio = change.upload(audio, kind="audio", extension=info.extension, mime_type=info.mime_type,
-                                     download_name=f"{data.slug}{info.extension}") if new_audio else None
-        staged_renditions = [(change.upload(p, kind="audio", extension=i.extension, mime_type=i.mime_type,
-                                            download_name=f"{data.slug}{i.extension}"), i) for p, i in added]
+        staged_audio = (
+            change.upload(
+                audio,
+                kind="audio",
+                extension=info.extension,
+                mime_type=info.mime_type,
+                download_name=f"{data.slug}{info.extension}",
+            )
+            if new_audio
+            else None
+        )
+        staged_renditions = [
+            (
+                change.upload(
+                    p,
+                    kind="audio",
+                    extension=i.extension,
+                    mime_type=i.mime_type,
+                    download_name=f"{data.slug}{i.extension}",
+                ),
+                i,
+            )
+            for p, i in added
+        ]
         change.lock_show(show)
-        episode = existing or Episode(show=show, guid=data.guid or str(uuid.uuid4()),
-                                      idempotency_key=idempotency_key)
+        episode = existing or Episode(show=show, guid=data.guid or str(uuid.uuid4()), idempotency_key=idempotency_key)
         if existing is None:
             db.session.add(episode)
-        for name in ("title", "slug", "summary", "notes", "published_at", "season", "number",
-                     "episode_type", "explicit", "soundbites"):
+        for name in (
+            "title",
+            "slug",
+            "summary",
+            "notes",
+            "published_at",
+            "season",
+            "number",
+            "episode_type",
+            "explicit",
+            "soundbites",
+        ):
             setattr(episode, name, getattr(data, name))
         episode.notes_html = str(render_markdown(data.notes))
         if not data.withdrawn:
@@ -329,8 +439,9 @@ def save_episode(show: Show, data: EpisodeInput, audio: Path | None = None, *, e
         if staged_audio is not None:
             if existing is not None:
                 _retire_audio(change, episode)
-            episode.audio = change.row(staged_audio, extension=info.extension, mime_type=info.mime_type,
-                                       audio=info, original_name=audio_name)
+            episode.audio = change.row(
+                staged_audio, extension=info.extension, mime_type=info.mime_type, audio=info, original_name=audio_name
+            )
             plan_audio_job(episode, episode.audio)
         _set_image(change, episode, data, info.cover if info is not None else None)
         _set_transcript(change, episode, data.transcript, data.remove_transcript)
@@ -360,8 +471,12 @@ def save_episode(show: Show, data: EpisodeInput, audio: Path | None = None, *, e
 def reloaded(episode_id: int) -> Episode:
     """The episode as committed now, its files read in the same statement as its row: read one by one,
     a replacement committed in between could leave the episode pointing at a file already gone."""
-    query = (select(Episode).options(*episode_details()).where(Episode.id == episode_id)
-             .execution_options(populate_existing=True))
+    query = (
+        select(Episode)
+        .options(*episode_details())
+        .where(Episode.id == episode_id)
+        .execution_options(populate_existing=True)
+    )
     episode = db.session.scalar(query)
     if episode is None:
         raise Conflict(_("the episode was deleted meanwhile"))
@@ -430,8 +545,9 @@ def _retire_audio(change: MediaChange, episode: Episode) -> None:
             _drop_rendition(change, episode, alternate)
 
 
-def _rendition_changes(existing: Episode | None, wanted: list[tuple[Path, audio_probe.AudioInfo]] | None
-                       ) -> tuple[set[int], list[tuple[Path, audio_probe.AudioInfo]]]:
+def _rendition_changes(
+    existing: Episode | None, wanted: list[tuple[Path, audio_probe.AudioInfo]] | None
+) -> tuple[set[int], list[tuple[Path, audio_probe.AudioInfo]]]:
     """(ids of the episode's alternates to keep, files to add) for the alternates to become exactly `wanted`."""
     if wanted is None:
         return set(), []
@@ -484,12 +600,19 @@ def _set_image(change: MediaChange, episode: Episode, data: EpisodeInput, cover:
 def _check_rendition(info: audio_probe.AudioInfo, episode_duration: float) -> None:
     """A rendition must be the same recording: the same length within a second, or apps seek wrong."""
     if abs(info.duration - episode_duration) > 1.0:
-        raise ValidationError(_("the alternate file plays %(file).1f s but the episode's audio %(audio).1f s; it must "
-                                "be the same recording", file=info.duration, audio=episode_duration))
+        raise ValidationError(
+            _(
+                "the alternate file plays %(file).1f s but the episode's audio %(audio).1f s; it must "
+                "be the same recording",
+                file=info.duration,
+                audio=episode_duration,
+            )
+        )
 
 
-def _add_rendition(change: MediaChange, episode: Episode, staged: Staged, info: audio_probe.AudioInfo,
-                   filename: str | None) -> None:
+def _add_rendition(
+    change: MediaChange, episode: Episode, staged: Staged, info: audio_probe.AudioInfo, filename: str | None
+) -> None:
     row = change.row(staged, extension=info.extension, mime_type=info.mime_type, audio=info, original_name=filename)
     position = max((a.position for a in episode.alternates), default=-1) + 1
     episode.alternates.append(AlternateFile(media=row, title=info.format.upper(), position=position))
@@ -511,13 +634,19 @@ def add_alternate(episode: Episode, path: Path, filename: str | None = None) -> 
     info = audio_probe.probe(path)
     _check_rendition(info, episode.audio.duration or 0)
     if any(_same_file(f, path) for f in episode.audio_files()):
-        raise Conflict(_("the episode already has this file (%(format)s at %(bitrate)s kb/s)",
-                         format=info.format.upper(), bitrate=info.bitrate // 1000))
+        raise Conflict(
+            _(
+                "the episode already has this file (%(format)s at %(bitrate)s kb/s)",
+                format=info.format.upper(),
+                bitrate=info.bitrate // 1000,
+            )
+        )
     download_name = f"{episode.slug}{info.extension}"
     end_transaction()
     with media_change() as change:
-        staged = change.upload(path, kind="audio", extension=info.extension, mime_type=info.mime_type,
-                               download_name=download_name)
+        staged = change.upload(
+            path, kind="audio", extension=info.extension, mime_type=info.mime_type, download_name=download_name
+        )
         change.lock_show(episode.show)
         _add_rendition(change, episode, staged, info, filename)
         _mark_playable(episode)
@@ -547,8 +676,9 @@ def listed() -> Select:
     """The columns a row of the admin's episode list prints, read as plain rows (`row.title`,
     `row.duration`, `status_at(row, now)`), as cards() are for the public lists: not the show notes
     (kilobytes each, twice) nor the two dozen other columns, and no ORM object built for each row."""
-    return (select(Episode.id, Episode.title, Episode.published_at, Episode.withdrawn_at, MediaFile.duration)
-            .join(MediaFile, MediaFile.id == Episode.audio_id))
+    return select(Episode.id, Episode.title, Episode.published_at, Episode.withdrawn_at, MediaFile.duration).join(
+        MediaFile, MediaFile.id == Episode.audio_id
+    )
 
 
 def cards(source: FromClause | None = None) -> Select:
@@ -556,15 +686,18 @@ def cards(source: FromClause | None = None) -> Select:
     (`row.title`, `row.duration`): building ORM objects for a page of fifty episodes costs more than
     writing the page. `source`: a join that leads to the episodes (search's ranked matches)."""
     episodes = Episode.__table__ if source is None else source
-    return (select(Episode.id, Episode.slug, Episode.title, Episode.summary, Episode.published_at,
-                   MediaFile.duration)
-            .select_from(episodes.join(MediaFile.__table__, MediaFile.id == Episode.audio_id)))
+    return select(
+        Episode.id, Episode.slug, Episode.title, Episode.summary, Episode.published_at, MediaFile.duration
+    ).select_from(episodes.join(MediaFile.__table__, MediaFile.id == Episode.audio_id))
 
 
 def published_query(show: Show, now: datetime | None = None) -> Select:
     """The show's episodes a listener may see, newest first, as cards."""
-    return (cards().where(Episode.show_id == show.id, Episode.public_at(now or utcnow()))
-            .order_by(Episode.published_at.desc(), Episode.id.desc()))
+    return (
+        cards()
+        .where(Episode.show_id == show.id, Episode.public_at(now or utcnow()))
+        .order_by(Episode.published_at.desc(), Episode.id.desc())
+    )
 
 
 def episode_details() -> tuple:
@@ -577,11 +710,18 @@ def episode_details() -> tuple:
     episode's files and job joined, PostgreSQL spent 15 ms planning each page
     (it weighs every order of the joins) to run it in 0.3.
     """
-    return (joinedload(Episode.audio), joinedload(Episode.waveform), selectinload(Episode.image),
-            selectinload(Episode.transcript), selectinload(Episode.master),
-            selectinload(Episode.audio_job).joinedload(AudioJob.source), selectinload(Episode.chapters),
-            selectinload(Episode.credits), selectinload(Episode.links),
-            selectinload(Episode.alternates).joinedload(AlternateFile.media))
+    return (
+        joinedload(Episode.audio),
+        joinedload(Episode.waveform),
+        selectinload(Episode.image),
+        selectinload(Episode.transcript),
+        selectinload(Episode.master),
+        selectinload(Episode.audio_job).joinedload(AudioJob.source),
+        selectinload(Episode.chapters),
+        selectinload(Episode.credits),
+        selectinload(Episode.links),
+        selectinload(Episode.alternates).joinedload(AlternateFile.media),
+    )
 
 
 def delete_episode(episode: Episode) -> None:
@@ -593,4 +733,3 @@ def delete_episode(episode: Episode) -> None:
         db.session.flush()  # the episode's row goes first: it references the files
         for row in files:
             change.retire(row)
-

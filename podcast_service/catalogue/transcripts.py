@@ -71,7 +71,7 @@ def parse(text: str) -> list[Cue]:
         start, end = _seconds(*g[:4]), _seconds(*g[4:])
         if end < start:
             raise ValidationError(_("transcript: cue ends before it starts: %(line)s", line=repr(lines[timing_at])))
-        cue_text = "\n".join(lines[timing_at + 1:]).strip()
+        cue_text = "\n".join(lines[timing_at + 1 :]).strip()
         cues.append(Cue(start, end, cue_text))
     if not cues:
         raise ValidationError(_("transcript: not a WebVTT or SRT document (no cues found)"))
@@ -99,8 +99,10 @@ def render(cues: Sequence[Cue], fmt: str) -> str:
         blocks = [f"{_stamp(c.start, '.')} --> {_stamp(c.end, '.')}\n{c.text}" for c in cues]
         return "WEBVTT\n\n" + "\n\n".join(blocks) + "\n"
     if fmt == "srt":
-        blocks = [f"{i}\n{_stamp(c.start, ',')} --> {_stamp(c.end, ',')}\n{speaker_and_text(c.text)[1]}"
-                  for i, c in enumerate(cues, 1)]
+        blocks = [
+            f"{i}\n{_stamp(c.start, ',')} --> {_stamp(c.end, ',')}\n{speaker_and_text(c.text)[1]}"
+            for i, c in enumerate(cues, 1)
+        ]
         return "\n\n".join(blocks) + "\n"
     if fmt == "json":
         segments = []
@@ -117,6 +119,9 @@ def render(cues: Sequence[Cue], fmt: str) -> str:
             speaker, text = speaker_and_text(c.text)
             who = f"<cite>{html.escape(speaker)}:</cite>\n" if speaker else ""
             parts.append(f"{who}<time>{_stamp(c.start, '.')[:8]}</time>\n<p>{html.escape(text)}</p>")
-        return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Transcript</title></head><body>\n"
-                + "\n".join(parts) + "\n</body></html>\n")
+        return (
+            '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Transcript</title></head><body>\n'
+            + "\n".join(parts)
+            + "\n</body></html>\n"
+        )
     raise ValueError(f"unknown transcript format {fmt!r}")

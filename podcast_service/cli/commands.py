@@ -58,8 +58,13 @@ def import_episodes(folder: Path) -> None:
 
 @click.command("storage-check")
 @click.option("--fix", is_flag=True, help="Delete orphaned objects and abort abandoned uploads.")
-@click.option("--grace-minutes", type=click.IntRange(min=0), default=60, show_default=True,
-              help="Uploads begun more recently may still be running and are left alone.")
+@click.option(
+    "--grace-minutes",
+    type=click.IntRange(min=0),
+    default=60,
+    show_default=True,
+    help="Uploads begun more recently may still be running and are left alone.",
+)
 def storage_check(fix: bool, grace_minutes: int) -> None:
     """List objects without a row and rows without an object, in every configured store, and spools
     (upload_temp_path) that a killed process left behind.
@@ -81,8 +86,10 @@ def _check_spools(fix: bool, grace: timedelta) -> bool:
     folder = current_app.config["PODCAST"].upload_temp_path
     found = spools.abandoned(folder, grace)
     for spool in found:
-        click.echo(f"spools: abandoned {spool.path.name} ({spool.size} bytes, "
-                   f"{int(spool.age.total_seconds() // 60)} minutes old)")
+        click.echo(
+            f"spools: abandoned {spool.path.name} ({spool.size} bytes, "
+            f"{int(spool.age.total_seconds() // 60)} minutes old)"
+        )
     if fix and found:
         removed = spools.remove_abandoned(folder, grace)
         click.echo(f"spools: removed {len(removed)} abandoned spools")
@@ -99,12 +106,16 @@ def _check_store(store: Storage, fix: bool, grace: timedelta) -> bool:
     for key in report.missing_objects:
         click.echo(f"{store.name}: row without an object: {key}")
     for upload in report.abandoned_uploads:
-        click.echo(f"{store.name}: abandoned upload: {upload.key} "
-                   f"({upload.upload_id}, begun {upload.started:%Y-%m-%d %H:%M} UTC)")
+        click.echo(
+            f"{store.name}: abandoned upload: {upload.key} "
+            f"({upload.upload_id}, begun {upload.started:%Y-%m-%d %H:%M} UTC)"
+        )
     if fix:
         consistency.fix(store, report)
-        click.echo(f"{store.name}: removed {len(report.orphaned_objects)} orphaned objects, "
-                   f"aborted {len(report.abandoned_uploads)} abandoned uploads")
+        click.echo(
+            f"{store.name}: removed {len(report.orphaned_objects)} orphaned objects, "
+            f"aborted {len(report.abandoned_uploads)} abandoned uploads"
+        )
         report = consistency.check(store, grace)
     if report.clean:
         click.echo(f"{store.name}: storage and database agree")
@@ -131,16 +142,33 @@ def storage_migrate(target: str, keep_source: bool) -> None:
 @click.command("import-feed")
 @click.argument("source")
 @click.option("--slug", help="Slug of the show here (default: made from the feed's title).")
-@click.option("--category", "categories", multiple=True,
-              help="Apple category such as 'Technology' or 'News > Tech News', when the feed names none.")
+@click.option(
+    "--category",
+    "categories",
+    multiple=True,
+    help="Apple category such as 'Technology' or 'News > Tech News', when the feed names none.",
+)
 @click.option("--owner", "owner_user", help="E-mail of a user here to make owner of the show.")
 @click.option("--owner-email", help="The show's owner e-mail, when the feed names none (itunes:owner).")
-@click.option("--into-existing", is_flag=True,
-              help="Add the feed's episodes to the existing show with this slug, made here or from another feed.")
-@click.option("--override-lock", is_flag=True,
-              help="Import a feed marked podcast:locked yes: only for its owner, who could not unlock it.")
-def import_feed_command(source: str, slug: str | None, categories: tuple[str, ...], owner_user: str | None,
-                        owner_email: str | None, into_existing: bool, override_lock: bool) -> None:
+@click.option(
+    "--into-existing",
+    is_flag=True,
+    help="Add the feed's episodes to the existing show with this slug, made here or from another feed.",
+)
+@click.option(
+    "--override-lock",
+    is_flag=True,
+    help="Import a feed marked podcast:locked yes: only for its owner, who could not unlock it.",
+)
+def import_feed_command(
+    source: str,
+    slug: str | None,
+    categories: tuple[str, ...],
+    owner_user: str | None,
+    owner_email: str | None,
+    into_existing: bool,
+    override_lock: bool,
+) -> None:
     """Import a podcast from another host: SOURCE is its RSS feed's URL or a file.
 
     Episodes keep their guids and dates. Run it again to fetch only new ones:
@@ -156,8 +184,15 @@ def import_feed_command(source: str, slug: str | None, categories: tuple[str, ..
         owner = accounts.find_user(owner_user) if owner_user else None
         with Progress() as progress:
             try:
-                show = import_feed(source, progress, slug=slug, categories=list(categories) or None,
-                                   into_existing=into_existing, owner_email=owner_email, override_lock=override_lock)
+                show = import_feed(
+                    source,
+                    progress,
+                    slug=slug,
+                    categories=list(categories) or None,
+                    into_existing=into_existing,
+                    owner_email=owner_email,
+                    override_lock=override_lock,
+                )
             except NothingImported as e:
                 click.secho(str(e), fg="red", err=True)
                 raise click.exceptions.Exit(1) from None
@@ -175,8 +210,10 @@ def backup_command(dest: Path) -> None:
     media file those rows reference, with checksums in DEST/manifest.json."""
     with run_locks.held("backup"):
         manifest = backup.backup(stores(), dest)
-    click.echo(f"backed up {sum(manifest['tables'].values())} rows and {len(manifest['files'])} files "
-               f"({sum(f['size'] for f in manifest['files'])} bytes) into {dest}")
+    click.echo(
+        f"backed up {sum(manifest['tables'].values())} rows and {len(manifest['files'])} files "
+        f"({sum(f['size'] for f in manifest['files'])} bytes) into {dest}"
+    )
 
 
 @click.command("restore")
@@ -187,9 +224,11 @@ def restore_command(src: Path) -> None:
     with run_locks.held("restore"):
         report = backup.restore(stores(), src)
     if not report.clean:
-        raise click.ClickException(f"restored, but the store disagrees with the database: "
-                                   f"{len(report.missing_objects)} missing, {len(report.orphaned_objects)} extra; "
-                                   "see `flask storage-check`")
+        raise click.ClickException(
+            f"restored, but the store disagrees with the database: "
+            f"{len(report.missing_objects)} missing, {len(report.orphaned_objects)} extra; "
+            "see `flask storage-check`"
+        )
     click.echo(f"restored {src}; database and store agree")
 
 
@@ -205,9 +244,14 @@ def announce_command() -> None:
 
 
 @click.command("worker")
-@click.option("--threads", type=click.IntRange(1, 64), default=2, show_default=True,
-              help="Jobs run at once in this process: with two, a hub ping never waits behind an encode "
-                   "(an audio job keeps one core busy).")
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    help="Jobs run at once in this process: with two, a hub ping never waits behind an encode "
+    "(an audio job keeps one core busy).",
+)
 def worker_command(threads: int) -> None:
     """Run queued jobs (audio encoding, sweeps) until stopped with Ctrl-C or SIGTERM.
 
@@ -216,8 +260,9 @@ def worker_command(threads: int) -> None:
     """
     settings = current_app.config["PODCAST"]
     if settings.jobs_immediate:
-        raise click.ClickException("jobs_immediate is set: jobs run in the requests that queue them, "
-                                   "and there is nothing for a worker to do")
+        raise click.ClickException(
+            "jobs_immediate is set: jobs run in the requests that queue them, and there is nothing for a worker to do"
+        )
     click.echo(f"worker: {threads} thread(s) on {settings.queue_url.split('@')[-1]} ({settings.queue_name})")
     jobs.run_worker(current_app._get_current_object(), threads)
 
@@ -230,6 +275,7 @@ def _guarded(callback: Callable[..., Any]) -> Callable[..., Any]:
     to do. Errors of the service, the database and the store end the command
     with `Error: ...` and exit status 1.
     """
+
     @functools.wraps(callback)
     def run(*args: Any, **kwargs: Any) -> Any:
         settings = current_app.config["PODCAST"]
@@ -237,7 +283,8 @@ def _guarded(callback: Callable[..., Any]) -> Callable[..., Any]:
         if missing is not None:
             raise click.ClickException(
                 f"there is no database at {missing}. Run commands from the folder that holds config.toml "
-                f"(or set PODCAST_CONFIG or PODCAST_DATABASE_URL); to create it, run `{schema.UPGRADE}`")
+                f"(or set PODCAST_CONFIG or PODCAST_DATABASE_URL); to create it, run `{schema.UPGRADE}`"
+            )
         try:
             state = schema.state()
             if not state.ok:
@@ -254,9 +301,17 @@ def _guarded(callback: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def register(app: Flask) -> None:
-    commands = (import_episodes, import_feed_command, storage_check, storage_migrate, backup_command, restore_command,
-                announce_command, worker_command,
-                *producer_commands.COMMANDS)
+    commands = (
+        import_episodes,
+        import_feed_command,
+        storage_check,
+        storage_migrate,
+        backup_command,
+        restore_command,
+        announce_command,
+        worker_command,
+        *producer_commands.COMMANDS,
+    )
     for command in commands:
         command.callback = _guarded(command.callback)
         app.cli.add_command(command)

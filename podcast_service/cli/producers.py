@@ -94,11 +94,15 @@ def add_member(show_slug: str, email: str, role: str) -> None:
 @click.option("--description", help="Default: the file's comment tag.")
 @click.option("--status", type=click.Choice(PUBLICATION_STATES[:3]), default="draft", show_default=True)
 @click.option("--publish-at", help="ISO 8601 date and time with offset; needed for --status scheduled.")
-def upload_episode(show_slug: str, audio: Path, title: str | None, description: str | None, status: str,
-                   publish_at: str | None) -> None:
+def upload_episode(
+    show_slug: str, audio: Path, title: str | None, description: str | None, status: str, publish_at: str | None
+) -> None:
     """Add an episode to SHOW_SLUG from the AUDIO file; prints it as JSON."""
-    given = {k: v for k, v in {"title": title, "description": description, "status": status,
-                                "publish_at": publish_at}.items() if v is not None}
+    given = {
+        k: v
+        for k, v in {"title": title, "description": description, "status": status, "publish_at": publish_at}.items()
+        if v is not None
+    }
     data = fields.episode_changes(given, EpisodeInput(), utcnow())
     _echo_json(episode_json(save_episode(accounts.show_by_slug(show_slug), data, audio, audio_name=audio.name)))
 
@@ -216,6 +220,19 @@ def revoke_subscriber(show_slug: str, subscriber_id: int) -> None:
     click.echo(f"revoked {subscriber.prefix} ({subscriber.name})")
 
 
-COMMANDS = (create_user, create_token, list_tokens, revoke_token, add_member, upload_episode, set_episode_status,
-            set_transcript, list_episodes, delete_episode_command, add_alternate_command, add_subscriber,
-            list_subscribers, revoke_subscriber)
+COMMANDS = (
+    create_user,
+    create_token,
+    list_tokens,
+    revoke_token,
+    add_member,
+    upload_episode,
+    set_episode_status,
+    set_transcript,
+    list_episodes,
+    delete_episode_command,
+    add_alternate_command,
+    add_subscriber,
+    list_subscribers,
+    revoke_subscriber,
+)

@@ -130,27 +130,50 @@ def translated(names: dict) -> dict[str, str]:
 
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
-    app.jinja_env.globals.update(language=language, chosen_language=chosen, language_alternates=alternates,
-                                 LANGUAGES=LANGUAGES, STATUS_NAMES=STATUS_NAMES, IMPORT_STATES=IMPORT_STATES,
-                                 translated=translated, country_name=country_name,
-                                 long_date=long_date, format_decimal=format_decimal)
+    app.jinja_env.globals.update(
+        language=language,
+        chosen_language=chosen,
+        language_alternates=alternates,
+        LANGUAGES=LANGUAGES,
+        STATUS_NAMES=STATUS_NAMES,
+        IMPORT_STATES=IMPORT_STATES,
+        translated=translated,
+        country_name=country_name,
+        long_date=long_date,
+        format_decimal=format_decimal,
+    )
 
 
 # What error pages are called, in the page's language (the API keeps the HTTP names).
 ERROR_TITLES = {
-    400: lazy_gettext("Bad request"), 401: lazy_gettext("Sign-in needed"), 403: lazy_gettext("Not allowed"),
-    404: lazy_gettext("Not found"), 405: lazy_gettext("Method not allowed"), 409: lazy_gettext("Conflict"),
-    413: lazy_gettext("Too large"), 415: lazy_gettext("Unsupported file type"),
-    416: lazy_gettext("Range not satisfiable"), 422: lazy_gettext("Cannot be processed"),
-    429: lazy_gettext("Too many requests"), 500: lazy_gettext("Server error"),
+    400: lazy_gettext("Bad request"),
+    401: lazy_gettext("Sign-in needed"),
+    403: lazy_gettext("Not allowed"),
+    404: lazy_gettext("Not found"),
+    405: lazy_gettext("Method not allowed"),
+    409: lazy_gettext("Conflict"),
+    413: lazy_gettext("Too large"),
+    415: lazy_gettext("Unsupported file type"),
+    416: lazy_gettext("Range not satisfiable"),
+    422: lazy_gettext("Cannot be processed"),
+    429: lazy_gettext("Too many requests"),
+    500: lazy_gettext("Server error"),
     503: lazy_gettext("Unavailable for now"),
 }
 # An episode's status, as the admin shows it.
-STATUS_NAMES = {"draft": lazy_gettext("draft"), "scheduled": lazy_gettext("scheduled"),
-                "published": lazy_gettext("published"), "withdrawn": lazy_gettext("withdrawn")}
+STATUS_NAMES = {
+    "draft": lazy_gettext("draft"),
+    "scheduled": lazy_gettext("scheduled"),
+    "published": lazy_gettext("published"),
+    "withdrawn": lazy_gettext("withdrawn"),
+}
 # A feed import's state, as the admin lists it.
-IMPORT_STATES = {"queued": lazy_gettext("queued"), "running": lazy_gettext("running"), "done": lazy_gettext("done"),
-                 "failed": lazy_gettext("failed")}
+IMPORT_STATES = {
+    "queued": lazy_gettext("queued"),
+    "running": lazy_gettext("running"),
+    "done": lazy_gettext("done"),
+    "failed": lazy_gettext("failed"),
+}
 # Said when the error carries no message of its own (Werkzeug's are English).
 ERROR_MESSAGES = {
     404: lazy_gettext("There is nothing at this address."),
@@ -165,4 +188,3 @@ def error_title(code: int, default: str) -> str:
 
 def error_message(code: int, default: str) -> str:
     return str(ERROR_MESSAGES.get(code, default))
-

@@ -51,8 +51,11 @@ def held(name: str) -> Iterator[None]:
         if lock is None or not _dead(lock.holder):
             holder = "another run" if lock is None else f"process {lock.holder} (since {lock.started_at:%H:%M} UTC)"
             raise Held(f"{name} is already running in {holder}; wait for it to finish") from None
-        taken = db.session.execute(update(RunLock).where(RunLock.name == name, RunLock.holder == lock.holder)
-                                   .values(holder=me, started_at=utcnow())).rowcount
+        taken = db.session.execute(
+            update(RunLock)
+            .where(RunLock.name == name, RunLock.holder == lock.holder)
+            .values(holder=me, started_at=utcnow())
+        ).rowcount
         db.session.commit()
         if not taken:
             raise Held(f"{name} was just started by another run; wait for it to finish") from None

@@ -13,12 +13,35 @@ from markupsafe import Markup
 
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
 ALLOWED_TAGS = {
-    "a", "p", "br", "em", "strong", "code", "pre", "blockquote", "ul", "ol", "li",
-    "h1", "h2", "h3", "h4", "h5", "h6", "hr",
+    "a",
+    "p",
+    "br",
+    "em",
+    "strong",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
 }
 
 
 def render_markdown(text: str) -> Markup:
     html = _md.render(text or "")
-    return Markup(nh3.clean(html, tags=ALLOWED_TAGS, attributes={"a": {"href", "title"}},
-                            url_schemes={"http", "https", "mailto"}, link_rel="noopener nofollow"))
+    return Markup(
+        nh3.clean(
+            html,
+            tags=ALLOWED_TAGS,
+            attributes={"a": {"href", "title"}},
+            url_schemes={"http", "https", "mailto"},
+            link_rel="noopener nofollow",
+        )
+    )

@@ -199,8 +199,10 @@ def _secret_key(value: Any) -> str:
     if not key:
         return key
     if len(key) < MIN_SECRET_KEY_LENGTH or len(set(key)) < 10:
-        raise ValueError(f"is too short or too simple: use at least {MIN_SECRET_KEY_LENGTH} random characters, "
-                         "e.g. from: python -c 'import secrets; print(secrets.token_hex(32))'")
+        raise ValueError(
+            f"is too short or too simple: use at least {MIN_SECRET_KEY_LENGTH} random characters, "
+            "e.g. from: python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
     if any(word in key.lower() for word in _PLACEHOLDER_WORDS):
         raise ValueError("looks like a placeholder from an example; use a random value of your own")
     return key
@@ -308,7 +310,7 @@ def _config_path(environ: Mapping[str, str], cwd: Path) -> Path | None:
 def _resolve(raw: str, base: Path) -> str:
     """Make a relative filesystem path (or SQLite file) absolute against `base`."""
     if raw.startswith("sqlite:///") and not raw.startswith("sqlite:////"):
-        file_part = raw[len("sqlite:///"):]
+        file_part = raw[len("sqlite:///") :]
         if file_part and file_part != ":memory:":
             return "sqlite:///" + str((base / file_part).resolve())
         return raw

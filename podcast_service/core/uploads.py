@@ -63,8 +63,9 @@ class Spool:
     def write(self, data: bytes) -> int:
         self.written += len(data)
         if self.written > self.limit:
-            raise RequestEntityTooLarge(_("The file is larger than the limit of %(most)s MB for uploads.",
-                                          most=self.limit // (1024 * 1024)))
+            raise RequestEntityTooLarge(
+                _("The file is larger than the limit of %(most)s MB for uploads.", most=self.limit // (1024 * 1024))
+            )
         try:
             return self._file.write(data)
         except OSError as e:
@@ -93,8 +94,13 @@ class UploadRequest(Request):
             return SMALL_BODY_BYTES
         return current_app.config["PODCAST"].max_upload_bytes + FORM_ALLOWANCE
 
-    def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
-                         filename: str | None = None, content_length: int | None = None) -> IO[bytes]:
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> IO[bytes]:
         settings = current_app.config["PODCAST"]
         spool = Spool(settings.upload_temp_path, settings.max_upload_bytes)
         self._spools.append(spool)

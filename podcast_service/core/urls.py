@@ -154,4 +154,3 @@ def _static_version(folder: str, filename: str) -> str:
 def static_url(filename: str) -> str:
     """A file of the package's static folder, addressed by its content (`?v=` changes when it does)."""
     return url_for("static", filename=filename, v=_static_version(current_app.static_folder, filename))
-

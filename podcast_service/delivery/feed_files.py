@@ -58,8 +58,18 @@ FEEDS = "feeds"
 SLUG = re.compile(r"[A-Za-z0-9_-]+")  # as nginx's feed location takes it
 
 
-def leave(root: Path, slug: str, last_modified: datetime, valid_until: datetime | None, body: bytes,
-          gzipped: bytes, *, mode: int, still_current: Callable[[], bool], now: float | None = None) -> None:
+def leave(
+    root: Path,
+    slug: str,
+    last_modified: datetime,
+    valid_until: datetime | None,
+    body: bytes,
+    gzipped: bytes,
+    *,
+    mode: int,
+    still_current: Callable[[], bool],
+    now: float | None = None,
+) -> None:
     """Leave this version of the feed for nginx to send for the rest of the window.
 
     `still_current()` says whether no change was committed meanwhile; if one

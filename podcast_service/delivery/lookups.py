@@ -87,24 +87,41 @@ class Found(NamedTuple):
 # Built once: the media route is the busiest there is, and building these per request cost more than
 # running them. Only the bound values change.
 _FILE = select(*(MediaFile.__table__.c[name] for name in ServedFile._fields)).where(
-    MediaFile.__table__.c.public_id == bindparam("public_id"))
-_OWNER = select(Episode.__table__.c.id).join(Show.__table__, Show.__table__.c.id == Episode.__table__.c.show_id) \
+    MediaFile.__table__.c.public_id == bindparam("public_id")
+)
+_OWNER = (
+    select(Episode.__table__.c.id)
+    .join(Show.__table__, Show.__table__.c.id == Episode.__table__.c.show_id)
     .where(Episode.__table__.c.id.in_(owners_of(bindparam("media_id"))))
-_PUBLISHED = and_(Episode.__table__.c.withdrawn_at.is_(None), Episode.__table__.c.published_at.is_not(None),
-                  Episode.__table__.c.published_at <= bindparam("now"), Episode.__table__.c.audio_ready.is_(True))
+)
+_PUBLISHED = and_(
+    Episode.__table__.c.withdrawn_at.is_(None),
+    Episode.__table__.c.published_at.is_not(None),
+    Episode.__table__.c.published_at <= bindparam("now"),
+    Episode.__table__.c.audio_ready.is_(True),
+)
 _PUBLIC_OWNER = _OWNER.where(Show.__table__.c.private.is_(False), _PUBLISHED).limit(1)
 _SHOW_OWNER = _OWNER.where(Show.__table__.c.id == bindparam("show_id"), _PUBLISHED).limit(1)
 _PREVIEW_OWNER = _OWNER.where(Episode.__table__.c.preview_key == bindparam("preview_key")).limit(1)
-_PUBLIC_SHOW_ART = select(Show.__table__.c.id).where(
-    Show.__table__.c.image_id == bindparam("media_id"), Show.__table__.c.private.is_(False)).limit(1)
-_SHOW_ART = select(Show.__table__.c.id).where(
-    Show.__table__.c.image_id == bindparam("media_id"), Show.__table__.c.id == bindparam("show_id")).limit(1)
+_PUBLIC_SHOW_ART = (
+    select(Show.__table__.c.id)
+    .where(Show.__table__.c.image_id == bindparam("media_id"), Show.__table__.c.private.is_(False))
+    .limit(1)
+)
+_SHOW_ART = (
+    select(Show.__table__.c.id)
+    .where(Show.__table__.c.image_id == bindparam("media_id"), Show.__table__.c.id == bindparam("show_id"))
+    .limit(1)
+)
 
 
 def counted_audio(found: Found) -> bool:
     """An episode's audio (its enclosure or a rendition), whose requests count as downloads."""
-    return found.episode_id is not None and found.file.mime_type.startswith("audio/") \
+    return (
+        found.episode_id is not None
+        and found.file.mime_type.startswith("audio/")
         and current_app.config["PODCAST"].analytics
+    )
 
 
 def forget_decision(public_id: str) -> bool:
@@ -134,8 +151,10 @@ def public_media_or_404(public_id: str, preview_key: str | None = None, show: Sh
     served = ServedFile(*row)
     values: dict[str, Any] = {"media_id": served.id, "now": utcnow(), "show_id": show_id}
     owner = connection.execute(_SHOW_OWNER if show is not None else _PUBLIC_OWNER, values).scalar()
-    if owner is not None or connection.execute(_SHOW_ART if show is not None else _PUBLIC_SHOW_ART,
-                                               values).first() is not None:
+    if (
+        owner is not None
+        or connection.execute(_SHOW_ART if show is not None else _PUBLIC_SHOW_ART, values).first() is not None
+    ):
         found = Found(served, owner)
         recent.keep_decision(public_id, show_id, found, generation)
         return found

@@ -100,24 +100,30 @@ def prepare(path: str, mounts: Path = Path("/proc/self/mounts")) -> list[str]:
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o660)
     except OSError as e:
-        raise OSError(f"analytics_log_file: cannot open {path} to read and free it: {e.strerror} (make it "
-                      "before nginx starts, as the service's user, or give it to the service's group with "
-                      "mode 0660)") from e
+        raise OSError(
+            f"analytics_log_file: cannot open {path} to read and free it: {e.strerror} (make it "
+            "before nginx starts, as the service's user, or give it to the service's group with "
+            "mode 0660)"
+        ) from e
     try:
         made = os.fstat(fd)
         if made.st_uid == os.geteuid() and made.st_mode & 0o777 != 0o660:  # whatever the umask
             os.fchmod(fd, 0o660)
         _punch(fd, made.st_size + PROBE_BEYOND, 1)  # far past the end, where nginx writes nothing yet
     except OSError as e:
-        raise OSError(f"analytics_log_file: the filesystem of {path} cannot free the lines read ({e.strerror}); "
-                      "put the file on tmpfs, such as /run/podcast/") from e
+        raise OSError(
+            f"analytics_log_file: the filesystem of {path} cannot free the lines read ({e.strerror}); "
+            "put the file on tmpfs, such as /run/podcast/"
+        ) from e
     finally:
         os.close(fd)
     kind = filesystem(path, mounts)
     if kind is not None and kind not in _IN_MEMORY:
-        return [f"analytics: {path} is on {kind}, not in memory: lines hold listeners' addresses until they are "
-                "read (longer while gunicorn is stopped), and would reach the disk; put the file on tmpfs, such "
-                "as /run/podcast/"]
+        return [
+            f"analytics: {path} is on {kind}, not in memory: lines hold listeners' addresses until they are "
+            "read (longer while gunicorn is stopped), and would reach the disk; put the file on tmpfs, such "
+            "as /run/podcast/"
+        ]
     return []
 
 
@@ -159,8 +165,7 @@ def _read_alone(app: Flask, path: str) -> None:
         lock = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         fcntl.flock(lock, fcntl.LOCK_EX)
     except OSError as e:
-        log.error("analytics: cannot take %s.lock (%s); nginx's media log is not read by this worker",
-                  path, e.strerror)
+        log.error("analytics: cannot take %s.lock (%s); nginx's media log is not read by this worker", path, e.strerror)
         return
     _read(app, path)
 
@@ -237,10 +242,19 @@ class Lines:
             threshold = counting.threshold(file.size, file.duration, file.bitrate)
             span = counted_span(line["m"], line["r"] or None, file.size, threshold)
             if span is not None:
-                add_request(self.rec, address=self.client(line["a"], line["f"]), user_agent=line["u"], span=span,
-                            referrer=line["e"] or None, at=datetime.fromtimestamp(float(line["t"]), UTC),
-                            episode_id=found.episode_id, media_id=file.id, file_size=file.size,
-                            threshold=threshold, private=False)
+                add_request(
+                    self.rec,
+                    address=self.client(line["a"], line["f"]),
+                    user_agent=line["u"],
+                    span=span,
+                    referrer=line["e"] or None,
+                    at=datetime.fromtimestamp(float(line["t"]), UTC),
+                    episode_id=found.episode_id,
+                    media_id=file.id,
+                    file_size=file.size,
+                    threshold=threshold,
+                    private=False,
+                )
             return True
         except (ValueError, KeyError, IndexError, TypeError, AttributeError, OverflowError, OSError):
             self.unreadable += 1

@@ -81,8 +81,9 @@ class RecentMedia:
 def recent_media(app: Flask) -> RecentMedia:
     held = app.extensions.get("podcast_recent_media")
     if held is None:
-        held = app.extensions.setdefault("podcast_recent_media",
-                                         RecentMedia(app.config["PODCAST"].media_lookup_seconds))
+        held = app.extensions.setdefault(
+            "podcast_recent_media", RecentMedia(app.config["PODCAST"].media_lookup_seconds)
+        )
     return held
 
 

@@ -29,8 +29,7 @@ from .recent import RecentMedia, recent_media
 # Set by the media route on an answer that may be replayed: how to record it (None: not counted).
 REPLAYABLE = "podcast.replayable"
 _NOT_REPLAYABLE = object()
-_UNFIT = ("QUERY_STRING", "HTTP_COOKIE", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE",
-          "HTTP_X_PODCAST_MEDIA_LINK")
+_UNFIT = ("QUERY_STRING", "HTTP_COOKIE", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_X_PODCAST_MEDIA_LINK")
 
 
 class MediaReplay:
@@ -41,8 +40,11 @@ class MediaReplay:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
-        if not path.startswith("/media/") or environ.get("REQUEST_METHOD") not in ("GET", "HEAD") \
-                or any(environ.get(name) for name in _UNFIT):
+        if (
+            not path.startswith("/media/")
+            or environ.get("REQUEST_METHOD") not in ("GET", "HEAD")
+            or any(environ.get(name) for name in _UNFIT)
+        ):
             return self.wsgi_app(environ, start_response)
         answer = self.recent.answer(path)
         if answer is None:
@@ -59,8 +61,11 @@ class MediaReplay:
 
         def keep(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable:
             recording = environ.get(REPLAYABLE, _NOT_REPLAYABLE)
-            if recording is not _NOT_REPLAYABLE and status.startswith("200 ") \
-                    and not any(name.lower() == "set-cookie" for name, _ in headers):
+            if (
+                recording is not _NOT_REPLAYABLE
+                and status.startswith("200 ")
+                and not any(name.lower() == "set-cookie" for name, _ in headers)
+            ):
                 self.recent.keep_answer(path, (status, tuple(headers), recording), generation)
             return start_response(status, headers, exc_info)
 

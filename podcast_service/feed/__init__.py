@@ -84,8 +84,16 @@ def build_feed(show: Show, episodes: Sequence[FeedEpisode], urls: FeedUrls, hubs
         enclosure = episode.apple_file
         enclosure_url = None if enclosure is None else file_urls[episode.files.index(enclosure)]
         if episode.episode_type == "trailer" and enclosure is not None:
-            pc.trailers.append(Trailer(episode.title, enclosure_url, episode.published_at,
-                                       enclosure.size, enclosure.mime_type, episode.season))
+            pc.trailers.append(
+                Trailer(
+                    episode.title,
+                    enclosure_url,
+                    episode.published_at,
+                    enclosure.size,
+                    enclosure.mime_type,
+                    episode.season,
+                )
+            )
         fe = fg.add_entry(order="append")
         fe.guid(episode.guid, permalink=False)
         fe.title(episode.title)
@@ -112,8 +120,9 @@ def build_feed(show: Show, episodes: Sequence[FeedEpisode], urls: FeedUrls, hubs
         pe = fe.podcast
         if episode.has_transcript:  # every format is made from its cues
             pe.transcripts = [
-                Transcript(urls.transcript(episode, fmt), mime, show.language,
-                           "captions" if fmt in ("vtt", "srt") else None)
+                Transcript(
+                    urls.transcript(episode, fmt), mime, show.language, "captions" if fmt in ("vtt", "srt") else None
+                )
                 for fmt, mime in TRANSCRIPT_FORMATS.items()
             ]
         if episode.has_chapters:

@@ -48,8 +48,11 @@ def enqueue(connection, shows: set[int], scheduled: Iterable[tuple[int, datetime
         return False
     scheduled = list(scheduled)
     table = Show.__table__
-    query = select(table.c.id).where(table.c.private.is_(False), table.c.new_feed_url.is_(None),
-                                     table.c.id.in_(set(shows) | {s for s, _ in scheduled}))
+    query = select(table.c.id).where(
+        table.c.private.is_(False),
+        table.c.new_feed_url.is_(None),
+        table.c.id.in_(set(shows) | {s for s, _ in scheduled}),
+    )
     public = set(connection.execute(query).scalars())
     now = utcnow()
     rows = [{"show_id": s, "due_at": now, "attempts": 0} for s in public if s in shows]
@@ -99,7 +102,8 @@ def run_due() -> datetime | None:
     for show_id in set(db.session.scalars(select(Announcement.show_id).where(Announcement.due_at <= now))):
         lease = utcnow() + LEASE
         claimed = db.session.execute(
-            update(table).where(table.c.show_id == show_id, table.c.due_at <= now)
+            update(table)
+            .where(table.c.show_id == show_id, table.c.due_at <= now)
             .values(due_at=lease, attempts=table.c.attempts + 1)
         ).rowcount
         db.session.commit()
@@ -115,10 +119,12 @@ def run_due() -> datetime | None:
             log.error("giving up announcing show %s after %d attempts: %s", show_id, attempts, "; ".join(errors))
             db.session.execute(delete(table).where(mine))
         else:
-            log.warning("announcing show %s failed (attempt %d), will retry: %s", show_id, attempts,
-                        "; ".join(errors))
-            db.session.execute(update(table).where(mine).values(due_at=utcnow() + _retry_delay(attempts),
-                                                                last_error="; ".join(errors)[:2000]))
+            log.warning("announcing show %s failed (attempt %d), will retry: %s", show_id, attempts, "; ".join(errors))
+            db.session.execute(
+                update(table)
+                .where(mine)
+                .values(due_at=utcnow() + _retry_delay(attempts), last_error="; ".join(errors)[:2000])
+            )
         db.session.commit()
     return db.session.scalar(select(Announcement.due_at).order_by(Announcement.due_at).limit(1))
 

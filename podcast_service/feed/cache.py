@@ -66,8 +66,9 @@ class FeedState:
 def next_change(show: Show, now: datetime) -> datetime | None:
     """When the next scheduled episode goes live: the feed changes then by itself."""
     return db.session.scalar(
-        select(func.min(Episode.published_at))
-        .where(Episode.show_id == show.id, Episode.withdrawn_at.is_(None), Episode.published_at > now)
+        select(func.min(Episode.published_at)).where(
+            Episode.show_id == show.id, Episode.withdrawn_at.is_(None), Episode.published_at > now
+        )
     )
 
 
@@ -103,8 +104,16 @@ def state(show: Show) -> FeedState:
     now = utcnow()
     row = _row(show)
     if row.fresh_at(now):
-        return FeedState(show.id, row.etag, row.last_modified, row.token_slot, row.generation, row.size,
-                         row.gzipped_size, row.valid_until)
+        return FeedState(
+            show.id,
+            row.etag,
+            row.last_modified,
+            row.token_slot,
+            row.generation,
+            row.size,
+            row.gzipped_size,
+            row.valid_until,
+        )
     generation, old_etag, old_modified = row.generation, row.etag, row.last_modified
     body, item_count = _build(show, now, row.token_slot)
     etag = hashlib.sha256(body).hexdigest()
@@ -120,8 +129,17 @@ def state(show: Show) -> FeedState:
     stored = db.session.execute(
         update(CachedFeed)
         .where(CachedFeed.show_id == show.id, CachedFeed.generation == generation)
-        .values(body=body, gzipped=gzipped, etag=etag, last_modified=last_modified, stale=False,
-                valid_until=valid_until, item_count=item_count, size=len(body), gzipped_size=len(gzipped))
+        .values(
+            body=body,
+            gzipped=gzipped,
+            etag=etag,
+            last_modified=last_modified,
+            stale=False,
+            valid_until=valid_until,
+            item_count=item_count,
+            size=len(body),
+            gzipped_size=len(gzipped),
+        )
     ).rowcount
     db.session.commit()
     if not stored:
@@ -129,8 +147,17 @@ def state(show: Show) -> FeedState:
     with _memo_lock:
         _memo()[show.id] = (etag, body, gzipped)
     # Not stored: no generation vouches for these bytes, so nginx is given no file of them (delivery/feed_files.py).
-    return FeedState(show.id, etag, last_modified, row.token_slot, generation if stored else -1, len(body),
-                     len(gzipped), valid_until, (body, gzipped))
+    return FeedState(
+        show.id,
+        etag,
+        last_modified,
+        row.token_slot,
+        generation if stored else -1,
+        len(body),
+        len(gzipped),
+        valid_until,
+        (body, gzipped),
+    )
 
 
 def content(feed: FeedState) -> tuple[FeedState, bytes, bytes]:
@@ -142,14 +169,32 @@ def content(feed: FeedState) -> tuple[FeedState, bytes, bytes]:
     if held is not None and held[0] == feed.etag:
         return feed, held[1], held[2]
     row = db.session.execute(
-        select(CachedFeed.etag, CachedFeed.last_modified, CachedFeed.token_slot, CachedFeed.generation,
-               CachedFeed.valid_until, CachedFeed.body, CachedFeed.gzipped)
-        .where(CachedFeed.show_id == feed.show_id)
+        select(
+            CachedFeed.etag,
+            CachedFeed.last_modified,
+            CachedFeed.token_slot,
+            CachedFeed.generation,
+            CachedFeed.valid_until,
+            CachedFeed.body,
+            CachedFeed.gzipped,
+        ).where(CachedFeed.show_id == feed.show_id)
     ).one()
     with _memo_lock:
         _memo()[feed.show_id] = (row.etag, row.body, row.gzipped)
-    return (FeedState(feed.show_id, row.etag, row.last_modified, row.token_slot, row.generation, len(row.body),
-                      len(row.gzipped), row.valid_until), row.body, row.gzipped)
+    return (
+        FeedState(
+            feed.show_id,
+            row.etag,
+            row.last_modified,
+            row.token_slot,
+            row.generation,
+            len(row.body),
+            len(row.gzipped),
+            row.valid_until,
+        ),
+        row.body,
+        row.gzipped,
+    )
 
 
 def generation(show_id: int) -> int | None:
@@ -160,5 +205,6 @@ def generation(show_id: int) -> int | None:
 def mark_stale(connection, show_ids: set[int]) -> None:  # noqa: ANN001
     """Mark these shows' feeds stale on the connection of the changing transaction."""
     table = CachedFeed.__table__
-    connection.execute(update(table).where(table.c.show_id.in_(show_ids))
-                       .values(stale=True, generation=table.c.generation + 1))
+    connection.execute(
+        update(table).where(table.c.show_id.in_(show_ids)).values(stale=True, generation=table.c.generation + 1)
+    )

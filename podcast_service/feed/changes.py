@@ -57,8 +57,11 @@ def _feeds_changed(flush: changes.Flush) -> None:
     shows, episode_ids, scheduled = _touched(flush)
     connection = flush.session.connection()
     if episode_ids:
-        shows |= set(connection.execute(
-            select(Episode.__table__.c.show_id).where(Episode.__table__.c.id.in_(episode_ids))).scalars())
+        shows |= set(
+            connection.execute(
+                select(Episode.__table__.c.show_id).where(Episode.__table__.c.id.in_(episode_ids))
+            ).scalars()
+        )
     shows = {s for s in shows if s is not None}
     if shows == set() and not scheduled:
         return

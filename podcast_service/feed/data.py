@@ -87,10 +87,24 @@ def feed_episodes(show: Show, now: datetime) -> list[FeedEpisode]:
     episode, media = Episode.__table__, MediaFile.__table__
     audio, image = media.alias("audio"), media.alias("image")
     rows = connection.execute(
-        select(episode.c.id, episode.c.guid, episode.c.slug, episode.c.title, episode.c.summary,
-               episode.c.notes_html, episode.c.published_at, episode.c.season, episode.c.number,
-               episode.c.episode_type, episode.c.explicit, audio.c.duration, episode.c.transcript_id,
-               episode.c.soundbites, *_file_columns(audio), *_file_columns(image))
+        select(
+            episode.c.id,
+            episode.c.guid,
+            episode.c.slug,
+            episode.c.title,
+            episode.c.summary,
+            episode.c.notes_html,
+            episode.c.published_at,
+            episode.c.season,
+            episode.c.number,
+            episode.c.episode_type,
+            episode.c.explicit,
+            audio.c.duration,
+            episode.c.transcript_id,
+            episode.c.soundbites,
+            *_file_columns(audio),
+            *_file_columns(image),
+        )
         .join(audio, audio.c.id == episode.c.audio_id)
         .outerjoin(image, image.c.id == episode.c.image_id)
         .where(episode.c.show_id == show.id, Episode.public_at(now))
@@ -98,29 +112,44 @@ def feed_episodes(show: Show, now: datetime) -> list[FeedEpisode]:
     ).all()
     of_show = episode.c.show_id == show.id
     chapters = Chapter.__table__
-    with_chapters = set(connection.execute(
-        select(chapters.c.episode_id).distinct().join(episode, episode.c.id == chapters.c.episode_id).where(of_show)
-    ).scalars().all())
+    with_chapters = set(
+        connection.execute(
+            select(chapters.c.episode_id).distinct().join(episode, episode.c.id == chapters.c.episode_id).where(of_show)
+        )
+        .scalars()
+        .all()
+    )
     credits = Credit.__table__
     people: dict[int, list[Person]] = defaultdict(list)
     for episode_id, *person in connection.execute(
         select(credits.c.episode_id, credits.c.name, credits.c.role, credits.c.group, credits.c.img, credits.c.href)
         .join(episode, episode.c.id == credits.c.episode_id)
-        .where(of_show).order_by(credits.c.episode_id, credits.c.position)
+        .where(of_show)
+        .order_by(credits.c.episode_id, credits.c.position)
     ).all():
         people[episode_id].append(Person(*person))
     alternate = AlternateFile.__table__
     alternates: dict[int, list[File]] = defaultdict(list)
     for episode_id, *file in connection.execute(
         select(alternate.c.episode_id, *_file_columns(media))
-        .join(episode, episode.c.id == alternate.c.episode_id).join(media, media.c.id == alternate.c.media_id)
-        .where(of_show).order_by(alternate.c.episode_id, alternate.c.position)
+        .join(episode, episode.c.id == alternate.c.episode_id)
+        .join(media, media.c.id == alternate.c.media_id)
+        .where(of_show)
+        .order_by(alternate.c.episode_id, alternate.c.position)
     ).all():
         alternates[episode_id].append(File(*file))
     return [
-        clean_all(FeedEpisode(
-            *r[1:11], r[11] or 0, File(*r[19:24]) if r[19] is not None else None, r[12] is not None,
-            r[0] in with_chapters, r[13], people.get(r[0], []), [File(*r[14:19]), *alternates.get(r[0], ())],
-        ))
+        clean_all(
+            FeedEpisode(
+                *r[1:11],
+                r[11] or 0,
+                File(*r[19:24]) if r[19] is not None else None,
+                r[12] is not None,
+                r[0] in with_chapters,
+                r[13],
+                people.get(r[0], []),
+                [File(*r[14:19]), *alternates.get(r[0], ())],
+            )
+        )
         for r in rows
     ]

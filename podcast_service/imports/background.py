@@ -43,19 +43,20 @@ WAIT_SECONDS = 30
 MAX_REMARKS = 500
 
 
-def start(user: User, source: str, *, slug: str | None = None, owner_email: str | None = None,
-          override_lock: bool = False) -> FeedImport:
+def start(
+    user: User, source: str, *, slug: str | None = None, owner_email: str | None = None, override_lock: bool = False
+) -> FeedImport:
     """Record and queue an import of the feed at `source` for `user`; what is wrong with the form is said now."""
     source = (source or "").strip()
     if not is_url(source) or len(source) > 2048:
-        raise ValidationError(_("give the feed's address, starting with https:// or http:// (at most 2,048 "
-                                "characters)"))
+        raise ValidationError(
+            _("give the feed's address, starting with https:// or http:// (at most 2,048 characters)")
+        )
     slug = make_slug(slug, "", _l("show slug")) if (slug or "").strip() else None
     owner_email = (owner_email or "").strip() or None
     if owner_email is not None and (len(owner_email) > 254 or "@" not in owner_email):
         raise ValidationError(_("the owner e-mail must be an e-mail address"))
-    row = FeedImport(user_id=user.id, source=source, slug=slug, owner_email=owner_email,
-                     override_lock=override_lock)
+    row = FeedImport(user_id=user.id, source=source, slug=slug, owner_email=owner_email, override_lock=override_lock)
     db.session.add(row)
     db.session.commit()
     _queue(row.id)
@@ -78,8 +79,11 @@ def may_restart(row: FeedImport) -> bool:
 
 def lost() -> list[int]:
     """Imports queued long ago that no worker has taken (their message was lost)."""
-    return list(db.session.scalars(select(FeedImport.id).where(
-        FeedImport.state == "queued", FeedImport.updated_at < utcnow() - LOST_AFTER)))
+    return list(
+        db.session.scalars(
+            select(FeedImport.id).where(FeedImport.state == "queued", FeedImport.updated_at < utcnow() - LOST_AFTER)
+        )
+    )
 
 
 class RowReporter:
@@ -122,13 +126,21 @@ def run(import_id: int) -> float | None:
 
     def may_add_to(show: Show) -> None:
         if user.role_in(show) is None:
-            raise Forbidden("this feed was imported before, into a show you do not edit: ask one of its owners to "
-                            "add you, then import it again")
+            raise Forbidden(
+                "this feed was imported before, into a show you do not edit: ask one of its owners to "
+                "add you, then import it again"
+            )
 
     try:
         with run_locks.held("import-feed"):
-            show = import_feed(row.source, reporter, slug=row.slug, owner_email=row.owner_email,
-                               override_lock=row.override_lock, may_add_to=may_add_to)
+            show = import_feed(
+                row.source,
+                reporter,
+                slug=row.slug,
+                owner_email=row.owner_email,
+                override_lock=row.override_lock,
+                may_add_to=may_add_to,
+            )
             if not user.is_admin and user.role_in(show) is None:
                 accounts.set_member(show, user, "owner")
     except run_locks.Held:
@@ -143,7 +155,7 @@ def run(import_id: int) -> float | None:
         return None
     counts = reporter.counts
     row.state, row.updated_at = "done", utcnow()
-    row.message = (f"{counts['imported']} imported, {counts['present']} already here, {counts['failed']} failed")
+    row.message = f"{counts['imported']} imported, {counts['present']} already here, {counts['failed']} failed"
     db.session.commit()
     log.info("feed import %s done: %s", row.id, row.message)
     return None
@@ -177,10 +189,19 @@ def _requeue_lost(queue: jobs.Jobs) -> None:
 
 
 def as_json(row: FeedImport) -> dict:
-    return {"id": row.id, "state": "stalled" if stalled(row) else row.state, "source": row.source,
-            "items_total": row.items_total, "items_done": row.items_done, "imported": row.imported,
-            "present": row.present, "failed": row.failed, "bytes_fetched": row.bytes_fetched,
-            "message": row.message, "show": row.show.slug if row.show is not None else None}
+    return {
+        "id": row.id,
+        "state": "stalled" if stalled(row) else row.state,
+        "source": row.source,
+        "items_total": row.items_total,
+        "items_done": row.items_done,
+        "imported": row.imported,
+        "present": row.present,
+        "failed": row.failed,
+        "bytes_fetched": row.bytes_fetched,
+        "message": row.message,
+        "show": row.show.slug if row.show is not None else None,
+    }
 
 
 def mine(user: User, limit: int = 20) -> list[FeedImport]:
@@ -188,4 +209,3 @@ def mine(user: User, limit: int = 20) -> list[FeedImport]:
     if not user.is_admin:
         query = query.where(FeedImport.user_id == user.id)
     return list(db.session.scalars(query))
-

@@ -73,8 +73,7 @@ def _fetch(ref: str, base: str, limit: int, seconds: float) -> Iterator[Path]:
     """
     folder: Path = current_app.config["PODCAST"].upload_temp_path
     if is_url(base) or is_url(ref):
-        with fetcher.fetch(urljoin(base, ref) if is_url(base) else ref, folder, limit=limit,
-                           seconds=seconds) as path:
+        with fetcher.fetch(urljoin(base, ref) if is_url(base) else ref, folder, limit=limit, seconds=seconds) as path:
             yield path
         return
     path = Path(ref) if Path(ref).is_absolute() else Path(base).parent / ref
@@ -174,8 +173,10 @@ def open_feed(source: str) -> Iterator[Feed]:
     """The feed's channel, and its items spooled to disk, from a URL or a file (items.py)."""
     if not is_url(source):
         source = str(Path(source).resolve())
-    with _fetch(source, source, FEED_MAX_BYTES, FEED_SECONDS) as path, \
-            items.split(path, current_app.config["PODCAST"].upload_temp_path) as (root, spooled):
+    with (
+        _fetch(source, source, FEED_MAX_BYTES, FEED_SECONDS) as path,
+        items.split(path, current_app.config["PODCAST"].upload_temp_path) as (root, spooled),
+    ):
         channel = feedparser.parse(etree.tostring(root)).feed if root is not None else {}
         if not channel.get("title"):
             raise ValidationError(f"{source} is not an RSS feed with a title")
@@ -187,8 +188,9 @@ def existing_show(feed: Feed, slug: str | None) -> Show | None:
     earlier = imported_from(feed)
     if earlier is not None:
         return earlier
-    return db.session.scalar(select(Show).where(Show.slug == make_slug(slug, feed.channel.get("title", ""),
-                                                                       "show slug")))
+    return db.session.scalar(
+        select(Show).where(Show.slug == make_slug(slug, feed.channel.get("title", ""), "show slug"))
+    )
 
 
 def imported_from(feed: Feed) -> Show | None:
@@ -204,9 +206,16 @@ class LockedFeed(Conflict):
     pass
 
 
-def import_show(feed: Feed, *, slug: str | None = None, categories: list[str] | None = None,
-                into_existing: bool = False, owner_email: str | None = None, override_lock: bool = False,
-                notes: list[str] | None = None) -> Show:
+def import_show(
+    feed: Feed,
+    *,
+    slug: str | None = None,
+    categories: list[str] | None = None,
+    into_existing: bool = False,
+    owner_email: str | None = None,
+    override_lock: bool = False,
+    notes: list[str] | None = None,
+) -> Show:
     """The show to import the feed's episodes into.
 
     The first import creates it (with its cover art, when Apple would accept
@@ -219,22 +228,28 @@ def import_show(feed: Feed, *, slug: str | None = None, categories: list[str] | 
     earlier = imported_from(feed)
     if earlier is not None:
         if slug and slug != earlier.slug:
-            raise Conflict(f"this feed was imported before, as the show {earlier.slug!r}; run the import "
-                           f"with --slug {earlier.slug} (or none) to fetch its new episodes")
+            raise Conflict(
+                f"this feed was imported before, as the show {earlier.slug!r}; run the import "
+                f"with --slug {earlier.slug} (or none) to fetch its new episodes"
+            )
         return earlier
     channel, source, raw = feed.channel, feed.source, feed.raw
     notes = notes if notes is not None else []  # what the producer is told: categories mapped, art fitted...
     if raw.locked and not override_lock:
         # The namespace asks a new host to refuse a locked feed unless its owner shows who they are.
         owner = f" (owner: {raw.locked_owner})" if raw.locked_owner else ""
-        raise LockedFeed(f"the feed is locked against moving (podcast:locked yes{owner}): unlock it at the old "
-                         "host first, or, if you are its owner, run the import again with --override-lock")
+        raise LockedFeed(
+            f"the feed is locked against moving (podcast:locked yes{owner}): unlock it at the old "
+            "host first, or, if you are its owner, run the import again with --override-lock"
+        )
     slug = make_slug(slug, channel.get("title", ""), "show slug")
     existing = db.session.scalar(select(Show).where(Show.slug == slug))
     if existing is not None:
         if not into_existing:
-            raise Conflict(f"there is already a show {slug!r}, not imported from this feed: choose another slug "
-                           "(on the command line, --into-existing adds this feed's episodes to it)")
+            raise Conflict(
+                f"there is already a show {slug!r}, not imported from this feed: choose another slug "
+                "(on the command line, --into-existing adds this feed's episodes to it)"
+            )
         if existing.import_source is None:
             existing.import_source = source
             db.session.commit()
@@ -245,8 +260,9 @@ def import_show(feed: Feed, *, slug: str | None = None, categories: list[str] | 
         notes += mapped
     email = raw.owner_email or owner_email or raw.locked_owner
     if not email:
-        raise ValidationError("the feed names no owner e-mail (itunes:owner, podcast:locked owner): give the "
-                              "show's with --owner-email")
+        raise ValidationError(
+            "the feed names no owner e-mail (itunes:owner, podcast:locked owner): give the show's with --owner-email"
+        )
     data = ShowInput(
         slug=slug,
         title=title,
@@ -345,13 +361,19 @@ def import_episodes(show: Show, feed: Feed) -> Iterator[ImportedItem]:
             published_at=items.published(entry) or datetime.now(UTC),
             season=_number(entry.get("itunes_season")),
             number=_number(entry.get("itunes_episode")),
-            episode_type=entry.get("itunes_episodetype") if entry.get("itunes_episodetype") in (
-                "full", "trailer", "bonus") else "full",
+            episode_type=entry.get("itunes_episodetype")
+            if entry.get("itunes_episodetype") in ("full", "trailer", "bonus")
+            else "full",
             explicit=item.explicit,
             guid=guid,
         )
-        data = replace(data, people=extras.people, soundbites=extras.soundbites,
-                       season=data.season or extras.season, number=data.number or extras.number)
+        data = replace(
+            data,
+            people=extras.people,
+            soundbites=extras.soundbites,
+            season=data.season or extras.season,
+            number=data.number or extras.number,
+        )
         try:
             with ExitStack() as files:
                 path = files.enter_context(_fetch(audio, source, limit, AUDIO_SECONDS))
@@ -364,8 +386,9 @@ def import_episodes(show: Show, feed: Feed) -> Iterator[ImportedItem]:
                         raise
                     # The audio is fine; what came with it (art, chapters, transcript...) is not: without it.
                     db.session.rollback()
-                    episode = save_episode(show, replace(data, people=[], soundbites=[]), path,
-                                           audio_name=Path(urlsplit(audio).path).name)
+                    episode = save_episode(
+                        show, replace(data, people=[], soundbites=[]), path, audio_name=Path(urlsplit(audio).path).name
+                    )
                     missed.append(f"art, chapters, transcript, people and soundbites left out: {e}")
             missed += _alternates(episode, extras.alternates, audio, source, limit)
         except PodcastServiceError as e:
@@ -392,8 +415,9 @@ def _alternates(episode: Episode, sources: list[str], enclosure: str, source: st
     return missed
 
 
-def _with_files(files: ExitStack, data: EpisodeInput, extras: podcasting.ItemExtras,
-                source: str) -> tuple[EpisodeInput, list[str]]:
+def _with_files(
+    files: ExitStack, data: EpisodeInput, extras: podcasting.ItemExtras, source: str
+) -> tuple[EpisodeInput, list[str]]:
     """`data` with the item's art, chapters and transcript fetched; each that cannot be is named, not fatal."""
     changes: dict[str, Any] = {}
     missed: list[str] = []
@@ -410,8 +434,9 @@ def _with_files(files: ExitStack, data: EpisodeInput, extras: podcasting.ItemExt
             missed.append(f"chapters: {e}")
     if extras.transcript:
         try:
-            changes["transcript"] = files.enter_context(_fetch(extras.transcript[0], source, SIDE_FILE_MAX_BYTES,
-                                                               IMAGE_SECONDS))
+            changes["transcript"] = files.enter_context(
+                _fetch(extras.transcript[0], source, SIDE_FILE_MAX_BYTES, IMAGE_SECONDS)
+            )
         except PodcastServiceError as e:
             missed.append(f"transcript: {e}")
     return replace(data, **changes), missed

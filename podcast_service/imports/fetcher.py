@@ -65,8 +65,10 @@ def _guarded_connection(host: str, port: int, timeout: float | None) -> socket.s
     allow_private = current_app.config["PODCAST"].import_allow_private_networks
     for *_, sockaddr in infos:
         if not allow_private and not _address_allowed(sockaddr[0]):
-            raise FetchError(f"{host} resolves to {sockaddr[0]}, a private, loopback or reserved address; "
-                             "refused (see import_allow_private_networks)")
+            raise FetchError(
+                f"{host} resolves to {sockaddr[0]}, a private, loopback or reserved address; "
+                "refused (see import_allow_private_networks)"
+            )
     family, kind, proto, _, sockaddr = infos[0]
     sock = socket.socket(family, kind, proto)
     sock.settimeout(CONNECT_TIMEOUT)
@@ -112,8 +114,14 @@ class _RedirectHandler(urllib.request.HTTPRedirectHandler):
 def _opener() -> urllib.request.OpenerDirector:
     """http and https only (no file:, ftp: or data:), no proxy taken from the environment."""
     opener = urllib.request.OpenerDirector()
-    for handler in (urllib.request.ProxyHandler({}), _HTTPHandler(), _HTTPSHandler(), _RedirectHandler(),
-                    urllib.request.HTTPDefaultErrorHandler(), urllib.request.HTTPErrorProcessor()):
+    for handler in (
+        urllib.request.ProxyHandler({}),
+        _HTTPHandler(),
+        _HTTPSHandler(),
+        _RedirectHandler(),
+        urllib.request.HTTPDefaultErrorHandler(),
+        urllib.request.HTTPErrorProcessor(),
+    ):
         opener.add_handler(handler)
     return opener
 
@@ -146,8 +154,9 @@ def fetch(url: str, folder: Path, *, limit: int, seconds: float) -> Iterator[Pat
             with _opener().open(request, timeout=READ_TIMEOUT) as response:
                 declared = response.headers.get("Content-Length", "")
                 if declared.isdigit() and int(declared) > limit:
-                    raise FetchError(f"{url} declares {int(declared) // 1048576} MB, more than the limit of "
-                                     f"{limit // 1048576} MB")
+                    raise FetchError(
+                        f"{url} declares {int(declared) // 1048576} MB, more than the limit of {limit // 1048576} MB"
+                    )
                 _copy(response, out, url, limit, deadline)
         except urllib.error.HTTPError as e:
             raise FetchError(f"cannot fetch {url}: HTTP {e.code} {e.reason}") from None

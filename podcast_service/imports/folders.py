@@ -157,9 +157,7 @@ def import_episode(show: Show, folder: Path) -> Outcome:
     slug = make_slug(data.get("slug"), str(data.get("title") or ""), "episode slug")
     existing = db.session.scalar(select(Episode).where(Episode.show_id == show.id, Episode.slug == slug))
     if existing is None and data.get("guid"):
-        existing = db.session.scalar(
-            select(Episode).where(Episode.show_id == show.id, Episode.guid == data["guid"])
-        )
+        existing = db.session.scalar(select(Episode).where(Episode.show_id == show.id, Episode.guid == data["guid"]))
     if existing is not None and existing.source_fingerprint == fingerprint:
         return Outcome.UNCHANGED
 

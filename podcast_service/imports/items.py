@@ -94,8 +94,15 @@ def split(path: Path, folder: Path) -> Iterator[tuple[Any, ItemSpool]]:
         items = ItemSpool(spool)
         try:
             # Only the channel's own items: a podcast:liveItem or an item of another namespace is left alone.
-            reading = etree.iterparse(str(path), events=("end",), tag="item", resolve_entities=False,
-                                      no_network=True, recover=True, huge_tree=True)
+            reading = etree.iterparse(
+                str(path),
+                events=("end",),
+                tag="item",
+                resolve_entities=False,
+                no_network=True,
+                recover=True,
+                huge_tree=True,
+            )
             for _event, element in reading:
                 parent = element.getparent()
                 if parent is not None and parent.tag == "channel":

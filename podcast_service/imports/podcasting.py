@@ -17,8 +17,10 @@ from typing import Any
 from ..core.errors import ValidationError
 from ..catalogue.inputs import PersonInput
 
-PODCAST_NAMESPACES = ("https://podcastindex.org/namespace/1.0",
-                      "https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/1.0.md")
+PODCAST_NAMESPACES = (
+    "https://podcastindex.org/namespace/1.0",
+    "https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/1.0.md",
+)
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 # Transcript formats the service reads, best first (podcast:transcript's type attribute).
 TRANSCRIPT_TYPES = {"text/vtt": ".vtt", "application/x-subrip": ".srt", "application/srt": ".srt"}
@@ -41,9 +43,15 @@ def _people(node: Any) -> list[PersonInput]:
     people = []
     for person in _all(node, "person"):
         try:
-            people.append(PersonInput(name=_text(person), role=person.get("role") or "host",
-                                      group=person.get("group") or "cast", href=person.get("href") or None,
-                                      img=person.get("img") or None))
+            people.append(
+                PersonInput(
+                    name=_text(person),
+                    role=person.get("role") or "host",
+                    group=person.get("group") or "cast",
+                    href=person.get("href") or None,
+                    img=person.get("img") or None,
+                )
+            )
         except ValidationError:
             continue  # a person without a name, or with a broken link: left out, not the whole show
     return people
@@ -83,8 +91,11 @@ def show_fields(channel: Any) -> dict[str, Any]:
         fields["funding"] = funding
     location = _first(channel, "location")
     if location is not None and _text(location):
-        fields.update(location_name=_text(location)[:128], location_geo=location.get("geo") or None,
-                      location_osm=location.get("osm") or None)
+        fields.update(
+            location_name=_text(location)[:128],
+            location_geo=location.get("geo") or None,
+            location_osm=location.get("osm") or None,
+        )
     licence = _first(channel, "license")
     if licence is not None and _text(licence):
         fields.update(license=_text(licence)[:128], license_url=licence.get("url") or None)
@@ -93,8 +104,9 @@ def show_fields(channel: Any) -> dict[str, Any]:
         fields["txt"] = txt
     podroll = _first(channel, "podroll")
     if podroll is not None:
-        items = [[r.get("feedGuid"), r.get("feedUrl") or None] for r in _all(podroll, "remoteItem")
-                 if r.get("feedGuid")]
+        items = [
+            [r.get("feedGuid"), r.get("feedUrl") or None] for r in _all(podroll, "remoteItem") if r.get("feedGuid")
+        ]
         if items:
             fields["podroll"] = items
     medium = _text(_first(channel, "medium"))
@@ -102,8 +114,11 @@ def show_fields(channel: Any) -> dict[str, Any]:
         fields["medium"] = medium
     frequency = _first(channel, "updateFrequency")
     if frequency is not None and _text(frequency):
-        fields.update(update_frequency=frequency.get("rrule") or None, update_frequency_text=_text(frequency)[:128],
-                      complete=frequency.get("complete") == "true")
+        fields.update(
+            update_frequency=frequency.get("rrule") or None,
+            update_frequency_text=_text(frequency)[:128],
+            complete=frequency.get("complete") == "true",
+        )
     return fields
 
 
@@ -128,13 +143,24 @@ def item_extras(item: Any) -> ItemExtras:
             soundbites.append([float(bite.get("startTime")), float(bite.get("duration")), _text(bite) or None])
         except (TypeError, ValueError):
             continue
-    transcripts = sorted(((t.get("url"), TRANSCRIPT_TYPES[t.get("type")]) for t in _all(item, "transcript")
-                          if t.get("url") and t.get("type") in TRANSCRIPT_TYPES),
-                         key=lambda pair: list(TRANSCRIPT_TYPES.values()).index(pair[1]))
+    transcripts = sorted(
+        (
+            (t.get("url"), TRANSCRIPT_TYPES[t.get("type")])
+            for t in _all(item, "transcript")
+            if t.get("url") and t.get("type") in TRANSCRIPT_TYPES
+        ),
+        key=lambda pair: list(TRANSCRIPT_TYPES.values()).index(pair[1]),
+    )
     alternates = []
     for alternate in _all(item, "alternateEnclosure"):
-        uri = next((s.get("uri") for s in _all(alternate, "source")
-                    if (s.get("uri") or "").startswith(("http://", "https://"))), None)
+        uri = next(
+            (
+                s.get("uri")
+                for s in _all(alternate, "source")
+                if (s.get("uri") or "").startswith(("http://", "https://"))
+            ),
+            None,
+        )
         if uri:
             alternates.append(uri)
     chapters = _first(item, "chapters")

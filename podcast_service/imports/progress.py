@@ -42,8 +42,13 @@ class Progress:
         for note in notes:
             click.secho(note, fg="yellow")
         if self.terminal:
-            self.bar = click.progressbar(length=total, label="importing", show_pos=True, width=30,
-                                         item_show_func=lambda _: _megabytes(self.fetched))
+            self.bar = click.progressbar(
+                length=total,
+                label="importing",
+                show_pos=True,
+                width=30,
+                item_show_func=lambda _: _megabytes(self.fetched),
+            )
             self.bar.__enter__()
 
     def done(self, item: ImportedItem) -> None:
@@ -56,8 +61,9 @@ class Progress:
         else:
             _say(item)
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         if self.bar is not None:
             self.bar.__exit__(kind, error, trace)
             for item in self.remarks:
@@ -66,8 +72,10 @@ class Progress:
     def summary(self) -> str:
         seconds = max(time.monotonic() - self.started_at, 1e-3)
         handled = sum(self.counts.values())
-        return (", ".join(f"{n} {outcome}" for outcome, n in self.counts.items())
-                + f"; {_megabytes(self.fetched)} fetched in {seconds:.0f} s ({handled / seconds:.1f} items/s)")
+        return (
+            ", ".join(f"{n} {outcome}" for outcome, n in self.counts.items())
+            + f"; {_megabytes(self.fetched)} fetched in {seconds:.0f} s ({handled / seconds:.1f} items/s)"
+        )
 
 
 def _say(item: ImportedItem) -> None:

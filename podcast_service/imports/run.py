@@ -33,9 +33,17 @@ class NothingImported(ValidationError):
     """A first import of which no episode could be brought over: the show it made is gone again."""
 
 
-def import_feed(source: str, reporter: Reporter, *, slug: str | None = None, categories: list[str] | None = None,
-                owner_email: str | None = None, into_existing: bool = False, override_lock: bool = False,
-                may_add_to: Callable[[Show], None] | None = None) -> Show:
+def import_feed(
+    source: str,
+    reporter: Reporter,
+    *,
+    slug: str | None = None,
+    categories: list[str] | None = None,
+    owner_email: str | None = None,
+    into_existing: bool = False,
+    override_lock: bool = False,
+    may_add_to: Callable[[Show], None] | None = None,
+) -> Show:
     """Import the feed at `source` (see feed.py for what arrives); returns the show.
 
     `may_add_to(show)` raises when the one importing may not add episodes to
@@ -48,8 +56,15 @@ def import_feed(source: str, reporter: Reporter, *, slug: str | None = None, cat
         if may_add_to is not None and (made_before := feed_import.imported_from(feed)) is not None:
             may_add_to(made_before)
         notes: list[str] = []
-        show = feed_import.import_show(feed, slug=slug, categories=categories, into_existing=into_existing,
-                                       owner_email=owner_email, override_lock=override_lock, notes=notes)
+        show = feed_import.import_show(
+            feed,
+            slug=slug,
+            categories=categories,
+            into_existing=into_existing,
+            owner_email=owner_email,
+            override_lock=override_lock,
+            notes=notes,
+        )
         reporter.started(show, len(feed.items), notes if earlier is None else [])
         for item in feed_import.import_episodes(show, feed):
             reporter.done(item)

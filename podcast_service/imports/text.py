@@ -54,7 +54,7 @@ def cut_to_bytes(value: str, limit: int) -> str:
     head = value.encode()[:room].decode(errors="ignore")
     sentence = max(head.rfind(". "), head.rfind("! "), head.rfind("? "), head.rfind("\n"))
     if sentence >= len(head) * 4 // 5:
-        return head[:sentence + 1].rstrip() + "…"
+        return head[: sentence + 1].rstrip() + "…"
     space = head.rfind(" ")
     return (head[:space] if space > 0 else head).rstrip() + "…"
 
@@ -76,8 +76,12 @@ def notes_of(value: str) -> str:
         return ""
     if _TAG.search(value):
         # <b> and <i> are kept for the conversion, which writes them as Markdown's strong and emphasis.
-        cleaned = nh3.clean(value, tags=ALLOWED_TAGS | {"b", "i"}, attributes={"a": {"href", "title"}},
-                            url_schemes={"http", "https", "mailto"})
+        cleaned = nh3.clean(
+            value,
+            tags=ALLOWED_TAGS | {"b", "i"},
+            attributes={"a": {"href", "title"}},
+            url_schemes={"http", "https", "mailto"},
+        )
         return markdownify(cleaned, heading_style="ATX", bullets="-", escape_underscores=False).strip()
     return "  \n".join(_plain_line(line) for line in value.strip().splitlines()).replace("  \n  \n", "\n\n")
 

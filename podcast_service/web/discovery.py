@@ -41,9 +41,11 @@ CACHE_CONTROL = "public, max-age=3600"
 
 
 def _public_episodes():  # noqa: ANN202
-    return (select(Episode.id, Episode.slug, Episode.updated_at, Show.slug.label("show_slug"))
-            .join(Show, Show.id == Episode.show_id)
-            .where(Show.private.is_(False), Episode.public_at(utcnow())))
+    return (
+        select(Episode.id, Episode.slug, Episode.updated_at, Show.slug.label("show_slug"))
+        .join(Show, Show.id == Episode.show_id)
+        .where(Show.private.is_(False), Episode.public_at(utcnow()))
+    )
 
 
 def _url(loc: str, lastmod=None) -> str:  # noqa: ANN001
@@ -60,16 +62,21 @@ def _xml(body: bytes) -> Response:
 def _version() -> tuple:
     """What the sitemaps are built from, in two small queries: each public show with the generation of its
     feed (bumped by any write to the show or its episodes), and when the next scheduled episode goes live."""
-    rows = db.session.execute(select(Show.id, CachedFeed.generation).outerjoin(CachedFeed, CachedFeed.show_id == Show.id)
-                              .where(Show.private.is_(False)).order_by(Show.id)).all()
+    rows = db.session.execute(
+        select(Show.id, CachedFeed.generation)
+        .outerjoin(CachedFeed, CachedFeed.show_id == Show.id)
+        .where(Show.private.is_(False))
+        .order_by(Show.id)
+    ).all()
     if any(generation is None for _id, generation in rows):
         # A show whose feed nobody has asked for has no row to bump yet: make the rows, as the feed would.
         for show in db.session.scalars(select(Show).where(Show.id.in_([i for i, g in rows if g is None]))):
             feed_cache.state(show)
         return _version()
     now = utcnow()
-    next_live = db.session.scalar(select(func.min(Episode.published_at))
-                                  .where(Episode.withdrawn_at.is_(None), Episode.published_at > now))
+    next_live = db.session.scalar(
+        select(func.min(Episode.published_at)).where(Episode.withdrawn_at.is_(None), Episode.published_at > now)
+    )
     return tuple(rows), next_live
 
 
@@ -118,15 +125,18 @@ def _starts() -> list[int]:
     """The first episode id of each file of episodes (every URLS_PER_FILE-th public episode, by id)."""
     ids = _public_episodes().with_only_columns(Episode.id).subquery()
     numbered = select(ids.c.id, func.row_number().over(order_by=ids.c.id).label("n")).subquery()
-    return list(db.session.scalars(select(numbered.c.id).where(numbered.c.n % URLS_PER_FILE == 1)
-                                   .order_by(numbered.c.id)))
+    return list(
+        db.session.scalars(select(numbered.c.id).where(numbered.c.n % URLS_PER_FILE == 1).order_by(numbered.c.id))
+    )
 
 
 @bp.route("/robots.txt")
 def robots() -> Response:
     """Everything public may be crawled, except preview links and the producers' side."""
-    body = (f"User-agent: *\nDisallow: /preview/\nDisallow: /admin/\nDisallow: /api/\nDisallow: /subscriptions/\n\n"
-            f"Sitemap: {urls.absolute('web.sitemap')}\n")
+    body = (
+        f"User-agent: *\nDisallow: /preview/\nDisallow: /admin/\nDisallow: /api/\nDisallow: /subscriptions/\n\n"
+        f"Sitemap: {urls.absolute('web.sitemap')}\n"
+    )
     response = Response(body, mimetype="text/plain")
     response.headers["Cache-Control"] = CACHE_CONTROL
     return response

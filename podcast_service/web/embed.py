@@ -93,8 +93,10 @@ def oembed() -> Response:
 
 def embed_code(src: str, title: str, width: int = WIDTH, height: int = HEIGHT) -> str:
     """The <iframe> a producer or a content system pastes into a page."""
-    return (f'<iframe src="{escape(src)}" title="{escape(title)}" width="{width}" height="{height}" '
-            f'style="border:0;max-width:100%" loading="lazy" allow="autoplay"></iframe>')
+    return (
+        f'<iframe src="{escape(src)}" title="{escape(title)}" width="{width}" height="{height}" '
+        f'style="border:0;max-width:100%" loading="lazy" allow="autoplay"></iframe>'
+    )
 
 
 def oembed_url(episode: Episode) -> str:

@@ -78,9 +78,16 @@ def _leave_files(show: Show, feed: cache.FeedState) -> None:
     """nginx asked (it found no file of this feed for these ten seconds): leave this version's."""
     settings = current_app.config["PODCAST"]
     feed, body, gzipped = cache.content(feed)
-    feed_files.leave(settings.storage_path, show.slug, feed.last_modified, feed.valid_until, body, gzipped,
-                     mode=settings.media_file_mode,
-                     still_current=lambda: cache.generation(show.id) == feed.generation)
+    feed_files.leave(
+        settings.storage_path,
+        show.slug,
+        feed.last_modified,
+        feed.valid_until,
+        body,
+        gzipped,
+        mode=settings.media_file_mode,
+        still_current=lambda: cache.generation(show.id) == feed.generation,
+    )
 
 
 @bp.route("/subscriptions/<token>/feed.xml")

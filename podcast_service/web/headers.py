@@ -24,17 +24,19 @@ def content_security_policy(app: Flask, *, frameable: bool) -> str:
     if frameable not in policies:
         stores = " ".join(origin for store in app.extensions["podcast_stores"] for origin in store.client_origins())
         media = f"'self' {stores}".strip()
-        policies[frameable] = "; ".join([
-            "default-src 'none'",
-            "script-src 'self'",
-            "style-src 'self'",
-            f"img-src {media} data:",
-            f"media-src {media}",
-            "connect-src 'self'",
-            "form-action 'self'",
-            "base-uri 'none'",
-            "frame-ancestors *" if frameable else "frame-ancestors 'none'",
-        ])
+        policies[frameable] = "; ".join(
+            [
+                "default-src 'none'",
+                "script-src 'self'",
+                "style-src 'self'",
+                f"img-src {media} data:",
+                f"media-src {media}",
+                "connect-src 'self'",
+                "form-action 'self'",
+                "base-uri 'none'",
+                "frame-ancestors *" if frameable else "frame-ancestors 'none'",
+            ]
+        )
     return policies[frameable]
 
 

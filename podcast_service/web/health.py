@@ -69,13 +69,16 @@ def _in_app(app: Flask, check: Callable[[], str]) -> Callable[[], str]:
     def run() -> str:
         with app.app_context():
             return check()
+
     return run
 
 
 def _checks() -> dict[str, str]:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    futures = {name: _pool.submit(_in_app(app, check))
-               for name, check in (("database", _database), ("storage", _storage), ("disk", _disk))}
+    futures = {
+        name: _pool.submit(_in_app(app, check))
+        for name, check in (("database", _database), ("storage", _storage), ("disk", _disk))
+    }
     wait(futures.values(), timeout=HEALTH_SECONDS)
     checks = {name: f.result() if f.done() else f"no answer within {HEALTH_SECONDS} s" for name, f in futures.items()}
     for name, result in checks.items():

@@ -56,8 +56,9 @@ def subscriber_media(token: str, public_id: str, filename: str) -> Response:
     return _serve(public_id, filename, lambda: public_media_or_404(public_id, show=show), private=True, counted=True)
 
 
-def _serve(public_id: str, filename: str, find: Callable[[], Found], *, private: bool, counted: bool,
-           link: bool = False) -> Response:
+def _serve(
+    public_id: str, filename: str, find: Callable[[], Found], *, private: bool, counted: bool, link: bool = False
+) -> Response:
     """`link`: nginx asked for a link to send the file from (media_links.py)."""
     try:
         return _send(find(), public_id, filename, private=private, counted=counted, link=link)
@@ -79,15 +80,24 @@ def _send(found: Found, public_id: str, filename: str, *, private: bool, counted
     if not _names(row, filename):
         abort(404)
     response = storage_of(row).send(
-        row.key, mimetype=row.mime_type, etag=row.etag, last_modified=row.created_at, download_name=filename,
+        row.key,
+        mimetype=row.mime_type,
+        etag=row.etag,
+        last_modified=row.created_at,
+        download_name=filename,
         public=not private,
     )
     recording = None
     if counted and counted_audio(found):
         # An episode's audio (its enclosure or a rendition) on its way, from here, nginx or the store:
         # recorded for counting. A 304 or a 416 delivers nothing.
-        recording = {"episode_id": found.episode_id, "media_id": row.id, "file_size": row.size,
-                     "threshold": counting.threshold(row.size, row.duration, row.bitrate), "private": private}
+        recording = {
+            "episode_id": found.episode_id,
+            "media_id": row.id,
+            "file_size": row.size,
+            "threshold": counting.threshold(row.size, row.duration, row.bitrate),
+            "private": private,
+        }
         if response.status_code in DELIVERED:
             recorder.record(request, **recording)
     if link:
@@ -116,8 +126,11 @@ def _leave_link(row: ServedFile, public_id: str, recording: dict | None) -> None
     not at all. With `media_lookup_seconds` 0, every request comes here.
     """
     settings = current_app.config["PODCAST"]
-    if not row.mime_type.startswith("audio/") or not settings.media_lookup_seconds \
-            or (recording is not None and not settings.analytics_log_file):
+    if (
+        not row.mime_type.startswith("audio/")
+        or not settings.media_lookup_seconds
+        or (recording is not None and not settings.analytics_log_file)
+    ):
         return
     kind = media_links.link_class(recording["threshold"] if recording is not None else None)
     stored = storage_of(row).web_server_path(row.key)

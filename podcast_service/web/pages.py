@@ -27,8 +27,11 @@ SEARCH_PAGE_SIZE = 20
 
 
 def public_shows() -> list[Show]:
-    return list(db.session.scalars(
-        select(Show).options(joinedload(Show.image)).where(Show.private.is_(False)).order_by(Show.title)))
+    return list(
+        db.session.scalars(
+            select(Show).options(joinedload(Show.image)).where(Show.private.is_(False)).order_by(Show.title)
+        )
+    )
 
 
 @bp.route("/")
@@ -70,8 +73,9 @@ def search_show(show_slug: str) -> Response:
             page = paginate(found, page_number(request.args.get("page")), SEARCH_PAGE_SIZE)
         except NotFound:
             abort(404, description=gettext("There is no such page of results."))
-    response = make_response(render_template("web/search.html", show=show, query=query, page=page,
-                                             words=search.terms(query)))
+    response = make_response(
+        render_template("web/search.html", show=show, query=query, page=page, words=search.terms(query))
+    )
     response.headers["X-Robots-Tag"] = "noindex, follow"
     return response
 
@@ -88,8 +92,14 @@ def _episode_page(episode: Episode, preview_key: str | None = None) -> str:
         abort(404, description=gettext("The transcript has no such part."))
     if preview_key is None:
         page_versions({supported(e.show.language): urls.episode_url(e) for e in versions.episode_versions(episode)})
-    return render_template("web/episode.html", show=episode.show, episode=episode, transcript=transcript,
-                           waveform=waveform.for_episode(episode), preview_key=preview_key)
+    return render_template(
+        "web/episode.html",
+        show=episode.show,
+        episode=episode,
+        transcript=transcript,
+        waveform=waveform.for_episode(episode),
+        preview_key=preview_key,
+    )
 
 
 @bp.route("/preview/<key>/")

@@ -65,17 +65,24 @@ def episode_jsonld(episode: Episode) -> dict:
     if image:
         data["image"] = image
     if episode.credits:
-        data["actor"] = [{"@type": "Person", "name": c.name, **({"url": c.href} if c.href else {})}
-                         for c in episode.credits]
+        data["actor"] = [
+            {"@type": "Person", "name": c.name, **({"url": c.href} if c.href else {})} for c in episode.credits
+        ]
     return {k: v for k, v in data.items() if v is not None}
 
 
 def episode_open_graph(episode: Episode) -> list[tuple[str, str]]:
     """(property, content) pairs: og:audio lets a chat or social app offer the episode itself."""
     audio = episode.audio
-    tags = [("og:type", "music.song"), ("og:title", episode.title), ("og:description", episode.summary),
-            ("og:url", urls.episode_url(episode)), ("og:site_name", episode.show.title),
-            ("og:audio", urls.audio_url(episode)), ("og:audio:type", audio.mime_type)]
+    tags = [
+        ("og:type", "music.song"),
+        ("og:title", episode.title),
+        ("og:description", episode.summary),
+        ("og:url", urls.episode_url(episode)),
+        ("og:site_name", episode.show.title),
+        ("og:audio", urls.audio_url(episode)),
+        ("og:audio:type", audio.mime_type),
+    ]
     image = urls.episode_image_url(episode)
     if image:
         tags.append(("og:image", image))
@@ -83,8 +90,13 @@ def episode_open_graph(episode: Episode) -> list[tuple[str, str]]:
 
 
 def show_open_graph(show: Show) -> list[tuple[str, str]]:
-    tags = [("og:type", "website"), ("og:title", show.title), ("og:description", show.description),
-            ("og:url", urls.show_url(show)), ("og:site_name", show.title)]
+    tags = [
+        ("og:type", "website"),
+        ("og:title", show.title),
+        ("og:description", show.description),
+        ("og:url", urls.show_url(show)),
+        ("og:site_name", show.title),
+    ]
     image = urls.file_url(show.image, show.slug)
     if image:
         tags.append(("og:image", image))

@@ -40,4 +40,4 @@ def part(episode: Episode, number: str | None) -> Page | None:
     start = (n - 1) * PART_SIZE
     if start >= len(cues):
         raise NotFound(_("the transcript has no part %(number)s", number=n))
-    return Page(list(cues[start:start + PART_SIZE]), n, PART_SIZE, start + PART_SIZE < len(cues))
+    return Page(list(cues[start : start + PART_SIZE]), n, PART_SIZE, start + PART_SIZE < len(cues))

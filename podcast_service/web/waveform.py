@@ -40,8 +40,10 @@ def bars(data: dict, count: int = BARS) -> list[float]:
     if data.get("bits") != 8 or pairs == 0:
         raise ValueError("expected 8-bit audiowaveform data with at least one point")
     peaks = [max(abs(values[2 * i]), abs(values[2 * i + 1])) / 128 for i in range(pairs)]
-    return [max(peaks[i * pairs // count:max(i * pairs // count + 1, (i + 1) * pairs // count)], default=0.0)
-            for i in range(count)]
+    return [
+        max(peaks[i * pairs // count : max(i * pairs // count + 1, (i + 1) * pairs // count)], default=0.0)
+        for i in range(count)
+    ]
 
 
 def svg_path(levels: list[float], height: int = HEIGHT) -> str:

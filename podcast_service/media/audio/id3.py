@@ -45,14 +45,28 @@ def write(path: Path, tags: Tags) -> None:
         id3.add(APIC(encoding=3, mime=tags.cover_mime, type=3, desc="Cover", data=tags.cover))
     ids = [f"chp{n}" for n in range(len(tags.chapters))]
     if tags.chapters:
-        id3.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
-                     child_element_ids=ids, sub_frames=[TIT2(encoding=3, text="Chapters")]))
+        id3.add(
+            CTOC(
+                element_id="toc",
+                flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
+                child_element_ids=ids,
+                sub_frames=[TIT2(encoding=3, text="Chapters")],
+            )
+        )
     for n, chapter in enumerate(tags.chapters):
         following = tags.chapters[n + 1].start if n + 1 < len(tags.chapters) else tags.duration
         end = chapter.end if chapter.end is not None else following
         sub_frames = [TIT2(encoding=3, text=chapter.title)]
         if chapter.url:
             sub_frames.append(WXXX(encoding=3, desc="chapter url", url=chapter.url))
-        id3.add(CHAP(element_id=ids[n], start_time=round(chapter.start * 1000), end_time=round(end * 1000),
-                     start_offset=0xFFFFFFFF, end_offset=0xFFFFFFFF, sub_frames=sub_frames))
+        id3.add(
+            CHAP(
+                element_id=ids[n],
+                start_time=round(chapter.start * 1000),
+                end_time=round(end * 1000),
+                start_offset=0xFFFFFFFF,
+                end_offset=0xFFFFFFFF,
+                sub_frames=sub_frames,
+            )
+        )
     id3.save(path, v2_version=3)

@@ -128,7 +128,7 @@ def _side_info(header: FrameHeader) -> int:
 
 
 def _is_info_frame(frame_start: bytes, header: FrameHeader) -> bool:
-    tag = frame_start[4 + _side_info(header): 8 + _side_info(header)]
+    tag = frame_start[4 + _side_info(header) : 8 + _side_info(header)]
     return tag in (b"Xing", b"Info") or frame_start[36:40] == b"VBRI"
 
 
@@ -138,13 +138,13 @@ GAPLESS_ENCODERS = (b"LAME", b"L3.99", b"Lavf", b"Lavc")
 def _gapless_trim(frame: bytes, header: FrameHeader) -> int:
     """Delay + padding from a Xing/Info frame's LAME tag (LAME's VbrTag.c layout; FFmpeg writes the same)."""
     at = 4 + _side_info(header)
-    if frame[at: at + 4] not in (b"Xing", b"Info") or len(frame) < at + 8:
+    if frame[at : at + 4] not in (b"Xing", b"Info") or len(frame) < at + 8:
         return 0
-    flags = int.from_bytes(frame[at + 4: at + 8], "big")
+    flags = int.from_bytes(frame[at + 4 : at + 8], "big")
     at += 8 + (4 if flags & 1 else 0) + (4 if flags & 2 else 0) + (100 if flags & 4 else 0) + (4 if flags & 8 else 0)
-    if not frame[at: at + 9].startswith(GAPLESS_ENCODERS) or len(frame) < at + 24:
+    if not frame[at : at + 9].startswith(GAPLESS_ENCODERS) or len(frame) < at + 24:
         return 0
-    packed = int.from_bytes(frame[at + 21: at + 24], "big")
+    packed = int.from_bytes(frame[at + 21 : at + 24], "big")
     return (packed >> 12) + (packed & 0xFFF)
 
 
@@ -166,7 +166,7 @@ def scan(fh: BinaryIO) -> FrameScan:
             fh.seek(offset)
             buf = fh.read(max(CHUNK, size))
             buf_pos = offset
-        return buf[offset - buf_pos: offset - buf_pos + size]
+        return buf[offset - buf_pos : offset - buf_pos + size]
 
     def next_sync(offset: int) -> int:
         """The offset of the next 0xFF byte after `offset` (where a frame could start), or `end`."""
@@ -191,8 +191,13 @@ def scan(fh: BinaryIO) -> FrameScan:
             pos += skipped
             junk += skipped
             if junk > MAX_JUNK_RATIO * audio_bytes or junk > max(JUNK_ALLOWANCE, MAX_JUNK_RATIO * (pos - start)):
-                raise MediaError(_("the MP3 file is damaged: more than %(junk)s of its %(size)s bytes are not audio "
-                                   "frames", junk=junk, size=audio_bytes))
+                raise MediaError(
+                    _(
+                        "the MP3 file is damaged: more than %(junk)s of its %(size)s bytes are not audio frames",
+                        junk=junk,
+                        size=audio_bytes,
+                    )
+                )
             continue
         if pos + header.length > end:
             raise MediaError(_("the MP3 file is truncated: its last frame is incomplete"))
@@ -209,5 +214,4 @@ def scan(fh: BinaryIO) -> FrameScan:
 
     if first is None or frames == 0:
         raise MediaError(_("no MPEG audio frames found: the file is not an MP3 or is damaged"))
-    return FrameScan(frames, samples, first.sample_rate, audio_bytes - junk, has_info,
-                     trim if trim < samples else 0)
+    return FrameScan(frames, samples, first.sample_rate, audio_bytes - junk, has_info, trim if trim < samples else 0)

@@ -86,9 +86,14 @@ def probe(path: Path | str) -> AudioInfo:
     with path.open("rb") as fh:
         tag_bytes = metadata_bytes(fh, path.stat().st_size)
     if tag_bytes > MAX_TAG_BYTES:
-        raise TooLarge(_("the file's tags (cover art, chapters, text) take %(size).0f MB; at most %(most)s MB are "
-                         "accepted: make the embedded cover smaller", size=tag_bytes / 1048576,
-                         most=MAX_TAG_BYTES // 1048576))
+        raise TooLarge(
+            _(
+                "the file's tags (cover art, chapters, text) take %(size).0f MB; at most %(most)s MB are "
+                "accepted: make the embedded cover smaller",
+                size=tag_bytes / 1048576,
+                most=MAX_TAG_BYTES // 1048576,
+            )
+        )
     try:
         audio = mutagen.File(path, options=list(FORMATS))
     except mutagen.MutagenError as e:

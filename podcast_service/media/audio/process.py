@@ -137,12 +137,24 @@ class _Waveform:
 
     def result(self) -> dict:
         data = np.concatenate(self.pairs).tolist() if self.pairs else []
-        return {"version": 2, "channels": 1, "sample_rate": self.sample_rate,
-                "samples_per_pixel": self.samples_per_pixel, "bits": 8, "length": len(data) // 2, "data": data}
+        return {
+            "version": 2,
+            "channels": 1,
+            "sample_rate": self.sample_rate,
+            "samples_per_pixel": self.samples_per_pixel,
+            "bits": 8,
+            "length": len(data) // 2,
+            "data": data,
+        }
 
 
-def analyse(path: Path, duration: float, progress: Progress, share: tuple[float, float] = (0.0, 1.0),
-            channels: int | None = None) -> Analysis:
+def analyse(
+    path: Path,
+    duration: float,
+    progress: Progress,
+    share: tuple[float, float] = (0.0, 1.0),
+    channels: int | None = None,
+) -> Analysis:
     """Loudness, true peak and waveform of the file, in one decode.
 
     With `channels`, loudness is measured on the mix the renditions will
@@ -286,10 +298,32 @@ class _CommandLineMp3(_Encoder):
         super().__init__("mp3-command-line")
         self.errors = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
-            [ffmpeg, "-hide_banner", "-loglevel", "error", "-f", "f32le", "-ar", str(input_rate),
-             "-ac", str(channels), "-i", "pipe:0", "-c:a", "libmp3lame", "-b:a", f"{kbps}k", "-ar", str(MP3_RATE),
-             "-y", str(path)],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self.errors)
+            [
+                ffmpeg,
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-f",
+                "f32le",
+                "-ar",
+                str(input_rate),
+                "-ac",
+                str(channels),
+                "-i",
+                "pipe:0",
+                "-c:a",
+                "libmp3lame",
+                "-b:a",
+                f"{kbps}k",
+                "-ar",
+                str(MP3_RATE),
+                "-y",
+                str(path),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=self.errors,
+        )
         self.resampler = av.AudioResampler(format="flt", layout=layout, rate=input_rate)
 
     def _encode(self, frame: av.AudioFrame | None) -> None:
@@ -319,8 +353,15 @@ FRAME_SAMPLES = 16384
 ENCODER_QUEUE_FRAMES = 8
 
 
-def encode(path: Path, duration: float, analysis: Analysis, settings: EncodeSettings, out_dir: Path,
-           progress: Progress, share: tuple[float, float] = (0.0, 1.0)) -> Renditions:
+def encode(
+    path: Path,
+    duration: float,
+    analysis: Analysis,
+    settings: EncodeSettings,
+    out_dir: Path,
+    progress: Progress,
+    share: tuple[float, float] = (0.0, 1.0),
+) -> Renditions:
     """An MP3 (the enclosure every app plays) and an Opus file (smaller, for apps that take it), in one decode.
 
     The gain is applied in 64-bit float, and a limiter holds the peaks under
@@ -333,8 +374,11 @@ def encode(path: Path, duration: float, analysis: Analysis, settings: EncodeSett
     with _open(path) as container:
         stream = container.streams.audio[0]
         graph = av.filter.Graph()
-        chain = [graph.add_abuffer(template=stream), _mix(graph, settings.channels),
-                 graph.add("volume", f"volume={gain:.3f}dB:precision=double")]
+        chain = [
+            graph.add_abuffer(template=stream),
+            _mix(graph, settings.channels),
+            graph.add("volume", f"volume={gain:.3f}dB:precision=double"),
+        ]
         if analysis.true_peak is not None and analysis.true_peak + gain > TRUE_PEAK_CEILING_DBTP:
             # alimiter holds sample peaks; 0.5 dB under the ceiling covers the peaks between samples.
             limit = 10 ** ((TRUE_PEAK_CEILING_DBTP - 0.5) / 20)
@@ -346,8 +390,9 @@ def encode(path: Path, duration: float, analysis: Analysis, settings: EncodeSett
             a.link_to(b)
         graph.configure()
         if settings.ffmpeg:
-            mp3_encoder: _Encoder = _CommandLineMp3(settings.ffmpeg, mp3, stream.codec_context.sample_rate,
-                                                    settings.mp3_kbps, layout, settings.channels)
+            mp3_encoder: _Encoder = _CommandLineMp3(
+                settings.ffmpeg, mp3, stream.codec_context.sample_rate, settings.mp3_kbps, layout, settings.channels
+            )
         else:
             mp3_encoder = _LibraryEncoder(mp3, "libmp3lame", MP3_RATE, settings.mp3_kbps, layout)
         outputs = [mp3_encoder, _LibraryEncoder(opus, "libopus", OPUS_RATE, settings.opus_kbps, layout)]

@@ -36,12 +36,19 @@ class Stores:
 
 def make_stores(settings: Settings) -> Stores:
     """The local folder always (it costs nothing), S3 when a bucket is configured."""
-    stores: dict[str, Storage] = {"local": LocalStorage(settings.storage_path, file_mode=settings.media_file_mode,
-                                                        accel_prefix=settings.accel_redirect)}
+    stores: dict[str, Storage] = {
+        "local": LocalStorage(
+            settings.storage_path, file_mode=settings.media_file_mode, accel_prefix=settings.accel_redirect
+        )
+    }
     if settings.s3_bucket:
-        stores["s3"] = S3Storage(settings.s3_bucket, endpoint_url=settings.s3_endpoint_url,
-                                 region=settings.s3_region, public_base_url=settings.s3_public_base_url,
-                                 timeout=settings.storage_timeout_seconds)
+        stores["s3"] = S3Storage(
+            settings.s3_bucket,
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region,
+            public_base_url=settings.s3_public_base_url,
+            timeout=settings.storage_timeout_seconds,
+        )
     return Stores(stores, settings.storage_backend)
 
 

@@ -24,8 +24,11 @@ TEMP_PREFIX = ".upload-"
 
 def delivery_headers(etag: str, last_modified: datetime, download_name: str) -> dict[str, str]:
     """The headers of a file that nginx sends: the service's own validators, and the name to save it as."""
-    return {"ETag": quote_etag(etag), "Last-Modified": http_date(last_modified),
-            "Content-Disposition": f'inline; filename="{download_name}"'}
+    return {
+        "ETag": quote_etag(etag),
+        "Last-Modified": http_date(last_modified),
+        "Content-Disposition": f'inline; filename="{download_name}"',
+    }
 
 
 class LocalStorage(Storage):
@@ -115,15 +118,19 @@ class LocalStorage(Storage):
         if not self.root.is_dir():
             return []
         return [
-            PendingUpload(path.relative_to(self.root).as_posix(), path.name,
-                          datetime.fromtimestamp(path.stat().st_mtime, UTC))
+            PendingUpload(
+                path.relative_to(self.root).as_posix(), path.name, datetime.fromtimestamp(path.stat().st_mtime, UTC)
+            )
             for path in sorted(self.root.rglob(TEMP_PREFIX + "*"))
         ]
 
     def abort_upload(self, upload: PendingUpload) -> None:
         path = self.root / upload.key
-        if not upload.upload_id.startswith(TEMP_PREFIX) or path.name != upload.upload_id \
-                or self.root.resolve() not in path.resolve().parents:
+        if (
+            not upload.upload_id.startswith(TEMP_PREFIX)
+            or path.name != upload.upload_id
+            or self.root.resolve() not in path.resolve().parents
+        ):
             raise StorageError(f"{upload.key} is not an upload in progress in {self.root}")
         try:
             path.unlink(missing_ok=True)
@@ -141,8 +148,9 @@ class LocalStorage(Storage):
         self, key: str, *, mimetype: str, etag: str, last_modified: datetime, download_name: str, public: bool
     ) -> Response:
         if self.accel_prefix:
-            return self._accel(key, mimetype=mimetype, etag=etag, last_modified=last_modified,
-                               download_name=download_name)
+            return self._accel(
+                key, mimetype=mimetype, etag=etag, last_modified=last_modified, download_name=download_name
+            )
         path = self._path(key)
         if not path.is_file():
             raise StorageError(f"{key} is missing from the media folder")
@@ -170,9 +178,13 @@ class LocalStorage(Storage):
         headers = delivery_headers(etag, last_modified, download_name)
         environ = request.environ
         if ("HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ) and (
-                request.if_none_match.contains(etag) or (
-                not request.if_none_match and request.if_modified_since
-                and last_modified.replace(microsecond=0) <= request.if_modified_since)):
+            request.if_none_match.contains(etag)
+            or (
+                not request.if_none_match
+                and request.if_modified_since
+                and last_modified.replace(microsecond=0) <= request.if_modified_since
+            )
+        ):
             return Response(status=304, headers=headers, mimetype=mimetype)
         headers["X-Accel-Redirect"] = f"{self.accel_prefix}/{check_key(key)}"
         return Response(headers=headers, mimetype=mimetype)

@@ -31,9 +31,7 @@ def download_name(row: MediaFile) -> str:
 
 
 def pending(target: str) -> list[int]:
-    return list(db.session.scalars(
-        select(MediaFile.id).where(MediaFile.backend != target).order_by(MediaFile.id)
-    ))
+    return list(db.session.scalars(select(MediaFile.id).where(MediaFile.backend != target).order_by(MediaFile.id)))
 
 
 def migrate(stores: Stores, target_name: str, *, keep_source: bool = False) -> Iterator[MediaFile]:
@@ -64,8 +62,10 @@ def migrate(stores: Stores, target_name: str, *, keep_source: bool = False) -> I
                 f"the file stays on {source.name}"
             )
         switched = db.session.execute(
-            update(MediaFile).where(MediaFile.id == media_id, MediaFile.backend == source.name)
-            .values(backend=target_name).execution_options(synchronize_session=False)
+            update(MediaFile)
+            .where(MediaFile.id == media_id, MediaFile.backend == source.name)
+            .values(backend=target_name)
+            .execution_options(synchronize_session=False)
         ).rowcount
         db.session.commit()
         if not switched:

@@ -93,9 +93,17 @@ def _missing(e: ClientError) -> bool:
 class S3Storage(Storage):
     name = "s3"
 
-    def __init__(self, bucket: str, *, endpoint_url: str = "", region: str = "",
-                 public_base_url: str = "", part_size: int = PART_SIZE, concurrency: int = CONCURRENCY,
-                 timeout: int = 30) -> None:
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        endpoint_url: str = "",
+        region: str = "",
+        public_base_url: str = "",
+        part_size: int = PART_SIZE,
+        concurrency: int = CONCURRENCY,
+        timeout: int = 30,
+    ) -> None:
         self.bucket = bucket
         self.endpoint_url = endpoint_url or None
         self.region = region or None
@@ -128,8 +136,12 @@ class S3Storage(Storage):
     @cached_property
     def quick_client(self) -> Any:
         """For the health check: one try, answered within two seconds or counted as down."""
-        config = Config(s3={"addressing_style": "path" if self.endpoint_url else "auto"},
-                        retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=1, read_timeout=1)
+        config = Config(
+            s3={"addressing_style": "path" if self.endpoint_url else "auto"},
+            retries={"max_attempts": 1, "mode": "standard"},
+            connect_timeout=1,
+            read_timeout=1,
+        )
         return boto3.session.Session().client(
             "s3", endpoint_url=self.endpoint_url, region_name=self.region, config=config
         )
@@ -273,8 +285,11 @@ class S3Storage(Storage):
     def pending_uploads(self) -> list[PendingUpload]:
         try:
             pages = self.client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket)
-            return [PendingUpload(u["Key"], u["UploadId"], u["Initiated"])
-                    for page in pages for u in page.get("Uploads", [])]
+            return [
+                PendingUpload(u["Key"], u["UploadId"], u["Initiated"])
+                for page in pages
+                for u in page.get("Uploads", [])
+            ]
         except (BotoCoreError, ClientError) as e:
             raise self._fail("list", "multipart uploads", e) from e
 
@@ -296,8 +311,9 @@ class S3Storage(Storage):
             urls.append(self.public_base_url)
         return tuple(dict.fromkeys(f"{part.scheme}://{part.netloc}" for part in map(urlsplit, urls)))
 
-    def send(self, key: str, *, mimetype: str, etag: str, last_modified: datetime, download_name: str,
-             public: bool) -> Response:
+    def send(
+        self, key: str, *, mimetype: str, etag: str, last_modified: datetime, download_name: str, public: bool
+    ) -> Response:
         """A 302 to the object: the enclosure URL stays on the service while the bytes come from the store.
 
         A presigned URL is bound to its HTTP method, so a HEAD gets a URL signed for HEAD.
