@@ -43,8 +43,8 @@ def on_starting(server):  # noqa: ANN001, ANN201
     With `analytics_log_file`, make sure the workers can read and free the file nginx reports media requests in."""
     global media_log
     from podcast_service.core import spools
-    from podcast_service.delivery import nginx_log
     from podcast_service.core.settings import load_settings
+    from podcast_service.delivery import nginx_log
 
     settings = load_settings()
     removed = spools.remove_abandoned(settings.upload_temp_path)

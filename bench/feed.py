@@ -51,14 +51,14 @@ def config(workdir: Path) -> dict:
     }
 
 
-def populate(app, episodes: int) -> None:  # noqa: ANN001
+def populate(app, episodes: int) -> None:
     """The show and its episodes, inserted in bulk (the service's save path is measured elsewhere)."""
     import flask_migrate
     from sqlalchemy import insert
 
+    from podcast_service.catalogue.inputs import PersonInput, ShowInput
     from podcast_service.catalogue.service import save_show
     from podcast_service.core.extensions import db
-    from podcast_service.catalogue.inputs import PersonInput, ShowInput
     from podcast_service.core.markup import render_markdown
     from podcast_service.models import AlternateFile, Chapter, Credit, Episode, MediaFile, TranscriptCues, utcnow
 
@@ -182,7 +182,7 @@ def populate(app, episodes: int) -> None:  # noqa: ANN001
         db.session.commit()
 
 
-def bare_records(show, episodes, urls):  # noqa: ANN001, ANN201
+def bare_records(show, episodes, urls):
     """The same data as plain Python values with every URL made, for the baseline."""
     from types import SimpleNamespace as Rec
 
@@ -235,7 +235,7 @@ def bare_records(show, episodes, urls):  # noqa: ANN001, ANN201
     return channel, records
 
 
-def bare_feedgen(channel, records) -> bytes:  # noqa: ANN001
+def bare_feedgen(channel, records) -> bytes:
     """A hand-written feedgen build of the records, with the same extension classes and the same tags."""
     from feedgen.feed import FeedGenerator
 
@@ -275,12 +275,12 @@ def bare_feedgen(channel, records) -> bytes:  # noqa: ANN001
     return fg.rss_str(pretty=True)
 
 
-def measure_builds(app, rounds: int) -> dict:  # noqa: ANN001
+def measure_builds(app, rounds: int) -> dict:
     from podcast_service.core.extensions import db
+    from podcast_service.core.urls import FeedUrls
     from podcast_service.feed import cache
     from podcast_service.feed.data import feed_episodes
     from podcast_service.models import Show, utcnow
-    from podcast_service.core.urls import FeedUrls
 
     with app.app_context():
         show = db.session.scalar(db.select(Show))
@@ -334,7 +334,7 @@ def serve(workdir: Path, port: int) -> None:
             self.cfg.set("workers", 1)
             self.cfg.set("loglevel", "warning")
 
-        def load(self):  # noqa: ANN202
+        def load(self):
             return app
 
     Server().run()

@@ -39,9 +39,9 @@ import flask_migrate  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from podcast_service import create_app  # noqa: E402
+from podcast_service.catalogue.inputs import EpisodeInput  # noqa: E402
 from podcast_service.catalogue.service import save_episode  # noqa: E402
 from podcast_service.core.extensions import db  # noqa: E402
-from podcast_service.catalogue.inputs import EpisodeInput  # noqa: E402
 from podcast_service.models import Episode, Show, utcnow  # noqa: E402
 
 AUDIO = ROOT / "tests" / "fixtures" / "audio" / "cbr.mp3"
@@ -65,10 +65,10 @@ ITEM = """<item><title>Episode {n}</title><guid isPermaLink="false">long-show-{n
 class OldHost(SimpleHTTPRequestHandler):
     """/feed.xml from the folder; /audio/N.mp3 is the same small MP3 for every N."""
 
-    def log_message(self, *args) -> None:  # noqa: ANN002
+    def log_message(self, *args) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if self.path.startswith("/audio/"):
             self.path = "/episode.mp3"
         super().do_GET()

@@ -47,8 +47,8 @@ def prepare(workdir: Path) -> tuple[dict, str]:
     """A database with the demo show and an admin's API token; returns the config and the token."""
     import flask_migrate
 
-    from podcast_service.accounts import service as accounts
     from podcast_service import create_app
+    from podcast_service.accounts import service as accounts
 
     config = {
         "database_url": f"sqlite:///{workdir / 'podcast.db'}",

@@ -36,18 +36,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import flask_migrate  # noqa: E402
-from sqlalchemy import event  # noqa: E402
-
 from catalogue import add_episodes  # noqa: E402
-from podcast_service.accounts import service as accounts
-from podcast_service import create_app
-from podcast_service.core import urls  # noqa: E402
-from podcast_service.catalogue.service import save_episode, save_show  # noqa: E402
-from podcast_service.core.extensions import db  # noqa: E402
-from podcast_service.catalogue.inputs import EpisodeInput, ShowInput  # noqa: E402
-from podcast_service.models import utcnow  # noqa: E402
 from conftest import RequestClient, dispose_app, sign_in  # noqa: E402
 from services import postgres_schema  # noqa: E402
+from sqlalchemy import event  # noqa: E402
+
+from podcast_service import create_app
+from podcast_service.accounts import service as accounts
+from podcast_service.catalogue.inputs import EpisodeInput, ShowInput  # noqa: E402
+from podcast_service.catalogue.service import save_episode, save_show  # noqa: E402
+from podcast_service.core import urls  # noqa: E402
+from podcast_service.core.extensions import db  # noqa: E402
+from podcast_service.models import utcnow  # noqa: E402
 
 AUDIO = ROOT / "tests" / "fixtures" / "audio" / "cbr.mp3"
 # From this size on every list's first page is full (50 or 100 rows), so later sizes are compared to it too:
@@ -56,7 +56,7 @@ FULL_PAGES = 1000
 SECRET = "bench-only-9c2e7a1f5d3b8046e2c9a7f1d5b3e8a0"
 
 
-def new_show(slug: str):  # noqa: ANN201
+def new_show(slug: str):
     return save_show(
         ShowInput(
             slug=slug,
@@ -70,7 +70,7 @@ def new_show(slug: str):  # noqa: ANN201
     )
 
 
-def routes(app, show, episode) -> dict[str, tuple[str, dict]]:  # noqa: ANN001
+def routes(app, show, episode) -> dict[str, tuple[str, dict]]:
     return {
         "home": ("/", {}),
         "show page": (f"/shows/{show.slug}/", {}),

@@ -15,21 +15,20 @@ from typing import Any
 from flask import Flask, Response, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .cli import commands as cli
 from . import jobs
-from .core import db_watchdog, i18n, json_output  # noqa: F401
+from .cli import commands as cli
+from .core import db_watchdog, i18n, json_output
 from .core.errors import RETRY_AFTER_SECONDS, PodcastServiceError
 from .core.extensions import csrf, db, login_manager, migrate
-from .models import User
 from .core.settings import Settings, load_settings
-from .media.storage import make_stores
 from .core.uploads import UploadRequest
+from .media.storage import make_stores
+from .models import User
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -246,11 +245,11 @@ def configure_jobs(app: Flask) -> None:
 
 def configure_template_helpers(app: Flask) -> None:
     """Filters and globals the templates use."""
-    from .core import urls
     from .catalogue import languages as versions
     from .catalogue.inputs import SUBSCRIBE_APPS
-    from .web import embed, sharing
+    from .core import urls
     from .core.markup import render_markdown
+    from .web import embed, sharing
 
     def hms(seconds: float | None) -> str:
         total = round(seconds or 0)

@@ -34,13 +34,13 @@ from typing import Any
 from sqlalchemy import Connection, DateTime, Table, create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 
-from .media.storage import check as consistency
 from .catalogue import search
 from .core import revision as schema
 from .core.errors import PodcastServiceError, StorageError, ValidationError
 from .core.extensions import db
-from .models import UTCDateTime, utcnow
 from .media.storage import Stores
+from .media.storage import check as consistency
+from .models import UTCDateTime, utcnow
 
 FORMAT = "podcast-service-backup/1"
 # Rebuilt by the service itself, or meaningful only while a process runs: not backed up.
@@ -106,9 +106,8 @@ def _snapshot() -> Iterator[Connection]:
             finally:
                 engine.dispose()
         return
-    with db.engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
-        with connection.begin():
-            yield connection
+    with db.engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection, connection.begin():
+        yield connection
 
 
 def _sha256_of(path: Path) -> str:

@@ -15,22 +15,23 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     CheckConstraint,
+    ColumnElement,
     Date,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
-    JSON,
-    LargeBinary,
+    and_,
 )
-from sqlalchemy import ColumnElement, and_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .core.extensions import db

@@ -21,16 +21,16 @@ from pathlib import Path
 from typing import Any
 
 import flask_migrate
-from flask.testing import FlaskClient
 import pytest
+from flask.testing import FlaskClient
+from services import S3_KEY, S3_SECRET, SeaweedFS, postgres_schema
 from sqlalchemy import event, text
 
 from podcast_service import create_app
+from podcast_service.catalogue.inputs import EpisodeInput, ShowInput
 from podcast_service.catalogue.service import save_episode, save_show
 from podcast_service.core.extensions import db
-from podcast_service.catalogue.inputs import EpisodeInput, ShowInput
 from podcast_service.models import Episode, utcnow
-from services import S3_KEY, S3_SECRET, SeaweedFS, postgres_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -142,7 +142,7 @@ def other_instance(request, app_config, tmp_path):
         yield make
 
 
-def dispose_app(app) -> None:  # noqa: ANN001
+def dispose_app(app) -> None:
     """Let go of the app's database before its schema is dropped: the analytics writer's last batch first.
 
     Every fixture ends its apps here. Disposing of the engine alone, while the writer still held a
@@ -157,7 +157,7 @@ def dispose_app(app) -> None:  # noqa: ANN001
         db.engine.dispose()
 
 
-def cli(app, *args: str):  # noqa: ANN001, ANN201
+def cli(app, *args: str):
     """Run a command against `app` (the test's own app context would otherwise be used)."""
     with app.app_context():
         result = app.test_cli_runner().invoke(args=list(args))
@@ -174,7 +174,7 @@ def app(app_config):
     dispose_app(app)
 
 
-def migrate(app) -> None:  # noqa: ANN001
+def migrate(app) -> None:
     """`flask db upgrade` for a test's database, done once per process and then copied.
 
     Upgrading each test's new database took half a second on SQLite (each
@@ -208,7 +208,7 @@ _MIGRATED_SQLITE: list[Path] = []
 _MIGRATION_STATEMENTS: list[tuple[str, Any, bool]] = []
 
 
-def _sqlite_model(app) -> Path:  # noqa: ANN001
+def _sqlite_model(app) -> Path:
     """This process's migrated empty SQLite database, made on first use."""
     if not _MIGRATED_SQLITE:
         folder = Path(tempfile.mkdtemp(prefix="migrated-"))
@@ -236,7 +236,7 @@ def _recorded_upgrade() -> list[tuple[str, Any, bool]]:
     statements: list[tuple[str, Any, bool]] = []
     here = threading.get_ident()
 
-    def keep(_connection, _cursor, statement, parameters, _context, many) -> None:  # noqa: ANN001
+    def keep(_connection, _cursor, statement, parameters, _context, many) -> None:
         if threading.get_ident() == here:
             statements.append((statement, parameters, many))
 
@@ -342,7 +342,7 @@ class Fetched:
     redirected: bool
 
 
-def wait_for(condition, timeout: float = 20, what: str = "condition", logs=()):  # noqa: ANN001, ANN201
+def wait_for(condition, timeout: float = 20, what: str = "condition", logs=()):
     """Poll `condition` until it returns something true, and return that; fail after `timeout` seconds,
     with the logs of the server or worker processes given (`log_path`) to say why."""
     deadline = time.monotonic() + timeout
@@ -372,7 +372,7 @@ def fetch(client, path: str, method: str = "GET", **headers: str) -> Fetched:
             return Fetched(e.code, {k.lower(): v for k, v in e.headers.items()}, e.read(), True)
 
 
-def policy(response) -> dict[str, list[str]]:  # noqa: ANN001
+def policy(response) -> dict[str, list[str]]:
     """A response's Content-Security-Policy as {directive: [sources]}."""
     return {
         name: values

@@ -115,7 +115,7 @@ class SeaweedFS:
                 client.delete_object(Bucket=probe, Key="ready")
                 client.delete_bucket(Bucket=probe)
                 return
-            except Exception:  # noqa: BLE001 - any failure here means "not ready yet"
+            except Exception:
                 if time.monotonic() > deadline:
                     self.stop()
                     raise RuntimeError(f"SeaweedFS did not become ready in {timeout} s") from None

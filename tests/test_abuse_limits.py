@@ -11,12 +11,12 @@ import json
 import wave
 
 import pytest
+from conftest import AUDIO, csrf_token, multipart
 from mutagen.id3 import APIC, ID3
 
-from conftest import AUDIO, csrf_token, multipart
-from podcast_service.media.audio import mpeg
 from podcast_service.core.errors import MediaError
 from podcast_service.core.uploads import SMALL_BODY_BYTES
+from podcast_service.media.audio import mpeg
 
 
 class CountingStream(io.RawIOBase):
@@ -39,7 +39,7 @@ class CountingStream(io.RawIOBase):
         self.position = self.size if whence == 2 else offset
         return self.position
 
-    def readinto(self, buffer) -> int:  # noqa: ANN001
+    def readinto(self, buffer) -> int:
         n = min(len(buffer), self.size - self.position)
         buffer[:n] = self.fill * n if len(self.fill) == 1 else (self.fill * (n // len(self.fill) + 1))[:n]
         self.read_bytes += n

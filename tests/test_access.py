@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from conftest import PASSWORD, csrf_token, sign_in
+
 from podcast_service.accounts import service as accounts
-from podcast_service.models import LoginFailure
 from podcast_service.core.extensions import db
+from podcast_service.models import LoginFailure
 
 SAMPLE_VALUES = {
     "slug": "test-show",

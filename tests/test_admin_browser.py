@@ -7,14 +7,14 @@ import threading
 import urllib.request
 
 import pytest
-from werkzeug.serving import make_server
-
 from conftest import DEMO_EPISODES, PASSWORD, dispose_app, migrate
-from podcast_service.accounts import service as accounts
-from podcast_service import create_app
-from podcast_service.core.extensions import db
 from services import free_ports
 from test_browser import chromium, page  # noqa: F401  (the Playwright chromium fixtures)
+from werkzeug.serving import make_server
+
+from podcast_service import create_app
+from podcast_service.accounts import service as accounts
+from podcast_service.core.extensions import db
 
 DEMO_MP3 = DEMO_EPISODES / "2021-shaping-belgiums-digital-future" / "audio.mp3"
 

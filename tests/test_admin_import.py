@@ -8,18 +8,18 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
-
 from conftest import PASSWORD, csrf_token, sign_in
-from podcast_service.accounts import service as accounts
+from sqlalchemy import select
+from test_browser import PRODUCER, chromium, live_demo, page, until  # noqa: F401  (chromium and a live server)
+from test_import_feed import FIRST, channel, old_host  # noqa: F401  (the old host's HTTP server)
+
 from podcast_service import create_app
+from podcast_service.accounts import service as accounts
 from podcast_service.core import locks as run_locks
 from podcast_service.core.extensions import db
 from podcast_service.imports import background
 from podcast_service.jobs import jobs
 from podcast_service.models import Episode, FeedImport, Show, ShowMember, utcnow
-from test_browser import PRODUCER, chromium, live_demo, page, until  # noqa: F401  (chromium and a live server)
-from test_import_feed import FIRST, channel, old_host  # noqa: F401  (the old host's HTTP server)
 
 
 @pytest.fixture
@@ -28,13 +28,13 @@ def app_config(app_config):
 
 
 @pytest.fixture
-def producer(app, client):  # noqa: ANN001, ANN201
+def producer(app, client):
     user = accounts.create_user("producer@example.org", PASSWORD)
     assert sign_in(client, "producer@example.org").status_code == 302
     return user
 
 
-def start(client, source: str, **fields: str):  # noqa: ANN001, ANN201
+def start(client, source: str, **fields: str):
     return client.post(
         "/admin/imports/new", data={"source": source, "csrf_token": csrf_token(client, "/admin/imports/new"), **fields}
     )

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from podcast_service.analytics import counting, listeners
+from podcast_service.analytics import recorder as recording
 from podcast_service.core import urls
-from podcast_service.analytics import counting, listeners, recorder as recording
 from podcast_service.core.extensions import db
 from podcast_service.models import AnalyticsSalt, DailyDownloads, MediaRequest
 

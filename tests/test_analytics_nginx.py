@@ -20,17 +20,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
-
 from conftest import wait_for
-from podcast_service.analytics import counting
-from podcast_service.delivery import nginx_log
-from podcast_service.media.audio import probe
-from podcast_service.core.extensions import db
-from podcast_service.models import Episode, MediaRequest, utcnow
-from podcast_service.delivery import media_links
 from services import ROOT, Gunicorn, Nginx, app_environment
+from sqlalchemy import select, update
 from test_resilience import accel_demo
+
+from podcast_service.analytics import counting
+from podcast_service.core.extensions import db
+from podcast_service.delivery import media_links, nginx_log
+from podcast_service.media.audio import probe
+from podcast_service.models import Episode, MediaRequest, utcnow
 
 # Loopback answers from any 127.x.y.z: a client address that can be looked for everywhere afterwards.
 CLIENT = "127.38.211.97"
@@ -52,7 +51,7 @@ def ask(port: int, path: str, method: str = "GET", **headers: str) -> tuple[int,
     return status, body
 
 
-def recorded_rows(app, at_least: int):  # noqa: ANN001, ANN201
+def recorded_rows(app, at_least: int):
     """The recorded requests (method, range, listener) once there are `at_least`, else None."""
     with app.app_context():
         rows = db.session.execute(
@@ -64,7 +63,7 @@ def recorded_rows(app, at_least: int):  # noqa: ANN001, ANN201
     return [tuple(r) for r in rows] if len(rows) >= at_least else None
 
 
-def answered_alone(port: int, path: str, left: Callable[[str], bool], method: str = "GET", **headers: str):  # noqa: ANN201
+def answered_alone(port: int, path: str, left: Callable[[str], bool], method: str = "GET", **headers: str):
     """A request nginx answers alone, and how many times it was made: a HEAD first has the service leave what
     nginx sends for these ten seconds (`left(window)` says whether it is there), and the request is made again
     if the ten seconds turned meanwhile."""
@@ -81,7 +80,7 @@ def answered_alone(port: int, path: str, left: Callable[[str], bool], method: st
     raise AssertionError("nothing left for nginx for nine windows in a row")
 
 
-def sent_alone(port: int, path: str, links: Path, method: str = "GET", **headers: str):  # noqa: ANN201
+def sent_alone(port: int, path: str, links: Path, method: str = "GET", **headers: str):
     """An audio request nginx answers alone from the link the service left: (status, headers, body, made)."""
     public_id = path.split("/")[2]
     return answered_alone(port, path, lambda window: any((links / window).glob(f"*/{public_id}.*")), method, **headers)
@@ -106,7 +105,7 @@ def test_ranged_head_and_full_requests_through_nginx_are_each_recorded_once(tmp_
         assert status == 200 and len(body) == size
         assert ask(proxy.port, path, **{"If-None-Match": f'"{etag}"'})[0] == 304  # nothing delivered
 
-        def recorded():  # noqa: ANN202
+        def recorded():
             with app.app_context():
                 rows = db.session.execute(
                     select(MediaRequest.method, MediaRequest.range_start, MediaRequest.range_end).order_by(
@@ -134,7 +133,7 @@ def media_log(tmp_path):
     return str(tmp_path / "run" / "media.log")
 
 
-def served_alone(tmp_path, media_log: str, lookup_seconds: int):  # noqa: ANN201
+def served_alone(tmp_path, media_log: str, lookup_seconds: int):
     """The demo behind nginx and gunicorn, with nginx's media log going to the service."""
     config, app, path, stored, etag = accel_demo(tmp_path)
     config.update(analytics_log_file=media_log, media_lookup_seconds=lookup_seconds)
@@ -337,7 +336,7 @@ def test_a_filesystem_that_cannot_free_what_was_read_is_refused(tmp_path, monkey
 
 
 @pytest.fixture(params=["disk", "memory"])
-def log_folder(request, tmp_path):  # noqa: ANN001, ANN201
+def log_folder(request, tmp_path):
     """A folder on the test's own filesystem and one on tmpfs (/dev/shm), where the log is meant to be."""
     if request.param == "disk":
         return tmp_path

@@ -6,14 +6,14 @@ import csv
 import io
 from datetime import timedelta
 
-from lxml import html
-
 from conftest import sign_in
-from podcast_service.analytics import counting
-from podcast_service.models import utcnow
-from podcast_service.analytics import recorder as recording
+from lxml import html
 from test_analytics import APPLE, CHROME, OVERCAST, Clock, Hit, enclosure, replay  # noqa: F401  (fixture)
 from test_api import api, api_show, document  # noqa: F401  (fixtures)
+
+from podcast_service.analytics import counting
+from podcast_service.analytics import recorder as recording
+from podcast_service.models import utcnow
 
 
 def test_dashboard_csv_and_api_show_yesterday_counted_and_today_live(
@@ -93,7 +93,6 @@ def test_only_the_shows_producers_see_its_downloads(app, client, demo, make_toke
 
 def test_a_measurement_prefix_goes_before_the_public_feeds_enclosures_only(app, client, api, api_show):  # noqa: F811
     from lxml import etree
-
     from test_api import upload
 
     assert upload(api, api_show, status="published").status_code == 201

@@ -13,12 +13,12 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from lxml import etree
-
 from conftest import AUDIO, BASE_URL, multipart
+from lxml import etree
+from services import Gunicorn, Worker, app_environment
+
 from podcast_service.core.extensions import db
 from podcast_service.models import Announcement, utcnow
-from services import Gunicorn, Worker, app_environment
 
 FEED_URL = BASE_URL + "/shows/test-show/feed.xml"
 
@@ -41,11 +41,11 @@ class Hub:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"])).decode()
                 self._answer(dict(urllib.parse.parse_qsl(body)))
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 self._answer(dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query)))
 
             def log_message(self, *args) -> None:

@@ -6,10 +6,10 @@ import json
 from datetime import timedelta
 
 import pytest
-from openapi_spec_validator import validate
-
 from conftest import AUDIO, MANIFEST, ROOT, multipart
 from openapi_check import API_PREFIX, check_response, openapi_path
+from openapi_spec_validator import validate
+
 from podcast_service.accounts import service as accounts
 from podcast_service.core.extensions import db
 from podcast_service.models import ApiToken, Episode, MediaFile, utcnow
@@ -85,7 +85,7 @@ def test_upload_fills_what_is_left_out_from_the_files_tags(api, api_show):
 def test_answers_are_compact_json_with_sorted_keys_and_text_as_written(api, api_show, client, admin_headers):
     """The same bytes whichever encoder writes them: a cache or a client comparing answers sees no change."""
 
-    def canonical(response) -> bytes:  # noqa: ANN001
+    def canonical(response) -> bytes:
         return (
             json.dumps(response.get_json(), sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
         ).encode()

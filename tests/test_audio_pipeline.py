@@ -13,15 +13,15 @@ import av
 import numpy as np
 import pyloudnorm
 import pytest
+from conftest import BASE_URL, FIXTURES, ROOT, fetch
+from masters import damaged_flac, write_master
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 from mutagen.oggopus import OggOpus
+from test_api import api, api_show, document, upload  # noqa: F401  (fixtures)
 
-from conftest import BASE_URL, FIXTURES, ROOT, fetch
-from masters import damaged_flac, write_master
 from podcast_service.core.extensions import db
 from podcast_service.models import AudioJob, Episode, MediaFile
-from test_api import api, api_show, document, upload  # noqa: F401  (fixtures)
 
 SECONDS = 12.0
 COVER = ROOT / "episodes" / "cover.jpg"

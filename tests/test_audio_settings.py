@@ -6,16 +6,16 @@ from __future__ import annotations
 import io
 
 import pytest
-from mutagen.mp3 import MP3
-
 from conftest import AUDIO, BASE_URL, fetch, migrate
 from masters import damaged_flac, write_master
-from podcast_service.core.errors import SettingsError
-from podcast_service.core.extensions import db
-from podcast_service.models import AudioJob, MediaFile
-from podcast_service.core.settings import load_settings
+from mutagen.mp3 import MP3
 from test_api import api, api_show, document, upload  # noqa: F401  (fixtures)
 from test_audio_pipeline import loudness
+
+from podcast_service.core.errors import SettingsError
+from podcast_service.core.extensions import db
+from podcast_service.core.settings import load_settings
+from podcast_service.models import AudioJob, MediaFile
 
 
 @pytest.mark.parametrize(
@@ -94,8 +94,8 @@ def _csrf(client, path: str) -> str:
 def test_an_upload_succeeds_while_the_queue_is_down_and_the_job_waits_in_the_database(app_config, tmp_path):
     """Redis (or the queue file) unreachable: the producer's upload is kept; the sweep queues the job later."""
     from podcast_service import create_app
-    from podcast_service.catalogue.service import save_episode, save_show
     from podcast_service.catalogue.inputs import EpisodeInput, ShowInput
+    from podcast_service.catalogue.service import save_episode, save_show
 
     app = create_app(
         {**app_config, "jobs_immediate": False, "queue_url": "redis://127.0.0.1:1/0", "database_timeout_seconds": 2}

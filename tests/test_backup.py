@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import AUDIO, cli
+
 from podcast_service.catalogue.service import add_alternate
 from podcast_service.core.extensions import db
 from podcast_service.models import Episode, MediaFile

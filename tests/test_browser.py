@@ -8,15 +8,16 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Error as PlaywrightError, sync_playwright
+from conftest import DEMO_EPISODES, PASSWORD, dispose_app, migrate
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import sync_playwright
+from services import free_ports
 from werkzeug.serving import make_server
 
-from conftest import DEMO_EPISODES, PASSWORD, dispose_app, migrate
-from podcast_service.accounts import service as accounts
 from podcast_service import create_app
+from podcast_service.accounts import service as accounts
 from podcast_service.core.extensions import db
 from podcast_service.models import Episode
-from services import free_ports
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 EPISODE = "/shows/cyber-security-coalition/shaping-belgiums-digital-future/"
@@ -71,14 +72,14 @@ def chromium():
 
 
 @pytest.fixture
-def page(chromium):  # noqa: ANN001
+def page(chromium):
     """A page in a new browser context: no cookie, storage or cache shared with another test's."""
     tab = chromium.new_page()
     yield tab
     tab.context.close()
 
 
-def until(target, expression: str, timeout: float = 15):  # noqa: ANN001, ANN201
+def until(target, expression: str, timeout: float = 15):
     """Poll a JavaScript expression in a page or frame until it is true, and return its value.
 
     (Playwright's wait_for_function compiles its predicate with eval inside the page, which the pages'

@@ -6,8 +6,8 @@ import io
 import time
 
 import pytest
-
 from conftest import wait_for
+
 from podcast_service import create_app
 from podcast_service.core.extensions import db
 from podcast_service.media.storage import new_key
@@ -78,7 +78,7 @@ def test_healthz_reports_database_and_storage(client, app, admin_headers, make_t
     assert healthy(make_token()) == {"status": "ok"}
 
 
-def _healthz_until(app, logged: str, caplog):  # noqa: ANN001, ANN202
+def _healthz_until(app, logged: str, caplog):
     """Ask /healthz until the log names `logged`: on a busy machine a new app's first checks (its first
     database connection, its first S3 client) can take longer than the 1.8 s health budget, which is
     then "no answer", unavailable all the same. Returns the last answer, once the checks' threads have

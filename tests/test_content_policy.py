@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from lxml import html
-
 from conftest import DEMO_EPISODES, policy, sign_in
+from lxml import html
 
 
 def _pages(client, episode) -> list[str]:

@@ -12,15 +12,15 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from lxml import etree, html
-
 from conftest import AUDIO, BASE_URL, wait_for
+from lxml import etree, html
 from masters import write_master
-from podcast_service.catalogue.service import delete_episode, episode_input, save_episode, save_show
+from test_scale import counting
+
 from podcast_service.catalogue.inputs import EpisodeInput, ShowInput
+from podcast_service.catalogue.service import delete_episode, episode_input, save_episode, save_show
 from podcast_service.models import utcnow
 from podcast_service.web import discovery
-from test_scale import counting
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 

@@ -6,11 +6,11 @@ import html as html_lib
 import re
 
 import pytest
+from conftest import AUDIO, BASE_URL, policy
 from lxml import html
 
-from conftest import AUDIO, BASE_URL, policy
-from podcast_service.catalogue.service import save_episode, save_show
 from podcast_service.catalogue.inputs import EpisodeInput, ShowInput
+from podcast_service.catalogue.service import save_episode, save_show
 from podcast_service.models import utcnow
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from conftest import AUDIO
 from sqlalchemy import func, select
 
-from conftest import AUDIO
+from podcast_service.catalogue.inputs import EpisodeInput
 from podcast_service.catalogue.service import delete_episode, save_episode
 from podcast_service.core.errors import ValidationError
 from podcast_service.core.extensions import db
-from podcast_service.catalogue.inputs import EpisodeInput
 from podcast_service.models import Chapter, MediaFile
 
 

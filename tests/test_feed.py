@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import feedparser
 import podcastparser
+from conftest import BASE_URL, fetch
 from lxml import etree
 
-from conftest import BASE_URL, fetch
 from podcast_service.core.extensions import db
 from podcast_service.models import utcnow
 

@@ -18,13 +18,13 @@ from pathlib import Path
 import feedparser
 import podcastparser
 import pytest
+from conftest import AUDIO, BASE_URL, DEMO_EPISODES, ROOT, fetch
 from lxml import etree
 
-from conftest import AUDIO, BASE_URL, DEMO_EPISODES, ROOT, fetch
+from podcast_service.catalogue.inputs import EpisodeInput, LinkInput, PersonInput, ShowInput
 from podcast_service.catalogue.service import add_alternate, save_episode, save_show
 from podcast_service.core.extensions import db
 from podcast_service.feed import cache
-from podcast_service.catalogue.inputs import EpisodeInput, LinkInput, PersonInput, ShowInput
 from podcast_service.media.audio.probe import ChapterInfo
 from podcast_service.models import utcnow
 

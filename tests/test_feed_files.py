@@ -15,19 +15,19 @@ from pathlib import Path
 
 import flask_migrate
 import pytest
-from lxml import etree
-from sqlalchemy import select
-
 from conftest import AUDIO, DEMO_EPISODES, dispose_app, wait_for
-from podcast_service import create_app
-from podcast_service.catalogue.service import save_episode
-from podcast_service.core.extensions import db
-from podcast_service.catalogue.inputs import EpisodeInput
-from podcast_service.models import CachedFeed, Chapter, Episode, Show, utcnow
-from podcast_service.delivery import feed_files, media_links
+from lxml import etree
 from services import Gunicorn, Nginx, app_environment
+from sqlalchemy import select
 from test_analytics_nginx import answer, answered_alone, service_lines
 from test_resilience import accel_demo
+
+from podcast_service import create_app
+from podcast_service.catalogue.inputs import EpisodeInput
+from podcast_service.catalogue.service import save_episode
+from podcast_service.core.extensions import db
+from podcast_service.delivery import feed_files, media_links
+from podcast_service.models import CachedFeed, Chapter, Episode, Show, utcnow
 
 SLUG = "cyber-security-coalition"
 FEED = f"/shows/{SLUG}/feed.xml"
@@ -52,7 +52,7 @@ def left(links: Path) -> list[str]:
     return sorted(str(p.relative_to(links)) for p in links.glob("**/*.xml*") if "feeds" in p.parts)
 
 
-def sent_alone(port: int, links: Path, method: str = "GET", path: str = FEED, **headers: str):  # noqa: ANN201
+def sent_alone(port: int, links: Path, method: str = "GET", path: str = FEED, **headers: str):
     """A poll nginx answers alone from the files the service left: (status, headers, body)."""
     return answered_alone(
         port, path, lambda window: (links / window / "feeds" / f"{SLUG}.xml").is_symlink(), method, **headers
@@ -77,7 +77,7 @@ def behind_nginx(tmp_path):
     server.stop()
 
 
-def edit(app, change) -> None:  # noqa: ANN001
+def edit(app, change) -> None:
     """Commit `change(session)` as a producer's edit would, in another process than gunicorn's."""
     with app.app_context():
         change(db.session)
@@ -142,7 +142,7 @@ def test_a_change_committed_anywhere_in_the_service_is_in_the_next_poll(behind_n
     _, app, _, proxy, links = behind_nginx
     assert sent_alone(proxy.port, links)[0] == 200
 
-    def retitle(session) -> None:  # noqa: ANN001
+    def retitle(session) -> None:
         session.scalar(select(Episode)).title = "Retitled"
 
     edit(app, retitle)
@@ -150,7 +150,7 @@ def test_a_change_committed_anywhere_in_the_service_is_in_the_next_poll(behind_n
     wait_for(lambda: titles(answer(proxy.port, FEED)[2]) == ["Retitled"], what="the new title", timeout=5)
     assert titles(sent_alone(proxy.port, links, **{"Accept-Encoding": "gzip"})[2]) == ["Retitled"]
 
-    def add_chapter(session) -> None:  # noqa: ANN001
+    def add_chapter(session) -> None:
         session.add(Chapter(episode_id=session.scalar(select(Episode.id)), start=1.0, title="A new chapter"))
 
     assert sent_alone(proxy.port, links)[0] == 200 and left(links)
@@ -181,7 +181,7 @@ def test_a_private_moved_or_unknown_feed_leaves_no_file(behind_nginx):
     _, app, _, proxy, links = behind_nginx
     assert sent_alone(proxy.port, links)[0] == 200
 
-    def private(session) -> None:  # noqa: ANN001
+    def private(session) -> None:
         session.scalar(select(Show)).private = True
 
     edit(app, private)
@@ -189,7 +189,7 @@ def test_a_private_moved_or_unknown_feed_leaves_no_file(behind_nginx):
     assert [answer(proxy.port, FEED, method)[0] for method in ("GET", "HEAD")] == [404, 404]
     assert left(links) == []
 
-    def moved(session) -> None:  # noqa: ANN001
+    def moved(session) -> None:
         show = session.scalar(select(Show))
         show.private, show.new_feed_url = False, "https://elsewhere.example.org/feed.xml"
 
@@ -233,7 +233,7 @@ def test_the_feed_goes_on_while_the_service_is_down_until_a_change_drops_it(behi
     assert answer(proxy.port, FEED, **{"If-None-Match": headers["ETag"], "Accept-Encoding": "gzip"})[0] == 304
     server.start()
 
-    def withdraw(session) -> None:  # noqa: ANN001
+    def withdraw(session) -> None:
         session.scalar(select(Episode)).withdrawn_at = utcnow()
 
     edit(app, withdraw)
@@ -242,7 +242,7 @@ def test_the_feed_goes_on_while_the_service_is_down_until_a_change_drops_it(behi
     assert answer(proxy.port, FEED)[0] == 502
 
 
-def poll_for_nginx(app, **headers: str):  # noqa: ANN001, ANN201
+def poll_for_nginx(app, **headers: str):
     """A poll that nginx passes on because it found no file (the service leaves them)."""
     with app.app_context():
         response = app.test_client().get(FEED, headers={feed_files.HEADER: "1", **headers})
@@ -265,7 +265,7 @@ def test_files_left_while_a_change_commits_are_dropped_by_whichever_comes_second
     app, links = demo
     real_leave = feed_files.leave
 
-    def change_while_leaving(*args, still_current, **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
+    def change_while_leaving(*args, still_current, **kwargs) -> None:
         def check() -> bool:  # the change commits after the files are written, before they are checked
             # In its own app context, hence its own session, as another process's.
             edit(app, lambda session: setattr(session.scalar(select(Episode)), "title", "Changed"))
@@ -287,7 +287,7 @@ def test_a_full_disk_or_an_unusable_folder_leaves_nothing_and_the_poll_is_answer
     app, links = demo
     real_utime = os.utime
 
-    def full(path, *args, **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
+    def full(path, *args, **kwargs) -> None:
         if ".xml" in str(path):
             raise OSError(errno.ENOSPC, "No space left on device")
         real_utime(path, *args, **kwargs)

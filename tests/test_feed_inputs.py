@@ -6,11 +6,11 @@ import shutil
 import uuid
 
 import pytest
+from conftest import AUDIO, DEMO_EPISODES, multipart
 from sqlalchemy import select
 
-from conftest import AUDIO, DEMO_EPISODES, multipart
-from podcast_service.imports import feed as feed_import
 from podcast_service.core.extensions import db
+from podcast_service.imports import feed as feed_import
 from podcast_service.models import AlternateFile, Episode, MediaFile, Show
 
 PODROLL_GUID = "917393e3-1b1e-5cef-ace4-edaa54e1f810"

@@ -8,15 +8,15 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from conftest import AUDIO
 from lxml import etree
 from sqlalchemy import event
 
-from conftest import AUDIO
 from podcast_service import create_app
+from podcast_service.catalogue.inputs import EpisodeInput, PersonInput, ShowInput
 from podcast_service.catalogue.service import episode_input, save_episode, save_show
 from podcast_service.core.extensions import db
 from podcast_service.feed import cache
-from podcast_service.catalogue.inputs import EpisodeInput, PersonInput, ShowInput
 from podcast_service.models import CachedFeed, Show, utcnow
 
 FEED = "/shows/test-show/feed.xml"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import shutil
 
+from conftest import AUDIO
 from sqlalchemy import func, select
 
-from conftest import AUDIO
 from podcast_service.core.extensions import db
 from podcast_service.models import Chapter, Episode, MediaFile, Show
 

@@ -4,24 +4,25 @@ from __future__ import annotations
 
 import functools
 import io
-from dataclasses import replace
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import feedparser
 import podcastparser
 import pytest
-
 from conftest import AUDIO, BASE_URL, DEMO_EPISODES, migrate
+from test_feed_complete import partytime
+
 from podcast_service.catalogue import coercion as fields
+from podcast_service.catalogue.inputs import PersonInput
 from podcast_service.catalogue.service import save_show
 from podcast_service.core.extensions import db
-from podcast_service.imports import feed as feed_import, fetcher
-from podcast_service.catalogue.inputs import PersonInput
+from podcast_service.imports import feed as feed_import
+from podcast_service.imports import fetcher
 from podcast_service.models import Episode, Show
-from test_feed_complete import partytime
 
 ITEM = """<item><title>{title}</title><guid isPermaLink="false">{guid}</guid>
 <pubDate>{date}</pubDate><description>About {title}.</description>
@@ -42,10 +43,10 @@ class QuietHandler(SimpleHTTPRequestHandler):
     """Files from the folder, plus /redirect?to=URL, /slow/FILE (after a pause) and /drip (bytes that come one
     at a time)."""
 
-    def log_message(self, *args):  # noqa: ANN002
+    def log_message(self, *args):
         pass
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if self.path.startswith("/redirect?to="):
             self.send_response(302)
             self.send_header("Location", self.path.split("=", 1)[1])
@@ -425,7 +426,7 @@ VTT = "WEBVTT\n\n00:00:00.000 --> 00:00:02.000\nHello from the old host.\n\n00:0
 
 
 @pytest.fixture
-def tagged(runner, old_host):  # noqa: ANN001, ANN201
+def tagged(runner, old_host):
     """A feed using the Podcasting 2.0 tags the service models, imported: (the show, the episode)."""
     (old_host.root / "chapters.json").write_text(CHAPTERS_JSON)
     (old_host.root / "transcript.vtt").write_text(VTT)

@@ -8,12 +8,11 @@ import threading
 from contextlib import contextmanager
 
 import pytest
-from lxml import etree
-from werkzeug.serving import make_server
-
 from conftest import cli
+from lxml import etree
 from services import free_ports
 from test_feed_complete import everything  # noqa: F401  (the show with every feature)
+from werkzeug.serving import make_server
 
 [PORT] = free_ports(1)
 FIRST = f"http://127.0.0.1:{PORT}"
@@ -29,7 +28,7 @@ def app_config(app_config):
 
 
 @contextmanager
-def serving(app):  # noqa: ANN001, ANN201
+def serving(app):
     """The first instance on its base URL's port, as the old host the second one imports from."""
     server = make_server("127.0.0.1", PORT, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -52,7 +51,7 @@ def normalised(value: str | None) -> str | None:
     )
 
 
-def described(node) -> tuple:  # noqa: ANN001
+def described(node) -> tuple:
     """A tag as a comparable value: its name, attributes and text (addresses normalised), and its children's."""
     attributes = tuple(sorted((k, normalised(v)) for k, v in node.attrib.items()))
     return (node.tag, attributes, normalised(node.text) or "", tuple(described(c) for c in node))

@@ -14,13 +14,14 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select as sql_select
-
 from conftest import wait_for
+from services import app_environment
+from sqlalchemy import func
+from sqlalchemy import select as sql_select
+from test_import_feed import FEED, ITEM, old_host  # noqa: F401  (the old host's HTTP server)
+
 from podcast_service.core.extensions import db
 from podcast_service.models import Episode
-from services import app_environment
-from test_import_feed import FEED, ITEM, old_host  # noqa: F401  (the old host's HTTP server)
 
 NOTES = "<p>" + "Show notes that go on for a while. " * 30 + "</p>"
 
@@ -94,7 +95,7 @@ def test_a_long_feed_is_read_in_a_fraction_of_the_memory_of_parsing_it_whole(app
     assert [p for p in Path(app.config["PODCAST"].upload_temp_path).glob("import-*")] == []  # spool removed
 
 
-def cli(app_config: dict, *args: str, **popen) -> subprocess.Popen:  # noqa: ANN003
+def cli(app_config: dict, *args: str, **popen) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "podcast_service", *args], env=app_environment(app_config), **popen
     )

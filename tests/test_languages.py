@@ -6,21 +6,21 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from conftest import AUDIO, PASSWORD, csrf_token, sign_in
 from lxml import html
 
-from conftest import AUDIO, PASSWORD, csrf_token, sign_in
 from podcast_service.accounts import service as accounts
-from podcast_service.media.audio.probe import ChapterInfo
+from podcast_service.catalogue.inputs import EpisodeInput, ShowInput
 from podcast_service.catalogue.service import save_episode, save_show
 from podcast_service.core.extensions import db
-from podcast_service.catalogue.inputs import EpisodeInput, ShowInput
+from podcast_service.media.audio.probe import ChapterInfo
 from podcast_service.models import Show
 
 BASE = "https://podcasts.example.org"
 
 
 @pytest.fixture
-def french(show, make_episode):  # noqa: ANN001, ANN201
+def french(show, make_episode):
     """A Belgian French show with an episode that has chapters, published on 3 May 2021."""
     show.language = "fr-BE"
     db.session.commit()
@@ -34,14 +34,14 @@ def french(show, make_episode):  # noqa: ANN001, ANN201
     )
 
 
-def page(client, path: str):  # noqa: ANN001, ANN201
+def page(client, path: str):
     response = client.get(path)
     assert response.status_code == 200, (path, response.status_code)
     assert "Set-Cookie" not in response.headers and "Cookie" not in response.headers.get("Vary", "")
     return response, html.fromstring(response.data)
 
 
-def chrome(tree) -> str:  # noqa: ANN001
+def chrome(tree) -> str:
     """The page's own words: everything but what the producer wrote (marked with the show's language)."""
     for node in tree.xpath("//*[@lang and not(self::html)]"):
         if node.getparent() is not None:
@@ -120,7 +120,7 @@ def test_the_api_stays_english(client, french, admin_headers):
 
 
 @pytest.fixture
-def paired(app, client, signed_in, make_episode, french):  # noqa: ANN001, ANN201
+def paired(app, client, signed_in, make_episode, french):
     """A Dutch show beside the French one, paired by their producer, with the same episode in both."""
     dutch = save_show(
         ShowInput(
@@ -150,7 +150,7 @@ def paired(app, client, signed_in, make_episode, french):  # noqa: ANN001, ANN20
     return dutch, toekomst
 
 
-def alternates_of(client, path: str) -> tuple[dict, dict]:  # noqa: ANN001
+def alternates_of(client, path: str) -> tuple[dict, dict]:
     _, tree = page(client, path)
     links = dict(zip(tree.xpath("//link[@hreflang]/@hreflang"), tree.xpath("//link[@hreflang]/@href")))
     switch = dict(

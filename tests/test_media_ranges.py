@@ -6,8 +6,8 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-
 from conftest import AUDIO, fetch
+
 from podcast_service.core import urls
 from podcast_service.models import utcnow
 

@@ -8,22 +8,22 @@ import urllib.parse
 import uuid
 
 import pytest
-
 from conftest import DEMO_EPISODES, PASSWORD, RequestClient, dispose_app, migrate, sign_in, wait_for
-from podcast_service.accounts import service as accounts
-from podcast_service import create_app
-from podcast_service.core import urls
-from podcast_service.analytics import recorder
-from podcast_service.core.extensions import db
-from podcast_service.models import Episode, MediaRequest, utcnow
-from podcast_service.delivery.recent import recent_media
 from services import Gunicorn, app_environment
 from test_scale import counting
+
+from podcast_service import create_app
+from podcast_service.accounts import service as accounts
+from podcast_service.analytics import recorder
+from podcast_service.core import urls
+from podcast_service.core.extensions import db
+from podcast_service.delivery.recent import recent_media
+from podcast_service.models import Episode, MediaRequest, utcnow
 
 APP = {"User-Agent": "AntennaPod/3.4.0"}
 
 
-def accel_config(app_config: dict, tmp_path, **extra) -> dict:  # noqa: ANN001
+def accel_config(app_config: dict, tmp_path, **extra) -> dict:
     """The stack's database with the local folder behind nginx (replay needs headers-only answers)."""
     return {
         **app_config,
@@ -34,7 +34,7 @@ def accel_config(app_config: dict, tmp_path, **extra) -> dict:  # noqa: ANN001
     }
 
 
-def demo_app(config: dict):  # noqa: ANN201
+def demo_app(config: dict):
     app = create_app(config)
     app.test_client_class = RequestClient
     with app.app_context():
@@ -44,7 +44,7 @@ def demo_app(config: dict):  # noqa: ANN201
 
 
 @pytest.fixture
-def accel(app_config, tmp_path):  # noqa: ANN001, ANN201
+def accel(app_config, tmp_path):
     """(app, client, the enclosure's path) with the app context the request hooks expect."""
     app = demo_app(accel_config(app_config, tmp_path))
     with app.app_context():
@@ -55,7 +55,7 @@ def accel(app_config, tmp_path):  # noqa: ANN001, ANN201
         dispose_app(app)
 
 
-def change_episode(app, **values) -> Episode:  # noqa: ANN001
+def change_episode(app, **values) -> Episode:
     with app.app_context():
         episode = db.session.query(Episode).one()
         for name, value in values.items():
@@ -66,7 +66,7 @@ def change_episode(app, **values) -> Episode:  # noqa: ANN001
     return key
 
 
-def recorded(app) -> list[tuple]:  # noqa: ANN001
+def recorded(app) -> list[tuple]:
     recorder.recorder(app).flush()
     with app.app_context():
         rows = (

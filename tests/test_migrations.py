@@ -6,11 +6,11 @@ import contextlib
 import json
 
 import flask_migrate
+from services import postgres_schema
 from sqlalchemy import inspect, text
 
 from podcast_service import create_app
 from podcast_service.core.extensions import db
-from services import postgres_schema
 
 
 def decoded(value):
@@ -107,7 +107,7 @@ def test_the_trust_migration_gives_each_credit_its_person_and_each_member_an_add
         db.engine.dispose()
 
 
-def _schema(app) -> tuple[dict, str]:  # noqa: ANN001
+def _schema(app) -> tuple[dict, str]:
     """Every table's columns, indexes, foreign keys and unique constraints, and the revision."""
     with app.app_context():
         inspector = inspect(db.engine)

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import lxml.html
 import pytest
-
 from conftest import AUDIO, BASE_URL
-from podcast_service.core import urls
-from podcast_service.catalogue.service import save_episode
+
 from podcast_service.catalogue.inputs import EpisodeInput
+from podcast_service.catalogue.service import save_episode
+from podcast_service.core import urls
 from podcast_service.models import utcnow
 
 SHOW = "/shows/cyber-security-coalition/"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from conftest import AUDIO, BASE_URL, csrf_token, fetch, multipart
 from lxml import etree
 
-from conftest import AUDIO, BASE_URL, csrf_token, fetch, multipart
 from podcast_service.catalogue import coercion as fields
 from podcast_service.catalogue.service import save_show
 

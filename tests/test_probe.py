@@ -9,10 +9,10 @@ import zipfile
 
 import mutagen
 import pytest
-
 from conftest import AUDIO, MANIFEST
-from podcast_service.media.audio import probe as media
+
 from podcast_service.core.errors import MediaError
+from podcast_service.media.audio import probe as media
 
 
 @pytest.mark.parametrize("name", sorted(MANIFEST))

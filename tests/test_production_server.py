@@ -7,9 +7,9 @@ import urllib.request
 from urllib.parse import urlsplit
 
 import pytest
+from services import Gunicorn, app_environment
 
 from podcast_service.core import urls
-from services import Gunicorn, app_environment
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import errno
 import json
 import os
 import signal
-import subprocess
 import socket
+import subprocess
 import time
 import urllib.error
 import urllib.parse
@@ -17,14 +17,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from conftest import AUDIO, BASE_URL, DEMO_EPISODES, dispose_app, migrate, multipart, wait_for
-from podcast_service.accounts import service as accounts
+from services import Gunicorn, Nginx, TcpProxy, app_environment, postgres_schema
+
 from podcast_service import create_app
+from podcast_service.accounts import service as accounts
 from podcast_service.core import spools, urls
 from podcast_service.core.extensions import db
 from podcast_service.models import Episode
-from services import Gunicorn, Nginx, TcpProxy, app_environment, postgres_schema
 
 
 def http(url: str, method: str = "GET", timeout: float = 15, **headers: str) -> tuple[int, dict, bytes]:
@@ -160,7 +160,7 @@ def test_api_reads_record_a_token_use_at_most_once_a_minute(client, app, admin_h
 
     writes = []
 
-    def count_writes(conn, cursor, statement, *args):  # noqa: ANN001, ANN002
+    def count_writes(conn, cursor, statement, *args):
         if statement.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE")):
             writes.append(statement)
 
@@ -400,12 +400,12 @@ def test_no_transaction_is_open_while_audio_is_probed_or_sent(
     seen = []
     real_put, real_probe = storage.put, media.probe
 
-    def put(key, stream, **kwargs):  # noqa: ANN001, ANN003
+    def put(key, stream, **kwargs):
         if key.startswith("audio/"):
             seen.append(("put", db.session().in_transaction()))
         return real_put(key, stream, **kwargs)
 
-    def probe(path):  # noqa: ANN001
+    def probe(path):
         seen.append(("probe", db.session().in_transaction()))
         return real_probe(path)
 
@@ -529,7 +529,7 @@ def test_behind_nginx_a_slow_300_mb_upload_and_slow_listeners_leave_feed_polls_a
     assert uploaded["json"]["duration"] == 1600 and uploaded["json"]["status"] == "published"
 
 
-def accel_demo(tmp_path):  # noqa: ANN001, ANN201
+def accel_demo(tmp_path):
     """The demo show on SQLite and the local folder, set up for nginx's X-Accel-Redirect (deploy/nginx.conf):
     (config, app, the enclosure's path, its stored file, its ETag)."""
     media = tmp_path / "media"
@@ -589,9 +589,10 @@ def test_a_saved_episode_is_answered_from_one_read_of_its_row_and_files(app, mak
     with concurrent replacements when one of them uploaded the file the episode already had."""
     from dataclasses import replace
 
+    from test_scale import counting
+
     from podcast_service.catalogue.serialize import episode_json
     from podcast_service.catalogue.service import episode_input, save_episode
-    from test_scale import counting
 
     episode = make_episode(title="Before")
     audio = AUDIO / "cbr.mp3" if same_audio else None

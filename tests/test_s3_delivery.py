@@ -5,13 +5,13 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-
 from conftest import AUDIO, fetch, migrate
+
 from podcast_service import create_app
-from podcast_service.core import urls
-from podcast_service.catalogue.service import save_episode, save_show
-from podcast_service.core.extensions import db
 from podcast_service.catalogue.inputs import EpisodeInput, ShowInput
+from podcast_service.catalogue.service import save_episode, save_show
+from podcast_service.core import urls
+from podcast_service.core.extensions import db
 from podcast_service.models import utcnow
 
 
@@ -83,8 +83,8 @@ def test_private_and_preview_files_never_get_the_permanent_public_url(s3_app):
     fetch goes through a presigned URL that expires within minutes."""
     from dataclasses import replace
 
-    from podcast_service.catalogue import coercion as fields
     from podcast_service.accounts import subscribers
+    from podcast_service.catalogue import coercion as fields
 
     app, episode = s3_app(s3_public_base_url="https://cdn.example.org/media/")
     client = app.test_client()

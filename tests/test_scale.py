@@ -7,10 +7,11 @@ import threading
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, insert, select as sql_select, text, update
-
 from catalogue import add_episodes
 from conftest import sign_in
+from sqlalchemy import event, insert, text, update
+from sqlalchemy import select as sql_select
+
 from podcast_service.core import urls
 from podcast_service.core.extensions import db
 from podcast_service.models import AlternateFile, Chapter, Credit, Episode, Link, MediaFile, utcnow
@@ -24,7 +25,7 @@ def counting(with_parameters: bool = False):
     statements: list = []
     here = threading.get_ident()
 
-    def count(conn, cursor, statement, parameters, *args):  # noqa: ANN001, ANN002
+    def count(conn, cursor, statement, parameters, *args):
         if threading.get_ident() == here:
             statements.append((statement, parameters) if with_parameters else statement)
 
@@ -193,8 +194,8 @@ def test_every_lookup_a_media_request_makes_uses_an_index(app, catalogue, show):
     """EXPLAIN on the database in use: no lookup of the media route reads every episode or file."""
     from sqlalchemy import select
 
-    from podcast_service.models import Show
     from podcast_service.delivery.lookups import owners_of
+    from podcast_service.models import Show
 
     add_episodes(show, 200, 100)
     episode = catalogue

@@ -8,14 +8,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from lxml import html
-
 from catalogue import add_episodes
 from conftest import AUDIO
+from lxml import html
+
 from podcast_service.catalogue import search
+from podcast_service.catalogue.inputs import EpisodeInput, ShowInput
 from podcast_service.catalogue.service import delete_episode, episode_input, save_episode, save_show
 from podcast_service.core.extensions import db
-from podcast_service.catalogue.inputs import EpisodeInput, ShowInput
 from podcast_service.models import utcnow
 
 SEARCH = "/shows/test-show/search"

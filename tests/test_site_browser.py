@@ -11,7 +11,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-
 from conftest import wait_for
 from test_browser import EPISODE, PASSWORD, PRODUCER, chromium, live_demo, page, until  # noqa: F401  (fixtures)
 
@@ -54,7 +53,7 @@ def test_public_pages_set_no_cookie_and_ask_nothing_of_other_hosts(live_demo, pa
     assert requested and {origin(u) for u in requested if not u.startswith("data:")} <= allowed, requested
 
 
-def axe_violations(page) -> list[str]:  # noqa: ANN001
+def axe_violations(page) -> list[str]:
     """Serious and critical findings of axe-core on the page as it is now (evaluated over the debugging
     protocol, so the page's Content-Security-Policy stays in force)."""
     page.evaluate(AXE.read_text())
@@ -122,7 +121,7 @@ def test_the_downloads_dashboard_shows_what_apps_fetched(live_demo, page):  # no
     ]
 
     class Stay(urllib.request.HTTPRedirectHandler):  # with S3 the service answers 302: that is what it counts
-        def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        def redirect_request(self, *args, **kwargs):
             return None
 
     opener = urllib.request.build_opener(Stay)

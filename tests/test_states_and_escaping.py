@@ -7,10 +7,10 @@ import time
 from datetime import timedelta
 
 import pytest
+from conftest import AUDIO, fetch, multipart
 from lxml import etree
 from mutagen.id3 import COMM, ID3, TIT2
 
-from conftest import AUDIO, fetch, multipart
 from podcast_service.core import urls
 from podcast_service.models import utcnow
 

@@ -6,16 +6,16 @@ import threading
 import time
 
 import pytest
+from conftest import AUDIO, migrate
+from services import SeaweedFS
 from sqlalchemy import func, select
 
-from conftest import AUDIO, migrate
 from podcast_service import create_app
+from podcast_service.catalogue.inputs import EpisodeInput, ShowInput
 from podcast_service.catalogue.service import save_episode, save_show
 from podcast_service.core.errors import StorageError
 from podcast_service.core.extensions import db
-from podcast_service.catalogue.inputs import EpisodeInput, ShowInput
 from podcast_service.models import Episode, MediaFile, utcnow
-from services import SeaweedFS
 
 
 @pytest.fixture

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from conftest import DEMO_EPISODES, dispose_app, fetch, migrate
 from sqlalchemy import select
 
-from conftest import DEMO_EPISODES, dispose_app, fetch, migrate
 from podcast_service import create_app
-from podcast_service.media.storage import migrate as storage_migration
 from podcast_service.core import urls
 from podcast_service.core.extensions import db
+from podcast_service.media.storage import migrate as storage_migration
 from podcast_service.models import Episode, MediaFile
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from lxml import html
+from test_scale import counting
 
 from podcast_service.web import transcript_parts
-from test_scale import counting
 
 PART = transcript_parts.PART_SIZE
 
@@ -14,7 +14,7 @@ def stamp(seconds: int) -> str:
     return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}.000"
 
 
-def vtt(path, cues: int):  # noqa: ANN001, ANN201
+def vtt(path, cues: int):
     """A WebVTT file of `cues` two-second cues, each naming its number."""
     lines = ["WEBVTT", ""]
     for n in range(cues):

@@ -11,8 +11,8 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
-
 from conftest import ROOT
+
 from podcast_service.core.i18n import LANGUAGES
 
 CATALOGUES = ROOT / "podcast_service" / "translations"
@@ -55,7 +55,7 @@ def test_every_marked_string_is_translated(language, strings):
 def test_the_compiled_catalogue_is_the_source(language):
     folder = CATALOGUES / language / "LC_MESSAGES"
 
-    def entries(catalog) -> dict:  # noqa: ANN001
+    def entries(catalog) -> dict:
         same = lambda value: tuple(value) if isinstance(value, (list, tuple)) else value  # noqa: E731
         return {same(m.id): same(m.string) for m in catalog if m.id}
 

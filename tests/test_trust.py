@@ -7,9 +7,6 @@ import re
 from dataclasses import replace
 
 import pytest
-from lxml import etree
-
-
 from conftest import (
     AUDIO,
     BASE_URL,
@@ -22,12 +19,14 @@ from conftest import (
     multipart,
     sign_in,
 )
-from podcast_service.accounts import service as accounts
+from lxml import etree
+
 from podcast_service import create_app
+from podcast_service.accounts import service as accounts
 from podcast_service.catalogue import coercion as fields
+from podcast_service.catalogue.inputs import ShowInput
 from podcast_service.catalogue.service import save_show
 from podcast_service.core.extensions import db
-from podcast_service.catalogue.inputs import ShowInput
 from podcast_service.models import CachedFeed
 
 PODCAST = "{https://podcastindex.org/namespace/1.0}"

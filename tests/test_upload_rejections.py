@@ -9,9 +9,9 @@ import threading
 import zipfile
 
 import pytest
+from conftest import AUDIO, ROOT, dispose_app, migrate, multipart
 from werkzeug.serving import make_server
 
-from conftest import AUDIO, ROOT, dispose_app, migrate, multipart
 from podcast_service.core.extensions import db
 from podcast_service.models import Episode, MediaFile
 
@@ -150,8 +150,8 @@ def live_server(small_limit_config):
 def test_a_file_above_the_limit_is_stopped_while_it_streams(live_server, tmp_path):
     """Sent chunked, with no Content-Length to check first: the spool refuses byte 1 MiB + 1."""
     from podcast_service.accounts import service as accounts
-    from podcast_service.catalogue.service import save_show
     from podcast_service.catalogue.inputs import ShowInput
+    from podcast_service.catalogue.service import save_show
 
     app, port = live_server
     with app.app_context():

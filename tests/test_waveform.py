@@ -6,10 +6,10 @@ import re
 
 import numpy as np
 from lxml import html
-
 from masters import RATE, speechlike, write_wav
-from podcast_service.catalogue.service import save_episode, storage_of
+
 from podcast_service.catalogue.inputs import EpisodeInput
+from podcast_service.catalogue.service import save_episode, storage_of
 from podcast_service.models import utcnow
 from podcast_service.web import waveform
 

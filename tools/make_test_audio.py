@@ -17,13 +17,13 @@ Needs Debian's lame, ffmpeg, oggenc (vorbis-tools), opusenc (opus-tools) and fla
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import random
 import struct
 import subprocess
 import sys
-import io
 import wave
 from pathlib import Path
 

@@ -20,9 +20,9 @@ from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..catalogue.inputs import require_text
 from ..core.errors import Conflict, Forbidden, NotFound, PodcastServiceError, ValidationError
 from ..core.extensions import db
-from ..catalogue.inputs import require_text
 from ..models import (
     ROLES,
     SCOPES,

@@ -11,11 +11,11 @@ import secrets
 
 from sqlalchemy import select
 
-from .service import record_last_use, token_hash
+from ..catalogue.inputs import require_text
 from ..core.errors import Forbidden, Unauthorized
 from ..core.extensions import db
-from ..catalogue.inputs import require_text
 from ..models import Show, Subscriber, utcnow
+from .service import record_last_use, token_hash
 
 
 def create_subscriber(show: Show, name: str) -> tuple[Subscriber, str]:

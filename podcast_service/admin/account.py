@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from ..accounts import service as accounts
 from ..core.errors import Forbidden, NotFound, PodcastServiceError, ValidationError
-from ..core.i18n import LANGUAGES
 from ..core.extensions import db
+from ..core.i18n import LANGUAGES
 from ..models import SCOPES, ApiToken, User
 from . import bp
 

@@ -14,15 +14,18 @@ from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 
 from ..accounts import service as accounts
-from ..catalogue import audio_jobs, chapters, service as episodes, coercion as fields, languages as versions
+from ..catalogue import audio_jobs, chapters
+from ..catalogue import coercion as fields
+from ..catalogue import languages as versions
+from ..catalogue import service as episodes
+from ..catalogue.apple import warnings
+from ..catalogue.inputs import EpisodeInput
 from ..catalogue.service import delete_episode, episode_input, rotate_preview_link, save_episode
 from ..core.errors import PodcastServiceError
-from ..core.i18n import STATUS_NAMES
 from ..core.extensions import db
-from ..catalogue.inputs import EpisodeInput
-from ..catalogue.apple import warnings
-from ..models import AlternateFile, Episode, Show, utcnow
+from ..core.i18n import STATUS_NAMES
 from ..core.uploads import accepts_uploads, uploaded
+from ..models import AlternateFile, Episode, Show, utcnow
 from . import bp
 
 

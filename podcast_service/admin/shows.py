@@ -7,18 +7,20 @@ from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from ..accounts import service as accounts, subscribers
-from ..catalogue import coercion as fields, languages as versions
-from ..core import urls
+from ..accounts import service as accounts
+from ..accounts import subscribers
+from ..catalogue import coercion as fields
+from ..catalogue import languages as versions
+from ..catalogue.apple import show_warnings
 from ..catalogue.categories import APPLE_CATEGORIES
+from ..catalogue.inputs import ShowInput
 from ..catalogue.service import listed, save_show
+from ..core import urls
 from ..core.errors import PodcastServiceError
 from ..core.extensions import db
-from ..catalogue.inputs import ShowInput
-from ..catalogue.apple import show_warnings
-from ..models import Episode, Show, ShowMember, Subscriber, status_at, utcnow
 from ..core.pagination import page_number, paginate
 from ..core.uploads import accepts_uploads, uploaded
+from ..models import Episode, Show, ShowMember, Subscriber, status_at, utcnow
 from . import bp
 
 

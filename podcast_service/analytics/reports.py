@@ -109,7 +109,11 @@ def episode_figures(
     ).all()
     figures = {
         r.id: EpisodeFigures(
-            r.id, r.slug, r.title, r.published_at.date() if r.published_at else None, first_days={w: 0 for w in WINDOWS}
+            r.id,
+            r.slug,
+            r.title,
+            r.published_at.date() if r.published_at else None,
+            first_days=dict.fromkeys(WINDOWS, 0),
         )
         for r in rows
     }

@@ -7,14 +7,24 @@ from typing import Any
 
 from flask import Response, g, jsonify, request, url_for
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
-from ..accounts import service as accounts, subscribers
-from ..catalogue import coercion as fields, languages as versions
+from ..accounts import service as accounts
+from ..accounts import subscribers
 from ..analytics import reports
-from ..catalogue.lists import EpisodeParts
-from ..catalogue.lists import episode_rows, listed
+from ..catalogue import coercion as fields
+from ..catalogue import languages as versions
+from ..catalogue.inputs import EpisodeInput, ShowInput
+from ..catalogue.lists import EpisodeParts, episode_rows, listed
+from ..catalogue.serialize import (
+    EpisodeLinks,
+    episode_json,
+    episode_versions_json,
+    show_json,
+    show_versions_json,
+    subscriber_json,
+)
 from ..catalogue.service import (
     add_alternate,
     delete_episode,
@@ -27,19 +37,10 @@ from ..catalogue.service import (
 )
 from ..core.errors import Conflict, NotFound, ValidationError
 from ..core.extensions import db
-from ..catalogue.inputs import EpisodeInput, ShowInput
-from ..models import AlternateFile, Episode, Show, Subscriber, utcnow
 from ..core.pagination import Page, page_number, paginate
 from ..core.uploads import accepts_uploads, uploaded
+from ..models import AlternateFile, Episode, Show, Subscriber, utcnow
 from . import bp
-from ..catalogue.serialize import (
-    EpisodeLinks,
-    episode_json,
-    episode_versions_json,
-    show_json,
-    show_versions_json,
-    subscriber_json,
-)
 
 
 def _json_body() -> dict[str, Any]:

@@ -25,13 +25,13 @@ from sqlalchemy import or_, select, update
 
 from .. import jobs
 from ..core import urls
-from ..media.audio import id3, process
-from ..media.audio import probe as audio_probe
-from .service import media_change, storage_of
 from ..core.errors import MediaError
 from ..core.extensions import db
-from ..models import AlternateFile, AudioJob, Episode, MediaFile, Show, utcnow
+from ..media.audio import id3, process
+from ..media.audio import probe as audio_probe
 from ..media.storage.base import iter_chunks
+from ..models import AlternateFile, AudioJob, Episode, MediaFile, Show, utcnow
+from .service import media_change, storage_of
 
 log = logging.getLogger(__name__)
 

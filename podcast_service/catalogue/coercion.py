@@ -17,12 +17,12 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..core.errors import ValidationError
+from ..media.audio.probe import ChapterInfo
 from . import chapters as chapter_json
 from .categories import format_category
-from .service import SHOW_FIELDS, people_inputs
-from ..core.errors import ValidationError
 from .inputs import EpisodeInput, LinkInput, PersonInput, ShowInput, publication
-from ..media.audio.probe import ChapterInfo
+from .service import SHOW_FIELDS, people_inputs
 
 TRUE, FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off", ""}
 

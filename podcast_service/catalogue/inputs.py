@@ -17,11 +17,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from slugify import slugify
 
-from .categories import parse_category
 from ..core.errors import ValidationError
 from ..core.xmltext import clean
 from ..media.audio.probe import ChapterInfo
 from ..models import EPISODE_TYPES, MEDIUMS, SHOW_TYPES
+from .categories import parse_category
 
 # Apple's limit for a show's or an episode's description, in bytes of UTF-8.
 DESCRIPTION_BYTES = 4000

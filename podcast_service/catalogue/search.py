@@ -25,15 +25,16 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from typing import Any
+
 from sqlalchemy import Connection, Select, column, func, inspect, literal_column, select, table, text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import Join
 
 from ..core import changes
-from .service import cards
 from ..core.extensions import db
 from ..models import Episode, Show, utcnow
+from .service import cards
 
 TABLE = "episode_search"
 MAX_TERMS = 8

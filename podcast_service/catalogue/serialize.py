@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from ..core import urls
+from ..models import Episode, Show, Subscriber
 from . import languages as versions
 from .apple import show_warnings, warnings
 from .audio_jobs import audio_state
 from .categories import format_category
 from .lists import EpisodeParts, ListedEpisode
 from .service import AUDIO_SETTINGS, FEED_SETTINGS
-from ..models import Episode, Show, Subscriber
 
 
 def _iso(value: Any) -> str | None:

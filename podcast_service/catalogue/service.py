@@ -25,17 +25,17 @@ from flask_babel import gettext as _
 from sqlalchemy import FromClause, Select, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from . import images, transcripts
-from ..jobs import jobs
 from ..core import urls
-from ..media.audio import probe as audio_probe
 from ..core.errors import Conflict, PodcastServiceError, TooLarge, ValidationError
 from ..core.extensions import db
-from .inputs import EpisodeInput, LinkInput, PersonInput, ShowInput, check_chapters
 from ..core.markup import render_markdown
-from ..models import AlternateFile, AudioJob, Chapter, Credit, Episode, Link, MediaFile, Show, utcnow
+from ..jobs import jobs
+from ..media.audio import probe as audio_probe
 from ..media.storage import Storage, StoredObject, Stores, new_key
 from ..media.storage.base import file_sha256
+from ..models import AlternateFile, AudioJob, Chapter, Credit, Episode, Link, MediaFile, Show, utcnow
+from . import images, transcripts
+from .inputs import EpisodeInput, LinkInput, PersonInput, ShowInput, check_chapters
 
 log = logging.getLogger(__name__)
 

@@ -2,31 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from pathlib import Path
-
 import functools
 from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import click
 from flask import Flask, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..accounts import service as accounts
-from ..feed import announce
 from .. import backup, jobs
-from ..media.storage import check as consistency, migrate as storage_migration
-from . import producers as producer_commands
-from ..core import locks as run_locks, revision as schema, spools
-from ..imports.progress import Progress
-from ..imports.run import NothingImported, import_feed
+from ..accounts import service as accounts
 from ..catalogue.service import stores
-from ..core.settings import STORAGE_BACKENDS
-from ..media.storage import Storage
+from ..core import locks as run_locks
+from ..core import revision as schema
+from ..core import spools
 from ..core.errors import PodcastServiceError
 from ..core.extensions import db
+from ..core.settings import STORAGE_BACKENDS
+from ..feed import announce
 from ..imports.folders import Outcome, import_folder
+from ..imports.progress import Progress
+from ..imports.run import NothingImported, import_feed
+from ..media.storage import Storage
+from ..media.storage import check as consistency
+from ..media.storage import migrate as storage_migration
+from . import producers as producer_commands
 
 
 @click.command("import-episodes")

@@ -13,17 +13,17 @@ from pathlib import Path
 
 import click
 
-from ..accounts import service as accounts, subscribers
+from ..accounts import service as accounts
+from ..accounts import subscribers
 from ..catalogue import coercion as fields
-from ..core import urls
-from ..catalogue.serialize import EpisodeLinks, episode_json
-from ..catalogue.lists import EpisodeParts
-from ..catalogue.lists import episode_rows, listed
-from ..catalogue.service import add_alternate, delete_episode, episode_input, save_episode
-from ..core.extensions import db
 from ..catalogue.inputs import PUBLICATION_STATES, EpisodeInput
-from ..models import ROLES, SCOPES, Episode, Show, Subscriber, utcnow
+from ..catalogue.lists import EpisodeParts, episode_rows, listed
+from ..catalogue.serialize import EpisodeLinks, episode_json
+from ..catalogue.service import add_alternate, delete_episode, episode_input, save_episode
+from ..core import urls
+from ..core.extensions import db
 from ..core.pagination import paginate
+from ..models import ROLES, SCOPES, Episode, Show, Subscriber, utcnow
 
 LIST_PAGE_SIZE = 200
 

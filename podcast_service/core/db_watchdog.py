@@ -55,7 +55,7 @@ class Watchdog:
                     if connection.closed or connection.pgconn.transaction_status != TransactionStatus.ACTIVE:
                         continue
                     self._cut(connection.pgconn.socket)
-                except Exception:  # noqa: BLE001 - a connection closing meanwhile is not an error here
+                except Exception:
                     continue
                 log.error("database: no answer in %s s; connection cut so the request can fail cleanly", self.timeout)
                 with self._lock:

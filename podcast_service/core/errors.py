@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-
 # What a 503 asks clients to wait before trying again.
 RETRY_AFTER_SECONDS = 30
 

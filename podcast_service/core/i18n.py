@@ -14,7 +14,7 @@ them; tests/test_translations.py fails while one is missing or untranslated.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from urllib.parse import urlencode
 
 from flask import Flask, current_app, g, has_request_context, request
@@ -113,7 +113,7 @@ def long_date(value: date) -> str:
         found = g.long_date_pattern = (locale.date_formats["long"], locale, get_timezone())
     pattern, locale, zone = found
     if isinstance(value, datetime):
-        value = (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(zone).date()
+        value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone).date()
     return pattern.apply(value, locale)
 
 

@@ -11,9 +11,9 @@ from contextlib import contextmanager
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..models import RunLock, utcnow
 from .errors import Conflict
 from .extensions import db
-from ..models import RunLock, utcnow
 
 
 class Held(Conflict):

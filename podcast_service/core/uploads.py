@@ -16,8 +16,8 @@ SMALL_BODY_BYTES, before its body is read when it declares its length.
 
 from __future__ import annotations
 
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from flask import Request, current_app, request

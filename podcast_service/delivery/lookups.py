@@ -14,8 +14,8 @@ from flask_babel import gettext
 from sqlalchemy import Select, and_, bindparam, select, union_all
 
 from ..core.extensions import db
-from ..models import AlternateFile, Episode, MediaFile, Show, utcnow, web_etag
 from ..core.i18n import page_language
+from ..models import AlternateFile, Episode, MediaFile, Show, utcnow, web_etag
 from .recent import RecentMedia, recent_media
 
 

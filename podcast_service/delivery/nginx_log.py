@@ -47,10 +47,10 @@ import orjson
 from flask import Flask
 from werkzeug.exceptions import NotFound
 
-from ..core.extensions import db
-from .lookups import Found, counted_audio, public_media_or_404
 from ..analytics import counting
 from ..analytics.recorder import Recorder, add_request, counted_span, recorder
+from ..core.extensions import db
+from .lookups import Found, counted_audio, public_media_or_404
 
 log = logging.getLogger(__name__)
 
@@ -307,7 +307,7 @@ def _read(app: Flask, path: str) -> None:
                 for line in group:
                     lines.take(line)
                 lines.report()
-            except Exception:  # noqa: BLE001  (a failure here loses these lines, never the reader)
+            except Exception:
                 log.exception("analytics: %d lines from nginx's media log not recorded", len(group))
             finally:
                 db.session.remove()  # a connection the salt took goes back to the pool

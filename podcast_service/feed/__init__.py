@@ -9,11 +9,12 @@ bytes and a stable ETag; cache.py decides when to build.
 from __future__ import annotations
 
 from collections.abc import Sequence
+
 from feedgen.feed import FeedGenerator
 
-from ..models import Show
 from ..catalogue.transcripts import SERVED as TRANSCRIPT_FORMATS
 from ..core.urls import FeedUrls
+from ..models import Show
 from .atom_links import AtomHubExtension
 from .data import FeedEpisode, feed_show
 from .itunes import ItunesEntryExtension, ItunesExtension

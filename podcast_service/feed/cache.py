@@ -27,8 +27,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..core.extensions import db
-from ..models import CachedFeed, Episode, Show, utcnow, web_etag
 from ..core.urls import FeedUrls
+from ..models import CachedFeed, Episode, Show, utcnow, web_etag
 from . import build_feed
 from .data import feed_episodes
 

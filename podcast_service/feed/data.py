@@ -16,9 +16,9 @@ from typing import NamedTuple
 from sqlalchemy import select
 
 from ..core.extensions import db
+from ..core.xmltext import clean_all
 from ..media.audio.probe import APPLE_PLAYABLE
 from ..models import AlternateFile, Chapter, Credit, Episode, MediaFile, Show
-from ..core.xmltext import clean_all
 from .podcast_ns import Person
 
 

@@ -22,10 +22,10 @@ from sqlalchemy import select
 
 from .. import jobs
 from ..accounts import service as accounts
+from ..catalogue.inputs import make_slug
 from ..core import locks as run_locks
 from ..core.errors import Conflict, Forbidden, PodcastServiceError, ValidationError
 from ..core.extensions import db
-from ..catalogue.inputs import make_slug
 from ..models import FeedImport, Show, User, utcnow
 from .feed import ImportedItem
 from .fetcher import is_url

@@ -30,14 +30,14 @@ from sqlalchemy import select
 from ..catalogue import chapters as chapter_json
 from ..catalogue import images
 from ..catalogue.categories import APPLE_CATEGORIES, RETIRED_CATEGORIES, format_category
+from ..catalogue.inputs import EpisodeInput, ShowInput, make_slug
 from ..catalogue.service import add_alternate, media_change, save_episode, save_show
 from ..core.errors import Conflict, PodcastServiceError, ValidationError
 from ..core.extensions import db
-from ..catalogue.inputs import EpisodeInput, ShowInput, make_slug
 from ..models import Episode, Show
 from . import fetcher, items, podcasting
-from .podcasting import ITUNES, PODCAST_NAMESPACES
 from .fetcher import is_url
+from .podcasting import ITUNES, PODCAST_NAMESPACES
 from .text import cut_to_bytes, notes_of, says_more_than_text, text_of
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -20,12 +20,12 @@ from typing import Any
 from sqlalchemy import select
 
 from ..catalogue import chapters as chapter_json
+from ..catalogue.inputs import EpisodeInput, LinkInput, PersonInput, ShowInput, make_slug
 from ..catalogue.service import AUDIO_SETTINGS, FEED_SETTINGS, save_episode, save_show
 from ..core.errors import PodcastServiceError, ValidationError
 from ..core.extensions import db
-from ..catalogue.inputs import EpisodeInput, LinkInput, PersonInput, ShowInput, make_slug
-from ..models import Episode, Show
 from ..media.storage.base import file_sha256
+from ..models import Episode, Show
 
 SHOW_FILE = "show.toml"
 EPISODE_FILE = "episode.toml"
@@ -92,7 +92,7 @@ def _datetime(value: object) -> datetime | None:
             raise ValidationError("published must carry a time zone offset, e.g. 2022-03-01T09:00:00+01:00")
         return value
     if isinstance(value, date):
-        return datetime.combine(value, time(), timezone.utc)
+        return datetime.combine(value, time(), UTC)
     raise ValidationError("published must be a TOML date-time such as 2022-03-01T09:00:00+01:00")
 
 

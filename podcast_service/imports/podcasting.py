@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.errors import ValidationError
 from ..catalogue.inputs import PersonInput
+from ..core.errors import ValidationError
 
 PODCAST_NAMESPACES = (
     "https://podcastindex.org/namespace/1.0",

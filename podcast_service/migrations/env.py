@@ -31,13 +31,13 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    def process_revision_directives(context, revision, directives):  # noqa: ANN001
+    def process_revision_directives(context, revision, directives):
         """An autogenerate that finds no change writes no empty revision file."""
         if getattr(config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():
             directives[:] = []
             logger.info("No changes in schema detected.")
 
-    def include_name(name, type_, parent_names) -> bool:  # noqa: ANN001
+    def include_name(name, type_, parent_names) -> bool:
         """The search index is made by hand (an FTS5 table and its shadow tables on SQLite): not a model."""
         return not (type_ == "table" and name and name.startswith(search.TABLE))
 

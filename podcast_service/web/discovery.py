@@ -83,7 +83,7 @@ def _version() -> tuple:
 _lock = threading.Lock()
 
 
-def _kept(key: object, build: Callable[[], Any]) -> Any:  # noqa: ANN401
+def _kept(key: object, build: Callable[[], Any]) -> Any:
     """build()'s result as of the catalogue's current version: built once, then kept until the version changes."""
     version = _version()
     kept: dict[object, tuple[tuple, Any]] = current_app.extensions.setdefault("podcast_sitemaps", {})

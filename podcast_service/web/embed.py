@@ -17,9 +17,9 @@ from flask_babel import gettext
 from markupsafe import escape
 
 from ..core import urls
+from ..delivery.lookups import published_episode_or_404, show_or_404
 from ..models import Episode
 from . import bp
-from ..delivery.lookups import published_episode_or_404, show_or_404
 
 THEMES = ("light", "dark")
 # The iframe's size: wide enough for the title and the player's controls, tall enough for a few chapters.

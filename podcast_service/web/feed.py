@@ -14,13 +14,13 @@ import hashlib
 
 from flask import Response, current_app, redirect, request
 
-from ..feed import cache
-from ..models import Show
 from ..accounts.subscribers import subscriber_or_error
 from ..core.urls import feed_url
-from . import bp
 from ..delivery import feed_files
 from ..delivery.lookups import show_or_404
+from ..feed import cache
+from ..models import Show
+from . import bp
 
 FEED_MAX_AGE = 300
 

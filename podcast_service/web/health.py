@@ -16,9 +16,9 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from flask import Flask, Response, current_app, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..core import revision as schema
 from ..accounts.service import bearer_secret, token_for
 from ..catalogue.service import storage
+from ..core import revision as schema
 from ..core.errors import RETRY_AFTER_SECONDS, StorageError
 from ..core.extensions import db
 from ..core.settings import Settings

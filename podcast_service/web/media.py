@@ -7,14 +7,14 @@ from collections.abc import Callable
 from flask import Response, abort, current_app, request
 from werkzeug.exceptions import NotFound
 
+from ..accounts.subscribers import subscriber_or_error
 from ..analytics import counting, recorder
 from ..catalogue.service import storage_of
-from ..accounts.subscribers import subscriber_or_error
-from . import bp
-from ..delivery import media_links
 from ..core.errors import StorageError
+from ..delivery import media_links
 from ..delivery.lookups import Found, ServedFile, counted_audio, forget_decision, public_media_or_404
 from ..delivery.replay import REPLAYABLE
+from . import bp
 
 # Keys are immutable (a replaced file gets a new URL), so clients may keep a copy a long time.
 KEEP = f"public, max-age={7 * 24 * 3600}, immutable"

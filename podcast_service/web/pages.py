@@ -7,19 +7,19 @@ from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ..accounts.subscribers import subscriber_or_error
 from ..catalogue import chapters as chapter_json
-from ..catalogue import search, transcripts, languages as versions
-from ..core import urls
+from ..catalogue import languages as versions
+from ..catalogue import search, transcripts
 from ..catalogue.service import published_query
+from ..core import urls
 from ..core.errors import NotFound
 from ..core.extensions import db
 from ..core.i18n import page_versions, supported
-from ..models import CachedFeed, Episode, Show, utcnow
 from ..core.pagination import page_number, paginate
-from ..accounts.subscribers import subscriber_or_error
-from . import bp, transcript_parts, waveform
 from ..delivery.lookups import episode_by_preview_key_or_404, published_episode_or_404, show_or_404
-
+from ..models import CachedFeed, Episode, Show, utcnow
+from . import bp, transcript_parts, waveform
 
 # Episodes per page of a show's page, and of its search results.
 SHOW_PAGE_SIZE = 50

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from ..catalogue import transcripts
 from ..core.errors import NotFound
 from ..core.extensions import db
-from ..models import Episode, TranscriptCues
 from ..core.pagination import Page, page_number
+from ..models import Episode, TranscriptCues
 
 PART_SIZE = 200
 

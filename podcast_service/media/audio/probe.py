@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask_babel import gettext as _
 import mutagen
+from flask_babel import gettext as _
 from mutagen.aiff import AIFF
 from mutagen.flac import FLAC
 from mutagen.id3 import ID3
@@ -20,8 +20,8 @@ from mutagen.oggopus import OggOpus
 from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 
-from . import mpeg
 from ...core.errors import MediaError, TooLarge
+from . import mpeg
 from .tag_size import MAX_TAG_BYTES, metadata_bytes
 
 

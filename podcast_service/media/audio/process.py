@@ -241,7 +241,7 @@ class _Encoder(threading.Thread):
             if self.error is None:  # after an error, only drain the queue so the caller never blocks
                 try:
                     self._encode(frame)
-                except BaseException as e:  # noqa: BLE001  (re-raised in the caller's thread by finish())
+                except BaseException as e:
                     self.error = e
             if frame is None:
                 return

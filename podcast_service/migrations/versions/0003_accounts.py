@@ -8,9 +8,8 @@ Create Date: 2026-11-26 21:02:19.342105
 
 import secrets
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0003_accounts"

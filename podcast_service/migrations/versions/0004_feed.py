@@ -8,12 +8,11 @@ Create Date: 2026-11-26 21:55:38.280561
 
 import uuid
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from flask import current_app
 
 from podcast_service.core.markup import render_markdown
-
 
 # revision identifiers, used by Alembic.
 revision = "0004_feed"

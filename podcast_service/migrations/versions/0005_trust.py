@@ -7,9 +7,8 @@ Create Date: 2026-11-27 13:00:00
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0005_trust"
 down_revision = "0004_feed"

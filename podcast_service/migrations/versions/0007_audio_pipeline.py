@@ -7,9 +7,8 @@ Create Date: 2026-11-27 17:00:00
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0007_audio_pipeline"
 down_revision = "0006_resilience"

@@ -10,7 +10,6 @@ from alembic import op
 
 from podcast_service.catalogue import search
 
-
 revision = "0008_episode_search"
 down_revision = "0007_audio_pipeline"
 branch_labels = None

@@ -7,11 +7,10 @@ Create Date: 2026-11-27 18:49:09.402458
 
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import podcast_service.models
-
 
 revision = "0009_analytics"
 down_revision = "0008_episode_search"

@@ -6,11 +6,10 @@ Create Date: 2026-11-27 21:55:28.943857
 
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import podcast_service.models
-
 
 revision = "0010_feed_imports"
 down_revision = "0009_analytics"

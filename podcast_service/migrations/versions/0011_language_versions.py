@@ -6,9 +6,8 @@ Create Date: 2026-11-27 22:23:24.274886
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0011_language_versions"
 down_revision = "0010_feed_imports"

@@ -6,9 +6,8 @@ Create Date: 2026-11-27 22:26:43.922559
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0012_user_language"
 down_revision = "0011_language_versions"

@@ -6,9 +6,8 @@ Create Date: 2026-11-29 04:40:00.000000
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0013_feed_sizes"
 down_revision = "0012_user_language"
