@@ -11,7 +11,7 @@ import json
 import wave
 
 import pytest
-from conftest import AUDIO, csrf_token, multipart
+from fixtures.app import AUDIO, csrf_token, multipart
 from mutagen.id3 import APIC, ID3
 
 from podcast_service.core.errors import MediaError

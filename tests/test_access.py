@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import PASSWORD, csrf_token, sign_in
+from fixtures.app import PASSWORD, csrf_token, sign_in
 
 from podcast_service.accounts import service as accounts
 from podcast_service.core.extensions import db

@@ -7,9 +7,8 @@ import threading
 import urllib.request
 
 import pytest
-from conftest import DEMO_EPISODES, PASSWORD, dispose_app, migrate
-from services import free_ports
-from test_browser import chromium, page  # noqa: F401  (the Playwright chromium fixtures)
+from fixtures.app import DEMO_EPISODES, PASSWORD, dispose_app, migrate
+from fixtures.services import free_ports
 from werkzeug.serving import make_server
 
 from podcast_service import create_app
@@ -59,7 +58,7 @@ document.addEventListener("DOMContentLoaded", () => {
 """
 
 
-def test_producer_uploads_edits_and_publishes(live_app, page, big_mp3):  # noqa: F811
+def test_producer_uploads_edits_and_publishes(live_app, page, big_mp3):
     base = live_app
     progress: list[tuple[float, float]] = []
     page.expose_function("recordProgress", lambda value, maximum: progress.append((value, maximum)))

@@ -8,10 +8,10 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from conftest import PASSWORD, csrf_token, sign_in
+from fixtures.app import PASSWORD, csrf_token, sign_in
+from fixtures.browser import PRODUCER, until
+from fixtures.old_host import FIRST, channel
 from sqlalchemy import select
-from test_browser import PRODUCER, chromium, live_demo, page, until  # noqa: F401  (chromium and a live server)
-from test_import_feed import FIRST, channel, old_host  # noqa: F401  (the old host's HTTP server)
 
 from podcast_service import create_app
 from podcast_service.accounts import service as accounts
@@ -45,7 +45,7 @@ def the_import() -> FeedImport:
     return db.session.scalars(select(FeedImport).order_by(FeedImport.id.desc())).first()
 
 
-def test_a_producer_imports_a_podcast_and_becomes_its_owner(client, producer, old_host):  # noqa: F811
+def test_a_producer_imports_a_podcast_and_becomes_its_owner(client, producer, old_host):
     response = start(client, old_host(FIRST), slug="moved")
     assert response.status_code == 302
     page = client.get(response.location).text
@@ -60,7 +60,7 @@ def test_a_producer_imports_a_podcast_and_becomes_its_owner(client, producer, ol
 
 
 @pytest.mark.jobs_wait
-def test_the_import_waits_on_the_queue_and_its_page_follows_it(client, producer, old_host):  # noqa: F811
+def test_the_import_waits_on_the_queue_and_its_page_follows_it(client, producer, old_host):
     response = start(client, old_host(FIRST))
     row = the_import()
     assert row.state == "queued" and jobs().huey.pending_count() == 1  # nothing imported in the request
@@ -88,7 +88,7 @@ def test_what_is_not_a_feed_address_is_refused_on_the_form(client, producer, sou
     assert the_import() is None
 
 
-def test_a_feed_on_a_private_address_fails_with_the_reason(app, client, producer, old_host):  # noqa: F811
+def test_a_feed_on_a_private_address_fails_with_the_reason(app, client, producer, old_host):
     app.config["PODCAST"] = replace(app.config["PODCAST"], import_allow_private_networks=False)
     response = start(client, old_host(FIRST))
     page = client.get(response.location).text
@@ -96,7 +96,7 @@ def test_a_feed_on_a_private_address_fails_with_the_reason(app, client, producer
     assert db.session.scalar(select(Show)) is None
 
 
-def test_a_locked_feed_needs_its_owner_to_say_so(client, producer, old_host):  # noqa: F811
+def test_a_locked_feed_needs_its_owner_to_say_so(client, producer, old_host):
     url = old_host.write(channel('<podcast:locked owner="boss@old.example.org">yes</podcast:locked>'))
     page = client.get(start(client, url).location).text
     assert "Failed" in page and "boss@old.example.org" in page
@@ -104,7 +104,7 @@ def test_a_locked_feed_needs_its_owner_to_say_so(client, producer, old_host):  #
     assert "Done" in page and "1 imported" in page
 
 
-def test_nobody_reaches_another_producers_show_or_imports(app, client, producer, old_host):  # noqa: F811
+def test_nobody_reaches_another_producers_show_or_imports(app, client, producer, old_host):
     url = old_host(FIRST)
     first = start(client, url, slug="moved").location
     client.post("/admin/logout", data={"csrf_token": csrf_token(client, "/admin/")})
@@ -135,7 +135,7 @@ def test_anonymous_requests_and_forged_forms_are_turned_away(client, app):
     assert the_import() is None
 
 
-def test_a_stopped_import_is_started_again_and_goes_on_where_it_stopped(client, producer, old_host):  # noqa: F811
+def test_a_stopped_import_is_started_again_and_goes_on_where_it_stopped(client, producer, old_host):
     url = old_host(FIRST)
     location = start(client, url, slug="moved").location
     row = the_import()
@@ -152,7 +152,7 @@ def test_a_stopped_import_is_started_again_and_goes_on_where_it_stopped(client, 
     assert client.post(location + "/restart", data={"csrf_token": token}).status_code == 409  # done: nothing to do
 
 
-def test_an_import_waits_while_another_runs_and_a_lost_one_is_queued_again(client, producer, old_host):  # noqa: F811
+def test_an_import_waits_while_another_runs_and_a_lost_one_is_queued_again(client, producer, old_host):
     with run_locks.held("import-feed"):
         location = start(client, old_host(FIRST)).location
     row = the_import()
@@ -168,7 +168,7 @@ def test_an_import_waits_while_another_runs_and_a_lost_one_is_queued_again(clien
 def test_in_a_browser_the_page_follows_the_import_until_it_is_done(
     app_config,
     live_demo,
-    page,  # noqa: F811
+    page,
     old_host,
 ):
     base, _ = live_demo

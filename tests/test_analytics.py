@@ -6,11 +6,11 @@ recorder writes them in a batch), then the day is rolled up and `daily_downloads
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from fixtures.analytics import APPLE, CHROME, DAY, OVERCAST, Hit, replay
 from sqlalchemy import select
 
 from podcast_service.analytics import counting, listeners
@@ -19,69 +19,13 @@ from podcast_service.core import urls
 from podcast_service.core.extensions import db
 from podcast_service.models import AnalyticsSalt, DailyDownloads, MediaRequest
 
-DAY = datetime(2026, 11, 20, tzinfo=UTC)
-APPLE = "Podcasts/1555.2.1 CFNetwork/1410.0.3 Darwin/22.6.0"
-OVERCAST = "Overcast/3.0 (+http://overcast.fm/; iOS podcast app)"
 POCKET = "Pocket Casts"
 ANTENNA = "AntennaPod/3.2.0"
 GPODDER = "gPodder/3.11.1 (+http://gpodder.org/) Linux"
 CASTRO = "Castro 2022.11/1330 Like iTunes"
 ADDICT = "PodcastAddict/v5 (+https://podcastaddict.com/; Android podcast app)"
 SPOTIFY = "Spotify/8.6.80 iOS/16.6 (iPhone14,2)"
-CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
 GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One line of the synthetic access log."""
-
-    minutes: float  # after DAY's midnight
-    address: str
-    agent: str
-    method: str = "GET"
-    range: str | None = None
-    referrer: str | None = None
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = DAY
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    clock = Clock()
-    monkeypatch.setattr(recording, "utcnow", clock)
-    return clock
-
-
-@pytest.fixture
-def enclosure(app, demo):
-    """The demo episode's enclosure path, its size and its first-minute threshold in bytes."""
-    audio = demo.audio
-    assert audio.duration > 100  # a file longer than the minute the rules are about
-    path = urls.audio_url(demo).removeprefix(app.config["PODCAST"].base_url)
-    return path, audio.size, counting.threshold(audio.size, audio.duration, audio.bitrate)
-
-
-def replay(app, client, clock, path: str, hits: list[Hit]) -> None:
-    for hit in sorted(hits, key=lambda h: h.minutes):
-        clock.now = DAY + timedelta(minutes=hit.minutes)
-        headers = {"User-Agent": hit.agent}
-        if hit.range:
-            headers["Range"] = hit.range
-        if hit.referrer:
-            headers["Referer"] = hit.referrer
-        r = client.open(
-            path, method=hit.method, headers=headers, environ_base={"REMOTE_ADDR": hit.address}, buffered=True
-        )
-        assert r.status_code in (200, 206, 302), r.status_code
-        r.close()
-    recording.recorder(app).flush()
 
 
 def counted(app, until_day: int = 3) -> dict[tuple[str, str, str], int]:

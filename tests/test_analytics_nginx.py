@@ -4,7 +4,6 @@ alone from the link the service left (reporting each request in `analytics_log_f
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import shutil
@@ -15,40 +14,21 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import wait_for
-from services import ROOT, Gunicorn, Nginx, app_environment
+from fixtures.analytics import APPLE
+from fixtures.app import ROOT, wait_for
+from fixtures.production import CLIENT, accel_demo, answer, answered_alone, ask, service_lines
+from fixtures.services import Gunicorn, Nginx, app_environment
 from sqlalchemy import select, update
-from test_resilience import accel_demo
 
 from podcast_service.analytics import counting
 from podcast_service.core.extensions import db
 from podcast_service.delivery import media_links, nginx_log
 from podcast_service.media.audio import probe
 from podcast_service.models import Episode, MediaRequest, utcnow
-
-# Loopback answers from any 127.x.y.z: a client address that can be looked for everywhere afterwards.
-CLIENT = "127.38.211.97"
-APPLE = "Podcasts/1555.2.1 CFNetwork/1410.0.3 Darwin/22.6.0"
-
-
-def answer(port: int, path: str, method: str = "GET", **headers: str) -> tuple[int, dict[str, str], bytes]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=15, source_address=(CLIENT, 0))
-    try:
-        connection.request(method, path, headers={"User-Agent": APPLE, **headers})
-        response = connection.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
-    finally:
-        connection.close()
-
-
-def ask(port: int, path: str, method: str = "GET", **headers: str) -> tuple[int, bytes]:
-    status, _, body = answer(port, path, method, **headers)
-    return status, body
 
 
 def recorded_rows(app, at_least: int):
@@ -63,32 +43,10 @@ def recorded_rows(app, at_least: int):
     return [tuple(r) for r in rows] if len(rows) >= at_least else None
 
 
-def answered_alone(port: int, path: str, left: Callable[[str], bool], method: str = "GET", **headers: str):
-    """A request nginx answers alone, and how many times it was made: a HEAD first has the service leave what
-    nginx sends for these ten seconds (`left(window)` says whether it is there), and the request is made again
-    if the ten seconds turned meanwhile."""
-    made = 0
-    for _ in range(9):
-        window = media_links.window(time.time())
-        ask(port, path, "HEAD")
-        if not left(window):
-            continue
-        result = answer(port, path, method, **headers)
-        made += 1
-        if media_links.window(time.time()) == window:
-            return (*result, made)
-    raise AssertionError("nothing left for nginx for nine windows in a row")
-
-
 def sent_alone(port: int, path: str, links: Path, method: str = "GET", **headers: str):
     """An audio request nginx answers alone from the link the service left: (status, headers, body, made)."""
     public_id = path.split("/")[2]
     return answered_alone(port, path, lambda window: any((links / window).glob(f"*/{public_id}.*")), method, **headers)
-
-
-def service_lines(server: Gunicorn, part: str) -> int:
-    """How many requests whose line holds `part` reached gunicorn (its access log: one line per request)."""
-    return sum(part in line for line in server.log_path.read_text().splitlines() if line.startswith('"'))
 
 
 def test_ranged_head_and_full_requests_through_nginx_are_each_recorded_once(tmp_path):
@@ -392,7 +350,7 @@ def test_nginx_sends_each_stored_audio_format_with_the_type_the_service_gives_it
     site = (Path(__file__).parent.parent / "deploy" / "nginx.conf").read_text()
     block = site.split("types {", 1)[1].split("}", 1)[0]
     types = {line.split()[1].rstrip(";"): line.split()[0] for line in block.splitlines() if line.strip().endswith(";")}
-    assert types == {extension: mime for extension, mime in probe.FORMATS.values()}
+    assert types == dict(probe.FORMATS.values())
 
 
 def test_gunicorn_refuses_to_start_with_a_log_file_it_cannot_make(tmp_path):

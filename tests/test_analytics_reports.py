@@ -6,10 +6,9 @@ import csv
 import io
 from datetime import timedelta
 
-from conftest import sign_in
+from fixtures.analytics import APPLE, CHROME, OVERCAST, Clock, Hit, replay
+from fixtures.app import sign_in
 from lxml import html
-from test_analytics import APPLE, CHROME, OVERCAST, Clock, Hit, enclosure, replay  # noqa: F401  (fixture)
-from test_api import api, api_show, document  # noqa: F401  (fixtures)
 
 from podcast_service.analytics import counting
 from podcast_service.analytics import recorder as recording
@@ -21,7 +20,7 @@ def test_dashboard_csv_and_api_show_yesterday_counted_and_today_live(
     client,
     demo,
     admin_headers,
-    api,  # noqa: F811
+    api,
     monkeypatch,
     enclosure,
 ):
@@ -30,9 +29,9 @@ def test_dashboard_csv_and_api_show_yesterday_counted_and_today_live(
     monkeypatch.setattr(recording, "utcnow", clock)
     today = utcnow().replace(hour=12, minute=0, second=0, microsecond=0)
     yesterday = today - timedelta(days=1)
-    import test_analytics
+    from fixtures import analytics
 
-    monkeypatch.setattr(test_analytics, "DAY", yesterday.replace(hour=0))
+    monkeypatch.setattr(analytics, "DAY", yesterday.replace(hour=0))
     replay(
         app,
         client,
@@ -41,7 +40,7 @@ def test_dashboard_csv_and_api_show_yesterday_counted_and_today_live(
         [Hit(60, "198.51.100.1", APPLE), Hit(61, "198.51.100.2", OVERCAST), Hit(62, "198.51.100.3", APPLE)],
     )
     counting.roll_up()  # yesterday is over
-    monkeypatch.setattr(test_analytics, "DAY", today.replace(hour=0))
+    monkeypatch.setattr(analytics, "DAY", today.replace(hour=0))
     replay(
         app,
         client,
@@ -91,9 +90,9 @@ def test_only_the_shows_producers_see_its_downloads(app, client, demo, make_toke
     assert signed.get("/admin/shows/cyber-security-coalition/analytics.csv").status_code == 404
 
 
-def test_a_measurement_prefix_goes_before_the_public_feeds_enclosures_only(app, client, api, api_show):  # noqa: F811
+def test_a_measurement_prefix_goes_before_the_public_feeds_enclosures_only(app, client, api, api_show):
+    from fixtures.api import upload
     from lxml import etree
-    from test_api import upload
 
     assert upload(api, api_show, status="published").status_code == 201
     for bad in ("http://op3.dev/e/", "https://op3.dev/e", "javascript:alert(1)/", "https:///", "x" * 201):

@@ -13,9 +13,9 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import AUDIO, BASE_URL, multipart
+from fixtures.app import AUDIO, BASE_URL, multipart
+from fixtures.services import Gunicorn, Worker, app_environment
 from lxml import etree
-from services import Gunicorn, Worker, app_environment
 
 from podcast_service.core.extensions import db
 from podcast_service.models import Announcement, utcnow

@@ -6,54 +6,14 @@ import json
 from datetime import timedelta
 
 import pytest
-from conftest import AUDIO, MANIFEST, ROOT, multipart
-from openapi_check import API_PREFIX, check_response, openapi_path
+from fixtures.api import DEMO_MP3, SHOW_FIELDS, upload
+from fixtures.app import AUDIO, MANIFEST, ROOT, multipart
+from fixtures.openapi_check import API_PREFIX, openapi_path
 from openapi_spec_validator import validate
 
 from podcast_service.accounts import service as accounts
 from podcast_service.core.extensions import db
 from podcast_service.models import ApiToken, Episode, MediaFile, utcnow
-
-SHOW_FIELDS = {
-    "slug": "coalition",
-    "title": "Coalition podcast",
-    "description": "Talks on cyber security.",
-    "author": "Cyber Security Coalition",
-    "owner_name": "Coalition",
-    "owner_email": "podcast@example.org",
-    "categories": ["Technology", "News > Tech News"],
-    "language": "en",
-}
-DEMO_MP3 = ROOT / "episodes" / "2021-shaping-belgiums-digital-future" / "audio.mp3"
-
-
-@pytest.fixture
-def document(client):
-    return client.get(f"{API_PREFIX}/openapi.json").get_json()
-
-
-@pytest.fixture
-def api(app, client, document, admin_headers):
-    """Call the API as an admin; every response is checked against the OpenAPI document."""
-
-    def call(method: str, path: str, *, headers=None, **kwargs):
-        response = client.open(
-            API_PREFIX + path, method=method, headers=admin_headers if headers is None else headers, **kwargs
-        )
-        check_response(app, document, method, API_PREFIX + path, response)
-        return response
-
-    return call
-
-
-@pytest.fixture
-def api_show(api):
-    assert api("POST", "/shows", json=SHOW_FIELDS).status_code == 201
-    return SHOW_FIELDS["slug"]
-
-
-def upload(api, slug: str, audio=DEMO_MP3, name: str | None = None, **form):
-    return api("POST", f"/shows/{slug}/episodes", **multipart(audio=(audio.read_bytes(), name or audio.name), **form))
 
 
 def test_openapi_document_is_valid_and_covers_every_route(app, document):

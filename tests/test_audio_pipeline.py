@@ -6,19 +6,15 @@ Loudness is measured here with pyloudnorm on samples decoded by PyAV, not by the
 
 from __future__ import annotations
 
-import io
 import json
 
-import av
-import numpy as np
-import pyloudnorm
 import pytest
-from conftest import BASE_URL, FIXTURES, ROOT, fetch
-from masters import damaged_flac, write_master
+from fixtures.api import upload
+from fixtures.app import BASE_URL, FIXTURES, ROOT, fetch
+from fixtures.masters import damaged_flac, loudness, write_master
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 from mutagen.oggopus import OggOpus
-from test_api import api, api_show, document, upload  # noqa: F401  (fixtures)
 
 from podcast_service.core.extensions import db
 from podcast_service.models import AudioJob, Episode, MediaFile
@@ -29,23 +25,6 @@ CHAPTERS = (
     '[{"start": 0, "title": "Welcome"}, '
     '{"start": 5, "title": "Belgium\'s digital future", "url": "https://example.org/report"}]'
 )
-
-
-def decoded(data: bytes) -> tuple[np.ndarray, int]:
-    with av.open(io.BytesIO(data)) as container:
-        stream = container.streams.audio[0]
-        frames = [
-            f.to_ndarray().reshape(-1, f.layout.nb_channels if f.format.is_packed else 1)
-            if f.format.is_packed
-            else f.to_ndarray().T
-            for f in container.decode(stream)
-        ]
-        return np.concatenate(frames).astype(np.float64), stream.sample_rate
-
-
-def loudness(data: bytes) -> float:
-    samples, rate = decoded(data)
-    return pyloudnorm.Meter(rate).integrated_loudness(samples)
 
 
 def fetch_bytes(client, url: str) -> bytes:

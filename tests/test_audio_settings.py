@@ -6,11 +6,10 @@ from __future__ import annotations
 import io
 
 import pytest
-from conftest import AUDIO, BASE_URL, fetch, migrate
-from masters import damaged_flac, write_master
+from fixtures.api import upload
+from fixtures.app import AUDIO, BASE_URL, fetch, migrate
+from fixtures.masters import damaged_flac, loudness, write_master
 from mutagen.mp3 import MP3
-from test_api import api, api_show, document, upload  # noqa: F401  (fixtures)
-from test_audio_pipeline import loudness
 
 from podcast_service.core.errors import SettingsError
 from podcast_service.core.extensions import db

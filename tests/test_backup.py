@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import AUDIO, cli
+from fixtures.app import AUDIO, cli
 
 from podcast_service.catalogue.service import add_alternate
 from podcast_service.core.extensions import db

@@ -2,101 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
-import time
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import DEMO_EPISODES, PASSWORD, dispose_app, migrate
-from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import sync_playwright
-from services import free_ports
-from werkzeug.serving import make_server
+from fixtures.browser import EPISODE, until
 
-from podcast_service import create_app
-from podcast_service.accounts import service as accounts
-from podcast_service.core.extensions import db
-from podcast_service.models import Episode
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-EPISODE = "/shows/cyber-security-coalition/shaping-belgiums-digital-future/"
-PRODUCER = "producer@example.org"
 # Chromium drops media range requests it no longer needs (after a seek); Werkzeug's development server,
 # which stands in for gunicorn here, can leave such a request's file to the garbage collector when the
 # test ends while it is still sending. That warning is about the test server's threads, not the service,
 # and the collector can raise it in any later test of the file, not only in the one that played audio.
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-
-
-@pytest.fixture
-def live_demo(app_config):
-    """The demo show served over real HTTP on a free loopback port, on the stack under test."""
-    [port] = free_ports(1)
-    base = f"http://127.0.0.1:{port}"
-    app = create_app({**app_config, "base_url": base})
-    with app.app_context():
-        migrate(app)
-        assert app.test_cli_runner().invoke(args=["import-episodes", str(DEMO_EPISODES)]).exit_code == 0
-        accounts.create_user(PRODUCER, PASSWORD, admin=True)
-        duration = db.session.query(Episode).one().audio.duration
-        db.session.remove()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield base, duration
-    server.shutdown()
-    thread.join()
-    dispose_app(app)
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    """One chromium per test file (starting it is the slow part); each test gets a page of its own."""
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--autoplay-policy=no-user-gesture-required",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(chromium):
-    """A page in a new browser context: no cookie, storage or cache shared with another test's."""
-    tab = chromium.new_page()
-    yield tab
-    tab.context.close()
-
-
-def until(target, expression: str, timeout: float = 15):
-    """Poll a JavaScript expression in a page or frame until it is true, and return its value.
-
-    (Playwright's wait_for_function compiles its predicate with eval inside the page, which the pages'
-    Content-Security-Policy forbids, as it should; evaluate() goes through the debugging protocol.)
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            value = target.evaluate(expression)
-        except PlaywrightError as e:  # the page navigated (a reload) while it was being asked: ask again
-            if "context was destroyed" not in str(e) or time.monotonic() > deadline:
-                raise
-            value = None
-        if value or time.monotonic() > deadline:
-            assert value, f"{expression} still false after {timeout} s"
-            return value
-        time.sleep(0.05)
 
 
 def test_player_loads_and_a_chapter_click_seeks(live_demo, page):

@@ -6,7 +6,7 @@ import io
 import time
 
 import pytest
-from conftest import wait_for
+from fixtures.app import wait_for
 
 from podcast_service import create_app
 from podcast_service.core.extensions import db

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from conftest import DEMO_EPISODES, policy, sign_in
+from fixtures.app import DEMO_EPISODES, policy, sign_in
 from lxml import html
 
 

@@ -12,10 +12,10 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from conftest import AUDIO, BASE_URL, wait_for
+from fixtures.app import AUDIO, BASE_URL, wait_for
+from fixtures.counting import counting
+from fixtures.masters import write_master
 from lxml import etree, html
-from masters import write_master
-from test_scale import counting
 
 from podcast_service.catalogue.inputs import EpisodeInput, ShowInput
 from podcast_service.catalogue.service import delete_episode, episode_input, save_episode, save_show

@@ -6,7 +6,7 @@ import html as html_lib
 import re
 
 import pytest
-from conftest import AUDIO, BASE_URL, policy
+from fixtures.app import AUDIO, BASE_URL, policy
 from lxml import html
 
 from podcast_service.catalogue.inputs import EpisodeInput, ShowInput

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import AUDIO
+from fixtures.app import AUDIO
 from sqlalchemy import func, select
 
 from podcast_service.catalogue.inputs import EpisodeInput

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import feedparser
 import podcastparser
-from conftest import BASE_URL, fetch
+from fixtures.app import BASE_URL, fetch
 from lxml import etree
 
 from podcast_service.core.extensions import db

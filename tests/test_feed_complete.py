@@ -9,23 +9,21 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
 import uuid
-from datetime import timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import feedparser
 import podcastparser
 import pytest
-from conftest import AUDIO, BASE_URL, DEMO_EPISODES, ROOT, fetch
+from fixtures.app import AUDIO, BASE_URL, fetch
+from fixtures.feeds import PARTYTIME, PODROLL_GUID, partytime
 from lxml import etree
 
-from podcast_service.catalogue.inputs import EpisodeInput, LinkInput, PersonInput, ShowInput
-from podcast_service.catalogue.service import add_alternate, save_episode, save_show
+from podcast_service.catalogue.inputs import EpisodeInput
+from podcast_service.catalogue.service import save_episode
 from podcast_service.core.extensions import db
 from podcast_service.feed import cache
-from podcast_service.media.audio.probe import ChapterInfo
 from podcast_service.models import utcnow
 
 PODCAST = "https://podcastindex.org/namespace/1.0"
@@ -37,113 +35,12 @@ NS = {
 }
 FEED = "/shows/everything/feed.xml"
 HUB = "http://127.0.0.1:9/hub"  # nothing listens: announcements fail quietly in the background
-PODROLL_GUID = "917393e3-1b1e-5cef-ace4-edaa54e1f810"
-PARTYTIME = ROOT / "tests" / "js"
 
 
 @pytest.fixture
 def app_config(app_config):
     app_config["websub_hubs"] = [HUB]
     return app_config
-
-
-@pytest.fixture
-def everything(app, tmp_path):
-    """The show, with a full episode (an Opus rendition beside its MP3), a trailer and an Opus-only bonus."""
-    show = save_show(
-        ShowInput(
-            slug="everything",
-            title="Everything Show",
-            description="Every feature of the feed, in one show. Ça marche.",
-            language="en",
-            author="Cyber Security Coalition",
-            owner_name="The Coalition",
-            owner_email="owner@example.org",
-            copyright="© 2021 Cyber Security Coalition",
-            website_url="https://cybersecuritycoalition.be/",
-            categories=["Technology", "News > Tech News"],
-            show_type="serial",
-            block=True,
-            complete=True,
-            locked=True,
-            medium="podcast",
-            funding=[["https://example.org/support", "Support the show"]],
-            people=[
-                PersonInput(
-                    name="Hannah Host",
-                    role="host",
-                    href="https://example.org/hannah",
-                    img="https://example.org/hannah.jpg",
-                )
-            ],
-            location_name="Brussels, Belgium",
-            location_geo="geo:50.8466,4.3528",
-            location_osm="R54094",
-            license="cc-by-4.0",
-            license_url="https://creativecommons.org/licenses/by/4.0/",
-            update_frequency="FREQ=YEARLY",
-            update_frequency_text="Once a year, with the report",
-            txt=[["verify-ownership-123", "verify"]],
-            podroll=[[PODROLL_GUID, "https://example.org/other/feed.xml"]],
-            season_names={"1": "2021"},
-        ),
-        image=DEMO_EPISODES / "cover.jpg",
-    )
-    now = utcnow()
-    trailer = save_episode(
-        show,
-        EpisodeInput(
-            title="Coming soon",
-            slug="trailer",
-            summary="What the show is about.",
-            episode_type="trailer",
-            season=1,
-            published_at=now - timedelta(days=3),
-        ),
-        AUDIO / "aac.m4a",
-    )
-    full = save_episode(
-        show,
-        EpisodeInput(
-            title="Shaping Belgium's digital future",
-            slug="digital-future",
-            summary="An interview with our Prime Minister about Belgium's cyber security strategy.",
-            notes="The **cyber security strategy 2.0**, adopted in May 2021.",
-            season=1,
-            number=1,
-            published_at=now - timedelta(days=2),
-            transcript=DEMO_EPISODES / "2021-shaping-belgiums-digital-future" / "transcript.vtt",
-            people=[
-                PersonInput(
-                    name="Alexander De Croo",
-                    role="guest",
-                    title="Prime Minister of Belgium",
-                    href="https://example.org/de-croo",
-                    img="https://example.org/de-croo.jpg",
-                )
-            ],
-            links=[LinkInput("2021 activity report", "https://annualreport.cybersecuritycoalition.be/", "report")],
-            chapters=[ChapterInfo(0.0, None, "Introduction"), ChapterInfo(3.0, None, "The strategy")],
-            soundbites=[[1.0, 2.5, "The strategy in one sentence"]],
-            image=DEMO_EPISODES / "cover.jpg",
-        ),
-        AUDIO / "cbr.mp3",
-    )
-    add_alternate(full, AUDIO / "opus.opus", "interview.opus")
-    bonus = save_episode(
-        show,
-        EpisodeInput(
-            title="Opus only",
-            slug="opus-only",
-            summary="Uploaded as a file Apple cannot play.",
-            episode_type="bonus",
-            season=1,
-            number=2,
-            published_at=now - timedelta(days=1),
-        ),
-        AUDIO / "opus.opus",
-    )
-    return show, full, trailer, bonus
 
 
 def one(node, path):
@@ -371,13 +268,6 @@ def test_feedparser_reads_it(client, everything):
     assert entry.podcast_season == {"name": "2021"} and entry.podcast_episode == "1"
     assert entry.podcast_alternateenclosure["type"] == "audio/opus"
     assert entry.podcast_source["uri"].endswith("/digital-future.opus")
-
-
-def partytime(xml: bytes) -> dict:
-    result = subprocess.run(
-        ["node", str(PARTYTIME / "partytime.js")], input=xml, capture_output=True, check=True, timeout=60
-    )
-    return json.loads(result.stdout)
 
 
 def test_podcast_partytime_reads_it_and_knows_every_tag(client, everything):

@@ -15,12 +15,11 @@ from pathlib import Path
 
 import flask_migrate
 import pytest
-from conftest import AUDIO, DEMO_EPISODES, dispose_app, wait_for
+from fixtures.app import AUDIO, DEMO_EPISODES, dispose_app, wait_for
+from fixtures.production import accel_demo, answer, answered_alone, service_lines
+from fixtures.services import Gunicorn, Nginx, app_environment
 from lxml import etree
-from services import Gunicorn, Nginx, app_environment
 from sqlalchemy import select
-from test_analytics_nginx import answer, answered_alone, service_lines
-from test_resilience import accel_demo
 
 from podcast_service import create_app
 from podcast_service.catalogue.inputs import EpisodeInput

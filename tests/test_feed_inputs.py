@@ -6,7 +6,7 @@ import shutil
 import uuid
 
 import pytest
-from conftest import AUDIO, DEMO_EPISODES, multipart
+from fixtures.app import AUDIO, DEMO_EPISODES, multipart
 from sqlalchemy import select
 
 from podcast_service.core.extensions import db

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from conftest import AUDIO
+from fixtures.app import AUDIO
 from lxml import etree
 from sqlalchemy import event
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 
-from conftest import AUDIO
+from fixtures.app import AUDIO
 from sqlalchemy import func, select
 
 from podcast_service.core.extensions import db

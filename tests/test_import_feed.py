@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 import io
-import threading
-import time
 from dataclasses import replace
 from datetime import UTC, datetime
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import feedparser
 import podcastparser
 import pytest
-from conftest import AUDIO, BASE_URL, DEMO_EPISODES, migrate
-from test_feed_complete import partytime
+from fixtures.app import AUDIO, BASE_URL, DEMO_EPISODES, migrate
+from fixtures.feeds import partytime
+from fixtures.old_host import FIRST, PODCAST_NS, channel, item
 
 from podcast_service.catalogue import coercion as fields
 from podcast_service.catalogue.inputs import PersonInput
@@ -24,104 +21,11 @@ from podcast_service.imports import feed as feed_import
 from podcast_service.imports import fetcher
 from podcast_service.models import Episode, Show
 
-ITEM = """<item><title>{title}</title><guid isPermaLink="false">{guid}</guid>
-<pubDate>{date}</pubDate><description>About {title}.</description>
-<itunes:episode>{n}</itunes:episode><itunes:explicit>{explicit}</itunes:explicit>
-<enclosure url="{file}" type="audio/mpeg" length="1"/></item>"""
-
-FEED = """<?xml version="1.0" encoding="UTF-8"?>
-<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel>
-<title>Old Host Show</title><link>https://old.example.org/</link><language>nl</language>
-<description>A show moving house.</description><itunes:author>Old Author</itunes:author>
-<itunes:owner><itunes:name>Owner</itunes:name><itunes:email>owner@old.example.org</itunes:email></itunes:owner>
-<itunes:category text="News"><itunes:category text="Tech News"/></itunes:category>
-<itunes:category text="Nonsense Category"/>
-{items}</channel></rss>"""
-
-
-class QuietHandler(SimpleHTTPRequestHandler):
-    """Files from the folder, plus /redirect?to=URL, /slow/FILE (after a pause) and /drip (bytes that come one
-    at a time)."""
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self) -> None:
-        if self.path.startswith("/redirect?to="):
-            self.send_response(302)
-            self.send_header("Location", self.path.split("=", 1)[1])
-            self.end_headers()
-        elif self.path.startswith("/slow/"):  # a file that takes a moment to start
-            time.sleep(0.4)
-            self.path = self.path.removeprefix("/slow")
-            super().do_GET()
-        elif self.path == "/drip":
-            self.send_response(200)
-            self.send_header("Content-Length", "1000")
-            self.end_headers()
-            try:
-                for _ in range(1000):
-                    self.wfile.write(b"x")
-                    self.wfile.flush()
-                    time.sleep(0.05)
-            except OSError:
-                pass
-        else:
-            super().do_GET()
-
 
 @pytest.fixture
 def app_config(app_config):
     """The old host runs on this machine's loopback, which imports refuse unless told otherwise."""
     return {**app_config, "import_allow_private_networks": True}
-
-
-@pytest.fixture
-def old_host(tmp_path):
-    """An HTTP server standing in for the old host: the feed file and the audio fixtures."""
-    root = tmp_path / "old-host"
-    root.mkdir()
-    for name in ("cbr.mp3", "vbr_xing.mp3", "aac.m4a"):
-        (root / name).write_bytes((AUDIO / name).read_bytes())
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_port}"
-
-    def publish(items: list[tuple[str, str, str, str]], title: str = "Old Host Show", name: str = "feed.xml") -> str:
-        xml = FEED.replace("Old Host Show", title).format(
-            items="".join(
-                ITEM.format(
-                    title=t,
-                    guid=g,
-                    date=d,
-                    file=f if ":" in f else f"{base}/{f}",
-                    n=i + 1,
-                    explicit="true" if i == 0 else "false",
-                )
-                for i, (t, g, d, f) in enumerate(items)
-            )
-        )
-        (root / name).write_text(xml)
-        return f"{base}/{name}"
-
-    def write(xml: str, name: str = "custom.xml") -> str:
-        (root / name).write_text(xml.replace("{base}", base), encoding="utf-8")
-        return f"{base}/{name}"
-
-    publish.base = base
-    publish.root = root
-    publish.write = write
-    yield publish
-    server.shutdown()
-    thread.join()
-    server.server_close()
-
-
-FIRST = [
-    ("First", "old-guid-1", "Tue, 01 Mar 2022 09:00:00 +0000", "cbr.mp3"),
-    ("Second", "https://old.example.org/?p=2", "Fri, 01 Apr 2022 09:00:00 +0000", "vbr_xing.mp3"),
-]
 
 
 def test_import_keeps_guids_and_dates_and_rerun_fetches_only_new(runner, old_host, client):
@@ -275,35 +179,6 @@ def test_slugs_for_repeated_titles_cost_one_step_each():
         allocator.taken.add(slugs[-1])
     assert slugs[:2] == ["bonus-2", "bonus-3"] and len(set(slugs)) == 400
     assert CountingSet.lookups <= 2 * 400
-
-
-PODCAST_NS = "https://podcastindex.org/namespace/1.0"
-
-
-def channel(
-    extra: str = "",
-    owner: str = "<itunes:owner><itunes:name>Owner</itunes:name>"
-    "<itunes:email>owner@old.example.org</itunes:email></itunes:owner>",
-    items: str = "",
-) -> str:
-    return (
-        f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" '
-        f'xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd" xmlns:podcast="{PODCAST_NS}" '
-        f'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>Moving Show</title>'
-        f"<link>https://old.example.org/</link><language>fr</language>{owner}"
-        f'<itunes:category text="Technology"/>{extra}{items or ITEM_OK}</channel></rss>'
-    )
-
-
-def item(tags: str = "", title: str = "One", guid: str = "g-1", date: str = "Tue, 01 Mar 2022 09:00:00 +0000") -> str:
-    """An item with the old host's cbr.mp3 as enclosure, and `tags` inside it."""
-    return (
-        f"<item><title>{title}</title><guid>{guid}</guid><pubDate>{date}</pubDate>"
-        f'{tags}<enclosure url="{{base}}/cbr.mp3" type="audio/mpeg" length="1"/></item>'
-    )
-
-
-ITEM_OK = item()
 
 
 def test_a_locked_feed_is_refused_naming_its_owner_unless_the_owner_overrides(runner, old_host):

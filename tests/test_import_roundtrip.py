@@ -8,10 +8,9 @@ import threading
 from contextlib import contextmanager
 
 import pytest
-from conftest import cli
+from fixtures.app import cli
+from fixtures.services import free_ports
 from lxml import etree
-from services import free_ports
-from test_feed_complete import everything  # noqa: F401  (the show with every feature)
 from werkzeug.serving import make_server
 
 [PORT] = free_ports(1)
@@ -67,7 +66,7 @@ def channel_and_items(xml: bytes) -> tuple[list[tuple], dict[str, list[tuple]]]:
 def test_our_feed_imported_by_a_second_instance_comes_out_the_same(
     app,
     client,
-    everything,  # noqa: F811
+    everything,
     other_instance,
 ):
     original = client.get(FEED).data

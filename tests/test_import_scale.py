@@ -14,11 +14,11 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import wait_for
-from services import app_environment
+from fixtures.app import wait_for
+from fixtures.old_host import FEED, ITEM
+from fixtures.services import app_environment
 from sqlalchemy import func
 from sqlalchemy import select as sql_select
-from test_import_feed import FEED, ITEM, old_host  # noqa: F401  (the old host's HTTP server)
 
 from podcast_service.core.extensions import db
 from podcast_service.models import Episode
@@ -92,7 +92,7 @@ def test_a_long_feed_is_read_in_a_fraction_of_the_memory_of_parsing_it_whole(app
     assert measured["entries"] == 1000
     assert measured["titles"] == [f"Episode {n}" for n in range(1, 1001)]  # oldest first
     assert measured["ours"] < measured["baseline"] / 5, measured
-    assert [p for p in Path(app.config["PODCAST"].upload_temp_path).glob("import-*")] == []  # spool removed
+    assert list(Path(app.config["PODCAST"].upload_temp_path).glob("import-*")) == []  # spool removed
 
 
 def cli(app_config: dict, *args: str, **popen) -> subprocess.Popen:
@@ -106,7 +106,7 @@ def episodes() -> int:
     return db.session.scalar(sql_select(func.count()).select_from(Episode))
 
 
-def test_a_killed_import_is_picked_up_where_it_stopped(app, app_config, runner, old_host):  # noqa: F811
+def test_a_killed_import_is_picked_up_where_it_stopped(app, app_config, runner, old_host):
     (old_host.root / "feed.xml").write_text(long_feed(8, "slow/cbr.mp3"))  # each download takes a while
     run = cli(
         app_config,
@@ -136,7 +136,7 @@ def test_a_killed_import_is_picked_up_where_it_stopped(app, app_config, runner, 
     assert runner.invoke(args=["storage-check", "--grace-minutes", "0"]).exit_code == 0
 
 
-def test_on_a_terminal_a_progress_bar_counts_items_and_megabytes(app, app_config, old_host):  # noqa: F811
+def test_on_a_terminal_a_progress_bar_counts_items_and_megabytes(app, app_config, old_host):
     # The newest item's enclosure is missing at the old host.
     (old_host.root / "feed.xml").write_text(long_feed(4, "cbr.mp3").replace('"cbr.mp3"', '"missing.mp3"', 1))
     leader, follower = pty.openpty()

@@ -8,11 +8,11 @@ share ten uploads with each made exactly once.
 from __future__ import annotations
 
 import pytest
-from conftest import BASE_URL, multipart, wait_for
-from masters import write_master
-from services import Worker, app_environment
+from fixtures.api import SHOW_FIELDS
+from fixtures.app import BASE_URL, multipart, wait_for
+from fixtures.masters import write_master
+from fixtures.services import Worker, app_environment
 from sqlalchemy import func, select
-from test_api import SHOW_FIELDS
 
 from podcast_service.core.extensions import db
 from podcast_service.models import AlternateFile, AudioJob, Episode, MediaFile

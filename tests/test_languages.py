@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from conftest import AUDIO, PASSWORD, csrf_token, sign_in
+from fixtures.app import AUDIO, PASSWORD, csrf_token, sign_in
 from lxml import html
 
 from podcast_service.accounts import service as accounts
@@ -72,8 +72,8 @@ def test_the_visitor_chooses_another_language_in_the_address(client, french, lan
     response, tree = page(client, f"/shows/test-show/avenir/?lang={language}")
     assert tree.get("lang") == language
     # Links to other public pages keep the choice.
-    assert tree.xpath("//a[@href='/shows/test-show/?lang=%s']" % language) and tree.xpath(
-        "//header//a[@href='/?lang=%s']" % language
+    assert tree.xpath(f"//a[@href='/shows/test-show/?lang={language}']") and tree.xpath(
+        f"//header//a[@href='/?lang={language}']"
     )
     text = chrome(tree)
     assert all(word in text for word in words) and date in text

@@ -6,7 +6,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import AUDIO, fetch
+from fixtures.app import AUDIO, fetch
 
 from podcast_service.core import urls
 from podcast_service.models import utcnow

@@ -8,9 +8,9 @@ import urllib.parse
 import uuid
 
 import pytest
-from conftest import DEMO_EPISODES, PASSWORD, RequestClient, dispose_app, migrate, sign_in, wait_for
-from services import Gunicorn, app_environment
-from test_scale import counting
+from fixtures.app import DEMO_EPISODES, PASSWORD, RequestClient, dispose_app, migrate, sign_in, wait_for
+from fixtures.counting import counting
+from fixtures.services import Gunicorn, app_environment
 
 from podcast_service import create_app
 from podcast_service.accounts import service as accounts

@@ -6,7 +6,7 @@ import contextlib
 import json
 
 import flask_migrate
-from services import postgres_schema
+from fixtures.services import postgres_schema
 from sqlalchemy import inspect, text
 
 from podcast_service import create_app

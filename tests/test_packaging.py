@@ -6,7 +6,7 @@ import subprocess
 import sys
 import zipfile
 
-from conftest import ROOT
+from fixtures.app import ROOT
 
 
 def test_wheel_contains_templates_and_migrations(tmp_path):

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import lxml.html
 import pytest
-from conftest import AUDIO, BASE_URL
+from fixtures.app import AUDIO, BASE_URL
 
 from podcast_service.catalogue.inputs import EpisodeInput
 from podcast_service.catalogue.service import save_episode

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from conftest import AUDIO, BASE_URL, csrf_token, fetch, multipart
+from fixtures.app import AUDIO, BASE_URL, csrf_token, fetch, multipart
 from lxml import etree
 
 from podcast_service.catalogue import coercion as fields

@@ -9,7 +9,7 @@ import zipfile
 
 import mutagen
 import pytest
-from conftest import AUDIO, MANIFEST
+from fixtures.app import AUDIO, MANIFEST
 
 from podcast_service.core.errors import MediaError
 from podcast_service.media.audio import probe as media

@@ -7,7 +7,7 @@ import urllib.request
 from urllib.parse import urlsplit
 
 import pytest
-from services import Gunicorn, app_environment
+from fixtures.services import Gunicorn, app_environment
 
 from podcast_service.core import urls
 

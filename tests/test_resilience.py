@@ -17,14 +17,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import AUDIO, BASE_URL, DEMO_EPISODES, dispose_app, migrate, multipart, wait_for
-from services import Gunicorn, Nginx, TcpProxy, app_environment, postgres_schema
+from fixtures.app import AUDIO, BASE_URL, DEMO_EPISODES, dispose_app, migrate, multipart, wait_for
+from fixtures.production import accel_demo
+from fixtures.services import Gunicorn, Nginx, TcpProxy, app_environment, postgres_schema
 
 from podcast_service import create_app
 from podcast_service.accounts import service as accounts
-from podcast_service.core import spools, urls
+from podcast_service.core import spools
 from podcast_service.core.extensions import db
-from podcast_service.models import Episode
 
 
 def http(url: str, method: str = "GET", timeout: float = 15, **headers: str) -> tuple[int, dict, bytes]:
@@ -529,30 +529,6 @@ def test_behind_nginx_a_slow_300_mb_upload_and_slow_listeners_leave_feed_polls_a
     assert uploaded["json"]["duration"] == 1600 and uploaded["json"]["status"] == "published"
 
 
-def accel_demo(tmp_path):
-    """The demo show on SQLite and the local folder, set up for nginx's X-Accel-Redirect (deploy/nginx.conf):
-    (config, app, the enclosure's path, its stored file, its ETag)."""
-    media = tmp_path / "media"
-    config = {
-        "base_url": BASE_URL,
-        "secret_key": "tests-only-4f1d9a7c2b8e6035d1a9f7c3e5b2a8d0",
-        "database_url": f"sqlite:///{tmp_path / 'db.sqlite'}",
-        "storage_path": str(media),
-        "accel_redirect": "/_media",
-        "trusted_proxies": 1,
-    }
-    app = create_app(config)
-    with app.app_context():
-        migrate(app)
-        assert app.test_cli_runner().invoke(args=["import-episodes", str(DEMO_EPISODES)]).exit_code == 0
-        episode = db.session.query(Episode).one()
-        audio_path = urllib.parse.urlsplit(urls.audio_url(episode)).path
-        stored, etag = media / episode.audio.key, episode.audio.etag
-        db.session.remove()
-        dispose_app(app)
-    return config, app, audio_path, stored, etag
-
-
 def test_behind_nginx_media_bytes_come_from_nginx_with_the_service_headers(tmp_path, make_token):
     """accel_redirect: the service checks and answers with headers; nginx sends the bytes, ranges and HEAD."""
     config, app, audio_path, stored, etag = accel_demo(tmp_path)
@@ -589,7 +565,7 @@ def test_a_saved_episode_is_answered_from_one_read_of_its_row_and_files(app, mak
     with concurrent replacements when one of them uploaded the file the episode already had."""
     from dataclasses import replace
 
-    from test_scale import counting
+    from fixtures.counting import counting
 
     from podcast_service.catalogue.serialize import episode_json
     from podcast_service.catalogue.service import episode_input, save_episode

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import AUDIO, fetch, migrate
+from fixtures.app import AUDIO, fetch, migrate
 
 from podcast_service import create_app
 from podcast_service.catalogue.inputs import EpisodeInput, ShowInput

@@ -3,37 +3,17 @@
 from __future__ import annotations
 
 import json
-import threading
-from contextlib import contextmanager
 
 import pytest
-from catalogue import add_episodes
-from conftest import sign_in
-from sqlalchemy import event, insert, text, update
+from fixtures.app import sign_in
+from fixtures.catalogue import add_episodes
+from fixtures.counting import counting
+from sqlalchemy import insert, text, update
 from sqlalchemy import select as sql_select
 
 from podcast_service.core import urls
 from podcast_service.core.extensions import db
 from podcast_service.models import AlternateFile, Chapter, Credit, Episode, Link, MediaFile, utcnow
-
-
-@contextmanager
-def counting(with_parameters: bool = False):
-    """Statements this thread runs (requests through the test client run in it); other threads' writes, such
-    as the analytics writer's batch each second, are not the request's. With parameters: (statement,
-    parameters) pairs."""
-    statements: list = []
-    here = threading.get_ident()
-
-    def count(conn, cursor, statement, parameters, *args):
-        if threading.get_ident() == here:
-            statements.append((statement, parameters) if with_parameters else statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def queries(client, path: str, **headers: str) -> int:

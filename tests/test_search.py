@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from catalogue import add_episodes
-from conftest import AUDIO
+from fixtures.app import AUDIO
+from fixtures.catalogue import add_episodes
 from lxml import html
 
 from podcast_service.catalogue import search

@@ -11,8 +11,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import wait_for
-from test_browser import EPISODE, PASSWORD, PRODUCER, chromium, live_demo, page, until  # noqa: F401  (fixtures)
+from fixtures.app import PASSWORD, wait_for
+from fixtures.browser import EPISODE, PRODUCER, until
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # see test_browser.py
 
@@ -35,7 +35,7 @@ def origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def test_public_pages_set_no_cookie_and_ask_nothing_of_other_hosts(live_demo, page, app_config):  # noqa: F811
+def test_public_pages_set_no_cookie_and_ask_nothing_of_other_hosts(live_demo, page, app_config):
     base, _duration = live_demo
     # The site itself, and with S3 the store its media URLs redirect to; nothing else.
     allowed = {base, *(origin(u) for u in [app_config.get("s3_endpoint_url")] if u)}
@@ -65,7 +65,7 @@ def axe_violations(page) -> list[str]:
     ]
 
 
-def test_axe_finds_no_serious_problem_on_public_pages_and_the_upload_page(live_demo, page):  # noqa: F811
+def test_axe_finds_no_serious_problem_on_public_pages_and_the_upload_page(live_demo, page):
     base, _duration = live_demo
     found = {}
     for name, path in PUBLIC_PAGES.items():
@@ -82,7 +82,7 @@ def test_axe_finds_no_serious_problem_on_public_pages_and_the_upload_page(live_d
     assert found == {name: [] for name in found}
 
 
-def test_pages_fit_a_phone_and_a_desktop_and_are_photographed(live_demo, page):  # noqa: F811
+def test_pages_fit_a_phone_and_a_desktop_and_are_photographed(live_demo, page):
     base, _duration = live_demo
     SCREENSHOTS.mkdir(exist_ok=True)
     for width_name, size in (("desktop", DESKTOP), ("phone", PHONE)):
@@ -103,7 +103,7 @@ def test_pages_fit_a_phone_and_a_desktop_and_are_photographed(live_demo, page): 
             assert cover["x"] > title["x"] + title["width"] / 2
 
 
-def test_the_downloads_dashboard_shows_what_apps_fetched(live_demo, page):  # noqa: F811
+def test_the_downloads_dashboard_shows_what_apps_fetched(live_demo, page):
     """Three apps download the episode, one only asks (HEAD), one probes: the chart and the tables say three."""
     import re
     import urllib.error
@@ -177,7 +177,7 @@ ENGLISH_CHROME = (
 @pytest.mark.parametrize("language", ["en", "nl", "fr", "de"])
 def test_the_episode_page_in_each_language_is_photographed_and_has_no_english_chrome(
     live_demo,
-    page,  # noqa: F811
+    page,
     language,
 ):
     base, _ = live_demo
@@ -213,7 +213,7 @@ ENGLISH_ADMIN_CHROME = (
 )
 
 
-def test_the_upload_page_in_each_language_is_photographed_and_has_no_english_chrome(live_demo, page):  # noqa: F811
+def test_the_upload_page_in_each_language_is_photographed_and_has_no_english_chrome(live_demo, page):
     base, _ = live_demo
     page.set_viewport_size(DESKTOP)
     page.goto(base + "/admin/login")

@@ -7,7 +7,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from conftest import AUDIO, fetch, multipart
+from fixtures.app import AUDIO, fetch, multipart
 from lxml import etree
 from mutagen.id3 import COMM, ID3, TIT2
 

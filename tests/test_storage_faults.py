@@ -6,8 +6,8 @@ import threading
 import time
 
 import pytest
-from conftest import AUDIO, migrate
-from services import SeaweedFS
+from fixtures.app import AUDIO, migrate
+from fixtures.services import SeaweedFS
 from sqlalchemy import func, select
 
 from podcast_service import create_app

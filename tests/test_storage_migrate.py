@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DEMO_EPISODES, dispose_app, fetch, migrate
+from fixtures.app import DEMO_EPISODES, dispose_app, fetch, migrate
 from sqlalchemy import select
 
 from podcast_service import create_app

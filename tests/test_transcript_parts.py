@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from fixtures.counting import counting
 from lxml import html
-from test_scale import counting
 
 from podcast_service.web import transcript_parts
 

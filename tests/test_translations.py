@@ -11,7 +11,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
-from conftest import ROOT
+from fixtures.app import ROOT
 
 from podcast_service.core.i18n import LANGUAGES
 

@@ -7,7 +7,7 @@ import re
 from dataclasses import replace
 
 import pytest
-from conftest import (
+from fixtures.app import (
     AUDIO,
     BASE_URL,
     PASSWORD,

@@ -9,7 +9,7 @@ import threading
 import zipfile
 
 import pytest
-from conftest import AUDIO, ROOT, dispose_app, migrate, multipart
+from fixtures.app import AUDIO, ROOT, dispose_app, migrate, multipart
 from werkzeug.serving import make_server
 
 from podcast_service.core.extensions import db

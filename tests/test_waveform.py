@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import numpy as np
+from fixtures.masters import RATE, speechlike, write_wav
 from lxml import html
-from masters import RATE, speechlike, write_wav
 
 from podcast_service.catalogue.inputs import EpisodeInput
 from podcast_service.catalogue.service import save_episode, storage_of
