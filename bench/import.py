@@ -35,14 +35,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-import flask_migrate  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
+import flask_migrate
+from sqlalchemy import func, select
 
-from podcast_service import create_app  # noqa: E402
-from podcast_service.catalogue.inputs import EpisodeInput  # noqa: E402
-from podcast_service.catalogue.service import save_episode  # noqa: E402
-from podcast_service.core.extensions import db  # noqa: E402
-from podcast_service.models import Episode, Show, utcnow  # noqa: E402
+from podcast_service import create_app
+from podcast_service.catalogue.inputs import EpisodeInput
+from podcast_service.catalogue.service import save_episode
+from podcast_service.core.extensions import db
+from podcast_service.models import Episode, Show, utcnow
 
 AUDIO = ROOT / "tests" / "fixtures" / "audio" / "cbr.mp3"
 SECRET = "bench-only-9c2e7a1f5d3b8046e2c9a7f1d5b3e8a0"

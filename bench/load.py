@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from services import Gunicorn, Nginx, app_environment  # noqa: E402
+from fixtures.services import Gunicorn, Nginx, app_environment
 
 SHOW = "cyber-security-coalition"
 PAGE = f"/shows/{SHOW}/shaping-belgiums-digital-future/"

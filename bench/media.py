@@ -49,13 +49,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from services import Gunicorn, Nginx, app_environment  # noqa: E402
-from sqlalchemy import select  # noqa: E402
+from fixtures.services import Gunicorn, Nginx, app_environment
+from sqlalchemy import select
 
-from podcast_service.catalogue.inputs import EpisodeInput  # noqa: E402
-from podcast_service.catalogue.service import save_episode  # noqa: E402
-from podcast_service.core.extensions import db  # noqa: E402
-from podcast_service.models import Show, utcnow  # noqa: E402
+from podcast_service.catalogue.inputs import EpisodeInput
+from podcast_service.catalogue.service import save_episode
+from podcast_service.core.extensions import db
+from podcast_service.models import Show, utcnow
 
 FEED = "/shows/cyber-security-coalition/feed.xml"
 RANGES = """

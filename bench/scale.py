@@ -35,19 +35,19 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-import flask_migrate  # noqa: E402
-from catalogue import add_episodes  # noqa: E402
-from conftest import RequestClient, dispose_app, sign_in  # noqa: E402
-from services import postgres_schema  # noqa: E402
-from sqlalchemy import event  # noqa: E402
+import flask_migrate
+from fixtures.app import RequestClient, dispose_app, sign_in
+from fixtures.catalogue import add_episodes
+from fixtures.services import postgres_schema
+from sqlalchemy import event
 
 from podcast_service import create_app
 from podcast_service.accounts import service as accounts
-from podcast_service.catalogue.inputs import EpisodeInput, ShowInput  # noqa: E402
-from podcast_service.catalogue.service import save_episode, save_show  # noqa: E402
-from podcast_service.core import urls  # noqa: E402
-from podcast_service.core.extensions import db  # noqa: E402
-from podcast_service.models import utcnow  # noqa: E402
+from podcast_service.catalogue.inputs import EpisodeInput, ShowInput
+from podcast_service.catalogue.service import save_episode, save_show
+from podcast_service.core import urls
+from podcast_service.core.extensions import db
+from podcast_service.models import utcnow
 
 AUDIO = ROOT / "tests" / "fixtures" / "audio" / "cbr.mp3"
 # From this size on every list's first page is full (50 or 100 rows), so later sizes are compared to it too:
@@ -234,8 +234,8 @@ def main() -> None:
         if not args.skip_postgres:
             databases.append(("PostgreSQL", lambda name: config(name, stack.enter_context(postgres_schema()))))
         for label, config_for in databases:
-            run(label, lambda size: config_for(f"one-{size}"), sizes, args.requests, shows=1)
-            run(label, lambda size: config_for(f"many-{size}"), [10, 100], args.requests, shows=100)
+            run(label, lambda size, make=config_for: make(f"one-{size}"), sizes, args.requests, shows=1)
+            run(label, lambda size, make=config_for: make(f"many-{size}"), [10, 100], args.requests, shows=100)
 
 
 if __name__ == "__main__":

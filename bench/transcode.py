@@ -37,7 +37,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from masters import RATE, speechlike  # noqa: E402
+from fixtures.masters import RATE, speechlike
 
 SERVICE = """
 import json, sys, time

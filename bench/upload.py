@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from services import S3_KEY, S3_SECRET, SeaweedFS  # noqa: E402
+from fixtures.services import S3_KEY, S3_SECRET, SeaweedFS
 
 
 def rss_kib() -> int:

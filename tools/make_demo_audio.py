@@ -109,7 +109,7 @@ def main() -> int:
         rate = 0
         chapter_starts: list[float] = []
         cues: list[tuple[float, float, str]] = []
-        for title, sentences in CHAPTERS:
+        for _title, sentences in CHAPTERS:
             chapter_starts.append(len(pcm) / 2 / rate if rate else 0.0)
             for sentence in sentences:
                 frames, rate = speak(sentence, workdir)

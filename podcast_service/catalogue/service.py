@@ -455,7 +455,9 @@ def save_episode(
         _mark_playable(episode)
         if chapters is not None:
             episode.chapters = [Chapter(start=c.start, end=c.end, title=c.title, url=c.url) for c in chapters]
-        episode.links = [Link(title=l.title, url=l.url, rel=l.rel, position=i) for i, l in enumerate(data.links)]
+        episode.links = [
+            Link(title=link.title, url=link.url, rel=link.rel, position=i) for i, link in enumerate(data.links)
+        ]
         episode.credits = _credits(data.people)
         episode.source_fingerprint = fingerprint
         show.updated_at = utcnow()

@@ -43,7 +43,7 @@ def open_spool(folder: Path, prefix: str) -> IO[bytes]:
     if prefix not in PREFIXES:
         raise ValueError(f"unknown spool prefix {prefix!r}")
     folder.mkdir(parents=True, exist_ok=True)
-    spool = tempfile.NamedTemporaryFile(dir=folder, prefix=prefix, delete=True)
+    spool = tempfile.NamedTemporaryFile(dir=folder, prefix=prefix, delete=True)  # noqa: SIM115  (the caller closes it)
     fcntl.flock(spool.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     return spool
 

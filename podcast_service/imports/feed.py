@@ -291,9 +291,8 @@ def import_show(
     image_url = (channel.get("image") or {}).get("href")
     if image_url:
         try:
-            with _fetch(image_url, source, IMAGE_MAX_BYTES, IMAGE_SECONDS) as image:
-                with _apple_art(image, notes) as art:
-                    return save_show(data, image=art, new=True, import_source=source)
+            with _fetch(image_url, source, IMAGE_MAX_BYTES, IMAGE_SECONDS) as image, _apple_art(image, notes) as art:
+                return save_show(data, image=art, new=True, import_source=source)
         except ValidationError as e:
             if isinstance(e, Conflict):
                 raise

@@ -105,7 +105,7 @@ class _HTTPSHandler(urllib.request.HTTPSHandler):
 class _RedirectHandler(urllib.request.HTTPRedirectHandler):
     max_redirections = MAX_REDIRECTS
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001
+    def redirect_request(self, req, fp, code, msg, headers, newurl) -> urllib.request.Request | None:  # noqa: ANN001
         if urlsplit(newurl).scheme not in ("http", "https"):
             raise FetchError(f"{req.full_url} redirects to {newurl}, which is not an http(s) URL")
         return super().redirect_request(req, fp, code, msg, headers, newurl)

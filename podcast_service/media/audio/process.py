@@ -17,7 +17,7 @@ import queue
 import subprocess
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,7 +82,9 @@ def _open(path: Path) -> av.container.InputContainer:
     return container
 
 
-def _frames(container: av.container.InputContainer, duration: float, progress: Progress, share: tuple[float, float]):
+def _frames(
+    container: av.container.InputContainer, duration: float, progress: Progress, share: tuple[float, float]
+) -> Iterator[av.AudioFrame]:
     """Decoded frames of the first audio stream, reporting progress over `share` of the job."""
     stream = container.streams.audio[0]
     start, width = share
@@ -95,7 +97,7 @@ def _frames(container: av.container.InputContainer, duration: float, progress: P
         raise MediaError(f"the audio is damaged and cannot be decoded ({e.strerror or e})") from None
 
 
-def _drain(graph: av.filter.Graph):
+def _drain(graph: av.filter.Graph) -> Iterator[av.AudioFrame]:
     while True:
         try:
             yield graph.pull()
@@ -296,7 +298,7 @@ class _CommandLineMp3(_Encoder):
 
     def __init__(self, ffmpeg: str, path: Path, input_rate: int, kbps: int, layout: str, channels: int) -> None:
         super().__init__("mp3-command-line")
-        self.errors = tempfile.TemporaryFile()
+        self.errors = tempfile.TemporaryFile()  # noqa: SIM115  (closed with the process)
         self.process = subprocess.Popen(
             [
                 ffmpeg,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
 from ...core.errors import StorageError
 from ...core.settings import Settings
@@ -30,7 +31,7 @@ class Stores:
         except KeyError:
             raise StorageError(f"storage backend {name!r} is not configured on this instance") from None
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Storage]:
         return iter(self._stores.values())
 
 

@@ -59,7 +59,7 @@ class LocalStorage(Storage):
         reader = HashingReader(stream)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = tempfile.NamedTemporaryFile(dir=path.parent, prefix=TEMP_PREFIX, delete=False)
+            tmp = tempfile.NamedTemporaryFile(dir=path.parent, prefix=TEMP_PREFIX, delete=False)  # noqa: SIM115
         except OSError as e:
             raise self._write_failed(key, e) from e
         try:
