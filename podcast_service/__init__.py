@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response as BaseResponse
 
 from . import jobs
 from .cli import commands as cli
@@ -279,7 +280,7 @@ def configure_static_files(app: Flask) -> None:
     """The site's own script and styles: addressed with their content's hash, so kept a year."""
 
     @app.after_request
-    def cache_versioned(response: Response) -> Response:
+    def cache_versioned(response: BaseResponse) -> BaseResponse:
         if request.endpoint == "static" and request.args.get("v") and response.status_code == 200:
             response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
         return response
@@ -292,7 +293,7 @@ def configure_error_handlers(app: Flask) -> None:
     an HTML page for everyone else.
     """
 
-    def respond(response: Response, code: int, title: str, message: str) -> Response:
+    def respond(response: BaseResponse, code: int, title: str, message: str) -> BaseResponse:
         if code == 503:
             response.headers.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
         if request.blueprint == "api" or request.accept_mimetypes.best == "application/json":
@@ -307,7 +308,7 @@ def configure_error_handlers(app: Flask) -> None:
         return response
 
     @app.errorhandler(HTTPException)
-    def http_error(e: HTTPException) -> Response:
+    def http_error(e: HTTPException) -> BaseResponse:
         # Start from the exception's own response: it carries headers such as a 416's Content-Range.
         message = e.description or e.name
         if request.blueprint != "api" and e.description == type(e).description:
@@ -316,7 +317,7 @@ def configure_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
-    def database_unavailable(e: DBAPIError) -> Response:
+    def database_unavailable(e: DBAPIError) -> BaseResponse:
         """The database is down, unreachable, too slow or out of disk: a 503 to retry, never a 500."""
         db.session.rollback()
         detail = str(e.orig).splitlines()[0] if e.orig is not None else type(e).__name__
@@ -329,7 +330,7 @@ def configure_error_handlers(app: Flask) -> None:
         return respond(Response(), 503, "Service Unavailable", message)
 
     @app.errorhandler(PodcastServiceError)
-    def service_error(e: PodcastServiceError) -> Response:
+    def service_error(e: PodcastServiceError) -> BaseResponse:
         if e.http_status >= 500:
             app.logger.error("%s: %s", type(e).__name__, e)
         return respond(Response(headers=e.headers), e.http_status, "Error", str(e))

@@ -92,7 +92,7 @@ def _snapshot() -> Iterator[Connection]:
     if url.get_backend_name() == "sqlite":
         with tempfile.TemporaryDirectory() as tmp:
             copy = Path(tmp) / "snapshot.sqlite"
-            source = sqlite3.connect(url.database)
+            source = sqlite3.connect(url.database or "")
             target = sqlite3.connect(copy)
             try:
                 source.backup(target)  # SQLite's online backup: a consistent copy while others write

@@ -12,7 +12,7 @@ import enum
 import secrets
 import uuid
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -33,12 +33,23 @@ from sqlalchemy import (
     and_,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.schema import Table
 
 from .core.extensions import db
+
+if TYPE_CHECKING:  # Flask-SQLAlchemy's db.Model is made at run time; type checkers see its base
+    from .core.extensions import Base as Model
+else:
+    Model = db.Model
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def table_of(model: type[Model]) -> Table:
+    """A model's table, typed as one: for core INSERT, UPDATE and DELETE statements."""
+    return cast(Table, model.__table__)
 
 
 class UTCDateTime(TypeDecorator):
@@ -85,7 +96,7 @@ SHOW_TYPES = ("episodic", "serial")
 MEDIUMS = ("podcast", "music", "audiobook", "newsletter", "blog")
 
 
-class MediaFile(db.Model):
+class MediaFile(Model):
     """One stored object: audio, image or transcript. Keys are generated and never reused."""
 
     __tablename__ = "media_files"
@@ -126,7 +137,7 @@ def web_etag(created_at: datetime, size: int) -> str:
     return f"{int(created_at.timestamp()):x}-{size:x}"
 
 
-class Show(db.Model):
+class Show(Model):
     __tablename__ = "shows"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -203,7 +214,7 @@ class Show(db.Model):
     )
 
 
-class Episode(db.Model):
+class Episode(Model):
     __tablename__ = "episodes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -328,7 +339,7 @@ class Episode(db.Model):
         return [self.audio, *(a.media for a in self.alternates)]
 
 
-class TranscriptCues(db.Model):
+class TranscriptCues(Model):
     """An episode's transcript as parsed cues, so pages and derived formats never fetch and parse the file.
 
     A table of its own: a long transcript is large, and in SQLite every read
@@ -341,7 +352,7 @@ class TranscriptCues(db.Model):
     cues: Mapped[list] = mapped_column(JSON)
 
 
-class AlternateFile(db.Model):
+class AlternateFile(Model):
     """Another rendition of an episode's audio (Opus beside MP3, say): a podcast:alternateEnclosure."""
 
     __tablename__ = "alternate_files"
@@ -361,7 +372,7 @@ class AlternateFile(db.Model):
 JOB_STATES = ("queued", "running", "done", "failed")
 
 
-class AudioJob(db.Model):
+class AudioJob(Model):
     """The work on an episode's uploaded audio: measure it, and make renditions where it is a master.
 
     The queue (jobs.py) only carries the job's id; this row is the truth. A
@@ -392,7 +403,7 @@ class AudioJob(db.Model):
     __table_args__ = (CheckConstraint(state.in_(JOB_STATES), name="job_state"),)
 
 
-class Credit(db.Model):
+class Credit(Model):
     """A person's role on a show or on one episode (podcast:person's name, role, group, link and picture).
 
     The person's details live on the credit itself, not in a table shared by
@@ -419,7 +430,7 @@ class Credit(db.Model):
     __table_args__ = (CheckConstraint("(show_id IS NULL) <> (episode_id IS NULL)", name="one_owner"),)
 
 
-class Link(db.Model):
+class Link(Model):
     __tablename__ = "links"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -433,7 +444,7 @@ class Link(db.Model):
     episode: Mapped[Episode] = relationship(back_populates="links")
 
 
-class Chapter(db.Model):
+class Chapter(Model):
     __tablename__ = "chapters"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -449,7 +460,7 @@ class Chapter(db.Model):
 ROLES = ("owner", "editor")
 
 
-class User(db.Model):
+class User(Model):
     """A producer's account. Admins run the instance; others act on the shows they are members of."""
 
     __tablename__ = "users"
@@ -470,7 +481,7 @@ class User(db.Model):
     is_authenticated = True
     is_active = True
     is_anonymous = False
-    session_key = None  # the key of the UserSession this request runs in, set when it is loaded
+    session_key = None  # type: str | None  # the key of the UserSession this request runs in, set when loaded
 
     def get_id(self) -> str | None:
         return self.session_key
@@ -482,7 +493,7 @@ class User(db.Model):
         return next((m.role for m in self.memberships if m.show_id == show.id), None)
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """One sign-in, from the login form until logout or a password change ends it.
 
     The cookie holds the random key; only its SHA-256 is kept. Ending the row
@@ -499,7 +510,7 @@ class UserSession(db.Model):
     user: Mapped[User] = relationship()
 
 
-class ShowMember(db.Model):
+class ShowMember(Model):
     """A role on one show: an owner manages the show and its members, an editor its episodes.
 
     Owners add members by e-mail address whether or not it has an account
@@ -528,7 +539,7 @@ class ShowMember(db.Model):
 SCOPES = ("read", "write")
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token for the JSON API. Only its SHA-256 is kept; the token is shown once."""
 
     __tablename__ = "api_tokens"
@@ -547,7 +558,7 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship(back_populates="tokens")
 
 
-class LoginFailure(db.Model):
+class LoginFailure(Model):
     """A failed sign-in, kept for the throttling window only.
 
     `subject` is a keyed hash of the e-mail address or the client address, so
@@ -561,7 +572,7 @@ class LoginFailure(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
-class Subscriber(db.Model):
+class Subscriber(Model):
     """A listener's personal feed of a private show. Only the token's SHA-256 is kept."""
 
     __tablename__ = "subscribers"
@@ -578,7 +589,7 @@ class Subscriber(db.Model):
     show: Mapped[Show] = relationship(back_populates="subscribers")
 
 
-class CachedFeed(db.Model):
+class CachedFeed(Model):
     """A show's built feed, shared by every app process.
 
     Any change to the show or its episodes marks it stale in the same
@@ -618,7 +629,7 @@ class CachedFeed(db.Model):
         )
 
 
-class Announcement(db.Model):
+class Announcement(Model):
     """A pending notice to WebSub hubs and directories that a show's feed changed.
 
     Written in the transaction that changes the feed (or for the time a
@@ -635,7 +646,7 @@ class Announcement(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
-class RunLock(db.Model):
+class RunLock(Model):
     """A command that must not run twice at once (import-episodes, storage-migrate, backup), while it runs.
 
     `holder` is "host:pid", so a lock left by a process that died can be
@@ -649,7 +660,7 @@ class RunLock(db.Model):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class MediaRequest(db.Model):
+class MediaRequest(Model):
     """One request for an enclosure, kept only until its day is counted (analytics/counting.py).
 
     No address is kept: `listener` is a keyed hash of the address (IPv6 cut to
@@ -684,7 +695,7 @@ class MediaRequest(db.Model):
     )
 
 
-class DailyDownloads(db.Model):
+class DailyDownloads(Model):
     """Downloads counted by the IAB rules, one row per episode, UTC day, app, source and country."""
 
     __tablename__ = "daily_downloads"
@@ -700,7 +711,7 @@ class DailyDownloads(db.Model):
     __table_args__ = (Index("ix_daily_downloads_show_day", "show_id", "day"),)
 
 
-class AnalyticsSalt(db.Model):
+class AnalyticsSalt(Model):
     """The day's secret for listener keys, shared by every web process; deleted once its day is counted."""
 
     __tablename__ = "analytics_salts"
@@ -709,7 +720,7 @@ class AnalyticsSalt(db.Model):
     salt: Mapped[bytes] = mapped_column(LargeBinary(32))
 
 
-class FeedImport(db.Model):
+class FeedImport(Model):
     """A feed import a producer started from the admin, run by a worker (imports/background.py).
 
     The row is what the progress page shows: counts as the worker goes, and

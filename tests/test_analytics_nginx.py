@@ -30,6 +30,8 @@ from podcast_service.delivery import media_links, nginx_log
 from podcast_service.media.audio import probe
 from podcast_service.models import Episode, MediaRequest, utcnow
 
+pytestmark = pytest.mark.servers
+
 
 def recorded_rows(app, at_least: int):
     """The recorded requests (method, range, listener) once there are `at_least`, else None."""

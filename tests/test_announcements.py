@@ -20,6 +20,8 @@ from lxml import etree
 from podcast_service.core.extensions import db
 from podcast_service.models import Announcement, utcnow
 
+pytestmark = pytest.mark.servers
+
 FEED_URL = BASE_URL + "/shows/test-show/feed.xml"
 
 

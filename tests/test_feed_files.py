@@ -28,6 +28,8 @@ from podcast_service.core.extensions import db
 from podcast_service.delivery import feed_files, media_links
 from podcast_service.models import CachedFeed, Chapter, Episode, Show, utcnow
 
+pytestmark = pytest.mark.servers
+
 SLUG = "cyber-security-coalition"
 FEED = f"/shows/{SLUG}/feed.xml"
 # What the service says of a feed besides its bytes: nginx sending it alone must say the same.

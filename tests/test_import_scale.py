@@ -23,6 +23,8 @@ from sqlalchemy import select as sql_select
 from podcast_service.core.extensions import db
 from podcast_service.models import Episode
 
+pytestmark = pytest.mark.workers
+
 NOTES = "<p>" + "Show notes that go on for a while. " * 30 + "</p>"
 
 

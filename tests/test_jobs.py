@@ -17,6 +17,8 @@ from sqlalchemy import func, select
 from podcast_service.core.extensions import db
 from podcast_service.models import AlternateFile, AudioJob, Episode, MediaFile
 
+pytestmark = pytest.mark.workers
+
 LEASE_SECONDS = 5
 
 

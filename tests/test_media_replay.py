@@ -20,6 +20,8 @@ from podcast_service.core.extensions import db
 from podcast_service.delivery.recent import recent_media
 from podcast_service.models import Episode, MediaRequest, utcnow
 
+pytestmark = pytest.mark.servers
+
 APP = {"User-Agent": "AntennaPod/3.4.0"}
 
 

@@ -49,7 +49,7 @@ def test_id3_tags_cover_and_chapters():
 
 
 def test_demo_episode_carries_its_metadata():
-    from conftest import DEMO_EPISODES
+    from fixtures.app import DEMO_EPISODES
 
     info = media.probe(DEMO_EPISODES / "2021-shaping-belgiums-digital-future" / "audio.mp3")
     assert info.title == "Shaping Belgium's digital future"

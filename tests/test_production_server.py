@@ -11,6 +11,8 @@ from fixtures.services import Gunicorn, app_environment
 
 from podcast_service.core import urls
 
+pytestmark = pytest.mark.servers
+
 
 @pytest.fixture
 def gunicorn(app_config, demo, tmp_path):

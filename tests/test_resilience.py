@@ -26,6 +26,8 @@ from podcast_service.accounts import service as accounts
 from podcast_service.core import spools
 from podcast_service.core.extensions import db
 
+pytestmark = pytest.mark.servers
+
 
 def http(url: str, method: str = "GET", timeout: float = 15, **headers: str) -> tuple[int, dict, bytes]:
     request = urllib.request.Request(url, method=method, headers=headers)

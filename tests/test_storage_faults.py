@@ -17,6 +17,8 @@ from podcast_service.core.errors import StorageError
 from podcast_service.core.extensions import db
 from podcast_service.models import Episode, MediaFile, utcnow
 
+pytestmark = pytest.mark.servers
+
 
 @pytest.fixture
 def fault_server(tmp_path_factory):

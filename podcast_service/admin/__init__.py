@@ -9,8 +9,9 @@ carry a large body (core/uploads.py).
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, request, url_for
+from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from ..core.errors import Unauthorized
 from ..core.extensions import csrf

@@ -9,6 +9,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
 
 from ..accounts import service as accounts
 from ..core.errors import Forbidden, NotFound, PodcastServiceError, ValidationError
@@ -32,7 +33,7 @@ DEVICE_COOKIE_DAYS = 365
 
 
 def _device_marks() -> list[str]:
-    serializer = URLSafeSerializer(current_app.secret_key, salt="known-device")
+    serializer = URLSafeSerializer(current_app.config["SECRET_KEY"], salt="known-device")
     try:
         marks = serializer.loads(request.cookies.get(DEVICE_COOKIE, ""))
     except BadSignature:
@@ -40,9 +41,9 @@ def _device_marks() -> list[str]:
     return marks if isinstance(marks, list) else []
 
 
-def _remember_device(response: Response, email: str) -> None:
+def _remember_device(response: BaseResponse, email: str) -> None:
     marks = [m for m in _device_marks() if m != accounts.device_mark(email)][-9:] + [accounts.device_mark(email)]
-    value = URLSafeSerializer(current_app.secret_key, salt="known-device").dumps(marks)
+    value = URLSafeSerializer(current_app.config["SECRET_KEY"], salt="known-device").dumps(marks)
     response.set_cookie(
         DEVICE_COOKIE,
         value,
@@ -55,7 +56,7 @@ def _remember_device(response: Response, email: str) -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> Response | tuple[str, int] | str:
+def login() -> BaseResponse | tuple[str, int] | str:
     if request.method == "GET":
         return render_template("admin/login.html", next=request.args.get("next", ""))
     email = request.form.get("email", "")
@@ -81,7 +82,7 @@ def login() -> Response | tuple[str, int] | str:
 
 
 @bp.post("/logout")
-def logout() -> Response:
+def logout() -> BaseResponse:
     """Ends the session on the server too: a copy of the cookie is worth nothing afterwards."""
     accounts.end_session(current_user.session_key)
     logout_user()
@@ -90,7 +91,7 @@ def logout() -> Response:
 
 
 @bp.route("/account", methods=["GET", "POST"])
-def account() -> Response | tuple[str, int] | str:
+def account() -> BaseResponse | tuple[str, int] | str:
     if request.method == "GET":
         return render_template("admin/account.html")
     if request.form.get("new_password") != request.form.get("confirm_password"):
@@ -106,7 +107,7 @@ def account() -> Response | tuple[str, int] | str:
 
 
 @bp.post("/account/language")
-def account_language() -> Response:
+def account_language() -> BaseResponse:
     """The admin's language for this producer: one of the site's, or empty for the browser's."""
     chosen = request.form.get("language", "")
     if chosen and chosen not in LANGUAGES:
@@ -134,7 +135,7 @@ def tokens() -> tuple[str, int] | str:
 
 
 @bp.post("/tokens/<int:token_id>/revoke")
-def revoke_token(token_id: int) -> Response:
+def revoke_token(token_id: int) -> BaseResponse:
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != current_user.id:
         raise NotFound(gettext("there is no such token"))

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flask import Response, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from ..accounts import service as accounts
 from ..catalogue import audio_jobs, chapters

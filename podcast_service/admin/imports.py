@@ -6,8 +6,9 @@ start it, show its row, and let its producer start it again when it stopped.
 
 from __future__ import annotations
 
-from flask import Response, abort, jsonify, redirect, render_template, request, url_for
+from flask import abort, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from ..core.errors import PodcastServiceError
 from ..imports import background

@@ -56,7 +56,7 @@ def salt(day: date) -> bytes:
             db.session.commit()
         except IntegrityError:  # another process made it first
             db.session.rollback()
-        value = db.session.scalar(select(AnalyticsSalt.salt).where(AnalyticsSalt.day == day))
+        value = db.session.execute(select(AnalyticsSalt.salt).where(AnalyticsSalt.day == day)).scalar_one()
     with _lock:
         _held.clear()  # only one day is ever needed: the day a request arrives on
         _held[day] = value

@@ -19,12 +19,13 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Request, current_app
+from flask import Flask, current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Request
 
 from ..core.extensions import db
-from ..models import Episode, MediaRequest, utcnow
+from ..models import Episode, MediaRequest, table_of, utcnow
 from . import agents, listeners
 from .countries import Countries
 from .datacenters import Datacenters
@@ -117,7 +118,7 @@ class Recorder:
 
 def _insert(chunk: list[dict[str, Any]]) -> int:
     try:
-        db.session.execute(MediaRequest.__table__.insert(), chunk)
+        db.session.execute(table_of(MediaRequest).insert(), chunk)
         db.session.commit()
         return len(chunk)
     except IntegrityError:
@@ -126,7 +127,7 @@ def _insert(chunk: list[dict[str, Any]]) -> int:
     ids = set(db.session.scalars(select(Episode.id).where(Episode.id.in_({row["episode_id"] for row in chunk}))))
     kept = [row for row in chunk if row["episode_id"] in ids]
     if kept:
-        db.session.execute(MediaRequest.__table__.insert(), kept)
+        db.session.execute(table_of(MediaRequest).insert(), kept)
         db.session.commit()
     return len(kept)
 

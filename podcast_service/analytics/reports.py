@@ -63,7 +63,9 @@ def show_figures(show: Show, days: int = 30, today: date | None = None, episodes
         )
     )
     per_day[today] += sum(live.values())
-    apps, sources, countries = Counter(), Counter(), Counter()
+    apps: Counter[str] = Counter()
+    sources: Counter[str] = Counter()
+    countries: Counter[str] = Counter()
     for target, column in (
         (apps, DailyDownloads.app),
         (sources, DailyDownloads.source),

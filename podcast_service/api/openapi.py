@@ -7,7 +7,7 @@ match these schemas.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask import Response, jsonify
 
@@ -154,7 +154,7 @@ SHOW_FIELDS = {
     "categories (from Apple's list) are required.",
     "properties": {
         k: v
-        for k, v in SHOW["properties"].items()
+        for k, v in cast(dict[str, Any], SHOW["properties"]).items()
         if k not in ("image_url", "page_url", "feed_url", "warnings", "podcast_guid")
     },
 }

@@ -86,7 +86,9 @@ def _paged(page: Page, items: list[Any]) -> Response:
         ("prev", page.number - 1, page.has_previous),
     ):
         if present:
-            url = url_for(request.endpoint, **request.view_args, page=number, per_page=page.size, _external=False)
+            url = url_for(
+                str(request.endpoint), **(request.view_args or {}), page=number, per_page=page.size, _external=False
+            )
             links.append(f'<{url}>; rel="{rel}"')
     if links:
         response.headers["Link"] = ", ".join(links)
@@ -306,7 +308,7 @@ def list_subscribers(slug: str) -> Response:
 def create_subscriber(slug: str) -> tuple[Response, int]:
     """A personal feed URL for a private show's listener; the URL is in this response only."""
     show = accounts.producer_show(g.api_user, slug, owner=True)
-    subscriber, token = subscribers.create_subscriber(show, _json_body().get("name"))
+    subscriber, token = subscribers.create_subscriber(show, _json_body().get("name") or "")
     return jsonify(subscriber_json(subscriber, token)), 201
 
 

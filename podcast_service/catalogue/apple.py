@@ -8,13 +8,14 @@ from sqlalchemy import func, select
 
 from ..core.extensions import db
 from ..models import Episode, Show
+from .lists import ListedEpisode
 
 
 def _warning(title: str) -> str:
     return f"Episode {title!r} has no MP3 or M4A file, so Apple Podcasts will not list it; add an MP3 or M4A rendition."
 
 
-def warnings(episodes: Sequence[Episode]) -> list[str]:
+def warnings(episodes: Sequence[Episode | ListedEpisode]) -> list[str]:
     """What a producer must fix for Apple Podcasts to list these episodes. (An episode whose audio is still
     being made, or failed, reaches nobody yet: its audio state says so instead.)"""
     return [_warning(e.title) for e in episodes if e.audio_ready and not e.apple_playable]
@@ -39,6 +40,8 @@ def episodes_without_apple_file(show_id: int, limit: int) -> tuple[list[str], in
     )
     titles = list(db.session.scalars(missing.order_by(Episode.id).limit(limit)))
     total = (
-        len(titles) if len(titles) < limit else db.session.scalar(select(func.count()).select_from(missing.subquery()))
+        len(titles)
+        if len(titles) < limit
+        else db.session.execute(select(func.count()).select_from(missing.subquery())).scalar_one()
     )
     return titles, total

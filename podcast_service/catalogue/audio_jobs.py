@@ -26,12 +26,13 @@ from sqlalchemy import or_, select, update
 from .. import jobs
 from ..core import urls
 from ..core.errors import MediaError
-from ..core.extensions import db
+from ..core.extensions import db, rows_changed
 from ..media.audio import id3, process
 from ..media.audio import probe as audio_probe
 from ..media.storage.base import iter_chunks
 from ..models import AlternateFile, AudioJob, Episode, MediaFile, Show, utcnow
-from .service import media_change, storage_of
+from .lists import ListedEpisode
+from .service import Staged, media_change, storage_of
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ def _lease_seconds() -> int:
 def claim(job_id: int) -> str | None:
     """Take the job if it waits or its worker's lease ran out; the lease token, or None if it is not ours."""
     now, token = utcnow(), secrets.token_hex(16)
-    taken = db.session.execute(
+    taken = rows_changed(
         update(AudioJob)
         .where(
             AudioJob.id == job_id,
@@ -81,7 +82,7 @@ def claim(job_id: int) -> str | None:
             attempts=AudioJob.attempts + 1,
             error=None,
         )
-    ).rowcount
+    )
     db.session.commit()
     return token if taken else None
 
@@ -98,11 +99,11 @@ class _Heartbeat:
         if not force and time.monotonic() - self.last < self.interval:
             return
         self.last = time.monotonic()
-        kept = db.session.execute(
+        kept = rows_changed(
             update(AudioJob)
             .where(AudioJob.id == self.job_id, AudioJob.lease_token == self.token)
             .values(progress=round(min(1.0, fraction), 3), lease_until=utcnow() + timedelta(seconds=_lease_seconds()))
-        ).rowcount
+        )
         db.session.commit()
         if not kept:
             raise LeaseLost(self.job_id)
@@ -116,6 +117,8 @@ def run(job_id: int) -> None:
         log.info("audio job %s: already taken or finished", job_id)
         return
     job = db.session.get(AudioJob, job_id)
+    if job is None:  # the episode was deleted since the claim
+        return
     source = job.source
     # Plain values: once the session commits, a replacement committed meanwhile may delete these rows.
     source_id, source_key, extension, store = source.id, source.key, source.extension, storage_of(source)
@@ -134,7 +137,7 @@ def run(job_id: int) -> None:
             share = (0.0, ANALYSIS_SHARE if encode else 1.0)
             analysis = process.analyse(local, duration, beat, share, channels=settings.channels if encode else None)
             made = None
-            if encode:
+            if tags is not None:  # tags are made exactly when the job encodes
                 made = process.encode(local, duration, analysis, settings, work, beat, (ANALYSIS_SHARE, 1.0))
                 id3.write(made.mp3, tags)
             waveform = work / "waveform.json"
@@ -191,7 +194,7 @@ def _finish(
     with media_change() as change:
         slug = db.session.scalar(select(Episode.slug).join(AudioJob).where(AudioJob.id == job_id)) or "episode"
         db.session.commit()
-        staged = [
+        staged: list[tuple[str, str, str, audio_probe.AudioInfo | None, Staged]] = [
             (
                 "waveform",
                 ".json",
@@ -259,11 +262,11 @@ def _finish(
 
 def _fail(job_id: int, token: str, reason: str) -> None:
     db.session.rollback()
-    failed = db.session.execute(
+    failed = rows_changed(
         update(AudioJob)
         .where(AudioJob.id == job_id, AudioJob.lease_token == token)
         .values(state="failed", error=reason[:2000], finished_at=utcnow(), lease_token=None)
-    ).rowcount
+    )
     db.session.commit()
     if failed:
         log.warning("audio job %s failed: %s", job_id, reason)
@@ -274,11 +277,11 @@ def _release(job_id: int, token: str) -> bool:
     (True also when the database cannot tell: better a retry that finds nothing to do than a lost job)."""
     try:
         db.session.rollback()
-        released = db.session.execute(
+        released = rows_changed(
             update(AudioJob)
             .where(AudioJob.id == job_id, AudioJob.lease_token == token)
             .values(state="queued", lease_token=None, lease_until=None)
-        ).rowcount
+        )
         db.session.commit()
         return bool(released)
     except Exception:  # the database itself is down: the lease runs out and the sweep requeues it
@@ -311,7 +314,7 @@ def _requeue_stalled(queue: jobs.Jobs) -> None:
 
 
 def audio_state(
-    episode: Episode, job: AudioJob | None, master: MediaFile | None, files: urls.FeedUrls | None = None
+    episode: Episode | ListedEpisode, job: AudioJob | None, master: MediaFile | None, files: urls.FeedUrls | None = None
 ) -> dict:
     """What a producer follows of the episode's audio (the API's `audio`, the admin's status line).
 

@@ -90,7 +90,7 @@ def parse_category(text: str) -> list[str | None]:
 def format_category(pair: list[str | None]) -> str:
     """The stored [category, subcategory] pair written back as 'Category > Subcategory'."""
     category, sub = pair
-    return f"{category} > {sub}" if sub else category
+    return f"{category} > {sub}" if sub else str(category)
 
 
 # Categories Apple retired in its 2019 revision, as older feeds still declare them, with the current

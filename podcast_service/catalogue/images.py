@@ -76,8 +76,8 @@ def fit_artwork(path: Path, dest: Path) -> tuple[Path, str]:
     scaled to 1400 to 3000 pixels a side, RGB JPEG. For art imported from elsewhere, which the show would
     otherwise lose; returns (the new file, what was done)."""
     info = inspect(path, artwork=False)
-    with Image.open(path) as im:
-        im = im.convert("RGB")
+    with Image.open(path) as opened:
+        im = opened.convert("RGB")
         side = max(im.size)
         target = min(MAX_SIDE, max(MIN_SIDE, side))
         average = im.resize((1, 1), Image.Resampling.BOX).getpixel((0, 0))

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
@@ -216,7 +217,7 @@ class ShowInput:
     owner_email: str = ""
     copyright: str | None = None
     website_url: str | None = None
-    categories: list[str] = field(default_factory=list)
+    categories: list[Any] = field(default_factory=list)  # text given; [category, subcategory] once validated
     explicit: bool = False
     show_type: str = "episodic"
     people: list[PersonInput] = field(default_factory=list)
@@ -298,7 +299,7 @@ class ShowInput:
             self.podroll, _l("podroll"), _l("feed guid"), _l("feed URL"), second_url=True, second_required=False
         )
         for feed_guid, _feed_url in podroll:
-            if not _UUID.match(feed_guid):
+            if not _UUID.match(feed_guid or ""):
                 raise ValidationError(_("podroll: %(guid)s is not a podcast:guid (a UUID)", guid=repr(feed_guid)))
         return ShowInput(
             slug=make_slug(self.slug, title, _l("show slug")),

@@ -89,7 +89,7 @@ def listed(rows: list[Any]) -> list[ListedEpisode]:
     """The rows of episode_rows() as episodes the serializer writes."""
     own, audio = len(_COLUMNS), len(_COLUMNS) + len(_AUDIO)
     return [
-        ListedEpisode(
+        ListedEpisode(  # type: ignore[misc]  # row[:own] is the fields before audio and waveform
             *row[:own],
             audio=ListedFile(*row[own:audio]),
             waveform=None if row[audio] is None else ListedFile(*row[audio:]),
@@ -125,7 +125,7 @@ class EpisodeParts:
             return cls({})
         ids = [e.id for e in episodes]
         wanted = {file_id for e in episodes for file_id in (e.image_id, e.transcript_id, e.master_id)} - {None}
-        files = (
+        files: dict[int | None, MediaFile] = (
             {f.id: f for f in db.session.scalars(select(MediaFile).where(MediaFile.id.in_(wanted)))} if wanted else {}
         )
         jobs = {

@@ -23,7 +23,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Select, column, func, inspect, literal_column, select, table, text
@@ -83,7 +83,7 @@ def _write(connection: Connection, documents: list[dict[str, object]]) -> None:
         connection.execute(text(f"INSERT INTO {TABLE} (rowid, title, body) VALUES (:id, :title, :body)"), documents)
 
 
-def _remove(connection: Connection, episode_ids: list[object]) -> None:
+def _remove(connection: Connection, episode_ids: Sequence[object]) -> None:
     if not episode_ids:
         return
     key = "episode_id" if connection.dialect.name == "postgresql" else "rowid"
@@ -200,5 +200,5 @@ def _cross_join(
         + " CROSS JOIN "
         + join.right._compiler_dispatch(compiler, asfrom=True, from_linter=from_linter, **kw)
         + " ON "
-        + join.onclause._compiler_dispatch(compiler, from_linter=from_linter, **kw)
+        + join.onclause._compiler_dispatch(compiler, from_linter=from_linter, **kw)  # type: ignore[union-attr]
     )

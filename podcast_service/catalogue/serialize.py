@@ -76,7 +76,7 @@ class EpisodeLinks:
         self.files = urls.FeedUrls(show)
         self._preview = urls.pattern("web.preview", "key")
 
-    def preview(self, episode: Episode) -> str:
+    def preview(self, episode: Episode | ListedEpisode) -> str:
         return self._preview.format(episode.preview_key)
 
 
@@ -86,8 +86,12 @@ def episode_json(
     """An episode, a model or a list's row (catalogue/lists.py); `links` from the show and `parts` read for the
     page when a list writes many."""
     audio = episode.audio
-    links = links or EpisodeLinks(episode.show)
-    own = (parts or EpisodeParts.of(episode))[episode]
+    if links is None or parts is None:
+        if not isinstance(episode, Episode):
+            raise TypeError("a list's row is written with its show's links and its page's parts")
+        links = links or EpisodeLinks(episode.show)
+        parts = parts or EpisodeParts.of(episode)
+    own = parts[episode]
     files = links.files
     return {
         "id": episode.id,

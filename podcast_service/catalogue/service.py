@@ -330,6 +330,28 @@ def episode_input(episode: Episode) -> EpisodeInput:
     )
 
 
+@dataclass(frozen=True)
+class _NewAudio:
+    """An audio file given with a save, probed."""
+
+    path: Path
+    info: audio_probe.AudioInfo
+    name: str | None  # the producer's file name, when `path` is a spool
+
+
+@dataclass(frozen=True)
+class _EpisodePlan:
+    """What a save will write, worked out before any file is stored or any row locked."""
+
+    data: EpisodeInput
+    audio: _NewAudio | None  # given audio, probed; None when the episode keeps its audio
+    replaces_audio: bool  # the given audio differs from the episode's
+    chapters: list[audio_probe.ChapterInfo] | None  # None: as they are
+    renditions: list[tuple[Path, audio_probe.AudioInfo]] | None  # None: as they are
+    kept_renditions: set[int]
+    new_renditions: list[tuple[Path, audio_probe.AudioInfo]]
+
+
 def save_episode(
     show: Show,
     data: EpisodeInput,
@@ -351,19 +373,66 @@ def save_episode(
     if audio is None and existing is None:
         raise ValidationError(_("a new episode needs an audio file"))
     end_transaction()
-    info = audio_probe.probe(audio) if audio is not None else None
-    if info is not None:
+    plan = _plan_episode(show, data, audio, audio_name, existing)
+    end_transaction()
+    with media_change() as change:
+        # The large files first, with no transaction open; then the write transaction, show row first.
+        staged_audio = _stage_audio(change, plan)
+        staged_renditions = [
+            (
+                change.upload(
+                    p,
+                    kind="audio",
+                    extension=i.extension,
+                    mime_type=i.mime_type,
+                    download_name=f"{plan.data.slug}{i.extension}",
+                ),
+                i,
+            )
+            for p, i in plan.new_renditions
+        ]
+        change.lock_show(show)
+        episode = existing or Episode(show=show, guid=data.guid or str(uuid.uuid4()), idempotency_key=idempotency_key)
+        if existing is None:
+            db.session.add(episode)
+        _write_fields(episode, plan.data)
+        job = _write_audio(change, episode, plan, staged_audio, replacing=existing is not None)
+        _write_files(change, episode, plan, staged_renditions)
+        _write_parts(episode, plan)
+        episode.source_fingerprint = fingerprint
+        show.updated_at = utcnow()
+        db.session.flush()  # ids, read before the commit expires the rows
+        episode_id, job_id = episode.id, job.id if job is not None else None
+    if job_id is not None:
+        end_transaction()  # and expire what this session read: a job in immediate mode changes the rows
+        queue_audio_job(job_id)
+    return reloaded(episode_id)
+
+
+def _plan_episode(
+    show: Show, data: EpisodeInput, audio: Path | None, audio_name: str | None, existing: Episode | None
+) -> _EpisodePlan:
+    """Probe what was given, fill what the producer left empty from the audio's tags, and check every rule
+    that needs the audio's length or the show's other episodes."""
+    new_audio = None
+    if audio is not None:
+        info = audio_probe.probe(audio)
+        new_audio = _NewAudio(audio, info, audio_name)
         data = replace(
             data,
             title=data.title or title_from_file(info, audio_name or audio.name),
             summary=data.summary or info.comment or "",
         )
     data = data.validated()
-    duration = info.duration if info is not None else existing.audio.duration or 0
-    if data.chapters is not None or info is not None:
-        chapters = check_chapters(data.chapters if data.chapters is not None else info.chapters, duration)
+    if new_audio is not None:
+        duration = new_audio.info.duration
     else:
-        chapters = None
+        assert existing is not None  # save_episode refuses a new episode without audio
+        duration = existing.audio.duration or 0
+    chapters = None
+    if data.chapters is not None or new_audio is not None:
+        given = data.chapters if data.chapters is not None else new_audio.info.chapters if new_audio else []
+        chapters = check_chapters(given, duration)
     for start, length, title in data.soundbites:
         if start + length > duration:
             raise ValidationError(
@@ -372,6 +441,14 @@ def save_episode(
     renditions = None if data.alternates is None else [(p, audio_probe.probe(p)) for p in data.alternates]
     for _path, rendition in renditions or ():
         _check_rendition(rendition, duration)
+    _check_unique(show, data, existing)
+    replaces_audio = new_audio is not None and not _same_file(existing.audio if existing else None, new_audio.path)
+    kept, added = _rendition_changes(existing, renditions)
+    return _EpisodePlan(data, new_audio, replaces_audio, chapters, renditions, kept, added)
+
+
+def _check_unique(show: Show, data: EpisodeInput, existing: Episode | None) -> None:
+    """No two episodes of a show share a slug or a guid."""
     clash = db.session.scalar(select(Episode).where(Episode.show_id == show.id, Episode.slug == data.slug))
     if clash is not None and clash is not existing:
         raise Conflict(_("the show already has an episode with the slug %(slug)s", slug=repr(data.slug)))
@@ -382,92 +459,86 @@ def save_episode(
         is not None
     ):
         raise Conflict(_("the show already has an episode with the guid %(guid)s", guid=repr(data.guid)))
-    new_audio = info is not None and not _same_file(existing.audio if existing else None, audio)
-    kept, added = _rendition_changes(existing, renditions)
-    end_transaction()
 
-    with media_change() as change:
-        # The large files first, with no transaction open; then the write transaction, show row first.
-        staged_audio = (
-            change.upload(
-                audio,
-                kind="audio",
-                extension=info.extension,
-                mime_type=info.mime_type,
-                download_name=f"{data.slug}{info.extension}",
-            )
-            if new_audio
-            else None
-        )
-        staged_renditions = [
-            (
-                change.upload(
-                    p,
-                    kind="audio",
-                    extension=i.extension,
-                    mime_type=i.mime_type,
-                    download_name=f"{data.slug}{i.extension}",
-                ),
-                i,
-            )
-            for p, i in added
-        ]
-        change.lock_show(show)
-        episode = existing or Episode(show=show, guid=data.guid or str(uuid.uuid4()), idempotency_key=idempotency_key)
-        if existing is None:
-            db.session.add(episode)
-        for name in (
-            "title",
-            "slug",
-            "summary",
-            "notes",
-            "published_at",
-            "season",
-            "number",
-            "episode_type",
-            "explicit",
-            "soundbites",
-        ):
-            setattr(episode, name, getattr(data, name))
-        episode.notes_html = str(render_markdown(data.notes))
-        if not data.withdrawn:
-            episode.withdrawn_at = None
-        elif episode.withdrawn_at is None:
-            episode.withdrawn_at = utcnow()
-            episode.preview_key = new_preview_key()  # a takedown ends every preview link given out
 
-        if staged_audio is not None:
-            if existing is not None:
-                _retire_audio(change, episode)
-            episode.audio = change.row(
-                staged_audio, extension=info.extension, mime_type=info.mime_type, audio=info, original_name=audio_name
-            )
-            plan_audio_job(episode, episode.audio)
-        _set_image(change, episode, data, info.cover if info is not None else None)
-        _set_transcript(change, episode, data.transcript, data.remove_transcript)
-        if renditions is not None:
-            for alternate in list(episode.alternates):
-                if alternate.id not in kept:
-                    _drop_rendition(change, episode, alternate)
-            for staged, rendition in staged_renditions:
-                _add_rendition(change, episode, staged, rendition, staged.path.name)
+def _stage_audio(change: MediaChange, plan: _EpisodePlan) -> Staged | None:
+    """The given audio stored under a new key, when it replaces the episode's."""
+    if plan.audio is None or not plan.replaces_audio:
+        return None
+    info = plan.audio.info
+    return change.upload(
+        plan.audio.path,
+        kind="audio",
+        extension=info.extension,
+        mime_type=info.mime_type,
+        download_name=f"{plan.data.slug}{info.extension}",
+    )
 
-        _mark_playable(episode)
-        if chapters is not None:
-            episode.chapters = [Chapter(start=c.start, end=c.end, title=c.title, url=c.url) for c in chapters]
-        episode.links = [
-            Link(title=link.title, url=link.url, rel=link.rel, position=i) for i, link in enumerate(data.links)
-        ]
-        episode.credits = _credits(data.people)
-        episode.source_fingerprint = fingerprint
-        show.updated_at = utcnow()
-        db.session.flush()  # ids, read before the commit expires the rows
-        episode_id = episode.id
-        job_id = episode.audio_job.id if staged_audio is not None else None
-    if job_id is not None:
-        end_transaction()  # and expire what this session read: a job in immediate mode changes the rows
-        queue_audio_job(job_id)
-    return reloaded(episode_id)
+
+def _write_fields(episode: Episode, data: EpisodeInput) -> None:
+    """The producer's own fields, the rendered notes, and a takedown or its end."""
+    for name in (
+        "title",
+        "slug",
+        "summary",
+        "notes",
+        "published_at",
+        "season",
+        "number",
+        "episode_type",
+        "explicit",
+        "soundbites",
+    ):
+        setattr(episode, name, getattr(data, name))
+    episode.notes_html = str(render_markdown(data.notes))
+    if not data.withdrawn:
+        episode.withdrawn_at = None
+    elif episode.withdrawn_at is None:
+        episode.withdrawn_at = utcnow()
+        episode.preview_key = new_preview_key()  # a takedown ends every preview link given out
+
+
+def _write_audio(
+    change: MediaChange, episode: Episode, plan: _EpisodePlan, staged: Staged | None, *, replacing: bool
+) -> AudioJob | None:
+    """The staged audio becomes the episode's, the old one retired; its audio job, to queue after the commit."""
+    if staged is None or plan.audio is None:
+        return None
+    if replacing:
+        _retire_audio(change, episode)
+    info = plan.audio.info
+    episode.audio = change.row(
+        staged, extension=info.extension, mime_type=info.mime_type, audio=info, original_name=plan.audio.name
+    )
+    return plan_audio_job(episode, episode.audio)
+
+
+def _write_files(
+    change: MediaChange,
+    episode: Episode,
+    plan: _EpisodePlan,
+    staged_renditions: list[tuple[Staged, audio_probe.AudioInfo]],
+) -> None:
+    """Art, transcript and renditions, each as given or as before."""
+    _set_image(change, episode, plan.data, plan.audio.info.cover if plan.audio is not None else None)
+    _set_transcript(change, episode, plan.data.transcript, plan.data.remove_transcript)
+    if plan.renditions is not None:
+        for alternate in list(episode.alternates):
+            if alternate.id not in plan.kept_renditions:
+                _drop_rendition(change, episode, alternate)
+        for staged, rendition in staged_renditions:
+            _add_rendition(change, episode, staged, rendition, staged.path.name)
+    _mark_playable(episode)
+
+
+def _write_parts(episode: Episode, plan: _EpisodePlan) -> None:
+    """Chapters (when given or read from new audio), links and people, exactly as given."""
+    if plan.chapters is not None:
+        episode.chapters = [Chapter(start=c.start, end=c.end, title=c.title, url=c.url) for c in plan.chapters]
+    episode.links = [
+        Link(title=link.title, url=link.url, rel=link.rel, position=i) for i, link in enumerate(plan.data.links)
+    ]
+    episode.credits = _credits(plan.data.people)
 
 
 def reloaded(episode_id: int) -> Episode:
@@ -521,8 +592,8 @@ def process_again(episode: Episode) -> Episode:
         raise Conflict(_("the audio is already being processed"))
     with media_change() as change:
         change.lock_show(episode.show)
-        plan_audio_job(episode, episode.master or episode.audio)
-    episode_id, job_id = episode.id, episode.audio_job.id
+        job = plan_audio_job(episode, episode.master or episode.audio)
+    episode_id, job_id = episode.id, job.id
     end_transaction()
     queue_audio_job(job_id)
     return reloaded(episode_id)

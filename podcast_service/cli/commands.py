@@ -266,7 +266,7 @@ def worker_command(threads: int) -> None:
             "jobs_immediate is set: jobs run in the requests that queue them, and there is nothing for a worker to do"
         )
     click.echo(f"worker: {threads} thread(s) on {settings.queue_url.split('@')[-1]} ({settings.queue_name})")
-    jobs.run_worker(current_app._get_current_object(), threads)
+    jobs.run_worker(current_app._get_current_object(), threads)  # type: ignore[attr-defined]  # the proxied app
 
 
 def _guarded(callback: Callable[..., Any]) -> Callable[..., Any]:
@@ -315,5 +315,6 @@ def register(app: Flask) -> None:
         *producer_commands.COMMANDS,
     )
     for command in commands:
-        command.callback = _guarded(command.callback)
+        if command.callback is not None:
+            command.callback = _guarded(command.callback)
         app.cli.add_command(command)

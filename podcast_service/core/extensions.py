@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import CursorResult, Executable, MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints, so Alembic can alter them on SQLite (batch mode) and PostgreSQL alike.
@@ -31,3 +32,8 @@ migrate = Migrate(directory=str(Path(__file__).parent.parent / "migrations"), re
 # Producers' sessions (the admin blueprint) and CSRF tokens on every form that uses them.
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+
+def rows_changed(statement: Executable) -> int:
+    """Run an UPDATE or DELETE in the current session: how many rows it changed."""
+    return cast(CursorResult, db.session.execute(statement)).rowcount

@@ -40,7 +40,7 @@ def page_language(tag: str | None) -> None:
     g.page_language = supported(tag)
 
 
-def page_versions(addresses: dict[str, str]) -> None:
+def page_versions(addresses: dict[str | None, str]) -> None:
     """Say where this page is in other languages (catalogue/languages.py: a show's or an episode's versions)."""
     g.page_versions = addresses
 

@@ -31,7 +31,8 @@ class OrjsonProvider(DefaultJSONProvider):
     def response(self, *args: Any, **kwargs: Any) -> Response:
         obj = self._prepare_response_obj(args, kwargs)
         indent = (self.compact is None and self._app.debug) or self.compact is False
-        return self._app.response_class(self._encode(obj, indent) + b"\n", mimetype=self.mimetype)
+        # response_class is typed as Werkzeug's sans-IO base, which takes no body.
+        return self._app.response_class(self._encode(obj, indent) + b"\n", mimetype=self.mimetype)  # type: ignore[arg-type,return-value]
 
 
 def init_app(app: Flask) -> None:

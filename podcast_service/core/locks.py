@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..models import RunLock, utcnow
 from .errors import Conflict
-from .extensions import db
+from .extensions import db, rows_changed
 
 
 class Held(Conflict):
@@ -51,11 +51,11 @@ def held(name: str) -> Iterator[None]:
         if lock is None or not _dead(lock.holder):
             holder = "another run" if lock is None else f"process {lock.holder} (since {lock.started_at:%H:%M} UTC)"
             raise Held(f"{name} is already running in {holder}; wait for it to finish") from None
-        taken = db.session.execute(
+        taken = rows_changed(
             update(RunLock)
             .where(RunLock.name == name, RunLock.holder == lock.holder)
             .values(holder=me, started_at=utcnow())
-        ).rowcount
+        )
         db.session.commit()
         if not taken:
             raise Held(f"{name} was just started by another run; wait for it to finish") from None

@@ -34,7 +34,7 @@ class SchemaState:
 
 
 def head_revision() -> str:
-    return ScriptDirectory(migrate.directory).get_current_head()
+    return ScriptDirectory(migrate.directory).get_current_head() or ""
 
 
 def state() -> SchemaState:

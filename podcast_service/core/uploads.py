@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, Literal, TypeVar, cast, overload
 
 from flask import Request, current_app, request
 from flask_babel import gettext as _
@@ -46,7 +46,7 @@ def allow_uploads_for_this_view() -> None:
     """Called by a blueprint after its authentication check: lift the body limit for marked views."""
     view = current_app.view_functions.get(request.endpoint or "")
     if getattr(view, "accepts_uploads", False):
-        request.uploads_allowed = True
+        cast(UploadRequest, request).uploads_allowed = True
 
 
 class Spool:
@@ -88,8 +88,8 @@ class UploadRequest(Request):
         self._spools: list[Spool] = []
         self.uploads_allowed = False
 
-    @property
-    def max_content_length(self) -> int:
+    @property  # type: ignore[misc]  # read-only here: the limit follows `uploads_allowed`
+    def max_content_length(self) -> int:  # type: ignore[override]
         if not self.uploads_allowed:
             return SMALL_BODY_BYTES
         return current_app.config["PODCAST"].max_upload_bytes + FORM_ALLOWANCE
@@ -110,6 +110,14 @@ class UploadRequest(Request):
         super().close()
         for spool in self._spools:
             spool.close()
+
+
+@overload
+def uploaded(file: FileStorage | None, what: str, *, required: Literal[True]) -> tuple[Path, str]: ...
+
+
+@overload
+def uploaded(file: FileStorage | None, what: str, *, required: bool = False) -> tuple[Path, str] | None: ...
 
 
 def uploaded(file: FileStorage | None, what: str, *, required: bool = False) -> tuple[Path, str] | None:

@@ -12,10 +12,11 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from flask import current_app, url_for
 
-from ..models import Episode, MediaFile, Show
+from ..models import Episode, Show
 
 
 def absolute(endpoint: str, **values: object) -> str:
@@ -23,7 +24,7 @@ def absolute(endpoint: str, **values: object) -> str:
     return current_app.config["PODCAST"].base_url + adapter.build(endpoint, values)
 
 
-def media_url(row: MediaFile, name: str) -> str:
+def media_url(row: Stored, name: str) -> str:
     """The stable, ASCII URL of a stored file, ending in its extension (Apple decides by it)."""
     return absolute("web.media", public_id=row.public_id, filename=f"{name}{row.extension}")
 
@@ -49,7 +50,7 @@ def audio_url(episode: Episode) -> str:
     return media_url(episode.audio, episode.slug)
 
 
-def file_url(row: MediaFile | None, name: str) -> str | None:
+def file_url(row: Stored | None, name: str) -> str | None:
     return None if row is None else media_url(row, name)
 
 
@@ -97,6 +98,23 @@ def pattern(endpoint: str, *names: str, build: Callable[..., str] = absolute, **
     return url
 
 
+class Stored(Protocol):
+    """A stored file as URLs need it: a MediaFile, or a list's or a feed's plain row of one."""
+
+    @property
+    def public_id(self) -> str: ...
+
+    @property
+    def extension(self) -> str: ...
+
+
+class Slugged(Protocol):
+    """An episode as URLs need it: the model, or a list's or a feed's plain row of one."""
+
+    @property
+    def slug(self) -> str: ...
+
+
 class FeedUrls:
     """Every address a feed links to, for the public feed or for one subscriber's private feed.
 
@@ -115,7 +133,7 @@ class FeedUrls:
             self._media = pattern("web.media", "public_id", "filename")
             self._chapters = pattern("web.chapters", "episode_slug", show_slug=show.slug)
             self._transcript = pattern("web.transcript", "episode_slug", "fmt", show_slug=show.slug)
-            self._page = pattern("web.episode", "episode_slug", show_slug=show.slug)
+            self._page: str | None = pattern("web.episode", "episode_slug", show_slug=show.slug)
         else:
             self.feed = subscriber_feed_url(token)
             self.show_page = show.website_url or current_app.config["PODCAST"].base_url + "/"
@@ -124,24 +142,24 @@ class FeedUrls:
             self._transcript = pattern("web.subscriber_transcript", "episode_slug", "fmt", token=token)
             self._page = None
 
-    def media(self, row: MediaFile | None, name: str) -> str | None:
+    def media(self, row: Stored | None, name: str) -> str | None:
         if row is None:
             return None
         return self._media.format(row.public_id, name + row.extension)
 
-    def audio(self, row: MediaFile, name: str) -> str:
+    def audio(self, row: Stored, name: str) -> str:
         """An enclosure's URL, behind the show's measurement prefix if it has one (OP3's https://op3.dev/e/
         takes the URL without "https://", as Podtrac's and others' do; a plain-http URL keeps its scheme)."""
         url = self._media.format(row.public_id, name + row.extension)
         return self._prefix + url.removeprefix("https://") if self._prefix else url
 
-    def chapters(self, episode: Episode) -> str:
+    def chapters(self, episode: Slugged) -> str:
         return self._chapters.format(episode.slug)
 
-    def transcript(self, episode: Episode, fmt: str) -> str:
+    def transcript(self, episode: Slugged, fmt: str) -> str:
         return self._transcript.format(episode.slug, fmt)
 
-    def page(self, episode: Episode) -> str | None:
+    def page(self, episode: Slugged) -> str | None:
         """The episode's public page; a private show's episodes have none."""
         return None if self._page is None else self._page.format(episode.slug)
 

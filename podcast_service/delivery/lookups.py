@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 from flask import abort, current_app
 from flask_babel import gettext
-from sqlalchemy import Select, and_, bindparam, select, union_all
+from sqlalchemy import CompoundSelect, and_, bindparam, select, union_all
 
 from ..core.extensions import db
 from ..core.i18n import page_language
@@ -43,7 +43,7 @@ def episode_by_preview_key_or_404(key: str) -> Episode:
     return episode
 
 
-def owners_of(media_id: Any) -> Select:
+def owners_of(media_id: Any) -> CompoundSelect:
     """Ids of the episodes a media file belongs to: one indexed lookup per way a file can belong to one.
 
     (An OR across the columns would scan every episode; a union of index lookups costs the same at

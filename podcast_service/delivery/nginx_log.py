@@ -241,7 +241,7 @@ class Lines:
             file = found.file
             threshold = counting.threshold(file.size, file.duration, file.bitrate)
             span = counted_span(line["m"], line["r"] or None, file.size, threshold)
-            if span is not None:
+            if span is not None and found.episode_id is not None:
                 add_request(
                     self.rec,
                     address=self.client(line["a"], line["f"]),

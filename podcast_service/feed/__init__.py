@@ -23,12 +23,12 @@ from .podcast_ns import PodcastEntryExtension, PodcastExtension, Source, Trailer
 GENERATOR = "podcast-service"
 
 
-def build_feed(show: Show, episodes: Sequence[FeedEpisode], urls: FeedUrls, hubs: Sequence[str] = ()) -> bytes:
+def build_feed(row: Show, episodes: Sequence[FeedEpisode], urls: FeedUrls, hubs: Sequence[str] = ()) -> bytes:
     """The show's feed, newest episode first (data.feed_episodes); `urls` makes it the public feed or a
     subscriber's. Its lastBuildDate is the latest publication or show change, not the time of the build.
 
     Every text is XML-safe whatever the rows hold (core/xmltext.py), so a stored value cannot make it fail."""
-    show = feed_show(show)
+    show = feed_show(row)
     fg = FeedGenerator()
     fg.register_extension("itunes", ItunesExtension, ItunesEntryExtension)
     fg.register_extension("podcast", PodcastExtension, PodcastEntryExtension)
@@ -84,7 +84,7 @@ def build_feed(show: Show, episodes: Sequence[FeedEpisode], urls: FeedUrls, hubs
         file_urls = [urls.audio(f, name) for f in episode.files]
         enclosure = episode.apple_file
         enclosure_url = None if enclosure is None else file_urls[episode.files.index(enclosure)]
-        if episode.episode_type == "trailer" and enclosure is not None:
+        if episode.episode_type == "trailer" and enclosure is not None and enclosure_url is not None:
             pc.trailers.append(
                 Trailer(
                     episode.title,

@@ -24,10 +24,10 @@ from flask import current_app
 from sqlalchemy import delete, insert, select, update
 
 from .. import jobs
-from ..core.extensions import db
+from ..core.extensions import db, rows_changed
 from ..core.settings import Settings
 from ..core.urls import feed_url
-from ..models import Announcement, Show, utcnow
+from ..models import Announcement, Show, table_of, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def enqueue(connection, shows: set[int], scheduled: Iterable[tuple[int, datetime
     rows = [{"show_id": s, "due_at": now, "attempts": 0} for s in public if s in shows]
     rows += [{"show_id": s, "due_at": at, "attempts": 0} for s, at in scheduled if s in public]
     if rows:
-        connection.execute(insert(Announcement.__table__), rows)
+        connection.execute(insert(table_of(Announcement)), rows)
     return bool(rows)
 
 
@@ -97,22 +97,22 @@ def _retry_delay(attempts: int) -> timedelta:
 
 def run_due() -> datetime | None:
     """Send every due announcement; return when the next one falls due, if any is queued."""
-    table = Announcement.__table__
+    table = table_of(Announcement)
     now = utcnow()
     for show_id in set(db.session.scalars(select(Announcement.show_id).where(Announcement.due_at <= now))):
         lease = utcnow() + LEASE
-        claimed = db.session.execute(
+        claimed = rows_changed(
             update(table)
             .where(table.c.show_id == show_id, table.c.due_at <= now)
             .values(due_at=lease, attempts=table.c.attempts + 1)
-        ).rowcount
+        )
         db.session.commit()
         if not claimed:
             continue  # another process took them
         mine = (table.c.show_id == show_id) & (table.c.due_at == lease)
         show = db.session.get(Show, show_id)
         errors = send(show) if show is not None and not show.private and not show.new_feed_url else []
-        attempts = db.session.scalar(select(table.c.attempts).where(mine).order_by(table.c.attempts.desc()))
+        attempts = db.session.scalar(select(table.c.attempts).where(mine).order_by(table.c.attempts.desc())) or 0
         if not errors:
             db.session.execute(delete(table).where(mine))
         elif attempts >= MAX_ATTEMPTS:

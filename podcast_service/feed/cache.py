@@ -26,9 +26,9 @@ from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..core.extensions import db
+from ..core.extensions import db, rows_changed
 from ..core.urls import FeedUrls
-from ..models import CachedFeed, Episode, Show, utcnow, web_etag
+from ..models import CachedFeed, Episode, Show, table_of, utcnow, web_etag
 from . import build_feed
 from .data import feed_episodes
 
@@ -96,14 +96,20 @@ def _row(show: Show) -> CachedFeed:
         db.session.commit()
     except IntegrityError:  # another process made it first
         db.session.rollback()
-    return db.session.get(CachedFeed, show.id)
+    return db.session.get_one(CachedFeed, show.id)
 
 
 def state(show: Show) -> FeedState:
     """The feed's current etag and date, rebuilding it first if it is stale."""
     now = utcnow()
     row = _row(show)
-    if row.fresh_at(now):
+    if (
+        row.fresh_at(now)
+        and row.etag is not None
+        and row.last_modified is not None
+        and row.size is not None
+        and row.gzipped_size is not None
+    ):
         return FeedState(
             show.id,
             row.etag,
@@ -117,7 +123,7 @@ def state(show: Show) -> FeedState:
     generation, old_etag, old_modified = row.generation, row.etag, row.last_modified
     body, item_count = _build(show, now, row.token_slot)
     etag = hashlib.sha256(body).hexdigest()
-    if etag == old_etag:
+    if etag == old_etag and old_modified is not None:
         last_modified = old_modified
     else:
         # Whole seconds, as HTTP dates have, and always later than the previous version's.
@@ -126,7 +132,7 @@ def state(show: Show) -> FeedState:
             last_modified = old_modified + timedelta(seconds=1)
     gzipped = gzip.compress(body, compresslevel=6, mtime=0)
     valid_until = next_change(show, now)
-    stored = db.session.execute(
+    stored = rows_changed(
         update(CachedFeed)
         .where(CachedFeed.show_id == show.id, CachedFeed.generation == generation)
         .values(
@@ -140,7 +146,7 @@ def state(show: Show) -> FeedState:
             size=len(body),
             gzipped_size=len(gzipped),
         )
-    ).rowcount
+    )
     db.session.commit()
     if not stored:
         current_app.logger.info("feed of show %s changed while it was built; not cached", show.id)
@@ -204,7 +210,7 @@ def generation(show_id: int) -> int | None:
 
 def mark_stale(connection, show_ids: set[int]) -> None:  # noqa: ANN001
     """Mark these shows' feeds stale on the connection of the changing transaction."""
-    table = CachedFeed.__table__
+    table = table_of(CachedFeed)
     connection.execute(
         update(table).where(table.c.show_id.in_(show_ids)).values(stale=True, generation=table.c.generation + 1)
     )

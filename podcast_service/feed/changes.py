@@ -43,7 +43,7 @@ def _touched(flush: changes.Flush) -> tuple[set[int], set[int], list[tuple[int, 
             if obj in flush.dirty and not changes.changed_attributes(obj) - _NOT_IN_FEED:
                 continue
             shows.add(obj.show_id)
-            if obj not in flush.deleted and obj.status_at(now) is Status.SCHEDULED:
+            if obj not in flush.deleted and obj.published_at and obj.status_at(now) is Status.SCHEDULED:
                 scheduled.append((obj.show_id, obj.published_at))
         elif isinstance(obj, Credit) and obj.show_id is not None:
             shows.add(obj.show_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 from types import SimpleNamespace
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 
@@ -54,12 +54,12 @@ class FeedEpisode(NamedTuple):
         return apple_file(self.files)
 
 
-def apple_file(files: list) -> object | None:
+def apple_file(files: list[File]) -> File | None:
     """The file Apple Podcasts gets as the enclosure: the first MP3 or M4A rendition, if any."""
     return next((f for f in files if f.extension in APPLE_PLAYABLE), None)
 
 
-def feed_show(show: Show) -> SimpleNamespace:
+def feed_show(show: Show) -> Any:
     """The show's columns, cover and people as the feed prints them, every text XML-safe (core/xmltext.py)."""
     values = {column.key: getattr(show, column.key) for column in Show.__table__.columns}
     values["people"] = [Person(c.name, c.role, c.group, c.img, c.href) for c in show.credits]
@@ -140,7 +140,7 @@ def feed_episodes(show: Show, now: datetime) -> list[FeedEpisode]:
         alternates[episode_id].append(File(*file))
     return [
         clean_all(
-            FeedEpisode(
+            FeedEpisode(  # type: ignore[call-arg]  # r[1:11] is guid .. explicit, as selected
                 *r[1:11],
                 r[11] or 0,
                 File(*r[19:24]) if r[19] is not None else None,

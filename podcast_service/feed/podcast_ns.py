@@ -134,8 +134,8 @@ class PodcastExtension(BaseExtension):
                 season=t.season,
             )
         if self.license:
-            identifier, url = self.license
-            _el(channel, "license", identifier, url=url)
+            identifier, license_url = self.license
+            _el(channel, "license", identifier, url=license_url)
         for text, purpose in self.txt:
             _el(channel, "txt", text, purpose=purpose)
         if self.podroll:

@@ -119,7 +119,7 @@ def run(import_id: int) -> float | None:
     row = db.session.get(FeedImport, import_id)
     if row is None or row.state == "done":
         return None
-    user = db.session.get(User, row.user_id)
+    user = db.session.get_one(User, row.user_id)  # the import's row goes with its user
     row.state, row.message, row.updated_at = "running", "", utcnow()
     db.session.commit()
     reporter = RowReporter(row)

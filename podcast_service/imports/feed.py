@@ -64,6 +64,11 @@ class ImportedItem:
     size: int = 0  # bytes of audio fetched for it
 
 
+def _one_of(value: object, allowed: tuple[str, ...], default: str) -> str:
+    """`value` if it is one of the values a field allows, else the field's default."""
+    return value if isinstance(value, str) and value in allowed else default
+
+
 @contextmanager
 def _fetch(ref: str, base: str, limit: int, seconds: float) -> Iterator[Path]:
     """`ref` (resolved against `base`) in a temporary file, through the guarded fetcher.
@@ -275,7 +280,7 @@ def import_show(
         website_url=channel.get("link") if is_url(channel.get("link") or "") else None,
         categories=categories,
         explicit=raw.explicit,
-        show_type=channel.get("itunes_type") if channel.get("itunes_type") in ("episodic", "serial") else "episodic",
+        show_type=_one_of(channel.get("itunes_type"), ("episodic", "serial"), "episodic"),
         podcast_guid=feed.podcast_guid,
         locked=raw.locked if raw.locked is not None else ShowInput.locked,
     )
@@ -360,9 +365,7 @@ def import_episodes(show: Show, feed: Feed) -> Iterator[ImportedItem]:
             published_at=items.published(entry) or datetime.now(UTC),
             season=_number(entry.get("itunes_season")),
             number=_number(entry.get("itunes_episode")),
-            episode_type=entry.get("itunes_episodetype")
-            if entry.get("itunes_episodetype") in ("full", "trailer", "bonus")
-            else "full",
+            episode_type=_one_of(entry.get("itunes_episodetype"), ("full", "trailer", "bonus"), "full"),
             explicit=item.explicit,
             guid=guid,
         )
@@ -395,7 +398,7 @@ def import_episodes(show: Show, feed: Feed) -> Iterator[ImportedItem]:
             yield ImportedItem(guid, title, "failed", str(e))
             continue
         known.add(guid)
-        slugs.taken.add(data.slug)
+        slugs.taken.add(data.slug or "")
         yield ImportedItem(guid, title, "imported", "; ".join(missed), size)
 
 

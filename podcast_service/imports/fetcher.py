@@ -64,7 +64,7 @@ def _guarded_connection(host: str, port: int, timeout: float | None) -> socket.s
         raise FetchError(f"cannot resolve {host}: {e.strerror}") from None
     allow_private = current_app.config["PODCAST"].import_allow_private_networks
     for *_, sockaddr in infos:
-        if not allow_private and not _address_allowed(sockaddr[0]):
+        if not allow_private and not _address_allowed(str(sockaddr[0])):
             raise FetchError(
                 f"{host} resolves to {sockaddr[0]}, a private, loopback or reserved address; "
                 "refused (see import_allow_private_networks)"
@@ -89,7 +89,7 @@ class _HTTPConnection(http.client.HTTPConnection):
 class _HTTPSConnection(http.client.HTTPSConnection):
     def connect(self) -> None:
         sock = _guarded_connection(self.host, self.port, self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]  # the TLS context HTTPSConnection keeps
 
 
 class _HTTPHandler(urllib.request.HTTPHandler):

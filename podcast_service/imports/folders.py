@@ -124,12 +124,12 @@ def import_show(folder: Path) -> tuple[Show, Outcome]:
     show = save_show(
         ShowInput(
             slug=slug,
-            title=data.get("title"),
-            description=data.get("description"),
+            title=data.get("title", ""),
+            description=data.get("description", ""),
             language=data.get("language", "en"),
-            author=data.get("author"),
-            owner_name=data.get("owner_name"),
-            owner_email=data.get("owner_email"),
+            author=data.get("author", ""),
+            owner_name=data.get("owner_name", ""),
+            owner_email=data.get("owner_email", ""),
             copyright=data.get("copyright"),
             website_url=data.get("website"),
             categories=data.get("categories", []),
@@ -167,7 +167,7 @@ def import_episode(show: Show, folder: Path) -> Outcome:
     save_episode(
         show,
         EpisodeInput(
-            title=data.get("title"),
+            title=data.get("title", ""),
             slug=slug,
             summary=data.get("summary", ""),
             notes=data.get("notes", ""),

@@ -149,8 +149,8 @@ def sitemap() -> Response:
 
 
 def _sitemap() -> Iterator[str]:
-    total = db.session.scalar(select(func.count()).select_from(_public_episodes().subquery()))
-    shows = db.session.scalar(select(func.count()).select_from(Show).where(Show.private.is_(False)))
+    total = db.session.execute(select(func.count()).select_from(_public_episodes().subquery())).scalar_one()
+    shows = db.session.execute(select(func.count()).select_from(Show).where(Show.private.is_(False))).scalar_one()
     if total + shows + 1 <= URLS_PER_FILE:
         yield from _urlset(chain(_shows(), _episode_urls(_public_episodes().order_by(Episode.id))))
         return

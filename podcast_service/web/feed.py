@@ -13,6 +13,7 @@ import gzip
 import hashlib
 
 from flask import Response, current_app, redirect, request
+from werkzeug.wrappers import Response as BaseResponse
 
 from ..accounts.subscribers import subscriber_or_error
 from ..core.urls import feed_url
@@ -32,7 +33,7 @@ def _etag(feed: cache.FeedState, token: str | None, gzipped: bool) -> str:
     return hashlib.sha256(f"{feed.etag}:{token}".encode()).hexdigest() + ("-gzip" if gzipped else "")
 
 
-def _respond(feed: cache.FeedState, *, token: str | None = None) -> Response:
+def _respond(feed: cache.FeedState, *, token: str | None = None) -> BaseResponse:
     """The feed, or a 304, with validators and caching headers; a subscriber's copy carries their token."""
     wants_gzip = request.accept_encodings["gzip"] > 0
     tags = {_etag(feed, token, False), _etag(feed, token, True)}
@@ -63,7 +64,7 @@ def _respond(feed: cache.FeedState, *, token: str | None = None) -> Response:
 
 
 @bp.route("/shows/<show_slug>/feed.xml")
-def feed(show_slug: str) -> Response:
+def feed(show_slug: str) -> BaseResponse:
     """A public show's feed; a moved show's sends apps to its new address for good."""
     show = show_or_404(show_slug)
     if show.new_feed_url:
@@ -91,7 +92,7 @@ def _leave_files(show: Show, feed: cache.FeedState) -> None:
 
 
 @bp.route("/subscriptions/<token>/feed.xml")
-def subscriber_feed(token: str) -> Response:
+def subscriber_feed(token: str) -> BaseResponse:
     """A subscriber's personal feed of a private show (a show made public again sends them to its feed)."""
     subscriber = subscriber_or_error(token)
     show = subscriber.show

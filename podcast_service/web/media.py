@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from flask import Response, abort, current_app, request
+from flask import abort, current_app, request
 from werkzeug.exceptions import NotFound
+from werkzeug.wrappers import Response as BaseResponse
 
 from ..accounts.subscribers import subscriber_or_error
 from ..analytics import counting, recorder
@@ -23,7 +25,7 @@ DELIVERED = frozenset({200, 206, 302})
 
 
 @bp.route("/media/<public_id>/<filename>", methods=["GET", "HEAD"])
-def media(public_id: str, filename: str) -> Response:
+def media(public_id: str, filename: str) -> BaseResponse:
     """The stored file, with byte ranges, conditional requests and HEAD.
 
     The name before the extension is cosmetic (the episode slug, for people
@@ -50,7 +52,7 @@ def media(public_id: str, filename: str) -> Response:
 
 
 @bp.route("/subscriptions/<token>/media/<public_id>/<filename>", methods=["GET", "HEAD"])
-def subscriber_media(token: str, public_id: str, filename: str) -> Response:
+def subscriber_media(token: str, public_id: str, filename: str) -> BaseResponse:
     """A private show's file, for a subscriber whose token is valid (401 unknown, 403 revoked)."""
     show = subscriber_or_error(token).show
     return _serve(public_id, filename, lambda: public_media_or_404(public_id, show=show), private=True, counted=True)
@@ -58,7 +60,7 @@ def subscriber_media(token: str, public_id: str, filename: str) -> Response:
 
 def _serve(
     public_id: str, filename: str, find: Callable[[], Found], *, private: bool, counted: bool, link: bool = False
-) -> Response:
+) -> BaseResponse:
     """`link`: nginx asked for a link to send the file from (media_links.py)."""
     try:
         return _send(find(), public_id, filename, private=private, counted=counted, link=link)
@@ -75,7 +77,7 @@ def _names(row: ServedFile, filename: str) -> bool:
     return filename.endswith(row.extension) and filename.isascii()
 
 
-def _send(found: Found, public_id: str, filename: str, *, private: bool, counted: bool, link: bool) -> Response:
+def _send(found: Found, public_id: str, filename: str, *, private: bool, counted: bool, link: bool) -> BaseResponse:
     row = found.file
     if not _names(row, filename):
         abort(404)
@@ -87,7 +89,7 @@ def _send(found: Found, public_id: str, filename: str, *, private: bool, counted
         download_name=filename,
         public=not private,
     )
-    recording = None
+    recording: dict[str, Any] | None = None
     if counted and counted_audio(found):
         # An episode's audio (its enclosure or a rendition) on its way, from here, nginx or the store:
         # recorded for counting. A 304 or a 416 delivers nothing.

@@ -8,6 +8,8 @@ never indexed.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..core import urls
 from ..models import Episode, Show
 
@@ -39,7 +41,7 @@ def show_jsonld(show: Show) -> dict:
 def episode_jsonld(episode: Episode) -> dict:
     show = episode.show
     audio = episode.audio
-    data = {
+    data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "PodcastEpisode",
         "name": episode.title,

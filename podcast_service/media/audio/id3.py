@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from mutagen.id3 import APIC, CHAP, CTOC, ID3, TALB, TDRC, TIT2, TPE1, WXXX, CTOCFlags
+from mutagen.id3 import APIC, CHAP, CTOC, ID3, TALB, TDRC, TIT2, TPE1, WXXX, CTOCFlags, Frame
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def write(path: Path, tags: Tags) -> None:
     for n, chapter in enumerate(tags.chapters):
         following = tags.chapters[n + 1].start if n + 1 < len(tags.chapters) else tags.duration
         end = chapter.end if chapter.end is not None else following
-        sub_frames = [TIT2(encoding=3, text=chapter.title)]
+        sub_frames: list[Frame] = [TIT2(encoding=3, text=chapter.title)]
         if chapter.url:
             sub_frames.append(WXXX(encoding=3, desc="chapter url", url=chapter.url))
         id3.add(

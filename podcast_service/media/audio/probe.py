@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import mutagen
 from flask_babel import gettext as _
@@ -152,7 +153,7 @@ def _read_tags(audio: mutagen.FileType) -> dict:
         return _id3_tags(audio.tags, audio.info.length)
     if isinstance(audio, MP4):
         return _mp4_tags(audio)
-    tags = audio.tags or {}
+    tags: Any = audio.tags or {}
     covers = getattr(audio, "pictures", None) or []
     return {
         "title": _first_text(tags.get("title")),
@@ -197,7 +198,7 @@ def _id3_chapters(tags: ID3) -> list[ChapterInfo]:
 
 
 def _mp4_tags(audio: MP4) -> dict:
-    tags = audio.tags or {}
+    tags: Any = audio.tags or {}
     covers = tags.get("covr") or []
     cover = None
     if covers:

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, cast
 
 import av
 import av.filter
@@ -100,7 +101,7 @@ def _frames(
 def _drain(graph: av.filter.Graph) -> Iterator[av.AudioFrame]:
     while True:
         try:
-            yield graph.pull()
+            yield cast(av.AudioFrame, graph.pull())  # an audio graph gives audio frames
         except (av.BlockingIOError, av.EOFError):
             return
 
@@ -270,7 +271,7 @@ class _LibraryEncoder(_Encoder):
     def __init__(self, path: Path, codec: str, rate: int, kbps: int, layout: str) -> None:
         super().__init__(codec)
         self.container = av.open(str(path), "w")
-        self.stream = self.container.add_stream(codec, rate=rate, layout=layout)
+        self.stream = cast(av.AudioStream, self.container.add_stream(codec, rate=rate, layout=layout))
         self.stream.bit_rate = kbps * 1000
         # Float input where the encoder takes it: as the ffmpeg command line picks, and no rounding to 16 bits.
         formats = [f.name for f in self.stream.codec_context.codec.audio_formats or ()]
@@ -329,10 +330,11 @@ class _CommandLineMp3(_Encoder):
         self.resampler = av.AudioResampler(format="flt", layout=layout, rate=input_rate)
 
     def _encode(self, frame: av.AudioFrame | None) -> None:
+        stdin = cast(IO[bytes], self.process.stdin)  # opened with stdin=PIPE
         for converted in self.resampler.resample(frame):
-            self.process.stdin.write(converted.to_ndarray().tobytes())
+            stdin.write(converted.to_ndarray().tobytes())
         if frame is None:
-            self.process.stdin.close()
+            stdin.close()
             if self.process.wait() != 0:
                 self.errors.seek(0)
                 raise RuntimeError(f"ffmpeg failed: {self.errors.read(2000).decode(errors='replace').strip()}")

@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
-from flask import Response
+from werkzeug.wrappers import Response
 
 from ...core.errors import StorageError
 
@@ -161,7 +161,7 @@ class Storage(ABC):
             return fh.read()
 
 
-def iter_chunks(stream: BinaryIO) -> Iterator[bytes]:
+def iter_chunks(stream: IO[bytes] | io.RawIOBase) -> Iterator[bytes]:
     while chunk := stream.read(CHUNK):
         yield chunk
 

@@ -8,10 +8,11 @@ import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO, cast
 
 from flask import Response, request, send_file
 from werkzeug.http import http_date, quote_etag
+from werkzeug.wrappers import Response as BaseResponse
 
 from ...core.errors import StorageError
 from .base import HashingReader, LimitedReader, PendingUpload, Storage, StoredObject, check_key, iter_chunks
@@ -76,7 +77,7 @@ class LocalStorage(Storage):
             raise
         return StoredObject(key, reader.size, reader.sha256)
 
-    def _write(self, fh: BinaryIO, chunk: bytes, key: str) -> None:
+    def _write(self, fh: IO[bytes], chunk: bytes, key: str) -> None:
         try:
             fh.write(chunk)
         except OSError as e:
@@ -88,7 +89,7 @@ class LocalStorage(Storage):
         except OSError as e:
             raise StorageError(f"cannot open {key}: {e.strerror}") from e
         fh.seek(start)
-        return fh if end is None else LimitedReader(fh, end - start + 1)
+        return fh if end is None else cast(BinaryIO, LimitedReader(fh, end - start + 1))  # reads and closes as one
 
     def size(self, key: str) -> int:
         try:
@@ -146,7 +147,7 @@ class LocalStorage(Storage):
 
     def send(
         self, key: str, *, mimetype: str, etag: str, last_modified: datetime, download_name: str, public: bool
-    ) -> Response:
+    ) -> BaseResponse:
         if self.accel_prefix:
             return self._accel(
                 key, mimetype=mimetype, etag=etag, last_modified=last_modified, download_name=download_name

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from sqlalchemy import or_, select, update
 
 from ...core.errors import StorageError
-from ...core.extensions import db
+from ...core.extensions import db, rows_changed
 from ...models import Episode, MediaFile, Show
 from . import Stores
 
@@ -61,12 +61,12 @@ def migrate(stores: Stores, target_name: str, *, keep_source: bool = False) -> I
                 f"{key}: the copy on {target_name} does not match the recorded size and checksum; "
                 f"the file stays on {source.name}"
             )
-        switched = db.session.execute(
+        switched = rows_changed(
             update(MediaFile)
             .where(MediaFile.id == media_id, MediaFile.backend == source.name)
             .values(backend=target_name)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )
         db.session.commit()
         if not switched:
             target.delete(key)  # deleted during the copy: the copy would be an orphan

@@ -27,7 +27,8 @@ from urllib.parse import urlsplit
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-from flask import Response, redirect, request
+from flask import redirect, request
+from werkzeug.wrappers import Response as BaseResponse
 
 from ...core.errors import StorageError
 from .base import PendingUpload, Storage, StoredObject, check_key
@@ -313,7 +314,7 @@ class S3Storage(Storage):
 
     def send(
         self, key: str, *, mimetype: str, etag: str, last_modified: datetime, download_name: str, public: bool
-    ) -> Response:
+    ) -> BaseResponse:
         """A 302 to the object: the enclosure URL stays on the service while the bytes come from the store.
 
         A presigned URL is bound to its HTTP method, so a HEAD gets a URL signed for HEAD.
