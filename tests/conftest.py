@@ -40,6 +40,7 @@ STARTS = {
     "live_demo": "servers",
     "accel_demo": "servers",
     "old_host": "servers",
+    "seaweedfs": "servers",
 }
 
 
