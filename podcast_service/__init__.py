@@ -56,6 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     configure_error_handlers(app)
     configure_change_subscribers(app)
     configure_jobs(app)
+    configure_background(app)
     cli.register(app)
     return app
 
@@ -232,6 +233,13 @@ def configure_change_subscribers(app: Flask) -> None:
     from .catalogue import search  # noqa: F401
     from .delivery import feed_files, recent  # noqa: F401
     from .feed import changes  # noqa: F401
+
+
+def configure_background(app: Flask) -> None:
+    """Threads beside the requests (core/background.py): nginx's media log reader, when nginx reports to us."""
+    from .delivery import nginx_log
+
+    nginx_log.init_app(app)
 
 
 def configure_jobs(app: Flask) -> None:

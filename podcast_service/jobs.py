@@ -23,7 +23,7 @@ import redis
 from flask import Flask, current_app
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 
-from .core.settings import Settings
+from .core.settings import Settings, current_settings
 
 log = logging.getLogger(__name__)
 # A store or database that was down: tried again after 30 s, 60 s, 120 s.
@@ -94,7 +94,7 @@ class Jobs:
 
     @cached_property
     def huey(self) -> Huey:
-        huey = _make_huey(self.app.config["PODCAST"])
+        huey = _make_huey(current_settings(self.app))
         for name, spec in _TASKS.items():
             if spec.schedule is not None:
                 self._tasks[name] = huey.periodic_task(spec.schedule, name=name)(self._in_app(spec.fn))
@@ -147,7 +147,7 @@ class Jobs:
 
     def sweep_soon(self) -> None:
         """A sweep once a dead worker's leases have run out: a restarted worker picks up its jobs."""
-        self.later("sweep", delay=self.app.config["PODCAST"].job_lease_seconds + 1)
+        self.later("sweep", delay=current_settings(self.app).job_lease_seconds + 1)
 
 
 def init_app(app: Flask) -> None:

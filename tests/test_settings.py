@@ -13,6 +13,8 @@ import pytest
 from podcast_service.core.errors import SettingsError
 from podcast_service.core.settings import load_settings
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def test_defaults_need_nothing(tmp_path):
     s = load_settings(environ={}, cwd=tmp_path)
@@ -160,3 +162,28 @@ def test_a_command_on_an_unmigrated_database_names_the_fix(tmp_path):
     assert (
         "Error: the database has no schema yet: create it with `flask --app podcast_service db upgrade`" in proc.stderr
     )
+
+
+def test_every_setting_is_in_the_configuration_page_with_its_meaning_and_variable():
+    """docs/configuration.md's table is made from the settings' own definitions, so it names every one."""
+    import importlib.util
+
+    from podcast_service.core.settings import DEFAULTS, SETTINGS
+
+    spec = importlib.util.spec_from_file_location("settings_table", ROOT / "docs" / "hooks" / "settings_table.py")
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    page = hook.on_page_markdown((ROOT / "docs" / "configuration.md").read_text(), page=None)
+    assert hook.MARKER not in page
+    for setting in SETTINGS:
+        assert setting.doc.strip(), setting.name
+        assert f"| `{setting.name}` | `PODCAST_{setting.name.upper()}` |" in page
+    assert {s.name for s in SETTINGS} == set(DEFAULTS)
+
+
+def test_gunicorn_takes_its_address_and_pools_from_the_settings(tmp_path):
+    (tmp_path / "config.toml").write_text('bind = "127.0.0.1:9123"\nworkers = 3\nthreads = 5\n')
+    s = load_settings(environ={}, cwd=tmp_path)
+    assert (s.bind, s.workers, s.threads) == ("127.0.0.1:9123", 3, 5)
+    with pytest.raises(SettingsError, match="threads"):
+        load_settings(environ={"PODCAST_THREADS": "0"}, cwd=tmp_path)

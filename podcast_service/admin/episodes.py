@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -25,13 +25,14 @@ from ..catalogue.service import delete_episode, episode_input, rotate_preview_li
 from ..core.errors import PodcastServiceError
 from ..core.extensions import db
 from ..core.i18n import STATUS_NAMES
+from ..core.settings import current_settings
 from ..core.uploads import accepts_uploads, uploaded
 from ..models import AlternateFile, Episode, Show, utcnow
 from . import bp
 
 
 def _limit_mb() -> int:
-    return current_app.config["PODCAST"].max_upload_mb
+    return current_settings().max_upload_mb
 
 
 @bp.get("/shows/<slug>/episodes/new")

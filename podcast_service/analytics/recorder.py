@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Request
 
 from ..core.extensions import db
+from ..core.settings import current_settings
 from ..models import Episode, MediaRequest, table_of, utcnow
 from . import agents, listeners
 from .countries import Countries
@@ -64,10 +65,10 @@ class Recorder:
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.rows: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
-        self.interval = app.config["PODCAST"].analytics_flush_seconds
-        self.datacenters = Datacenters.load(app.config["PODCAST"].analytics_datacenter_ranges)
-        self.countries = Countries.load(app.config["PODCAST"].analytics_geoip_database)
-        self.site = urlsplit(app.config["PODCAST"].base_url).netloc  # the host of the site's own players
+        self.interval = current_settings(app).analytics_flush_seconds
+        self.datacenters = Datacenters.load(current_settings(app).analytics_datacenter_ranges)
+        self.countries = Countries.load(current_settings(app).analytics_geoip_database)
+        self.site = urlsplit(current_settings(app).base_url).netloc  # the host of the site's own players
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._closed = threading.Event()

@@ -20,13 +20,13 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import or_, select, update
 
 from .. import jobs
 from ..core import urls
 from ..core.errors import MediaError
 from ..core.extensions import db, rows_changed
+from ..core.settings import current_settings
 from ..media.audio import id3, process
 from ..media.audio import probe as audio_probe
 from ..media.storage.base import iter_chunks
@@ -52,7 +52,7 @@ def settings_of(show: Show, source_extension: str) -> process.EncodeSettings:
     else by PyAV's own FFmpeg.
     """
     compressed = source_extension in audio_probe.APPLE_PLAYABLE
-    configured = current_app.config["PODCAST"].ffmpeg_path
+    configured = current_settings().ffmpeg_path
     return process.EncodeSettings(
         mp3_kbps=show.audio_bitrate,
         opus_kbps=max(16, show.audio_bitrate // 2),
@@ -63,7 +63,7 @@ def settings_of(show: Show, source_extension: str) -> process.EncodeSettings:
 
 
 def _lease_seconds() -> int:
-    return current_app.config["PODCAST"].job_lease_seconds
+    return current_settings().job_lease_seconds
 
 
 def claim(job_id: int) -> str | None:

@@ -20,7 +20,7 @@ from ..core import revision as schema
 from ..core import spools
 from ..core.errors import PodcastServiceError
 from ..core.extensions import db
-from ..core.settings import STORAGE_BACKENDS
+from ..core.settings import STORAGE_BACKENDS, current_settings
 from ..feed import announce
 from ..imports.folders import Outcome, import_folder
 from ..imports.progress import Progress
@@ -85,7 +85,7 @@ def storage_check(fix: bool, grace_minutes: int) -> None:
 
 def _check_spools(fix: bool, grace: timedelta) -> bool:
     """Upload and import spools that a killed process left in upload_temp_path."""
-    folder = current_app.config["PODCAST"].upload_temp_path
+    folder = current_settings().upload_temp_path
     found = spools.abandoned(folder, grace)
     for spool in found:
         click.echo(
@@ -182,7 +182,7 @@ def import_feed_command(
     """
     with run_locks.held("import-feed"):
         # What an earlier run killed midway left on disk goes first; its episodes stay, and are skipped.
-        spools.remove_abandoned(current_app.config["PODCAST"].upload_temp_path)
+        spools.remove_abandoned(current_settings().upload_temp_path)
         owner = accounts.find_user(owner_user) if owner_user else None
         with Progress() as progress:
             try:
@@ -260,7 +260,7 @@ def worker_command(threads: int) -> None:
     Start as many as there are cores to spare, on this machine or others that
     share the database, the store and a Redis queue (README: production).
     """
-    settings = current_app.config["PODCAST"]
+    settings = current_settings()
     if settings.jobs_immediate:
         raise click.ClickException(
             "jobs_immediate is set: jobs run in the requests that queue them, and there is nothing for a worker to do"
@@ -280,7 +280,7 @@ def _guarded(callback: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(callback)
     def run(*args: Any, **kwargs: Any) -> Any:
-        settings = current_app.config["PODCAST"]
+        settings = current_settings()
         missing = schema.missing_sqlite_file(settings.database_url)
         if missing is not None:
             raise click.ClickException(

@@ -17,8 +17,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from urllib.parse import urlencode
 
-from flask import Flask, current_app, g, has_request_context, request
+from flask import Flask, g, has_request_context, request
 from flask_babel import Babel, format_decimal, get_locale, get_timezone, lazy_gettext
+
+from .settings import current_settings
 
 LANGUAGES = {"en": "English", "nl": "Nederlands", "fr": "Français", "de": "Deutsch"}
 DEFAULT = "en"
@@ -86,7 +88,7 @@ def alternates() -> list[tuple[str, str, str]]:
     (another show, or the same episode in it) is that version's page."""
     own = g.get("page_language") or DEFAULT
     # On the site's own address (base_url), whatever Host the request named.
-    page = current_app.config["PODCAST"].base_url.rstrip("/") + request.path
+    page = current_settings().base_url.rstrip("/") + request.path
     args = {k: v for k, v in request.args.items() if k != "lang"}
     found = []
     versions = g.get("page_versions") or {}

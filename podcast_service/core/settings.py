@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask import Flask, current_app
+
 from .errors import SettingsError
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,9 @@ class Settings:
     analytics_datacenter_ranges: str
     analytics_geoip_database: str
     analytics_log_file: str
+    bind: str
+    workers: int
+    threads: int
 
     @property
     def max_upload_bytes(self) -> int:
@@ -70,43 +75,6 @@ class Settings:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
-
-
-DEFAULTS: dict[str, Any] = {
-    "database_url": "sqlite:///instance/podcast.db",
-    "storage_backend": "local",
-    "storage_path": "instance/media",
-    "secret_key": "",
-    "base_url": "http://127.0.0.1:5000",
-    "log_level": "INFO",
-    "s3_bucket": "",
-    "s3_endpoint_url": "",
-    "s3_region": "",
-    "s3_public_base_url": "",
-    "upload_temp_path": "instance/uploads",
-    "max_upload_mb": 8192,
-    "websub_hubs": [],
-    "pubnotify_urls": [],
-    "announce_retry_seconds": 30,
-    "trusted_proxies": 0,
-    "import_allow_private_networks": False,
-    "database_timeout_seconds": 10,
-    "storage_timeout_seconds": 30,
-    "min_free_disk_mb": 1024,
-    "accel_redirect": "",
-    "media_lookup_seconds": 5,
-    "media_file_mode": "0640",
-    "queue_url": "",
-    "queue_name": "podcast",
-    "jobs_immediate": False,
-    "job_lease_seconds": 60,
-    "ffmpeg_path": "ffmpeg",
-    "analytics": True,
-    "analytics_flush_seconds": 1,
-    "analytics_datacenter_ranges": "",
-    "analytics_geoip_database": "",
-    "analytics_log_file": "",
-}
 
 
 def _text(value: Any) -> str:
@@ -168,6 +136,14 @@ def _positive_int(value: Any) -> int:
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError("must be a whole number of 1 or more")
+    return value
+
+
+def _whole(value: Any) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError("must be a whole number of 0 or more")
     return value
 
 
@@ -249,42 +225,205 @@ def _log_level(value: Any) -> str:
     return level
 
 
-PARSERS: dict[str, Callable[[Any], Any]] = {
-    "database_url": _database_url,
-    "storage_backend": _backend,
-    "storage_path": _text,
-    "secret_key": _secret_key,
-    "base_url": lambda v: _url(v, "https://podcast.example.org", required=True),
-    "log_level": _log_level,
-    "s3_bucket": _text,
-    "s3_endpoint_url": lambda v: _url(v, "http://127.0.0.1:8333", required=False),
-    "s3_region": _text,
-    "s3_public_base_url": lambda v: _url(v, "https://cdn.example.org/media", required=False),
-    "upload_temp_path": _text,
-    "max_upload_mb": _positive_int,
-    "websub_hubs": _url_list,
-    "pubnotify_urls": _url_list,
-    "announce_retry_seconds": _positive_int,
-    "trusted_proxies": _count,
-    "import_allow_private_networks": _flag,
-    "database_timeout_seconds": _positive_int,
-    "storage_timeout_seconds": _positive_int,
-    "min_free_disk_mb": _positive_int,
-    "accel_redirect": _accel_prefix,
-    "media_lookup_seconds": _count,
-    "media_file_mode": _file_mode,
-    "queue_url": _queue_url,
-    "queue_name": _queue_name,
-    "jobs_immediate": _flag,
-    "job_lease_seconds": _positive_int,
-    "ffmpeg_path": _text,
-    "analytics": _flag,
-    "analytics_flush_seconds": _positive_int,
-    "analytics_datacenter_ranges": _optional_file,
-    "analytics_geoip_database": _optional_file,
-    "analytics_log_file": _log_path,
-}
-assert set(PARSERS) == {f.name for f in fields(Settings)} == set(DEFAULTS)
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its name (and PODCAST_NAME in the environment), default, parser and meaning.
+
+    The parser turns a value from TOML, the environment or a mapping into the typed value, or
+    raises ValueError saying what is wrong. docs/configuration.md is made from these.
+    """
+
+    name: str
+    default: Any
+    parse: Callable[[Any], Any]
+    doc: str
+
+    @property
+    def environment_variable(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "database_url",
+        "sqlite:///instance/podcast.db",
+        _database_url,
+        "SQLAlchemy URL; production: `postgresql+psycopg://user@host/db`",
+    ),
+    Setting("storage_backend", "local", _backend, "where media is kept: `local` or `s3`"),
+    Setting(
+        "storage_path",
+        "instance/media",
+        _text,
+        "folder of the `local` backend; with nginx in front, also where the service leaves what nginx sends alone (`.published/`: links to public audio, public feeds' files), whichever backend holds the media",
+    ),
+    Setting("s3_bucket", "", _text, "bucket of the `s3` backend (required with it)"),
+    Setting(
+        "s3_endpoint_url",
+        "",
+        lambda v: _url(v, "http://127.0.0.1:8333", required=False),
+        "endpoint of SeaweedFS, MinIO, R2...; path-style addressing is used when set",
+    ),
+    Setting("s3_region", "", _text, "region name, where the store needs one"),
+    Setting(
+        "s3_public_base_url",
+        "",
+        lambda v: _url(v, "https://cdn.example.org/media", required=False),
+        "public URL of the bucket or its CDN; empty: clients get short-lived presigned URLs",
+    ),
+    Setting(
+        "base_url",
+        "http://127.0.0.1:5000",
+        lambda v: _url(v, "https://podcast.example.org", required=True),
+        "public address; every URL in feeds and pages starts with it",
+    ),
+    Setting(
+        "secret_key",
+        "",
+        _secret_key,
+        'signs session cookies and CSRF tokens; set it in production (one key for all workers). A set key must have at least 32 characters of some variety and must not look like a placeholder ("change-me", "example"...): make one with `python -c \'import secrets; print(secrets.token_hex(32))\'`',
+    ),
+    Setting(
+        "trusted_proxies",
+        0,
+        _count,
+        "how many reverse proxies stand in front (nginx: 1; a CDN then nginx: 2). The client's address and scheme are then taken from the last that many `X-Forwarded-For` / `X-Forwarded-Proto` entries (werkzeug's ProxyFix); with 0 those headers are ignored. Sign-in throttling keys on this address, so set it behind a proxy, or every client shares the proxy's address",
+    ),
+    Setting(
+        "database_timeout_seconds",
+        10,
+        _positive_int,
+        "the longest wait on the database: connecting, a statement or lock wait (PostgreSQL, also a client-side watchdog for a server that stops answering), or another writer (SQLite)",
+    ),
+    Setting(
+        "storage_timeout_seconds",
+        30,
+        _positive_int,
+        "S3 read timeout (connecting: 5 s); `/healthz` checks the bucket with a 1 s limit",
+    ),
+    Setting(
+        "min_free_disk_mb",
+        1024,
+        _positive_int,
+        "`/healthz` turns unavailable when the disk of the database, the media folder or the upload spools has less free",
+    ),
+    Setting(
+        "accel_redirect",
+        "",
+        _accel_prefix,
+        "with nginx in front: the path of its internal location for the media folder (`/_media` in `deploy/nginx.conf`). Media of the local store are then answered with headers and `X-Accel-Redirect`, and nginx sends the bytes; empty: Python sends them",
+    ),
+    Setting(
+        "media_lookup_seconds",
+        5,
+        _count,
+        "how long each process keeps what a media URL is (the file, the episode it belongs to) and, with `accel_redirect`, its headers-only answer, so an app's many ranged requests cost no query; 0 to 10. A change made in the same process is seen at once; another process (worker or machine) goes on serving a just-withdrawn file until its copy expires. 0 also stops nginx sending public audio alone (every request reaches the service)",
+    ),
+    Setting(
+        "media_file_mode",
+        "0640",
+        _file_mode,
+        "permissions of stored media files and of the feed files left for nginx (octal, as text): group-readable, so nginx in the service user's group can send them",
+    ),
+    Setting(
+        "queue_url",
+        "",
+        _queue_url,
+        "the job queue (Huey): an SQLite file for one machine, or `redis://HOST:6379/0` for web and worker processes on many machines",
+    ),
+    Setting(
+        "queue_name",
+        "podcast",
+        _queue_name,
+        "the queue's name in that store: instances sharing one Redis need different names",
+    ),
+    Setting(
+        "jobs_immediate",
+        False,
+        _flag,
+        "run each job inside the request that queued it (Huey's immediate mode): for tests and scripts, never for production",
+    ),
+    Setting(
+        "ffmpeg_path",
+        "ffmpeg",
+        _text,
+        "the ffmpeg command line (Debian's `ffmpeg` package) that encodes renditions' MP3, three times faster than the FFmpeg inside PyAV, which is used when none is found; empty: always PyAV's",
+    ),
+    Setting(
+        "job_lease_seconds",
+        60,
+        _positive_int,
+        "how long a worker holds an audio job without reporting progress before another worker takes it over (a worker that died)",
+    ),
+    Setting("analytics", True, _flag, "record enclosure requests and count downloads (see Downloads below)"),
+    Setting(
+        "analytics_flush_seconds",
+        1,
+        _positive_int,
+        "how often each process writes the enclosure requests it has gathered, in one batch",
+    ),
+    Setting(
+        "analytics_datacenter_ranges",
+        "",
+        _optional_file,
+        "a file of CIDR blocks (one a line, `#` comments) whose requests are servers, not listeners: not counted. None is shipped",
+    ),
+    Setting(
+        "analytics_geoip_database",
+        "",
+        _optional_file,
+        "a MaxMind DB file (GeoLite2 Country or City, DB-IP's country database) for downloads by country; only the two-letter code is kept. None is shipped",
+    ),
+    Setting(
+        "analytics_log_file",
+        "",
+        _log_path,
+        "with nginx in front (`deploy/nginx.conf`): the file nginx writes its media log to (`/run/podcast/media.log` there, on tmpfs). gunicorn makes it at start if missing (refusing anything but a file it can read and free) and a worker counts the lines and frees them, so nginx may send a public episode's audio alone, without asking the service each time; empty: every counted media request goes through the service",
+    ),
+    Setting(
+        "import_allow_private_networks",
+        False,
+        _flag,
+        "let `import-feed` fetch from loopback, private and link-local addresses (tests, closed networks); off, such addresses are refused after name resolution and on every redirect",
+    ),
+    Setting("max_upload_mb", 8192, _positive_int, "largest file an upload may carry; checked while the bytes arrive"),
+    Setting(
+        "upload_temp_path",
+        "instance/uploads",
+        _text,
+        "folder on disk where uploads are spooled before they are probed and stored (never the RAM-backed `/tmp`)",
+    ),
+    Setting(
+        "websub_hubs",
+        [],
+        _url_list,
+        'WebSub hubs named in every public feed and pinged on each change, e.g. `["https://pubsubhubbub.appspot.com/"]` (environment: separated by commas)',
+    ),
+    Setting(
+        "pubnotify_urls",
+        [],
+        _url_list,
+        'directories told of each change with `GET URL?url=FEED`, e.g. `["https://api.podcastindex.org/api/1.0/hub/pubnotify"]`',
+    ),
+    Setting(
+        "announce_retry_seconds",
+        30,
+        _positive_int,
+        "first delay before a failed ping is retried; each further one is four times longer, five attempts in all",
+    ),
+    Setting("log_level", "INFO", _log_level, "`DEBUG`, `INFO`, `WARNING` or `ERROR`"),
+    Setting("bind", "127.0.0.1:8000", _text, "the address gunicorn listens on (`gunicorn.conf.py`), behind nginx"),
+    Setting("workers", 0, _whole, "gunicorn's worker processes; 0: two per core, plus one"),
+    Setting(
+        "threads",
+        16,
+        _positive_int,
+        "threads per gunicorn worker: each holds one request (a slow download, an upload being probed)",
+    ),
+)
+DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+PARSERS: dict[str, Callable[[Any], Any]] = {s.name: s.parse for s in SETTINGS}
+assert set(PARSERS) == {f.name for f in fields(Settings)}
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -379,3 +518,8 @@ def load_settings(
         log.warning("secret_key is not set: using a random key, so sessions end when the process does")
         values["secret_key"] = secrets.token_hex(32)
     return Settings(**values)
+
+
+def current_settings(app: Flask | None = None) -> Settings:
+    """The settings of `app`, or of the app handling this request, command or job: the one way code reads them."""
+    return (app or current_app).config["PODCAST"]

@@ -26,6 +26,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .errors import ValidationError
+from .settings import current_settings
 from .spools import DiskFull, disk_full, open_spool
 
 # Room for the form fields and small files (cover art, transcript) beside the audio.
@@ -92,7 +93,7 @@ class UploadRequest(Request):
     def max_content_length(self) -> int:  # type: ignore[override]
         if not self.uploads_allowed:
             return SMALL_BODY_BYTES
-        return current_app.config["PODCAST"].max_upload_bytes + FORM_ALLOWANCE
+        return current_settings().max_upload_bytes + FORM_ALLOWANCE
 
     def _get_file_stream(
         self,
@@ -101,7 +102,7 @@ class UploadRequest(Request):
         filename: str | None = None,
         content_length: int | None = None,
     ) -> IO[bytes]:
-        settings = current_app.config["PODCAST"]
+        settings = current_settings()
         spool = Spool(settings.upload_temp_path, settings.max_upload_bytes)
         self._spools.append(spool)
         return spool  # type: ignore[return-value]

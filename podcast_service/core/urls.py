@@ -17,11 +17,12 @@ from typing import Protocol
 from flask import current_app, url_for
 
 from ..models import Episode, Show
+from .settings import current_settings
 
 
 def absolute(endpoint: str, **values: object) -> str:
     adapter = current_app.url_map.bind("unused.invalid")  # only the path is taken
-    return current_app.config["PODCAST"].base_url + adapter.build(endpoint, values)
+    return current_settings().base_url + adapter.build(endpoint, values)
 
 
 def media_url(row: Stored, name: str) -> str:
@@ -136,7 +137,7 @@ class FeedUrls:
             self._page: str | None = pattern("web.episode", "episode_slug", show_slug=show.slug)
         else:
             self.feed = subscriber_feed_url(token)
-            self.show_page = show.website_url or current_app.config["PODCAST"].base_url + "/"
+            self.show_page = show.website_url or current_settings().base_url + "/"
             self._media = pattern("web.subscriber_media", "public_id", "filename", token=token)
             self._chapters = pattern("web.subscriber_chapters", "episode_slug", token=token)
             self._transcript = pattern("web.subscriber_transcript", "episode_slug", "fmt", token=token)

@@ -1,38 +1,10 @@
 """Public feeds that nginx sends alone: files the service leaves beside the media links, per ten seconds.
 
-Feeds are polled far more than they change, by every subscriber's app and
-by every app at once after a hub ping. nginx (deploy/nginx.conf) looks for
-`STORAGE/.published/WINDOW/feeds/SLUG.xml` for a GET or HEAD of
-`/shows/SLUG/feed.xml`, WINDOW being the clock's ten seconds as for the
-media links (media_links.py), and sends it with `gzip_static` (the `.gz`
-beside it to an app that takes gzip), its own ETag and Last-Modified and
-the service's other headers. The feed's ETag is nginx's (the file's mtime,
-set to the feed's `last_modified`, and its size: `FeedState.web_etag`), so
-an app's `If-None-Match` gets its 304 from either. Not found, nginx passes
-the poll to the service with `X-Podcast-Feed-Link: 1`; the service answers
-and leaves the files for the rest of the window. A feed then costs the
-service one request every ten seconds, and nginx a file it already holds
-open (`open_file_cache`) instead of a cache lookup: nginx's `proxy_cache`,
-which kept the service's answer for 5 s before, measured 0.78 to 0.89 of
-static files in bench/media.py.
-
-The bytes are written once per version, to `.published/feeds/SLUG.xml` and
-`.xml.gz`; a window's entries are links to them. Those files are also what
-nginx sends while the service does not answer (gunicorn down or
-restarting): the last version the service gave.
-
-What must never be sent is dropped, like the media links:
-- a commit by any of the service's processes that makes any feed stale
-  drops every feed file at once (`forget_all`, from feed/changes.py); a
-  build that another change overtook leaves nothing, and a change committed
-  while files were being left has them dropped by whichever of the two
-  comes second (`leave` reads the feed's generation again afterwards);
-- a scheduled episode going live: no file is left in a window that reaches
-  that moment, so polls go to the service, which builds the feed anew;
-- a private show, a moved one (a 301) or an unknown slug: the service
-  answers, and leaves nothing;
-- a change made some other way (SQL, a restore) stops being sent when the
-  window turns.
+`leave` writes a feed's version once (`.published/feeds/SLUG.xml` and `.xml.gz`)
+and links it into the current window, unless a change overtook the build or a
+scheduled episode goes live within the window; `forget_all` drops every feed's
+files once a change to any feed commits. The design: docs/architecture.md
+(the ten-second publication).
 """
 
 from __future__ import annotations
@@ -46,9 +18,10 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from flask import current_app, has_app_context
+from flask import has_app_context
 
 from ..core import changes
+from ..core.settings import current_settings
 from . import media_links
 
 log = logging.getLogger(__name__)
@@ -158,4 +131,4 @@ def forget_all(root: Path) -> None:
 def _feeds_changed(_shows: set[int]) -> None:
     """A committed change to a feed: nginx asks the service again (every show's files go: they are cheap)."""
     if has_app_context():
-        forget_all(current_app.config["PODCAST"].storage_path)
+        forget_all(current_settings().storage_path)

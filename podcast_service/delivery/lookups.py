@@ -15,6 +15,7 @@ from sqlalchemy import CompoundSelect, and_, bindparam, select, union_all
 
 from ..core.extensions import db
 from ..core.i18n import page_language
+from ..core.settings import current_settings
 from ..models import AlternateFile, Episode, MediaFile, Show, utcnow, web_etag
 from .recent import RecentMedia, recent_media
 
@@ -117,11 +118,7 @@ _SHOW_ART = (
 
 def counted_audio(found: Found) -> bool:
     """An episode's audio (its enclosure or a rendition), whose requests count as downloads."""
-    return (
-        found.episode_id is not None
-        and found.file.mime_type.startswith("audio/")
-        and current_app.config["PODCAST"].analytics
-    )
+    return found.episode_id is not None and found.file.mime_type.startswith("audio/") and current_settings().analytics
 
 
 def forget_decision(public_id: str) -> bool:

@@ -1,41 +1,10 @@
 """Public episode audio that nginx sends alone: links the service leaves in the media folder, per ten seconds.
 
-nginx (deploy/nginx.conf) looks for `STORAGE/.published/WINDOW/CLASS/ID.EXT`
-for a plain request (GET or HEAD with no query string or cookie) to
-`/media/ID/NAME.EXT`. WINDOW is the clock's ten seconds (the Unix time
-without its last digit: nginx reads it from `$msec`, the service from
-`time.time()`), so nothing has to remove a link for nginx to stop using it.
-Found, nginx sends the file the link points to, with its own ETag and
-Last-Modified (the file's mtime and size: `models.web_etag`, and `leave`
-sets the mtime to the file's `created_at`, so both equal what the service
-sends). Not found, nginx passes the request to the service with
-`X-Podcast-Media-Link: 1`; the service answers it (and counts it) and,
-when nginx may send that file alone, leaves the link for the rest of the
-window. An app's many ranges then cost the service one request per file
-every ten seconds, and nginx no lookup at all: asking the service (or a
-cache of its answers) for every range cost a fifth of what nginx sends a
-second (bench/media.py).
-
-A change that could withdraw a file, committed by any of the service's
-processes (recent.py), drops every link at once (`forget_all`); one made
-some other way stops within the window.
-
-CLASS tells nginx which requests to report in `analytics_log_file` for
-counting: `n` for a file not counted, else the number of digits of the
-bytes that hold its first minute (counting.threshold), so that nginx
-reports only the GETs that may start within them. Only 5 to 8 digits
-(10 KB to 100 MB: the first minute at 1.3 kbps to 13 Mbps) have a class;
-a file outside them is always sent by the service.
-
-A second link, in `latest/`, is what nginx sends while the service does not
-answer (gunicorn down or restarting): the last decision the service made.
-It goes with `forget_all`, when the service answers 404 for the file
-(`forget`), and when the file has not been asked for in
-`KEEP_LATEST_SECONDS`.
-
-Public feeds are left in the same windows, in a `feeds` folder of their
-own (feed_files.py); `forget_all` and the sweep of past windows take them
-too.
+`leave` puts a link to a stored file in `STORAGE/.published/WINDOW/CLASS/ID.EXT`
+(and in `latest/`, what nginx sends while the service is down); `forget` drops
+one file's links, `forget_all` every link (a commit that could withdraw a file);
+past windows and unused `latest/` links are swept. The design, the classes and
+what nginx does with them: docs/architecture.md (the ten-second publication).
 """
 
 from __future__ import annotations

@@ -1,32 +1,13 @@
 """Counting the enclosure requests nginx answers alone, from the lines its media log writes for the service.
 
-With `analytics_log_file` set, nginx (deploy/nginx.conf) sends a public
-episode's audio itself from the link the service left for it
-(delivery/media_links.py), so the service no longer sees each range an app asks
-for. nginx reports the requests that may count instead (GETs whose range
-may start within the first minute: deploy/nginx.conf's map, from the link's
-folder), one JSON line each, in an access log it buffers and writes to that
-file at most a second later.
-A thread in one worker at a time reads the new lines once or twice a second
-and records them as the media route records what it answers
-(recorder.add_request), then frees the bytes it read (fallocate's punch
-hole): the file keeps nothing read, so a listener's address stays only as
-long as it waits for the reader, on tmpfs (/run) nowhere but in memory,
-and a reader that starts after a restart or a kill begins where the last
-stopped (the first bytes not freed).
-
-Why a file and not a socket: nginx's `syslog:` log sends each line alone,
-and the reader woke for every one (about 160 µs of CPU a line, the cost
-that held bench/media.py's ranges under 0.9 of static), while Linux keeps
-only `net.unix.max_dgram_qlen` (10) lines waiting and nginx drops the rest.
-A buffered file log costs one write for many lines and loses none.
-
-A line names the link nginx sent (`/WINDOW/CLASS/ID.EXT`); the file and
-the episode it counts for are found as the media route finds them, from
-the public id, and kept as long (delivery/recent.py), so most lines ask the
-database nothing. A line for a file no longer published is not counted. A
-line that cannot be read (written by something else with access to the
-file) is skipped, and the skips are logged once a minute at most.
+With `analytics_log_file` set, nginx reports each GET of public audio that
+may count as a JSON line in a buffered log file. One worker at a time (a lock
+beside the file) reads the new lines twice a second, records them as the media
+route records what it answers (`recorder.add_request`), and frees the bytes it
+read (fallocate's punch hole): the file keeps no address once read, and a
+reader started after a restart begins at the first byte not freed. A line for
+a file no longer published is not counted; an unreadable line is skipped and
+logged. Why a file and not a socket, and the figures: docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -49,7 +30,9 @@ from werkzeug.exceptions import NotFound
 
 from ..analytics import counting
 from ..analytics.recorder import Recorder, add_request, counted_span, recorder
+from ..core import background
 from ..core.extensions import db
+from ..core.settings import current_settings
 from .lookups import Found, counted_audio, public_media_or_404
 
 log = logging.getLogger(__name__)
@@ -144,6 +127,13 @@ def filesystem(path: str, mounts: Path = Path("/proc/self/mounts")) -> str | Non
         if inside and len(point) >= len(best):
             best, kind = point, fields[2]
     return kind
+
+
+def init_app(app: Flask) -> None:
+    """With `analytics_log_file` set, this app's processes read the log (background.py starts the reader)."""
+    path = current_settings(app).analytics_log_file
+    if path:
+        background.register(app, lambda: start(app, path))
 
 
 def start(app: Flask, path: str) -> threading.Thread:
@@ -283,7 +273,7 @@ def counted_file(public_id: str) -> Found | None:
 
 
 def _read(app: Flask, path: str) -> None:
-    lines = Lines(recorder(app), app.config["PODCAST"].trusted_proxies)
+    lines = Lines(recorder(app), current_settings(app).trusted_proxies)
     tail = None
     with app.app_context():  # for the day's salt, read from the database once a day
         while True:

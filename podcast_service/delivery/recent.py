@@ -21,9 +21,10 @@ import threading
 import time
 from typing import Any
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, has_app_context
 
 from ..core import changes
+from ..core.settings import current_settings
 from ..models import AlternateFile, Episode, MediaFile, Show
 from . import media_links
 
@@ -82,7 +83,7 @@ def recent_media(app: Flask) -> RecentMedia:
     held = app.extensions.get("podcast_recent_media")
     if held is None:
         held = app.extensions.setdefault(
-            "podcast_recent_media", RecentMedia(app.config["PODCAST"].media_lookup_seconds)
+            "podcast_recent_media", RecentMedia(current_settings(app).media_lookup_seconds)
         )
     return held
 
@@ -104,4 +105,4 @@ def _note_bulk_change(session: Any, model: type) -> None:
 def _forget(_: set[Any]) -> None:
     RecentMedia.generation += 1
     if has_app_context():
-        media_links.forget_all(current_app.config["PODCAST"].storage_path)
+        media_links.forget_all(current_settings().storage_path)

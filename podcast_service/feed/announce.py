@@ -20,12 +20,11 @@ import urllib.request
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import delete, insert, select, update
 
 from .. import jobs
 from ..core.extensions import db, rows_changed
-from ..core.settings import Settings
+from ..core.settings import Settings, current_settings
 from ..core.urls import feed_url
 from ..models import Announcement, Show, table_of, utcnow
 
@@ -44,7 +43,7 @@ def targets_configured(settings: Settings) -> bool:
 def enqueue(connection, shows: set[int], scheduled: Iterable[tuple[int, datetime]]) -> bool:  # noqa: ANN001
     """Queue announcements of public shows on the changing transaction: one due now for each of `shows`,
     one at each scheduled time. Returns whether any was queued."""
-    if not targets_configured(current_app.config["PODCAST"]):
+    if not targets_configured(current_settings()):
         return False
     scheduled = list(scheduled)
     table = Show.__table__
@@ -73,7 +72,7 @@ def _ping(url: str, data: bytes | None) -> None:
 
 def send(show: Show) -> list[str]:
     """Ping every configured target about the show's feed; the errors, one line each."""
-    settings = current_app.config["PODCAST"]
+    settings = current_settings()
     feed = feed_url(show)
     errors = []
     for hub in settings.websub_hubs:
@@ -91,7 +90,7 @@ def send(show: Show) -> list[str]:
 
 
 def _retry_delay(attempts: int) -> timedelta:
-    base = current_app.config["PODCAST"].announce_retry_seconds
+    base = current_settings().announce_retry_seconds
     return timedelta(seconds=base * 4 ** (attempts - 1))
 
 
@@ -144,7 +143,7 @@ def _send_left_behind(queue: jobs.Jobs) -> None:
 
 def queue(times: set[datetime | None]) -> None:
     """Send queued announcements now (None) and at each scheduled time; never fails the caller."""
-    if not targets_configured(current_app.config["PODCAST"]):
+    if not targets_configured(current_settings()):
         return
     work = jobs.jobs()
     for at in times:

@@ -27,6 +27,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..core.extensions import db, rows_changed
+from ..core.settings import current_settings
 from ..core.urls import FeedUrls
 from ..models import CachedFeed, Episode, Show, table_of, utcnow, web_etag
 from . import build_feed
@@ -84,7 +85,7 @@ def _build(show: Show, now: datetime, token_slot: str | None) -> tuple[bytes, in
     """(the feed's bytes, how many episodes it lists)."""
     urls = FeedUrls(show, token_slot) if show.private else FeedUrls(show)
     episodes = feed_episodes(show, now)
-    return build_feed(show, episodes, urls, current_app.config["PODCAST"].websub_hubs), len(episodes)
+    return build_feed(show, episodes, urls, current_settings().websub_hubs), len(episodes)
 
 
 def _row(show: Show) -> CachedFeed:

@@ -23,7 +23,6 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
-from flask import current_app
 from lxml import etree
 from sqlalchemy import select
 
@@ -34,6 +33,7 @@ from ..catalogue.inputs import EpisodeInput, ShowInput, make_slug
 from ..catalogue.service import add_alternate, media_change, save_episode, save_show
 from ..core.errors import Conflict, PodcastServiceError, ValidationError
 from ..core.extensions import db
+from ..core.settings import current_settings
 from ..models import Episode, Show
 from . import fetcher, items, podcasting
 from .fetcher import is_url
@@ -76,7 +76,7 @@ def _fetch(ref: str, base: str, limit: int, seconds: float) -> Iterator[Path]:
     A feed read from a URL refers only to URLs; a feed saved to a file (the
     operator's own) may also name files beside it.
     """
-    folder: Path = current_app.config["PODCAST"].upload_temp_path
+    folder: Path = current_settings().upload_temp_path
     if is_url(base) or is_url(ref):
         with fetcher.fetch(urljoin(base, ref) if is_url(base) else ref, folder, limit=limit, seconds=seconds) as path:
             yield path
@@ -180,7 +180,7 @@ def open_feed(source: str) -> Iterator[Feed]:
         source = str(Path(source).resolve())
     with (
         _fetch(source, source, FEED_MAX_BYTES, FEED_SECONDS) as path,
-        items.split(path, current_app.config["PODCAST"].upload_temp_path) as (root, spooled),
+        items.split(path, current_settings().upload_temp_path) as (root, spooled),
     ):
         channel = feedparser.parse(etree.tostring(root)).feed if root is not None else {}
         if not channel.get("title"):
@@ -337,7 +337,7 @@ def import_episodes(show: Show, feed: Feed) -> Iterator[ImportedItem]:
     source = feed.source
     known = set(db.session.scalars(select(Episode.guid).where(Episode.show_id == show.id)))
     slugs = SlugAllocator(set(db.session.scalars(select(Episode.slug).where(Episode.show_id == show.id))))
-    limit = current_app.config["PODCAST"].max_upload_bytes
+    limit = current_settings().max_upload_bytes
     for item in feed.items:
         entry, extras = item.entry, item.extras
         guid = (entry.get("id") or "").strip() or next((e.get("href") for e in entry.get("enclosures", [])), "")

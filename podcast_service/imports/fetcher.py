@@ -33,9 +33,8 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
 
-from flask import current_app
-
 from ..core.errors import ValidationError
+from ..core.settings import current_settings
 from ..core.spools import open_spool
 
 USER_AGENT = "podcast-service feed import"
@@ -62,7 +61,7 @@ def _guarded_connection(host: str, port: int, timeout: float | None) -> socket.s
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as e:
         raise FetchError(f"cannot resolve {host}: {e.strerror}") from None
-    allow_private = current_app.config["PODCAST"].import_allow_private_networks
+    allow_private = current_settings().import_allow_private_networks
     for *_, sockaddr in infos:
         if not allow_private and not _address_allowed(str(sockaddr[0])):
             raise FetchError(

@@ -12,10 +12,11 @@ from __future__ import annotations
 import gzip
 import hashlib
 
-from flask import Response, current_app, redirect, request
+from flask import Response, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..accounts.subscribers import subscriber_or_error
+from ..core.settings import current_settings
 from ..core.urls import feed_url
 from ..delivery import feed_files
 from ..delivery.lookups import show_or_404
@@ -77,7 +78,7 @@ def feed(show_slug: str) -> BaseResponse:
 
 def _leave_files(show: Show, feed: cache.FeedState) -> None:
     """nginx asked (it found no file of this feed for these ten seconds): leave this version's."""
-    settings = current_app.config["PODCAST"]
+    settings = current_settings()
     feed, body, gzipped = cache.content(feed)
     feed_files.leave(
         settings.storage_path,

@@ -21,7 +21,7 @@ from ..catalogue.service import storage
 from ..core import revision as schema
 from ..core.errors import RETRY_AFTER_SECONDS, StorageError
 from ..core.extensions import db
-from ..core.settings import Settings
+from ..core.settings import Settings, current_settings
 from . import bp
 
 HEALTH_SECONDS = 1.8
@@ -50,7 +50,7 @@ def _storage() -> str:
 
 def _disk() -> str:
     """Free space where this process writes: the database file, the media folder, the upload spools."""
-    settings: Settings = current_app.config["PODCAST"]
+    settings: Settings = current_settings()
     folders = [settings.upload_temp_path]
     if settings.storage_backend == "local":
         folders.append(settings.storage_path)

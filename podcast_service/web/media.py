@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, current_app, request
+from flask import abort, request
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -13,6 +13,7 @@ from ..accounts.subscribers import subscriber_or_error
 from ..analytics import counting, recorder
 from ..catalogue.service import storage_of
 from ..core.errors import StorageError
+from ..core.settings import current_settings
 from ..delivery import media_links
 from ..delivery.lookups import Found, ServedFile, counted_audio, forget_decision, public_media_or_404
 from ..delivery.replay import REPLAYABLE
@@ -44,7 +45,7 @@ def media(public_id: str, filename: str) -> BaseResponse:
             # Withdrawn: nor may nginx send it while the service is down. (Only here: a wrong name for a
             # published file must not drop the links of the right one.)
             if asked:
-                media_links.forget(current_app.config["PODCAST"].storage_path, public_id)
+                media_links.forget(current_settings().storage_path, public_id)
             raise
 
     # A preview is the producers' own listening: served, not counted.
@@ -127,7 +128,7 @@ def _leave_link(row: ServedFile, public_id: str, recording: dict | None) -> None
     (`accel_redirect`), counted from nginx's log (`analytics_log_file`) or
     not at all. With `media_lookup_seconds` 0, every request comes here.
     """
-    settings = current_app.config["PODCAST"]
+    settings = current_settings()
     if (
         not row.mime_type.startswith("audio/")
         or not settings.media_lookup_seconds
