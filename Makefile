@@ -5,15 +5,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app podcast_service
 STAMP := $(VENV)/.installed
+QUICK := not servers and not browser and not workers
 
-.PHONY: setup demo test clean
+.PHONY: setup demo test check lint format docs clean
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,dev]'
 	touch $@
 
 # The server and one job worker (audio processing, hub pings); Ctrl-C stops both.
@@ -28,6 +29,25 @@ demo: setup
 test: setup
 	tools/install-test-deps.sh
 	tools/run-tests.sh
+
+# The edit-test loop: lint, then every test that starts no server, browser or worker, on SQLite.
+check: lint
+	$(BIN)/python -m pytest --stack=sqlite-local -p no:cacheprovider -n 2 -q -m "$(QUICK)"
+
+# Style, types and the layers (pyproject.toml); `make format` rewrites what ruff can.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# The documentation site (docs/), built as CI builds it: any broken link or missing page fails.
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
