@@ -1,4 +1,4 @@
-"""gunicorn's settings for production, behind nginx (README: running in production).
+"""gunicorn's settings for production, behind nginx (docs/production.md).
 
     gunicorn -c gunicorn.conf.py 'podcast_service:create_app()'
 
@@ -33,7 +33,7 @@ graceful_timeout = 120
 keepalive = 75
 
 # One line per request, to stderr with the service's own log; no client address (listeners are counted with
-# a salted key, README: Downloads).
+# a salted key, docs/downloads.md).
 accesslog = "-"
 access_log_format = '"%(m)s %(U)s" %(s)s %(B)s %(M)sms "%(a)s"'
 

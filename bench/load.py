@@ -1,6 +1,6 @@
 """Load benchmark: listeners against the production setup, without and then with producers uploading.
 
-Starts the README's production setup on this machine (nginx with
+Starts the production setup (docs/production.md) on this machine (nginx with
 deploy/nginx.conf in front of gunicorn with gunicorn.conf.py, on SQLite and
 the local media folder in a temporary folder) with the demo show, then runs
 in the same process:

@@ -1,6 +1,6 @@
 """Media benchmark: bytes through the service behind nginx against nginx serving the same files.
 
-Starts the README's production setup (nginx with deploy/nginx.conf in front
+Starts the production setup (docs/production.md) (nginx with deploy/nginx.conf in front
 of gunicorn with gunicorn.conf.py, `accel_redirect = "/_media"`, nginx's
 media log going to the service in `analytics_log_file`) on SQLite and
 the local media folder with the demo show, plus, in the same nginx, plain

@@ -1,4 +1,4 @@
-"""The README's production start: gunicorn with several workers, sharing nothing in memory."""
+"""The production start (docs/production.md): gunicorn with several workers, sharing nothing in memory."""
 
 from __future__ import annotations
 

@@ -443,7 +443,7 @@ def test_no_transaction_is_open_while_audio_is_probed_or_sent(
 
 @pytest.fixture
 def production(app, app_config, runner, tmp_path):
-    """The README's production setup: nginx (deploy/nginx.conf) in front of gunicorn (gunicorn.conf.py),
+    """The production setup (docs/production.md): nginx (deploy/nginx.conf) in front of gunicorn (gunicorn.conf.py),
     with few threads, so a held thread would show."""
     assert runner.invoke(args=["import-episodes", str(DEMO_EPISODES)]).exit_code == 0
     server = Gunicorn(app_environment({**app_config, "trusted_proxies": 1}), tmp_path, workers=1, threads=4)

@@ -268,7 +268,7 @@ def test_a_row_with_control_characters_cannot_take_the_feed_down(client, show, m
 
 @pytest.fixture
 def proxied(app_config):
-    """The app behind one reverse proxy, as the README's production setup runs it."""
+    """The app behind one reverse proxy, as docs/production.md sets it up."""
     app = create_app({**app_config, "trusted_proxies": 1})
     app.test_client_class = RequestClient
     with app.app_context():

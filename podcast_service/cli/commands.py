@@ -258,7 +258,7 @@ def worker_command(threads: int) -> None:
     """Run queued jobs (audio encoding, sweeps) until stopped with Ctrl-C or SIGTERM.
 
     Start as many as there are cores to spare, on this machine or others that
-    share the database, the store and a Redis queue (README: production).
+    share the database, the store and a Redis queue (docs/production.md).
     """
     settings = current_settings()
     if settings.jobs_immediate:
