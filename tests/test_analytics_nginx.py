@@ -190,14 +190,14 @@ def test_nginx_stops_sending_an_unpublished_episode_alone_and_keeps_sending_whil
             db.session.execute(update(Episode).values(published_at=utcnow() + timedelta(days=1)))
             db.session.commit()  # any process's commit drops every link at once
             db.session.remove()
+        public_id = path.split("/")[2]
+        assert list((tmp_path / "media" / ".published").glob(f"**/{public_id}.*")) == []
         # Within the second nginx trusts what it found: nginx asks the service, which asks the database (not
         # what it kept) before it leaves a link.
-        wait_for(lambda: ask(proxy.port, path, Range="bytes=0-99")[0] == 404, what="a 404", timeout=5, logs=[server])
+        wait_for(lambda: ask(proxy.port, path, Range="bytes=0-99")[0] == 404, what="a 404", logs=[server])
         assert [ask(proxy.port, path, method)[0] for method in ("GET", "HEAD")] == [404, 404]
         server.stop()
-        wait_for(
-            lambda: ask(proxy.port, path, Range="bytes=0-99")[0] == 502, what="no link left to send it from", timeout=5
-        )
+        wait_for(lambda: ask(proxy.port, path, Range="bytes=0-99")[0] == 502, what="no link left to send it from")
     finally:
         proxy.stop()
         server.stop()

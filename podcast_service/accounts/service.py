@@ -8,6 +8,7 @@ secret with 256 bits of entropy and lets a lookup be a single indexed query.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -48,8 +49,13 @@ FAILURES_PER_ACCOUNT_AND_CLIENT = 5
 FAILURES_PER_CLIENT = 50
 FAILURES_PER_ACCOUNT = 100
 THROTTLE_WINDOW = timedelta(minutes=15)
-# Checked against when the e-mail is unknown, so a wrong address costs as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("not a password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked against when the e-mail is unknown, so a wrong address costs as long as a wrong password (made
+    once per process, when first needed: not at every start)."""
+    return generate_password_hash("not a password")
 
 
 class TooManyAttempts(PodcastServiceError):
@@ -140,7 +146,7 @@ def authenticate(email: str, password: str, client: str, *, known_device: bool =
     if user is not None and check_password_hash(user.password_hash, password or ""):
         return user
     if user is None:
-        check_password_hash(_DUMMY_HASH, password or "")
+        check_password_hash(_dummy_hash(), password or "")
     db.session.add_all(LoginFailure(subject=s) for s in (*subjects, *account))
     db.session.commit()
     raise ValidationError(_("The e-mail address or the password is wrong."))
