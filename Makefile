@@ -32,6 +32,7 @@ test: setup
 
 # The edit-test loop: lint, then every test that starts no server, browser or worker, on SQLite.
 check: lint
+	tools/install-test-deps.sh
 	$(BIN)/python -m pytest --stack=sqlite-local -p no:cacheprovider -n 2 -q -m "$(QUICK)"
 
 # Style, types and the layers (pyproject.toml); `make format` rewrites what ruff can.
