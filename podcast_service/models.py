@@ -644,6 +644,8 @@ class Announcement(Model):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    lease_token: Mapped[str | None] = mapped_column(String(32), index=True)  # core/leases.py
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class RunLock(Model):
@@ -739,6 +741,8 @@ class FeedImport(Model):
     owner_email: Mapped[str | None] = mapped_column(String(254))
     show_id: Mapped[int | None] = mapped_column(ForeignKey("shows.id", ondelete="SET NULL"))
     state: Mapped[str] = mapped_column(String(10), default="queued")
+    lease_token: Mapped[str | None] = mapped_column(String(32), index=True)  # core/leases.py
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     items_total: Mapped[int] = mapped_column(Integer, default=0)
     imported: Mapped[int] = mapped_column(Integer, default=0)
     present: Mapped[int] = mapped_column(Integer, default=0)

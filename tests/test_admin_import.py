@@ -142,6 +142,7 @@ def test_a_stopped_import_is_started_again_and_goes_on_where_it_stopped(client, 
     # Its worker died with one episode left: the row says running, and nothing moves any more.
     db.session.delete(db.session.scalars(select(Episode)).first())
     row.state, row.updated_at = "running", utcnow() - timedelta(minutes=11)
+    row.lease_until = utcnow() - timedelta(minutes=1)  # no item done for longer than its lease
     db.session.commit()
     page = client.get(location).text
     assert "Stopped" in page and "Start it again" in page
@@ -191,3 +192,24 @@ def test_in_a_browser_the_page_follows_the_import_until_it_is_done(
     until(page, "document.querySelector('.import-label')?.textContent === 'Done'")
     assert "2 imported, 0 already here, 0 failed" in page.locator(".progress-text").inner_text()
     assert page.locator("text=Open Old Host Show").count() == 1
+
+
+@pytest.mark.jobs_wait
+def test_an_import_another_worker_holds_is_not_run_twice_and_a_dead_ones_is_taken_over(client, producer, old_host):
+    """A message delivered twice finds the import's lease live and does nothing; once the lease runs out (its
+    worker died), the import can be run, and a worker that lost its lease stops without writing."""
+    location = start(client, old_host(FIRST), slug="moved").location
+    row = the_import()
+    import_id = row.id
+    assert row.state == "queued"
+    token = background.LEASES.claim(FeedImport.id == import_id, state="running")  # a worker at it
+    assert background.run(import_id) is None
+    assert the_import().state == "running" and db.session.scalar(select(Episode.id)) is None
+    assert not background.may_restart(the_import())  # its worker is alive
+    db.session.execute(FeedImport.__table__.update().values(lease_until=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    assert "Start it again" in client.get(location).text  # the worker died
+    assert background.run(import_id) is None
+    assert the_import().state == "done" and len(db.session.scalars(select(Episode)).all()) == 2
+    assert not background.LEASES.release(token, state="failed")  # the dead worker's token writes nothing
+    assert the_import().state == "done"

@@ -187,3 +187,23 @@ def test_a_worker_started_later_sends_a_scheduled_ping_on_time_with_no_request(
         worker.stop()
         server.stop()
     assert {(method, path) for _, method, path, _ in hub.calls} == {("GET", "/pubnotify"), ("POST", "/hub")}
+
+
+def test_rows_a_live_sender_holds_are_not_sent_twice_and_a_dead_ones_are_sent(app, show, hub):
+    """Two senders never send the same announcement; one that died (its lease ran out) leaves it to the next."""
+    from podcast_service.feed import announce
+
+    db.session.add(Announcement(show_id=show.id, due_at=utcnow(), attempts=0))
+    db.session.commit()
+    token = announce.LEASES.claim(Announcement.show_id == show.id)  # another sender, still at work
+    assert token is not None
+    next_due = announce.run_due()
+    assert hub.calls == []
+    assert next_due is not None and next_due > utcnow()  # asked again when that sender's lease runs out
+    db.session.execute(
+        Announcement.__table__.update().values(lease_until=utcnow() - timedelta(seconds=1))
+    )  # ... and it died
+    db.session.commit()
+    assert announce.run_due() is None
+    assert {path for _, _, path, _ in hub.calls} == {"/hub", "/pubnotify"}
+    assert db.session.query(Announcement).count() == 0

@@ -13,19 +13,19 @@ deleted again. No transaction stays open while audio is decoded or sent.
 from __future__ import annotations
 
 import logging
-import secrets
 import shutil
 import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 
 from .. import jobs
 from ..core import urls
 from ..core.errors import MediaError
-from ..core.extensions import db, rows_changed
+from ..core.extensions import db
+from ..core.leases import LeaseLost, Leases
 from ..core.settings import current_settings
 from ..media.audio import id3, process
 from ..media.audio import probe as audio_probe
@@ -39,10 +39,6 @@ log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 2.0
 # Where the measuring pass ends and the encoding pass begins, in the progress a producer sees.
 ANALYSIS_SHARE = 0.3
-
-
-class LeaseLost(Exception):
-    """Another worker took the job over (this one was thought dead): stop, keep nothing."""
 
 
 def settings_of(show: Show, source_extension: str) -> process.EncodeSettings:
@@ -66,25 +62,17 @@ def _lease_seconds() -> int:
     return current_settings().job_lease_seconds
 
 
+LEASES = Leases(AudioJob, _lease_seconds)
+
+
 def claim(job_id: int) -> str | None:
     """Take the job if it waits or its worker's lease ran out; the lease token, or None if it is not ours."""
-    now, token = utcnow(), secrets.token_hex(16)
-    taken = rows_changed(
-        update(AudioJob)
-        .where(
-            AudioJob.id == job_id,
-            or_(AudioJob.state == "queued", (AudioJob.state == "running") & (AudioJob.lease_until < now)),
-        )
-        .values(
-            state="running",
-            lease_token=token,
-            lease_until=now + timedelta(seconds=_lease_seconds()),
-            attempts=AudioJob.attempts + 1,
-            error=None,
-        )
+    return LEASES.claim(
+        (AudioJob.id == job_id) & AudioJob.state.in_(("queued", "running")),
+        state="running",
+        attempts=AudioJob.attempts + 1,
+        error=None,
     )
-    db.session.commit()
-    return token if taken else None
 
 
 class _Heartbeat:
@@ -99,13 +87,7 @@ class _Heartbeat:
         if not force and time.monotonic() - self.last < self.interval:
             return
         self.last = time.monotonic()
-        kept = rows_changed(
-            update(AudioJob)
-            .where(AudioJob.id == self.job_id, AudioJob.lease_token == self.token)
-            .values(progress=round(min(1.0, fraction), 3), lease_until=utcnow() + timedelta(seconds=_lease_seconds()))
-        )
-        db.session.commit()
-        if not kept:
+        if not LEASES.renew(self.token, progress=round(min(1.0, fraction), 3)):
             raise LeaseLost(self.job_id)
 
 
@@ -262,13 +244,7 @@ def _finish(
 
 def _fail(job_id: int, token: str, reason: str) -> None:
     db.session.rollback()
-    failed = rows_changed(
-        update(AudioJob)
-        .where(AudioJob.id == job_id, AudioJob.lease_token == token)
-        .values(state="failed", error=reason[:2000], finished_at=utcnow(), lease_token=None)
-    )
-    db.session.commit()
-    if failed:
+    if LEASES.release(token, state="failed", error=reason[:2000], finished_at=utcnow()):
         log.warning("audio job %s failed: %s", job_id, reason)
 
 
@@ -277,13 +253,7 @@ def _release(job_id: int, token: str) -> bool:
     (True also when the database cannot tell: better a retry that finds nothing to do than a lost job)."""
     try:
         db.session.rollback()
-        released = rows_changed(
-            update(AudioJob)
-            .where(AudioJob.id == job_id, AudioJob.lease_token == token)
-            .values(state="queued", lease_token=None, lease_until=None)
-        )
-        db.session.commit()
-        return bool(released)
+        return LEASES.release(token, state="queued")
     except Exception:  # the database itself is down: the lease runs out and the sweep requeues it
         log.exception("audio job %s: could not give the job back; the sweep will", job_id)
         db.session.rollback()
@@ -293,17 +263,10 @@ def _release(job_id: int, token: str) -> bool:
 def stalled(now=None) -> list[int]:  # noqa: ANN001
     """Jobs whose worker stopped reporting (its lease ran out), and queued jobs whose message was lost."""
     now = now or utcnow()
-    lease = timedelta(seconds=_lease_seconds())
-    return list(
-        db.session.scalars(
-            select(AudioJob.id).where(
-                or_(
-                    (AudioJob.state == "running") & (AudioJob.lease_until < now),
-                    (AudioJob.state == "queued") & (AudioJob.created_at < now - lease),
-                )
-            )
-        )
+    lost = select(AudioJob.id).where(
+        AudioJob.state == "queued", AudioJob.created_at < now - timedelta(seconds=_lease_seconds())
     )
+    return LEASES.expired(AudioJob.state == "running", now) + list(db.session.scalars(lost))
 
 
 @jobs.sweeper

@@ -7,8 +7,9 @@ each scheduled time, and every minute as a backstop): a WebSub publish ping
 to every configured hub and a GET to every pubnotify URL (Podcast Index's
 `https://api.podcastindex.org/api/1.0/hub/pubnotify`), each with a timeout.
 A failure is logged and retried later with a growing delay, up to
-MAX_ATTEMPTS. A sender claims rows by moving their due time forward in one
-UPDATE, so several workers never send the same row twice at once.
+MAX_ATTEMPTS. A sender leases a show's due rows (core/leases.py), so several
+workers never send the same row at once, and a sender that dies leaves them
+due again when its lease runs out.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ import urllib.request
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import insert, select
 
 from .. import jobs
-from ..core.extensions import db, rows_changed
+from ..core.extensions import db
+from ..core.leases import Leases
 from ..core.settings import Settings, current_settings
 from ..core.urls import feed_url
 from ..models import Announcement, Show, table_of, utcnow
@@ -94,38 +96,42 @@ def _retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=base * 4 ** (attempts - 1))
 
 
+LEASES = Leases(Announcement, lambda: LEASE.total_seconds())
+
+
 def run_due() -> datetime | None:
     """Send every due announcement; return when the next one falls due, if any is queued."""
-    table = table_of(Announcement)
     now = utcnow()
-    for show_id in set(db.session.scalars(select(Announcement.show_id).where(Announcement.due_at <= now))):
-        lease = utcnow() + LEASE
-        claimed = rows_changed(
-            update(table)
-            .where(table.c.show_id == show_id, table.c.due_at <= now)
-            .values(due_at=lease, attempts=table.c.attempts + 1)
+    due = select(Announcement.show_id).where(Announcement.due_at <= now, LEASES.free(now))
+    for show_id in set(db.session.scalars(due)):
+        token = LEASES.claim(
+            (Announcement.show_id == show_id) & (Announcement.due_at <= now), attempts=Announcement.attempts + 1
         )
-        db.session.commit()
-        if not claimed:
+        if token is None:
             continue  # another process took them
-        mine = (table.c.show_id == show_id) & (table.c.due_at == lease)
         show = db.session.get(Show, show_id)
         errors = send(show) if show is not None and not show.private and not show.new_feed_url else []
-        attempts = db.session.scalar(select(table.c.attempts).where(mine).order_by(table.c.attempts.desc())) or 0
+        mine = select(Announcement.attempts).where(Announcement.lease_token == token)
+        attempts = db.session.scalar(mine.order_by(Announcement.attempts.desc()).limit(1)) or 0
         if not errors:
-            db.session.execute(delete(table).where(mine))
+            LEASES.finish(token)
         elif attempts >= MAX_ATTEMPTS:
             log.error("giving up announcing show %s after %d attempts: %s", show_id, attempts, "; ".join(errors))
-            db.session.execute(delete(table).where(mine))
+            LEASES.finish(token)
         else:
             log.warning("announcing show %s failed (attempt %d), will retry: %s", show_id, attempts, "; ".join(errors))
-            db.session.execute(
-                update(table)
-                .where(mine)
-                .values(due_at=utcnow() + _retry_delay(attempts), last_error="; ".join(errors)[:2000])
-            )
-        db.session.commit()
-    return db.session.scalar(select(Announcement.due_at).order_by(Announcement.due_at).limit(1))
+            LEASES.release(token, due_at=utcnow() + _retry_delay(attempts), last_error="; ".join(errors)[:2000])
+    # The next due time, or when a lease another sender holds runs out (it may have died).
+    next_free = db.session.scalar(
+        select(Announcement.due_at).where(Announcement.lease_until.is_(None)).order_by(Announcement.due_at).limit(1)
+    )
+    next_lease = db.session.scalar(
+        select(Announcement.lease_until)
+        .where(Announcement.lease_until.is_not(None))
+        .order_by(Announcement.lease_until)
+        .limit(1)
+    )
+    return min((t for t in (next_free, next_lease) if t is not None), default=None)
 
 
 @jobs.task("send_announcements")

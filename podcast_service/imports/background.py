@@ -26,6 +26,7 @@ from ..catalogue.inputs import make_slug
 from ..core import locks as run_locks
 from ..core.errors import Conflict, Forbidden, PodcastServiceError, ValidationError
 from ..core.extensions import db
+from ..core.leases import LeaseLost, Leases
 from ..models import FeedImport, Show, User, utcnow
 from .feed import ImportedItem
 from .fetcher import is_url
@@ -69,8 +70,12 @@ def visible(user: User, import_id: int) -> FeedImport | None:
     return row if row is not None and (row.user_id == user.id or user.is_admin) else None
 
 
+# A running import renews its lease with every item; one whose lease ran out has lost its worker.
+LEASES = Leases(FeedImport, STALLED_AFTER.total_seconds)
+
+
 def stalled(row: FeedImport) -> bool:
-    return row.state == "running" and row.updated_at < utcnow() - STALLED_AFTER
+    return row.state == "running" and LEASES.ran_out(row)
 
 
 def may_restart(row: FeedImport) -> bool:
@@ -89,8 +94,8 @@ def lost() -> list[int]:
 class RowReporter:
     """Progress written to the import's row, one small commit per item (each episode is committed already)."""
 
-    def __init__(self, row: FeedImport) -> None:
-        self.row = row
+    def __init__(self, row: FeedImport, token: str) -> None:
+        self.row, self.token = row, token
         self.counts: Counter[str] = no_counts()
         self.row.imported = self.row.present = self.row.failed = 0
         self.row.bytes_fetched = 0
@@ -111,18 +116,24 @@ class RowReporter:
     def _save(self) -> None:
         self.row.updated_at = utcnow()
         db.session.commit()
+        if not LEASES.renew(self.token):
+            raise LeaseLost(self.row.id)
 
 
 def run(import_id: int) -> float | None:
     """The worker's side: run the import, or say why not. Returns seconds to wait before asking again
     (another import runs), else None."""
-    row = db.session.get(FeedImport, import_id)
-    if row is None or row.state == "done":
-        return None
+    token = LEASES.claim(
+        (FeedImport.id == import_id) & FeedImport.state.in_(("queued", "running")),
+        state="running",
+        message="",
+        updated_at=utcnow(),
+    )
+    if token is None:
+        return None  # done, failed, gone, or being run by another worker
+    row = db.session.get_one(FeedImport, import_id)
     user = db.session.get_one(User, row.user_id)  # the import's row goes with its user
-    row.state, row.message, row.updated_at = "running", "", utcnow()
-    db.session.commit()
-    reporter = RowReporter(row)
+    reporter = RowReporter(row, token)
 
     def may_add_to(show: Show) -> None:
         if user.role_in(show) is None:
@@ -145,19 +156,20 @@ def run(import_id: int) -> float | None:
                 accounts.set_member(show, user, "owner")
     except run_locks.Held:
         db.session.rollback()
-        row.state, row.message, row.updated_at = "queued", "waiting for another import to finish", utcnow()
-        db.session.commit()
+        LEASES.release(token, state="queued", message="waiting for another import to finish", updated_at=utcnow())
         return WAIT_SECONDS
     except PodcastServiceError as e:
         db.session.rollback()
-        row.state, row.message, row.updated_at = "failed", str(e), utcnow()
-        db.session.commit()
+        LEASES.release(token, state="failed", message=str(e), updated_at=utcnow())
+        return None
+    except LeaseLost:
+        db.session.rollback()
+        log.warning("feed import %s: taken over by another worker; this one stops", import_id)
         return None
     counts = reporter.counts
-    row.state, row.updated_at = "done", utcnow()
-    row.message = f"{counts['imported']} imported, {counts['present']} already here, {counts['failed']} failed"
-    db.session.commit()
-    log.info("feed import %s done: %s", row.id, row.message)
+    message = f"{counts['imported']} imported, {counts['present']} already here, {counts['failed']} failed"
+    LEASES.release(token, state="done", message=message, updated_at=utcnow())
+    log.info("feed import %s done: %s", import_id, message)
     return None
 
 
