@@ -115,7 +115,7 @@ class MediaFile(Model):
     bitrate: Mapped[int | None] = mapped_column(Integer)
     sample_rate: Mapped[int | None] = mapped_column(Integer)
     channels: Mapped[int | None] = mapped_column(Integer)
-    # Integrated loudness (LUFS) and true peak (dBTP), measured by the audio job (audio/process.py).
+    # Integrated loudness (LUFS) and true peak (dBTP), measured by the audio job (media/audio/process.py).
     loudness: Mapped[float | None] = mapped_column(Float)
     true_peak: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -186,7 +186,7 @@ class Show(Model):
     # An external measurement service's prefix (OP3's https://op3.dev/e/, say) put before the enclosure
     # URLs in the feed; empty: none.
     measurement_prefix: Mapped[str] = mapped_column(String(200), default="")
-    # The renditions made from masters (audio/process.py): MP3 bitrate (Opus gets half), mono or stereo,
+    # The renditions made from masters (media/audio/process.py): MP3 bitrate (Opus gets half), mono or stereo,
     # and whether to bring them to the loudness target. MP3 and AAC uploads are served as they are unless
     # `normalize_compressed` asks for them to be encoded again.
     audio_bitrate: Mapped[int] = mapped_column(Integer, default=64)
