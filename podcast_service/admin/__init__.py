@@ -5,6 +5,9 @@ runs before any view, so a new route cannot forget it. CSRF tokens are
 checked after it, so an anonymous request is turned away before its body is
 even read; and only a signed-in producer's request to an upload route may
 carry a large body (core/uploads.py).
+
+account.py (sign-in, password, tokens, users), shows.py, episodes.py,
+imports.py and analytics.py hold the pages.
 """
 
 from __future__ import annotations

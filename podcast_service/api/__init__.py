@@ -4,6 +4,8 @@ Every route needs a token, except the OpenAPI document: reading needs the
 "read" scope and anything else "write". The check runs before any view, so a
 new route cannot forget it. Cookies play no part here, which is why the API
 needs none of the CSRF protection the admin forms have.
+
+views.py holds the routes; openapi.py the document that describes them.
 """
 
 from __future__ import annotations

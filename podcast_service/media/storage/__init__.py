@@ -1,4 +1,9 @@
-"""Media storage backends by name: every configured one can be read, new files go to the primary."""
+"""Media storage backends by name: every configured one can be read, new files go to the primary.
+
+- base.py: the interface every backend implements, and what they share;
+- local.py: a folder on the local disk (the embedded default); s3.py: any S3-compatible store;
+- migrate.py: moving media between backends; check.py: the store against the database.
+"""
 
 from __future__ import annotations
 
