@@ -3,6 +3,7 @@
 - lookups.py: which episodes and files the public may see;
 - media_links.py, feed_files.py: the files nginx sends alone, left per ten-second window;
 - recent.py, replay.py: each process's short memory of media answers, and the
-  middleware that answers repeated enclosure requests from it.
+  middleware that answers repeated enclosure requests from it;
+- nginx_log.py: the requests nginx answered alone, read from its log and counted.
 The design is in docs/architecture.md (nginx publication).
 """

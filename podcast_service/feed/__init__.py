@@ -4,6 +4,9 @@
 app reads: RSS 2.0 with Apple's itunes: tags and the Podcast Index's
 podcast: tags. The bytes depend only on the data, so equal data gives equal
 bytes and a stable ETag; cache.py decides when to build.
+
+data.py reads what the feed prints; itunes.py, podcast_ns.py and atom_links.py are
+feedgen's extensions; changes.py marks feeds stale; announce.py tells hubs and directories.
 """
 
 from __future__ import annotations
