@@ -105,10 +105,6 @@ class Jobs:
         self._tasks["sweep"] = huey.periodic_task(crontab(minute="*"), name="sweep")(self._in_app(self.sweep))
         return huey
 
-    @property
-    def immediate(self) -> bool:
-        return bool(self.huey.immediate)
-
     def _in_app(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """Run a task in this app's context (a worker thread has none; immediate mode reuses the caller's)."""
 

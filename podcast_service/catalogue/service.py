@@ -429,10 +429,11 @@ def _plan_episode(
     else:
         assert existing is not None  # save_episode refuses a new episode without audio
         duration = existing.audio.duration or 0
-    chapters = None
-    if data.chapters is not None or new_audio is not None:
-        given = data.chapters if data.chapters is not None else new_audio.info.chapters if new_audio else []
-        chapters = check_chapters(given, duration)
+    chapters = None  # as they are, unless given or read from new audio
+    if data.chapters is not None:
+        chapters = check_chapters(data.chapters, duration)
+    elif new_audio is not None:
+        chapters = check_chapters(new_audio.info.chapters, duration)
     for start, length, title in data.soundbites:
         if start + length > duration:
             raise ValidationError(

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, or_, select, true, update
+from sqlalchemy import ColumnElement, delete, or_, select, update
 
 from ..models import utcnow
 from .extensions import db, rows_changed
@@ -75,14 +75,10 @@ class Leases:
         db.session.commit()
         return bool(done)
 
-    def expired(self, where: ColumnElement[bool] | None = None, now: datetime | None = None) -> list[int]:
-        """Ids of rows whose holder stopped renewing (it died): the sweep queues their work again."""
-        now = now or utcnow()
-        return list(
-            db.session.scalars(
-                select(self.model.id).where(and_(where if where is not None else true(), self.model.lease_until < now))
-            )
-        )
+    def expired(self, where: ColumnElement[bool], now: datetime | None = None) -> list[int]:
+        """Ids of the rows matching `where` whose holder stopped renewing (it died): the sweep queues their work
+        again."""
+        return list(db.session.scalars(select(self.model.id).where(where, self.model.lease_until < (now or utcnow()))))
 
     def ran_out(self, row: Any, now: datetime | None = None) -> bool:
         """Whether this row's lease was taken and ran out."""

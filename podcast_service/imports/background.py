@@ -114,8 +114,8 @@ class RowReporter:
         self._save()
 
     def _save(self) -> None:
+        """The row's progress, committed with the lease's renewal (the UPDATE flushes it first)."""
         self.row.updated_at = utcnow()
-        db.session.commit()
         if not LEASES.renew(self.token):
             raise LeaseLost(self.row.id)
 
