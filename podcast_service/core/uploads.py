@@ -8,10 +8,11 @@ parser yields, and the request fails with 413 the moment a file passes
 rest to arrive, and the disk never holds more than the limit. The spools are
 deleted when the request ends, whatever happened.
 
-Only routes marked with `@accepts_uploads` take a large body, and only once
-the blueprint has checked who is asking: every other request (the sign-in
-form, JSON, an anonymous POST anywhere) is refused with 413 past
-SMALL_BODY_BYTES, before its body is read when it declares its length.
+Only routes marked with `@accepts_uploads` take a large body, only as
+multipart/form-data, and only once the blueprint has checked who is asking:
+every other request (the sign-in form, JSON, also JSON sent to an upload
+route, an anonymous POST anywhere) is refused with 413 past SMALL_BODY_BYTES,
+before its body is read when it declares its length.
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ class UploadRequest(Request):
 
     @property  # type: ignore[misc]  # read-only here: the limit follows `uploads_allowed`
     def max_content_length(self) -> int:  # type: ignore[override]
-        if not self.uploads_allowed:
+        if not self.uploads_allowed or self.mimetype != "multipart/form-data":
             return SMALL_BODY_BYTES
         return current_settings().max_upload_bytes + FORM_ALLOWANCE
 
