@@ -79,6 +79,22 @@ def test_a_large_json_body_is_refused_even_with_a_valid_token(app, client, show,
     assert r.status_code == 200
 
 
+def test_json_sent_to_an_upload_route_gets_the_small_limit(client, make_episode, admin_headers):
+    """An upload route takes files as multipart/form-data; a JSON body there is read into memory, so it stays small."""
+    episode = make_episode()
+    stream = CountingStream(8 * 1024 * 1024 * 1024, b" ")
+    r = client.patch(
+        f"/api/v1/shows/test-show/episodes/{episode.id}",
+        input_stream=stream,
+        content_type="application/json",
+        headers={"Content-Length": str(stream.size), **admin_headers},
+    )
+    assert r.status_code == 413 and "error" in r.json
+    assert stream.read_bytes == 0
+    r = client.patch(f"/api/v1/shows/test-show/episodes/{episode.id}", headers=admin_headers, json={"title": "Small"})
+    assert r.status_code == 200 and r.json["title"] == "Small"
+
+
 def test_a_signed_in_producer_sends_large_bodies_only_to_upload_routes(app, signed_in, show, tmp_path):
     token = csrf_token(signed_in, "/admin/tokens")
     stream = CountingStream(SMALL_BODY_BYTES * 4)
@@ -162,3 +178,20 @@ def test_a_json_list_of_many_fields_is_a_clear_error(client, show, admin_headers
         content_type="application/json",
     )
     assert r.status_code == 413
+
+
+@pytest.mark.parametrize("number", ["9223372036854775807", "1" * 5000, "²", "1000001"])
+def test_a_page_number_past_any_database_integer_is_a_404(client, make_episode, admin_headers, number):
+    """Read as an OFFSET, 2**63 - 1 overflows PostgreSQL's bigint and SQLite's integer: it is a page that does not exist."""
+    make_episode()
+    for path, headers in [
+        ("/api/v1/shows/test-show/episodes", admin_headers),
+        ("/api/v1/shows", admin_headers),
+        ("/shows/test-show/", {}),
+        ("/shows/test-show/search?q=Episode", {}),
+    ]:
+        r = client.get(f"{path}{'&' if '?' in path else '?'}page={number}", headers=headers)
+        assert r.status_code == 404, (path, r.status_code)
+        if path.startswith("/api"):
+            assert r.json["error"]["message"].startswith("there is no page")
+    assert client.get("/shows/test-show/?page=1000000").status_code == 404

@@ -30,12 +30,16 @@ class Page:
         return self.number > 1
 
 
+# Far past the last page of any catalogue, and an offset every database takes.
+MAX_PAGE = 1_000_000
+
+
 def page_number(value: str | None) -> int:
-    """?page=N: a whole number from 1; anything else is a page that does not exist."""
+    """?page=N: a whole number from 1 to MAX_PAGE; anything else is a page that does not exist (404)."""
     if value is None or value == "":
         return 1
-    if not value.isdigit() or int(value) < 1:
-        raise NotFound(_("there is no page %(number)s", number=repr(value)))
+    if not (value.isascii() and value.isdigit()) or len(value) > len(str(MAX_PAGE)) or not 1 <= int(value) <= MAX_PAGE:
+        raise NotFound(_("there is no page %(number)s", number=repr(value[:20])))
     return int(value)
 
 
