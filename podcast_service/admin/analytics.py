@@ -38,16 +38,28 @@ def analytics(slug: str) -> str:
     )
 
 
+# A cell starting with one of these is a formula to a spreadsheet (OWASP's "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(cell: object) -> object:
+    """A text cell a spreadsheet shows as text: a leading quote before what would start a formula."""
+    return f"'{cell}" if isinstance(cell, str) and cell.startswith(FORMULA_STARTS) else cell
+
+
 @bp.get("/shows/<slug>/analytics.csv")
 def analytics_csv(slug: str) -> Response:
-    """Every counted day, episode, app and source, then today so far; written as it is read."""
+    """Every counted day, episode, app and source, then today so far; written as it is read.
+
+    Titles and app names come from producers and listeners' user agents, so no cell may start a formula.
+    """
     show = accounts.producer_show(current_user, slug)
 
     def lines():  # noqa: ANN202
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         for row in reports.csv_rows(show):
-            writer.writerow(row)
+            writer.writerow([inert(cell) for cell in row])
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
