@@ -479,3 +479,22 @@ def test_alternate_enclosures_arrive_as_renditions(runner, old_host, client):
     episode = db.session.query(Episode).one()
     assert [a.media.extension for a in episode.alternates] == [".opus"]  # the enclosure is not added twice
     assert "podcast:alternateEnclosure" in client.get(f"/shows/{episode.show.slug}/feed.xml").text
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "[::127.0.0.1]",  # IPv4-compatible
+        "[::ffff:127.0.0.1]",  # IPv4-mapped
+        "[::ffff:0:127.0.0.1]",  # IPv4-translated
+        "[64:ff9b::a9fe:a9fe]",  # NAT64 to the cloud metadata address
+        "[64:ff9b:1::a00:1]",  # local-use NAT64 to 10.0.0.1
+        "[2002:7f00:1::1]",  # 6to4 of 127.0.0.1
+        "[::ffff:a9fe:a9fe]",
+    ],
+)
+def test_import_refuses_internal_ipv4_written_as_ipv6(guarded_runner, host):
+    result = guarded_runner.invoke(args=["import-feed", f"http://{host}/feed.xml"])
+    assert result.exit_code == 1 and "private, loopback or reserved address" in result.output, result.output
+    assert "Traceback" not in result.output
+    assert db.session.query(Show).count() == 0

@@ -48,11 +48,25 @@ class FetchError(ValidationError):
     """A fetch refused or failed; the message says which URL and why, in one line."""
 
 
+# IPv6 ranges whose last 32 bits (or bits 16-48, for 6to4) name an IPv4 host that some
+# stacks, gateways or NAT64 translators will reach: IPv4-compatible (::/96), IPv4-mapped
+# (::ffff:0:0/96), IPv4-translated (::ffff:0:0:0/96), NAT64 (64:ff9b::/96, 64:ff9b:1::/48).
+_EMBEDS_IPV4 = [
+    ipaddress.ip_network(n) for n in ("::/96", "::ffff:0:0/96", "::ffff:0:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48")
+]
+
+
 def _address_allowed(address: str) -> bool:
+    """A global unicast address, and so is any IPv4 address an IPv6 form embeds."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+        ip = ip.ipv4_mapped  # judged as the IPv4 address it is
+    if not ip.is_global or ip.is_multicast:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = [ip.sixtofour] + [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) for n in _EMBEDS_IPV4 if ip in n]
+        return all(v4 is None or (v4.is_global and not v4.is_multicast) for v4 in embedded)
+    return True
 
 
 def _guarded_connection(host: str, port: int, timeout: float | None) -> socket.socket:
