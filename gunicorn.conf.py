@@ -10,7 +10,10 @@ read once here with the rest, as the app reads them.
 import os
 import sys
 
+from gunicorn.glogging import Logger
+
 from podcast_service.core.settings import load_settings
+from podcast_service.core.urls import loggable
 
 settings = load_settings()
 bind = settings.bind
@@ -33,9 +36,23 @@ graceful_timeout = 120
 keepalive = 75
 
 # One line per request, to stderr with the service's own log; no client address (listeners are counted with
-# a salted key, docs/downloads.md).
+# a salted key, docs/downloads.md), and no subscriber token or preview key (masked below).
 accesslog = "-"
 access_log_format = '"%(m)s %(U)s" %(s)s %(B)s %(M)sms "%(a)s"'
+
+
+class AccessLogger(Logger):
+    """gunicorn's logger, with the secret in a path masked in every form a log format may name."""
+
+    def atoms(self, resp, req, environ, request_time):  # noqa: ANN001, ANN201
+        atoms = super().atoms(resp, req, environ, request_time)
+        atoms["U"] = loggable(atoms["U"] or "")
+        atoms["r"] = f"{atoms['m']} {atoms['U']} {atoms['H']}"  # the request line, without its query string
+        atoms["q"] = atoms["f"] = "-"
+        return atoms
+
+
+logger_class = AccessLogger
 
 
 def on_starting(server):  # noqa: ANN001, ANN201

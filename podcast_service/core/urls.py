@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -76,6 +77,15 @@ def subscriber_feed_url(token: str) -> str:
 
 def opml_url() -> str:
     return absolute("web.opml")
+
+
+# The path segment that is a secret: a subscriber's token, a preview key (deploy/nginx.conf masks the same).
+_SECRET_SEGMENT = re.compile(r"^(/subscriptions/|/preview/)[^/]+")
+
+
+def loggable(path: str) -> str:
+    """The path with its secret segment replaced by `*`, for access logs: /subscriptions/*/feed.xml."""
+    return _SECRET_SEGMENT.sub(r"\1*", path)
 
 
 # What stands for each name while a pattern is built: a number (an <int:> converter takes nothing else),
