@@ -348,3 +348,15 @@ def test_preview_links_can_be_rotated_and_end_with_a_takedown(client, make_episo
     audio = f"/media/{episode.audio.public_id}/{episode.slug}.mp3"
     assert fetch(client, f"{audio}?preview={second.rstrip('/').rsplit('/', 1)[1]}").status == 404
     assert fetch(client, f"{audio}?preview={key}").status == 200
+
+
+def test_guessing_from_one_ipv6_64_is_throttled_as_one_client(proxied):
+    """A host or a customer's line gets a whole /64: a new address for each guess is still one client."""
+    attacker = proxied.test_client()
+    for n in range(accounts.FAILURES_PER_ACCOUNT_AND_CLIENT):
+        assert _sign_in_from(attacker, f"2001:db8:4:7::{n + 1:x}", "guess").status_code == 422
+    assert _sign_in_from(attacker, "2001:db8:4:7:ffff:1:2:3", "guess").status_code == 429
+    assert _sign_in_from(attacker, "2001:db8:4:7::99", PASSWORD).status_code == 429
+    # The next /64 is another client; IPv4 addresses still count alone.
+    assert _sign_in_from(proxied.test_client(), "2001:db8:4:8::1", PASSWORD).status_code == 302
+    assert _sign_in_from(proxied.test_client(), "192.0.2.44", PASSWORD).status_code == 302
