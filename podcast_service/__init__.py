@@ -74,7 +74,9 @@ def configure_settings(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SECURE=secure,
         REMEMBER_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=timedelta(days=14),
+        # How old a signed cookie may be (Flask checks it whether the session is permanent or not): as old
+        # as the server-side session it names may get (accounts/service.py ends it sooner when idle).
+        PERMANENT_SESSION_LIFETIME=timedelta(days=settings.session_max_days),
         # CSRF tokens live as long as the session: a long upload must not outlive its form's token.
         WTF_CSRF_TIME_LIMIT=None,
         # The admin blueprint checks CSRF itself, after the sign-in check (see admin/__init__.py).

@@ -494,7 +494,7 @@ class User(Model):
 
 
 class UserSession(Model):
-    """One sign-in, from the login form until logout or a password change ends it.
+    """One sign-in, from the login form until logout, a password change or an expiry ends it.
 
     The cookie holds the random key; only its SHA-256 is kept. Ending the row
     ends the session on the server, so a copied cookie stops working too.
@@ -506,6 +506,8 @@ class UserSession(Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The last request it was used for, to the minute (accounts/service.py: LAST_USE_RESOLUTION).
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship()
 

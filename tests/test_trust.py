@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from fixtures.app import (
     AUDIO,
     BASE_URL,
@@ -181,6 +183,48 @@ def test_logout_ends_the_session_on_the_server(app, signed_in):
     # Nor can the copied cookie mint an API token.
     r = thief.post("/admin/tokens", data={"name": "mine", "scopes": "write"})
     assert r.status_code == 401 and "pst_" not in r.text
+
+
+def test_a_copied_session_cookie_ends_when_idle_and_at_its_absolute_limit(app, client, admin_user):
+    settings = app.config["PODCAST"]
+    start = datetime.now(UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        assert sign_in(client).status_code == 302
+        stolen = _cookie(client)
+        clock.shift(timedelta(hours=settings.session_idle_hours) - timedelta(minutes=5))
+        assert client.get("/admin/").status_code == 200  # used within the idle time: it lives on
+        clock.shift(timedelta(hours=settings.session_idle_hours) + timedelta(minutes=5))
+        thief = app.test_client()
+        thief.set_cookie("session", stolen, domain="localhost")
+        assert thief.get("/admin/").status_code == 302  # idle too long: over, for everyone holding the cookie
+        assert client.get("/admin/").status_code == 302
+
+        # Used every few hours, a session still ends `session_max_days` after its sign-in.
+        assert sign_in(client).status_code == 302
+        for _ in range(settings.session_max_days * 24 // 12 - 1):
+            clock.shift(timedelta(hours=12))
+            assert client.get("/admin/").status_code == 200
+        clock.shift(timedelta(hours=13))
+        assert client.get("/admin/").status_code == 302
+
+
+def test_a_password_change_revokes_api_tokens_unless_kept(app, signed_in, make_token, admin_user):
+    headers = make_token(admin_user)
+    assert signed_in.get("/api/v1/shows", headers=headers).status_code == 200
+
+    def change(old: str, new: str, **extra: str):
+        token = csrf_token(signed_in, "/admin/account")
+        form = {"current_password": old, "new_password": new, "confirm_password": new, "csrf_token": token}
+        return signed_in.post("/admin/account", data={**form, **extra}, follow_redirects=True)
+
+    kept = change(PASSWORD, "a second long password", keep_tokens="1")
+    assert kept.status_code == 200 and "API tokens revoked" not in kept.text
+    assert signed_in.get("/api/v1/shows", headers=headers).status_code == 200
+    changed = change("a second long password", "a third long password")
+    assert "API tokens revoked" in changed.text
+    r = signed_in.get("/api/v1/shows", headers=headers)
+    assert r.status_code == 401
+    assert signed_in.get("/admin/").status_code == 200  # the session that changed it stays
 
 
 def test_nothing_from_before_sign_in_survives_it(client, admin_user):

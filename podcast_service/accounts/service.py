@@ -25,6 +25,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..catalogue.inputs import require_text
 from ..core.errors import Conflict, Forbidden, NotFound, PodcastServiceError, ValidationError
 from ..core.extensions import db
+from ..core.settings import current_settings
 from ..models import (
     ROLES,
     SCOPES,
@@ -168,38 +169,64 @@ def authenticate(email: str, password: str, client: str, *, known_device: bool =
     raise ValidationError(_("The e-mail address or the password is wrong."))
 
 
-def change_password(user: User, current: str, new: str) -> None:
-    """From the account page: this session stays, every other one ends."""
+def change_password(user: User, current: str, new: str, *, keep_tokens: bool = False) -> None:
+    """From the account page: this session stays, every other one ends, and so do the user's API tokens
+    unless they ask to keep them."""
     if not check_password_hash(user.password_hash, current or ""):
         raise ValidationError(_("the current password is wrong"))
-    set_password(user, new, keep_session=user.session_key)
+    set_password(user, new, keep_session=user.session_key, keep_tokens=keep_tokens)
 
 
-def set_password(user: User, new: str, *, keep_session: str | None = None) -> None:
+def set_password(user: User, new: str, *, keep_session: str | None = None, keep_tokens: bool = False) -> None:
     """Set the password and end every session begun with the old one (but `keep_session`'s, the one
-    that changed it)."""
+    that changed it) and, unless `keep_tokens`, revoke every API token: a password changed because it
+    leaked must not leave whoever had it a way in."""
     user.password_hash = generate_password_hash(check_password(new))
     ending = delete(UserSession).where(UserSession.user_id == user.id)
     if keep_session:
         ending = ending.where(UserSession.key_hash != token_hash(keep_session))
     db.session.execute(ending)
+    if not keep_tokens:
+        db.session.execute(
+            update(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
     db.session.commit()
 
 
 def start_session(user: User) -> str:
-    """A new server-side session for a sign-in; its key goes into the signed cookie."""
+    """A new server-side session for a sign-in; its key goes into the signed cookie. Sessions of anyone's
+    that have expired are deleted meanwhile."""
     key = secrets.token_urlsafe(32)
-    db.session.add(UserSession(user_id=user.id, key_hash=token_hash(key)))
+    settings = current_settings()
+    now = utcnow()
+    db.session.execute(
+        delete(UserSession).where(
+            (UserSession.created_at < now - timedelta(days=settings.session_max_days))
+            | (UserSession.last_seen_at < now - timedelta(hours=settings.session_idle_hours))
+        )
+    )
+    db.session.add(UserSession(user_id=user.id, key_hash=token_hash(key), created_at=now, last_seen_at=now))
     db.session.commit()
     user.session_key = key
     return key
 
 
 def session_user(key: str) -> User | None:
-    """The user of a live session, or None once it has ended."""
+    """The user of a live session, or None once it has ended: logged out, ended by a password change,
+    unused for `session_idle_hours` or begun more than `session_max_days` ago."""
     row = db.session.scalar(select(UserSession).where(UserSession.key_hash == token_hash(key))) if key else None
     if row is None:
         return None
+    settings = current_settings()
+    now = utcnow()
+    if now - row.created_at > timedelta(days=settings.session_max_days) or now - row.last_seen_at > timedelta(
+        hours=settings.session_idle_hours
+    ):
+        end_session(key)
+        return None
+    record_last_use(row)
     row.user.session_key = key
     return row.user
 
@@ -256,23 +283,23 @@ def token_for(secret: str) -> ApiToken | None:
 LAST_USE_RESOLUTION = timedelta(minutes=1)
 
 
-def record_last_use(row: ApiToken | Subscriber) -> None:
-    """Note that a token or subscriber URL was used, at most once per LAST_USE_RESOLUTION.
+def record_last_use(row: ApiToken | Subscriber | UserSession) -> None:
+    """Note that a token, subscriber URL or session was used, at most once per LAST_USE_RESOLUTION.
 
     Best effort: the request it belongs to goes on even when the write fails
     (a full disk, a busy database).
     """
+    column = "last_seen_at" if isinstance(row, UserSession) else "last_used_at"
     now = utcnow()
-    if row.last_used_at is not None and now - row.last_used_at < LAST_USE_RESOLUTION:
+    last = getattr(row, column)
+    if last is not None and now - last < LAST_USE_RESOLUTION:
         return
-    row.last_used_at = now
+    setattr(row, column, now)
     try:
         db.session.commit()
     except SQLAlchemyError as e:
         db.session.rollback()
-        log.warning(
-            "could not record the last use of %s %s: %s", type(row).__name__, row.prefix, str(e).splitlines()[0]
-        )
+        log.warning("could not record the last use of %s %s: %s", type(row).__name__, row.id, str(e).splitlines()[0])
 
 
 def revoke_token(token: ApiToken) -> None:

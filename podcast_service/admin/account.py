@@ -97,12 +97,19 @@ def account() -> BaseResponse | tuple[str, int] | str:
     if request.form.get("new_password") != request.form.get("confirm_password"):
         return render_template("admin/account.html", error="The new passwords differ."), 422
     try:
+        keep_tokens = request.form.get("keep_tokens") == "1"
         accounts.change_password(
-            current_user, request.form.get("current_password", ""), request.form.get("new_password", "")
+            current_user,
+            request.form.get("current_password", ""),
+            request.form.get("new_password", ""),
+            keep_tokens=keep_tokens,
         )
     except PodcastServiceError as e:
         return render_template("admin/account.html", error=str(e)), e.http_status
-    flash(gettext("Your password is changed. Other sessions have been signed out."))
+    if keep_tokens:
+        flash(gettext("Your password is changed. Other sessions have been signed out."))
+    else:
+        flash(gettext("Your password is changed. Other sessions have been signed out and your API tokens revoked."))
     return redirect(url_for("admin.account"))
 
 

@@ -46,6 +46,8 @@ class Settings:
     websub_hubs: tuple[str, ...]
     pubnotify_urls: tuple[str, ...]
     announce_retry_seconds: int
+    session_idle_hours: int
+    session_max_days: int
     trusted_proxies: int
     import_allow_private_networks: bool
     database_timeout_seconds: int
@@ -282,6 +284,18 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         _secret_key,
         'signs session cookies and CSRF tokens; set it in production (one key for all workers). A set key must have at least 32 characters of some variety and must not look like a placeholder ("change-me", "example"...): make one with `python -c \'import secrets; print(secrets.token_hex(32))\'`',
+    ),
+    Setting(
+        "session_idle_hours",
+        24,
+        _positive_int,
+        "a signed-in session unused this long ends; the producer signs in again",
+    ),
+    Setting(
+        "session_max_days",
+        30,
+        _positive_int,
+        "a signed-in session ends this long after its sign-in, however much it is used",
     ),
     Setting(
         "trusted_proxies",
