@@ -26,6 +26,7 @@ from .cli import commands as cli
 from .core import db_watchdog, i18n, json_output
 from .core.errors import RETRY_AFTER_SECONDS, PodcastServiceError
 from .core.extensions import csrf, db, login_manager, migrate
+from .core.private_files import private_file
 from .core.settings import Settings, load_settings
 from .core.uploads import UploadRequest
 from .media.storage import make_stores
@@ -186,7 +187,7 @@ class _NoClientAddress(logging.Filter):
 def configure_extensions(app: Flask, settings: Settings) -> None:
     """Database, migrations and the media store."""
     if settings.is_sqlite and settings.database_url.startswith("sqlite:////"):
-        Path(settings.database_url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+        private_file(Path(settings.database_url[len("sqlite:///") :]))  # SQLite gives its -wal the same mode
     db.init_app(app)
     if not settings.is_sqlite:
         with app.app_context():  # the engine exists from init_app on; nothing connects here

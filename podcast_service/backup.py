@@ -38,6 +38,7 @@ from .catalogue import search
 from .core import revision as schema
 from .core.errors import PodcastServiceError, StorageError, ValidationError
 from .core.extensions import db
+from .core.private_files import open_private, private_folder
 from .media.storage import Stores
 from .media.storage import check as consistency
 from .models import UTCDateTime, utcnow
@@ -125,7 +126,7 @@ def backup(stores: Stores, dest: Path) -> dict[str, Any]:
     state = schema.state()
     if not state.ok:
         raise ValidationError(state.problem())
-    (dest / "tables").mkdir(parents=True, exist_ok=True)
+    private_folder(dest / "tables")
     manifest: dict[str, Any] = {
         "format": FORMAT,
         "created_at": utcnow().isoformat(),
@@ -136,7 +137,7 @@ def backup(stores: Stores, dest: Path) -> dict[str, Any]:
     with _snapshot() as connection:
         for table in _tables():
             count = 0
-            with (dest / "tables" / f"{table.name}.jsonl").open("w", encoding="utf-8") as out:
+            with open_private(dest / "tables" / f"{table.name}.jsonl", encoding="utf-8") as out:
                 for row in connection.execute(select(table).order_by(*table.primary_key.columns)).mappings():
                     out.write(json.dumps({k: _encode(v) for k, v in row.items()}, ensure_ascii=False) + "\n")
                     count += 1
@@ -148,10 +149,10 @@ def backup(stores: Stores, dest: Path) -> dict[str, Any]:
     vanished = []
     for key, backend, size, sha256 in rows:
         target = dest / "media" / key
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(target.parent)
         digest, copied = hashlib.sha256(), 0
         try:
-            with stores[backend].open(key) as source, target.open("wb") as out:
+            with stores[backend].open(key) as source, open_private(target, "wb") as out:
                 while chunk := source.read(CHUNK):
                     digest.update(chunk)
                     copied += len(chunk)
@@ -174,7 +175,8 @@ def backup(stores: Stores, dest: Path) -> dict[str, Any]:
     for table in manifest["tables"]:
         path = dest / "tables" / f"{table}.jsonl"
         manifest.setdefault("table_files", {})[table] = _sha256_of(path)
-    (dest / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    with open_private(dest / "manifest.json") as out:
+        out.write(json.dumps(manifest, indent=2))
     return manifest
 
 

@@ -23,6 +23,7 @@ import redis
 from flask import Flask, current_app
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 
+from .core.private_files import private_file
 from .core.settings import Settings, current_settings
 
 log = logging.getLogger(__name__)
@@ -72,8 +73,7 @@ def _make_huey(settings: Settings) -> Huey:
     if settings.jobs_immediate:
         return Huey(settings.queue_name, immediate=True, results=False)
     if settings.queue_url.startswith("sqlite:///"):
-        path = Path(settings.queue_url.removeprefix("sqlite:///"))
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = private_file(Path(settings.queue_url.removeprefix("sqlite:///")))
         return SqliteHuey(
             settings.queue_name, filename=str(path), results=False, timeout=settings.database_timeout_seconds
         )

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
+import subprocess
+import sys
 
 import pytest
-from fixtures.app import AUDIO, cli
+from fixtures.app import AUDIO, DEMO_EPISODES, cli
 
 from podcast_service.catalogue.service import add_alternate
 from podcast_service.core.extensions import db
@@ -84,3 +88,35 @@ def test_a_damaged_backup_is_refused_before_anything_is_written(app, runner, dem
         assert db.session.query(Episode).count() == 0
         assert list(empty_instance.extensions["podcast_stores"].primary.keys()) == []
         db.session.remove()
+
+
+def test_the_database_queue_and_backups_are_readable_by_the_service_user_alone(tmp_path):
+    """As an operator would run it, with the usual umask 022: nothing with secrets is group- or world-readable."""
+    instance = tmp_path / "instance"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PODCAST_")}
+    env.update(
+        PODCAST_DATABASE_URL=f"sqlite:///{instance / 'podcast.db'}",
+        PODCAST_STORAGE_PATH=str(tmp_path / "media"),
+        PODCAST_SECRET_KEY="tests-only-4f1d9a7c2b8e6035d1a9f7c3e5b2a8d0",
+        PODCAST_BASE_URL="https://podcast.example.org",
+    )
+
+    def flask(*args: str) -> None:
+        done = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "podcast_service", *args],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            preexec_fn=lambda: os.umask(0o022),
+        )
+        assert done.returncode == 0, done.stderr
+
+    flask("db", "upgrade")
+    flask("import-episodes", str(DEMO_EPISODES))
+    flask("backup", str(tmp_path / "backup"))
+    written = [instance, *instance.iterdir(), *(tmp_path / "backup").rglob("*"), tmp_path / "backup"]
+    assert {p.name for p in instance.iterdir()} >= {"podcast.db", "queue.db"}
+    assert any(p.suffix == ".mp3" for p in (tmp_path / "backup").rglob("*"))
+    modes = {str(p.relative_to(tmp_path)): stat.S_IMODE(p.stat().st_mode) for p in written}
+    assert {name: mode for name, mode in modes.items() if mode & 0o077} == {}
