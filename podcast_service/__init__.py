@@ -26,7 +26,7 @@ from .cli import commands as cli
 from .core import db_watchdog, i18n, json_output
 from .core.errors import RETRY_AFTER_SECONDS, PodcastServiceError
 from .core.extensions import csrf, db, login_manager, migrate
-from .core.private_files import private_file
+from .core.private_files import private_folder, restrict_new_file
 from .core.settings import Settings, load_settings
 from .core.uploads import UploadRequest
 from .media.storage import make_stores
@@ -187,7 +187,7 @@ class _NoClientAddress(logging.Filter):
 def configure_extensions(app: Flask, settings: Settings) -> None:
     """Database, migrations and the media store."""
     if settings.is_sqlite and settings.database_url.startswith("sqlite:////"):
-        private_file(Path(settings.database_url[len("sqlite:///") :]))  # SQLite gives its -wal the same mode
+        private_folder(Path(settings.database_url[len("sqlite:///") :]).parent)
     db.init_app(app)
     if not settings.is_sqlite:
         with app.app_context():  # the engine exists from init_app on; nothing connects here
@@ -211,9 +211,14 @@ def load_user(session_key: str) -> User | None:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
-    """SQLite ignores foreign keys unless asked, per connection; WAL lets reads go on during a write."""
+    """SQLite ignores foreign keys unless asked, per connection; WAL lets reads go on during a write. A database
+    file this connection has just created is made 0600 before anything is written (its -wal and -shm then
+    get the same mode)."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
+        for _seq, name, file in cursor.execute("PRAGMA database_list").fetchall():
+            if name == "main" and file:
+                restrict_new_file(Path(file))
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()

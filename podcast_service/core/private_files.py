@@ -34,6 +34,12 @@ def private_file(path: Path) -> Path:
     return path
 
 
+def restrict_new_file(path: Path) -> None:
+    """Make a file that was just created, still empty, 0600 (SQLite creates its database as the umask says)."""
+    if path.stat().st_size == 0:
+        os.chmod(path, FILE_MODE)
+
+
 def open_private(path: Path, mode: str = "w", **options: Any) -> IO[Any]:
     """`path` opened for writing ("w" or "wb"), truncated, and 0600 whether it was there before or not."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
