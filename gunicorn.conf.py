@@ -12,7 +12,7 @@ import sys
 
 from gunicorn.glogging import Logger
 
-from podcast_service.core.settings import load_settings
+from podcast_service.core.settings import NO_SECRET_KEY, load_settings
 from podcast_service.core.urls import loggable
 
 settings = load_settings()
@@ -25,6 +25,15 @@ bind = settings.bind
 worker_class = "gthread"
 workers = settings.workers or 2 * (os.cpu_count() or 1) + 1
 threads = settings.threads
+
+# Without secret_key each worker signs sessions with its own random key: a sign-in made by one worker is
+# refused by the next ("The CSRF session token is missing"), so more than one worker needs it set.
+if not settings.secret_key and workers > 1:
+    sys.exit(
+        f"Error: secret_key is not set, and each of the {workers} workers would sign sessions with its own random "
+        "key, so sign-ins would fail at random. Set PODCAST_SECRET_KEY (python -c 'import secrets; "
+        "print(secrets.token_hex(32))'), or run one worker (PODCAST_WORKERS=1)."
+    )
 
 # With threads, this is how long a worker's main loop may stay silent before the arbiter
 # restarts it (a hung process), not how long a request may take: long uploads, probes and
@@ -61,6 +70,8 @@ def on_starting(server):  # noqa: ANN001, ANN201
     from podcast_service.core import spools
     from podcast_service.delivery import nginx_log
 
+    if not settings.secret_key:
+        server.log.warning(NO_SECRET_KEY)
     removed = spools.remove_abandoned(settings.upload_temp_path)
     if removed:
         server.log.info("removed %d abandoned upload spools (%d bytes)", len(removed), sum(s.size for s in removed))

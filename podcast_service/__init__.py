@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -65,7 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 def configure_settings(app: Flask, settings: Settings) -> None:
     """Expose the typed settings, and the few Flask and extension keys derived from them."""
     app.config["PODCAST"] = settings
-    app.config["SECRET_KEY"] = settings.secret_key
+    app.config["SECRET_KEY"] = settings.secret_key or secrets.token_hex(32)  # unset: one per process
     app.config["SQLALCHEMY_DATABASE_URI"] = settings.database_url
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(settings)
     secure = settings.base_url.startswith("https://")

@@ -22,7 +22,7 @@ def test_defaults_need_nothing(tmp_path):
     assert s.storage_backend == "local"
     assert s.storage_path == tmp_path / "instance" / "media"
     assert s.base_url == "http://127.0.0.1:5000"
-    assert len(s.secret_key) == 64  # a random key stands in when none is set
+    assert s.secret_key == ""  # create_app makes a random one per process
 
 
 def test_config_toml_in_working_directory(tmp_path):
@@ -149,7 +149,7 @@ def _flask(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProces
 def test_a_command_run_from_the_wrong_folder_says_where_it_looked(tmp_path):
     proc = _flask(["list-episodes", "any-show"], tmp_path)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    lines = [line for line in proc.stderr.splitlines() if line.strip() and "secret_key is not set" not in line]
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("Error: there is no database at")
     assert "config.toml" in lines[0] and "db upgrade" in lines[0]
     assert not (tmp_path / "instance" / "podcast.db").exists()
@@ -187,3 +187,51 @@ def test_gunicorn_takes_its_address_and_pools_from_the_settings(tmp_path):
     assert (s.bind, s.workers, s.threads) == ("127.0.0.1:9123", 3, 5)
     with pytest.raises(SettingsError, match="threads"):
         load_settings(environ={"PODCAST_THREADS": "0"}, cwd=tmp_path)
+
+
+@pytest.mark.parametrize("scheme", ["postgres", "postgresql", "postgresql+psycopg"])
+def test_postgres_urls_as_hosts_hand_them_out_are_taken(tmp_path, scheme):
+    s = load_settings(environ={"PODCAST_DATABASE_URL": f"{scheme}://user:pw@db.example.org/podcast"}, cwd=tmp_path)
+    assert s.database_url == "postgresql+psycopg://user:pw@db.example.org/podcast"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgres://127.0.0.1:5432/no_such_database_here", 'database "no_such_database_here" does not exist'),
+        ("postgresql://nobody:secret@127.0.0.1:1/test", "Connection refused"),
+        ("mysql://root@127.0.0.1/test", "must be an SQLite (sqlite:///FILE) or PostgreSQL"),
+    ],
+)
+def test_an_unusable_database_url_is_one_error_line_naming_the_setting(tmp_path, url, expected):
+    proc = _flask(["db", "upgrade"], tmp_path, PODCAST_DATABASE_URL=url)
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and expected in lines[0], proc.stderr
+    assert "database_url" in lines[0] and "secret" not in lines[0]
+
+
+def test_flask_run_refuses_a_folder_without_a_database_like_the_other_commands(tmp_path):
+    proc = _flask(["run", "--port", "1"], tmp_path)
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert len(lines) == 1 and lines[0].startswith("Error: there is no database at"), proc.stderr
+    assert not (tmp_path / "instance" / "podcast.db").exists()
+
+
+def test_only_what_serves_sessions_warns_about_the_secret_key(tmp_path):
+    assert _flask(["db", "upgrade"], tmp_path).returncode == 0
+    listed = _flask(["storage-check"], tmp_path)
+    assert listed.returncode == 0 and "secret_key" not in listed.stderr, listed.stderr
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("PODCAST_")}
+    refused = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "podcast_service:create_app()"],
+        cwd=tmp_path,
+        env={**environ, "PODCAST_WORKERS": "3", "PODCAST_BIND": "127.0.0.1:1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
+    assert "secret_key is not set, and each of the 3 workers" in refused.stderr
+    assert "PODCAST_WORKERS=1" in refused.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Callable
 from datetime import timedelta
@@ -20,7 +21,7 @@ from ..core import revision as schema
 from ..core import spools
 from ..core.errors import PodcastServiceError
 from ..core.extensions import db
-from ..core.settings import STORAGE_BACKENDS, current_settings
+from ..core.settings import NO_SECRET_KEY, STORAGE_BACKENDS, current_settings
 from ..feed import announce
 from ..imports.folders import Outcome, import_folder
 from ..imports.progress import Progress
@@ -269,6 +270,23 @@ def worker_command(threads: int) -> None:
     jobs.run_worker(current_app._get_current_object(), threads)  # type: ignore[attr-defined]  # the proxied app
 
 
+def _require_database() -> None:
+    """Refuse, in one line naming the fix, a database that is missing, unreachable or not at the code's schema."""
+    settings = current_settings()
+    missing = schema.missing_sqlite_file(settings.database_url)
+    if missing is not None:
+        raise click.ClickException(
+            f"there is no database at {missing}. Run commands from the folder that holds config.toml "
+            f"(or set PODCAST_CONFIG or PODCAST_DATABASE_URL); to create it, run `{schema.UPGRADE}`"
+        )
+    try:
+        state = schema.state()
+    except SQLAlchemyError as e:
+        raise click.ClickException(schema.connection_problem(settings.database_url, e)) from None
+    if not state.ok:
+        raise click.ClickException(state.problem())
+
+
 def _guarded(callback: Callable[..., Any]) -> Callable[..., Any]:
     """Run a command only on a database at the code's schema, and turn any failure into one line.
 
@@ -280,17 +298,8 @@ def _guarded(callback: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(callback)
     def run(*args: Any, **kwargs: Any) -> Any:
-        settings = current_settings()
-        missing = schema.missing_sqlite_file(settings.database_url)
-        if missing is not None:
-            raise click.ClickException(
-                f"there is no database at {missing}. Run commands from the folder that holds config.toml "
-                f"(or set PODCAST_CONFIG or PODCAST_DATABASE_URL); to create it, run `{schema.UPGRADE}`"
-            )
+        _require_database()
         try:
-            state = schema.state()
-            if not state.ok:
-                raise click.ClickException(state.problem())
             return callback(*args, **kwargs)
         except PodcastServiceError as e:
             db.session.rollback()
@@ -300,6 +309,51 @@ def _guarded(callback: Callable[..., Any]) -> Callable[..., Any]:
             raise click.ClickException(f"database error: {str(e).splitlines()[0]}") from None
 
     return run
+
+
+# The `flask db` commands that connect to the database (the others read only the migration scripts).
+_CONNECTING = ("upgrade", "downgrade", "current", "stamp", "check", "migrate")
+
+
+def _connecting(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """A `flask db` command that first checks the database answers, and says which setting to fix if not."""
+
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        url = current_settings().database_url
+        try:
+            with db.engine.connect():
+                pass
+        except SQLAlchemyError as e:
+            raise click.ClickException(schema.connection_problem(url, e)) from None
+        return callback(*args, **kwargs)
+
+    return run
+
+
+def _database_group(group: click.Group) -> click.Group:
+    """A copy of Flask-Migrate's `db` group whose connecting commands report an unusable database in one line."""
+    copied = copy.copy(group)
+    copied.commands = {}
+    for name, command in group.commands.items():
+        if name in _CONNECTING and command.callback is not None:
+            command = copy.copy(command)
+            command.callback = _connecting(command.callback)  # type: ignore[arg-type]
+        copied.add_command(command, name)
+    return copied
+
+
+def _check_serving(app: Flask) -> None:
+    """Under `flask run`, refuse a database the commands would refuse, and warn that sessions end with the
+    process when no secret_key is set (gunicorn.conf.py does the same for gunicorn)."""
+    context = click.get_current_context(silent=True)
+    if context is None or context.info_name != "run":
+        return
+    with app.app_context():
+        _require_database()
+        db.session.remove()
+    if not current_settings(app).secret_key:
+        click.echo(f"Warning: {NO_SECRET_KEY}", err=True)
 
 
 def register(app: Flask) -> None:
@@ -318,3 +372,7 @@ def register(app: Flask) -> None:
         if command.callback is not None:
             command.callback = _guarded(command.callback)
         app.cli.add_command(command)
+    database = app.cli.commands.get("db")
+    if isinstance(database, click.Group):
+        app.cli.add_command(_database_group(database), "db")
+    _check_serving(app)

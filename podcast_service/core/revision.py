@@ -44,6 +44,18 @@ def state() -> SchemaState:
     return SchemaState(current, head_revision())
 
 
+def connection_problem(database_url: str, error: Exception) -> str:
+    """One line for a database that cannot be used: what the driver said, the URL (without its password), the
+    setting to fix."""
+    cause = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+    shown = make_url(database_url).render_as_string(hide_password=True)
+    fix = "create it (createdb NAME), or " if "does not exist" in cause else ""
+    return (
+        f"cannot use the database at {shown}: {cause}. Check that it is running and reachable, then {fix}"
+        "fix database_url (config.toml or PODCAST_DATABASE_URL)"
+    )
+
+
 def sqlite_file(database_url: str) -> Path | None:
     """The file of an SQLite URL (None for another database, or an in-memory one)."""
     url = make_url(database_url)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
@@ -93,10 +92,22 @@ def _optional_file(value: Any) -> str:
     return path
 
 
+# How hosts hand out PostgreSQL URLs, and the driver the service installs (psycopg 3).
+_POSTGRES_SCHEMES = ("postgres://", "postgresql://", "postgresql+psycopg2://")
+
+
 def _database_url(value: Any) -> str:
+    """An SQLite or PostgreSQL URL for SQLAlchemy; postgres:// and postgresql:// are taken as psycopg 3."""
     url = _text(value)
     if "://" not in url:
         raise ValueError("must be an SQLAlchemy URL such as sqlite:///instance/podcast.db")
+    for scheme in _POSTGRES_SCHEMES:
+        if url.startswith(scheme):
+            url = "postgresql+psycopg://" + url.removeprefix(scheme)
+    if not url.startswith(("sqlite://", "postgresql+psycopg://")):
+        raise ValueError(
+            f"must be an SQLite (sqlite:///FILE) or PostgreSQL (postgresql://USER@HOST/DB) URL, not {url.split('://')[0]}://"
+        )
     return url
 
 
@@ -283,7 +294,7 @@ SETTINGS: tuple[Setting, ...] = (
         "secret_key",
         "",
         _secret_key,
-        'signs session cookies and CSRF tokens; set it in production (one key for all workers). A set key must have at least 32 characters of some variety and must not look like a placeholder ("change-me", "example"...): make one with `python -c \'import secrets; print(secrets.token_hex(32))\'`',
+        'signs session cookies and CSRF tokens; set it in production (one key for all workers: gunicorn refuses to start more than one worker without it, and `flask run` warns). Unset, each process makes a random key, so sign-ins end with the process. A set key must have at least 32 characters of some variety and must not look like a placeholder ("change-me", "example"...): make one with `python -c \'import secrets; print(secrets.token_hex(32))\'`',
     ),
     Setting(
         "session_idle_hours",
@@ -528,10 +539,11 @@ def load_settings(
     values["upload_temp_path"] = Path(values["upload_temp_path"])
     if values["storage_backend"] == "s3" and not values["s3_bucket"]:
         raise SettingsError("storage_backend is s3 but s3_bucket is not set (PODCAST_S3_BUCKET)")
-    if not values["secret_key"]:
-        log.warning("secret_key is not set: using a random key, so sessions end when the process does")
-        values["secret_key"] = secrets.token_hex(32)
     return Settings(**values)
+
+
+# What `flask run` and a one-worker gunicorn say when no secret_key is set.
+NO_SECRET_KEY = "secret_key is not set: a random key signs sessions, so sign-ins end when this process does"
 
 
 def current_settings(app: Flask | None = None) -> Settings:
