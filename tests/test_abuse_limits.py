@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 import wave
+from dataclasses import replace
 
 import pytest
 from fixtures.app import AUDIO, csrf_token, multipart
 from mutagen.id3 import APIC, ID3
 
 from podcast_service.core.errors import MediaError
+from podcast_service.core.extensions import db
 from podcast_service.core.uploads import SMALL_BODY_BYTES
 from podcast_service.media.audio import mpeg
 
@@ -195,3 +198,21 @@ def test_a_page_number_past_any_database_integer_is_a_404(client, make_episode, 
         if path.startswith("/api"):
             assert r.json["error"]["message"].startswith("there is no page")
     assert client.get("/shows/test-show/?page=1000000").status_code == 404
+
+
+def test_a_small_file_of_hours_of_silence_is_refused_before_any_job_runs(app, client, show, admin_headers, tmp_path):
+    """FLAC compresses silence to almost nothing: a few hundred kilobytes would keep a worker encoding for minutes."""
+    from podcast_service.models import AudioJob, Episode
+
+    app.config["PODCAST"] = replace(app.config["PODCAST"], max_audio_hours=1)
+    silence = tmp_path / "silence.flac"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "anullsrc=r=8000:cl=mono", "-t", "3660", str(silence)],
+        check=True,
+    )
+    assert silence.stat().st_size < 2 * 1024 * 1024
+    body = multipart(audio=(silence.read_bytes(), "silence.flac"), title="Silence")
+    r = client.post("/api/v1/shows/test-show/episodes", headers=admin_headers, **body)
+    assert r.status_code == 422 and "1.0 hours" in r.json["error"]["message"] and "at most 1 hours" in r.text
+    assert db.session.query(Episode).count() == 0 and db.session.query(AudioJob).count() == 0
+    assert spooled_files(app) == []

@@ -29,6 +29,7 @@ from ..core import urls
 from ..core.errors import Conflict, PodcastServiceError, TooLarge, ValidationError
 from ..core.extensions import db
 from ..core.markup import render_markdown
+from ..core.settings import current_settings
 from ..jobs import jobs
 from ..media.audio import probe as audio_probe
 from ..media.storage import Storage, StoredObject, Stores, new_key
@@ -409,6 +410,12 @@ def save_episode(
     return reloaded(episode_id)
 
 
+def _probe(path: Path) -> audio_probe.AudioInfo:
+    """A producer's file probed, and refused if it lasts longer than `max_audio_hours`: a small file of hours of
+    silence would otherwise keep a worker encoding for minutes."""
+    return audio_probe.probe(path, max_seconds=current_settings().max_audio_hours * 3600)
+
+
 def _plan_episode(
     show: Show, data: EpisodeInput, audio: Path | None, audio_name: str | None, existing: Episode | None
 ) -> _EpisodePlan:
@@ -416,7 +423,7 @@ def _plan_episode(
     that needs the audio's length or the show's other episodes."""
     new_audio = None
     if audio is not None:
-        info = audio_probe.probe(audio)
+        info = _probe(audio)
         new_audio = _NewAudio(audio, info, audio_name)
         data = replace(
             data,
@@ -439,7 +446,7 @@ def _plan_episode(
             raise ValidationError(
                 _("soundbite %(name)s ends after the audio (%(end).3f s)", name=repr(title or start), end=duration)
             )
-    renditions = None if data.alternates is None else [(p, audio_probe.probe(p)) for p in data.alternates]
+    renditions = None if data.alternates is None else [(p, _probe(p)) for p in data.alternates]
     for _path, rendition in renditions or ():
         _check_rendition(rendition, duration)
     _check_unique(show, data, existing)
@@ -705,7 +712,7 @@ def _mark_playable(episode: Episode) -> None:
 def add_alternate(episode: Episode, path: Path, filename: str | None = None) -> AlternateFile:
     """Another rendition of the episode's audio (Opus beside MP3, say), probed like the main file."""
     end_transaction()
-    info = audio_probe.probe(path)
+    info = _probe(path)
     _check_rendition(info, episode.audio.duration or 0)
     if any(_same_file(f, path) for f in episode.audio_files()):
         raise Conflict(

@@ -45,6 +45,7 @@ class Settings:
     websub_hubs: tuple[str, ...]
     pubnotify_urls: tuple[str, ...]
     announce_retry_seconds: int
+    max_audio_hours: int
     session_idle_hours: int
     session_max_days: int
     trusted_proxies: int
@@ -295,6 +296,12 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         _secret_key,
         'signs session cookies and CSRF tokens; set it in production (one key for all workers: gunicorn refuses to start more than one worker without it, and `flask run` warns). Unset, each process makes a random key, so sign-ins end with the process. A set key must have at least 32 characters of some variety and must not look like a placeholder ("change-me", "example"...): make one with `python -c \'import secrets; print(secrets.token_hex(32))\'`',
+    ),
+    Setting(
+        "max_audio_hours",
+        12,
+        _positive_int,
+        "the longest audio accepted (uploads, imports, alternates), checked from the file's header before any job runs",
     ),
     Setting(
         "session_idle_hours",

@@ -79,8 +79,9 @@ SUPPORTED = ", ".join(fmt.upper() for fmt, _ in FORMATS.values())
 APPLE_PLAYABLE = frozenset({".mp3", ".m4a"})
 
 
-def probe(path: Path | str) -> AudioInfo:
-    """Identify and measure an audio file; raise MediaError for anything else."""
+def probe(path: Path | str, *, max_seconds: float | None = None) -> AudioInfo:
+    """Identify and measure an audio file; raise MediaError for anything else, or for audio longer than
+    `max_seconds` (read from the file's header or frames: nothing is decoded)."""
     path = Path(path)
     if not path.is_file():
         raise MediaError(_("the file cannot be read: %(name)s does not exist", name=path.name))
@@ -109,6 +110,14 @@ def probe(path: Path | str) -> AudioInfo:
         duration, bitrate = _mp3_duration(path, duration, bitrate)
     if duration <= 0:
         raise MediaError(_("the file holds no audio (its duration is zero)"))
+    if max_seconds is not None and duration > max_seconds:
+        raise MediaError(
+            _(
+                "the audio lasts %(hours).1f hours; at most %(most)s hours are accepted",
+                hours=duration / 3600,
+                most=f"{max_seconds / 3600:g}",
+            )
+        )
     if not bitrate:
         bitrate = round(path.stat().st_size * 8 / duration)
     tags = _read_tags(audio)
