@@ -716,7 +716,8 @@ class DailyDownloads(Model):
 
 
 class AnalyticsSalt(Model):
-    """The day's secret for listener keys, shared by every web process; deleted once its day is counted."""
+    """The random part of the day's listener salt, shared by every web process (keyed by `secret_key`, which is
+    not in the database, before use: analytics/listeners.py); deleted once its day is counted."""
 
     __tablename__ = "analytics_salts"
 

@@ -380,3 +380,24 @@ def test_the_development_servers_request_log_names_no_address(app, caplog):
         '203.0.113.5 - - [27/Nov/2026 10:00:00] "%s" %s %s\n', "GET / HTTP/1.1", 200, "-"
     )
     assert "203.0.113.5" not in caplog.text and '- - - [27/Nov/2026 10:00:00] "GET / HTTP/1.1" 200' in caplog.text
+
+
+def test_a_copy_of_the_database_cannot_be_searched_back_to_an_address(app, client, clock, enclosure):
+    """With the day's rows and salt from the database, an attacker tries every address of a /24: none matches."""
+    import hashlib
+    import hmac
+    import ipaddress
+
+    path, _size, _needed = enclosure
+    replay(app, client, clock, path, [Hit(60, "198.51.100.77", APPLE)])
+    [listener] = db.session.scalars(select(MediaRequest.listener)).all()
+    stored = db.session.scalar(select(AnalyticsSalt.salt))
+
+    def key_under(salt: bytes, address: str) -> str:
+        return hmac.new(salt, f"{listeners.network(address)}\n{APPLE}".encode(), hashlib.sha256).hexdigest()[:32]
+
+    candidates = [str(a) for a in ipaddress.ip_network("198.51.100.0/24")]
+    assert [a for a in candidates if key_under(stored, a) == listener] == []
+    # The service's secret key, which lives in its configuration, is what the search lacked.
+    keyed = hmac.new(app.config["SECRET_KEY"].encode(), b"listener keys\n" + stored, hashlib.sha256).digest()
+    assert [a for a in candidates if key_under(keyed, a) == listener] == ["198.51.100.77"]

@@ -4,10 +4,13 @@ A download counts once per listener, episode and day, so requests must be
 told apart by listener without keeping who the listener is. The key is an
 HMAC-SHA256 of the address (an IPv6 address cut to its /64, which a home
 network usually shares, as an IPv4 address is shared behind NAT) and the
-user agent, under a random salt of the UTC day. The salt is in the database
-so every web process and machine derives the same key, and is deleted when
-the day is counted: after that not even the service can tell whose key it
-was. Counting windows are therefore UTC calendar days.
+user agent, under the salt of the UTC day: an HMAC, under the service's
+`secret_key`, of a random value kept in the database. Every web process and
+machine derives the same key; a copy of the database alone cannot be searched
+back to addresses (the secret key is in the configuration, never in the
+database); and the random value is deleted when the day is counted: after
+that not even the service can tell whose key it was. Counting windows are
+therefore UTC calendar days.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import secrets
 import threading
 from datetime import date
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -44,7 +48,7 @@ def network(address: str) -> str:
 
 
 def salt(day: date) -> bytes:
-    """The day's salt, made by whichever process needs it first."""
+    """The day's salt: its random part made by whichever process needs it first, then keyed by `secret_key`."""
     with _lock:
         held = _held.get(day)
     if held is not None:
@@ -57,6 +61,7 @@ def salt(day: date) -> bytes:
         except IntegrityError:  # another process made it first
             db.session.rollback()
         value = db.session.execute(select(AnalyticsSalt.salt).where(AnalyticsSalt.day == day)).scalar_one()
+    value = hmac.new(current_app.config["SECRET_KEY"].encode(), b"listener keys\n" + value, hashlib.sha256).digest()
     with _lock:
         _held.clear()  # only one day is ever needed: the day a request arrives on
         _held[day] = value
