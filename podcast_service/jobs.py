@@ -11,6 +11,7 @@ never does the work twice or loses it. The tasks: docs/architecture.md (jobs).
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from typing import Any
 import redis
 from flask import Flask, current_app
 from huey import Huey, RedisHuey, SqliteHuey, crontab
+from huey.registry import Message
+from huey.serializer import Serializer
 
 from .core.private_files import private_file
 from .core.settings import Settings, current_settings
@@ -69,20 +72,67 @@ def sweeper(fn: Callable[[Jobs], None]) -> Callable[[Jobs], None]:
     return fn
 
 
+class JsonSerializer(Serializer):
+    """Queue messages as JSON, which decodes to data only: Huey's default, pickle, runs whatever code a message
+    names, so anyone able to write to Redis (or the queue file) could run code in every worker. A message here
+    can only name a registered task and its arguments (ids), which the task checks like any input."""
+
+    def _serialize(self, data: Any) -> bytes:
+        return json.dumps(_tagged(data), separators=(",", ":")).encode()
+
+    def _deserialize(self, data: bytes) -> Any:
+        return _untagged(json.loads(data))
+
+
+def _tagged(value: Any) -> Any:
+    """Huey's messages (named tuples, datetimes, dicts) as JSON with a tag for each kind that is not a list."""
+    if isinstance(value, Message):
+        return {"message": [_tagged(v) for v in value]}
+    if isinstance(value, (list, tuple)):
+        return [_tagged(v) for v in value]
+    if isinstance(value, dict):
+        return {"dict": {str(k): _tagged(v) for k, v in value.items()}}
+    if isinstance(value, datetime):
+        return {"datetime": value.isoformat()}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise TypeError(f"a queued message cannot carry a {type(value).__name__}")
+
+
+def _untagged(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_untagged(v) for v in value]
+    if isinstance(value, dict):
+        [(kind, inner)] = value.items()
+        if kind == "message":
+            return Message(*[_untagged(v) for v in inner])
+        if kind == "dict":
+            return {k: _untagged(v) for k, v in inner.items()}
+        if kind == "datetime":
+            return datetime.fromisoformat(inner)
+        raise ValueError(f"unknown value in a queued message: {kind}")
+    return value
+
+
 def _make_huey(settings: Settings) -> Huey:
+    serializer = JsonSerializer()
     if settings.jobs_immediate:
-        return Huey(settings.queue_name, immediate=True, results=False)
+        return Huey(settings.queue_name, immediate=True, results=False, serializer=serializer)
     if settings.queue_url.startswith("sqlite:///"):
         path = private_file(Path(settings.queue_url.removeprefix("sqlite:///")))
         return SqliteHuey(
-            settings.queue_name, filename=str(path), results=False, timeout=settings.database_timeout_seconds
+            settings.queue_name,
+            filename=str(path),
+            results=False,
+            timeout=settings.database_timeout_seconds,
+            serializer=serializer,
         )
     pool = redis.ConnectionPool.from_url(
         settings.queue_url,
         socket_timeout=settings.storage_timeout_seconds,
         socket_connect_timeout=settings.database_timeout_seconds,
     )
-    return RedisHuey(settings.queue_name, connection_pool=pool, results=False)
+    return RedisHuey(settings.queue_name, connection_pool=pool, results=False, serializer=serializer)
 
 
 class Jobs:

@@ -7,6 +7,9 @@ share ten uploads with each made exactly once.
 
 from __future__ import annotations
 
+import os
+import pickle
+
 import pytest
 from fixtures.api import SHOW_FIELDS
 from fixtures.app import BASE_URL, multipart, wait_for
@@ -15,6 +18,7 @@ from fixtures.services import Worker, app_environment
 from sqlalchemy import func, select
 
 from podcast_service.core.extensions import db
+from podcast_service.jobs import jobs
 from podcast_service.models import AlternateFile, AudioJob, Episode, MediaFile
 
 pytestmark = pytest.mark.workers
@@ -170,3 +174,31 @@ def test_an_episode_deleted_while_its_master_is_encoded_leaves_nothing_behind(
     assert r.status_code == 204
     wait_for(lambda: "keeps nothing" in worker.log_path.read_text(), 60, "the worker to give up", [worker])
     assert list(storage.keys()) == [] and db.session.scalar(select(func.count()).select_from(MediaFile)) == 0
+
+
+class _Exploit:
+    """What a pickle can carry: a call made while the message is decoded."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_messages_written_into_the_queue_by_someone_else_never_run_code(
+    app, client, admin_headers, coalition, workers, tmp_path
+):
+    """Whoever can write to Redis (or the SQLite queue file) writes there what Huey's pickles would run; the
+    worker drops it and goes on with the real work."""
+    marker = tmp_path / "ran"
+    storage = jobs().huey.storage
+    storage.enqueue(pickle.dumps(_Exploit(str(marker))))
+    storage.enqueue(b'{"message":["x","no_such_task",null,0,0,null,[],{"dict":{}}]}')
+    storage.enqueue(b'{"message":"not a list"}')
+    master = write_master(tmp_path / "interview.wav", 2.0)
+    episode = upload(client, admin_headers, coalition, master)
+    worker = workers()
+    wait_for(lambda: job_of(episode["id"]).state == "done", 60, "the job", [worker])
+    assert not marker.exists()
+    assert worker.process.poll() is None  # still consuming
