@@ -266,7 +266,6 @@ def configure_template_helpers(app: Flask) -> None:
     from .catalogue import languages as versions
     from .catalogue.inputs import SUBSCRIBE_APPS
     from .core import urls
-    from .core.markup import render_markdown
     from .web import embed, sharing
 
     def hms(seconds: float | None) -> str:
@@ -283,7 +282,6 @@ def configure_template_helpers(app: Flask) -> None:
 
     app.jinja_env.filters["hms"] = hms
     app.jinja_env.filters["clock"] = clock
-    app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.globals["urls"] = urls
     app.jinja_env.globals["sharing"] = sharing
     app.jinja_env.globals["embed"] = embed

@@ -216,3 +216,55 @@ def test_a_small_file_of_hours_of_silence_is_refused_before_any_job_runs(app, cl
     assert r.status_code == 422 and "1.0 hours" in r.json["error"]["message"] and "at most 1 hours" in r.text
     assert db.session.query(Episode).count() == 0 and db.session.query(AudioJob).count() == 0
     assert spooled_files(app) == []
+
+
+@pytest.fixture
+def markdown_renders(monkeypatch):
+    """How many times Markdown is rendered, whatever calls it."""
+    from markdown_it import MarkdownIt
+
+    calls = []
+    render = MarkdownIt.render
+
+    def counted(self, text, env=None):
+        calls.append(len(text))
+        return render(self, text, env)
+
+    monkeypatch.setattr(MarkdownIt, "render", counted)
+    return calls
+
+
+@pytest.mark.parametrize("notes", ["[" * 99_000, "*a" * 49_000, "![" * 49_000])
+def test_pathological_notes_are_rendered_once_when_saved_never_per_view(
+    client, make_episode, admin_headers, markdown_renders, notes
+):
+    episode = make_episode()
+    markdown_renders.clear()
+    r = client.patch(f"/api/v1/shows/test-show/episodes/{episode.id}", headers=admin_headers, json={"notes": notes})
+    assert r.status_code == 200
+    assert markdown_renders == [len(notes)]
+    for _ in range(3):
+        page = client.get(f"/shows/test-show/{episode.slug}/")
+        assert page.status_code == 200 and 'class="card notes"' in page.text
+    assert markdown_renders == [len(notes)]  # the views rendered nothing
+
+
+def test_chapters_soundbites_and_people_have_a_cap_with_a_clear_message(client, make_episode, admin_headers):
+    from podcast_service.catalogue.inputs import MAX_CHAPTERS, MAX_PEOPLE, MAX_SOUNDBITES
+
+    episode = make_episode()  # a 2-minute episode
+    path = f"/api/v1/shows/test-show/episodes/{episode.id}"
+    many = [{"start": i * 0.005, "title": f"C{i}"} for i in range(20_000)]
+    r = client.put(f"{path}/chapters", headers=admin_headers, json=many)
+    assert r.status_code == 422
+    assert r.json["error"]["message"] == f"an episode may have at most {MAX_CHAPTERS} chapters; this one has 20000"
+    r = client.patch(path, headers=admin_headers, json={"soundbites": [[i, 1] for i in range(MAX_SOUNDBITES + 1)]})
+    assert r.status_code == 422 and f"at most {MAX_SOUNDBITES} soundbites" in r.json["error"]["message"]
+    people = [{"name": f"Guest {i}"} for i in range(MAX_PEOPLE + 1)]
+    r = client.patch(path, headers=admin_headers, json={"people": people})
+    assert r.status_code == 422 and f"at most {MAX_PEOPLE} people" in r.json["error"]["message"]
+    # At the cap, the episode is saved, and a page view lists each chapter once.
+    r = client.put(f"{path}/chapters", headers=admin_headers, json=many[:MAX_CHAPTERS])
+    assert r.status_code == 200 and len(r.json["chapters"]) == MAX_CHAPTERS
+    page = client.get(f"/shows/test-show/{episode.slug}/").text
+    assert page.count(">C499<") == 1

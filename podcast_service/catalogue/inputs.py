@@ -169,8 +169,28 @@ class LinkInput:
         object.__setattr__(self, "rel", require_text(self.rel, _l("link rel"), max_len=30, required=False) or None)
 
 
+# At most this many per episode: far more than any real episode carries, and a page, a feed and the chapters
+# file of an episode that has them all still cost little to build and send.
+MAX_CHAPTERS = 500
+MAX_SOUNDBITES = 50
+MAX_PEOPLE = 100
+
+
+def _at_most(items: list | tuple, most: int, what: str) -> None:
+    if len(items) > most:
+        raise ValidationError(
+            _(
+                "an episode may have at most %(most)s %(what)s; this one has %(count)s",
+                most=most,
+                what=what,
+                count=len(items),
+            )
+        )
+
+
 def check_chapters(chapters: list[ChapterInfo], duration: float) -> list[ChapterInfo]:
-    """Chapters sorted by start, each starting inside the audio."""
+    """Chapters sorted by start, each starting inside the audio; at most MAX_CHAPTERS."""
+    _at_most(chapters, MAX_CHAPTERS, _l("chapters"))
     ordered = sorted(
         (replace(c, title=require_text(c.title, _l("chapter title"))) for c in chapters), key=lambda c: c.start
     )
@@ -423,6 +443,7 @@ class EpisodeInput:
             not isinstance(self.published_at, datetime) or self.published_at.tzinfo is None
         ):
             raise ValidationError(_("publication date must be a date and time with a time zone offset"))
+        _at_most(self.people, MAX_PEOPLE, _l("people"))
         return EpisodeInput(
             title=title,
             slug=make_slug(self.slug, title, _l("episode slug")),
@@ -448,9 +469,11 @@ class EpisodeInput:
 
 
 def check_soundbites(items: object) -> list[list]:
-    """Soundbites as [start, duration, title or None]; that they fit the audio is checked on save."""
+    """Soundbites as [start, duration, title or None], at most MAX_SOUNDBITES; that they fit the audio is
+    checked on save."""
     if not isinstance(items, (list, tuple)):
         raise ValidationError(_("soundbites must be a list"))
+    _at_most(items, MAX_SOUNDBITES, _l("soundbites"))
     result = []
     for i, item in enumerate(items, 1):
         if not isinstance(item, (list, tuple)) or len(item) not in (2, 3):
