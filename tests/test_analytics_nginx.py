@@ -361,6 +361,7 @@ def test_gunicorn_refuses_to_start_with_a_log_file_it_cannot_make(tmp_path):
             {
                 "database_url": f"sqlite:///{tmp_path / 'db.sqlite'}",
                 "analytics_log_file": str(tmp_path / "missing" / "media.log"),
+                "secret_key": "tests-only-4f1d9a7c2b8e6035d1a9f7c3e5b2a8d0",
             }
         ),
         "PODCAST_BIND": "127.0.0.1:0",
