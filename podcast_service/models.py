@@ -157,6 +157,9 @@ class Show(Model):
     image_id: Mapped[int | None] = mapped_column(ForeignKey("media_files.id"), index=True)
     # podcast:guid; set once, never recomputed, so moving the feed keeps the show's identity.
     podcast_guid: Mapped[str | None] = mapped_column(String(36))
+    # False for a guid an import took from a feed without proof that the producer owns it: another show
+    # whose import proves it (imports/feed.py) takes the guid over.
+    guid_proven: Mapped[bool] = mapped_column(default=True)
     # Apple's itunes:block / itunes:complete.
     block: Mapped[bool] = mapped_column(default=False)
     complete: Mapped[bool] = mapped_column(default=False)
@@ -740,7 +743,8 @@ class FeedImport(Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     source: Mapped[str] = mapped_column(String(2048))
     slug: Mapped[str | None] = mapped_column(String(100))
-    override_lock: Mapped[bool] = mapped_column(default=False)
+    # What the producer puts in the source feed as <podcast:txt purpose="verify"> to prove it is theirs.
+    verify_code: Mapped[str] = mapped_column(String(64), default="")
     owner_email: Mapped[str | None] = mapped_column(String(254))
     show_id: Mapped[int | None] = mapped_column(ForeignKey("shows.id", ondelete="SET NULL"))
     state: Mapped[str] = mapped_column(String(10), default="queued")

@@ -96,12 +96,65 @@ def test_a_feed_on_a_private_address_fails_with_the_reason(app, client, producer
     assert db.session.scalar(select(Show)) is None
 
 
-def test_a_locked_feed_needs_its_owner_to_say_so(client, producer, old_host):
-    url = old_host.write(channel('<podcast:locked owner="boss@old.example.org">yes</podcast:locked>'))
-    page = client.get(start(client, url).location).text
+GUID = "917393e3-1b1e-5cef-ace4-edaa54e1f810"
+LOCKED = f'<podcast:locked owner="boss@old.example.org">yes</podcast:locked><podcast:guid>{GUID}</podcast:guid>'
+
+
+def proof(code: str) -> str:
+    return f'<podcast:txt purpose="verify">{code}</podcast:txt>'
+
+
+def test_a_locked_feed_comes_over_only_with_the_proof_the_import_asks_for(client, producer, old_host):
+    url = old_host.write(channel(LOCKED))
+    location = start(client, url).location
+    page = client.get(location).text
     assert "Failed" in page and "boss@old.example.org" in page
+    code = the_import().verify_code
+    assert code.startswith(background.VERIFY_PREFIX) and code in page
+    # Ticking a box, as the form once offered, proves nothing.
     page = client.get(start(client, url, override_lock="on").location).text
+    assert "Failed" in page and the_import().verify_code == code  # the same code, for the same feed
+    assert db.session.scalar(select(Show)) is None
+    # The producer puts the code into the feed at the old host and starts the import again.
+    old_host.write(channel(LOCKED + proof(code)))
+    assert client.post(location + "/restart", data={"csrf_token": csrf_token(client, "/admin/")}).status_code == 302
+    page = client.get(location).text
     assert "Done" in page and "1 imported" in page
+    show = db.session.scalar(select(Show))
+    assert show.podcast_guid == GUID and show.guid_proven and show.locked
+    assert [code, "verify"] not in show.txt  # the proof was for the move, not for the feed here
+
+
+def test_a_stranger_cannot_keep_a_feeds_owner_out_nor_learn_that_it_is_here(app, client, producer, old_host):
+    """A stranger imports an unlocked feed first; its owner's import is neither refused nor told about the
+    stranger's show, and proving the feed takes its podcast:guid over."""
+    url = old_host.write(channel(f"<podcast:guid>{GUID}</podcast:guid>"))
+    page = client.get(start(client, url, slug="stolen").location).text
+    assert "Done" in page
+    stolen = db.session.scalar(select(Show).where(Show.slug == "stolen"))
+    assert stolen.podcast_guid == GUID and not stolen.guid_proven
+    # A locked feed cannot be taken at all without its owner's proof.
+    locked = old_host.write(channel(LOCKED), name="locked.xml")
+    assert "Failed" in client.get(start(client, locked, slug="stolen-too").location).text
+    client.post("/admin/logout", data={"csrf_token": csrf_token(client, "/admin/")})
+
+    accounts.create_user("owner@old.example.org", PASSWORD)
+    assert sign_in(client, "owner@old.example.org").status_code == 302
+    page = client.get(start(client, url, slug="mine").location).text
+    assert "Done" in page and "stolen" not in page and "do not edit" not in page
+    mine = db.session.scalar(select(Show).where(Show.slug == "mine"))
+    assert mine.podcast_guid != GUID  # not proven: the feed's guid stays where it is for now
+    code = the_import().verify_code
+    assert code in page  # the import says how to claim it
+    old_host.write(channel(f"<podcast:guid>{GUID}</podcast:guid>" + proof(code)))
+    assert "Done" in client.get(start(client, url).location).text
+    db.session.remove()
+    mine, stolen = (db.session.scalar(select(Show).where(Show.slug == slug)) for slug in ("mine", "stolen"))
+    assert (mine.podcast_guid, mine.guid_proven) == (GUID, True)
+    assert stolen.podcast_guid not in (GUID, None)  # the stranger's show has a guid of its own now
+    assert [m.email for m in db.session.scalars(select(ShowMember).where(ShowMember.show_id == stolen.id))] == [
+        "producer@example.org"
+    ]
 
 
 def test_nobody_reaches_another_producers_show_or_imports(app, client, producer, old_host):
@@ -114,9 +167,9 @@ def test_nobody_reaches_another_producers_show_or_imports(app, client, producer,
         assert client.get(path).status_code == 404
     assert client.post(first + "/restart", data={"csrf_token": csrf_token(client, "/admin/")}).status_code == 404
     assert "moved" not in client.get("/admin/imports/new").text
-    # The same feed again: it would add episodes to the first producer's show, which this one does not edit.
+    # The same feed again: a show of this producer's own; the first producer's is neither touched nor named.
     page = client.get(start(client, url).location).text
-    assert "Failed" in page and "a show you do not edit" in page
+    assert "Done" in page and "moved" not in page
     show = db.session.scalar(select(Show).where(Show.slug == "moved"))
     assert [m.email for m in db.session.scalars(select(ShowMember).where(ShowMember.show_id == show.id))] == [
         "producer@example.org"

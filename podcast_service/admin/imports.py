@@ -27,7 +27,6 @@ def new_import() -> Response | tuple[str, int] | str:
             form.get("source", ""),
             slug=form.get("slug"),
             owner_email=form.get("owner_email"),
-            override_lock=form.get("override_lock") == "on",
         )
     except PodcastServiceError as e:
         return render_template(

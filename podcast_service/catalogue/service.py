@@ -235,10 +235,12 @@ def save_show(
     fingerprint: str | None = None,
     new: bool = False,
     import_source: str | None = None,
+    guid_proven: bool = True,
 ) -> Show:
     """Create the show with this slug, or update it in place (`new`: refuse to update).
 
-    `import_source` records the feed a new show was imported from (imports/feed.py).
+    `import_source` records the feed a new show was imported from, `guid_proven` whether the import proved
+    the feed (and so its podcast:guid) is the producer's (imports/feed.py).
 
     A new show's podcast:guid is set once, from its feed URL here or the one
     it had at its old host, and never recomputed: the show keeps its identity
@@ -252,7 +254,7 @@ def save_show(
         if show is not None:
             change.lock_show(show)
         else:
-            show = Show(slug=data.slug, import_source=import_source)
+            show = Show(slug=data.slug, import_source=import_source, guid_proven=guid_proven)
             show.podcast_guid = data.podcast_guid or podcast_guid(urls.feed_url(show))
             db.session.add(show)
         for name in SHOW_FIELDS:

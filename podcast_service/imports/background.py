@@ -13,6 +13,7 @@ again, and it goes on where it stopped (episodes already here are skipped).
 from __future__ import annotations
 
 import logging
+import secrets
 from collections import Counter
 from datetime import timedelta
 
@@ -24,7 +25,7 @@ from .. import jobs
 from ..accounts import service as accounts
 from ..catalogue.inputs import make_slug
 from ..core import locks as run_locks
-from ..core.errors import Conflict, Forbidden, PodcastServiceError, ValidationError
+from ..core.errors import Conflict, PodcastServiceError, ValidationError
 from ..core.extensions import db
 from ..core.leases import LeaseLost, Leases
 from ..models import FeedImport, Show, User, utcnow
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 # No progress for this long and still `running`: its worker has most likely stopped. One episode's download
 # can take minutes; ten without a single one done is a worker that is gone.
 STALLED_AFTER = timedelta(minutes=10)
+# What a verify code starts with, so a producer (and the old host's support) can tell what it is for.
+VERIFY_PREFIX = "podcast-service-verify-"
 # Queued this long without a worker taking it: its message was lost (the sweep queues it again).
 LOST_AFTER = timedelta(minutes=2)
 # Waiting for another import to finish: asked again after this long.
@@ -44,10 +47,11 @@ WAIT_SECONDS = 30
 MAX_REMARKS = 500
 
 
-def start(
-    user: User, source: str, *, slug: str | None = None, owner_email: str | None = None, override_lock: bool = False
-) -> FeedImport:
-    """Record and queue an import of the feed at `source` for `user`; what is wrong with the form is said now."""
+def start(user: User, source: str, *, slug: str | None = None, owner_email: str | None = None) -> FeedImport:
+    """Record and queue an import of the feed at `source` for `user`; what is wrong with the form is said now.
+
+    The import gets the code that proves the feed is the producer's (imports/feed.py): the one their earlier
+    import of the same feed had, so a code they already put into the feed stays good."""
     source = (source or "").strip()
     if not is_url(source) or len(source) > 2048:
         raise ValidationError(
@@ -57,7 +61,14 @@ def start(
     owner_email = (owner_email or "").strip() or None
     if owner_email is not None and (len(owner_email) > 254 or "@" not in owner_email):
         raise ValidationError(_("the owner e-mail must be an e-mail address"))
-    row = FeedImport(user_id=user.id, source=source, slug=slug, owner_email=owner_email, override_lock=override_lock)
+    earlier = db.session.scalar(
+        select(FeedImport.verify_code)
+        .where(FeedImport.user_id == user.id, FeedImport.source == source, FeedImport.verify_code != "")
+        .order_by(FeedImport.id.desc())
+        .limit(1)
+    )
+    code = earlier or f"{VERIFY_PREFIX}{secrets.token_hex(12)}"
+    row = FeedImport(user_id=user.id, source=source, slug=slug, owner_email=owner_email, verify_code=code)
     db.session.add(row)
     db.session.commit()
     _queue(row.id)
@@ -135,13 +146,6 @@ def run(import_id: int) -> float | None:
     user = db.session.get_one(User, row.user_id)  # the import's row goes with its user
     reporter = RowReporter(row, token)
 
-    def may_add_to(show: Show) -> None:
-        if user.role_in(show) is None:
-            raise Forbidden(
-                "this feed was imported before, into a show you do not edit: ask one of its owners to "
-                "add you, then import it again"
-            )
-
     try:
         with run_locks.held("import-feed"):
             show = import_feed(
@@ -149,8 +153,8 @@ def run(import_id: int) -> float | None:
                 reporter,
                 slug=row.slug,
                 owner_email=row.owner_email,
-                override_lock=row.override_lock,
-                may_add_to=may_add_to,
+                verify_code=row.verify_code,
+                may_edit=lambda show: user.is_admin or user.role_in(show) is not None,
             )
             if not user.is_admin and user.role_in(show) is None:
                 accounts.set_member(show, user, "owner")

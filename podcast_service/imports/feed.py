@@ -14,7 +14,7 @@ them. Every URL the feed names is fetched through fetcher.py.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -30,7 +30,8 @@ from ..catalogue import chapters as chapter_json
 from ..catalogue import images
 from ..catalogue.categories import APPLE_CATEGORIES, RETIRED_CATEGORIES, format_category
 from ..catalogue.inputs import EpisodeInput, ShowInput, make_slug
-from ..catalogue.service import add_alternate, media_change, save_episode, save_show
+from ..catalogue.service import add_alternate, media_change, podcast_guid, save_episode, save_show
+from ..core import urls
 from ..core.errors import Conflict, PodcastServiceError, ValidationError
 from ..core.extensions import db
 from ..core.settings import current_settings
@@ -172,6 +173,11 @@ class Feed:
     def podcast_guid(self) -> str | None:
         return self.raw.podcast_guid
 
+    def proves(self, verify_code: str | None) -> bool:
+        """Whether the channel carries <podcast:txt purpose="verify"> with this code."""
+        texts = self.raw.show_fields.get("txt", [])
+        return bool(verify_code) and any(text == verify_code and purpose == "verify" for text, purpose in texts)
+
 
 @contextmanager
 def open_feed(source: str) -> Iterator[Feed]:
@@ -188,9 +194,13 @@ def open_feed(source: str) -> Iterator[Feed]:
         yield Feed(source, channel, _read_channel(root), spooled)
 
 
-def existing_show(feed: Feed, slug: str | None) -> Show | None:
+# Whether the one importing may write into a show (the admin: only shows the producer edits); None: any.
+Editable = Callable[[Show], bool] | None
+
+
+def existing_show(feed: Feed, slug: str | None, may_edit: Editable = None) -> Show | None:
     """The show this feed would go into that exists already (made by an earlier import, or with the slug)."""
-    earlier = imported_from(feed)
+    earlier = imported_from(feed, may_edit)
     if earlier is not None:
         return earlier
     return db.session.scalar(
@@ -198,17 +208,48 @@ def existing_show(feed: Feed, slug: str | None) -> Show | None:
     )
 
 
-def imported_from(feed: Feed) -> Show | None:
-    """The show an earlier import made from this feed: by its address, or by its podcast:guid."""
-    shows = select(Show).where(Show.import_source.is_not(None))
-    show = db.session.scalar(shows.where(Show.import_source == feed.source))
-    if show is None and feed.podcast_guid:
-        show = db.session.scalar(shows.where(Show.podcast_guid == feed.podcast_guid))
-    return show
+def imported_from(feed: Feed, may_edit: Editable = None) -> Show | None:
+    """The show an earlier import made from this feed, by its address or by its podcast:guid, among the shows
+    the one importing may edit: another producer's show is never found, so it neither blocks nor is named."""
+    shows = select(Show).where(Show.import_source.is_not(None)).order_by(Show.id)
+    found = [*db.session.scalars(shows.where(Show.import_source == feed.source))]
+    if feed.podcast_guid:
+        found += db.session.scalars(shows.where(Show.podcast_guid == feed.podcast_guid))
+    return next((show for show in found if may_edit is None or may_edit(show)), None)
 
 
 class LockedFeed(Conflict):
     pass
+
+
+def _refuse_locked(raw: Channel, verify_code: str | None) -> None:
+    """The namespace asks a new host to refuse a locked feed unless its owner shows who they are."""
+    owner = f", owner: {raw.locked_owner}" if raw.locked_owner else ""
+    proof = (
+        f'prove it is yours: add <podcast:txt purpose="verify">{verify_code}</podcast:txt> to its channel '
+        "there, then start this import again"
+        if verify_code
+        else "or, as the operator, run the import again with --override-lock"
+    )
+    raise LockedFeed(
+        f"the feed is locked against moving (podcast:locked yes{owner}): unlock it at the old host, {proof}"
+    )
+
+
+def _claim_guid(feed: Feed, proven: bool, show: Show | None = None) -> str | None:
+    """The podcast:guid a show made (or `show`, found again) from this feed gets: the feed's, unless another
+    show holds it and this import cannot prove the feed is its producer's. A proven import takes the guid
+    from a show that holds it unproven; that show gets a guid of its own, from its feed URL."""
+    guid = feed.podcast_guid
+    if guid is None:
+        return None
+    holders = db.session.scalars(select(Show).where(Show.podcast_guid == guid, Show.id != (show.id if show else -1)))
+    for holder in holders:
+        if not proven or holder.guid_proven:
+            return None
+        holder.podcast_guid = podcast_guid(urls.feed_url(holder))
+        holder.guid_proven = True
+    return guid
 
 
 def import_show(
@@ -219,6 +260,8 @@ def import_show(
     into_existing: bool = False,
     owner_email: str | None = None,
     override_lock: bool = False,
+    verify_code: str | None = None,
+    may_edit: Editable = None,
     notes: list[str] | None = None,
 ) -> Show:
     """The show to import the feed's episodes into.
@@ -229,24 +272,29 @@ def import_show(
     since (privacy, block, people, funding...) stays. An import never writes
     into a show it did not create from this feed, unless `into_existing` asks
     for exactly that; even then the show's settings are left alone.
+
+    A locked feed is imported only with proof that it is the producer's (the
+    feed carries `verify_code` as <podcast:txt purpose="verify">) or on the
+    operator's word (`override_lock`, from the command line). Without proof,
+    the feed's podcast:guid is taken only if no other show holds it, and
+    gives way to a later import that proves it.
     """
-    earlier = imported_from(feed)
+    proven = override_lock or feed.proves(verify_code)
+    earlier = imported_from(feed, may_edit)
     if earlier is not None:
         if slug and slug != earlier.slug:
             raise Conflict(
                 f"this feed was imported before, as the show {earlier.slug!r}; run the import "
                 f"with --slug {earlier.slug} (or none) to fetch its new episodes"
             )
+        if proven and not earlier.guid_proven and (guid := _claim_guid(feed, proven, earlier)) is not None:
+            earlier.podcast_guid, earlier.guid_proven = guid, True
+            db.session.commit()
         return earlier
     channel, source, raw = feed.channel, feed.source, feed.raw
     notes = notes if notes is not None else []  # what the producer is told: categories mapped, art fitted...
-    if raw.locked and not override_lock:
-        # The namespace asks a new host to refuse a locked feed unless its owner shows who they are.
-        owner = f" (owner: {raw.locked_owner})" if raw.locked_owner else ""
-        raise LockedFeed(
-            f"the feed is locked against moving (podcast:locked yes{owner}): unlock it at the old "
-            "host first, or, if you are its owner, run the import again with --override-lock"
-        )
+    if raw.locked and not proven:
+        _refuse_locked(raw, verify_code)
     slug = make_slug(slug, channel.get("title", ""), "show slug")
     existing = db.session.scalar(select(Show).where(Show.slug == slug))
     if existing is not None:
@@ -281,13 +329,20 @@ def import_show(
         categories=categories,
         explicit=raw.explicit,
         show_type=_one_of(channel.get("itunes_type"), ("episodic", "serial"), "episodic"),
-        podcast_guid=feed.podcast_guid,
+        podcast_guid=_claim_guid(feed, proven),
         locked=raw.locked if raw.locked is not None else ShowInput.locked,
     )
+    if feed.podcast_guid and not proven and verify_code:
+        notes.append(
+            f"the feed's podcast:guid stays this show's until a producer proves the feed is theirs: to prove it, "
+            f'add <podcast:txt purpose="verify">{verify_code}</podcast:txt> to the feed and import it again'
+        )
     if not data.categories:
         raise ValidationError("the feed names no category from Apple's list; give one with --category")
     data.validated()  # what is wrong with the show is said now, not blamed on its cover art
     show_fields = {**raw.show_fields, **({"season_names": feed.items.season_names} if feed.items.season_names else {})}
+    if "txt" in show_fields:  # the proof was for this import, not for the show's feed here
+        show_fields["txt"] = [t for t in show_fields["txt"] if t[0] != verify_code]
     try:
         replace(data, **show_fields).validated()
         data = replace(data, **show_fields)
@@ -297,13 +352,13 @@ def import_show(
     if image_url:
         try:
             with _fetch(image_url, source, IMAGE_MAX_BYTES, IMAGE_SECONDS) as image, _apple_art(image, notes) as art:
-                return save_show(data, image=art, new=True, import_source=source)
+                return save_show(data, image=art, new=True, import_source=source, guid_proven=proven)
         except ValidationError as e:
             if isinstance(e, Conflict):
                 raise
             db.session.rollback()
             notes.append(f"cover art not imported: {e}")
-    return save_show(data, new=True, import_source=source)
+    return save_show(data, new=True, import_source=source, guid_proven=proven)
 
 
 @contextmanager

@@ -7,7 +7,6 @@ the import's row, which the progress page reads (background.py).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from typing import Protocol
 
 from ..core.errors import ValidationError
@@ -42,19 +41,19 @@ def import_feed(
     owner_email: str | None = None,
     into_existing: bool = False,
     override_lock: bool = False,
-    may_add_to: Callable[[Show], None] | None = None,
+    verify_code: str | None = None,
+    may_edit: feed_import.Editable = None,
 ) -> Show:
-    """Import the feed at `source` (see feed.py for what arrives); returns the show.
+    """Import the feed at `source` (see feed.py for what arrives, and how a locked feed or a guid is proven
+    to be the producer's); returns the show.
 
-    `may_add_to(show)` raises when the one importing may not add episodes to
-    the show an earlier import of this feed made: the admin lets a producer
-    do that only to shows they edit. (A show that merely has the slug is
-    never written into without `into_existing`.)
+    `may_edit(show)` says whether the one importing may add episodes to a
+    show: the admin lets a producer find an earlier import of the feed only
+    among the shows they edit. (A show that merely has the slug is never
+    written into without `into_existing`.)
     """
     with feed_import.open_feed(source) as feed:
-        earlier = feed_import.existing_show(feed, slug)
-        if may_add_to is not None and (made_before := feed_import.imported_from(feed)) is not None:
-            may_add_to(made_before)
+        earlier = feed_import.existing_show(feed, slug, may_edit)
         notes: list[str] = []
         show = feed_import.import_show(
             feed,
@@ -63,6 +62,8 @@ def import_feed(
             into_existing=into_existing,
             owner_email=owner_email,
             override_lock=override_lock,
+            verify_code=verify_code,
+            may_edit=may_edit,
             notes=notes,
         )
         reporter.started(show, len(feed.items), notes if earlier is None else [])
