@@ -238,9 +238,10 @@ def configure_blueprints(app: Flask) -> None:
 
 def configure_change_subscribers(app: Flask) -> None:
     """What keeps in step with every committed change (core/changes.py): the search index, the feeds' cache
-    and announcements, nginx's feed files and each process's memory of media answers."""
+    and announcements, nginx's feed files, each process's memory of media answers, and where a public
+    bucket keeps each file."""
     from .catalogue import search  # noqa: F401
-    from .delivery import feed_files, recent  # noqa: F401
+    from .delivery import feed_files, private_objects, recent  # noqa: F401
     from .feed import changes  # noqa: F401
 
 

@@ -72,10 +72,17 @@ def test_presigned_redirect_serves_get_head_and_ranges(s3_app):
 
 
 def test_public_base_url_redirects_to_the_cdn(s3_app):
+    from podcast_service.delivery.private_objects import place_objects
+
     app, episode = s3_app(s3_public_base_url="https://cdn.example.org/media/")
-    response = app.test_client().get(urlsplit(urls.audio_url(episode)).path)
+    path = urlsplit(urls.audio_url(episode)).path
+    # A new file starts under private/: presigned until a worker has brought it out.
+    assert "Signature=" in app.test_client().get(path).location
+    assert place_objects() == 1  # the audio (no worker has drawn its waveform)
+    response = app.test_client().get(path)
     assert response.status_code == 302
     assert response.location == f"https://cdn.example.org/media/{episode.audio.key}"
+    assert not episode.audio.key.startswith("private/")
 
 
 def test_private_and_preview_files_never_get_the_permanent_public_url(s3_app):

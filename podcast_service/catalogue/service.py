@@ -81,7 +81,7 @@ class MediaChange:
 
     def upload(self, path: Path, *, kind: str, extension: str, mime_type: str, download_name: str) -> Staged:
         """Put the file in the store; no database work, so call it before `lock_show`."""
-        key = new_key(kind, extension)
+        key = new_key(kind, extension, private=self.store.separates_private)  # brought out once public
         with path.open("rb") as fh:
             self.stored.append(key)
             stored = self.store.put(key, fh, content_type=mime_type, download_name=download_name)

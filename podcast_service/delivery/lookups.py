@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 from flask import abort, current_app
 from flask_babel import gettext
-from sqlalchemy import CompoundSelect, and_, bindparam, select, union_all
+from sqlalchemy import ColumnElement, CompoundSelect, and_, bindparam, select, union_all
 
 from ..core.extensions import db
 from ..core.i18n import page_language
@@ -42,6 +42,17 @@ def episode_by_preview_key_or_404(key: str) -> Episode:
         abort(404, description=gettext("This preview link is not valid."))
     page_language(episode.show.language)
     return episode
+
+
+def published(now: Any) -> ColumnElement[bool]:
+    """The episodes the public may see at `now` (a time or a bound parameter): published, not withdrawn,
+    their audio ready."""
+    return and_(
+        Episode.withdrawn_at.is_(None),
+        Episode.published_at.is_not(None),
+        Episode.published_at <= now,
+        Episode.audio_ready.is_(True),
+    )
 
 
 def owners_of(media_id: Any) -> CompoundSelect:
@@ -95,12 +106,7 @@ _OWNER = (
     .join(Show.__table__, Show.__table__.c.id == Episode.__table__.c.show_id)
     .where(Episode.__table__.c.id.in_(owners_of(bindparam("media_id"))))
 )
-_PUBLISHED = and_(
-    Episode.__table__.c.withdrawn_at.is_(None),
-    Episode.__table__.c.published_at.is_not(None),
-    Episode.__table__.c.published_at <= bindparam("now"),
-    Episode.__table__.c.audio_ready.is_(True),
-)
+_PUBLISHED = published(bindparam("now"))
 _PUBLIC_OWNER = _OWNER.where(Show.__table__.c.private.is_(False), _PUBLISHED).limit(1)
 _SHOW_OWNER = _OWNER.where(Show.__table__.c.id == bindparam("show_id"), _PUBLISHED).limit(1)
 _PREVIEW_OWNER = _OWNER.where(Episode.__table__.c.preview_key == bindparam("preview_key")).limit(1)

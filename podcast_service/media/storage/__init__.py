@@ -12,11 +12,11 @@ from collections.abc import Iterator
 
 from ...core.errors import StorageError
 from ...core.settings import Settings
-from .base import Storage, StoredObject
+from .base import PRIVATE_PREFIX, Storage, StoredObject
 from .local import LocalStorage
 from .s3 import S3Storage
 
-__all__ = ["Storage", "Stores", "StoredObject", "make_stores", "new_key"]
+__all__ = ["PRIVATE_PREFIX", "Storage", "StoredObject", "Stores", "make_stores", "new_key", "private_key", "public_key"]
 
 
 class Stores:
@@ -58,6 +58,16 @@ def make_stores(settings: Settings) -> Stores:
     return Stores(stores, settings.storage_backend)
 
 
-def new_key(kind: str, extension: str) -> str:
-    """A fresh, unguessable key such as audio/3f2c...e1.mp3; never derived from user input."""
-    return f"{kind}/{uuid.uuid4().hex}{extension.lower()}"
+def new_key(kind: str, extension: str, *, private: bool = False) -> str:
+    """A fresh, unguessable key such as audio/3f2c...e1.mp3 (private/audio/... with `private`); never derived
+    from user input."""
+    return f"{PRIVATE_PREFIX if private else ''}{kind}/{uuid.uuid4().hex}{extension.lower()}"
+
+
+def public_key(key: str) -> str:
+    """The key an object has where anonymous readers reach it."""
+    return key.removeprefix(PRIVATE_PREFIX)
+
+
+def private_key(key: str) -> str:
+    return key if key.startswith(PRIVATE_PREFIX) else PRIVATE_PREFIX + key

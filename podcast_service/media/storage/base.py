@@ -96,10 +96,17 @@ class LimitedReader(io.RawIOBase):
         super().close()
 
 
+# Where a store that others read anonymously keeps what the public may not see (delivery/private_objects.py).
+PRIVATE_PREFIX = "private/"
+
+
 class Storage(ABC):
     """Where media bytes live. One instance per app, safe to share between threads."""
 
     name: str
+    # Whether anonymous readers reach the store's objects, except those under PRIVATE_PREFIX: then an object
+    # lives there until what it belongs to is public, and `move` brings it out (or back).
+    separates_private = False
 
     @abstractmethod
     def put(self, key: str, stream: BinaryIO, *, content_type: str, download_name: str | None = None) -> StoredObject:
@@ -123,6 +130,11 @@ class Storage(ABC):
     @abstractmethod
     def keys(self) -> Iterator[str]:
         """Every key in the store, for consistency checks."""
+
+    def move(self, key: str, new_key: str) -> None:
+        """Copy the object to `new_key` inside the store, keeping its headers; the caller deletes `key` once
+        the database names the new one. Only stores that separate private objects need it."""
+        raise NotImplementedError
 
     def client_origins(self) -> tuple[str, ...]:
         """The origins (scheme://host[:port]) browsers are sent to for this store's files, beyond the

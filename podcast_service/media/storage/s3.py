@@ -6,7 +6,8 @@ Objects are written with their Content-Type, a year-long immutable
 Cache-Control (keys are never reused) and an inline Content-Disposition with
 a safe file name. Clients are sent to the store by redirect: for public files to the public
 base URL (a CDN or public bucket) when one is set, else, and always for
-private shows' files and previews, to a short-lived presigned URL.
+private shows' files, previews and anything under the private prefix, to a
+short-lived presigned URL.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from flask import redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from ...core.errors import StorageError
-from .base import PendingUpload, Storage, StoredObject, check_key
+from .base import PRIVATE_PREFIX, PendingUpload, Storage, StoredObject, check_key
 
 log = logging.getLogger(__name__)
 PART_SIZE = 8 * 1024 * 1024  # S3 wants at least 5 MiB per part but the last; 8 MiB x 10,000 parts = 78 GiB
@@ -269,6 +270,29 @@ class S3Storage(Storage):
         except (BotoCoreError, ClientError) as e:
             raise self._fail("delete", key, e) from e
 
+    @property
+    def separates_private(self) -> bool:  # type: ignore[override]
+        """With a public base URL the bucket is read anonymously (a CDN or a public bucket), but for
+        PRIVATE_PREFIX, which its access rules must keep from anonymous readers (docs/media.md)."""
+        return bool(self.public_base_url)
+
+    def move(self, key: str, new_key: str) -> None:
+        """A server-side copy (in parts past 5 GB), with the object's Content-Type, Cache-Control and
+        Content-Disposition."""
+        head = self._head(key)
+        if head is None:
+            raise StorageError(f"{key} does not exist in bucket {self.bucket}")
+        extra = {name: head[name] for name in ("ContentType", "CacheControl", "ContentDisposition") if head.get(name)}
+        try:
+            self.client.copy(
+                {"Bucket": self.bucket, "Key": check_key(key)},
+                self.bucket,
+                check_key(new_key),
+                ExtraArgs={**extra, "MetadataDirective": "REPLACE"},
+            )
+        except (BotoCoreError, ClientError) as e:
+            raise self._fail("copy", key, e) from e
+
     def keys(self) -> Iterator[str]:
         try:
             for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket):
@@ -297,7 +321,7 @@ class S3Storage(Storage):
     def url(self, key: str, *, method: str = "GET", public: bool = True) -> str:
         """Where a client fetches the object: the public base URL for a public file, else a presigned URL
         for `method` that expires in minutes."""
-        if self.public_base_url and public:
+        if self.public_base_url and public and not key.startswith(PRIVATE_PREFIX):
             return f"{self.public_base_url}/{check_key(key)}"
         operation = "head_object" if method == "HEAD" else "get_object"
         return self.client.generate_presigned_url(
@@ -319,7 +343,7 @@ class S3Storage(Storage):
 
         A presigned URL is bound to its HTTP method, so a HEAD gets a URL signed for HEAD.
         """
-        to_public_url = public and bool(self.public_base_url)
+        to_public_url = public and bool(self.public_base_url) and not key.startswith(PRIVATE_PREFIX)
         response = redirect(self.url(key, method=request.method, public=public), code=302)
         # Presigned URLs expire: nobody may cache the redirect longer than a minute.
         response.cache_control.max_age = 60 if to_public_url else 0
