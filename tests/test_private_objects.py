@@ -20,7 +20,7 @@ from sqlalchemy import update
 from podcast_service import create_app
 from podcast_service.accounts import subscribers
 from podcast_service.catalogue import coercion as fields
-from podcast_service.catalogue.inputs import EpisodeInput, ShowInput
+from podcast_service.catalogue.inputs import EpisodeInput
 from podcast_service.catalogue.service import episode_input, save_episode, save_show
 from podcast_service.core import urls
 from podcast_service.core.extensions import db
@@ -39,6 +39,7 @@ def public_bucket(seaweedfs):
 
 @pytest.fixture
 def app(tmp_path, seaweedfs, public_bucket):
+    """The service on the public bucket (the suite's `show` fixture makes its show here)."""
     app = create_app(
         {
             "database_url": f"sqlite:///{tmp_path / 'public.db'}",
@@ -57,21 +58,6 @@ def app(tmp_path, seaweedfs, public_bucket):
         yield app
         db.session.remove()
         db.engine.dispose()
-
-
-@pytest.fixture
-def show(app):
-    return save_show(
-        ShowInput(
-            slug="s",
-            title="S",
-            description="d",
-            author="a",
-            owner_name="o",
-            owner_email="o@example.org",
-            categories=["Technology"],
-        )
-    )
 
 
 def anonymous(url: str) -> int:
