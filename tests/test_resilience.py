@@ -411,9 +411,9 @@ def test_no_transaction_is_open_while_audio_is_probed_or_sent(
             seen.append(("put", db.session().in_transaction()))
         return real_put(key, stream, **kwargs)
 
-    def probe(path):
+    def probe(path, **limits):
         seen.append(("probe", db.session().in_transaction()))
-        return real_probe(path)
+        return real_probe(path, **limits)
 
     monkeypatch.setattr(storage, "put", put)
     monkeypatch.setattr(service.audio_probe, "probe", probe)
