@@ -18,6 +18,7 @@ from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response as BaseResponse
@@ -112,16 +113,24 @@ class PublicSessionInterface(SecureCookieSessionInterface):
                 del response.headers["Vary"]
 
 
+# Connections beyond one per request thread: the analytics writer, nginx's log reader, the feed-file writers.
+BACKGROUND_CONNECTIONS = 4
+
+
 def engine_options(settings: Settings) -> dict[str, Any]:
     """Every wait on the database is bounded by `database_timeout_seconds`.
 
-    PostgreSQL: connecting, each statement and each lock wait; TCP keepalives
-    notice a peer that vanished. SQLite: how long a writer waits for another
-    to finish (WAL mode, set on connect, lets readers go on meanwhile).
+    The pool holds a connection for each request thread and the background
+    threads, and a thread that finds none free waits that long, then gets a
+    503. PostgreSQL: connecting, each statement and each lock wait; TCP
+    keepalives notice a peer that vanished. SQLite: how long a writer waits
+    for another to finish (WAL mode, set on connect, lets readers go on
+    meanwhile).
     """
     seconds = settings.database_timeout_seconds
+    pool = {"pool_size": settings.threads + BACKGROUND_CONNECTIONS, "max_overflow": 0, "pool_timeout": seconds}
     if settings.is_sqlite:
-        return {"connect_args": {"timeout": seconds}}
+        return {**pool, "connect_args": {"timeout": seconds}}
     ms = seconds * 1000
     # Options given in the URL (a search_path, say) are kept: connect_args would replace them.
     given = make_url(settings.database_url).query.get("options", "")
@@ -129,8 +138,8 @@ def engine_options(settings: Settings) -> dict[str, Any]:
         [*([given] if isinstance(given, str) else given), f"-c statement_timeout={ms}", f"-c lock_timeout={ms}"]
     ).strip()
     return {
+        **pool,
         "pool_pre_ping": True,
-        "pool_timeout": seconds,
         "connect_args": {
             "connect_timeout": seconds,
             "options": options,
@@ -333,10 +342,13 @@ def configure_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
-    def database_unavailable(e: DBAPIError) -> BaseResponse:
-        """The database is down, unreachable, too slow or out of disk: a 503 to retry, never a 500."""
+    @app.errorhandler(PoolTimeout)
+    def database_unavailable(e: DBAPIError | PoolTimeout) -> BaseResponse:
+        """The database is down, unreachable, too slow, out of disk, or every connection is busy for longer
+        than `database_timeout_seconds`: a 503 to retry, never a 500."""
         db.session.rollback()
-        detail = str(e.orig).splitlines()[0] if e.orig is not None else type(e).__name__
+        orig = getattr(e, "orig", None)
+        detail = str(orig).splitlines()[0] if orig is not None else str(e).splitlines()[0]
         app.logger.error("database unavailable: %s", detail)
         message = (
             "The server's disk is full; nothing can be saved until space is freed."

@@ -4,6 +4,7 @@ can serving, and cleans up after itself."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import logging
@@ -18,11 +19,21 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from fixtures.app import AUDIO, BASE_URL, DEMO_EPISODES, dispose_app, migrate, multipart, wait_for
+from fixtures.app import (
+    AUDIO,
+    BASE_URL,
+    DEMO_EPISODES,
+    RequestClient,
+    dispose_app,
+    migrate,
+    multipart,
+    wait_for,
+)
 from fixtures.production import accel_demo
 from fixtures.services import Gunicorn, Nginx, TcpProxy, app_environment, postgres_schema
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from podcast_service import create_app
+from podcast_service import BACKGROUND_CONNECTIONS, create_app
 from podcast_service.accounts import service as accounts
 from podcast_service.core import spools
 from podcast_service.core.extensions import db
@@ -583,3 +594,31 @@ def test_a_saved_episode_is_answered_from_one_read_of_its_row_and_files(app, mak
         answer = episode_json(saved)
     assert answer["title"] == "After" and answer["duration"] > 0
     assert [s for s in read if "episodes" in s or "media_files" in s] == []
+
+
+def test_when_every_connection_is_busy_a_request_waits_the_database_timeout_then_gets_503(
+    app_config, show, admin_headers
+):
+    """The pool holds one connection per request thread and a few for background threads; should all be taken
+    (threads stuck on a frozen database), the next request waits `database_timeout_seconds`, then answers 503."""
+    app = create_app({**app_config, "threads": 1, "database_timeout_seconds": 1})
+    app.test_client_class = RequestClient  # each request takes its own connection, as in production
+    client = app.test_client()
+    with app.app_context():
+        assert client.get("/shows/test-show/").status_code == 200
+        held = []
+        with contextlib.suppress(PoolTimeout):  # every connection the pool will give (background threads hold some)
+            while len(held) <= 1 + BACKGROUND_CONNECTIONS:
+                held.append(db.engine.connect())
+        assert held and len(held) <= 1 + BACKGROUND_CONNECTIONS
+        try:
+            for path, headers in (("/shows/test-show/search?q=test", {}), ("/api/v1/shows", admin_headers)):
+                r = client.get(path, headers=headers)
+                assert r.status_code == 503 and r.headers["Retry-After"] == "30", (path, r.status_code)
+                assert "database is not available" in r.text
+        finally:
+            for connection in held:
+                connection.close()
+        assert client.get("/shows/test-show/").status_code == 200
+        db.session.remove()
+    dispose_app(app)
