@@ -31,6 +31,7 @@ from fixtures.app import (
 )
 from fixtures.production import accel_demo
 from fixtures.services import Gunicorn, Nginx, TcpProxy, app_environment, postgres_schema
+from sqlalchemy import select
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from podcast_service import BACKGROUND_CONNECTIONS, create_app
@@ -622,3 +623,61 @@ def test_when_every_connection_is_busy_a_request_waits_the_database_timeout_then
         assert client.get("/shows/test-show/").status_code == 200
         db.session.remove()
     dispose_app(app)
+
+
+def test_a_worker_started_while_the_database_is_down_waits_and_works_once_it_is_back(tmp_path):
+    """Started during an outage (a host's reboot order), the worker neither exits nor needs restarting."""
+    from fixtures.masters import write_master
+    from fixtures.services import Worker
+
+    from podcast_service.catalogue.inputs import EpisodeInput, ShowInput
+    from podcast_service.catalogue.service import save_episode, save_show
+    from podcast_service.models import AudioJob
+
+    with postgres_schema() as url:
+        proxy = TcpProxy(5432)
+        config = {
+            "base_url": BASE_URL,
+            "secret_key": "tests-only-4f1d9a7c2b8e6035d1a9f7c3e5b2a8d0",
+            "database_url": url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}"),
+            "storage_path": str(tmp_path / "media"),
+            "queue_url": f"sqlite:///{tmp_path / 'queue.db'}",
+            "jobs_immediate": False,
+            "database_timeout_seconds": 2,
+        }
+        app = create_app(config)
+        with app.app_context():
+            migrate(app)
+            db.session.remove()
+        proxy.stop()
+        worker = Worker(app_environment(config), tmp_path)
+        worker.start()
+        try:
+            wait_for(lambda: "waiting for the database" in worker.log_path.read_text(), what="the worker to wait")
+            assert worker.process.poll() is None
+            proxy.start()
+            wait_for(lambda: "worker: 1 thread(s)" in worker.log_path.read_text(), what="the worker to be ready")
+            with app.app_context():
+                show = save_show(
+                    ShowInput(
+                        slug="s",
+                        title="S",
+                        description="d",
+                        author="a",
+                        owner_name="o",
+                        owner_email="o@example.org",
+                        categories=["Technology"],
+                    )
+                )
+                episode = save_episode(show, EpisodeInput(title="E"), write_master(tmp_path / "m.wav", 2.0))
+
+                def done() -> bool:
+                    db.session.rollback()
+                    return db.session.scalar(select(AudioJob.state).where(AudioJob.episode_id == episode.id)) == "done"
+
+                wait_for(done, what="the job", logs=[worker])
+                db.session.remove()
+        finally:
+            worker.stop()
+            proxy.stop()
+            dispose_app(app)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import functools
+import itertools
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -270,8 +272,16 @@ def worker_command(threads: int) -> None:
     jobs.run_worker(current_app._get_current_object(), threads)  # type: ignore[attr-defined]  # the proxied app
 
 
-def _require_database() -> None:
-    """Refuse, in one line naming the fix, a database that is missing, unreachable or not at the code's schema."""
+# How long a process that waits for the database sleeps between tries: doubling up to the last.
+WAIT_SECONDS = (1, 2, 4, 8, 15, 30)
+
+
+def _require_database(*, wait: bool = False) -> None:
+    """Refuse, in one line naming the fix, a database that is missing, unreachable or not at the code's schema.
+
+    With `wait`, an unreachable database is tried again (1, 2, 4... then every 30 s) until it answers: a
+    worker started while the database is down becomes ready when it is back.
+    """
     settings = current_settings()
     missing = schema.missing_sqlite_file(settings.database_url)
     if missing is not None:
@@ -279,26 +289,34 @@ def _require_database() -> None:
             f"there is no database at {missing}. Run commands from the folder that holds config.toml "
             f"(or set PODCAST_CONFIG or PODCAST_DATABASE_URL); to create it, run `{schema.UPGRADE}`"
         )
-    try:
-        state = schema.state()
-    except SQLAlchemyError as e:
-        raise click.ClickException(schema.connection_problem(settings.database_url, e)) from None
+    for attempt in itertools.count():
+        try:
+            state = schema.state()
+            break
+        except SQLAlchemyError as e:
+            problem = schema.connection_problem(settings.database_url, e)
+            if not wait:
+                raise click.ClickException(problem) from None
+            pause = WAIT_SECONDS[min(attempt, len(WAIT_SECONDS) - 1)]
+            click.echo(f"waiting for the database, trying again in {pause} s: {problem}", err=True)
+            time.sleep(pause)
     if not state.ok:
         raise click.ClickException(state.problem())
 
 
-def _guarded(callback: Callable[..., Any]) -> Callable[..., Any]:
+def _guarded(callback: Callable[..., Any], *, wait: bool = False) -> Callable[..., Any]:
     """Run a command only on a database at the code's schema, and turn any failure into one line.
 
     Run from the wrong folder, a command would otherwise create an empty
     SQLite file and print a traceback; it now says where it looked and what
     to do. Errors of the service, the database and the store end the command
-    with `Error: ...` and exit status 1.
+    with `Error: ...` and exit status 1. With `wait`, the command waits for an
+    unreachable database instead (the worker).
     """
 
     @functools.wraps(callback)
     def run(*args: Any, **kwargs: Any) -> Any:
-        _require_database()
+        _require_database(wait=wait)
         try:
             return callback(*args, **kwargs)
         except PodcastServiceError as e:
@@ -370,7 +388,7 @@ def register(app: Flask) -> None:
     )
     for command in commands:
         if command.callback is not None:
-            command.callback = _guarded(command.callback)
+            command.callback = _guarded(command.callback, wait=command is worker_command)
         app.cli.add_command(command)
     database = app.cli.commands.get("db")
     if isinstance(database, click.Group):
