@@ -197,7 +197,7 @@ def test_nginx_stops_sending_an_unpublished_episode_alone_and_keeps_sending_whil
         wait_for(lambda: ask(proxy.port, path, Range="bytes=0-99")[0] == 404, what="a 404", logs=[server])
         assert [ask(proxy.port, path, method)[0] for method in ("GET", "HEAD")] == [404, 404]
         server.stop()
-        wait_for(lambda: ask(proxy.port, path, Range="bytes=0-99")[0] == 502, what="no link left to send it from")
+        wait_for(lambda: ask(proxy.port, path, Range="bytes=0-99")[0] == 503, what="no link left to send it from")
     finally:
         proxy.stop()
         server.stop()

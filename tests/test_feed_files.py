@@ -242,7 +242,8 @@ def test_the_feed_goes_on_while_the_service_is_down_until_a_change_drops_it(behi
     edit(app, withdraw)
     assert left(links) == []
     server.stop()
-    assert answer(proxy.port, FEED)[0] == 502
+    status, headers, _ = answer(proxy.port, FEED)
+    assert (status, headers["Retry-After"]) == (503, "30")
 
 
 def poll_for_nginx(app, **headers: str):

@@ -9,6 +9,7 @@ import errno
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -36,8 +37,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from podcast_service import BACKGROUND_CONNECTIONS, create_app
 from podcast_service.accounts import service as accounts
-from podcast_service.core import spools
+from podcast_service.core import spools, urls
 from podcast_service.core.extensions import db
+from podcast_service.models import Episode
 from podcast_service.web.health import HEALTH_SECONDS
 
 pytestmark = pytest.mark.servers
@@ -681,3 +683,68 @@ def test_a_worker_started_while_the_database_is_down_waits_and_works_once_it_is_
             worker.stop()
             proxy.stop()
             dispose_app(app)
+
+
+def test_while_the_database_is_down_nginx_sends_what_was_published_and_the_rest_is_503(tmp_path):
+    """The service answers 503 without its database; nginx then sends the feed and audio it kept, as it does
+    while gunicorn is down, and passes every other 503 on."""
+    from fixtures.production import answer, answered_alone
+
+    slug = "cyber-security-coalition"
+    with postgres_schema() as url:
+        database = TcpProxy(5432)
+        media = tmp_path / "media"
+        config = {
+            "base_url": BASE_URL,
+            "secret_key": "tests-only-4f1d9a7c2b8e6035d1a9f7c3e5b2a8d0",
+            "database_url": url.replace("127.0.0.1:5432", f"127.0.0.1:{database.port}"),
+            "storage_path": str(media),
+            "upload_temp_path": str(tmp_path / "spools"),
+            "accel_redirect": "/_media",
+            "trusted_proxies": 1,
+            "analytics": False,
+            "database_timeout_seconds": 2,
+        }
+        app = create_app(config)
+        with app.app_context():
+            migrate(app)
+            assert app.test_cli_runner().invoke(args=["import-episodes", str(DEMO_EPISODES)]).exit_code == 0
+            episode = db.session.query(Episode).one()
+            audio, stored = urllib.parse.urlsplit(urls.audio_url(episode)).path, media / episode.audio.key
+            db.session.remove()
+        dispose_app(app)
+        (tmp_path / "gunicorn").mkdir()
+        server = Gunicorn(app_environment(config), tmp_path / "gunicorn")
+        server.start()
+        proxy = Nginx(f"127.0.0.1:{server.port}", tmp_path / "nginx", media=media)
+        proxy.start()
+        links, public_id = media / ".published", audio.split("/")[2]
+        try:
+            # Through the service once each: it leaves the feed's files and the audio's links for nginx.
+            _, _, feed, _ = answered_alone(
+                proxy.port, f"/shows/{slug}/feed.xml", lambda w: (links / w / "feeds" / f"{slug}.xml").is_symlink()
+            )
+            answered_alone(proxy.port, audio, lambda w: any((links / w).glob(f"*/{public_id}.*")))
+            database.stop()
+            # A restarted gunicorn, which remembers nothing of the files it answered for: it must ask the
+            # database, and answers 503. (Its memory would otherwise answer for a few seconds.)
+            server.stop()
+            server.start()
+            for window in [d for d in links.iterdir() if d.name.isdigit()]:  # as the ten seconds turning would
+                shutil.rmtree(window)
+            assert answer(server.port, f"/shows/{slug}/feed.xml")[0] == 503
+            assert answer(proxy.port, f"/shows/{slug}/feed.xml")[::2] == (200, feed)
+            status, _, part = answer(proxy.port, audio, Range="bytes=0-99")
+            assert (status, part) == (206, stored.read_bytes()[:100])
+            # Everything else is the service's 503, or nginx's own when it kept nothing.
+            for path, headers in (
+                ("/api/v1/shows", {"Authorization": "Bearer pst_not-a-real-token"}),
+                ("/shows/no-such-show/feed.xml", {}),
+                ("/healthz", {}),
+            ):
+                status, answered, _ = answer(proxy.port, path, **headers)
+                assert (status, answered.get("Retry-After")) == (503, "30"), path
+        finally:
+            proxy.stop()
+            server.stop()
+            database.stop()
