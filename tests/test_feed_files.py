@@ -53,6 +53,11 @@ def left(links: Path) -> list[str]:
     return sorted(str(p.relative_to(links)) for p in links.glob("**/*.xml*") if "feeds" in p.parts)
 
 
+def in_windows(links: Path) -> list[str]:
+    """The feed files nginx may send this window (the last version kept for outages aside)."""
+    return [path for path in left(links) if path.split("/")[0].isdigit()]
+
+
 def sent_alone(port: int, links: Path, method: str = "GET", path: str = FEED, **headers: str):
     """A poll nginx answers alone from the files the service left: (status, headers, body)."""
     return answered_alone(
@@ -147,7 +152,7 @@ def test_a_change_committed_anywhere_in_the_service_is_in_the_next_poll(behind_n
         session.scalar(select(Episode)).title = "Retitled"
 
     edit(app, retitle)
-    assert left(links) == []  # dropped by the commit itself
+    assert in_windows(links) == []  # dropped by the commit itself
     # Within the second nginx trusts what it found open.
     wait_for(lambda: titles(answer(proxy.port, FEED)[2]) == ["Retitled"], what="the new title")
     assert titles(sent_alone(proxy.port, links, **{"Accept-Encoding": "gzip"})[2]) == ["Retitled"]
@@ -155,9 +160,9 @@ def test_a_change_committed_anywhere_in_the_service_is_in_the_next_poll(behind_n
     def add_chapter(session) -> None:
         session.add(Chapter(episode_id=session.scalar(select(Episode.id)), start=1.0, title="A new chapter"))
 
-    assert sent_alone(proxy.port, links)[0] == 200 and left(links)
+    assert sent_alone(proxy.port, links)[0] == 200 and in_windows(links)
     edit(app, add_chapter)  # the feed links to chapters.json: whether its bytes change, the service decides
-    assert left(links) == []
+    assert in_windows(links) == []
 
 
 def test_a_scheduled_episode_is_in_the_first_poll_after_it_goes_live(behind_nginx):
@@ -224,26 +229,73 @@ def test_a_media_request_named_after_a_show_drops_none_of_its_feed_files(behind_
     assert left(links) == before and len(before) >= 4
 
 
-def test_the_feed_goes_on_while_the_service_is_down_until_a_change_drops_it(behind_nginx):
+def test_the_feed_goes_on_while_the_service_is_down_until_the_show_stops_being_public(behind_nginx):
     _, app, server, proxy, links = behind_nginx
     status, headers, body = sent_alone(proxy.port, links, **{"Accept-Encoding": "gzip"})
     server.stop()
     # This window's file, then the last version the service left once the window has turned.
     assert answer(proxy.port, FEED, **{"Accept-Encoding": "gzip"})[2] == body
-    time.sleep(media_links.WINDOW_SECONDS)
+    for window in [d for d in links.iterdir() if d.name.isdigit()]:  # as the ten seconds turning would
+        shutil.rmtree(window)
     status, kept, kept_body = answer(proxy.port, FEED, **{"Accept-Encoding": "gzip"})
     assert (status, kept_body, kept["ETag"]) == (200, body, headers["ETag"])
     assert answer(proxy.port, FEED, **{"If-None-Match": headers["ETag"], "Accept-Encoding": "gzip"})[0] == 304
     server.start()
 
+    # A change to the feed: nginx asks the service again at once; the last version stays for the next outage,
+    # until the service leaves a newer one.
     def withdraw(session) -> None:
         session.scalar(select(Episode)).withdrawn_at = utcnow()
 
     edit(app, withdraw)
+    assert left(links) == [f"feeds/{SLUG}.xml", f"feeds/{SLUG}.xml.gz"]
+    server.stop()
+    assert answer(proxy.port, FEED, **{"Accept-Encoding": "gzip"})[::2] == (200, body)
+    server.start()
+
+    # The show made private: nothing of its feed stays where nginx looks.
+    def make_private(session) -> None:
+        session.scalar(select(Show)).private = True
+
+    edit(app, make_private)
     assert left(links) == []
     server.stop()
     status, headers, _ = answer(proxy.port, FEED)
     assert (status, headers["Retry-After"]) == (503, "30")
+
+
+def test_gunicorn_stopped_right_after_another_show_is_edited_leaves_every_public_feed_and_episode_answering(
+    tmp_path,
+):
+    """Kept copies are replaced by newer versions and dropped when they stop being public, never because some
+    other show changed: the moment gunicorn goes down after an edit, listeners go on."""
+    config, app, *_ = accel_demo(tmp_path)
+    config["analytics"] = False  # so that nginx sends the audio alone without a media log
+    server = Gunicorn(app_environment(config), tmp_path)
+    server.start()
+    proxy = Nginx(f"127.0.0.1:{server.port}", tmp_path / "nginx", media=Path(config["storage_path"]))
+    proxy.start()
+    links = Path(config["storage_path"]) / ".published"
+    try:
+        _, _, body = sent_alone(proxy.port, links)
+        with app.app_context():
+            episode = db.session.scalar(select(Episode))
+            audio = f"/media/{episode.audio.public_id}/{episode.slug}{episode.audio.extension}"
+            stored = Path(config["storage_path"]) / episode.audio.key
+            db.session.remove()
+        answered_alone(proxy.port, audio, lambda w: any((links / w).glob(f"*/{audio.split('/')[2]}.*")))
+
+        def another_show(session) -> None:
+            session.add(Show(slug="another", title="Another", description="d", owner_email="a@example.org"))
+
+        edit(app, another_show)
+        server.stop()
+        assert answer(proxy.port, FEED)[::2] == (200, body)
+        status, _, part = answer(proxy.port, audio, Range="bytes=0-99")
+        assert (status, part) == (206, stored.read_bytes()[:100])
+    finally:
+        proxy.stop()
+        server.stop()
 
 
 def poll_for_nginx(app, **headers: str):

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from podcast_service.delivery import media_links
 
@@ -56,19 +57,32 @@ def test_the_next_window_sweeps_the_last_and_latest_links_unused_for_ten_minutes
     assert links_of(root) == ["179587339/6/abc123.mp3", "latest/6/abc123.mp3"]
 
 
-def test_forgetting_drops_one_files_links_or_all_and_a_pattern_drops_nothing(tmp_path, stored):
+def test_forgetting_drops_one_files_links_or_every_windows_and_a_pattern_drops_nothing(tmp_path, stored):
     root = tmp_path / "media"
-    for name in ("abc123.mp3", "def456.m4a"):
+    for name in ("abc123.mp3", "def456.m4a", "ghi789.mp3"):
         media_links.leave(root, stored, name, CREATED, "7", now=NOW)
     for hostile in ("*", "..", "abc123.mp3/..", "a/b", ""):
         media_links.forget(root, hostile)
-    assert len(links_of(root)) == 4
+    assert len(links_of(root)) == 6
     media_links.forget(root, "abc123")
-    assert links_of(root) == ["179587338/7/def456.m4a", "latest/7/def456.m4a"]
-    media_links.forget_all(root)
-    assert links_of(root) == [] and not (root / media_links.FOLDER).exists()
-    assert [p.name for p in root.iterdir()] == ["shows"]  # nothing left beside the media
-    media_links.forget_all(root)  # nothing to drop: no error
+    assert links_of(root) == [
+        "179587338/7/def456.m4a",
+        "179587338/7/ghi789.mp3",
+        "latest/7/def456.m4a",
+        "latest/7/ghi789.mp3",
+    ]
+    # A change: every window's links go (nginx asks again); for outages, only what is still public stays.
+    media_links.forget_windows(root)
+    media_links.keep_only(root, lambda ids: ids & {"def456"})
+    assert links_of(root) == ["latest/7/def456.m4a"]
+    assert sorted(p.name for p in root.iterdir()) == [media_links.FOLDER, "shows"]  # nothing else beside the media
+
+    def unreachable(_ids):
+        raise OperationalError("SELECT", {}, Exception("the database is down"))
+
+    media_links.keep_only(root, unreachable)  # cannot tell what is public: nothing is kept
+    assert links_of(root) == []
+    media_links.forget_windows(root)  # nothing to drop: no error
 
 
 def test_a_link_that_cannot_be_made_is_logged_and_the_request_goes_on(tmp_path, stored, caplog):

@@ -2,9 +2,11 @@
 
 `leave` writes a feed's version once (`.published/feeds/SLUG.xml` and `.xml.gz`)
 and links it into the current window, unless a change overtook the build or a
-scheduled episode goes live within the window; `forget_all` drops every feed's
-files once a change to any feed commits. The design: docs/architecture.md
-(the ten-second publication).
+scheduled episode goes live within the window. A change to any feed drops every
+window's links once it commits, so nginx asks the service again; the last
+version of each feed stays for nginx to send while the service cannot answer,
+until a newer one replaces it or the show stops being public. The design:
+docs/architecture.md (the ten-second publication).
 """
 
 from __future__ import annotations
@@ -19,9 +21,13 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import has_app_context
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..core import changes
+from ..core.extensions import db
 from ..core.settings import current_settings
+from ..models import Show
 from . import media_links
 
 log = logging.getLogger(__name__)
@@ -112,23 +118,33 @@ def forget(root: Path, slug: str) -> None:
             path.unlink(missing_ok=True)
 
 
-def forget_all(root: Path) -> None:
-    """Drop every feed's files at once (each folder renamed away, then deleted): nginx asks the service again."""
-    links = root / media_links.FOLDER
+def keep_only_public(root: Path) -> None:
+    """Drop the kept versions of feeds whose show is no longer public (made private or deleted); if that cannot
+    be asked, all of them."""
+    kept = root / media_links.FOLDER / FEEDS
     try:
-        # The windows' links before the files they point to.
-        folders = [Path(entry.path) / FEEDS for entry in os.scandir(links) if entry.name.isdigit()] + [links / FEEDS]
+        names = {path.name.split(".", 1)[0]: path for path in kept.iterdir()}
     except FileNotFoundError:
         return
     except OSError as e:
-        log.warning("cannot drop nginx's feed files in %s: %s", links, e.strerror)
+        log.warning("cannot read nginx's kept feeds in %s: %s", kept, e.strerror)
         return
-    for folder in folders:
-        media_links.drop(root, folder)
+    try:  # on a connection of its own: the session that committed can say nothing more
+        with db.engine.connect() as connection:
+            public = set(connection.scalars(select(Show.slug).where(Show.slug.in_(names), Show.private.is_(False))))
+    except SQLAlchemyError as e:
+        log.warning("cannot tell which kept feeds are still public, dropping them all: %s", e)
+        public = set()
+    for slug in set(names) - public:
+        for name in _names(slug):
+            (kept / name).unlink(missing_ok=True)
 
 
 @changes.after_commit("feeds")
 def _feeds_changed(_shows: set[int]) -> None:
-    """A committed change to a feed: nginx asks the service again (every show's files go: they are cheap)."""
+    """A committed change to a feed: nginx asks the service again for every feed this window (the links are
+    cheap to make again), and keeps for outages the last version of every feed still public."""
     if has_app_context():
-        forget_all(current_settings().storage_path)
+        root = current_settings().storage_path
+        media_links.forget_windows(root)
+        keep_only_public(root)

@@ -6,12 +6,13 @@ subscriber's token (`show` given), or an episode's preview key.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from flask import abort, current_app
 from flask_babel import gettext
-from sqlalchemy import ColumnElement, CompoundSelect, and_, bindparam, select, union_all
+from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, bindparam, select, union, union_all
 
 from ..core.extensions import db
 from ..core.i18n import page_language
@@ -53,6 +54,31 @@ def published(now: Any) -> ColumnElement[bool]:
         Episode.published_at <= now,
         Episode.audio_ready.is_(True),
     )
+
+
+def public_file_ids() -> Select:
+    """Ids of the files the public may fetch now: those of published episodes of public shows (not masters),
+    and public shows' art. (No NULL among them: NOT IN a list holding one is never true.)"""
+    live = select(Episode).join(Show, Show.id == Episode.show_id).where(Show.private.is_(False), published(utcnow()))
+    episodes = live.subquery()
+    ids = union(
+        *(select(getattr(episodes.c, column)) for column in ("audio_id", "image_id", "transcript_id", "waveform_id")),
+        select(AlternateFile.media_id).where(AlternateFile.episode_id.in_(select(episodes.c.id))),
+        select(Show.image_id).where(Show.private.is_(False)),
+    ).subquery()
+    [column] = ids.c
+    return select(column).where(column.is_not(None))
+
+
+def public_among(public_ids: Iterable[str]) -> set[str]:
+    """Which of these files (by public id) the public may fetch now. On a connection of its own: it is asked
+    once a transaction has committed, when the session can say nothing more."""
+    wanted = list(public_ids)
+    if not wanted:
+        return set()
+    query = select(MediaFile.public_id).where(MediaFile.public_id.in_(wanted), MediaFile.id.in_(public_file_ids()))
+    with db.engine.connect() as connection:
+        return set(connection.scalars(query))
 
 
 def owners_of(media_id: Any) -> CompoundSelect:

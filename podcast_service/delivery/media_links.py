@@ -1,8 +1,9 @@
 """Public episode audio that nginx sends alone: links the service leaves in the media folder, per ten seconds.
 
 `leave` puts a link to a stored file in `STORAGE/.published/WINDOW/CLASS/ID.EXT`
-(and in `latest/`, what nginx sends while the service is down); `forget` drops
-one file's links, `forget_all` every link (a commit that could withdraw a file);
+(and in `latest/`, what nginx sends while the service cannot answer); `forget`
+drops one file's links, `forget_windows` every window's (a commit that could
+withdraw a file), `keep_only` the latest links of files no longer public;
 past windows and unused `latest/` links are swept. The design, the classes and
 what nginx does with them: docs/architecture.md (the ten-second publication).
 """
@@ -16,8 +17,16 @@ import shutil
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+
+from flask import has_app_context
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..core import changes
+from ..core.settings import current_settings
+from . import lookups
 
 log = logging.getLogger(__name__)
 
@@ -106,9 +115,44 @@ def forget(root: Path, public_id: str) -> None:
         found.unlink(missing_ok=True)
 
 
-def forget_all(root: Path) -> None:
-    """Drop every link at once: nginx asks the service again for each file (and each feed)."""
-    drop(root, root / FOLDER)
+def forget_windows(root: Path) -> None:
+    """Drop every window's links at once (media and feeds): nginx asks the service again for each, and each
+    answer rests on the database as it is now. What is kept for outages (`latest/`, the feeds' versions)
+    stays."""
+    links = root / FOLDER
+    try:
+        windows = [Path(entry.path) for entry in os.scandir(links) if entry.name.isdigit()]
+    except FileNotFoundError:
+        return
+    except OSError as e:
+        log.warning("cannot drop nginx's links in %s: %s", links, e.strerror)
+        return
+    for folder in windows:
+        drop(root, folder)
+
+
+def kept(root: Path) -> dict[str, list[Path]]:
+    """The latest links kept for outages, by the public id they name."""
+    found: dict[str, list[Path]] = {}
+    for path in (root / FOLDER / LATEST).glob("*/*"):
+        found.setdefault(path.name.split(".", 1)[0], []).append(path)
+    return found
+
+
+def keep_only(root: Path, public: Callable[[set[str]], set[str]]) -> None:
+    """Drop the latest links of files that are no longer public (`public(ids)` says which still are); if that
+    cannot be asked, all of them: a file withdrawn must not stay behind for the next outage."""
+    links = kept(root)
+    if not links:
+        return
+    try:
+        still = public(set(links))
+    except SQLAlchemyError as e:
+        log.warning("cannot tell which kept media links are still public, dropping them all: %s", e)
+        still = set()
+    for public_id in set(links) - still:
+        for path in links[public_id]:
+            path.unlink(missing_ok=True)
 
 
 def drop(root: Path, folder: Path) -> None:
@@ -122,3 +166,13 @@ def drop(root: Path, folder: Path) -> None:
         log.warning("cannot drop nginx's links in %s: %s", folder, e.strerror)
         return
     shutil.rmtree(gone, ignore_errors=True)
+
+
+@changes.after_commit("media")
+def _media_changed(_: set) -> None:
+    """A committed change to a show, an episode or a file (delivery/recent.py notes them): nginx asks again
+    for every file, and keeps for outages only what is still public."""
+    if has_app_context():
+        root = current_settings().storage_path
+        forget_windows(root)
+        keep_only(root, lookups.public_among)

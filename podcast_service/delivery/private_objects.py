@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import Select, select, union
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import jobs
@@ -25,8 +25,8 @@ from ..core import locks as run_locks
 from ..core.errors import StorageError
 from ..core.extensions import db
 from ..media.storage import PRIVATE_PREFIX, Storage, private_key, public_key
-from ..models import AlternateFile, Episode, MediaFile, Show, utcnow
-from .lookups import published
+from ..models import AlternateFile, Episode, MediaFile, Show
+from .lookups import public_file_ids
 
 log = logging.getLogger(__name__)
 BATCH = 200  # files moved per run; the next run (queued at once) takes the rest
@@ -37,20 +37,6 @@ _PLACING = {
     ),
     Show: frozenset({"private", "image_id"}),
 }
-
-
-def _public_ids() -> Select:
-    """Ids of the files the public may fetch now: those of published episodes of public shows (not masters),
-    and public shows' art. (No NULL among them: NOT IN a list holding one is never true.)"""
-    live = select(Episode).join(Show, Show.id == Episode.show_id).where(Show.private.is_(False), published(utcnow()))
-    episodes = live.subquery()
-    ids = union(
-        *(select(getattr(episodes.c, column)) for column in ("audio_id", "image_id", "transcript_id", "waveform_id")),
-        select(AlternateFile.media_id).where(AlternateFile.episode_id.in_(select(episodes.c.id))),
-        select(Show.image_id).where(Show.private.is_(False)),
-    ).subquery()
-    [column] = ids.c
-    return select(column).where(column.is_not(None))
 
 
 def place_objects() -> int:
@@ -68,7 +54,7 @@ def place_objects() -> int:
 
 
 def _place(store: Storage) -> int:
-    public = _public_ids()
+    public = public_file_ids()
     hidden = MediaFile.key.startswith(PRIVATE_PREFIX)
     in_store = MediaFile.backend == store.name
     to_hide = select(MediaFile).where(in_store, ~hidden, MediaFile.id.not_in(public)).limit(BATCH)

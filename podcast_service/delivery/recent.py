@@ -7,8 +7,9 @@ is and which episode it was found through (lookups.py), and the answer
 itself (replay.py answers from it without Flask).
 
 Within the process, any commit that touches a show, an episode or a file
-forgets everything at once, and drops the links nginx sends public audio
-from (media_links.py, shared by every process); another process (a second
+forgets everything at once, and drops this window's links nginx sends public
+audio from (media_links.py, shared by every process), and the links kept for
+outages of files no longer public; another process (a second
 gunicorn worker or machine) goes on serving a just-withdrawn file until its
 copy expires. Only files found are kept (an unknown id is asked of the
 database each time, so made-up ids fill nothing), and at most `LIMIT` of
@@ -21,12 +22,11 @@ import threading
 import time
 from typing import Any
 
-from flask import Flask, has_app_context
+from flask import Flask
 
 from ..core import changes
 from ..core.settings import current_settings
 from ..models import AlternateFile, Episode, MediaFile, Show
-from . import media_links
 
 _DECIDED_BY = (Show, Episode, MediaFile, AlternateFile)
 
@@ -104,5 +104,3 @@ def _note_bulk_change(session: Any, model: type) -> None:
 @changes.after_commit("media")
 def _forget(_: set[Any]) -> None:
     RecentMedia.generation += 1
-    if has_app_context():
-        media_links.forget_all(current_settings().storage_path)
