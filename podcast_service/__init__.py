@@ -267,6 +267,7 @@ def configure_jobs(app: Flask) -> None:
     from .catalogue import audio_jobs  # noqa: F401
     from .feed import announce  # noqa: F401
     from .imports import background  # noqa: F401
+    from .media.storage import check  # noqa: F401
 
     jobs.init_app(app)
 

@@ -68,7 +68,7 @@ def import_episodes(folder: Path) -> None:
     type=click.IntRange(min=0),
     default=60,
     show_default=True,
-    help="Uploads begun more recently may still be running and are left alone.",
+    help="Uploads begun and objects stored more recently may belong to a save still running: left alone.",
 )
 def storage_check(fix: bool, grace_minutes: int) -> None:
     """List objects without a row and rows without an object, in every configured store, and spools
@@ -81,22 +81,23 @@ def storage_check(fix: bool, grace_minutes: int) -> None:
     clean = True
     for store in stores():
         clean &= _check_store(store, fix, grace)
-    clean &= _check_spools(fix, grace)
+    clean &= _check_spools(fix)
     if not clean:
         raise click.exceptions.Exit(1)
 
 
-def _check_spools(fix: bool, grace: timedelta) -> bool:
-    """Upload and import spools that a killed process left in upload_temp_path."""
+def _check_spools(fix: bool) -> bool:
+    """Upload and import spools that a killed process left in upload_temp_path: any whose lock has gone with
+    its process, however young (no grace: the lock tells)."""
     folder = current_settings().upload_temp_path
-    found = spools.abandoned(folder, grace)
+    found = spools.abandoned(folder)
     for spool in found:
         click.echo(
             f"spools: abandoned {spool.path.name} ({spool.size} bytes, "
             f"{int(spool.age.total_seconds() // 60)} minutes old)"
         )
     if fix and found:
-        removed = spools.remove_abandoned(folder, grace)
+        removed = spools.remove_abandoned(folder)
         click.echo(f"spools: removed {len(removed)} abandoned spools")
         return True
     if not found:

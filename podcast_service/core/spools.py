@@ -5,8 +5,10 @@ the middle (an OOM kill, a worker timeout, a crash) leaves its spool behind,
 possibly gigabytes. So every spool holds an exclusive lock (flock) for as
 long as its process has it open: the kernel drops the lock when the process
 dies, which tells a live spool from an abandoned one without guessing from
-its age. `flask storage-check` reports abandoned spools and `--fix` removes
-them; the gunicorn configuration removes them when the server starts.
+its age. Abandoned spools are removed when the server starts (gunicorn.conf.py)
+and, at most every SWEEP_SECONDS, when a process opens a new spool: spools
+live on the machine that received the upload, where no job worker may run.
+`flask storage-check` reports them and `--fix` removes them.
 """
 
 from __future__ import annotations
@@ -38,11 +40,21 @@ def disk_full(e: OSError) -> bool:
     return e.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
+# How often a process looks for abandoned spools as it opens a new one; and how old an unlocked spool must be
+# for that look to remove it (a spool is locked a moment after it is made).
+SWEEP_SECONDS = 300
+SWEEP_GRACE = timedelta(minutes=1)
+_last_sweep = {"at": 0.0}
+
+
 def open_spool(folder: Path, prefix: str) -> IO[bytes]:
     """A new named temporary file in `folder`, locked while this process holds it, deleted on close."""
     if prefix not in PREFIXES:
         raise ValueError(f"unknown spool prefix {prefix!r}")
     folder.mkdir(parents=True, exist_ok=True)
+    if time.monotonic() - _last_sweep["at"] >= SWEEP_SECONDS:
+        _last_sweep["at"] = time.monotonic()
+        remove_abandoned(folder, SWEEP_GRACE)
     spool = tempfile.NamedTemporaryFile(dir=folder, prefix=prefix, delete=True)  # noqa: SIM115  (the caller closes it)
     fcntl.flock(spool.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     return spool

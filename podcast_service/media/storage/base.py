@@ -128,8 +128,11 @@ class Storage(ABC):
         """Remove the object; a key that is already gone is fine."""
 
     @abstractmethod
+    def objects(self) -> Iterator[tuple[str, datetime]]:
+        """Every key in the store with when its object was written, for consistency checks."""
+
     def keys(self) -> Iterator[str]:
-        """Every key in the store, for consistency checks."""
+        return (key for key, _written in self.objects())
 
     def move(self, key: str, new_key: str) -> None:
         """Copy the object to `new_key` inside the store, keeping its headers; the caller deletes `key` once

@@ -106,14 +106,14 @@ class LocalStorage(Storage):
         except OSError as e:
             raise StorageError(f"cannot delete {key}: {e.strerror}") from e
 
-    def keys(self) -> Iterator[str]:
+    def objects(self) -> Iterator[tuple[str, datetime]]:
         if not self.root.is_dir():
             return
         for path in sorted(self.root.rglob("*")):
             relative = path.relative_to(self.root)
-            # Dot-names are the service's own (partial writes), never keys.
+            # Dot-names are the service's own (partial writes, nginx's links), never keys.
             if path.is_file() and not any(part.startswith(".") for part in relative.parts):
-                yield relative.as_posix()
+                yield relative.as_posix(), datetime.fromtimestamp(path.stat().st_mtime, UTC)
 
     def pending_uploads(self) -> list[PendingUpload]:
         if not self.root.is_dir():

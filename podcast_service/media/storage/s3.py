@@ -293,11 +293,11 @@ class S3Storage(Storage):
         except (BotoCoreError, ClientError) as e:
             raise self._fail("copy", key, e) from e
 
-    def keys(self) -> Iterator[str]:
+    def objects(self) -> Iterator[tuple[str, datetime]]:
         try:
             for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket):
                 for item in page.get("Contents", []):
-                    yield item["Key"]
+                    yield item["Key"], item["LastModified"]
         except (BotoCoreError, ClientError) as e:
             raise self._fail("list", "objects", e) from e
 
