@@ -748,3 +748,38 @@ def test_while_the_database_is_down_nginx_sends_what_was_published_and_the_rest_
             proxy.stop()
             server.stop()
             database.stop()
+
+
+def test_the_watchdog_cuts_only_connections_whose_server_has_not_answered():
+    """A connection whose answer came back but was not read yet (its thread starved of CPU by an encode) is
+    healthy; one whose server is frozen is cut."""
+    import psycopg
+    from fixtures.services import PG_ADMIN_DSN
+
+    from podcast_service.core.db_watchdog import Watchdog
+
+    watchdog = Watchdog(timeout=0)  # every round trip is overdue at once
+    proxy = TcpProxy(5432)
+    answered = psycopg.connect(PG_ADMIN_DSN)
+    frozen = psycopg.connect(PG_ADMIN_DSN.replace("port=5432", f"port={proxy.port}"))
+    try:
+        answered.pgconn.send_query(b"SELECT 1")
+        wait_for(lambda: select_readable(answered.pgconn.socket), what="the server's answer")
+        proxy.freeze()
+        frozen.pgconn.send_query(b"SELECT 1")
+        for connection in (answered, frozen):
+            watchdog.mark(connection)
+        assert watchdog.sweep_once() == 1
+        assert answered.pgconn.get_result().status == psycopg.pq.ExecStatus.TUPLES_OK  # its answer was there
+        with pytest.raises(psycopg.OperationalError):  # its socket is shut: the waiting call fails at once
+            frozen.pgconn.consume_input()
+    finally:
+        answered.close()
+        frozen.close()
+        proxy.stop()
+
+
+def select_readable(fd: int) -> bool:
+    import select
+
+    return bool(select.select([fd], [], [], 0)[0])

@@ -5,8 +5,8 @@ answered by the peer's kernel, so neither ends a wait on a server (or a
 proxy, or a network path) that has stopped answering while its sockets stay
 open: every request would hang. This watchdog notes when each round trip
 (a statement, a commit, a rollback) begins; a thread looks twice a second
-for connections still waiting on the server (libpq says ACTIVE) past the
-timeout and shuts their socket down. The waiting call then fails with a
+for connections still waiting on the server past the timeout (libpq says
+ACTIVE, and no answer waits in the socket) and shuts their socket down. The waiting call then fails with a
 disconnect, SQLAlchemy discards the connection, and the request answers 503.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import socket
 import threading
 import time
@@ -43,23 +44,44 @@ class Watchdog:
             threading.Thread(target=self._sweep, name="db-watchdog", daemon=True).start()
 
     def _sweep(self) -> None:
-        from psycopg.pq import TransactionStatus
-
         while True:
             time.sleep(SWEEP_SECONDS)
-            now = time.monotonic()
-            with self._lock:
-                overdue = [c for c, started in list(self._started.items()) if now - started > self.timeout]
-            for connection in overdue:
-                try:
-                    if connection.closed or connection.pgconn.transaction_status != TransactionStatus.ACTIVE:
-                        continue
-                    self._cut(connection.pgconn.socket)
-                except Exception:
+            self.sweep_once()
+
+    def sweep_once(self) -> int:
+        """Cut the connections waiting on the server past the timeout; how many.
+
+        Waiting means libpq says a command is in progress (ACTIVE) and nothing
+        has come back: a connection whose answer sits unread in its socket
+        (its thread starved of CPU by an encode, or busy elsewhere) is healthy
+        and left alone.
+        """
+        from psycopg.pq import TransactionStatus
+
+        now = time.monotonic()
+        with self._lock:
+            overdue = [c for c, started in list(self._started.items()) if now - started > self.timeout]
+        cut = 0
+        for connection in overdue:
+            try:
+                if connection.closed or connection.pgconn.transaction_status != TransactionStatus.ACTIVE:
                     continue
-                log.error("database: no answer in %s s; connection cut so the request can fail cleanly", self.timeout)
-                with self._lock:
-                    self._started.pop(connection, None)
+                if self._answered(connection.pgconn.socket):
+                    continue
+                self._cut(connection.pgconn.socket)
+            except Exception:
+                continue
+            cut += 1
+            log.error("database: no answer in %s s; connection cut so the request can fail cleanly", self.timeout)
+            with self._lock:
+                self._started.pop(connection, None)
+        return cut
+
+    @staticmethod
+    def _answered(fd: int) -> bool:
+        """Whether the server's answer (or its hanging up) is waiting to be read."""
+        readable, _, _ = select.select([fd], [], [], 0)
+        return bool(readable)
 
     @staticmethod
     def _cut(fd: int) -> None:
