@@ -43,6 +43,10 @@ timeout = 120
 graceful_timeout = 120
 # nginx keeps connections to gunicorn open (`keepalive` in its upstream block).
 keepalive = 75
+# The app is made once, in the arbiter, before the workers are forked: a restarted or added worker serves at
+# once instead of importing everything again on a busy machine. Making the app opens no connection and starts
+# no thread (each worker starts its own threads in post_worker_init, and its database connections on use).
+preload_app = True
 
 # One line per request, to stderr with the service's own log; no client address (listeners are counted with
 # a salted key, docs/downloads.md), and no subscriber token or preview key (masked below).
