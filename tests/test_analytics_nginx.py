@@ -178,7 +178,9 @@ def test_nginx_stops_sending_an_unpublished_episode_alone_and_keeps_sending_whil
         # The service is down: the link it left still serves plain requests (this window's, or the latest
         # once the window has turned); the others get the gateway error.
         assert ask(proxy.port, path, Range="bytes=0-99") == (206, stored.read_bytes()[:100])
-        time.sleep(media_links.WINDOW_SECONDS)
+        links = tmp_path / "media" / ".published"
+        for window in [d for d in links.iterdir() if d.name.isdigit()]:  # as the ten seconds turning would
+            shutil.rmtree(window)
         assert ask(proxy.port, path, Range="bytes=0-99") == (206, stored.read_bytes()[:100])
         assert ask(proxy.port, path, Cookie="a=b")[0] == 502
         server.start()
