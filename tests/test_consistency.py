@@ -100,6 +100,7 @@ def _healthz_until(app, logged: str, caplog):
     return r
 
 
+@pytest.mark.fresh_schema
 def test_healthz_names_a_schema_that_was_never_migrated(app_config, caplog):
     message = "no schema yet: create it with `flask --app podcast_service db upgrade`"
     r = _healthz_until(create_app(app_config), message, caplog)

@@ -6,11 +6,15 @@ import contextlib
 import json
 
 import flask_migrate
+import pytest
 from fixtures.services import postgres_schema
 from sqlalchemy import inspect, text
 
 from podcast_service import create_app
 from podcast_service.core.extensions import db
+
+# Each test migrates a database of its own from an older revision.
+pytestmark = pytest.mark.fresh_schema
 
 
 def decoded(value):
