@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
-import ipaddress
 import logging
 import secrets
 from datetime import timedelta
@@ -23,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..catalogue.inputs import require_text
+from ..core.addresses import network
 from ..core.errors import Conflict, Forbidden, NotFound, PodcastServiceError, ValidationError
 from ..core.extensions import db
 from ..core.settings import current_settings
@@ -111,20 +111,6 @@ def _subject(kind: str, value: str) -> str:
     return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
-def client_block(address: str) -> str:
-    """Who a client address stands for when counting failures: the address itself for IPv4, its /64 for
-    IPv6 (one customer's line or host gets a whole /64, so each of its addresses alone counts for nothing)."""
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return address
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.IPv6Network((ip, 64), strict=False))
-    return str(ip)
-
-
 def _check_throttle(subjects: dict[str, int]) -> None:
     since = utcnow() - THROTTLE_WINDOW
     db.session.execute(delete(LoginFailure).where(LoginFailure.at < since))
@@ -148,11 +134,11 @@ def device_mark(email: str) -> str:
 def authenticate(email: str, password: str, client: str, *, known_device: bool = False) -> User:
     """The user these credentials belong to; every failure counts towards the throttle.
 
-    `client` is the caller's address (the proxy's trusted X-Forwarded-For), counted by `client_block`.
+    `client` is the caller's address (the proxy's trusted X-Forwarded-For), an IPv6 one counted by its /64.
     The message never says whether the address exists.
     """
     email = (email or "").strip().lower()
-    client = client_block(client)
+    client = network(client) or client
     subjects = {
         _subject("pair", f"{email}|{client}"): FAILURES_PER_ACCOUNT_AND_CLIENT,
         _subject("client", client): FAILURES_PER_CLIENT,

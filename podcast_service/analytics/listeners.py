@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
-import ipaddress
 import secrets
 import threading
 from datetime import date
@@ -27,24 +26,12 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ..core.addresses import network
 from ..core.extensions import db
 from ..models import AnalyticsSalt
 
 _held: dict[date, bytes] = {}
 _lock = threading.Lock()
-
-
-def network(address: str) -> str:
-    """The part of an address that identifies a listener: all of IPv4, the /64 of IPv6; '' if unreadable."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return ""
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if ip.version == 6:
-        return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
-    return str(ip)
 
 
 def salt(day: date) -> bytes:

@@ -10,5 +10,7 @@
   watchdog for a frozen server, the migration revision check);
 - leases.py: how a worker holds the rows of a durable job (claim, renew, release);
 - changes.py: what each transaction changed, told to whoever keeps something in step;
-- background.py: threads the app runs beside its requests, started the same under any server.
+- background.py: threads the app runs beside its requests, started the same under any server;
+- addresses.py: a client's address as one client (IPv6 by its /64), for counting and throttling;
+- private_files.py: files and folders with secrets, readable by the service's user alone.
 """
