@@ -13,11 +13,11 @@ import hashlib
 import hmac
 import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import ColumnElement, Select, delete, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -185,33 +185,30 @@ def start_session(user: User) -> str:
     """A new server-side session for a sign-in; its key goes into the signed cookie. Sessions of anyone's
     that have expired are deleted meanwhile."""
     key = secrets.token_urlsafe(32)
-    settings = current_settings()
     now = utcnow()
-    db.session.execute(
-        delete(UserSession).where(
-            (UserSession.created_at < now - timedelta(days=settings.session_max_days))
-            | (UserSession.last_seen_at < now - timedelta(hours=settings.session_idle_hours))
-        )
-    )
+    db.session.execute(delete(UserSession).where(~_live(now)))
     db.session.add(UserSession(user_id=user.id, key_hash=token_hash(key), created_at=now, last_seen_at=now))
     db.session.commit()
     user.session_key = key
     return key
 
 
+def _live(now: datetime) -> ColumnElement[bool]:
+    """Sessions used within `session_idle_hours` and begun within `session_max_days`."""
+    settings = current_settings()
+    return (UserSession.created_at >= now - timedelta(days=settings.session_max_days)) & (
+        UserSession.last_seen_at >= now - timedelta(hours=settings.session_idle_hours)
+    )
+
+
 def session_user(key: str) -> User | None:
     """The user of a live session, or None once it has ended: logged out, ended by a password change,
     unused for `session_idle_hours` or begun more than `session_max_days` ago."""
-    row = db.session.scalar(select(UserSession).where(UserSession.key_hash == token_hash(key))) if key else None
+    if not key:
+        return None
+    row = db.session.scalar(select(UserSession).where(UserSession.key_hash == token_hash(key), _live(utcnow())))
     if row is None:
-        return None
-    settings = current_settings()
-    now = utcnow()
-    if now - row.created_at > timedelta(days=settings.session_max_days) or now - row.last_seen_at > timedelta(
-        hours=settings.session_idle_hours
-    ):
-        end_session(key)
-        return None
+        return None  # an expired row goes with the next sign-in's sweep
     record_last_use(row)
     row.user.session_key = key
     return row.user
