@@ -73,14 +73,15 @@ def test_forgetting_drops_one_files_links_or_every_windows_and_a_pattern_drops_n
     ]
     # A change: every window's links go (nginx asks again); for outages, only what is still public stays.
     media_links.forget_windows(root)
-    media_links.keep_only(root, lambda ids: ids & {"def456"})
+    latest = root / media_links.FOLDER / media_links.LATEST
+    media_links.keep_only(media_links.kept(latest, "*/*"), lambda ids: ids & {"def456"})
     assert links_of(root) == ["latest/7/def456.m4a"]
     assert sorted(p.name for p in root.iterdir()) == [media_links.FOLDER, "shows"]  # nothing else beside the media
 
     def unreachable(_ids):
         raise OperationalError("SELECT", {}, Exception("the database is down"))
 
-    media_links.keep_only(root, unreachable)  # cannot tell what is public: nothing is kept
+    media_links.keep_only(media_links.kept(latest, "*/*"), unreachable)  # cannot tell what is public: nothing kept
     assert links_of(root) == []
     media_links.forget_windows(root)  # nothing to drop: no error
 

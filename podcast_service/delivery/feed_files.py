@@ -22,7 +22,6 @@ from pathlib import Path
 
 from flask import has_app_context
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 
 from ..core import changes
 from ..core.extensions import db
@@ -118,26 +117,11 @@ def forget(root: Path, slug: str) -> None:
             path.unlink(missing_ok=True)
 
 
-def keep_only_public(root: Path) -> None:
-    """Drop the kept versions of feeds whose show is no longer public (made private or deleted); if that cannot
-    be asked, all of them."""
-    kept = root / media_links.FOLDER / FEEDS
-    try:
-        names = {path.name.split(".", 1)[0]: path for path in kept.iterdir()}
-    except FileNotFoundError:
-        return
-    except OSError as e:
-        log.warning("cannot read nginx's kept feeds in %s: %s", kept, e.strerror)
-        return
-    try:  # on a connection of its own: the session that committed can say nothing more
-        with db.engine.connect() as connection:
-            public = set(connection.scalars(select(Show.slug).where(Show.slug.in_(names), Show.private.is_(False))))
-    except SQLAlchemyError as e:
-        log.warning("cannot tell which kept feeds are still public, dropping them all: %s", e)
-        public = set()
-    for slug in set(names) - public:
-        for name in _names(slug):
-            (kept / name).unlink(missing_ok=True)
+def _public(slugs: set[str]) -> set[str]:
+    """Which of these shows are public. On a connection of its own: the session that committed can say nothing
+    more."""
+    with db.engine.connect() as connection:
+        return set(connection.scalars(select(Show.slug).where(Show.slug.in_(slugs), Show.private.is_(False))))
 
 
 @changes.after_commit("feeds")
@@ -147,4 +131,4 @@ def _feeds_changed(_shows: set[int]) -> None:
     if has_app_context():
         root = current_settings().storage_path
         media_links.forget_windows(root)
-        keep_only_public(root)
+        media_links.keep_only(media_links.kept(root / media_links.FOLDER / FEEDS, "*.xml*"), _public)

@@ -3,9 +3,10 @@
 `leave` puts a link to a stored file in `STORAGE/.published/WINDOW/CLASS/ID.EXT`
 (and in `latest/`, what nginx sends while the service cannot answer); `forget`
 drops one file's links, `forget_windows` every window's (a commit that could
-withdraw a file), `keep_only` the latest links of files no longer public;
-past windows and unused `latest/` links are swept. The design, the classes and
-what nginx does with them: docs/architecture.md (the ten-second publication).
+withdraw a file); `keep_only` drops what is kept for outages (latest links,
+feeds' versions) once it is no longer public; past windows and unused
+`latest/` links are swept. The design, the classes and what nginx does with
+them: docs/architecture.md (the ten-second publication).
 """
 
 from __future__ import annotations
@@ -131,27 +132,26 @@ def forget_windows(root: Path) -> None:
         drop(root, folder)
 
 
-def kept(root: Path) -> dict[str, list[Path]]:
-    """The latest links kept for outages, by the public id they name."""
+def kept(folder: Path, pattern: str) -> dict[str, list[Path]]:
+    """The files in `folder` matching `pattern`, by the name before their first dot (a public id, a slug)."""
     found: dict[str, list[Path]] = {}
-    for path in (root / FOLDER / LATEST).glob("*/*"):
+    for path in folder.glob(pattern):
         found.setdefault(path.name.split(".", 1)[0], []).append(path)
     return found
 
 
-def keep_only(root: Path, public: Callable[[set[str]], set[str]]) -> None:
-    """Drop the latest links of files that are no longer public (`public(ids)` says which still are); if that
-    cannot be asked, all of them: a file withdrawn must not stay behind for the next outage."""
-    links = kept(root)
-    if not links:
+def keep_only(kept: dict[str, list[Path]], public: Callable[[set[str]], set[str]]) -> None:
+    """Drop the kept files of names no longer public (`public(names)` says which still are); if that cannot be
+    asked, all of them: what was withdrawn must not stay behind for the next outage."""
+    if not kept:
         return
     try:
-        still = public(set(links))
+        still = public(set(kept))
     except SQLAlchemyError as e:
-        log.warning("cannot tell which kept media links are still public, dropping them all: %s", e)
+        log.warning("cannot tell which files kept for outages are still public, dropping them all: %s", e)
         still = set()
-    for public_id in set(links) - still:
-        for path in links[public_id]:
+    for name in set(kept) - still:
+        for path in kept[name]:
             path.unlink(missing_ok=True)
 
 
@@ -175,4 +175,4 @@ def _media_changed(_: set) -> None:
     if has_app_context():
         root = current_settings().storage_path
         forget_windows(root)
-        keep_only(root, lookups.public_among)
+        keep_only(kept(root / FOLDER / LATEST, "*/*"), lookups.public_among)
