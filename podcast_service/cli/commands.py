@@ -277,12 +277,29 @@ def worker_command(threads: int) -> None:
 WAIT_SECONDS = (1, 2, 4, 8, 15, 30)
 
 
-def _require_database(*, wait: bool = False) -> None:
-    """Refuse, in one line naming the fix, a database that is missing, unreachable or not at the code's schema.
+def _connect(*, wait: bool = False) -> None:
+    """Make sure the database answers, or say in one line which setting to fix.
 
     With `wait`, an unreachable database is tried again (1, 2, 4... then every 30 s) until it answers: a
     worker started while the database is down becomes ready when it is back.
     """
+    url = current_settings().database_url
+    for attempt in itertools.count():
+        try:
+            with db.engine.connect():
+                return
+        except SQLAlchemyError as e:
+            problem = schema.connection_problem(url, e)
+            if not wait:
+                raise click.ClickException(problem) from None
+            pause = WAIT_SECONDS[min(attempt, len(WAIT_SECONDS) - 1)]
+            click.echo(f"waiting for the database, trying again in {pause} s: {problem}", err=True)
+            time.sleep(pause)
+
+
+def _require_database(*, wait: bool = False) -> None:
+    """Refuse, in one line naming the fix, a database that is missing, unreachable or not at the code's schema
+    (`wait`: see `_connect`)."""
     settings = current_settings()
     missing = schema.missing_sqlite_file(settings.database_url)
     if missing is not None:
@@ -290,17 +307,11 @@ def _require_database(*, wait: bool = False) -> None:
             f"there is no database at {missing}. Run commands from the folder that holds config.toml "
             f"(or set PODCAST_CONFIG or PODCAST_DATABASE_URL); to create it, run `{schema.UPGRADE}`"
         )
-    for attempt in itertools.count():
-        try:
-            state = schema.state()
-            break
-        except SQLAlchemyError as e:
-            problem = schema.connection_problem(settings.database_url, e)
-            if not wait:
-                raise click.ClickException(problem) from None
-            pause = WAIT_SECONDS[min(attempt, len(WAIT_SECONDS) - 1)]
-            click.echo(f"waiting for the database, trying again in {pause} s: {problem}", err=True)
-            time.sleep(pause)
+    _connect(wait=wait)
+    try:
+        state = schema.state()
+    except SQLAlchemyError as e:
+        raise click.ClickException(schema.connection_problem(settings.database_url, e)) from None
     if not state.ok:
         raise click.ClickException(state.problem())
 
@@ -339,12 +350,7 @@ def _connecting(callback: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(callback)
     def run(*args: Any, **kwargs: Any) -> Any:
-        url = current_settings().database_url
-        try:
-            with db.engine.connect():
-                pass
-        except SQLAlchemyError as e:
-            raise click.ClickException(schema.connection_problem(url, e)) from None
+        _connect()
         return callback(*args, **kwargs)
 
     return run
