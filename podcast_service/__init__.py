@@ -362,4 +362,4 @@ def configure_error_handlers(app: Flask) -> None:
     def service_error(e: PodcastServiceError) -> BaseResponse:
         if e.http_status >= 500:
             app.logger.error("%s: %s", type(e).__name__, e)
-        return respond(Response(headers=e.headers), e.http_status, "Error", str(e))
+        return respond(Response(headers=e.headers), e.http_status, "Error", e.for_client)

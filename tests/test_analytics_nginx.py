@@ -176,13 +176,14 @@ def test_nginx_stops_sending_an_unpublished_episode_alone_and_keeps_sending_whil
         assert ask(proxy.port, path, Range="bytes=0-99")[0] == 206
         server.stop()
         # The service is down: the link it left still serves plain requests (this window's, or the latest
-        # once the window has turned); the others get the gateway error.
+        # once the window has turned); the others get a 503 that says when to retry.
         assert ask(proxy.port, path, Range="bytes=0-99") == (206, stored.read_bytes()[:100])
         links = tmp_path / "media" / ".published"
         for window in [d for d in links.iterdir() if d.name.isdigit()]:  # as the ten seconds turning would
             shutil.rmtree(window)
         assert ask(proxy.port, path, Range="bytes=0-99") == (206, stored.read_bytes()[:100])
-        assert ask(proxy.port, path, Cookie="a=b")[0] == 502
+        status, headers, _ = answer(proxy.port, path, Cookie="a=b")
+        assert (status, headers.get("Retry-After")) == (503, "30")
         server.start()
         assert ask(proxy.port, path, Range="bytes=0-99")[0] == 206
         # What nginx sent while no reader ran waited in the log, and is counted now: nothing was lost.

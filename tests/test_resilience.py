@@ -17,6 +17,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -225,6 +226,20 @@ def test_a_hung_store_leaves_feeds_and_pages_serving_and_health_answers_in_time(
             # Media needs only a presigned URL, made without asking the store.
             audio = client.get(f"{episode_page}").text.split('src="', 1)[1].split('"', 1)[0]
             assert client.get(audio.removeprefix(BASE_URL)).status_code == 302
+            # A file on its way is refused before it is read or probed, without naming the bucket.
+            admin = accounts.create_user("admin@example.org", "a long admin password", admin=True)
+            _token, secret = accounts.create_token(admin, "tests", ["read", "write"])
+            with caplog.at_level(logging.ERROR, logger="podcast_service"):
+                r = client.post(
+                    "/api/v1/shows/cyber-security-coalition/episodes",
+                    headers={"Authorization": f"Bearer {secret}"},
+                    **multipart(audio=((AUDIO / "cbr.mp3").read_bytes() * 100, "new.mp3")),
+                )
+            assert (r.status_code, r.headers["Retry-After"]) == (503, "30")
+            assert r.json["error"]["message"] == "The media store is not available right now; try again shortly."
+            # The operator's detail: the store was asked before the file was stored (or even probed).
+            assert f"could not reach the bucket in bucket {s3_bucket}" in caplog.text
+            assert "could not store" not in caplog.text
         finally:
             proxy.thaw()
             proxy.stop()
@@ -302,6 +317,93 @@ def test_a_full_disk_keeps_reads_serving_and_refuses_writes_cleanly(small_disk, 
         assert r.status_code == 200 and client.get("/healthz").status_code == 200
         db.session.remove()
         dispose_app(app)
+
+
+def test_behind_nginx_a_full_disk_gives_503_on_every_upload_path(small_disk, tmp_path):
+    """Every route that takes a file, through the API and the admin pages, answers a full disk with a 503
+    that says when to retry: whether nginx cannot spool the body (its own temporary folder on the full disk)
+    or the service cannot."""
+    import http.cookiejar
+    import uuid
+
+    from fixtures.app import CSRF_FIELD, PASSWORD
+
+    config = {
+        "base_url": BASE_URL,
+        "secret_key": "tests-only-4f1d9a7c2b8e6035d1a9f7c3e5b2a8d0",
+        "database_url": f"sqlite:///{small_disk / 'podcast.db'}",
+        "storage_path": str(small_disk / "media"),
+        "upload_temp_path": str(small_disk / "uploads"),
+        "trusted_proxies": 1,
+    }
+    app = create_app(config)
+    with app.app_context():
+        migrate(app)
+        assert app.test_cli_runner().invoke(args=["import-episodes", str(DEMO_EPISODES)]).exit_code == 0
+        admin = accounts.create_user("admin@example.org", PASSWORD, admin=True)
+        _token, secret = accounts.create_token(admin, "tests", ["read", "write"])
+        episode_id = db.session.query(Episode).one().id
+        db.session.remove()
+    dispose_app(app)
+    (tmp_path / "gunicorn").mkdir()
+    server = Gunicorn(app_environment(config), tmp_path / "gunicorn")
+    server.start()
+    # One nginx with room for request bodies, one whose temporary folder is on the full disk.
+    proxies = [Nginx(f"127.0.0.1:{server.port}", folder) for folder in (tmp_path / "nginx", small_disk / "nginx")]
+    for proxy in proxies:
+        proxy.start()
+    try:
+        # The session cookie is Secure (the base URL is https): a browser would send it there, so it is sent here.
+        policy = type("SecureOverHttp", (http.cookiejar.DefaultCookiePolicy,), {"return_ok_secure": lambda *a: True})
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar(policy())))
+        login = f"{proxies[0].url}/admin/login"
+        token = CSRF_FIELD.search(browser.open(login).read().decode()).group(1)
+        form = urllib.parse.urlencode({"email": "admin@example.org", "password": PASSWORD, "csrf_token": token})
+        browser.open(login, data=form.encode())
+        show = "/shows/cyber-security-coalition"
+        page = browser.open(f"{proxies[0].url}/admin{show}/episodes/new").read().decode()
+        csrf = page.split('data-csrf="', 1)[1].split('"', 1)[0]
+        fill(small_disk)
+
+        audio = (AUDIO / "cbr.mp3").read_bytes() * 200  # past nginx's 1 MB in memory: it spools the body
+        boundary = uuid.uuid4().hex
+        api = {"Authorization": f"Bearer {secret}"}
+        admin_xhr = {"X-CSRFToken": csrf}
+        for proxy in proxies:
+            for method, path, field, name, headers, opener in (
+                ("POST", f"/api/v1{show}/episodes", "audio", "new.mp3", api, None),
+                ("PATCH", f"/api/v1{show}/episodes/{episode_id}", "audio", "new.mp3", api, None),
+                ("POST", f"/api/v1{show}/episodes/{episode_id}/alternates", "audio", "new.mp3", api, None),
+                ("PUT", f"/api/v1{show}/episodes/{episode_id}/transcript", "transcript", "t.vtt", api, None),
+                ("PUT", f"/api/v1{show}/image", "image", "cover.jpg", api, None),
+                ("POST", f"/admin{show}/episodes/upload", "audio", "new.mp3", admin_xhr, browser),
+                ("POST", f"/admin{show}/episodes/{episode_id}/audio", "audio", "new.mp3", admin_xhr, browser),
+            ):
+                body = (
+                    (
+                        f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{name}"\r\n\r\n'
+                    ).encode()
+                    + audio
+                    + f"\r\n--{boundary}--\r\n".encode()
+                )
+                request = urllib.request.Request(
+                    proxy.url + path,
+                    data=body,
+                    method=method,
+                    headers={"Content-Type": f"multipart/form-data; boundary={boundary}", **headers},
+                )
+                try:
+                    (opener or urllib.request.build_opener()).open(request, timeout=60)
+                    status, retry, text = 200, None, ""
+                except urllib.error.HTTPError as e:
+                    with e:
+                        status, retry, text = e.code, e.headers.get("Retry-After"), e.read().decode()
+                assert (status, retry) == (503, "30"), (str(proxy.workdir), path, status, text)
+                assert "disk" in text and str(small_disk) not in text, (path, text)
+    finally:
+        for proxy in proxies:
+            proxy.stop()
+        server.stop()
 
 
 def test_a_retried_upload_with_the_same_idempotency_key_makes_one_episode(client, show, admin_headers):
@@ -685,9 +787,11 @@ def test_a_worker_started_while_the_database_is_down_waits_and_works_once_it_is_
             dispose_app(app)
 
 
-def test_while_the_database_is_down_nginx_sends_what_was_published_and_the_rest_is_503(tmp_path):
-    """The service answers 503 without its database; nginx then sends the feed and audio it kept, as it does
-    while gunicorn is down, and passes every other 503 on."""
+@pytest.mark.parametrize("fault", ["stop", "freeze"])
+def test_while_the_database_is_down_nginx_sends_what_was_published_and_the_rest_is_503(tmp_path, fault):
+    """The service answers 503 without its database (stopped, or frozen until the watchdog cuts the wait);
+    nginx then sends the feed and audio it kept, as it does while gunicorn is down, and passes every other
+    503 on."""
     from fixtures.production import answer, answered_alone
 
     slug = "cyber-security-coalition"
@@ -725,7 +829,7 @@ def test_while_the_database_is_down_nginx_sends_what_was_published_and_the_rest_
                 proxy.port, f"/shows/{slug}/feed.xml", lambda w: (links / w / "feeds" / f"{slug}.xml").is_symlink()
             )
             answered_alone(proxy.port, audio, lambda w: any((links / w).glob(f"*/{public_id}.*")))
-            database.stop()
+            getattr(database, fault)()
             # A restarted gunicorn, which remembers nothing of the files it answered for: it must ask the
             # database, and answers 503. (Its memory would otherwise answer for a few seconds.)
             server.stop()
@@ -783,3 +887,45 @@ def select_readable(fd: int) -> bool:
     import select
 
     return bool(select.select([fd], [], [], 0)[0])
+
+
+def test_behind_nginx_health_answers_503_in_two_seconds_while_every_thread_waits(tmp_path):
+    """gunicorn's only thread waits on a frozen database: /healthz through nginx still answers, with a 503
+    that says when to retry, before that wait ends."""
+    from fixtures.production import answer
+
+    with postgres_schema(reuse=True) as url:
+        database = TcpProxy(5432)
+        config = {
+            "base_url": BASE_URL,
+            "secret_key": "tests-only-4f1d9a7c2b8e6035d1a9f7c3e5b2a8d0",
+            "database_url": url.replace("127.0.0.1:5432", f"127.0.0.1:{database.port}"),
+            "storage_path": str(tmp_path / "media"),
+            "trusted_proxies": 1,
+            "database_timeout_seconds": 600,  # the waiting request ends only when the test thaws the database
+        }
+        app = create_app(config)
+        with app.app_context():
+            migrate(app)
+            assert app.test_cli_runner().invoke(args=["import-episodes", str(DEMO_EPISODES)]).exit_code == 0
+            db.session.remove()
+        dispose_app(app)
+        (tmp_path / "gunicorn").mkdir()
+        server = Gunicorn(app_environment(config), tmp_path / "gunicorn", threads=1)
+        server.start()
+        proxy = Nginx(f"127.0.0.1:{server.port}", tmp_path / "nginx")
+        proxy.start()
+        try:
+            assert answer(proxy.port, "/healthz")[0] == 200
+            database.freeze()
+            waiting = ThreadPoolExecutor(1).submit(answer, proxy.port, "/shows/cyber-security-coalition/")
+            wait_for(lambda: database.held, what="the page's query held by the frozen database", logs=[server])
+            status, headers, _ = answer(proxy.port, "/healthz")
+            assert (status, headers.get("Retry-After")) == (503, "30")
+            assert not waiting.done()
+            database.thaw()
+            assert waiting.result()[0] == 200
+        finally:
+            database.stop()
+            proxy.stop()
+            server.stop()

@@ -16,6 +16,7 @@ from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from ..catalogue.service import storage
 from ..core.errors import Unauthorized
 from ..core.extensions import csrf
 from ..core.uploads import allow_uploads_for_this_view
@@ -32,7 +33,7 @@ def require_sign_in() -> Response | None:
             return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
         raise Unauthorized("sign in first", error="invalid_request")
     if current_user.is_authenticated:
-        allow_uploads_for_this_view()
+        allow_uploads_for_this_view(storage().check)
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         csrf.protect()
     return None

@@ -69,7 +69,10 @@ def login() -> BaseResponse | tuple[str, int] | str:
         )
     except PodcastServiceError as e:
         page = render_template(
-            "admin/login.html", error=str(e), email=request.form.get("email", ""), next=request.form.get("next", "")
+            "admin/login.html",
+            error=e.for_client,
+            email=request.form.get("email", ""),
+            next=request.form.get("next", ""),
         )
         return Response(page, status=e.http_status, headers=e.headers)
     # Nothing from before the sign-in (its CSRF token, say) carries over into the signed-in session.
@@ -105,7 +108,7 @@ def account() -> BaseResponse | tuple[str, int] | str:
             keep_tokens=keep_tokens,
         )
     except PodcastServiceError as e:
-        return render_template("admin/account.html", error=str(e)), e.http_status
+        return render_template("admin/account.html", error=e.for_client), e.http_status
     if keep_tokens:
         flash(gettext("Your password is changed. Other sessions have been signed out."))
     else:
@@ -135,7 +138,7 @@ def tokens() -> tuple[str, int] | str:
                 current_user, request.form.get("name", ""), request.form.getlist("scopes")
             )
         except PodcastServiceError as e:
-            error, status = str(e), e.http_status
+            error, status = e.for_client, e.http_status
     return render_template(
         "admin/tokens.html", tokens=current_user.tokens, scopes=SCOPES, new_secret=new_secret, error=error
     ), status
@@ -165,7 +168,7 @@ def users() -> tuple[str, int] | str:
             )
             flash(gettext("User %(email)s created.", email=user.email))
         except PodcastServiceError as e:
-            error, status = str(e), e.http_status
+            error, status = e.for_client, e.http_status
     return render_template(
         "admin/users.html", users=db.session.scalars(select(User).order_by(User.email)).all(), error=error
     ), status

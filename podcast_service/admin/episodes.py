@@ -91,7 +91,7 @@ def edit_episode(slug: str, episode_id: int) -> Response | tuple[str, int]:
         save_episode(show, data, existing=episode)
     except PodcastServiceError as e:
         db.session.rollback()
-        return _edit_page(show, episode, error=str(e), form=request.form, status=e.http_status)
+        return _edit_page(show, episode, error=e.for_client, form=request.form, status=e.http_status)
     flash(gettext("Saved. The episode is %(status)s.", status=STATUS_NAMES[episode.status.value]))
     return redirect(url_for("admin.edit_episode", slug=slug, episode_id=episode_id))
 
@@ -157,7 +157,7 @@ def set_episode_versions(slug: str, episode_id: int) -> Response:
         )
     except PodcastServiceError as e:
         db.session.rollback()
-        flash(str(e), "error")
+        flash(e.for_client, "error")
     return redirect(url_for("admin.edit_episode", slug=slug, episode_id=episode_id) + "#versions")
 
 
@@ -171,7 +171,7 @@ def add_alternate(slug: str, episode_id: int) -> Response:
         flash(gettext("Added %(name)s as another rendition.", name=name))
     except PodcastServiceError as e:
         db.session.rollback()
-        flash(str(e), "error")
+        flash(e.for_client, "error")
     return redirect(url_for("admin.edit_episode", slug=slug, episode_id=episode_id) + "#renditions")
 
 
@@ -201,5 +201,5 @@ def process_audio_again(slug: str, episode_id: int) -> Response:
         flash(gettext("The audio is being processed again; this page shows its progress."))
     except PodcastServiceError as e:
         db.session.rollback()
-        flash(str(e), "error")
+        flash(e.for_client, "error")
     return redirect(url_for("admin.edit_episode", slug=slug, episode_id=episode_id) + "#renditions")

@@ -30,7 +30,7 @@ def new_import() -> Response | tuple[str, int] | str:
         )
     except PodcastServiceError as e:
         return render_template(
-            "admin/import_form.html", form=form, error=str(e), imports=background.mine(current_user)
+            "admin/import_form.html", form=form, error=e.for_client, imports=background.mine(current_user)
         ), e.http_status
     return redirect(url_for("admin.feed_import", import_id=row.id))
 
@@ -63,6 +63,6 @@ def restart_import(import_id: int) -> Response | tuple[str, int]:
         background.restart(row)
     except PodcastServiceError as e:
         return render_template(
-            "admin/import.html", row=row, status=background.as_json(row), error=str(e), may_restart=False
+            "admin/import.html", row=row, status=background.as_json(row), error=e.for_client, may_restart=False
         ), e.http_status
     return redirect(url_for("admin.feed_import", import_id=row.id))

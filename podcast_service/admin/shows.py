@@ -63,7 +63,7 @@ def new_show() -> Response | tuple[str, int]:
         image = uploaded(request.files.get("image"), lazy_gettext("cover art"))
         show = save_show(data, image=image[0] if image else None, new=True)
     except PodcastServiceError as e:
-        return _show_form({"data": blank, "form": form, "show": None}, str(e), e.http_status)
+        return _show_form({"data": blank, "form": form, "show": None}, e.for_client, e.http_status)
     if not current_user.is_admin:
         accounts.set_member(show, current_user, "owner")
     flash(gettext("Show %(title)r created. Upload its first episode.", title=show.title))
@@ -117,7 +117,7 @@ def show_settings(slug: str) -> Response | tuple[str, int]:
         save_show(data, image=image[0] if image else None)
     except PodcastServiceError as e:
         db.session.rollback()
-        return _show_form({"data": current, "form": form, "show": show}, str(e), e.http_status)
+        return _show_form({"data": current, "form": form, "show": show}, e.for_client, e.http_status)
     flash(gettext("Show settings saved."))
     return redirect(url_for("admin.show_settings", slug=slug))
 
@@ -136,7 +136,7 @@ def add_member(slug: str) -> Response | tuple[str, int]:
             )
         )
     except PodcastServiceError as e:
-        flash(str(e), "error")
+        flash(e.for_client, "error")
     return redirect(url_for("admin.show_settings", slug=slug))
 
 
@@ -153,7 +153,7 @@ def set_versions(slug: str) -> Response:
         )
     except PodcastServiceError as e:
         db.session.rollback()
-        flash(str(e), "error")
+        flash(e.for_client, "error")
     return redirect(url_for("admin.show_settings", slug=slug) + "#versions")
 
 
@@ -174,7 +174,7 @@ def add_subscriber(slug: str) -> Response | str:
     try:
         _subscriber, token = subscribers.create_subscriber(show, request.form.get("name", ""))
     except PodcastServiceError as e:
-        flash(str(e), "error")
+        flash(e.for_client, "error")
         return redirect(url_for("admin.show", slug=slug) + "#subscribers")
     return _show_page(show, urls.subscriber_feed_url(token))
 

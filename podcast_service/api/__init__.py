@@ -13,6 +13,7 @@ from __future__ import annotations
 from flask import Blueprint, g, request
 
 from ..accounts.service import bearer_secret, token_for
+from ..catalogue.service import storage
 from ..core.errors import Forbidden, Unauthorized
 from ..core.uploads import allow_uploads_for_this_view
 
@@ -38,7 +39,7 @@ def authenticate() -> None:
         error.headers = {"WWW-Authenticate": f'Bearer realm="api", error="insufficient_scope", scope="{scope}"'}
         raise error
     g.api_user = token.user
-    allow_uploads_for_this_view()
+    allow_uploads_for_this_view(storage().check)
 
 
 from . import openapi, views  # noqa: E402,F401  (registers the routes)

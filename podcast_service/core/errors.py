@@ -15,6 +15,11 @@ class PodcastServiceError(Exception):
     # Extra response headers (Retry-After, WWW-Authenticate...) for the view that reports it.
     headers: dict[str, str] = {}
 
+    @property
+    def for_client(self) -> str:
+        """What an HTTP client is told; the log has the message itself."""
+        return str(self)
+
 
 class SettingsError(PodcastServiceError, click.ClickException):
     """Configuration that cannot be used.
@@ -45,9 +50,14 @@ class TooLarge(ValidationError):
 
 
 class StorageError(PodcastServiceError):
-    """The media store failed or cannot be reached."""
+    """The media store failed or cannot be reached. The message names the bucket, key or folder, for the
+    operator; a client is told only that the store is unavailable."""
 
     http_status = 503
+
+    @property
+    def for_client(self) -> str:
+        return "The media store is not available right now; try again shortly."
 
 
 class Conflict(ValidationError):

@@ -35,6 +35,10 @@ class DiskFull(StorageError):
     def __init__(self) -> None:
         super().__init__("The server's disk is full; the file cannot be received now. Try again later.")
 
+    @property
+    def for_client(self) -> str:
+        return str(self)
+
 
 def disk_full(e: OSError) -> bool:
     return e.errno in (errno.ENOSPC, errno.EDQUOT)

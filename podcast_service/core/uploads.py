@@ -12,7 +12,10 @@ Only routes marked with `@accepts_uploads` take a large body, only as
 multipart/form-data, and only once the blueprint has checked who is asking:
 every other request (the sign-in form, JSON, also JSON sent to an upload
 route, an anonymous POST anywhere) is refused with 413 past SMALL_BODY_BYTES,
-before its body is read when it declares its length.
+before its body is read when it declares its length. A file on its way to a
+marked view is refused with 503 before its body is read when the media store
+does not answer: the producer learns it at once, not after the upload has
+been received and probed.
 """
 
 from __future__ import annotations
@@ -44,11 +47,17 @@ def accepts_uploads(view: View) -> View:
     return view
 
 
-def allow_uploads_for_this_view() -> None:
-    """Called by a blueprint after its authentication check: lift the body limit for marked views."""
+def allow_uploads_for_this_view(store_ready: Callable[[], None]) -> None:
+    """Called by a blueprint after its authentication check: lift the body limit for marked views.
+
+    `store_ready` raises StorageError when the media store cannot take a file
+    now; it is asked only when a body larger than a form is on its way.
+    """
     view = current_app.view_functions.get(request.endpoint or "")
     if getattr(view, "accepts_uploads", False):
         cast(UploadRequest, request).uploads_allowed = True
+        if (request.content_length or 0) > SMALL_BODY_BYTES or request.headers.get("Transfer-Encoding"):
+            store_ready()
 
 
 class Spool:

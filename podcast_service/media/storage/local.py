@@ -15,6 +15,7 @@ from werkzeug.http import http_date, quote_etag
 from werkzeug.wrappers import Response as BaseResponse
 
 from ...core.errors import StorageError
+from ...core.spools import DiskFull, disk_full
 from .base import HashingReader, LimitedReader, PendingUpload, Storage, StoredObject, check_key, iter_chunks
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ class LocalStorage(Storage):
     def _write_failed(self, key: str, e: OSError) -> StorageError:
         """The cause for the client (a full disk, say), the folder only for the log."""
         log.error("cannot write %s in %s: %s", key, self.root, e.strerror)
-        return StorageError(f"the media store cannot save the file: {e.strerror}")
+        return DiskFull() if disk_full(e) else StorageError(f"the media store cannot save the file: {e.strerror}")
 
     def put(self, key: str, stream: BinaryIO, *, content_type: str, download_name: str | None = None) -> StoredObject:
         """Write beside the target and rename, so a reader never sees half a file.
