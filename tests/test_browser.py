@@ -6,7 +6,8 @@ import threading
 from urllib.parse import urlsplit
 
 import pytest
-from fixtures.browser import EPISODE, until
+from fixtures.app import PASSWORD, wait_for
+from fixtures.browser import EPISODE, PRODUCER, until
 
 # Chromium drops media range requests it no longer needs (after a seek); Werkzeug's development server,
 # which stands in for gunicorn here, can leave such a request's file to the garbage collector when the
@@ -21,12 +22,16 @@ def test_player_loads_and_a_chapter_click_seeks(live_demo, page):
     # The enclosure, and with S3 the store's URL it redirects to: both paths end in .mp3.
     page.on("response", lambda r: statuses.append(r.status) if urlsplit(r.url).path.endswith(".mp3") else None)
     page.goto(base + EPISODE)
+    page.wait_for_load_state("networkidle")
     assert page.title() == "Shaping Belgium's digital future · Cyber Security Coalition Podcast"
-    until(page, "document.getElementById('player').readyState >= 1")
-    assert page.evaluate("document.getElementById('player').duration") == pytest.approx(duration, abs=0.5)
+    assert statuses == []  # no audio asked for before the listener plays; the page says how long it is
+    minutes, seconds = divmod(round(duration), 60)
+    assert page.inner_text(".controls .left") == f"-{minutes}:{seconds:02d} left"
 
     page.get_by_role("link", name="We are reaching more and more Belgians").click()
+    until(page, "document.getElementById('player').readyState >= 1")  # pressing play loads the audio
     until(page, "document.getElementById('player').currentTime >= 43")
+    assert page.evaluate("document.getElementById('player').duration") == pytest.approx(duration, abs=0.5)
     assert page.evaluate("document.getElementById('player').currentTime") < 50
     assert 206 in statuses  # the browser streamed with byte ranges
     report = page.get_by_role("link", name="2021 activity report of the Cyber Security Coalition").first
@@ -56,11 +61,14 @@ def test_the_embed_plays_inside_an_iframe_on_another_site(live_demo, page, other
     folder, origin = other_origin
     code = page.context.request.get(f"{base}/oembed?url={base}{EPISODE}").json()["html"]
     (folder / "report.html").write_text(f"<!doctype html><title>Report</title><h1>2021 report</h1>{code}")
+    audio = []
+    page.on("request", lambda r: audio.append(r.url) if urlsplit(r.url).path.endswith(".mp3") else None)
     page.goto(f"{origin}/report.html")
     frame = page.frame_locator("iframe").first
     frame.locator("#player").wait_for()
+    page.wait_for_load_state("networkidle")
+    assert audio == []  # the report's readers who do not press play download nothing
     embedded = next(f for f in page.frames if f.url.endswith("/embed"))
-    until(embedded, "document.getElementById('player').readyState >= 1")
     embedded.evaluate("document.getElementById('player').play()")
     until(embedded, "document.getElementById('player').currentTime > 1")
     frame.get_by_role("link", name="We are reaching more and more Belgians").click()
@@ -78,7 +86,6 @@ def test_the_player_follows_chapters_and_transcript_and_answers_the_keyboard(liv
     base, _duration = live_demo
     page.goto(base + EPISODE)
     player = "document.getElementById('player')"
-    until(page, f"{player}.readyState >= 1")
 
     chapter = page.get_by_role("link", name="We are reaching more and more Belgians")
     chapter.click()
@@ -123,3 +130,38 @@ def test_the_player_follows_chapters_and_transcript_and_answers_the_keyboard(liv
     page.get_by_label("Search the transcript").fill("prime minister")
     visible = page.locator(".cues p:visible")
     assert visible.count() >= 1 and all("prime minister" in t.lower() for t in visible.all_inner_texts())
+
+
+DESKTOP_CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+
+
+def test_opening_the_page_or_the_embed_is_no_download_and_pressing_play_is_one(live_demo, page, other_origin):
+    """IAB guidelines, pre-loads: a page or an embed opened without playing asks for no audio at all, so
+    nothing can be counted; pressing play counts one download."""
+    base, _duration = live_demo
+    folder, origin = other_origin
+    # A desktop browser's user agent: headless chromium's own is filtered as a robot's.
+    page.set_extra_http_headers({"User-Agent": DESKTOP_CHROME})
+    audio = []
+    page.on("request", lambda r: audio.append(r.url) if urlsplit(r.url).path.endswith(".mp3") else None)
+    code = page.context.request.get(f"{base}/oembed?url={base}{EPISODE}").json()["html"]
+    (folder / "report.html").write_text(f"<!doctype html><title>Report</title>{code}")
+    for url in (base + EPISODE, f"{origin}/report.html"):
+        page.goto(url)
+        page.wait_for_load_state("networkidle")
+    assert audio == []
+
+    page.goto(base + EPISODE)
+    page.evaluate("document.getElementById('player').play()")  # the play button of the native controls
+    until(page, "document.getElementById('player').currentTime > 1")
+    assert audio
+    page.goto(base + "/admin/login")
+    page.get_by_label("E-mail address").fill(PRODUCER)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    def total() -> bool:  # the rows reach the database within a second (the writer's batch)
+        page.goto(base + "/admin/shows/cyber-security-coalition/analytics?days=7")
+        return page.inner_text("strong.total") == "1"
+
+    wait_for(total, what="the dashboard showing one download")

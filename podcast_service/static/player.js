@@ -1,5 +1,7 @@
 // The episode page's and the embed's player. Without this file the page is a plain <audio> element with
-// the chapters and transcript still readable; with it:
+// the chapters and transcript still readable. The element asks for no audio before the listener plays it
+// (preload="none": opening a page is not a download); the page gives the duration meanwhile
+// (data-duration). With this file:
 // - chapter and transcript times seek the audio and start it, and a link ending in #t=SECONDS (or
 //   #t=1:23) opens the page playing from there;
 // - the current chapter and transcript cue are highlighted as the audio plays (aria-current), and the
@@ -35,8 +37,13 @@
     play();
   }
 
+  // The duration: the audio's own once loaded, the page's before.
+  function length() {
+    return isFinite(player.duration) ? player.duration : parseFloat(player.dataset.duration);
+  }
+
   function skip(by) {
-    var end = isFinite(player.duration) ? player.duration : Infinity;
+    var end = isFinite(length()) ? length() : Infinity;
     player.currentTime = Math.min(end, Math.max(0, player.currentTime + by));
   }
 
@@ -51,9 +58,7 @@
   function fromHash() {
     var match = /^#t=([0-9:.]+)$/.exec(window.location.hash);
     var start = match ? seconds(match[1]) : null;
-    if (start === null) return;
-    if (player.readyState >= 1) playFrom(start);
-    else player.addEventListener("loadedmetadata", function () { playFrom(start); }, {once: true});
+    if (start !== null) playFrom(start);  // before loading, the position the audio will start from
   }
   window.addEventListener("hashchange", fromHash);
   fromHash();
@@ -97,24 +102,26 @@
   var waveStops = waveform ? waveform.querySelectorAll("stop") : [];
   if (waveform) {
     waveform.addEventListener("click", function (event) {
-      if (!isFinite(player.duration)) return;
+      if (!isFinite(length())) return;
       var box = waveform.getBoundingClientRect();
-      playFrom(player.duration * Math.min(1, Math.max(0, (event.clientX - box.left) / box.width)));
+      playFrom(length() * Math.min(1, Math.max(0, (event.clientX - box.left) / box.width)));
     });
   }
 
   function update() {
     followChapters(player.currentTime);
     followCues(player.currentTime);
-    if (waveStops.length && isFinite(player.duration) && player.duration > 0) {
-      var played = String(player.currentTime / player.duration);
+    var total = length();
+    if (waveStops.length && isFinite(total) && total > 0) {
+      var played = String(player.currentTime / total);
       waveStops.forEach(function (stop) { stop.setAttribute("offset", played); });
     }
-    if (isFinite(player.duration)) {
-      left.textContent = controls.dataset.left.replace("{time}", "-" + clock(player.duration - player.currentTime));
+    if (isFinite(total)) {
+      left.textContent = controls.dataset.left.replace("{time}", "-" + clock(total - player.currentTime));
     }
   }
   ["timeupdate", "seeked", "loadedmetadata"].forEach(function (name) { player.addEventListener(name, update); });
+  update();
 
   document.addEventListener("keydown", function (event) {
     var target = event.target;
