@@ -135,3 +135,43 @@ def test_a_title_or_app_name_cannot_run_as_a_formula_in_the_csv(app, signed_in, 
     assert sorted(r[2] for r in rows) == sorted(["'" + t for t in titles[:4]] + ["Plain -title"])
     assert {r[3] for r in rows} == {"'=cmd|' /C calc'!A0"}
     assert all(not cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r)
+
+
+def test_a_finished_day_is_counted_before_the_rollup_reaches_it(
+    app, client, demo, api, monkeypatch, enclosure, signed_in
+):
+    """IAB guidelines, reporting: a day is over at midnight UTC, so its figures are final then, whether the
+    rollup (every ten minutes, by a job worker that may be down) has run or not."""
+    path, _size, _needed = enclosure
+    clock = Clock()
+    monkeypatch.setattr(recording, "utcnow", clock)
+    yesterday = utcnow().replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    from fixtures import analytics
+
+    monkeypatch.setattr(analytics, "DAY", yesterday.replace(hour=0))
+    replay(app, client, clock, path, [Hit(60, "198.51.100.1", APPLE), Hit(61, "198.51.100.2", OVERCAST)])
+
+    def figures():
+        body = api("GET", "/shows/cyber-security-coalition/analytics", query_string={"days": 7}).get_json()
+        csv_text = signed_in.get("/admin/shows/cyber-security-coalition/analytics.csv").text
+        page = html.fromstring(signed_in.get("/admin/shows/cyber-security-coalition/analytics?days=7").data)
+        return (
+            body["total"],
+            [d["downloads"] for d in body["per_day"]][-2:],
+            {a["app"]: a["downloads"] for a in body["apps"]},
+            body["episodes"][0]["downloads"],
+            [r[0::6] for r in list(csv.reader(io.StringIO(csv_text)))[1:]],
+            page.xpath("string(//strong[@class='total'])"),
+        )
+
+    before = figures()
+    assert before == (
+        2,
+        [2, 0],
+        {"Apple Podcasts": 1, "Overcast": 1},
+        2,
+        [[yesterday.date().isoformat(), "1"]] * 2,
+        "2",
+    )
+    counting.roll_up()
+    assert figures() == before

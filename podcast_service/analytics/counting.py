@@ -24,10 +24,10 @@ import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from itertools import groupby
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from .. import jobs
 from ..core import locks
@@ -116,6 +116,17 @@ def tally(day: date, show_id: int | None = None) -> Counter[tuple[int, str, str,
     """{(episode id, app, source, country): downloads} for the day from its raw rows (today's, live, for
     reports)."""
     return Counter(downloads(_day_requests(day, show_id)))
+
+
+def uncounted(show_id: int, today: date) -> dict[date, Counter[tuple[int, str, str, str]]]:
+    """The show's tally for each day whose raw rows the rollup has not counted yet: today, and finished days
+    it has not reached (the minutes after midnight, or a job worker down). A day is either still in raw rows
+    or counted in `daily_downloads`, never both: the rollup moves it in one transaction."""
+    first = db.session.scalar(select(func.min(MediaRequest.day)))
+    if first is None:
+        return {}
+    days = (first + timedelta(days=n) for n in range((today - first).days + 1))
+    return {day: counts for day in days if (counts := tally(day, show_id))}
 
 
 def roll_up(today: date | None = None) -> list[date]:

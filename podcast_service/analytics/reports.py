@@ -1,8 +1,8 @@
-"""The figures producers see (dashboard, CSV, API): counted days from `daily_downloads`, today live.
+"""The figures producers see (dashboard, CSV, API): counted days from `daily_downloads`, the rest live.
 
-Today's figures are counted from today's raw rows on each request (one
-pass over one day of one show's requests); earlier days come from the
-rollup's table. Episodes are compared by their first 7, 30 and 90 days, so
+Today's figures, and those of a finished day the rollup has not counted yet,
+are counted from their raw rows on each request (one pass over one day of
+one show's requests); other days come from the rollup's table. Episodes are compared by their first 7, 30 and 90 days, so
 last week's episode and last year's are measured alike.
 """
 
@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from ..core.extensions import db
 from ..models import DailyDownloads, Episode, Show, utcnow
-from .counting import tally
+from .counting import uncounted
 
 WINDOWS = (7, 30, 90)
 # Where downloads came from: apps reading the feed, the site's player (episode page), the embed, private feeds.
@@ -51,7 +51,8 @@ def show_figures(show: Show, days: int = 30, today: date | None = None, episodes
     """The last `days` days (today included) and the newest `episodes` published episodes."""
     today = today or utcnow().date()
     start = today - timedelta(days=days - 1)
-    live = tally(today, show.id)
+    pending = uncounted(show.id, today)
+    live = {day: counts for day, counts in pending.items() if day >= start}
     counted = DailyDownloads.show_id == show.id
     per_day = Counter(
         dict(
@@ -62,7 +63,8 @@ def show_figures(show: Show, days: int = 30, today: date | None = None, episodes
             ).all()
         )
     )
-    per_day[today] += sum(live.values())
+    for day, counts in live.items():
+        per_day[day] += sum(counts.values())
     apps: Counter[str] = Counter()
     sources: Counter[str] = Counter()
     countries: Counter[str] = Counter()
@@ -80,10 +82,11 @@ def show_figures(show: Show, days: int = 30, today: date | None = None, episodes
                 ).all()
             )
         )
-    for (_episode, app, source, country), n in live.items():
-        apps[app] += n
-        sources[source] += n
-        countries[country] += n
+    for counts in live.values():
+        for (_episode, app, source, country), n in counts.items():
+            apps[app] += n
+            sources[source] += n
+            countries[country] += n
     return ShowFigures(
         start=start,
         end=today,
@@ -91,7 +94,7 @@ def show_figures(show: Show, days: int = 30, today: date | None = None, episodes
         total=int(sum(per_day[d] for d in per_day if d >= start)),
         apps=_ranked(apps),
         sources={s: int(sources.get(s, 0)) for s in SOURCES},
-        episodes=episode_figures(show, today, live, episodes),
+        episodes=episode_figures(show, pending, episodes),
         countries=_ranked(countries) if any(countries) else [],
     )
 
@@ -101,7 +104,7 @@ def _ranked(counts: Counter) -> list[tuple[str, int]]:
 
 
 def episode_figures(
-    show: Show, today: date, live: dict[tuple[int, str, str, str], int], limit: int
+    show: Show, live: dict[date, Counter[tuple[int, str, str, str]]], limit: int
 ) -> list[EpisodeFigures]:
     rows = db.session.execute(
         select(Episode.id, Episode.slug, Episode.title, Episode.published_at)
@@ -124,7 +127,7 @@ def episode_figures(
         .where(DailyDownloads.episode_id.in_(figures))
         .group_by(DailyDownloads.episode_id, DailyDownloads.day)
     ).all()
-    live_days = [(key[0], today, n) for key, n in live.items() if key[0] in figures]
+    live_days = [(key[0], day, n) for day, counts in live.items() for key, n in counts.items() if key[0] in figures]
     for episode_id, day, n in [*daily, *live_days]:
         each = figures[episode_id]
         each.total += int(n)
@@ -136,7 +139,8 @@ def episode_figures(
 
 
 def csv_rows(show: Show) -> Iterator[list[object]]:
-    """Every counted day of the show, then today so far: date, episode, app, source, country, downloads."""
+    """Every counted day of the show, then the days not counted yet (today so far): date, episode, app, source,
+    country, downloads."""
     yield ["date", "episode", "title", "app", "source", "country", "downloads"]
     query = (
         select(
@@ -154,20 +158,21 @@ def csv_rows(show: Show) -> Iterator[list[object]]:
     )
     for row in db.session.execute(query.execution_options(yield_per=5000)):
         yield [row.day.isoformat(), row.slug, row.title, row.app, row.source, row.country, row.downloads]
-    today = utcnow().date()
-    live = tally(today, show.id)
-    if live:
-        names = {
-            row.id: (row.slug, row.title)
-            for row in db.session.execute(
-                select(Episode.id, Episode.slug, Episode.title).where(Episode.id.in_({key[0] for key in live}))
+    live = uncounted(show.id, utcnow().date())
+    names = {
+        row.id: (row.slug, row.title)
+        for row in db.session.execute(
+            select(Episode.id, Episode.slug, Episode.title).where(
+                Episode.id.in_({key[0] for counts in live.values() for key in counts})
             )
-        }
+        )
+    }
+    for day, counts in sorted(live.items()):
         for (episode_id, app, source, country), n in sorted(
-            live.items(), key=lambda item: (names.get(item[0][0], ("",)), item[0][1:])
+            counts.items(), key=lambda item: (names.get(item[0][0], ("",)), item[0][1:])
         ):
             slug, title = names.get(episode_id, ("", ""))
-            yield [today.isoformat(), slug, title, app, source, country, n]
+            yield [day.isoformat(), slug, title, app, source, country, n]
 
 
 def as_json(figures: ShowFigures) -> dict:
