@@ -761,6 +761,8 @@ def test_a_worker_started_while_the_database_is_down_waits_and_works_once_it_is_
             assert worker.process.poll() is None
             proxy.start()
             wait_for(lambda: "worker: 1 thread(s)" in worker.log_path.read_text(), what="the worker to be ready")
+            # Below the web processes' CPU priority (worker_nice): encoding yields to serving.
+            assert os.getpriority(os.PRIO_PROCESS, worker.process.pid) == os.getpriority(os.PRIO_PROCESS, 0) + 10
             with app.app_context():
                 show = save_show(
                     ShowInput(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import functools
 import itertools
+import os
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -269,6 +270,7 @@ def worker_command(threads: int) -> None:
         raise click.ClickException(
             "jobs_immediate is set: jobs run in the requests that queue them, and there is nothing for a worker to do"
         )
+    os.nice(settings.worker_nice)  # FFmpeg, started by the jobs, inherits it
     click.echo(f"worker: {threads} thread(s) on {settings.queue_url.split('@')[-1]} ({settings.queue_name})")
     jobs.run_worker(current_app._get_current_object(), threads)  # type: ignore[attr-defined]  # the proxied app
 

@@ -60,6 +60,7 @@ class Settings:
     queue_name: str
     jobs_immediate: bool
     job_lease_seconds: int
+    worker_nice: int
     ffmpeg_path: str
     analytics: bool
     analytics_flush_seconds: int
@@ -386,6 +387,12 @@ SETTINGS: tuple[Setting, ...] = (
         60,
         _positive_int,
         "how long a worker holds an audio job without reporting progress before another worker takes it over (a worker that died)",
+    ),
+    Setting(
+        "worker_nice",
+        10,
+        _count,
+        "how much lower the job worker's CPU priority is (`nice`, up to 19; 0 keeps it): on a machine that also serves, encoding then takes what listeners and uploads leave",
     ),
     Setting("analytics", True, _flag, "record enclosure requests and count downloads (see Downloads below)"),
     Setting(
