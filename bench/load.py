@@ -1,27 +1,37 @@
 """Load benchmark: listeners against the production setup, without and then with producers uploading.
 
-Starts the production setup (docs/production.md) on this machine (nginx with
-deploy/nginx.conf in front of gunicorn with gunicorn.conf.py, on SQLite and
-the local media folder in a temporary folder) with the demo show, then runs
-in the same process:
+Starts the production setup of docs/production.md on this machine, on either stack:
+nginx with deploy/nginx.conf (sending feeds and audio alone from what the
+service leaves it, and reporting the audio it sends in `analytics_log_file`),
+gunicorn with gunicorn.conf.py, and a job worker encoding the masters;
+`sqlite-local` on SQLite, the local media folder and the SQLite queue,
+`postgres-s3` on PostgreSQL (127.0.0.1:5432), a SeaweedFS of its own and
+Redis (127.0.0.1:6379, database 15). With the demo show, it runs:
 
 1. after five seconds of warm-up, the baseline: LISTENERS simulated listeners for --baseline-seconds, each in
    a loop of feed polls (half with If-None-Match, as apps send), episode
    pages and 64 KiB byte ranges of the episode's audio, with a short pause;
 2. the same listeners for --seconds while PRODUCERS upload WAV masters of
-   --upload-mb one after another through the API.
+   --upload-mb one after another through the API, each over a line of
+   --upload-mbps, each published at once (so each changes the feed);
+3. once the worker has encoded every accepted master, each new episode's
+   MP3 is fetched through nginx and its length compared with the master's.
 
 For each phase and each kind of request it prints requests per second,
-p50 and p99 latency and errors. Goal: no errors, and the feed polls' p99
-with uploads running at most 2x their p99 without.
+p50 and p99 latency and errors, and how many feed polls and audio ranges
+reached gunicorn at all. Goal: no errors, every upload verified, and the feed
+polls' p99 with uploads at most 2x their p99 without.
 
-    .venv/bin/python bench/load.py [--listeners 200] [--producers 5] [--seconds 60] [--baseline-seconds 30]
+    .venv/bin/python bench/load.py [--stack sqlite-local|postgres-s3] [--listeners 150] [--producers 4]
+                                   [--seconds 60] [--baseline-seconds 30] [--upload-mb 20] [--upload-mbps 100]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
+import io
 import json
 import os
 import random
@@ -30,43 +40,89 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from fixtures.services import Gunicorn, Nginx, app_environment
+from fixtures.services import (
+    S3_KEY,
+    S3_SECRET,
+    Gunicorn,
+    Nginx,
+    SeaweedFS,
+    Worker,
+    app_environment,
+    postgres_schema,
+)
 
 SHOW = "cyber-security-coalition"
 PAGE = f"/shows/{SHOW}/shaping-belgiums-digital-future/"
 FEED = f"/shows/{SHOW}/feed.xml"
+BASE_URL = "http://127.0.0.1:8000"
+REDIS_URL = "redis://127.0.0.1:6379/15"
+WAV_BYTES_PER_SECOND = 192000  # 48 kHz, 16-bit stereo
 
 
-def prepare(workdir: Path) -> tuple[dict, str]:
-    """A database with the demo show and an admin's API token; returns the config and the token."""
+@contextlib.contextmanager
+def stack(name: str, workdir: Path) -> Iterator[dict]:
+    """The settings of one stack, with its servers running for as long as the block lasts."""
+    config = {
+        "storage_path": str(workdir / "media"),  # the local store, and the feed files nginx sends on either stack
+        "upload_temp_path": str(workdir / "spools"),
+        "base_url": BASE_URL,
+        "secret_key": "bench-only-9c2e7a1f5d3b8046e2c9a7f1d5b3e8a0",
+        "log_level": "WARNING",
+        "trusted_proxies": 1,
+        "accel_redirect": "/_media",
+        "analytics_log_file": str(workdir / "media.log"),
+    }
+    if name == "sqlite-local":
+        config.update(database_url=f"sqlite:///{workdir / 'podcast.db'}", queue_url=f"sqlite:///{workdir / 'queue.db'}")
+        yield config
+        return
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    os.environ.update(AWS_ACCESS_KEY_ID=S3_KEY, AWS_SECRET_ACCESS_KEY=S3_SECRET)
+    store = SeaweedFS(workdir / "seaweedfs")
+    store.start()
+    try:
+        with postgres_schema() as url:
+            config.update(
+                database_url=url,
+                storage_backend="s3",
+                s3_bucket=store.new_bucket(),
+                s3_endpoint_url=store.endpoint,
+                s3_region="us-east-1",
+                queue_url=REDIS_URL,
+            )
+            yield config
+    finally:
+        store.stop()
+
+
+def prepare(config: dict) -> str:
+    """The demo show and an admin's API token in the stack's database; returns the token."""
     import flask_migrate
 
     from podcast_service import create_app
     from podcast_service.accounts import service as accounts
+    from podcast_service.core.extensions import db
 
-    config = {
-        "database_url": f"sqlite:///{workdir / 'podcast.db'}",
-        "storage_path": str(workdir / "media"),
-        "upload_temp_path": str(workdir / "spools"),
-        "base_url": "http://127.0.0.1:8000",
-        "secret_key": "bench-only-9c2e7a1f5d3b8046e2c9a7f1d5b3e8a0",
-        "log_level": "WARNING",
-        "trusted_proxies": 1,
-    }
-    app = create_app(config)
+    app = create_app({**config, "jobs_immediate": True})
     with app.app_context():
         flask_migrate.upgrade()
         result = app.test_cli_runner().invoke(args=["import-episodes", str(ROOT / "episodes")])
         assert result.exit_code == 0, result.output
         user = accounts.create_user("bench@example.org", "a bench password", admin=True)
         _token, secret = accounts.create_token(user, "bench", ["read", "write"])
-    return config, secret
+        db.session.remove()
+        db.engine.dispose()
+    return secret
 
 
 class Recorder:
@@ -148,16 +204,28 @@ def wav(size_mb: int) -> bytes:
     return header + bytes(samples)
 
 
-def producer(port: int, token: str, master: bytes, stop: threading.Event, rec: Recorder, n: int) -> None:
-    count = 0
+def paced(body: bytes, mbps: float) -> Iterator[bytes]:
+    """The body in 1 MiB pieces at `mbps` megabits a second, as a producer's line sends it."""
+    started = time.monotonic()
+    for offset in range(0, len(body), 1 << 20):
+        yield body[offset : offset + (1 << 20)]
+        time.sleep(max(0.0, started + (offset + (1 << 20)) * 8 / (mbps * 1e6) - time.monotonic()))
+
+
+def producer(
+    port: int, token: str, master: bytes, mbps: float, stop: threading.Event, rec: Recorder, made: list[int]
+) -> None:
+    """Uploads one master after another until stopped, each published at once; the ids of the episodes made
+    go to `made`."""
     while not stop.is_set():
-        count += 1
+        title = f"Bench upload {uuid.uuid4().hex[:8]}".encode()
         body = (
             (
-                f'--b\r\nContent-Disposition: form-data; name="title"\r\n\r\nBench {n}-{count}\r\n'
-                '--b\r\nContent-Disposition: form-data; name="audio"; filename="master.wav"\r\n'
-                "Content-Type: audio/wav\r\n\r\n"
-            ).encode()
+                b'--b\r\nContent-Disposition: form-data; name="title"\r\n\r\n' + title + b"\r\n"
+                b'--b\r\nContent-Disposition: form-data; name="status"\r\n\r\npublished\r\n'
+                b'--b\r\nContent-Disposition: form-data; name="audio"; filename="master.wav"\r\n'
+                b"Content-Type: audio/wav\r\n\r\n"
+            )
             + master
             + b"\r\n--b--\r\n"
         )
@@ -167,12 +235,18 @@ def producer(port: int, token: str, master: bytes, stop: threading.Event, rec: R
             conn.request(
                 "POST",
                 f"/api/v1/shows/{SHOW}/episodes",
-                body=body,
-                headers={"Authorization": f"Bearer {token}", "Content-Type": "multipart/form-data; boundary=b"},
+                body=paced(body, mbps),
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    "Content-Type": "multipart/form-data; boundary=b",
+                    "Content-Length": str(len(body)),
+                },
             )
             response = conn.getresponse()
-            response.read()
+            answer = response.read()
             ok = response.status == 201
+            if ok:
+                made.append(json.loads(answer)["id"])
         except (OSError, http.client.HTTPException):
             ok = False
         finally:
@@ -180,19 +254,16 @@ def producer(port: int, token: str, master: bytes, stop: threading.Event, rec: R
         rec.record("upload", time.perf_counter() - started, ok)
 
 
-def run_phase(
-    port: int,
-    audio: str,
-    size: int,
-    listeners: int,
-    seconds: float,
-    producers: int = 0,
-    token: str = "",
-    master: bytes = b"",
-) -> dict:
+def run_phase(port: int, audio: str, size: int, listeners: int, seconds: float, producers: int = 0, **upload) -> dict:
     rec, stop = Recorder(), threading.Event()
     threads = [threading.Thread(target=listener, args=(port, audio, size, stop, rec)) for _ in range(listeners)]
-    threads += [threading.Thread(target=producer, args=(port, token, master, stop, rec, n)) for n in range(producers)]
+    threads += [
+        threading.Thread(
+            target=producer,
+            args=(port, upload["token"], upload["master"], upload["mbps"], stop, rec, upload["made"]),
+        )
+        for _ in range(producers)
+    ]
     for t in threads:
         t.start()
     time.sleep(seconds)
@@ -202,39 +273,123 @@ def run_phase(
     return rec.summary(seconds)
 
 
+def get(port: int, path: str, **headers: str) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def verify(port: int, token: str, made: list[int], seconds_of_audio: float, wait_seconds: float) -> dict:
+    """Waits for the worker to finish every accepted upload, then checks each episode's MP3 from nginx: its
+    length, decoded by mutagen, is the master's."""
+    from mutagen.mp3 import MP3
+
+    auth = {"Authorization": f"Bearer {token}"}
+    deadline = time.monotonic() + wait_seconds
+    states: dict[int, dict] = {}
+    while time.monotonic() < deadline:
+        for episode_id in made:
+            status, body = get(port, f"/api/v1/shows/{SHOW}/episodes/{episode_id}", **auth)
+            states[episode_id] = json.loads(body) if status == 200 else {"audio": {"state": f"HTTP {status}"}}
+        if all(
+            e["audio"]["state"] in ("ready", "failed")
+            and (e["audio"]["job"] or {}).get("state") not in ("queued", "running")
+            for e in states.values()
+        ):
+            break
+        time.sleep(2)
+    verified, problems = 0, []
+    for episode_id, episode in states.items():
+        url = episode.get("audio_url") or ""
+        if episode["audio"]["state"] != "ready" or not url.endswith(".mp3"):
+            problems.append(f"episode {episode_id}: {episode['audio']}")
+            continue
+        status, data = get(port, url.removeprefix(BASE_URL))
+        length = MP3(io.BytesIO(data)).info.length if status == 200 else -1
+        if abs(length - seconds_of_audio) <= 0.1:
+            verified += 1
+        else:
+            problems.append(f"{url}: HTTP {status}, {length:.2f} s against {seconds_of_audio:.2f} s")
+    return {"accepted": len(made), "verified": verified, "problems": problems}
+
+
+def reached_gunicorn(log: Path, offset: int, audio: str) -> tuple[dict, int]:
+    """How many feed polls and audio requests gunicorn answered since `offset` in its log (nginx sent the rest)."""
+    with log.open("rb") as fh:
+        fh.seek(offset)
+        lines = fh.read().decode(errors="replace").splitlines()
+        end = fh.tell()
+    return {
+        "feed": sum(f' {FEED}"' in line for line in lines),
+        "media": sum(f' {audio}"' in line for line in lines),
+    }, end
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--listeners", type=int, default=200)
-    parser.add_argument("--producers", type=int, default=5)
+    parser.add_argument("--stack", choices=("sqlite-local", "postgres-s3"), default="sqlite-local")
+    parser.add_argument("--listeners", type=int, default=150)
+    parser.add_argument("--producers", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--baseline-seconds", type=float, default=30)
-    parser.add_argument("--upload-mb", type=int, default=50)
+    parser.add_argument("--upload-mb", type=int, default=20)
+    parser.add_argument("--upload-mbps", type=float, default=100, help="each producer's line, in megabits/s")
+    parser.add_argument("--encode-wait-seconds", type=float, default=1800)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="podcast-load-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="podcast-load-") as tmp, stack(args.stack, Path(tmp)) as config:
         workdir = Path(tmp)
-        config, token = prepare(workdir)
-        server = Gunicorn(app_environment(config), workdir, workers=os.cpu_count() * 2 + 1, threads=16)
+        token = prepare(config)
+        environment = app_environment(config)
+        server = Gunicorn(environment, workdir, workers=os.cpu_count() * 2 + 1, threads=16)
         server.start()
-        proxy = Nginx(f"127.0.0.1:{server.port}", workdir / "nginx")
+        worker = Worker(environment, workdir)
+        worker.start()
+        proxy = Nginx(
+            f"127.0.0.1:{server.port}",
+            workdir / "nginx",
+            media=workdir / "media",
+            media_log=config["analytics_log_file"],
+        )
         proxy.start()
         try:
+            status, page = get(proxy.port, PAGE)
+            audio = page.decode().split("<audio", 1)[1].split('src="', 1)[1].split('"', 1)[0].removeprefix(BASE_URL)
             conn = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=30)
-            conn.request("GET", PAGE)
-            page = conn.getresponse().read().decode()
-            audio = page.split("<audio", 1)[1].split('src="', 1)[1].split('"', 1)[0].split("8000", 1)[1]
             conn.request("HEAD", audio)
             head = conn.getresponse()
             head.read()
             size = int(head.getheader("Content-Length"))
             conn.close()
-            run_phase(proxy.port, audio, size, args.listeners, 5)  # warm-up: workers started, feed cached
+            run_phase(proxy.port, audio, size, args.listeners, 5)  # warm-up: workers started, feed files left
+            _, offset = reached_gunicorn(server.log_path, 0, audio)
             baseline = run_phase(proxy.port, audio, size, args.listeners, args.baseline_seconds)
+            baseline_reached, offset = reached_gunicorn(server.log_path, offset, audio)
+            made: list[int] = []
+            master = wav(args.upload_mb)
             loaded = run_phase(
-                proxy.port, audio, size, args.listeners, args.seconds, args.producers, token, wav(args.upload_mb)
+                proxy.port,
+                audio,
+                size,
+                args.listeners,
+                args.seconds,
+                args.producers,
+                token=token,
+                master=master,
+                mbps=args.upload_mbps,
+                made=made,
+            )
+            loaded_reached, offset = reached_gunicorn(server.log_path, offset, audio)
+            uploads = verify(
+                proxy.port, token, made, (len(master) - 44) / WAV_BYTES_PER_SECOND, args.encode_wait_seconds
             )
         finally:
             proxy.stop()
+            worker.stop()
             server.stop()
 
     ratio = loaded["feed"]["p99_ms"] / baseline["feed"]["p99_ms"]
@@ -242,23 +397,30 @@ def main() -> None:
     print(
         json.dumps(
             {
+                "stack": args.stack,
                 "listeners": args.listeners,
                 "producers": args.producers,
-                "without_uploads": baseline,
-                "with_uploads": loaded,
+                "without_uploads": {**baseline, "reached_gunicorn": baseline_reached},
+                "with_uploads": {**loaded, "reached_gunicorn": loaded_reached},
+                "uploads": uploads,
                 "feed_p99_ratio": round(ratio, 2),
                 "errors": errors,
             },
             indent=2,
         )
     )
-    for name, phase in (("without uploads", baseline), ("with uploads", loaded)):
+    for name, phase, reached in (
+        ("without uploads", baseline, baseline_reached),
+        ("with uploads", loaded, loaded_reached),
+    ):
         print(f"{name}:")
         for kind, figures in phase.items():
             print(
                 f"  {kind:9} {figures['req_per_s']:8} req/s  p50 {figures['p50_ms']:7} ms  "
                 f"p99 {figures['p99_ms']:8} ms  errors {figures['errors']}"
             )
+        print(f"  reached gunicorn: {reached['feed']} feed polls, {reached['media']} audio requests")
+    print(f"uploads: {uploads['verified']} of {uploads['accepted']} accepted verified end to end")
     print(f"feed p99 with uploads / without: {ratio:.2f} (goal <= 2); errors: {errors} (goal 0)")
 
 
