@@ -46,7 +46,6 @@ def test_public_pages_set_no_cookie_and_ask_nothing_of_other_hosts(live_demo, pa
         page.wait_for_load_state("networkidle")
         assert page.evaluate("document.cookie") == "", path
     page.goto(base + EPISODE)
-    until(page, "document.getElementById('player').readyState >= 1")
     page.evaluate("document.getElementById('player').play()")
     until(page, "document.getElementById('player').currentTime > 0.5")
     assert page.context.cookies() == []
