@@ -111,19 +111,30 @@ def test_the_server_removes_abandoned_spools_when_it_starts(app, app_config, tmp
         server.stop()
 
 
+def proxied(url: str, proxy: TcpProxy, tmp_path: Path, **settings) -> dict:
+    """Settings of an app whose PostgreSQL schema (`url`) is reached through `proxy`, with its media in
+    tmp_path/media."""
+    return {
+        "base_url": BASE_URL,
+        "secret_key": "tests-only-4f1d9a7c2b8e6035d1a9f7c3e5b2a8d0",
+        "database_url": url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}"),
+        "storage_path": str(tmp_path / "media"),
+        **settings,
+    }
+
+
 @pytest.fixture
 def pg_through_proxy(tmp_path):
     """An app on PostgreSQL reached through a TCP proxy the test can stop or freeze, with the demo show."""
     with postgres_schema() as url:
         proxy = TcpProxy(5432)
-        config = {
-            "base_url": BASE_URL,
-            "secret_key": "tests-only-4f1d9a7c2b8e6035d1a9f7c3e5b2a8d0",
-            "database_url": url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}"),
-            "storage_path": str(tmp_path / "media"),
-            "upload_temp_path": str(tmp_path / "spools"),
-            "database_timeout_seconds": 2,
-        }
+        config = proxied(
+            url,
+            proxy,
+            tmp_path,
+            upload_temp_path=str(tmp_path / "spools"),
+            database_timeout_seconds=2,
+        )
         app = create_app(config)
         with app.app_context():
             migrate(app)
@@ -740,15 +751,14 @@ def test_a_worker_started_while_the_database_is_down_waits_and_works_once_it_is_
 
     with postgres_schema() as url:
         proxy = TcpProxy(5432)
-        config = {
-            "base_url": BASE_URL,
-            "secret_key": "tests-only-4f1d9a7c2b8e6035d1a9f7c3e5b2a8d0",
-            "database_url": url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}"),
-            "storage_path": str(tmp_path / "media"),
-            "queue_url": f"sqlite:///{tmp_path / 'queue.db'}",
-            "jobs_immediate": False,
-            "database_timeout_seconds": 2,
-        }
+        config = proxied(
+            url,
+            proxy,
+            tmp_path,
+            queue_url=f"sqlite:///{tmp_path / 'queue.db'}",
+            jobs_immediate=False,
+            database_timeout_seconds=2,
+        )
         app = create_app(config)
         with app.app_context():
             migrate(app)
@@ -800,17 +810,16 @@ def test_while_the_database_is_down_nginx_sends_what_was_published_and_the_rest_
     with postgres_schema() as url:
         database = TcpProxy(5432)
         media = tmp_path / "media"
-        config = {
-            "base_url": BASE_URL,
-            "secret_key": "tests-only-4f1d9a7c2b8e6035d1a9f7c3e5b2a8d0",
-            "database_url": url.replace("127.0.0.1:5432", f"127.0.0.1:{database.port}"),
-            "storage_path": str(media),
-            "upload_temp_path": str(tmp_path / "spools"),
-            "accel_redirect": "/_media",
-            "trusted_proxies": 1,
-            "analytics": False,
-            "database_timeout_seconds": 2,
-        }
+        config = proxied(
+            url,
+            database,
+            tmp_path,
+            upload_temp_path=str(tmp_path / "spools"),
+            accel_redirect="/_media",
+            trusted_proxies=1,
+            analytics=False,
+            database_timeout_seconds=2,
+        )
         app = create_app(config)
         with app.app_context():
             migrate(app)
@@ -898,14 +907,13 @@ def test_behind_nginx_health_answers_503_in_two_seconds_while_every_thread_waits
 
     with postgres_schema(reuse=True) as url:
         database = TcpProxy(5432)
-        config = {
-            "base_url": BASE_URL,
-            "secret_key": "tests-only-4f1d9a7c2b8e6035d1a9f7c3e5b2a8d0",
-            "database_url": url.replace("127.0.0.1:5432", f"127.0.0.1:{database.port}"),
-            "storage_path": str(tmp_path / "media"),
-            "trusted_proxies": 1,
-            "database_timeout_seconds": 600,  # the waiting request ends only when the test thaws the database
-        }
+        config = proxied(
+            url,
+            database,
+            tmp_path,
+            trusted_proxies=1,
+            database_timeout_seconds=600,  # the waiting request ends only when the test thaws the database
+        )
         app = create_app(config)
         with app.app_context():
             migrate(app)

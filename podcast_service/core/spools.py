@@ -23,7 +23,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import IO
 
-from .errors import StorageError
+from .errors import PodcastServiceError, StorageError
 
 log = logging.getLogger(__name__)
 PREFIXES = ("upload-", "import-")
@@ -35,9 +35,7 @@ class DiskFull(StorageError):
     def __init__(self) -> None:
         super().__init__("The server's disk is full; the file cannot be received now. Try again later.")
 
-    @property
-    def for_client(self) -> str:
-        return str(self)
+    for_client = PodcastServiceError.for_client  # its message names no path: the client may read it
 
 
 def disk_full(e: OSError) -> bool:
